@@ -1,0 +1,211 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Portal.Data.Database;
+
+/// <summary>
+/// A PostgreSQL cluster owned by the portal, under its data folder, reachable only through a Unix
+/// socket in a 0700 folder: used when no connection string is configured (development mode, tests).
+/// </summary>
+/// <remarks>
+/// PostgreSQL refuses to run as root, so when the portal runs as root the cluster belongs to the
+/// <c>postgres</c> system account (created by Debian's package) and its tools run through runuser.
+/// pg_ctl starts the server in a session of its own, so a Ctrl-C at the terminal reaches only the
+/// portal, which then stops the server cleanly.
+/// </remarks>
+public sealed class PrivatePostgresCluster
+{
+    private const string DatabaseName = "portal";
+    private const string SuperUser = "portal";
+    private const string ServiceAccount = "postgres";
+    private static readonly TimeSpan ToolTimeout = TimeSpan.FromMinutes(2);
+
+    private readonly string _binDirectory;
+    private readonly string _dataDirectory;
+    private readonly string _socketDirectory;
+    private readonly string _logFile;
+    private readonly ILogger _logger;
+
+    private PrivatePostgresCluster(string binDirectory, string root, ILogger logger)
+    {
+        _binDirectory = binDirectory;
+        _dataDirectory = Path.Combine(root, "data");
+        _socketDirectory = Path.Combine(root, "run");
+        _logFile = Path.Combine(root, "postgres.log");
+        _logger = logger;
+        ConnectionString = new NpgsqlConnectionStringBuilder
+        {
+            Host = _socketDirectory,
+            Username = SuperUser,
+            Database = DatabaseName,
+        }.ConnectionString;
+    }
+
+    /// <summary>How the portal reaches this cluster.</summary>
+    public string ConnectionString { get; }
+
+    /// <summary>Where the server writes its own log, for error messages.</summary>
+    public string LogFile => _logFile;
+
+    /// <summary>
+    /// Creates the cluster under <paramref name="root"/> if it is not there yet, starts it unless it
+    /// is already running (a previous portal that crashed), and makes sure the portal database exists.
+    /// </summary>
+    public static async Task<PrivatePostgresCluster> StartAsync(string root, ILogger logger, CancellationToken cancellationToken)
+    {
+        string binDirectory = PostgresBinaries.FindBinDirectory()
+            ?? throw new PrivateClusterException(
+                "No PostgreSQL server programs (initdb, pg_ctl) were found. Install them with " +
+                "'apt-get install postgresql' (Debian), or configure ConnectionStrings:Portal to use an existing server.");
+
+        root = Path.GetFullPath(root);
+        var cluster = new PrivatePostgresCluster(binDirectory, root, logger);
+        cluster.CheckSocketPathLength();
+        await cluster.InitializeIfNeededAsync(root, cancellationToken);
+        await cluster.StartServerAsync(cancellationToken);
+        await cluster.EnsureDatabaseAsync(cancellationToken);
+        return cluster;
+    }
+
+    /// <summary>Stops the server with a fast shutdown (open sessions are ended, data is flushed).</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        ToolResult result = await RunPostgresToolAsync("pg_ctl", ["-D", _dataDirectory, "-m", "fast", "-w", "stop"], cancellationToken);
+        if (result.Succeeded)
+        {
+            _logger.LogInformation("Private PostgreSQL cluster stopped.");
+        }
+        else
+        {
+            _logger.LogWarning("Stopping the private PostgreSQL cluster failed: {Message}", result.Message);
+        }
+    }
+
+    private static bool RunsAsRoot => Environment.IsPrivilegedProcess;
+
+    private void CheckSocketPathLength()
+    {
+        // sun_path holds 108 bytes; PostgreSQL appends "/.s.PGSQL.5432" and a terminator.
+        const int MaxSocketDirectoryLength = 107 - 15;
+        if (_socketDirectory.Length > MaxSocketDirectoryLength)
+        {
+            throw new PrivateClusterException(
+                $"The data folder path is too long for a PostgreSQL Unix socket ({_socketDirectory}). " +
+                "Choose a shorter Portal:DataDirectory.");
+        }
+    }
+
+    private async Task InitializeIfNeededAsync(string root, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(root);
+        Directory.CreateDirectory(_socketDirectory);
+        File.SetUnixFileMode(_socketDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (File.Exists(Path.Combine(_dataDirectory, "PG_VERSION")))
+        {
+            await HandOverToServiceAccountAsync(root, cancellationToken);
+            return;
+        }
+
+        _logger.LogInformation("Creating a private PostgreSQL cluster in {Directory}.", _dataDirectory);
+        Directory.CreateDirectory(_dataDirectory);
+        File.SetUnixFileMode(_dataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await HandOverToServiceAccountAsync(root, cancellationToken);
+
+        ToolResult init = await RunPostgresToolAsync(
+            "initdb",
+            ["-D", _dataDirectory, "-U", SuperUser, "--auth-local=trust", "--auth-host=reject", "-E", "UTF8", "--no-locale"],
+            cancellationToken);
+        if (!init.Succeeded)
+        {
+            throw new PrivateClusterException($"initdb failed: {init.Message}");
+        }
+
+        // Only the Unix socket: no TCP listener, so no other local user can reach the server.
+        string settings = $"""
+
+            # Written by the GPU box portal: a private cluster reachable only through its socket folder.
+            listen_addresses = ''
+            unix_socket_directories = '{_socketDirectory.Replace("'", "''", StringComparison.Ordinal)}'
+            unix_socket_permissions = 0700
+            """;
+        await File.AppendAllTextAsync(Path.Combine(_dataDirectory, "postgresql.conf"), settings, cancellationToken);
+    }
+
+    private async Task StartServerAsync(CancellationToken cancellationToken)
+    {
+        ToolResult status = await RunPostgresToolAsync("pg_ctl", ["-D", _dataDirectory, "status"], cancellationToken);
+        if (status.Succeeded)
+        {
+            _logger.LogInformation("Reusing the private PostgreSQL cluster already running in {Directory}.", _dataDirectory);
+            return;
+        }
+
+        ToolResult start = await RunPostgresToolAsync(
+            "pg_ctl", ["-D", _dataDirectory, "-l", _logFile, "-w", "-t", "60", "start"], cancellationToken);
+        if (!start.Succeeded)
+        {
+            throw new PrivateClusterException(
+                $"The private PostgreSQL cluster did not start: {start.Message}\nIts log: {_logFile}\n{TailOfLog()}");
+        }
+
+        _logger.LogInformation("Private PostgreSQL cluster started (socket folder {Socket}).", _socketDirectory);
+    }
+
+    private async Task EnsureDatabaseAsync(CancellationToken cancellationToken)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionString) { Database = "postgres", Pooling = false };
+        await using var connection = new NpgsqlConnection(builder.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @name", connection);
+        exists.Parameters.AddWithValue("name", DatabaseName);
+        if (await exists.ExecuteScalarAsync(cancellationToken) is null)
+        {
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{DatabaseName}\"", connection);
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    private static async Task HandOverToServiceAccountAsync(string root, CancellationToken cancellationToken)
+    {
+        if (!RunsAsRoot)
+        {
+            return;
+        }
+
+        ToolResult chown = await ToolProcess.RunAsync(
+            "chown", ["-R", $"{ServiceAccount}:{ServiceAccount}", root], ToolTimeout, cancellationToken);
+        if (!chown.Succeeded)
+        {
+            throw new PrivateClusterException(
+                $"Running as root, the private cluster must belong to the '{ServiceAccount}' account " +
+                $"(install Debian's 'postgresql' package, which creates it): {chown.Message}");
+        }
+    }
+
+    private Task<ToolResult> RunPostgresToolAsync(string tool, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        string program = Path.Combine(_binDirectory, tool);
+        if (!RunsAsRoot)
+        {
+            return ToolProcess.RunAsync(program, arguments, ToolTimeout, cancellationToken);
+        }
+
+        return ToolProcess.RunAsync("runuser", ["-u", ServiceAccount, "--", program, .. arguments], ToolTimeout, cancellationToken);
+    }
+
+    private string TailOfLog()
+    {
+        try
+        {
+            return string.Join('\n', File.ReadLines(_logFile).TakeLast(10));
+        }
+        catch (IOException)
+        {
+            return string.Empty;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return string.Empty;
+        }
+    }
+}
