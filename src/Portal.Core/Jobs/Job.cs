@@ -1,0 +1,143 @@
+using Portal.Core.Quotas;
+
+namespace Portal.Core.Jobs;
+
+/// <summary>One entry of a job's state history.</summary>
+/// <param name="State">The state entered.</param>
+/// <param name="At">When.</param>
+/// <param name="Detail">Why, for people: "exit code 1", "cancelled by alice", "walltime 2 h reached".</param>
+public sealed record JobStateChange(JobState State, DateTimeOffset At, string? Detail);
+
+/// <summary>
+/// A submitted job and everything that happened to it. State changes go through methods that keep the invariants:
+/// only moves allowed by <see cref="JobStateMachine"/>, GPUs assigned exactly when leaving the queue, an exit code
+/// only for finished commands, and a history entry for every move.
+/// </summary>
+public sealed class Job
+{
+    private readonly List<JobStateChange> _history;
+
+    /// <summary>A new job, queued at <paramref name="submittedAt"/>. Validate <paramref name="spec"/> first.</summary>
+    public Job(long id, string owner, JobSpec spec, DateTimeOffset submittedAt)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        ArgumentNullException.ThrowIfNull(spec);
+        Id = id;
+        Owner = owner;
+        Spec = spec;
+        SubmittedAt = submittedAt;
+        _history = [new JobStateChange(JobState.Queued, submittedAt, null)];
+    }
+
+    public long Id { get; }
+
+    /// <summary>The Linux user name the job runs as.</summary>
+    public string Owner { get; }
+
+    public JobSpec Spec { get; }
+
+    public DateTimeOffset SubmittedAt { get; }
+
+    public JobState State => _history[^1].State;
+
+    /// <summary>Every state the job entered, oldest first; the first is always <see cref="JobState.Queued"/>.</summary>
+    public IReadOnlyList<JobStateChange> History => _history;
+
+    /// <summary>The GPUs the job holds or held, by UUID; empty while queued and for CPU-only jobs.</summary>
+    public IReadOnlyList<string> AssignedGpuUuids { get; private set; } = [];
+
+    /// <summary>When GPUs were assigned (the move to <see cref="JobState.Starting"/>); accounting starts here.</summary>
+    public DateTimeOffset? StartedAt { get; private set; }
+
+    /// <summary>When the job reached a final state.</summary>
+    public DateTimeOffset? EndedAt { get; private set; }
+
+    /// <summary>The podman container id, once the launcher created it.</summary>
+    public string? ContainerId { get; private set; }
+
+    /// <summary>The command's exit code, when it ran to an end.</summary>
+    public int? ExitCode { get; private set; }
+
+    /// <summary>When the walltime runs out, once started.</summary>
+    public DateTimeOffset? WalltimeEndsAt => StartedAt + Spec.Walltime;
+
+    /// <summary>The scheduler chose GPUs for the job; the launcher is asked to start it.</summary>
+    public void Start(IReadOnlyList<string> gpuUuids, DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(gpuUuids);
+        if (gpuUuids.Count != Spec.Gpus.Count)
+        {
+            throw new ArgumentException($"Job {Id} asks for {Spec.Gpus.Count} GPUs but was given {gpuUuids.Count}.", nameof(gpuUuids));
+        }
+
+        Move(JobState.Starting, at, null);
+        AssignedGpuUuids = gpuUuids.ToArray();
+        StartedAt = at;
+    }
+
+    /// <summary>The launcher created the container.</summary>
+    public void MarkRunning(string containerId, DateTimeOffset at)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(containerId);
+        Move(JobState.Running, at, null);
+        ContainerId = containerId;
+    }
+
+    /// <summary>The command exited: <see cref="JobState.Succeeded"/> for code 0, else <see cref="JobState.Failed"/>.</summary>
+    public void Finish(int exitCode, DateTimeOffset at)
+    {
+        var detail = exitCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Move(exitCode == 0 ? JobState.Succeeded : JobState.Failed, at, "exit code " + detail);
+        ExitCode = exitCode;
+    }
+
+    /// <summary>The container could not be started.</summary>
+    public void FailToStart(string reason, DateTimeOffset at)
+    {
+        if (State != JobState.Starting)
+        {
+            throw new InvalidOperationException($"Job {Id} is {State}, not starting.");
+        }
+
+        Move(JobState.Failed, at, reason);
+    }
+
+    /// <summary>Its owner or an administrator cancelled it (queued: withdrawn; started: stopped).</summary>
+    public void Cancel(string cancelledBy, DateTimeOffset at) => Move(JobState.Cancelled, at, "cancelled by " + cancelledBy);
+
+    /// <summary>The portal stopped it because its walltime ran out.</summary>
+    public void TimeOut(DateTimeOffset at) => Move(JobState.TimedOut, at, "walltime reached");
+
+    /// <summary>The container disappeared without the portal seeing it end.</summary>
+    public void MarkLost(string detail, DateTimeOffset at) => Move(JobState.Lost, at, detail);
+
+    /// <summary>GPU-seconds used up to <paramref name="now"/> (or its end): GPUs held times seconds held.</summary>
+    public double GpuSecondsUsed(DateTimeOffset now) =>
+        UsageInterval()?.GpuSecondsWithin(DateTimeOffset.MinValue, now) ?? 0;
+
+    /// <summary>The accounting interval, once GPUs were assigned; null for jobs that never left the queue.</summary>
+    public GpuUsageInterval? UsageInterval() =>
+        StartedAt is { } start ? new GpuUsageInterval(Owner, Id, AssignedGpuUuids.Count, start, EndedAt) : null;
+
+    /// <summary>True when the job has run past its walltime at <paramref name="now"/> and must be stopped.</summary>
+    public bool IsPastWalltime(DateTimeOffset now) => State.HoldsGpus() && now >= WalltimeEndsAt;
+
+    private void Move(JobState to, DateTimeOffset at, string? detail)
+    {
+        if (!JobStateMachine.CanMove(State, to))
+        {
+            throw new InvalidOperationException($"Job {Id} cannot move from {State} to {to}.");
+        }
+
+        if (at < _history[^1].At)
+        {
+            throw new ArgumentException($"Job {Id}: a state change cannot predate the previous one.", nameof(at));
+        }
+
+        _history.Add(new JobStateChange(to, at, detail));
+        if (to.IsFinal())
+        {
+            EndedAt = at;
+        }
+    }
+}

@@ -1,0 +1,171 @@
+using Portal.Core.Jobs;
+using Portal.Core.Quotas;
+
+namespace Portal.Core.Tests.Jobs;
+
+public sealed class JobSpecValidatorTests
+{
+    private static readonly EffectiveQuota Quota = new(
+        MaxConcurrentGpus: 2, MaxConcurrentJobs: 4, MaxQueuedJobs: 10, GpuHoursPerWindow: 100,
+        Window: TimeSpan.FromDays(7), MaxWalltime: TimeSpan.FromHours(24), MaxCpusPerJob: 16, MaxMemoryMiBPerJob: 65536);
+
+    private static readonly JobSubmitContext User = new(
+        IsAdmin: false, Quota, QueuedJobsOfOwner: 0,
+        [new MountRoot("/home/alice", ReadOnly: false), new MountRoot("/srv/datasets", ReadOnly: true)],
+        ["GPU-a", "GPU-b", "GPU-c", "GPU-d"]);
+
+    private static readonly JobSpec Valid = new()
+    {
+        Name = "train-resnet_1.2",
+        Image = "localhost/pytorch:2.5",
+        Command = ["python3", "train.py", "--epochs", "10; rm -rf /"],
+        Environment = new Dictionary<string, string> { ["WANDB_MODE"] = "offline" },
+        WorkingDirectory = "/work",
+        Mounts = [new MountSpec("/home/alice/project", "/work", false), new MountSpec("/srv/datasets/imagenet", "/data", true)],
+        Gpus = GpuRequest.Any(2),
+        Cpus = 8,
+        MemoryMiB = 32768,
+        Walltime = TimeSpan.FromHours(12),
+    };
+
+    private static IReadOnlyList<FieldError> Errors(JobSpec spec, JobSubmitContext? context = null) =>
+        JobSpecValidator.Validate(spec, context ?? User);
+
+    private static void AssertOnlyError(IReadOnlyList<FieldError> errors, string field, string message)
+    {
+        var error = Assert.Single(errors);
+        Assert.Equal(field, error.Field);
+        Assert.Equal(message, error.Message);
+    }
+
+    [Fact]
+    public void A_complete_request_within_quota_is_accepted() => Assert.Empty(Errors(Valid));
+
+    [Fact]
+    public void Too_many_gpus_is_refused_naming_the_limit() =>
+        AssertOnlyError(Errors(Valid with { Gpus = GpuRequest.Any(4), Walltime = TimeSpan.FromHours(1) }),
+            "Gpus", "asks for 4 GPUs; your limit is 2.");
+
+    [Fact]
+    public void More_gpus_than_the_machine_has_is_refused()
+    {
+        var errors = Errors(Valid with { Gpus = GpuRequest.Any(5), Walltime = TimeSpan.FromHours(1) },
+            User with { Quota = Quota with { MaxConcurrentGpus = 8 } });
+
+        AssertOnlyError(errors, "Gpus", "asks for 5 GPUs; this machine has 4.");
+    }
+
+    [Fact]
+    public void A_gpu_job_on_a_box_without_gpus_is_refused() =>
+        AssertOnlyError(Errors(Valid with { Gpus = GpuRequest.Any(1) }, User with { GpuUuidsOnBox = [] }),
+            "Gpus", "asks for 1 GPU; this machine has no GPU.");
+
+    [Fact]
+    public void A_cpu_only_job_on_a_box_without_gpus_is_accepted() =>
+        Assert.Empty(Errors(Valid with { Gpus = GpuRequest.None }, User with { GpuUuidsOnBox = [] }));
+
+    [Fact]
+    public void More_gpu_hours_than_the_window_allows_can_never_run_and_is_refused() =>
+        AssertOnlyError(Errors(Valid with { Walltime = TimeSpan.FromHours(24) }, User with { Quota = Quota with { GpuHoursPerWindow = 40 } }),
+            "Gpus", "asks for up to 48 GPU-hours (2 GPUs for 24 h); your limit is 40 GPU-hours per 7 days.");
+
+    [Fact]
+    public void Cpus_memory_and_walltime_over_the_limits_are_each_named()
+    {
+        var errors = Errors(Valid with { Cpus = 32, MemoryMiB = 100_000, Walltime = TimeSpan.FromHours(48), Gpus = GpuRequest.Any(1) });
+
+        Assert.Equal(
+            [
+                new FieldError("Cpus", "asks for 32 CPUs; your limit is 16 per job."),
+                new FieldError("MemoryMiB", "asks for 100000 MiB of memory; your limit is 65536 MiB per job."),
+                new FieldError("Walltime", "asks for 2 days; your limit is 24 h."),
+            ],
+            errors);
+    }
+
+    [Fact]
+    public void Every_missing_field_is_reported_at_once()
+    {
+        var errors = Errors(new JobSpec { Name = "", Image = " ", Cpus = 0, MemoryMiB = 0, Walltime = TimeSpan.Zero });
+
+        Assert.Equal(["Name", "Image", "Cpus", "MemoryMiB", "Walltime"], errors.Select(e => e.Field));
+    }
+
+    [Theory]
+    [InlineData("-v")]
+    [InlineData("--privileged")]
+    [InlineData("Ubuntu")]
+    [InlineData("busybox latest")]
+    [InlineData("busybox:")]
+    [InlineData("a//b")]
+    public void Image_references_that_are_not_references_are_refused(string image) =>
+        Assert.Equal("Image", Assert.Single(Errors(Valid with { Image = image })).Field);
+
+    [Theory]
+    [InlineData("busybox")]
+    [InlineData("docker.io/library/python:3.12-slim")]
+    [InlineData("registry.example.org:5000/team/model_x:v1.0")]
+    [InlineData("localhost/busybox@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")]
+    public void Ordinary_image_references_are_accepted(string image) => Assert.Empty(Errors(Valid with { Image = image }));
+
+    [Theory]
+    [InlineData("-x")]
+    [InlineData("a b")]
+    [InlineData("../x")]
+    public void Names_that_do_not_fit_a_label_are_refused(string name) =>
+        Assert.Equal("Name", Assert.Single(Errors(Valid with { Name = name })).Field);
+
+    [Theory]
+    [InlineData("/etc", "/x", false, "'/etc' is outside the folders you may mount (/home/alice, /srv/datasets).")]
+    [InlineData("/home/alice2", "/x", false, "'/home/alice2' is outside the folders you may mount (/home/alice, /srv/datasets).")]
+    [InlineData("/home/alice/../bob", "/x", false, "'/home/alice/../bob' is not an absolute path without '.' or '..' parts.")]
+    [InlineData("relative", "/x", false, "'relative' is not an absolute path without '.' or '..' parts.")]
+    [InlineData("/srv/datasets/imagenet", "/x", false, "'/srv/datasets/imagenet' can only be mounted read-only.")]
+    [InlineData("/home/alice", "/proc/self", false, "'/proc/self' cannot be a mount target in the container.")]
+    [InlineData("/home/alice", "/", false, "'/' cannot be a mount target in the container.")]
+    public void Mounts_outside_the_allowed_roots_or_onto_system_paths_are_refused(string source, string target, bool readOnly, string message) =>
+        AssertOnlyError(Errors(Valid with { Mounts = [new MountSpec(source, target, readOnly)] }), "Mounts", message);
+
+    [Fact]
+    public void The_same_mount_target_twice_is_refused() =>
+        AssertOnlyError(Errors(Valid with { Mounts = [new("/home/alice/a", "/w", false), new("/home/alice/b", "/w", false)] }),
+            "Mounts", "'/w' is mounted twice.");
+
+    [Theory]
+    [InlineData("CUDA_VISIBLE_DEVICES", "0", "CUDA_VISIBLE_DEVICES is set by the portal to match the assigned GPUs.")]
+    [InlineData("1BAD", "x", "'1BAD' is not a valid variable name (letters, digits and '_', not starting with a digit).")]
+    [InlineData("A-B", "x", "'A-B' is not a valid variable name (letters, digits and '_', not starting with a digit).")]
+    [InlineData("OK", "a\0b", "The value of OK cannot contain NUL characters.")]
+    public void Bad_environment_entries_are_refused(string key, string value, string message) =>
+        AssertOnlyError(Errors(Valid with { Environment = new Dictionary<string, string> { [key] = value } }), "Environment", message);
+
+    [Fact]
+    public void A_nul_in_an_argument_is_refused() =>
+        AssertOnlyError(Errors(Valid with { Command = ["sh", "-c\0"] }), "Command", "Arguments cannot contain NUL characters.");
+
+    [Fact]
+    public void A_relative_working_directory_is_refused() =>
+        Assert.Equal("WorkingDirectory", Assert.Single(Errors(Valid with { WorkingDirectory = "work" })).Field);
+
+    [Fact]
+    public void Specific_gpus_are_for_administrators_only()
+    {
+        var spec = Valid with { Gpus = GpuRequest.Specific(["GPU-c"]) };
+
+        AssertOnlyError(Errors(spec), "Gpus", "Only administrators can pick specific GPUs; ask for a number of GPUs instead.");
+        Assert.Empty(Errors(spec, User with { IsAdmin = true }));
+    }
+
+    [Fact]
+    public void An_unknown_specific_gpu_is_refused() =>
+        AssertOnlyError(Errors(Valid with { Gpus = GpuRequest.Specific(["GPU-z"]) }, User with { IsAdmin = true }),
+            "Gpus", "There is no GPU GPU-z on this machine.");
+
+    [Fact]
+    public void Only_administrators_set_a_priority() =>
+        AssertOnlyError(Errors(Valid with { Priority = 5 }), "Priority", "Only administrators can set a priority.");
+
+    [Fact]
+    public void A_full_queue_refuses_the_submission_as_a_whole() =>
+        AssertOnlyError(Errors(Valid, User with { QueuedJobsOfOwner = 10 }), "", "You already have 10 queued jobs; your limit is 10.");
+}
