@@ -1,4 +1,134 @@
-// The privileged launcher. Its request handling is built in the launcher issue; until then it
-// refuses every request so that nothing can be launched through a half-built program.
-Console.Error.WriteLine("portal-launcher: not built yet");
-return 70;
+using System.Text.Json;
+using Portal.Launcher;
+using Portal.Launcher.Audit;
+using Portal.Launcher.Native;
+using Portal.Launcher.Policy;
+using Portal.Launcher.Protocol;
+using Portal.Launcher.Validation;
+using Portal.Launcher.Verbs;
+
+// The privileged launcher: one JSON request on stdin, one JSON result on stdout (or a raw log
+// stream), exit codes in LauncherExitCodes. See docs/launcher.md.
+return await Launcher.MainAsync();
+
+namespace Portal.Launcher
+{
+    internal static class Launcher
+    {
+        public static async Task<int> MainAsync()
+        {
+            Descriptors.CloseOnExecAboveStderr();
+
+            bool privileged;
+            uint caller;
+            try
+            {
+                privileged = Privileges.IsPrivileged();
+                caller = Privileges.RealUid;
+            }
+            catch (PrivilegeException e)
+            {
+                return Reply(LauncherExitCodes.PrivilegeError, e.Message);
+            }
+
+            LauncherPolicy policy;
+            AuditLog audit;
+            try
+            {
+                uint trustedOwner = privileged ? 0 : caller;
+                policy = PolicyLoader.Load(PolicyLoader.PathFor(privileged), trustedOwner);
+                audit = AuditLog.Open(policy.AuditLog, trustedOwner, caller, privileged);
+            }
+            catch (Exception e) when (e is PolicyException or UnsafeFileException or IOException)
+            {
+                // No trustworthy policy means no audit sink either: refuse everything, loudly.
+                return Reply(LauncherExitCodes.PolicyError, "Launcher policy unusable: " + e.Message);
+            }
+
+            LauncherRequest request;
+            try
+            {
+                request = ReadRequest();
+                audit.Verb = RequestValidator.Printable(request.Verb);
+                audit.User = request.User is null ? null : RequestValidator.Printable(request.User);
+                audit.Job = request.Job is null ? null : RequestValidator.Printable(request.Job);
+                RequestValidator.Validate(request, policy);
+            }
+            catch (RequestRefusedException e)
+            {
+                audit.Refused(e.Message);
+                return Reply(LauncherExitCodes.Refused, e.Message);
+            }
+
+            var ctx = new LaunchContext(request, policy, audit, privileged, caller);
+            try
+            {
+                VerbResult result = request.Verb switch
+                {
+                    LauncherVerbs.ProvisionUser => await ProvisionUser.ExecuteAsync(ctx),
+                    LauncherVerbs.Check => await SelfCheck.ExecuteAsync(ctx),
+                    _ => await ContainerVerbs.ExecuteAsync(ctx),
+                };
+                Write(result.Response);
+                return result.ExitCode;
+            }
+            catch (RequestRefusedException e)
+            {
+                audit.Refused(e.Message);
+                return Reply(LauncherExitCodes.Refused, e.Message);
+            }
+            catch (PrivilegeException e)
+            {
+                audit.Failed("privilege drop: " + e.Message);
+                return Reply(LauncherExitCodes.PrivilegeError, "Could not drop privileges: " + e.Message);
+            }
+            catch (Exception e) when (e is IOException or UnsafeFileException or InvalidOperationException or JsonException or UnauthorizedAccessException)
+            {
+                audit.Failed(e.Message);
+                return Reply(LauncherExitCodes.InternalError, e.Message);
+            }
+        }
+
+        /// <summary>Reads at most MaxRequestBytes; a longer request is refused without parsing.</summary>
+        private static LauncherRequest ReadRequest()
+        {
+            using Stream stdin = Console.OpenStandardInput();
+            byte[] buffer = new byte[LauncherProtocol.MaxRequestBytes + 1];
+            int total = 0;
+            int n;
+            while (total < buffer.Length && (n = stdin.Read(buffer, total, buffer.Length - total)) > 0)
+            {
+                total += n;
+            }
+
+            if (total > LauncherProtocol.MaxRequestBytes)
+            {
+                throw new RequestRefusedException($"The request is larger than {LauncherProtocol.MaxRequestBytes} bytes.");
+            }
+
+            try
+            {
+                return JsonSerializer.Deserialize(buffer.AsSpan(0, total), LauncherJsonContext.Default.LauncherRequest)
+                    ?? throw new RequestRefusedException("The request is JSON null.");
+            }
+            catch (JsonException e)
+            {
+                throw new RequestRefusedException("Malformed request: " + e.Message);
+            }
+        }
+
+        private static int Reply(int exitCode, string error)
+        {
+            Console.Error.WriteLine("portal-launcher: " + error);
+            Write(new LauncherResponse { Ok = false, Error = error });
+            return exitCode;
+        }
+
+        private static void Write(LauncherResponse response)
+        {
+            using Stream stdout = Console.OpenStandardOutput();
+            JsonSerializer.Serialize(stdout, response, LauncherJsonContext.Default.LauncherResponse);
+            stdout.WriteByte((byte)'\n');
+        }
+    }
+}

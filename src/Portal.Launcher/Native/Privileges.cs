@@ -1,0 +1,107 @@
+using Tmds.Linux;
+using static Tmds.Linux.LibC;
+
+namespace Portal.Launcher.Native;
+
+/// <summary>Who started the launcher, and the one-way switch to the target user.</summary>
+internal static unsafe class Privileges
+{
+    /// <summary>The real uid of the caller (root under sudo).</summary>
+    public static uint RealUid
+    {
+        get
+        {
+            uid_t r, e, s;
+            Check(getresuid(&r, &e, &s), "getresuid");
+            return r;
+        }
+    }
+
+    /// <summary>
+    /// True when the launcher holds root (sudo). False in dev mode, where real and effective ids are
+    /// one unprivileged user. Anything in between (a setuid install) is refused: the caller's
+    /// environment would then reach a root process unchecked.
+    /// </summary>
+    public static bool IsPrivileged()
+    {
+        uid_t r, e, s;
+        Check(getresuid(&r, &e, &s), "getresuid");
+        if (r == 0 && e == 0 && s == 0)
+        {
+            return true;
+        }
+
+        if (r == e && e == s && r != 0)
+        {
+            return false;
+        }
+
+        throw new PrivilegeException("Mixed real/effective user ids (setuid install?) are not supported; run through sudo.");
+    }
+
+    /// <summary>
+    /// Becomes <paramref name="user"/> for good: supplementary groups, then gid, then uid (the order
+    /// matters: after setresuid there is no right left to change groups). Then proves it.
+    /// </summary>
+    public static void DropTo(UserAccount user)
+    {
+        uint[] groups = [.. user.Groups];
+        fixed (uint* g = groups)
+        {
+            Check(setgroups((size_t)groups.Length, (gid_t*)g), "setgroups");
+        }
+
+        Check(setresgid(user.Gid, user.Gid, user.Gid), "setresgid");
+        Check(setresuid(user.Uid, user.Uid, user.Uid), "setresuid");
+        VerifyIsOnly(user);
+    }
+
+    /// <summary>Fails unless every id is the user's and neither uid 0 nor gid 0 can be regained.</summary>
+    public static void VerifyIsOnly(UserAccount user)
+    {
+        uid_t r, e, s;
+        Check(getresuid(&r, &e, &s), "getresuid");
+        if (r != user.Uid || e != user.Uid || s != user.Uid)
+        {
+            throw new PrivilegeException($"uid is {r}/{e}/{s} after the drop, expected {user.Uid}.");
+        }
+
+        gid_t gr, ge, gs;
+        Check(getresgid(&gr, &ge, &gs), "getresgid");
+        if (gr != user.Gid || ge != user.Gid || gs != user.Gid)
+        {
+            throw new PrivilegeException($"gid is {gr}/{ge}/{gs} after the drop, expected {user.Gid}.");
+        }
+
+        gid_t* list = stackalloc gid_t[256];
+        int n = getgroups(256, list);
+        Check(n, "getgroups");
+        for (int i = 0; i < n; i++)
+        {
+            if (!user.Groups.Contains(list[i]))
+            {
+                throw new PrivilegeException($"Supplementary group {list[i]} survived the drop.");
+            }
+        }
+
+        if (user.Uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
+        {
+            throw new PrivilegeException("uid 0 could be regained after the drop.");
+        }
+
+        if (user.Gid != 0 && (setgid(0) == 0 || setegid(0) == 0))
+        {
+            throw new PrivilegeException("gid 0 could be regained after the drop.");
+        }
+    }
+
+    private static void Check(int rc, string call)
+    {
+        if (rc < 0)
+        {
+            throw new PrivilegeException($"{call} failed (errno {errno}).");
+        }
+    }
+}
+
+internal sealed class PrivilegeException(string message) : Exception(message);
