@@ -1,0 +1,72 @@
+using Portal.Core.Jobs;
+using Portal.Core.Quotas;
+
+namespace Portal.Core.Scheduling;
+
+/// <summary>A GPU as the scheduler sees it.</summary>
+/// <param name="Uuid">Its stable identity.</param>
+/// <param name="Index">The driver index; only used to hand out GPUs in a predictable order.</param>
+/// <param name="Drained">True when an administrator drained it: running jobs finish, no new job lands on it.</param>
+public sealed record SchedulableGpu(string Uuid, int Index, bool Drained);
+
+/// <summary>A job waiting in the queue.</summary>
+/// <param name="JobId">The job.</param>
+/// <param name="Owner">Its owner.</param>
+/// <param name="GpuCount">How many GPUs it needs (0 for CPU-only).</param>
+/// <param name="SpecificGpuUuids">The exact GPUs it needs (administrators only), or empty for any.</param>
+/// <param name="Priority">Its base priority.</param>
+/// <param name="SubmittedAt">When it was queued; the tie-breaker and the basis of aging.</param>
+/// <param name="Walltime">Its time limit, which bounds when its GPUs free up again (what backfill relies on).</param>
+public sealed record QueuedJob(
+    long JobId,
+    string Owner,
+    int GpuCount,
+    IReadOnlyList<string> SpecificGpuUuids,
+    int Priority,
+    DateTimeOffset SubmittedAt,
+    TimeSpan Walltime)
+{
+    /// <summary>The scheduler's view of a queued <see cref="Job"/>.</summary>
+    public static QueuedJob From(Job job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return new(job.Id, job.Owner, job.Spec.Gpus.Count, job.Spec.Gpus.SpecificUuids, job.Spec.Priority, job.SubmittedAt, job.Spec.Walltime);
+    }
+}
+
+/// <summary>A job holding GPUs (starting or running).</summary>
+/// <param name="JobId">The job.</param>
+/// <param name="Owner">Its owner.</param>
+/// <param name="GpuUuids">The GPUs it holds.</param>
+/// <param name="StartedAt">When it got them.</param>
+/// <param name="Walltime">Its time limit: it is stopped at <paramref name="StartedAt"/> + <paramref name="Walltime"/>.</param>
+public sealed record RunningJob(long JobId, string Owner, IReadOnlyList<string> GpuUuids, DateTimeOffset StartedAt, TimeSpan Walltime)
+{
+    /// <summary>The latest moment it can still hold its GPUs.</summary>
+    public DateTimeOffset EndsBy => StartedAt + Walltime;
+
+    /// <summary>The scheduler's view of a starting or running <see cref="Job"/>.</summary>
+    public static RunningJob From(Job job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var startedAt = job.StartedAt ?? throw new ArgumentException($"Job {job.Id} has not started.", nameof(job));
+        return new(job.Id, job.Owner, job.AssignedGpuUuids, startedAt, job.Spec.Walltime);
+    }
+}
+
+/// <summary>Everything one scheduling pass looks at. The caller reads it from the database in one go, so the pass
+/// itself is a pure function of this snapshot and the clock.</summary>
+/// <param name="Gpus">Every GPU on the box, drained or not.</param>
+/// <param name="Queued">The queued jobs, in any order.</param>
+/// <param name="Running">The jobs holding GPUs (starting or running).</param>
+/// <param name="QuotaByOwner">Each owner's resolved quota; owners missing here get <paramref name="DefaultQuota"/>.</param>
+/// <param name="DefaultQuota">The quota of owners without an entry.</param>
+/// <param name="GpuSecondsInWindowByOwner">Each owner's GPU-seconds in their rolling window up to now, running jobs
+/// included (see <see cref="GpuAccounting"/>); owners missing here used none.</param>
+public sealed record SchedulingSnapshot(
+    IReadOnlyList<SchedulableGpu> Gpus,
+    IReadOnlyList<QueuedJob> Queued,
+    IReadOnlyList<RunningJob> Running,
+    IReadOnlyDictionary<string, EffectiveQuota> QuotaByOwner,
+    EffectiveQuota DefaultQuota,
+    IReadOnlyDictionary<string, double> GpuSecondsInWindowByOwner);
