@@ -38,6 +38,9 @@ namespace Portal.Launcher
                 uint trustedOwner = privileged ? 0 : caller;
                 policy = PolicyLoader.Load(PolicyLoader.PathFor(privileged), trustedOwner);
                 audit = AuditLog.Open(policy.AuditLog, trustedOwner, caller, privileged);
+
+                // The podman the user will run must be one only root could have put there.
+                SafeFiles.CheckTrustedExecutable(policy.Podman, trustedOwner);
             }
             catch (Exception e) when (e is PolicyException or UnsafeFileException or IOException)
             {

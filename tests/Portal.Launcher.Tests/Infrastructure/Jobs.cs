@@ -1,0 +1,40 @@
+using Portal.Launcher.Protocol;
+
+namespace Portal.Launcher.Tests.Infrastructure;
+
+/// <summary>Job-level steps the integration tests share.</summary>
+public static class Jobs
+{
+    public static async Task<string> StartAsync(LauncherFixture f, TestUser user, IEnumerable<string> command, IEnumerable<string>? gpus = null,
+        IReadOnlyDictionary<string, string>? env = null)
+    {
+        string job = LauncherRunner.NewJob();
+        LauncherCall call = await LauncherRunner.RunAsync(f, Requests.Run(user.Name, job, command, gpus, env));
+        Assert.True(call.ExitCode == 0, call.ToString());
+        return job;
+    }
+
+    public static async Task<ContainerState> InspectAsync(LauncherFixture f, TestUser user, string job)
+    {
+        LauncherCall call = await LauncherRunner.RunAsync(f, Requests.Job("inspect", user.Name, job));
+        Assert.True(call.ExitCode == 0 && call.Response?.Container is not null, call.ToString());
+        return call.Response!.Container!;
+    }
+
+    public static Task<ContainerState> WaitForStateAsync(LauncherFixture f, TestUser user, string job, string state) =>
+        Wait.UntilAsync(() => InspectAsync(f, user, job), c => c.State == state, TimeSpan.FromSeconds(30), $"{job} to be {state}");
+
+    /// <summary>Waits until the job's output (podman logs) contains <paramref name="text"/>.</summary>
+    public static async Task<string> WaitForLogAsync(LauncherFixture f, TestUser user, string job, string text)
+    {
+        LauncherCall call = await Wait.UntilAsync(
+            () => LauncherRunner.RunAsync(f, Requests.Logs(user.Name, job)),
+            c => c.Stdout.Contains(text, StringComparison.Ordinal), TimeSpan.FromSeconds(30), $"'{text}' in the logs of {job}");
+        return call.Stdout;
+    }
+
+    /// <summary>Reads one field line ("Uid:", "Gid:", "Groups:", "NoNewPrivs:", ...) from /proc/&lt;pid&gt;/status.</summary>
+    public static string[] StatusField(int pid, string field) =>
+        File.ReadAllLines($"/proc/{pid}/status").Single(l => l.StartsWith(field + ":", StringComparison.Ordinal))[(field.Length + 1)..]
+            .Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
+}

@@ -1,0 +1,307 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Portal.Launcher.Tests.Infrastructure;
+
+/// <summary>
+/// Sets up, idempotently and as root, everything the launcher tests need on a fresh machine:
+/// a policy group and throwaway users with subuid/subgid ranges, a busybox image in each user's
+/// storage, fake GPU nodes, a podman stand-in that records every start, the root-owned test
+/// policy and the published NativeAOT launcher.
+/// </summary>
+public sealed class LauncherFixture : IAsyncLifetime
+{
+    /// <summary>The launcher under test must be published with -p:LauncherPolicyPath= this path.</summary>
+    public const string PolicyPath = "/etc/portal-launcher-test/launcher.json";
+    public const string Root = "/var/lib/portal-launcher-test";
+    public const string AuditLogPath = "/var/log/portal-launcher-test/audit.log";
+    public const string SpawnDir = Root + "/spawned";
+    public const string ShimPath = Root + "/bin/podman";
+    public const string DatasetsRoot = Root + "/datasets";
+    public const string ProjectsRoot = Root + "/projects";
+    public const string StateDir = "/run/portal-launcher-test";
+    public const string GpuDir = "/dev/ptest-gpu";
+    public const string Group = "ptest-portal";
+    public const string Image = "localhost/ptest-busybox:latest";
+    public const uint MinUid = 1000;
+
+    public TestUser Alice { get; private set; } = null!;
+    public TestUser Bob { get; private set; } = null!;
+
+    /// <summary>A normal account that is not in the policy group.</summary>
+    public TestUser Carol { get; private set; } = null!;
+
+    /// <summary>A system account (uid below the policy minimum) that is in the group.</summary>
+    public TestUser SystemUser { get; private set; } = null!;
+
+    public string LauncherPath { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        if (Environment.UserName != "root")
+        {
+            throw new InvalidOperationException("The launcher tests create Linux users and must run as root (CI does).");
+        }
+
+        await Shell.CheckedAsync("/usr/sbin/groupadd", "-f", Group);
+        Alice = await EnsureUserAsync("ptest-alice", inGroup: true, system: false, slot: 0);
+        Bob = await EnsureUserAsync("ptest-bob", inGroup: true, system: false, slot: 1);
+        Carol = await EnsureUserAsync("ptest-carol", inGroup: false, system: false, slot: 2);
+        SystemUser = await EnsureUserAsync("ptest-sys", inGroup: true, system: true, slot: 3);
+
+        await PrepareDirectoriesAsync();
+        await PrepareGpuNodesAsync();
+        WritePolicy(manageDeviceAcls: true);
+        string tar = await BuildBusyboxTarAsync();
+        foreach (TestUser user in new[] { Alice, Bob })
+        {
+            await EnsureImageAsync(user, tar);
+            await RemoveAllContainersAsync(user);
+        }
+
+        LauncherPath = await LocateLauncherAsync();
+        await VerifyLauncherUsesTestPolicyAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (TestUser user in new[] { Alice, Bob })
+        {
+            await RemoveAllContainersAsync(user);
+        }
+    }
+
+    /// <summary>Writes the test policy. ACL mode is on: fake GPU nodes are 0660 root, as the design asks on real hosts.</summary>
+    public static void WritePolicy(bool manageDeviceAcls)
+    {
+        var policy = new Dictionary<string, object>
+        {
+            ["version"] = 1,
+            ["minUid"] = MinUid,
+            ["group"] = Group,
+            ["podman"] = ShimPath,
+            ["runtime"] = "runc",
+            ["allowNetwork"] = false,
+            ["mountRoots"] = new object[]
+            {
+                new Dictionary<string, object> { ["userHome"] = true },
+                new Dictionary<string, object> { ["path"] = ProjectsRoot },
+                new Dictionary<string, object> { ["path"] = DatasetsRoot, ["readOnly"] = true },
+            },
+            ["gpus"] = new object[]
+            {
+                new Dictionary<string, object> { ["id"] = "0", ["node"] = GpuDir + "/nvidia0", ["visibleId"] = "GPU-00000000-0000-0000-0000-000000000000" },
+                new Dictionary<string, object> { ["id"] = "1", ["node"] = GpuDir + "/nvidia1", ["visibleId"] = "GPU-11111111-1111-1111-1111-111111111111" },
+            },
+            ["gpuControlNodes"] = new[] { GpuDir + "/nvidiactl", GpuDir + "/nvidia-uvm" },
+            ["pids"] = new Dictionary<string, object> { ["default"] = 256, ["max"] = 4096 },
+            ["logBytes"] = new Dictionary<string, object> { ["default"] = 1048576, ["max"] = 104857600 },
+            ["manageDeviceAcls"] = manageDeviceAcls,
+            ["auditLog"] = AuditLogPath,
+            ["stateDir"] = StateDir,
+            ["subIdBase"] = 2_000_000_000L,
+        };
+        Directory.CreateDirectory(Path.GetDirectoryName(PolicyPath)!);
+        File.WriteAllText(PolicyPath, JsonSerializer.Serialize(policy));
+        File.SetUnixFileMode(PolicyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+    }
+
+    private static async Task<TestUser> EnsureUserAsync(string name, bool inGroup, bool system, int slot)
+    {
+        if ((await Shell.RunAsync("/usr/bin/id", ["-u", name])).ExitCode != 0)
+        {
+            // Subordinate ids are assigned below, at a fixed place, not by useradd's allocator.
+            List<string> args = ["--create-home", "--shell", "/bin/bash", "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0"];
+            if (system)
+            {
+                args.Add("--system");
+            }
+
+            await Shell.CheckedAsync("/usr/sbin/useradd", [.. args, name]);
+        }
+
+        if (inGroup)
+        {
+            await Shell.CheckedAsync("/usr/sbin/usermod", "-aG", Group, name);
+        }
+        else
+        {
+            await Shell.RunAsync("/usr/bin/gpasswd", ["-d", name, Group]);
+        }
+
+        if (!File.ReadAllLines("/etc/subuid").Any(l => l.StartsWith(name + ":", StringComparison.Ordinal))
+            || !File.ReadAllLines("/etc/subgid").Any(l => l.StartsWith(name + ":", StringComparison.Ordinal)))
+        {
+            long start = 1_000_000_000L + (slot * 65536L);
+            string range = $"{start}-{start + 65535}";
+            await Shell.CheckedAsync("/usr/sbin/usermod", "--add-subuids", range, "--add-subgids", range, name);
+        }
+
+        uint uid = uint.Parse((await Shell.CheckedAsync("/usr/bin/id", "-u", name)).Trim(), CultureInfo.InvariantCulture);
+        uint gid = uint.Parse((await Shell.CheckedAsync("/usr/bin/id", "-g", name)).Trim(), CultureInfo.InvariantCulture);
+        string home = (await Shell.CheckedAsync("/usr/bin/getent", "passwd", name)).Trim().Split(':')[5];
+        string runtimeDir = "/run/user/" + uid.ToString(CultureInfo.InvariantCulture);
+        Directory.CreateDirectory(runtimeDir);
+        await Shell.CheckedAsync("/usr/bin/chown", $"{uid}:{gid}", runtimeDir);
+        File.SetUnixFileMode(runtimeDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return new TestUser(name, uid, gid, home);
+    }
+
+    private async Task PrepareDirectoriesAsync()
+    {
+        const UnixFileMode rwxr_xr_x = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        foreach (string dir in new[] { Root, Root + "/bin", DatasetsRoot, ProjectsRoot, Path.GetDirectoryName(AuditLogPath)! })
+        {
+            Directory.CreateDirectory(dir);
+            File.SetUnixFileMode(dir, rwxr_xr_x);
+        }
+
+        File.WriteAllText(DatasetsRoot + "/readme.txt", "shared dataset\n");
+        string aliceProject = ProjectsRoot + "/alice";
+        Directory.CreateDirectory(aliceProject);
+        await Shell.CheckedAsync("/usr/bin/chown", $"{Alice.Uid}:{Alice.Gid}", aliceProject);
+
+        // Podman stand-in: records its parent, its own descriptors and its exact environment, then
+        // becomes the real podman. Lets the tests prove what reached podman, and that a refused
+        // request started none.
+        Directory.CreateDirectory(SpawnDir);
+        File.SetUnixFileMode(SpawnDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute | UnixFileMode.StickyBit);
+        File.WriteAllText(ShimPath, $"""
+            #!/bin/bash
+            f={SpawnDir}/$PPID-$$
+            ls /proc/$$/fd > "$f.fds"
+            cat /proc/$$/environ > "$f.env"
+            printf '%s\0' "$@" > "$f.argv"
+            exec /usr/bin/podman "$@"
+
+            """);
+        File.SetUnixFileMode(ShimPath, rwxr_xr_x);
+    }
+
+    private static async Task PrepareGpuNodesAsync()
+    {
+        Directory.CreateDirectory(GpuDir);
+        // Character devices with /dev/null's numbers: opening one works exactly when permissions allow.
+        foreach ((string name, bool shared) in new[] { ("nvidia0", false), ("nvidia1", false), ("nvidiactl", true), ("nvidia-uvm", true) })
+        {
+            string node = Path.Combine(GpuDir, name);
+            if (!File.Exists(node))
+            {
+                await Shell.CheckedAsync("/usr/bin/mknod", node, "c", "1", "3");
+            }
+
+            await Shell.CheckedAsync("/usr/bin/chown", "root:root", node);
+            await Shell.CheckedAsync("/usr/bin/chmod", shared ? "0666" : "0660", node);
+            if (!shared)
+            {
+                await Shell.CheckedAsync("/usr/bin/setfacl", "-b", node);
+            }
+        }
+    }
+
+    private static async Task<string> BuildBusyboxTarAsync()
+    {
+        string tar = Root + "/busybox-rootfs.tar";
+        if (File.Exists(tar))
+        {
+            return tar;
+        }
+
+        string rootfs = Root + "/busybox-rootfs";
+        if (Directory.Exists(rootfs))
+        {
+            Directory.Delete(rootfs, recursive: true);
+        }
+
+        foreach (string d in new[] { "bin", "dev", "proc", "sys", "tmp", "etc", "root" })
+        {
+            Directory.CreateDirectory(Path.Combine(rootfs, d));
+        }
+
+        File.Copy("/bin/busybox", rootfs + "/bin/busybox");
+        File.SetUnixFileMode(rootfs + "/bin/busybox", UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        string applets = await Shell.CheckedAsync("/bin/busybox", "--list");
+        foreach (string applet in applets.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string link = Path.Combine(rootfs, "bin", applet);
+            if (!File.Exists(link))
+            {
+                File.CreateSymbolicLink(link, "busybox");
+            }
+        }
+
+        File.WriteAllText(rootfs + "/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
+        File.WriteAllText(rootfs + "/etc/group", "root:x:0:\n");
+        await Shell.CheckedAsync("/usr/bin/tar", "-C", rootfs, "-cf", tar + ".tmp", ".");
+        File.Move(tar + ".tmp", tar);
+        return tar;
+    }
+
+    private static async Task EnsureImageAsync(TestUser user, string tar)
+    {
+        if ((await Shell.AsUserAsync(user, "/usr/bin/podman", "image", "exists", Image)).ExitCode == 0)
+        {
+            return;
+        }
+
+        // The image says NVIDIA_VISIBLE_DEVICES=all, as CUDA images do; the launcher must override it.
+        ShellResult r = await Shell.AsUserAsync(user, "/usr/bin/podman", "import",
+            "--change", "ENV NVIDIA_VISIBLE_DEVICES=all", "--change", "ENV PATH=/bin", tar, Image);
+        if (r.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"podman import as {user.Name} failed: {r}");
+        }
+    }
+
+    public static async Task RemoveAllContainersAsync(TestUser user) =>
+        await Shell.AsUserAsync(user, "/usr/bin/podman", "rm", "--all", "--force", "--time", "0");
+
+    private static async Task<string> LocateLauncherAsync()
+    {
+        string? given = Environment.GetEnvironmentVariable("PORTAL_TEST_LAUNCHER");
+        if (!string.IsNullOrEmpty(given))
+        {
+            return given;
+        }
+
+        string repo = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(repo, "Portal.sln")))
+        {
+            repo = Path.GetDirectoryName(repo) ?? throw new InvalidOperationException("Portal.sln not found above the test binaries.");
+        }
+
+        string output = Path.Combine(Path.GetTempPath(), "portal-launcher-test-" + Guid.NewGuid().ToString("N")[..8]);
+        ShellResult r = await Shell.RunAsync("dotnet", ["publish", Path.Combine(repo, "src/Portal.Launcher"), "-c", "Release",
+            "-p:LauncherPolicyPath=" + PolicyPath, "-o", output, "--nologo"], timeout: TimeSpan.FromMinutes(10));
+        if (r.ExitCode != 0)
+        {
+            throw new InvalidOperationException("Publishing the launcher failed: " + r);
+        }
+
+        string path = Path.Combine(output, "portal-launcher");
+        File.SetUnixFileMode(output, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        return path;
+    }
+
+    private async Task VerifyLauncherUsesTestPolicyAsync()
+    {
+        LauncherCall call = await LauncherRunner.RunAsync(this, """{"version":1,"verb":"check"}""");
+        string? detail = call.Response?.Checks?.FirstOrDefault(c => c.Name == "policy")?.Detail;
+        if (call.ExitCode != 0 || detail is null || !detail.StartsWith(PolicyPath, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException(
+                $"The launcher at {LauncherPath} does not read {PolicyPath}; publish it with -p:LauncherPolicyPath={PolicyPath}. {call}");
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class LauncherTestGroup : ICollectionFixture<LauncherFixture>
+{
+    /// <summary>One collection: the tests share users, GPU nodes and the policy, so they run one at a time.</summary>
+    public const string Name = "launcher";
+}

@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Text.Json;
+using Portal.Launcher.Protocol;
+
+namespace Portal.Launcher.Tests.Infrastructure;
+
+/// <summary>One launcher invocation as a test saw it.</summary>
+public sealed record LauncherCall(int ExitCode, string Stdout, string Stderr, int Pid, LauncherResponse? Response)
+{
+    public override string ToString() => $"launcher pid {Pid} exit {ExitCode}\nstdout: {Stdout}\nstderr: {Stderr}";
+}
+
+/// <summary>Starts the published launcher the way sudo would (as root, request on stdin) and reads what it left behind.</summary>
+public static class LauncherRunner
+{
+    public static async Task<LauncherCall> RunAsync(LauncherFixture fixture, string request,
+        IReadOnlyDictionary<string, string>? env = null, TestUser? asUser = null, string? inheritFdFrom = null)
+    {
+        ShellResult r;
+        if (asUser is not null)
+        {
+            // Dev mode: the launcher run directly by an unprivileged user.
+            string policy = env?.GetValueOrDefault("PORTAL_LAUNCHER_POLICY") ?? "";
+            r = await Shell.RunAsync("/usr/bin/setpriv", ["--reuid", asUser.Uid.ToString(CultureInfo.InvariantCulture),
+                "--regid", asUser.Gid.ToString(CultureInfo.InvariantCulture), "--init-groups", "--",
+                "/usr/bin/env", "-i", "HOME=" + asUser.Home, "PATH=/usr/bin:/bin", "PORTAL_LAUNCHER_POLICY=" + policy,
+                "/bin/bash", "-c", "exec \"$0\"", fixture.LauncherPath], request, clearEnv: true);
+            return Parse(r);
+        }
+
+        if (inheritFdFrom is not null)
+        {
+            // bash opens the file without close-on-exec: the launcher inherits descriptor 7.
+            r = await Shell.RunAsync("/bin/bash", ["-c", "exec 7<\"$1\"; exec \"$0\"", fixture.LauncherPath, inheritFdFrom], request, env);
+            return Parse(r);
+        }
+
+        r = await Shell.RunAsync(fixture.LauncherPath, [], request, env);
+        return Parse(r);
+    }
+
+    private static LauncherCall Parse(ShellResult r)
+    {
+        LauncherResponse? response = null;
+        try
+        {
+            response = JsonSerializer.Deserialize(r.Stdout, LauncherJsonContext.Default.LauncherResponse);
+        }
+        catch (JsonException)
+        {
+            // Log output is a raw stream, not JSON.
+        }
+
+        // setpriv, env and bash all exec: the pid the test started is the launcher's.
+        return new LauncherCall(r.ExitCode, r.Stdout, r.Stderr, r.Pid, response);
+    }
+
+    /// <summary>The audit records written by the launcher process <paramref name="pid"/>.</summary>
+    public static List<JsonElement> AuditRecords(int pid)
+    {
+        var records = new List<JsonElement>();
+        foreach (string line in File.ReadAllLines(LauncherFixture.AuditLogPath))
+        {
+            using var doc = JsonDocument.Parse(line);
+            if (doc.RootElement.GetProperty("pid").GetInt32() == pid)
+            {
+                records.Add(doc.RootElement.Clone());
+            }
+        }
+
+        return records;
+    }
+
+    /// <summary>Files the podman stand-in wrote for processes started by (or exec'd as) the launcher <paramref name="pid"/>.</summary>
+    public static List<string> PodmanStarts(int pid)
+    {
+        string p = pid.ToString(CultureInfo.InvariantCulture);
+        return [.. Directory.EnumerateFiles(LauncherFixture.SpawnDir, "*.argv")
+            .Select(f => Path.GetFileName(f)[..^5])
+            .Where(name => name.Split('-') is [string parent, string self] && (parent == p || self == p))
+            .Select(name => Path.Combine(LauncherFixture.SpawnDir, name))];
+    }
+
+    public static string Json(object request) => JsonSerializer.Serialize(request);
+
+    /// <summary>A fresh job id, so tests never collide with each other or with earlier runs.</summary>
+    public static string NewJob() => "t" + Guid.NewGuid().ToString("N")[..12];
+}

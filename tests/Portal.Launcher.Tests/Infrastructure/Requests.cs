@@ -1,0 +1,53 @@
+using System.Text.Json;
+
+namespace Portal.Launcher.Tests.Infrastructure;
+
+/// <summary>Request JSON as the portal would send it.</summary>
+public static class Requests
+{
+    public static string Run(string user, string job, IEnumerable<string> command, IEnumerable<string>? gpus = null,
+        IReadOnlyDictionary<string, string>? env = null, IEnumerable<object>? mounts = null, string image = LauncherFixture.Image)
+    {
+        var run = new Dictionary<string, object> { ["image"] = image, ["command"] = command.ToArray() };
+        if (gpus is not null)
+        {
+            run["gpus"] = gpus.ToArray();
+        }
+
+        if (env is not null)
+        {
+            run["env"] = env;
+        }
+
+        if (mounts is not null)
+        {
+            run["mounts"] = mounts.ToArray();
+        }
+
+        return JsonSerializer.Serialize(new Dictionary<string, object> { ["version"] = 1, ["verb"] = "run", ["user"] = user, ["job"] = job, ["run"] = run });
+    }
+
+    public static string Job(string verb, string user, string job) =>
+        JsonSerializer.Serialize(new Dictionary<string, object> { ["version"] = 1, ["verb"] = verb, ["user"] = user, ["job"] = job });
+
+    public static string Stop(string user, string job, int timeoutSeconds = 1) =>
+        JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["version"] = 1, ["verb"] = "stop", ["user"] = user, ["job"] = job,
+            ["stop"] = new Dictionary<string, object> { ["timeoutSeconds"] = timeoutSeconds },
+        });
+
+    public static string Logs(string user, string job, bool follow = false, int? tail = null)
+    {
+        var logs = new Dictionary<string, object> { ["follow"] = follow };
+        if (tail is not null)
+        {
+            logs["tail"] = tail.Value;
+        }
+
+        return JsonSerializer.Serialize(new Dictionary<string, object> { ["version"] = 1, ["verb"] = "logs", ["user"] = user, ["job"] = job, ["logs"] = logs });
+    }
+
+    public static string User(string verb, string user) =>
+        JsonSerializer.Serialize(new Dictionary<string, object> { ["version"] = 1, ["verb"] = verb, ["user"] = user });
+}

@@ -1,0 +1,121 @@
+using System.Globalization;
+using Portal.Launcher.Tests.Infrastructure;
+
+namespace Portal.Launcher.Tests.Integration;
+
+[Collection(LauncherTestGroup.Name)]
+public sealed class HappyPathTests(LauncherFixture f)
+{
+    [Fact]
+    public async Task Run_AsAlice_StartsContainerWhoseProcessesAreAlicesOnTheHost()
+    {
+        string job = await Jobs.StartAsync(f, f.Alice, ["sh", "-c", "echo started; sleep 300"]);
+
+        var state = await Jobs.WaitForStateAsync(f, f.Alice, job, "running");
+
+        Assert.NotNull(state.Pid);
+        string uid = f.Alice.Uid.ToString(CultureInfo.InvariantCulture);
+        Assert.All(Jobs.StatusField(state.Pid!.Value, "Uid"), id => Assert.Equal(uid, id));
+        Assert.Equal("ptest-alice", state.Owner);
+        Assert.Equal(job, state.Job);
+        await LauncherRunner.RunAsync(f, Requests.Job("remove", f.Alice.Name, job));
+    }
+
+    [Fact]
+    public async Task Logs_ReturnTheJobsOutput()
+    {
+        string job = await Jobs.StartAsync(f, f.Alice, ["sh", "-c", "echo hello-from-the-job; sleep 300"]);
+
+        string logs = await Jobs.WaitForLogAsync(f, f.Alice, job, "hello-from-the-job");
+
+        Assert.Contains("hello-from-the-job", logs, StringComparison.Ordinal);
+        await LauncherRunner.RunAsync(f, Requests.Job("remove", f.Alice.Name, job));
+    }
+
+    [Fact]
+    public async Task Logs_WithFollow_StreamUntilTheJobEnds()
+    {
+        string job = await Jobs.StartAsync(f, f.Alice, ["sh", "-c", "for i in 1 2 3; do echo line-$i; sleep 0.2; done"]);
+
+        LauncherCall call = await LauncherRunner.RunAsync(f, Requests.Logs(f.Alice.Name, job, follow: true));
+
+        Assert.Equal(0, call.ExitCode);
+        Assert.Contains("line-3", call.Stdout, StringComparison.Ordinal);
+        await LauncherRunner.RunAsync(f, Requests.Job("remove", f.Alice.Name, job));
+    }
+
+    [Fact]
+    public async Task Inspect_ReportsTheExitCode()
+    {
+        string job = await Jobs.StartAsync(f, f.Alice, ["sh", "-c", "exit 7"]);
+
+        var state = await Jobs.WaitForStateAsync(f, f.Alice, job, "exited");
+
+        Assert.Equal(7, state.ExitCode);
+        await LauncherRunner.RunAsync(f, Requests.Job("remove", f.Alice.Name, job));
+    }
+
+    [Fact]
+    public async Task Stop_StopsARunningJob()
+    {
+        string job = await Jobs.StartAsync(f, f.Alice, ["sleep", "300"]);
+        await Jobs.WaitForStateAsync(f, f.Alice, job, "running");
+
+        LauncherCall stop = await LauncherRunner.RunAsync(f, Requests.Stop(f.Alice.Name, job, timeoutSeconds: 1));
+
+        Assert.True(stop.ExitCode == 0, stop.ToString());
+        var state = await Jobs.InspectAsync(f, f.Alice, job);
+        Assert.Equal("exited", state.State);
+        await LauncherRunner.RunAsync(f, Requests.Job("remove", f.Alice.Name, job));
+    }
+
+    [Fact]
+    public async Task Remove_DeletesTheContainer()
+    {
+        string job = await Jobs.StartAsync(f, f.Alice, ["sleep", "300"]);
+
+        LauncherCall remove = await LauncherRunner.RunAsync(f, Requests.Job("remove", f.Alice.Name, job));
+
+        Assert.True(remove.ExitCode == 0, remove.ToString());
+        LauncherCall inspect = await LauncherRunner.RunAsync(f, Requests.Job("inspect", f.Alice.Name, job));
+        Assert.Equal(1, inspect.ExitCode);
+    }
+
+    [Fact]
+    public async Task List_ShowsOnlyAlicesContainers()
+    {
+        string alices = await Jobs.StartAsync(f, f.Alice, ["sleep", "300"]);
+        string bobs = await Jobs.StartAsync(f, f.Bob, ["sleep", "300"]);
+
+        LauncherCall list = await LauncherRunner.RunAsync(f, Requests.User("list", f.Alice.Name));
+
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.Contains(list.Response!.Containers!, c => c.Job == alices);
+        Assert.DoesNotContain(list.Response!.Containers!, c => c.Job == bobs);
+        Assert.All(list.Response!.Containers!, c => Assert.Equal(f.Alice.Name, c.Owner));
+        await LauncherRunner.RunAsync(f, Requests.Job("remove", f.Alice.Name, alices));
+        await LauncherRunner.RunAsync(f, Requests.Job("remove", f.Bob.Name, bobs));
+    }
+
+    [Fact]
+    public async Task Images_ListsTheUsersLocalImages()
+    {
+        LauncherCall call = await LauncherRunner.RunAsync(f, Requests.User("images", f.Alice.Name));
+
+        Assert.True(call.ExitCode == 0, call.ToString());
+        Assert.Contains(call.Response!.Images!, i => i.Names.Contains(LauncherFixture.Image));
+    }
+
+    [Fact]
+    public async Task Check_ReportsHostFactsAndPodmanAsTheUser()
+    {
+        LauncherCall call = await LauncherRunner.RunAsync(f, Requests.User("check", f.Alice.Name));
+
+        Assert.True(call.ExitCode == 0, call.ToString());
+        var checks = call.Response!.Checks!;
+        Assert.Contains(checks, c => c.Name == "rootless" && c.Status == "ok");
+        Assert.Contains(checks, c => c.Name == "cgroup");
+        Assert.Contains(checks, c => c.Name == "subids" && c.Status == "ok");
+        Assert.Contains(checks, c => c.Name == "gpu 1" && c.Status == "ok");
+    }
+}
