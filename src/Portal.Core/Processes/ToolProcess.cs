@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Portal.Data.Database;
+namespace Portal.Core.Processes;
 
 /// <summary>The outcome of a finished tool process.</summary>
-internal sealed record ToolResult(int ExitCode, string StandardOutput, string StandardError)
+public sealed record ToolResult(int ExitCode, string StandardOutput, string StandardError)
 {
     public bool Succeeded => ExitCode == 0;
 
@@ -13,7 +13,7 @@ internal sealed record ToolResult(int ExitCode, string StandardOutput, string St
 }
 
 /// <summary>Runs a program with an argument list (never a shell), a timeout and captured output.</summary>
-internal static class ToolProcess
+public static class ToolProcess
 {
     public static async Task<ToolResult> RunAsync(
         string fileName, IEnumerable<string> arguments, TimeSpan timeout, CancellationToken cancellationToken)

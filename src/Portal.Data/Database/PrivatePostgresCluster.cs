@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Portal.Core.Processes;
 
 namespace Portal.Data.Database;
 

@@ -1,0 +1,73 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Portal.Core.Accounts;
+using Portal.Data;
+using Portal.Data.Entities;
+using Portal.Web.Services.Accounts;
+
+namespace Portal.Web.Tests.Infrastructure;
+
+/// <summary>The real portal in-process, on a fresh database of the test PostgreSQL server.</summary>
+public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    private string _connectionString = "";
+
+    public CapturingSecretSink Secrets { get; } = new();
+
+    public async Task InitializeAsync()
+    {
+        _connectionString = await TestPostgres.CreateDatabaseAsync();
+        // Touching the server builds and starts the host (migrations, bootstrap) now, not in a test.
+        _ = Server;
+    }
+
+    Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("ConnectionStrings:Portal", _connectionString);
+        builder.ConfigureServices(services =>
+        {
+            services.RemoveAll<IOneTimeSecretSink>();
+            services.AddSingleton<IOneTimeSecretSink>(Secrets);
+            services.AddSingleton<IStartupFilter, RemoteAddressStartupFilter>();
+        });
+    }
+
+    public PortalClient CreatePortalClient() =>
+        new(CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true }));
+
+    /// <summary>Creates an account directly (no one-time password), for tests that need a signed-in user.</summary>
+    public async Task<PortalUser> CreateUserAsync(string userName, string password, bool admin = false)
+    {
+        await using AsyncServiceScope scope = Services.CreateAsyncScope();
+        UserManager<PortalUser> users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
+        var user = new PortalUser(userName);
+        Check(await users.CreateAsync(user, password));
+        Check(await users.AddToRolesAsync(user, admin ? Roles.All : [Roles.User]));
+        return user;
+    }
+
+    public async Task<T> WithDbAsync<T>(Func<PortalDbContext, Task<T>> query)
+    {
+        IDbContextFactory<PortalDbContext> factory = Services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
+        await using PortalDbContext db = await factory.CreateDbContextAsync();
+        return await query(db);
+    }
+
+    public Task<LinuxAccount?> FindLinuxAccountAsync(string name) =>
+        Services.GetRequiredService<ILinuxAccountDirectory>().FindByNameAsync(name, CancellationToken.None);
+
+    private static void Check(IdentityResult result)
+    {
+        if (!result.Succeeded)
+        {
+            throw new InvalidOperationException(string.Join("; ", result.Errors.Select(e => e.Description)));
+        }
+    }
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs the whole test suite from a clean clone: installs what the tests need (as root), starts a
+# private PostgreSQL cluster for them, builds, runs every test project and prints one summary line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source deploy/dev/prerequisites.sh
+ensure_prerequisites tests
+
+work=$(mktemp -d /tmp/portal-tests.XXXXXX)
+chmod 0755 "$work"
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+pg_data="$work/pg/data"
+pg_run="$work/pg/run"
+mkdir -p "$pg_data" "$pg_run"
+chmod 0700 "$pg_data" "$pg_run"
+
+as_pg() {
+  # PostgreSQL refuses to run as root; the cluster belongs to Debian's postgres account then.
+  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+cleanup() {
+  as_pg "$pg_bin/pg_ctl" -D "$pg_data" -m immediate -w stop >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+[[ $(id -u) -eq 0 ]] && chown -R postgres:postgres "$work/pg"
+as_pg "$pg_bin/initdb" -D "$pg_data" -U portal --auth-local=trust --auth-host=reject -E UTF8 --no-locale >/dev/null
+cat >>"$pg_data/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$pg_run'
+max_connections = 300
+fsync = off
+CONF
+as_pg "$pg_bin/pg_ctl" -D "$pg_data" -l "$work/pg/postgres.log" -w start >/dev/null
+export PORTAL_TEST_POSTGRES="Host=$pg_run;Username=portal;Database=postgres"
+
+dotnet build Portal.sln -nologo -v quiet -clp:ErrorsOnly
+
+log="$work/test-output.log"
+status=0
+dotnet test Portal.sln --no-build -nologo 2>&1 | tee "$log" || status=$?
+
+# One closing line for the whole run: "N passed, N failed".
+awk '/^(Passed|Failed)!/ {
+       for (i = 1; i <= NF; i++) { gsub(",", "", $(i+1)); if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) }
+     }
+     END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+exit "$status"
