@@ -29,6 +29,62 @@ public sealed class Job
         _history = [new JobStateChange(JobState.Queued, submittedAt, null)];
     }
 
+    /// <summary>
+    /// Rebuilds a stored job. The history is replayed through the same rules as live changes, so a row that could
+    /// not have come about (an illegal move, a start without the GPUs it asked for) is refused instead of loaded.
+    /// </summary>
+    /// <param name="id">The job id.</param>
+    /// <param name="owner">The owner.</param>
+    /// <param name="spec">The stored request.</param>
+    /// <param name="history">The stored state history, oldest first, starting with <see cref="JobState.Queued"/>.</param>
+    /// <param name="assignedGpuUuids">The GPUs assigned when it started (empty if it never started).</param>
+    /// <param name="containerId">The container id, if one was created.</param>
+    /// <param name="exitCode">The exit code, if the command ended.</param>
+    /// <exception cref="InvalidOperationException">The stored data breaks an invariant.</exception>
+    public static Job Restore(
+        long id,
+        string owner,
+        JobSpec spec,
+        IReadOnlyList<JobStateChange> history,
+        IReadOnlyList<string> assignedGpuUuids,
+        string? containerId,
+        int? exitCode)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        ArgumentNullException.ThrowIfNull(assignedGpuUuids);
+        if (history.Count == 0 || history[0].State != JobState.Queued)
+        {
+            throw new InvalidOperationException($"Stored job {id} does not start in the queue.");
+        }
+
+        var job = new Job(id, owner, spec, history[0].At);
+        try
+        {
+            foreach (var change in history.Skip(1))
+            {
+                job.Move(change.State, change.At, change.Detail);
+                switch (change.State)
+                {
+                    case JobState.Starting:
+                        job.AssignGpus(assignedGpuUuids, change.At);
+                        break;
+                    case JobState.Running:
+                        job.ContainerId = containerId ?? throw new InvalidOperationException($"Stored job {id} ran without a container id.");
+                        break;
+                    case JobState.Succeeded or JobState.Failed when exitCode is not null:
+                        job.ExitCode = exitCode;
+                        break;
+                }
+            }
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidOperationException($"Stored job {id} is inconsistent: {e.Message}", e);
+        }
+
+        return job;
+    }
+
     public long Id { get; }
 
     /// <summary>The Linux user name the job runs as.</summary>
@@ -65,14 +121,9 @@ public sealed class Job
     public void Start(IReadOnlyList<string> gpuUuids, DateTimeOffset at)
     {
         ArgumentNullException.ThrowIfNull(gpuUuids);
-        if (gpuUuids.Count != Spec.Gpus.Count)
-        {
-            throw new ArgumentException($"Job {Id} asks for {Spec.Gpus.Count} GPUs but was given {gpuUuids.Count}.", nameof(gpuUuids));
-        }
-
+        CheckGpuCount(gpuUuids);
         Move(JobState.Starting, at, null);
-        AssignedGpuUuids = gpuUuids.ToArray();
-        StartedAt = at;
+        AssignGpus(gpuUuids, at);
     }
 
     /// <summary>The launcher created the container.</summary>
@@ -121,6 +172,21 @@ public sealed class Job
 
     /// <summary>True when the job has run past its walltime at <paramref name="now"/> and must be stopped.</summary>
     public bool IsPastWalltime(DateTimeOffset now) => State.HoldsGpus() && now >= WalltimeEndsAt;
+
+    private void CheckGpuCount(IReadOnlyList<string> gpuUuids)
+    {
+        if (gpuUuids.Count != Spec.Gpus.Count)
+        {
+            throw new ArgumentException($"Job {Id} asks for {Spec.Gpus.Count} GPUs but was given {gpuUuids.Count}.", nameof(gpuUuids));
+        }
+    }
+
+    private void AssignGpus(IReadOnlyList<string> gpuUuids, DateTimeOffset at)
+    {
+        CheckGpuCount(gpuUuids);
+        AssignedGpuUuids = gpuUuids.ToArray();
+        StartedAt = at;
+    }
 
     private void Move(JobState to, DateTimeOffset at, string? detail)
     {

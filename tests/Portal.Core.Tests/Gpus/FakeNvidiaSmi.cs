@@ -18,7 +18,8 @@ internal sealed class FakeNvidiaSmi : IDisposable
     /// <summary>A fake that loops over <paramref name="gpuRows"/> like <c>-lms</c> does until it is killed, or, with
     /// <paramref name="exitAfterOneRound"/>, prints one round and dies like a driver crash.</summary>
     public static FakeNvidiaSmi Create(
-        IEnumerable<string> gpuRows, string listOutput, IEnumerable<string>? computeAppRows = null, bool exitAfterOneRound = false)
+        IEnumerable<string> gpuRows, string listOutput, IEnumerable<string>? computeAppRows = null, bool exitAfterOneRound = false,
+        bool hangOnList = false)
     {
         var folder = Directory.CreateTempSubdirectory("fake-nvidia-smi-").FullName;
         File.WriteAllText(Path.Combine(folder, "gpu.csv"), string.Join('\n', gpuRows) + "\n");
@@ -31,7 +32,7 @@ internal sealed class FakeNvidiaSmi : IDisposable
             #!/bin/sh
             dir=$(dirname "$0")
             case "$*" in
-              "-L") cat "$dir/list.txt" ;;
+              "-L") {{(hangOnList ? "exec sleep 600" : "cat \"$dir/list.txt\"")}} ;;
               "--query-gpu={{NvidiaSmiGpuQuery.FieldList}} --format=csv,noheader,nounits -lms "*) {{loop}} ;;
               "--query-compute-apps={{NvidiaSmiComputeAppsQuery.FieldList}} --format=csv,noheader,nounits") cat "$dir/apps.csv" ;;
               *) echo "fake nvidia-smi: unexpected arguments: $*" >&2; exit 2 ;;
@@ -44,12 +45,13 @@ internal sealed class FakeNvidiaSmi : IDisposable
     }
 
     /// <summary>A fake box made of one capture in one phase.</summary>
-    public static FakeNvidiaSmi FromCapture(string capture, string phase, bool exitAfterOneRound = false) =>
+    public static FakeNvidiaSmi FromCapture(string capture, string phase, bool exitAfterOneRound = false, bool hangOnList = false) =>
         Create(
             Captures.ProjectNoUnits(Captures.QueryGpu(capture, phase), NvidiaSmiGpuQuery.Fields),
             Captures.List(capture),
             Captures.ProjectNoUnits(Captures.ComputeApps(capture, phase), NvidiaSmiComputeAppsQuery.Fields),
-            exitAfterOneRound);
+            exitAfterOneRound,
+            hangOnList);
 
     public void Dispose() => Directory.Delete(Folder, recursive: true);
 }

@@ -118,6 +118,22 @@ public sealed class NvidiaSmiSamplerTests
     }
 
     [Fact]
+    public async Task A_hung_nvidia_smi_is_killed_after_the_command_timeout_and_retried()
+    {
+        using var fake = FakeNvidiaSmi.FromCapture("linux-x86_64__nvidia-l40s__595.80.txt", "idle", hangOnList: true);
+        var options = SamplerWait.Options(fake.SearchPath);
+        options.CommandTimeout = TimeSpan.FromMilliseconds(200);
+        await using var sampler = new NvidiaSmiSampler(options, TimeProvider.System);
+
+        sampler.Start();
+        var failing = await SamplerWait.UntilAsync(sampler, s => s.Status == GpuDiscoveryStatus.Failing);
+
+        Assert.Contains("did not finish within 0.2 s", failing.Problem, StringComparison.Ordinal);
+        Assert.Empty(failing.Devices);
+        Assert.Equal(0, sampler.ProcessStarts);
+    }
+
+    [Fact]
     public async Task Compute_processes_come_from_the_fake_without_units()
     {
         const string capture = "linux-x86_64__nvidia-geforce-rtx-4080-super__595.71.05.txt";

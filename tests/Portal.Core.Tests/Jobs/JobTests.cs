@@ -113,4 +113,38 @@ public sealed class JobTests
             s => Assert.True(s.IsFinal()));
         Assert.All(Enum.GetValues<JobState>(), s => Assert.False(JobStateMachine.CanMove(s, JobState.Queued)));
     }
+
+    [Fact]
+    public void A_stored_job_is_restored_with_its_history_gpus_container_and_exit_code()
+    {
+        var original = NewJob();
+        original.Start(["GPU-a", "GPU-b"], T0.AddMinutes(1));
+        original.MarkRunning("c0ffee", T0.AddMinutes(2));
+        original.Finish(3, T0.AddMinutes(12));
+
+        var restored = Job.Restore(original.Id, original.Owner, original.Spec, original.History.ToList(), ["GPU-a", "GPU-b"], "c0ffee", 3);
+
+        Assert.Equal(original.History, restored.History);
+        Assert.Equal(JobState.Failed, restored.State);
+        Assert.Equal(["GPU-a", "GPU-b"], restored.AssignedGpuUuids);
+        Assert.Equal("c0ffee", restored.ContainerId);
+        Assert.Equal(3, restored.ExitCode);
+        Assert.Equal(original.GpuSecondsUsed(T0.AddDays(1)), restored.GpuSecondsUsed(T0.AddDays(1)));
+    }
+
+    [Fact]
+    public void A_stored_history_with_an_illegal_move_is_refused()
+    {
+        JobStateChange[] history = [new(JobState.Queued, T0, null), new(JobState.Running, T0.AddMinutes(1), null)];
+
+        Assert.Throws<InvalidOperationException>(() => Job.Restore(1, "alice", NewJob().Spec, history, [], "c0ffee", null));
+    }
+
+    [Fact]
+    public void A_stored_start_without_its_gpus_is_refused()
+    {
+        JobStateChange[] history = [new(JobState.Queued, T0, null), new(JobState.Starting, T0.AddMinutes(1), null)];
+
+        Assert.Throws<InvalidOperationException>(() => Job.Restore(1, "alice", NewJob().Spec, history, ["GPU-a"], null, null));
+    }
 }

@@ -121,4 +121,25 @@ public sealed class GpuAccountingTests
 
         Assert.Equal(new GpuUsageInterval("alice", 9, 2, Midnight.AddMinutes(10), Midnight.AddMinutes(40)), job.UsageInterval());
     }
+
+    [Fact]
+    public void A_users_page_usage_is_computed_from_their_jobs()
+    {
+        var clock = new FakeTimeProvider(Midnight);
+        var quota = new EffectiveQuota(4, 4, 10, 100, TimeSpan.FromDays(1), TimeSpan.FromHours(24), 8, 32768);
+        JobSpec Spec(int gpus) => new() { Name = "j", Image = "busybox", Gpus = GpuRequest.Any(gpus), Walltime = TimeSpan.FromHours(10) };
+        var old = new Job(1, "alice", Spec(1), Midnight.AddDays(-3));
+        old.Start(["GPU-a"], Midnight.AddDays(-3));
+        old.MarkRunning("c1", Midnight.AddDays(-3));
+        old.Finish(0, Midnight.AddDays(-3).AddHours(5));
+        var running = new Job(2, "alice", Spec(2), Midnight);
+        running.Start(["GPU-b", "GPU-c"], Midnight);
+        var queued = new Job(3, "alice", Spec(1), Midnight);
+
+        clock.Advance(TimeSpan.FromHours(3));
+        var usage = QuotaUsage.Compute(quota, [old, running, queued], clock.GetUtcNow());
+
+        Assert.Equal(new QuotaUsage(quota, RunningGpus: 2, RunningJobs: 1, QueuedJobs: 1, GpuSecondsInWindow: 2 * 3 * 3600), usage);
+        Assert.Equal(94, usage.GpuHoursLeft);
+    }
 }
