@@ -86,8 +86,12 @@ internal static class PodmanArgs
     public static List<string> Stop(LauncherPolicy p, string job, int timeoutSeconds) =>
         [p.Podman, "stop", "--time", timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "--", LauncherProtocol.ContainerName(job)];
 
-    public static List<string> Remove(LauncherPolicy p, string job, int timeoutSeconds) =>
-        [p.Podman, "rm", "--force", "--time", timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "--", LauncherProtocol.ContainerName(job)];
+    /// <summary>
+    /// Plain rm, run after a stop: "rm --force" reports success for a name that does not exist,
+    /// which would hide a wrong owner or job id from the portal.
+    /// </summary>
+    public static List<string> Remove(LauncherPolicy p, string job) =>
+        [p.Podman, "rm", "--", LauncherProtocol.ContainerName(job)];
 
     public static List<string> Inspect(LauncherPolicy p, string job) =>
         [p.Podman, "container", "inspect", "--", LauncherProtocol.ContainerName(job)];

@@ -59,7 +59,7 @@ internal static class ContainerVerbs
         {
             LauncherVerbs.Run => await RunAsync(ctx, user, env, runtimeDir, warnings),
             LauncherVerbs.Stop => await SimpleAsync(ctx, "podman stop", PodmanArgs.Stop(ctx.Policy, r.Job!, r.Stop?.TimeoutSeconds ?? 10), env, user, warnings),
-            LauncherVerbs.Remove => await SimpleAsync(ctx, "podman rm", PodmanArgs.Remove(ctx.Policy, r.Job!, r.Stop?.TimeoutSeconds ?? 10), env, user, warnings),
+            LauncherVerbs.Remove => await RemoveAsync(ctx, env, user, warnings),
             LauncherVerbs.Inspect => await InspectAsync(ctx, env, user),
             LauncherVerbs.List => await ListAsync(ctx, env, user),
             LauncherVerbs.Images => await ImagesAsync(ctx, env, user),
@@ -157,6 +157,12 @@ internal static class ContainerVerbs
             ContainerName = LauncherProtocol.ContainerName(ctx.Request.Job!),
             Warnings = warnings.Count > 0 ? warnings : null,
         });
+    }
+
+    private static async Task<VerbResult> RemoveAsync(LaunchContext ctx, Dictionary<string, string> env, UserAccount user, List<string> warnings)
+    {
+        VerbResult stopped = await SimpleAsync(ctx, "podman stop", PodmanArgs.Stop(ctx.Policy, ctx.Request.Job!, ctx.Request.Stop?.TimeoutSeconds ?? 10), env, user, warnings);
+        return stopped.ExitCode != 0 ? stopped : await SimpleAsync(ctx, "podman rm", PodmanArgs.Remove(ctx.Policy, ctx.Request.Job!), env, user, warnings);
     }
 
     private static async Task<VerbResult> InspectAsync(LaunchContext ctx, Dictionary<string, string> env, UserAccount user)

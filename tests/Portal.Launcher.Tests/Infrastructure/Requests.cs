@@ -37,6 +37,14 @@ public static class Requests
             ["stop"] = new Dictionary<string, object> { ["timeoutSeconds"] = timeoutSeconds },
         });
 
+    /// <summary>Force-remove; timeout 0 because a test job's sleep (PID 1) ignores SIGTERM.</summary>
+    public static string Remove(string user, string job, int timeoutSeconds = 0) =>
+        JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["version"] = 1, ["verb"] = "remove", ["user"] = user, ["job"] = job,
+            ["stop"] = new Dictionary<string, object> { ["timeoutSeconds"] = timeoutSeconds },
+        });
+
     public static string Logs(string user, string job, bool follow = false, int? tail = null)
     {
         var logs = new Dictionary<string, object> { ["follow"] = follow };

@@ -18,7 +18,7 @@ public sealed class HappyPathTests(LauncherFixture f)
         Assert.All(Jobs.StatusField(state.Pid!.Value, "Uid"), id => Assert.Equal(uid, id));
         Assert.Equal("ptest-alice", state.Owner);
         Assert.Equal(job, state.Job);
-        await LauncherRunner.RunAsync(f, Requests.Job("remove", f.Alice.Name, job));
+        await LauncherRunner.RunAsync(f, Requests.Remove(f.Alice.Name, job));
     }
 
     [Fact]
@@ -29,7 +29,7 @@ public sealed class HappyPathTests(LauncherFixture f)
         string logs = await Jobs.WaitForLogAsync(f, f.Alice, job, "hello-from-the-job");
 
         Assert.Contains("hello-from-the-job", logs, StringComparison.Ordinal);
-        await LauncherRunner.RunAsync(f, Requests.Job("remove", f.Alice.Name, job));
+        await LauncherRunner.RunAsync(f, Requests.Remove(f.Alice.Name, job));
     }
 
     [Fact]
@@ -41,7 +41,7 @@ public sealed class HappyPathTests(LauncherFixture f)
 
         Assert.Equal(0, call.ExitCode);
         Assert.Contains("line-3", call.Stdout, StringComparison.Ordinal);
-        await LauncherRunner.RunAsync(f, Requests.Job("remove", f.Alice.Name, job));
+        await LauncherRunner.RunAsync(f, Requests.Remove(f.Alice.Name, job));
     }
 
     [Fact]
@@ -52,7 +52,7 @@ public sealed class HappyPathTests(LauncherFixture f)
         var state = await Jobs.WaitForStateAsync(f, f.Alice, job, "exited");
 
         Assert.Equal(7, state.ExitCode);
-        await LauncherRunner.RunAsync(f, Requests.Job("remove", f.Alice.Name, job));
+        await LauncherRunner.RunAsync(f, Requests.Remove(f.Alice.Name, job));
     }
 
     [Fact]
@@ -66,7 +66,7 @@ public sealed class HappyPathTests(LauncherFixture f)
         Assert.True(stop.ExitCode == 0, stop.ToString());
         var state = await Jobs.InspectAsync(f, f.Alice, job);
         Assert.Equal("exited", state.State);
-        await LauncherRunner.RunAsync(f, Requests.Job("remove", f.Alice.Name, job));
+        await LauncherRunner.RunAsync(f, Requests.Remove(f.Alice.Name, job));
     }
 
     [Fact]
@@ -74,7 +74,7 @@ public sealed class HappyPathTests(LauncherFixture f)
     {
         string job = await Jobs.StartAsync(f, f.Alice, ["sleep", "300"]);
 
-        LauncherCall remove = await LauncherRunner.RunAsync(f, Requests.Job("remove", f.Alice.Name, job));
+        LauncherCall remove = await LauncherRunner.RunAsync(f, Requests.Remove(f.Alice.Name, job));
 
         Assert.True(remove.ExitCode == 0, remove.ToString());
         LauncherCall inspect = await LauncherRunner.RunAsync(f, Requests.Job("inspect", f.Alice.Name, job));
@@ -93,8 +93,8 @@ public sealed class HappyPathTests(LauncherFixture f)
         Assert.Contains(list.Response!.Containers!, c => c.Job == alices);
         Assert.DoesNotContain(list.Response!.Containers!, c => c.Job == bobs);
         Assert.All(list.Response!.Containers!, c => Assert.Equal(f.Alice.Name, c.Owner));
-        await LauncherRunner.RunAsync(f, Requests.Job("remove", f.Alice.Name, alices));
-        await LauncherRunner.RunAsync(f, Requests.Job("remove", f.Bob.Name, bobs));
+        await LauncherRunner.RunAsync(f, Requests.Remove(f.Alice.Name, alices));
+        await LauncherRunner.RunAsync(f, Requests.Remove(f.Bob.Name, bobs));
     }
 
     [Fact]
