@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Options;
 using Portal.Data;
 using Portal.Data.Database;
@@ -46,6 +48,9 @@ internal sealed class DatabaseStartup(
         {
             IDbContextFactory<PortalDbContext> contextFactory = scope.ServiceProvider.GetRequiredService<IDbContextFactory<PortalDbContext>>();
             await using PortalDbContext db = await contextFactory.CreateDbContextAsync(cancellationToken);
+            // Without the history table EF's first query fails and logs an alarming error on every
+            // fresh install; create it first so a first run reads cleanly.
+            await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
             await db.Database.MigrateAsync(cancellationToken);
         }
 
