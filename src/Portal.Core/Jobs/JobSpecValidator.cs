@@ -245,6 +245,10 @@ public static partial class JobSpecValidator
         {
             errors.Add(new(nameof(JobSpec.Cpus), Format($"asks for {spec.Cpus:0.##} CPUs; your limit is {quota.MaxCpusPerJob:0.##} per job.")));
         }
+        else if (context.Host is { } host && spec.Cpus > host.Cpus)
+        {
+            errors.Add(new(nameof(JobSpec.Cpus), Format($"asks for {spec.Cpus:0.##} CPUs; this machine gives jobs {host.Cpus:0.##}.")));
+        }
 
         if (spec.MemoryMiB <= 0)
         {
@@ -253,6 +257,10 @@ public static partial class JobSpecValidator
         else if (spec.MemoryMiB > quota.MaxMemoryMiBPerJob)
         {
             errors.Add(new(nameof(JobSpec.MemoryMiB), Format($"asks for {spec.MemoryMiB} MiB of memory; your limit is {quota.MaxMemoryMiBPerJob} MiB per job.")));
+        }
+        else if (context.Host is { } host && spec.MemoryMiB > host.MemoryMiB)
+        {
+            errors.Add(new(nameof(JobSpec.MemoryMiB), Format($"asks for {spec.MemoryMiB} MiB of memory; this machine gives jobs {host.MemoryMiB} MiB.")));
         }
 
         if (spec.Walltime <= TimeSpan.Zero)

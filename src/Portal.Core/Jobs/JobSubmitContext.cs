@@ -1,4 +1,5 @@
 using Portal.Core.Quotas;
+using Portal.Core.Scheduling;
 
 namespace Portal.Core.Jobs;
 
@@ -8,12 +9,14 @@ namespace Portal.Core.Jobs;
 /// <param name="QueuedJobsOfOwner">How many jobs the submitter already has queued.</param>
 /// <param name="AllowedMountRoots">The host folders the submitter may mount from (their home, projects, shared datasets).</param>
 /// <param name="GpuUuidsOnBox">Every GPU the box has, drained or not.</param>
+/// <param name="Host">The CPUs and memory the box gives jobs in total, when the scheduler models them.</param>
 public sealed record JobSubmitContext(
     bool IsAdmin,
     EffectiveQuota Quota,
     int QueuedJobsOfOwner,
     IReadOnlyList<MountRoot> AllowedMountRoots,
-    IReadOnlyCollection<string> GpuUuidsOnBox);
+    IReadOnlyCollection<string> GpuUuidsOnBox,
+    HostCapacity? Host = null);
 
 /// <summary>A host folder jobs may mount from, and everything under it.</summary>
 /// <param name="Path">The absolute folder.</param>

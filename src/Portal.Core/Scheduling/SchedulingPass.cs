@@ -3,8 +3,8 @@ using Portal.Core.Quotas;
 
 namespace Portal.Core.Scheduling;
 
-/// <summary>The mutable bookkeeping of one <see cref="Scheduler.Plan"/> call: free GPUs, per-owner counts and the
-/// reservation, updated as jobs are considered in rank order.</summary>
+/// <summary>The mutable bookkeeping of one <see cref="Scheduler.Plan"/> call: free GPUs, CPUs and memory, per-owner
+/// counts and the reservation, updated as jobs are considered in rank order.</summary>
 internal sealed class SchedulingPass
 {
     private readonly SchedulingSnapshot _snapshot;
@@ -12,13 +12,22 @@ internal sealed class SchedulingPass
     private readonly Dictionary<string, SchedulableGpu> _gpuByUuid;
     private readonly int _undrainedGpus;
     private readonly List<SchedulableGpu> _free;
-    private readonly List<(DateTimeOffset EndsBy, SchedulableGpu Gpu)> _busyUndrained = [];
+    private readonly List<Release> _releases = [];
     private readonly Dictionary<string, OwnerState> _owners = new(StringComparer.Ordinal);
     private readonly List<JobStart> _starts = [];
     private readonly Dictionary<long, PendingReason> _pending;
     private readonly List<long> _walltimeExceeded = [];
-    private GpuReservation? _reservation;
+
+    // Without a HostCapacity, CPUs and memory are unlimited: infinity keeps the arithmetic uniform.
+    private readonly double _capacityCpus;
+    private readonly double _capacityMemoryMiB;
+    private double _freeCpus;
+    private double _freeMemoryMiB;
+
+    private Reservation? _reservation;
     private HashSet<string> _reserved = new(StringComparer.Ordinal);
+    private double _spareCpusAtReservation = double.PositiveInfinity;
+    private double _spareMemoryMiBAtReservation = double.PositiveInfinity;
 
     public SchedulingPass(SchedulingSnapshot snapshot, DateTimeOffset now)
     {
@@ -27,6 +36,8 @@ internal sealed class SchedulingPass
         _pending = new Dictionary<long, PendingReason>(snapshot.Queued.Count);
         _gpuByUuid = snapshot.Gpus.ToDictionary(g => g.Uuid, StringComparer.Ordinal);
         _undrainedGpus = snapshot.Gpus.Count(g => !g.Drained);
+        _capacityCpus = _freeCpus = snapshot.Capacity?.Cpus ?? double.PositiveInfinity;
+        _capacityMemoryMiB = _freeMemoryMiB = snapshot.Capacity?.MemoryMiB ?? double.PositiveInfinity;
         var held = new HashSet<string>(StringComparer.Ordinal);
         foreach (var running in snapshot.Running)
         {
@@ -38,14 +49,10 @@ internal sealed class SchedulingPass
                 _walltimeExceeded.Add(running.JobId);
             }
 
-            foreach (var uuid in running.GpuUuids)
-            {
-                held.Add(uuid);
-                if (_gpuByUuid.TryGetValue(uuid, out var gpu) && !gpu.Drained)
-                {
-                    _busyUndrained.Add((running.EndsBy, gpu));
-                }
-            }
+            held.UnionWith(running.GpuUuids);
+            _freeCpus -= running.Cpus;
+            _freeMemoryMiB -= running.MemoryMiB;
+            AddRelease(running.EndsBy, running.GpuUuids, running.Cpus, running.MemoryMiB);
         }
 
         _free = snapshot.Gpus.Where(g => !g.Drained && !held.Contains(g.Uuid)).OrderBy(g => g.Index).ToList();
@@ -61,13 +68,14 @@ internal sealed class SchedulingPass
             return;
         }
 
-        var gpus = job.GpuCount == 0 ? [] : Pick(job);
+        var gpus = Pick(job, out var outlastsReservation);
         if (gpus is not null)
         {
-            Start(job, owner, gpus);
+            Start(job, owner, gpus, outlastsReservation);
         }
         else if (_reservation is null)
         {
+            // A job too big for the box never gets a reservation: it would block everyone behind it for nothing.
             Reserve(job);
             _pending[job.JobId] = PendingReason.Resources;
         }
@@ -79,7 +87,7 @@ internal sealed class SchedulingPass
 
     public SchedulingPlan ToPlan() => new(_starts, _pending, _walltimeExceeded, _reservation);
 
-    /// <summary>Reasons that do not depend on which GPUs are free right now.</summary>
+    /// <summary>Reasons that do not depend on what is free right now.</summary>
     private PendingReason? Admission(QueuedJob job, OwnerState owner)
     {
         if (job.SpecificGpuUuids.Count > 0)
@@ -113,90 +121,134 @@ internal sealed class SchedulingPass
         return null;
     }
 
-    /// <summary>Free GPUs for <paramref name="job"/> that do not delay the reservation, or null.</summary>
-    private List<string>? Pick(QueuedJob job)
+    /// <summary>The GPUs <paramref name="job"/> can start on now without delaying the reservation, or null.</summary>
+    /// <param name="job">The job.</param>
+    /// <param name="outlastsReservation">True when the job would still run when the reserved job is due to start,
+    /// so it must stay clear of what is reserved.</param>
+    private List<string>? Pick(QueuedJob job, out bool outlastsReservation)
     {
-        if (_free.Count < job.GpuCount)
+        outlastsReservation = _reservation is not null && _now + job.Walltime > _reservation.StartsBy;
+        if (_free.Count < job.GpuCount || job.Cpus > _freeCpus || job.MemoryMiB > _freeMemoryMiB)
         {
             return null;
         }
 
-        // A job that is sure to be gone before the reserved job can start may borrow the reserved GPUs.
-        var mayUseReserved = _reservation is null || _now + job.Walltime <= _reservation.StartsBy;
+        if (outlastsReservation && (job.Cpus > _spareCpusAtReservation || job.MemoryMiB > _spareMemoryMiBAtReservation))
+        {
+            return null;
+        }
+
         if (job.SpecificGpuUuids.Count > 0)
         {
             var allFree = job.SpecificGpuUuids.All(u => _free.Exists(g => g.Uuid == u));
-            var clear = mayUseReserved || !job.SpecificGpuUuids.Any(_reserved.Contains);
+            var clear = !outlastsReservation || !job.SpecificGpuUuids.Any(_reserved.Contains);
             return allFree && clear ? job.SpecificGpuUuids.ToList() : null;
         }
 
         var picked = new List<string>(job.GpuCount);
         foreach (var gpu in _free)
         {
-            if (mayUseReserved || !_reserved.Contains(gpu.Uuid))
+            if (picked.Count == job.GpuCount)
+            {
+                break;
+            }
+
+            if (!outlastsReservation || !_reserved.Contains(gpu.Uuid))
             {
                 picked.Add(gpu.Uuid);
-                if (picked.Count == job.GpuCount)
-                {
-                    return picked;
-                }
             }
         }
 
-        return null;
+        return picked.Count == job.GpuCount ? picked : null;
     }
 
-    private void Start(QueuedJob job, OwnerState owner, List<string> gpus)
+    private void Start(QueuedJob job, OwnerState owner, List<string> gpus, bool outlastsReservation)
     {
         _starts.Add(new JobStart(job.JobId, gpus));
         owner.RunningJobs++;
         owner.RunningGpus += gpus.Count;
-        var endsBy = _now + job.Walltime;
+        _freeCpus -= job.Cpus;
+        _freeMemoryMiB -= job.MemoryMiB;
+        if (outlastsReservation)
+        {
+            _spareCpusAtReservation -= job.Cpus;
+            _spareMemoryMiBAtReservation -= job.MemoryMiB;
+        }
+
         foreach (var uuid in gpus)
         {
-            var gpu = _gpuByUuid[uuid];
-            _free.Remove(gpu);
-            _busyUndrained.Add((endsBy, gpu));
+            _free.Remove(_gpuByUuid[uuid]);
         }
+
+        AddRelease(_now + job.Walltime, gpus, job.Cpus, job.MemoryMiB);
     }
 
-    /// <summary>Promises <paramref name="job"/> the GPUs that free up soonest (by walltime), so later jobs can only
-    /// backfill around it.</summary>
+    /// <summary>
+    /// Promises <paramref name="job"/> what it needs at the earliest time enough frees up (running jobs end by their
+    /// walltime at the latest), so later jobs can only backfill around it. Busy GPUs freed by then are reserved
+    /// before free ones: a GPU that is free now and not needed stays open to backfill jobs of any length.
+    /// </summary>
     private void Reserve(QueuedJob job)
     {
-        var reserved = new List<string>();
+        if (job.Cpus > _capacityCpus || job.MemoryMiB > _capacityMemoryMiB)
+        {
+            return;
+        }
+
+        var releases = _releases.OrderBy(r => r.EndsBy).ToList();
+        var freeUuids = _free.Select(g => g.Uuid).ToHashSet(StringComparer.Ordinal);
+        var released = new List<(DateTimeOffset EndsBy, SchedulableGpu Gpu)>();
+        double cpus = _freeCpus, memory = _freeMemoryMiB;
         var startsBy = _now;
-        if (job.SpecificGpuUuids.Count > 0)
+        var next = 0;
+        while (!Satisfied())
         {
-            foreach (var (endsBy, gpu) in _busyUndrained)
+            if (next == releases.Count)
             {
-                if (job.SpecificGpuUuids.Contains(gpu.Uuid) && endsBy > startsBy)
-                {
-                    startsBy = endsBy;
-                }
+                return;
             }
 
-            reserved.AddRange(job.SpecificGpuUuids);
-        }
-        else
-        {
-            // The reserved job can start once enough busy GPUs have freed up (by walltime). Every busy GPU free by
-            // then is a candidate, and those are reserved before free ones: a GPU that is free now but not reserved
-            // stays open to backfill jobs of any length.
-            var busy = _busyUndrained.OrderBy(b => b.EndsBy).ThenBy(b => b.Gpu.Index).ToList();
-            var needed = 0;
-            while (_free.Count + needed < job.GpuCount && needed < busy.Count)
+            // Everything that ends at the same moment frees up together.
+            var at = releases[next].EndsBy;
+            for (; next < releases.Count && releases[next].EndsBy == at; next++)
             {
-                startsBy = busy[needed].EndsBy > startsBy ? busy[needed].EndsBy : startsBy;
-                needed++;
+                cpus += releases[next].Cpus;
+                memory += releases[next].MemoryMiB;
+                released.AddRange(releases[next].UndrainedGpus.Select(g => (at, g)));
             }
 
-            reserved.AddRange(busy.TakeWhile(b => b.EndsBy <= startsBy).Take(job.GpuCount).Select(b => b.Gpu.Uuid));
-            reserved.AddRange(_free.Take(job.GpuCount - reserved.Count).Select(g => g.Uuid));
+            startsBy = at > startsBy ? at : startsBy;
         }
 
-        _reservation = new GpuReservation(job.JobId, startsBy, reserved);
+        var reserved = job.SpecificGpuUuids.Count > 0
+            ? job.SpecificGpuUuids.ToList()
+            : released.OrderBy(r => r.EndsBy).ThenBy(r => r.Gpu.Index).Select(r => r.Gpu.Uuid).Take(job.GpuCount).ToList();
+        reserved.AddRange(_free.Select(g => g.Uuid).Take(job.GpuCount - reserved.Count));
+        _reservation = new Reservation(job.JobId, startsBy, reserved);
         _reserved = new HashSet<string>(reserved, StringComparer.Ordinal);
+        _spareCpusAtReservation = cpus - job.Cpus;
+        _spareMemoryMiBAtReservation = memory - job.MemoryMiB;
+
+        bool Satisfied() =>
+            cpus >= job.Cpus
+            && memory >= job.MemoryMiB
+            && (job.SpecificGpuUuids.Count > 0
+                ? job.SpecificGpuUuids.All(u => freeUuids.Contains(u) || released.Exists(r => r.Gpu.Uuid == u))
+                : _free.Count + released.Count >= job.GpuCount);
+    }
+
+    private void AddRelease(DateTimeOffset endsBy, IReadOnlyList<string> gpuUuids, double cpus, long memoryMiB)
+    {
+        var undrained = new List<SchedulableGpu>(gpuUuids.Count);
+        foreach (var uuid in gpuUuids)
+        {
+            if (_gpuByUuid.TryGetValue(uuid, out var gpu) && !gpu.Drained)
+            {
+                undrained.Add(gpu);
+            }
+        }
+
+        _releases.Add(new Release(endsBy, undrained, cpus, memoryMiB));
     }
 
     private OwnerState Owner(string owner)
@@ -211,6 +263,9 @@ internal sealed class SchedulingPass
 
         return state;
     }
+
+    /// <summary>What a job gives back when it ends (by its walltime at the latest).</summary>
+    private sealed record Release(DateTimeOffset EndsBy, List<SchedulableGpu> UndrainedGpus, double Cpus, long MemoryMiB);
 
     private sealed class OwnerState(EffectiveQuota quota, double gpuSecondsInWindow)
     {

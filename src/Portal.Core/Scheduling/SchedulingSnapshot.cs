@@ -17,6 +17,8 @@ public sealed record SchedulableGpu(string Uuid, int Index, bool Drained);
 /// <param name="Priority">Its base priority.</param>
 /// <param name="SubmittedAt">When it was queued; the tie-breaker and the basis of aging.</param>
 /// <param name="Walltime">Its time limit, which bounds when its GPUs free up again (what backfill relies on).</param>
+/// <param name="Cpus">CPU cores it needs; counted only when the snapshot has a <see cref="HostCapacity"/>.</param>
+/// <param name="MemoryMiB">Memory it needs; counted only when the snapshot has a <see cref="HostCapacity"/>.</param>
 public sealed record QueuedJob(
     long JobId,
     string Owner,
@@ -24,13 +26,16 @@ public sealed record QueuedJob(
     IReadOnlyList<string> SpecificGpuUuids,
     int Priority,
     DateTimeOffset SubmittedAt,
-    TimeSpan Walltime)
+    TimeSpan Walltime,
+    double Cpus = 0,
+    long MemoryMiB = 0)
 {
     /// <summary>The scheduler's view of a queued <see cref="Job"/>.</summary>
     public static QueuedJob From(Job job)
     {
         ArgumentNullException.ThrowIfNull(job);
-        return new(job.Id, job.Owner, job.Spec.Gpus.Count, job.Spec.Gpus.SpecificUuids, job.Spec.Priority, job.SubmittedAt, job.Spec.Walltime);
+        return new(job.Id, job.Owner, job.Spec.Gpus.Count, job.Spec.Gpus.SpecificUuids, job.Spec.Priority, job.SubmittedAt,
+            job.Spec.Walltime, job.Spec.Cpus, job.Spec.MemoryMiB);
     }
 }
 
@@ -40,7 +45,16 @@ public sealed record QueuedJob(
 /// <param name="GpuUuids">The GPUs it holds.</param>
 /// <param name="StartedAt">When it got them.</param>
 /// <param name="Walltime">Its time limit: it is stopped at <paramref name="StartedAt"/> + <paramref name="Walltime"/>.</param>
-public sealed record RunningJob(long JobId, string Owner, IReadOnlyList<string> GpuUuids, DateTimeOffset StartedAt, TimeSpan Walltime)
+/// <param name="Cpus">CPU cores it holds.</param>
+/// <param name="MemoryMiB">Memory it holds.</param>
+public sealed record RunningJob(
+    long JobId,
+    string Owner,
+    IReadOnlyList<string> GpuUuids,
+    DateTimeOffset StartedAt,
+    TimeSpan Walltime,
+    double Cpus = 0,
+    long MemoryMiB = 0)
 {
     /// <summary>The latest moment it can still hold its GPUs.</summary>
     public DateTimeOffset EndsBy => StartedAt + Walltime;
@@ -50,7 +64,7 @@ public sealed record RunningJob(long JobId, string Owner, IReadOnlyList<string> 
     {
         ArgumentNullException.ThrowIfNull(job);
         var startedAt = job.StartedAt ?? throw new ArgumentException($"Job {job.Id} has not started.", nameof(job));
-        return new(job.Id, job.Owner, job.AssignedGpuUuids, startedAt, job.Spec.Walltime);
+        return new(job.Id, job.Owner, job.AssignedGpuUuids, startedAt, job.Spec.Walltime, job.Spec.Cpus, job.Spec.MemoryMiB);
     }
 }
 
@@ -63,10 +77,17 @@ public sealed record RunningJob(long JobId, string Owner, IReadOnlyList<string> 
 /// <param name="DefaultQuota">The quota of owners without an entry.</param>
 /// <param name="GpuSecondsInWindowByOwner">Each owner's GPU-seconds in their rolling window up to now, running jobs
 /// included (see <see cref="GpuAccounting"/>); owners missing here used none.</param>
+/// <param name="Capacity">The CPU cores and memory jobs may use on the box in total; null to schedule GPUs only.</param>
 public sealed record SchedulingSnapshot(
     IReadOnlyList<SchedulableGpu> Gpus,
     IReadOnlyList<QueuedJob> Queued,
     IReadOnlyList<RunningJob> Running,
     IReadOnlyDictionary<string, EffectiveQuota> QuotaByOwner,
     EffectiveQuota DefaultQuota,
-    IReadOnlyDictionary<string, double> GpuSecondsInWindowByOwner);
+    IReadOnlyDictionary<string, double> GpuSecondsInWindowByOwner,
+    HostCapacity? Capacity = null);
+
+/// <summary>What the box can give jobs in total, beyond GPUs (leave some for the system and the portal).</summary>
+/// <param name="Cpus">CPU cores.</param>
+/// <param name="MemoryMiB">Memory in MiB.</param>
+public sealed record HostCapacity(double Cpus, long MemoryMiB);

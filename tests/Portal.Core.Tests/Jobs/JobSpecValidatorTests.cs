@@ -1,5 +1,6 @@
 using Portal.Core.Jobs;
 using Portal.Core.Quotas;
+using Portal.Core.Scheduling;
 
 namespace Portal.Core.Tests.Jobs;
 
@@ -168,4 +169,17 @@ public sealed class JobSpecValidatorTests
     [Fact]
     public void A_full_queue_refuses_the_submission_as_a_whole() =>
         AssertOnlyError(Errors(Valid, User with { QueuedJobsOfOwner = 10 }), "", "You already have 10 queued jobs; your limit is 10.");
+
+    [Fact]
+    public void More_cpus_or_memory_than_the_box_gives_jobs_is_refused()
+    {
+        var errors = Errors(Valid with { Cpus = 12, MemoryMiB = 60000 }, User with { Host = new HostCapacity(8, 49152) });
+
+        Assert.Equal(
+            [
+                new FieldError("Cpus", "asks for 12 CPUs; this machine gives jobs 8."),
+                new FieldError("MemoryMiB", "asks for 60000 MiB of memory; this machine gives jobs 49152 MiB."),
+            ],
+            errors);
+    }
 }

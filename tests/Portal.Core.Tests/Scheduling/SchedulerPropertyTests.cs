@@ -70,8 +70,21 @@ public sealed class SchedulerPropertyTests
             }
         }
 
-        // At most one job holds the reservation, and it is the one waiting for Resources.
-        var waitingForResources = plan.PendingReasons.Where(p => p.Value == PendingReason.Resources).Select(p => p.Key).ToList();
+        // CPUs and memory of the box are never oversubscribed.
+        if (snapshot.Capacity is { } capacity)
+        {
+            var startedJobs = plan.Starts.Select(s => queuedById[s.JobId]).ToList();
+            Assert.True(snapshot.Running.Sum(r => r.Cpus) + startedJobs.Sum(j => j.Cpus) <= Math.Max(capacity.Cpus, snapshot.Running.Sum(r => r.Cpus)));
+            Assert.True(snapshot.Running.Sum(r => r.MemoryMiB) + startedJobs.Sum(j => j.MemoryMiB) <= Math.Max(capacity.MemoryMiB, snapshot.Running.Sum(r => r.MemoryMiB)));
+        }
+
+        // At most one job that fits the box waits for Resources, and it holds the reservation. (Jobs bigger than
+        // the box also wait for Resources, but hold nothing.)
+        bool FitsBox(QueuedJob job) => snapshot.Capacity is not { } box || (job.Cpus <= box.Cpus && job.MemoryMiB <= box.MemoryMiB);
+        var waitingForResources = plan.PendingReasons
+            .Where(p => p.Value == PendingReason.Resources && FitsBox(queuedById[p.Key]))
+            .Select(p => p.Key)
+            .ToList();
         Assert.True(waitingForResources.Count <= 1);
         Assert.Equal(waitingForResources.Cast<long?>().SingleOrDefault(), plan.Reservation?.JobId);
 
@@ -84,11 +97,18 @@ public sealed class SchedulerPropertyTests
             }
         }
 
-        // The plan wastes nothing: no job left waiting for GPUs would fit on the GPUs left free under the same rules.
+        // The plan wastes nothing: no job left waiting for resources would fit on what is left free under the same
+        // rules. (Checked for jobs that end before the reservation's start, which need nothing but free resources.)
         var leftover = snapshot.Gpus.Where(g => !g.Drained && !held.Contains(g.Uuid) && !assigned.Contains(g.Uuid)).Select(g => g.Uuid).ToList();
+        var startedAll = plan.Starts.Select(s => queuedById[s.JobId]).ToList();
+        var leftoverCpus = (snapshot.Capacity?.Cpus ?? double.PositiveInfinity) - snapshot.Running.Sum(r => r.Cpus) - startedAll.Sum(j => j.Cpus);
+        var leftoverMemory = (snapshot.Capacity?.MemoryMiB ?? double.PositiveInfinity) - snapshot.Running.Sum(r => r.MemoryMiB) - startedAll.Sum(j => j.MemoryMiB);
         foreach (var (jobId, reason) in plan.PendingReasons.Where(p => p.Value is PendingReason.Priority or PendingReason.Resources))
         {
-            Assert.False(FitsOn(queuedById[jobId], leftover, plan.Reservation), $"job {jobId} ({reason}) fits on the leftover GPUs");
+            var job = queuedById[jobId];
+            var endsInTime = plan.Reservation is null || Now + job.Walltime <= plan.Reservation.StartsBy;
+            var fits = FitsOn(job, leftover, plan.Reservation) && job.Cpus <= leftoverCpus && job.MemoryMiB <= leftoverMemory;
+            Assert.False(endsInTime && fits, $"job {jobId} ({reason}) fits on the leftover resources");
         }
     }
 
@@ -178,7 +198,7 @@ public sealed class SchedulerPropertyTests
         return bigJobStarted;
     }
 
-    private static bool FitsOn(QueuedJob job, List<string> free, GpuReservation? reservation)
+    private static bool FitsOn(QueuedJob job, List<string> free, Reservation? reservation)
     {
         var mayUseReserved = reservation is null || Now + job.Walltime <= reservation.StartsBy;
         var usable = free.Where(u => mayUseReserved || !reservation!.GpuUuids.Contains(u)).ToList();
@@ -221,7 +241,8 @@ public sealed class SchedulerPropertyTests
             var held = freeIndexes.Take(take).Select(SnapshotBuilder.Uuid).ToList();
             freeIndexes.RemoveRange(0, take);
             running.Add(new RunningJob(id++, owners[random.Next(owners.Length)], held,
-                Now - TimeSpan.FromMinutes(random.Next(0, 600)), TimeSpan.FromMinutes(random.Next(30, 900))));
+                Now - TimeSpan.FromMinutes(random.Next(0, 600)), TimeSpan.FromMinutes(random.Next(30, 900)),
+                random.Next(1, 9), random.Next(1, 33) * 1024L));
         }
 
         var queued = new List<QueuedJob>();
@@ -233,9 +254,11 @@ public sealed class SchedulerPropertyTests
             var count = specific.Count > 0 ? specific.Count : random.Next(0, Math.Min(5, gpuCount + 1));
             queued.Add(new QueuedJob(
                 i + 1, owners[random.Next(owners.Length)], count, specific, random.Next(-2, 5),
-                Now - TimeSpan.FromMinutes(random.Next(0, 4000)), TimeSpan.FromMinutes(random.Next(10, 1500))));
+                Now - TimeSpan.FromMinutes(random.Next(0, 4000)), TimeSpan.FromMinutes(random.Next(10, 1500)),
+                random.Next(1, 17), random.Next(1, 65) * 1024L));
         }
 
-        return new SchedulingSnapshot(gpus, queued, running, quotas, SnapshotBuilder.Generous, usage);
+        var capacity = random.NextDouble() < 0.5 ? new HostCapacity(random.Next(4, 65), random.Next(8, 257) * 1024L) : null;
+        return new SchedulingSnapshot(gpus, queued, running, quotas, SnapshotBuilder.Generous, usage, capacity);
     }
 }

@@ -17,6 +17,7 @@ internal sealed class SnapshotBuilder
     private readonly List<RunningJob> _running = [];
     private readonly Dictionary<string, EffectiveQuota> _quotas = new(StringComparer.Ordinal);
     private readonly Dictionary<string, double> _usage = new(StringComparer.Ordinal);
+    private HostCapacity? _capacity;
 
     public static string Uuid(int index) => $"GPU-{index:D8}";
 
@@ -31,18 +32,22 @@ internal sealed class SnapshotBuilder
     }
 
     public SnapshotBuilder Queue(
-        long id, string owner, int gpus, double waitedHours = 0, int priority = 0, double walltimeHours = 1, int[]? specific = null)
+        long id, string owner, int gpus, double waitedHours = 0, int priority = 0, double walltimeHours = 1, int[]? specific = null,
+        double cpus = 0, long memoryMiB = 0)
     {
         var uuids = specific?.Select(Uuid).ToArray() ?? [];
         _queued.Add(new QueuedJob(
-            id, owner, specific?.Length ?? gpus, uuids, priority, Now - TimeSpan.FromHours(waitedHours), TimeSpan.FromHours(walltimeHours)));
+            id, owner, specific?.Length ?? gpus, uuids, priority, Now - TimeSpan.FromHours(waitedHours), TimeSpan.FromHours(walltimeHours),
+            cpus, memoryMiB));
         return this;
     }
 
-    public SnapshotBuilder Run(long id, string owner, int[] gpus, double startedHoursAgo = 0, double walltimeHours = 1)
+    public SnapshotBuilder Run(
+        long id, string owner, int[] gpus, double startedHoursAgo = 0, double walltimeHours = 1, double cpus = 0, long memoryMiB = 0)
     {
         _running.Add(new RunningJob(
-            id, owner, gpus.Select(Uuid).ToArray(), Now - TimeSpan.FromHours(startedHoursAgo), TimeSpan.FromHours(walltimeHours)));
+            id, owner, gpus.Select(Uuid).ToArray(), Now - TimeSpan.FromHours(startedHoursAgo), TimeSpan.FromHours(walltimeHours),
+            cpus, memoryMiB));
         return this;
     }
 
@@ -58,5 +63,11 @@ internal sealed class SnapshotBuilder
         return this;
     }
 
-    public SchedulingSnapshot Build() => new(_gpus, _queued, _running, _quotas, Generous, _usage);
+    public SnapshotBuilder Capacity(double cpus, long memoryMiB)
+    {
+        _capacity = new HostCapacity(cpus, memoryMiB);
+        return this;
+    }
+
+    public SchedulingSnapshot Build() => new(_gpus, _queued, _running, _quotas, Generous, _usage, _capacity);
 }
