@@ -11,7 +11,9 @@ namespace Portal.Core.Gpus;
 /// if there is no nvidia-smi the box is reported as having zero GPUs, which is a normal CPU-only setup.
 /// </summary>
 /// <remarks>A server-wide singleton: subscribers read <see cref="Current"/> and listen to
-/// <see cref="SnapshotPublished"/>, which is raised on the sampler's own task, never on a UI thread.</remarks>
+/// <see cref="SnapshotPublished"/>, which is raised on the sampler's own task, never on a UI thread. Handlers must
+/// return quickly and must not throw (hand the snapshot to the UI with <c>InvokeAsync</c> and return): an exception
+/// from a handler ends the sampling loop and resurfaces from <see cref="DisposeAsync"/>.</remarks>
 public sealed class NvidiaSmiSampler : IAsyncDisposable
 {
     internal const string ExecutableName = "nvidia-smi";
@@ -159,6 +161,8 @@ public sealed class NvidiaSmiSampler : IAsyncDisposable
         Interlocked.Increment(ref _processStarts);
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
         var producedSamples = false;
+        // Device nodes do not change while the driver stays loaded: resolve each GPU once per nvidia-smi run.
+        var deviceNodes = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
             var round = new List<GpuQueryRow>();
@@ -179,7 +183,7 @@ public sealed class NvidiaSmiSampler : IAsyncDisposable
                 round.Add(row);
                 if (round.Count >= row.GpuCount)
                 {
-                    PublishRound(round, migDevices);
+                    PublishRound(round, migDevices, deviceNodes);
                     producedSamples = true;
                     round = [];
                 }
@@ -198,7 +202,10 @@ public sealed class NvidiaSmiSampler : IAsyncDisposable
         }
     }
 
-    private void PublishRound(List<GpuQueryRow> round, IReadOnlyDictionary<string, IReadOnlyList<MigDevice>> migDevices)
+    private void PublishRound(
+        List<GpuQueryRow> round,
+        IReadOnlyDictionary<string, IReadOnlyList<MigDevice>> migDevices,
+        Dictionary<string, string> deviceNodes)
     {
         round.Sort((a, b) => a.Index.CompareTo(b.Index));
         var devices = new List<GpuDevice>(round.Count);
@@ -206,7 +213,13 @@ public sealed class NvidiaSmiSampler : IAsyncDisposable
         foreach (var row in round)
         {
             var migs = migDevices.TryGetValue(row.Uuid, out var found) ? found : [];
-            devices.Add(row.ToDevice(_deviceNodes.Resolve(row.PciBusId, row.Index), migs));
+            if (!deviceNodes.TryGetValue(row.Uuid, out var node))
+            {
+                node = _deviceNodes.Resolve(row.PciBusId, row.Index);
+                deviceNodes[row.Uuid] = node;
+            }
+
+            devices.Add(row.ToDevice(node, migs));
             samples.Add(row.Sample);
         }
 

@@ -21,19 +21,17 @@ public static class QuotaResolver
         var user = userOverride ?? new QuotaPolicy();
 
         // GPU-hours and their window go together: 100 h per 7 days from one group and 10 h per day from another
-        // are compared as rates, and the winner brings its own window unless it inherits one.
-        var groupHours = groups
-            .Where(g => g.GpuHoursPerWindow is not null)
-            .Select(g => (Hours: g.GpuHoursPerWindow!.Value, Window: g.Window ?? defaults.Window!.Value))
+        // are compared as rates, and the winner brings its own window (a group that sets only one of the two
+        // inherits the other from the default).
+        var defaultHours = (Hours: defaults.GpuHoursPerWindow!.Value, Window: defaults.Window!.Value);
+        var (hours, window) = groups
+            .Where(g => g.GpuHoursPerWindow is not null || g.Window is not null)
+            .Select(g => (Hours: g.GpuHoursPerWindow ?? defaultHours.Hours, Window: g.Window ?? defaultHours.Window))
             .OrderByDescending(g => g.Hours / g.Window.TotalHours)
-            .Select(g => ((double, TimeSpan)?)g)
-            .FirstOrDefault();
-        var (hours, window) = groupHours ?? (defaults.GpuHoursPerWindow!.Value, groups.Select(g => g.Window).Max() ?? defaults.Window!.Value);
-        if (user.GpuHoursPerWindow is not null || user.Window is not null)
-        {
-            hours = user.GpuHoursPerWindow ?? hours;
-            window = user.Window ?? window;
-        }
+            .DefaultIfEmpty(defaultHours)
+            .First();
+        hours = user.GpuHoursPerWindow ?? hours;
+        window = user.Window ?? window;
 
         return new EffectiveQuota(
             user.MaxConcurrentGpus ?? groups.Max(g => g.MaxConcurrentGpus) ?? defaults.MaxConcurrentGpus!.Value,

@@ -60,6 +60,16 @@ public sealed class QuotaResolverTests
     }
 
     [Fact]
+    public void A_group_that_sets_only_a_shorter_window_grants_a_higher_rate()
+    {
+        // Default 50 h per 7 days; the group keeps 50 h but renews them every day.
+        var quota = QuotaResolver.Resolve(Defaults, [new QuotaPolicy { Window = TimeSpan.FromDays(1) }, new QuotaPolicy { Window = TimeSpan.FromDays(14) }], null);
+
+        Assert.Equal(50, quota.GpuHoursPerWindow);
+        Assert.Equal(TimeSpan.FromDays(1), quota.Window);
+    }
+
+    [Fact]
     public void A_user_override_wins_over_groups_even_when_stricter()
     {
         var lab = new QuotaPolicy { MaxConcurrentGpus = 4, GpuHoursPerWindow = 200 };
