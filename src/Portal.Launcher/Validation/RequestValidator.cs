@@ -161,7 +161,7 @@ internal static class RequestValidator
                 Refuse($"Mount '{Printable(mount.Source)}' -> '{Printable(mount.Target)}': paths must be clean absolute paths (no '..', no ',' ':' '=').");
             }
 
-            if (mount.Target == "/" || mount.Target.StartsWith("/proc", StringComparison.Ordinal) || mount.Target.StartsWith("/dev", StringComparison.Ordinal) || mount.Target.StartsWith("/sys", StringComparison.Ordinal))
+            if (mount.Target == "/" || PathRules.IsUnder(mount.Target, "/proc") || PathRules.IsUnder(mount.Target, "/dev") || PathRules.IsUnder(mount.Target, "/sys"))
             {
                 Refuse($"Mount target '{mount.Target}' would shadow a system directory.");
             }

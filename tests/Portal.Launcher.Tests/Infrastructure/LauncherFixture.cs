@@ -160,7 +160,19 @@ public sealed class LauncherFixture : IAsyncLifetime
         File.WriteAllText(DatasetsRoot + "/readme.txt", "shared dataset\n");
         string aliceProject = ProjectsRoot + "/alice";
         Directory.CreateDirectory(aliceProject);
-        await Shell.CheckedAsync("/usr/bin/chown", $"{Alice.Uid}:{Alice.Gid}", aliceProject);
+        Directory.CreateDirectory(Alice.Home + "/data");
+        await Shell.CheckedAsync("/usr/bin/chown", $"{Alice.Uid}:{Alice.Gid}", aliceProject, Alice.Home + "/data");
+
+        // Symlinks a user could plant to smuggle a host path into a mount.
+        foreach (string link in new[] { Alice.Home + "/link-to-etc", aliceProject + "/escape" })
+        {
+            if (!Path.Exists(link))
+            {
+                File.CreateSymbolicLink(link, "/etc");
+            }
+
+            await Shell.CheckedAsync("/usr/bin/chown", "-h", $"{Alice.Uid}:{Alice.Gid}", link);
+        }
 
         // Podman stand-in: records its parent, its own descriptors and its exact environment, then
         // becomes the real podman. Lets the tests prove what reached podman, and that a refused

@@ -1,0 +1,65 @@
+using Portal.Launcher.Policy;
+using Portal.Launcher.Protocol;
+using Portal.Launcher.Validation;
+
+namespace Portal.Launcher.Tests.Unit;
+
+public sealed class RequestValidatorTests
+{
+    internal static readonly LauncherPolicy Policy = new()
+    {
+        Version = 1, MinUid = 1000, Group = "portal-users", Podman = "/usr/bin/podman", Runtime = "runc",
+        Pids = new Limit { Default = 256, Max = 1024 }, LogBytes = new Limit { Default = 1 << 20, Max = 1 << 24 },
+        AuditLog = "/var/log/portal-launcher/audit.log",
+        Gpus = [new GpuDevice { Id = "0", Node = "/dev/nvidia0" }, new GpuDevice { Id = "1", Node = "/dev/nvidia1" }],
+    };
+
+    [Fact]
+    public void AFullRunRequest_IsAccepted()
+    {
+        var request = new LauncherRequest
+        {
+            Version = 1, Verb = "run", User = "alice", Job = "42",
+            Run = new RunSpec
+            {
+                Image = "localhost/pytorch:2.4", Command = ["python", "train.py", "--device", "cuda", "--lr=0.1"],
+                Env = new Dictionary<string, string> { ["WANDB_MODE"] = "offline", ["HF_HOME"] = "/data/hf" },
+                Gpus = ["1"], Mounts = [new MountSpec { Source = "/home/alice/data", Target = "/data", ReadOnly = true }],
+                Workdir = "/data", PidsLimit = 512,
+            },
+        };
+
+        RequestValidator.Validate(request, Policy);
+    }
+
+    [Theory]
+    [InlineData("list")]
+    [InlineData("images")]
+    [InlineData("provision-user")]
+    [InlineData("check")]
+    public void UserVerbs_WithoutAJob_AreAccepted(string verb) =>
+        RequestValidator.Validate(new LauncherRequest { Version = 1, Verb = verb, User = "alice" }, Policy);
+
+    [Fact]
+    public void Check_WithoutAUser_IsAccepted() =>
+        RequestValidator.Validate(new LauncherRequest { Version = 1, Verb = "check" }, Policy);
+
+    [Theory]
+    [InlineData("/devices")]
+    [InlineData("/system-data")]
+    [InlineData("/process")]
+    public void MountTargets_ThatOnlyLookLikeSystemDirectories_AreAccepted(string target) =>
+        RequestValidator.Validate(new LauncherRequest
+        {
+            Version = 1, Verb = "run", User = "alice", Job = "1",
+            Run = new RunSpec { Image = "busybox", Mounts = [new MountSpec { Source = "/home/alice", Target = target }] },
+        }, Policy);
+
+    [Theory]
+    [InlineData("/home/alice", "/home", true)]
+    [InlineData("/home", "/home", true)]
+    [InlineData("/homework", "/home", false)]
+    [InlineData("/etc", "/home", false)]
+    public void IsUnder_ComparesWholeSegments(string path, string root, bool expected) =>
+        Assert.Equal(expected, PathRules.IsUnder(path, root));
+}
