@@ -40,6 +40,7 @@ public sealed class Job
     /// <param name="assignedGpuUuids">The GPUs assigned when it started (empty if it never started).</param>
     /// <param name="containerId">The container id, if one was created.</param>
     /// <param name="exitCode">The exit code, if the command ended.</param>
+    /// <param name="pendingReason">The stored pending reason of a queued job.</param>
     /// <exception cref="InvalidOperationException">The stored data breaks an invariant.</exception>
     public static Job Restore(
         long id,
@@ -48,7 +49,8 @@ public sealed class Job
         IReadOnlyList<JobStateChange> history,
         IReadOnlyList<string> assignedGpuUuids,
         string? containerId,
-        int? exitCode)
+        int? exitCode,
+        PendingReason pendingReason = PendingReason.None)
     {
         ArgumentNullException.ThrowIfNull(history);
         ArgumentNullException.ThrowIfNull(assignedGpuUuids);
@@ -82,6 +84,11 @@ public sealed class Job
             throw new InvalidOperationException($"Stored job {id} is inconsistent: {e.Message}", e);
         }
 
+        if (pendingReason != PendingReason.None)
+        {
+            job.MarkPending(pendingReason);
+        }
+
         return job;
     }
 
@@ -98,6 +105,10 @@ public sealed class Job
 
     /// <summary>Every state the job entered, oldest first; the first is always <see cref="JobState.Queued"/>.</summary>
     public IReadOnlyList<JobStateChange> History => _history;
+
+    /// <summary>Why the job is still queued, as the last scheduling pass saw it; <see cref="PendingReason.None"/> once it
+    /// left the queue or before any pass looked at it.</summary>
+    public PendingReason PendingReason { get; private set; }
 
     /// <summary>The GPUs the job holds or held, by UUID; empty while queued and for CPU-only jobs.</summary>
     public IReadOnlyList<string> AssignedGpuUuids { get; private set; } = [];
@@ -116,6 +127,17 @@ public sealed class Job
 
     /// <summary>When the walltime runs out, once started.</summary>
     public DateTimeOffset? WalltimeEndsAt => StartedAt + Spec.Walltime;
+
+    /// <summary>Records why the job still waits (from <see cref="Scheduling.SchedulingPlan.PendingReasons"/>).</summary>
+    public void MarkPending(PendingReason reason)
+    {
+        if (State != JobState.Queued)
+        {
+            throw new InvalidOperationException($"Job {Id} is {State}; only queued jobs wait.");
+        }
+
+        PendingReason = reason;
+    }
 
     /// <summary>The scheduler chose GPUs for the job; the launcher is asked to start it.</summary>
     public void Start(IReadOnlyList<string> gpuUuids, DateTimeOffset at)
@@ -201,6 +223,7 @@ public sealed class Job
         }
 
         _history.Add(new JobStateChange(to, at, detail));
+        PendingReason = PendingReason.None;
         if (to.IsFinal())
         {
             EndedAt = at;

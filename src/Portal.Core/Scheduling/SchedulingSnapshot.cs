@@ -7,7 +7,15 @@ namespace Portal.Core.Scheduling;
 /// <param name="Uuid">Its stable identity.</param>
 /// <param name="Index">The driver index; only used to hand out GPUs in a predictable order.</param>
 /// <param name="Drained">True when an administrator drained it: running jobs finish, no new job lands on it.</param>
-public sealed record SchedulableGpu(string Uuid, int Index, bool Drained);
+public sealed record SchedulableGpu(string Uuid, int Index, bool Drained)
+{
+    /// <summary>The scheduler's view of a discovered GPU and its stored drain flag.</summary>
+    public static SchedulableGpu From(Gpus.GpuDevice device, bool drained)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        return new(device.Uuid, device.Index, drained);
+    }
+}
 
 /// <summary>A job waiting in the queue.</summary>
 /// <param name="JobId">The job.</param>
@@ -85,7 +93,53 @@ public sealed record SchedulingSnapshot(
     IReadOnlyDictionary<string, EffectiveQuota> QuotaByOwner,
     EffectiveQuota DefaultQuota,
     IReadOnlyDictionary<string, double> GpuSecondsInWindowByOwner,
-    HostCapacity? Capacity = null);
+    HostCapacity? Capacity = null)
+{
+    /// <summary>
+    /// Builds a snapshot from job entities: queued jobs go in the queue, starting and running ones hold resources, and
+    /// every job that held GPUs counts towards its owner's usage over the owner's own window up to <paramref name="now"/>.
+    /// </summary>
+    /// <param name="jobs">Queued and GPU-holding jobs, plus finished ones that may still fall in a quota window
+    /// (those that ended within the longest window; older ones add nothing).</param>
+    /// <param name="gpus">Every GPU with its drain flag.</param>
+    /// <param name="quotaByOwner">Resolved quotas by owner.</param>
+    /// <param name="defaultQuota">The quota of owners not in <paramref name="quotaByOwner"/>.</param>
+    /// <param name="now">The time the pass runs at.</param>
+    /// <param name="capacity">The host's CPUs and memory for jobs, or null to schedule GPUs only.</param>
+    public static SchedulingSnapshot FromJobs(
+        IEnumerable<Job> jobs,
+        IReadOnlyList<SchedulableGpu> gpus,
+        IReadOnlyDictionary<string, EffectiveQuota> quotaByOwner,
+        EffectiveQuota defaultQuota,
+        DateTimeOffset now,
+        HostCapacity? capacity = null)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        ArgumentNullException.ThrowIfNull(quotaByOwner);
+        var queued = new List<QueuedJob>();
+        var running = new List<RunningJob>();
+        var usage = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var job in jobs)
+        {
+            if (job.State == JobState.Queued)
+            {
+                queued.Add(QueuedJob.From(job));
+            }
+            else if (job.State.HoldsGpus())
+            {
+                running.Add(RunningJob.From(job));
+            }
+
+            if (job.UsageInterval() is { } interval)
+            {
+                var window = (quotaByOwner.GetValueOrDefault(job.Owner) ?? defaultQuota).Window;
+                usage[job.Owner] = usage.GetValueOrDefault(job.Owner) + interval.GpuSecondsWithin(now - window, now);
+            }
+        }
+
+        return new SchedulingSnapshot(gpus, queued, running, quotaByOwner, defaultQuota, usage, capacity);
+    }
+}
 
 /// <summary>What the box can give jobs in total, beyond GPUs (leave some for the system and the portal).</summary>
 /// <param name="Cpus">CPU cores.</param>
