@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Portal.Core.Gpus;
 
 /// <summary>The outcome of a short helper command.</summary>
-public sealed record ProcessResult(int ExitCode, string StandardOutput, string StandardError);
+internal sealed record ProcessResult(int ExitCode, string StandardOutput, string StandardError);
 
 /// <summary>Runs a short helper command with an argv list (never a shell), a clean environment and a timeout.</summary>
 internal static class ProcessRunner
