@@ -115,4 +115,15 @@ public sealed class LoginTests(PortalFactory portal) : IClassFixture<PortalFacto
         Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
         Assert.Contains("frame-ancestors 'none'", response.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Cookie_keys_are_kept_in_a_private_folder_of_the_data_directory()
+    {
+        using PortalClient client = portal.CreatePortalClient();
+        using HttpResponseMessage _ = await client.Http.GetAsync("/account/login");
+
+        string keys = Path.Combine(portal.DataDirectory, "keys");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(keys));
+        Assert.NotEmpty(Directory.GetFiles(keys, "key-*.xml"));
+    }
 }

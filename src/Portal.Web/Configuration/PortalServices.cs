@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using Portal.Core.Accounts;
@@ -26,6 +27,7 @@ internal static class PortalServices
         services.AddDbContextFactory<PortalDbContext>((sp, options) =>
             PortalDatabaseOptions.Configure(options, sp.GetRequiredService<DatabaseEndpoint>().ConnectionString));
 
+        AddKeyRing(services, configuration);
         services.AddHttpContextAccessor();
         services.AddSingleton<ILinuxAccountDirectory, GetentLinuxAccountDirectory>();
         services.AddSingleton<IOneTimeSecretSink, ConsoleSecretSink>();
@@ -60,6 +62,19 @@ internal static class PortalServices
         // Blazor would add its own "frame-ancestors 'self'" policy; ours (no framing at all) is the only one.
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
         return app;
+    }
+
+    /// <summary>
+    /// Keeps the keys that protect session and antiforgery cookies in the portal's data folder
+    /// (0700), so sessions survive a restart and the service account needs no home directory.
+    /// </summary>
+    private static void AddKeyRing(IServiceCollection services, IConfiguration configuration)
+    {
+        var options = new PortalOptions();
+        configuration.GetSection(PortalOptions.SectionName).Bind(options);
+        var keys = new DirectoryInfo(Path.Combine(PortalPaths.DataDirectory(options), "keys"));
+        services.AddDataProtection().SetApplicationName("gpu-box-portal").PersistKeysToFileSystem(keys);
+        services.AddSingleton<IStartupFilter>(new PrivateDirectoryStartupFilter(keys.FullName));
     }
 
     private static void AddAccounts(IServiceCollection services, IConfiguration configuration)

@@ -18,6 +18,9 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
 
     public CapturingSecretSink Secrets { get; } = new();
 
+    /// <summary>The portal's data folder (its key ring) for this factory only.</summary>
+    public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), $"portal-web-test-{Guid.NewGuid():N}");
+
     public async Task InitializeAsync()
     {
         _connectionString = await TestPostgres.CreateDatabaseAsync();
@@ -25,12 +28,17 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
         _ = Server;
     }
 
-    Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        Directory.Delete(DataDirectory, recursive: true);
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
         builder.UseSetting("ConnectionStrings:Portal", _connectionString);
+        builder.UseSetting("Portal:DataDirectory", DataDirectory);
         builder.ConfigureServices(services =>
         {
             services.RemoveAll<IOneTimeSecretSink>();
