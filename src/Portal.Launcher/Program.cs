@@ -48,7 +48,7 @@ namespace Portal.Launcher
                 return Reply(LauncherExitCodes.PolicyError, "Launcher policy unusable: " + e.Message);
             }
 
-            LauncherRequest request;
+            LauncherRequest? request = null;
             try
             {
                 request = ReadRequest();
@@ -60,9 +60,12 @@ namespace Portal.Launcher
             catch (RequestRefusedException e)
             {
                 audit.Refused(e.Message);
-                return Reply(LauncherExitCodes.Refused, e.Message);
+                return Reply(LauncherExitCodes.Refused, e.Message, request?.Verb == LauncherVerbs.Logs);
             }
 
+            // For logs stdout is the raw stream; errors then go to stderr only, so that no JSON
+            // error can be mistaken for a line the job wrote.
+            bool streaming = request.Verb == LauncherVerbs.Logs;
             var ctx = new LaunchContext(request, policy, audit, privileged, caller);
             try
             {
@@ -72,23 +75,31 @@ namespace Portal.Launcher
                     LauncherVerbs.Check => await SelfCheck.ExecuteAsync(ctx),
                     _ => await ContainerVerbs.ExecuteAsync(ctx),
                 };
-                Write(result.Response);
+                if (streaming)
+                {
+                    Console.Error.WriteLine("portal-launcher: " + result.Response.Error);
+                }
+                else
+                {
+                    Write(result.Response);
+                }
+
                 return result.ExitCode;
             }
             catch (RequestRefusedException e)
             {
                 audit.Refused(e.Message);
-                return Reply(LauncherExitCodes.Refused, e.Message);
+                return Reply(LauncherExitCodes.Refused, e.Message, streaming);
             }
             catch (PrivilegeException e)
             {
                 audit.Failed("privilege drop: " + e.Message);
-                return Reply(LauncherExitCodes.PrivilegeError, "Could not drop privileges: " + e.Message);
+                return Reply(LauncherExitCodes.PrivilegeError, "Could not drop privileges: " + e.Message, streaming);
             }
             catch (Exception e) when (e is IOException or UnsafeFileException or InvalidOperationException or JsonException or UnauthorizedAccessException)
             {
                 audit.Failed(e.Message);
-                return Reply(LauncherExitCodes.InternalError, e.Message);
+                return Reply(LauncherExitCodes.InternalError, e.Message, streaming);
             }
         }
 
@@ -120,10 +131,14 @@ namespace Portal.Launcher
             }
         }
 
-        private static int Reply(int exitCode, string error)
+        private static int Reply(int exitCode, string error, bool streaming = false)
         {
             Console.Error.WriteLine("portal-launcher: " + error);
-            Write(new LauncherResponse { Ok = false, Error = error });
+            if (!streaming)
+            {
+                Write(new LauncherResponse { Ok = false, Error = error });
+            }
+
             return exitCode;
         }
 

@@ -1,0 +1,215 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Portal.Launcher.Protocol;
+
+namespace Portal.Launcher.Client;
+
+/// <summary>
+/// <see cref="ILauncher"/> over the real launcher process: <c>sudo -n &lt;launcher&gt;</c> (or the launcher
+/// itself in dev mode), the request on stdin, an argv list and never a shell.
+/// </summary>
+public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
+{
+    public async Task<StartedJob> RunAsync(string user, string job, RunSpec spec, CancellationToken cancellationToken = default)
+    {
+        LauncherResponse r = await CallAsync(Request(LauncherVerbs.Run, user, job) with { Run = spec }, cancellationToken);
+        return new StartedJob(r.ContainerId ?? "", r.ContainerName ?? LauncherProtocol.ContainerName(job), r.Warnings ?? []);
+    }
+
+    public Task StopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
+        CallAsync(Request(LauncherVerbs.Stop, user, job) with { Stop = new StopSpec { TimeoutSeconds = Seconds(gracePeriod) } }, cancellationToken);
+
+    public Task RemoveAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
+        CallAsync(Request(LauncherVerbs.Remove, user, job) with { Stop = new StopSpec { TimeoutSeconds = Seconds(gracePeriod) } }, cancellationToken);
+
+    public Task ReleaseAsync(string user, string job, CancellationToken cancellationToken = default) =>
+        CallAsync(Request(LauncherVerbs.Release, user, job), cancellationToken);
+
+    public async Task<ContainerState> InspectAsync(string user, string job, CancellationToken cancellationToken = default) =>
+        (await CallAsync(Request(LauncherVerbs.Inspect, user, job), cancellationToken)).Container
+        ?? throw new LauncherException(LauncherFailure.Internal, "The launcher returned no container state.", 0, "");
+
+    public async Task<IReadOnlyList<ContainerState>> ListAsync(string user, CancellationToken cancellationToken = default) =>
+        (await CallAsync(Request(LauncherVerbs.List, user), cancellationToken)).Containers ?? [];
+
+    public async Task<IReadOnlyList<ImageInfo>> ImagesAsync(string user, CancellationToken cancellationToken = default) =>
+        (await CallAsync(Request(LauncherVerbs.Images, user), cancellationToken)).Images ?? [];
+
+    public async Task<ProvisionResult> ProvisionUserAsync(string user, CancellationToken cancellationToken = default) =>
+        (await CallAsync(Request(LauncherVerbs.ProvisionUser, user), cancellationToken)).Provisioned
+        ?? throw new LauncherException(LauncherFailure.Internal, "The launcher returned no account.", 0, "");
+
+    public async Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default) =>
+        (await CallAsync(Request(LauncherVerbs.Check, user), cancellationToken)).Checks ?? [];
+
+    public async IAsyncEnumerable<string> StreamLogsAsync(string user, string job, LogsSpec options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        using Process process = await StartAsync(Request(LauncherVerbs.Logs, user, job) with { Logs = options }, cancellationToken);
+        Task<string> stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        try
+        {
+            while (await process.StandardOutput.ReadLineAsync(cancellationToken) is { } line)
+            {
+                // Buffered lines come back without looking at the token: look at it here.
+                cancellationToken.ThrowIfCancellationRequested();
+                yield return line;
+            }
+
+            await process.WaitForExitAsync(cancellationToken);
+            if (process.ExitCode != 0)
+            {
+                throw Failure(process.ExitCode, null, await stderr, streaming: true);
+            }
+        }
+        finally
+        {
+            // The caller stopped reading (or cancelled): end the launcher and the podman it became.
+            await EndAsync(process);
+        }
+    }
+
+    private async Task<LauncherResponse> CallAsync(LauncherRequest request, CancellationToken cancellationToken)
+    {
+        using Process process = await StartAsync(request, cancellationToken);
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        Task<string> stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(options.Timeout);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            await EndAsync(process);
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new LauncherException(LauncherFailure.TimedOut, $"The launcher did not answer '{request.Verb}' within {options.Timeout.TotalSeconds:0} s.", -1, Trim(await stderr));
+        }
+
+        string output = await stdout;
+        LauncherResponse? response = null;
+        try
+        {
+            response = string.IsNullOrWhiteSpace(output) ? null : JsonSerializer.Deserialize(output, LauncherJsonContext.Default.LauncherResponse);
+        }
+        catch (JsonException)
+        {
+            // Not the launcher speaking (sudo's complaint, a crash): stderr says what happened.
+        }
+
+        if (process.ExitCode == LauncherExitCodes.Ok && response is { Ok: true })
+        {
+            return response;
+        }
+
+        throw Failure(process.ExitCode, response, await stderr);
+    }
+
+    private async Task<Process> StartAsync(LauncherRequest request, CancellationToken cancellationToken)
+    {
+        var psi = new ProcessStartInfo(options.UseSudo ? options.SudoPath : options.LauncherPath)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        if (options.UseSudo)
+        {
+            // -n: never prompt. No other sudo option: the sudoers rule allows exactly this command.
+            psi.ArgumentList.Add("-n");
+            psi.ArgumentList.Add(options.LauncherPath);
+        }
+
+        // The launcher builds its own environment; pass nothing of the portal's.
+        psi.Environment.Clear();
+        psi.Environment["PATH"] = "/usr/bin:/bin";
+        psi.Environment["LANG"] = "C.UTF-8";
+
+        Process process;
+        try
+        {
+            process = Process.Start(psi) ?? throw new LauncherException(LauncherFailure.NotStarted, $"Could not start {psi.FileName}.", -1, "");
+        }
+        catch (Win32Exception e)
+        {
+            throw new LauncherException(LauncherFailure.NotStarted, $"Could not start {psi.FileName}: {e.Message}", -1, "");
+        }
+
+        try
+        {
+            await process.StandardInput.BaseStream.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(request, LauncherJsonContext.Default.LauncherRequest), cancellationToken);
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The launcher (or sudo) exited before reading: its exit code and stderr tell why.
+        }
+
+        return process;
+    }
+
+    /// <summary>
+    /// SIGTERM first: through sudo the launcher runs as root, so only sudo (ours to signal) can pass
+    /// a signal on, and SIGKILL would kill sudo alone and orphan the launcher.
+    /// </summary>
+    private static async Task EndAsync(Process process)
+    {
+        if (process.HasExited)
+        {
+            return;
+        }
+
+        _ = Kill(process.Id, 15);
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        try
+        {
+            await process.WaitForExitAsync(grace.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill();
+        }
+    }
+
+    private static LauncherException Failure(int exitCode, LauncherResponse? response, string stderr, bool streaming = false)
+    {
+        // No JSON and no "portal-launcher:" line means the launcher never spoke: sudo refused,
+        // the binary is missing, or it crashed. A log stream is the exception: the launcher has
+        // become podman, so podman's own error (exit 125) is an operation failure.
+        string? launcherLine = LauncherLine(stderr);
+        bool sudoSpoke = stderr.TrimStart().StartsWith("sudo:", StringComparison.Ordinal);
+        LauncherFailure failure = response is null && launcherLine is null && (!streaming || sudoSpoke)
+            ? LauncherFailure.NotStarted
+            : streaming && launcherLine is null
+            ? LauncherFailure.OperationFailed
+            : exitCode switch
+            {
+                LauncherExitCodes.Refused => LauncherFailure.Refused,
+                LauncherExitCodes.OperationFailed => LauncherFailure.OperationFailed,
+                LauncherExitCodes.PolicyError => LauncherFailure.PolicyError,
+                LauncherExitCodes.PrivilegeError => LauncherFailure.PrivilegeError,
+                _ => LauncherFailure.Internal,
+            };
+        string message = response?.Error ?? launcherLine
+            ?? stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault()
+            ?? $"The launcher exited with code {exitCode}.";
+        return new LauncherException(failure, message, exitCode, Trim(stderr), response?.ToolExitCode);
+    }
+
+    private static string? LauncherLine(string stderr) =>
+        stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .FirstOrDefault(l => l.StartsWith("portal-launcher: ", StringComparison.Ordinal))?["portal-launcher: ".Length..];
+
+    private static string Trim(string s) => s.Length > 4000 ? s[^4000..].Trim() : s.Trim();
+
+    private static int Seconds(TimeSpan t) => (int)Math.Clamp(Math.Ceiling(t.TotalSeconds), 0, 3600);
+
+    private static LauncherRequest Request(string verb, string? user, string? job = null) =>
+        new() { Version = LauncherProtocol.Version, Verb = verb, User = user, Job = job };
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}
