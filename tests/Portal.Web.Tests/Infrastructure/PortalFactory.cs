@@ -12,7 +12,7 @@ using Portal.Web.Services.Accounts;
 namespace Portal.Web.Tests.Infrastructure;
 
 /// <summary>The real portal in-process, on a fresh database of the test PostgreSQL server.</summary>
-public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifetime
+public class PortalFactory : WebApplicationFactory<Program>, IAsyncLifetime
 {
     private string _connectionString = "";
 
@@ -24,14 +24,19 @@ public sealed class PortalFactory : WebApplicationFactory<Program>, IAsyncLifeti
     public async Task InitializeAsync()
     {
         _connectionString = await TestPostgres.CreateDatabaseAsync();
-        // Touching the server builds and starts the host (migrations, bootstrap) now, not in a test.
-        _ = Server;
+        StartHost();
     }
+
+    /// <summary>Builds and starts the host (migrations, bootstrap) now, not in a test.</summary>
+    protected virtual void StartHost() => _ = Server;
 
     async Task IAsyncLifetime.DisposeAsync()
     {
         await DisposeAsync();
-        Directory.Delete(DataDirectory, recursive: true);
+        if (Directory.Exists(DataDirectory))
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
