@@ -1,0 +1,52 @@
+#!/bin/sh
+# Installs the published launcher, root-owned 0755, with its sudoers rule, policy and audit
+# directory. Idempotent: run it again after each publish. Run as root.
+#
+#   dotnet publish src/Portal.Launcher -c Release -o out/launcher
+#   sudo deploy/install-launcher.sh out/launcher/portal-launcher
+#
+# Knobs (environment): PORTAL_USER (portal), PORTAL_GROUP (portal-users), LAUNCHER_DIR
+# (/usr/libexec/portal), SUDOERS_FILE (/etc/sudoers.d/portal-launcher), POLICY_FILE
+# (/etc/portal/launcher.json; must be the path the launcher was built with), AUDIT_DIR
+# (/var/log/portal-launcher).
+set -eu
+
+binary=${1:?usage: install-launcher.sh <published portal-launcher binary>}
+here=$(cd "$(dirname "$0")" && pwd)
+user=${PORTAL_USER:-portal}
+group=${PORTAL_GROUP:-portal-users}
+dir=${LAUNCHER_DIR:-/usr/libexec/portal}
+sudoers=${SUDOERS_FILE:-/etc/sudoers.d/portal-launcher}
+policy=${POLICY_FILE:-/etc/portal/launcher.json}
+audit=${AUDIT_DIR:-/var/log/portal-launcher}
+
+[ "$(id -u)" -eq 0 ] || { echo "install-launcher.sh: run as root" >&2; exit 1; }
+[ -x "$binary" ] || { echo "install-launcher.sh: $binary is not an executable" >&2; exit 1; }
+
+# Every directory on the way to the launcher must be root's: a writable parent would let its
+# owner swap the program sudo runs as root.
+install -d -o root -g root -m 0755 "$dir"
+install -o root -g root -m 0755 "$binary" "$dir/portal-launcher.new"
+mv -f "$dir/portal-launcher.new" "$dir/portal-launcher"
+
+getent group "$group" >/dev/null || groupadd "$group"
+
+install -d -o root -g root -m 0755 "$(dirname "$policy")"
+if [ ! -e "$policy" ]; then
+  sed "s/\"group\": \"portal-users\"/\"group\": \"$group\"/" "$here/launcher.json.example" > "$policy.new"
+  chown root:root "$policy.new"
+  chmod 0644 "$policy.new"
+  mv -f "$policy.new" "$policy"
+  echo "install-launcher.sh: wrote $policy from the example; review its GPUs and mount roots." >&2
+fi
+
+install -d -o root -g root -m 0700 "$audit"
+
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+sed -e "s#/usr/libexec/portal/portal-launcher#$dir/portal-launcher#g" -e "s#^portal ALL=#$user ALL=#" \
+  "$here/sudoers.d/portal-launcher" > "$tmp"
+visudo -cqf "$tmp"
+install -o root -g root -m 0440 "$tmp" "$sudoers"
+
+echo "install-launcher.sh: $dir/portal-launcher installed; $user may run it through sudo -n."

@@ -1,0 +1,94 @@
+using System.Globalization;
+using Portal.Launcher.Tests.Infrastructure;
+
+namespace Portal.Launcher.Tests.Integration;
+
+/// <summary>
+/// deploy/install-launcher.sh and deploy/sudoers.d/portal-launcher, installed for a throwaway
+/// service user: that user reaches the launcher through sudo -n exactly as the portal does, and
+/// nothing else (no arguments, no environment, no other target user).
+/// </summary>
+[Collection(LauncherTestGroup.Name)]
+public sealed class SudoDeployTests(LauncherFixture f) : IAsyncLifetime
+{
+    private const string ServiceUser = "ptest-svc";
+    private const string Dir = LauncherFixture.Root + "/libexec";
+    private const string Installed = Dir + "/portal-launcher";
+    private const string Sudoers = "/etc/sudoers.d/ptest-portal-launcher";
+
+    private TestUser _svc = null!;
+
+    public async Task InitializeAsync()
+    {
+        if ((await Shell.RunAsync("/usr/bin/id", ["-u", ServiceUser])).ExitCode != 0)
+        {
+            await Shell.CheckedAsync("/usr/sbin/useradd", "--system", "--create-home", "--shell", "/usr/sbin/nologin", ServiceUser);
+        }
+
+        string uid = (await Shell.CheckedAsync("/usr/bin/id", "-u", ServiceUser)).Trim();
+        string gid = (await Shell.CheckedAsync("/usr/bin/id", "-g", ServiceUser)).Trim();
+        _svc = new TestUser(ServiceUser, uint.Parse(uid, CultureInfo.InvariantCulture), uint.Parse(gid, CultureInfo.InvariantCulture), "/home/" + ServiceUser);
+        ShellResult install = await InstallAsync();
+        Assert.True(install.ExitCode == 0, install.ToString());
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task TheInstallScript_IsIdempotent_AndLeavesARootOwned0755Launcher()
+    {
+        ShellResult again = await InstallAsync();
+
+        Assert.True(again.ExitCode == 0, again.ToString());
+        string stat = (await Shell.CheckedAsync("/usr/bin/stat", "-c", "%U:%G %a", Installed, Dir, Sudoers)).Trim();
+        Assert.Equal(["root:root 755", "root:root 755", "root:root 440"], stat.Split('\n'));
+    }
+
+    [Fact]
+    public async Task TheServiceUser_ReachesTheLauncherAsRoot_ThroughSudoN()
+    {
+        ShellResult r = await AsServiceUserAsync(Requests.User("list", f.Alice.Name), "/usr/bin/sudo", "-n", Installed);
+
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("\"ok\":true", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("an argument", new[] { "/usr/bin/sudo", "-n", Installed, "--verbose" })]
+    [InlineData("an environment variable", new[] { "/usr/bin/sudo", "-n", "PORTAL_LAUNCHER_POLICY=/tmp/evil.json", Installed })]
+    [InlineData("preserved environment", new[] { "/usr/bin/sudo", "-n", "-E", Installed })]
+    [InlineData("another target user", new[] { "/usr/bin/sudo", "-n", "-u", "ptest-alice", Installed })]
+    [InlineData("another program", new[] { "/usr/bin/sudo", "-n", "/usr/bin/podman", "ps" })]
+    [InlineData("a shell", new[] { "/usr/bin/sudo", "-n", "-s" })]
+    public async Task SudoRefuses_AnythingButTheExactCommand(string what, string[] argv)
+    {
+        ShellResult r = await AsServiceUserAsync(Requests.User("list", f.Alice.Name), argv);
+
+        Assert.True(r.ExitCode != 0, $"{what}: {r}");
+        Assert.Contains("sudo", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"ok\":true", r.Stdout, StringComparison.Ordinal);
+    }
+
+    private async Task<ShellResult> InstallAsync()
+    {
+        string repo = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(repo, "Portal.sln")))
+        {
+            repo = Path.GetDirectoryName(repo)!;
+        }
+
+        return await Shell.RunAsync("/bin/sh", [Path.Combine(repo, "deploy/install-launcher.sh"), f.LauncherPath], env: new Dictionary<string, string>
+        {
+            ["PORTAL_USER"] = ServiceUser,
+            ["PORTAL_GROUP"] = LauncherFixture.Group,
+            ["LAUNCHER_DIR"] = Dir,
+            ["SUDOERS_FILE"] = Sudoers,
+            ["POLICY_FILE"] = LauncherFixture.PolicyPath,
+            ["AUDIT_DIR"] = Path.GetDirectoryName(LauncherFixture.AuditLogPath)!,
+        });
+    }
+
+    private Task<ShellResult> AsServiceUserAsync(string stdin, params string[] argv) =>
+        Shell.RunAsync("/usr/bin/setpriv", ["--reuid", _svc.Uid.ToString(CultureInfo.InvariantCulture), "--regid", _svc.Gid.ToString(CultureInfo.InvariantCulture),
+            "--init-groups", "--", "/usr/bin/env", "-i", "PATH=/usr/bin:/bin", "HOME=/", .. argv], stdin, clearEnv: true);
+}
