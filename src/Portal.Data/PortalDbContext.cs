@@ -2,11 +2,14 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Portal.Data.Entities;
+using Portal.Data.Entities.Jobs;
+using Portal.Data.Entities.Quotas;
 
 namespace Portal.Data;
 
 /// <summary>
-/// The portal's database: Identity accounts and roles, and the audit trail.
+/// The portal's database: Identity accounts and roles, the audit trail, jobs with their state history, the GPU
+/// ledger and quota policies.
 /// </summary>
 /// <remarks>
 /// Migrations live in the Portal.Migrations assembly. To add one, from the repository root:
@@ -16,6 +19,23 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
     : IdentityDbContext<PortalUser, IdentityRole<Guid>, Guid>(options)
 {
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+
+    public DbSet<JobRecord> Jobs => Set<JobRecord>();
+
+    public DbSet<JobStateChangeRecord> JobStateChanges => Set<JobStateChangeRecord>();
+
+    public DbSet<GpuRecord> Gpus => Set<GpuRecord>();
+
+    /// <summary>The GPU ledger; see <see cref="GpuAllocation"/>.</summary>
+    public DbSet<GpuAllocation> GpuAllocations => Set<GpuAllocation>();
+
+    public DbSet<DefaultQuotaRecord> QuotaDefault => Set<DefaultQuotaRecord>();
+
+    public DbSet<QuotaGroupRecord> QuotaGroups => Set<QuotaGroupRecord>();
+
+    public DbSet<QuotaGroupMember> QuotaGroupMembers => Set<QuotaGroupMember>();
+
+    public DbSet<UserQuotaOverrideRecord> UserQuotaOverrides => Set<UserQuotaOverrideRecord>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -204,6 +204,279 @@ namespace Portal.Migrations.Migrations
                     b.ToTable("AuditEvents", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Data.Entities.Jobs.GpuAllocation", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("AllocatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("GpuUuid")
+                        .IsRequired()
+                        .HasMaxLength(96)
+                        .HasColumnType("character varying(96)");
+
+                    b.Property<long>("JobId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset?>("ReleasedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("GpuUuid")
+                        .IsUnique()
+                        .HasDatabaseName("IX_GpuAllocations_GpuUuid_Active")
+                        .HasFilter("\"ReleasedAt\" IS NULL");
+
+                    b.HasIndex("JobId", "GpuUuid")
+                        .IsUnique();
+
+                    b.HasIndex("JobId", "Position")
+                        .IsUnique();
+
+                    b.ToTable("GpuAllocations", null, t =>
+                        {
+                            t.HasCheckConstraint("CK_GpuAllocations_Position", "\"Position\" >= 0");
+
+                            t.HasCheckConstraint("CK_GpuAllocations_ReleasedAfterAllocated", "\"ReleasedAt\" >= \"AllocatedAt\"");
+                        });
+                });
+
+            modelBuilder.Entity("Portal.Data.Entities.Jobs.GpuRecord", b =>
+                {
+                    b.Property<string>("Uuid")
+                        .HasMaxLength(96)
+                        .HasColumnType("character varying(96)");
+
+                    b.Property<string>("DeviceNode")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("DrainReason")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<bool>("Drained")
+                        .HasColumnType("boolean");
+
+                    b.Property<DateTimeOffset?>("DrainedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("DrainedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<int>("Index")
+                        .HasColumnType("integer");
+
+                    b.Property<bool>("IsPresent")
+                        .HasColumnType("boolean");
+
+                    b.Property<DateTimeOffset>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long?>("MemoryTotalMiB")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("PciBusId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.HasKey("Uuid");
+
+                    b.ToTable("Gpus", null, t =>
+                        {
+                            t.HasCheckConstraint("CK_Gpus_DrainStamped", "\"Drained\" = (\"DrainedBy\" IS NOT NULL) AND \"Drained\" = (\"DrainedAt\" IS NOT NULL)");
+                        });
+                });
+
+            modelBuilder.Entity("Portal.Data.Entities.Jobs.JobRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.PrimitiveCollection<string[]>("Command")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.Property<string>("ContainerId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("ContainerName")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<double>("Cpus")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("EnvironmentJson")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
+                    b.Property<int?>("ExitCode")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("GpuCount")
+                        .HasColumnType("integer");
+
+                    b.Property<double?>("GpuSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("Image")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<long>("MemoryMiB")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("MountsJson")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<Guid>("OwnerId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("OwnerLinuxUserName")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("PendingReason")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<int>("Priority")
+                        .HasColumnType("integer");
+
+                    b.PrimitiveCollection<string[]>("SpecificGpuUuids")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTimeOffset>("SubmittedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<TimeSpan>("Walltime")
+                        .HasColumnType("interval");
+
+                    b.Property<string>("WorkingDirectory")
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ContainerName")
+                        .IsUnique()
+                        .HasFilter("\"ContainerName\" IS NOT NULL");
+
+                    b.HasIndex("FinishedAt");
+
+                    b.HasIndex("State");
+
+                    b.HasIndex("OwnerId", "State");
+
+                    b.ToTable("Jobs", null, t =>
+                        {
+                            t.HasCheckConstraint("CK_Jobs_ExitCodeOnlyWhenEnded", "\"ExitCode\" IS NULL OR \"State\" IN ('Succeeded', 'Failed')");
+
+                            t.HasCheckConstraint("CK_Jobs_FinishedAtOnlyWhenFinal", "(\"FinishedAt\" IS NOT NULL) = \"State\" IN ('Succeeded', 'Failed', 'Cancelled', 'TimedOut', 'Lost')");
+
+                            t.HasCheckConstraint("CK_Jobs_GpuSecondsOnlyWhenFinal", "\"GpuSeconds\" IS NULL OR (\"FinishedAt\" IS NOT NULL AND \"GpuSeconds\" >= 0)");
+
+                            t.HasCheckConstraint("CK_Jobs_PendingOnlyWhileQueued", "\"PendingReason\" = 'None' OR \"State\" = 'Queued'");
+
+                            t.HasCheckConstraint("CK_Jobs_PendingReason", "\"PendingReason\" IN ('None', 'Resources', 'Priority', 'UserGpuLimit', 'UserJobLimit', 'GpuHoursExhausted', 'GpuDrained')");
+
+                            t.HasCheckConstraint("CK_Jobs_Resources", "\"GpuCount\" >= 0 AND \"Cpus\" > 0 AND \"MemoryMiB\" > 0 AND \"Walltime\" > interval '0'");
+
+                            t.HasCheckConstraint("CK_Jobs_RunningHasContainer", "\"State\" <> 'Running' OR \"ContainerId\" IS NOT NULL");
+
+                            t.HasCheckConstraint("CK_Jobs_SpecificGpusMatchCount", "cardinality(\"SpecificGpuUuids\") IN (0, \"GpuCount\")");
+
+                            t.HasCheckConstraint("CK_Jobs_StartedAtOnceStarted", "(\"State\" <> 'Queued' OR \"StartedAt\" IS NULL) AND (\"State\" NOT IN ('Starting', 'Running') OR \"StartedAt\" IS NOT NULL)");
+
+                            t.HasCheckConstraint("CK_Jobs_State", "\"State\" IN ('Queued', 'Starting', 'Running', 'Succeeded', 'Failed', 'Cancelled', 'TimedOut', 'Lost')");
+
+                            t.HasCheckConstraint("CK_Jobs_SucceededMeansExitZero", "\"State\" <> 'Succeeded' OR \"ExitCode\" = 0");
+
+                            t.HasCheckConstraint("CK_Jobs_TimesInOrder", "\"StartedAt\" >= \"SubmittedAt\" AND \"FinishedAt\" >= COALESCE(\"StartedAt\", \"SubmittedAt\")");
+                        });
+                });
+
+            modelBuilder.Entity("Portal.Data.Entities.Jobs.JobStateChangeRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("FromState")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<long>("JobId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<string>("ToState")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("JobId", "Id");
+
+                    b.ToTable("JobStateChanges", null, t =>
+                        {
+                            t.HasCheckConstraint("CK_JobStateChanges_FromState", "\"FromState\" IS NULL OR \"FromState\" IN ('Queued', 'Starting', 'Running', 'Succeeded', 'Failed', 'Cancelled', 'TimedOut', 'Lost')");
+
+                            t.HasCheckConstraint("CK_JobStateChanges_SubmissionEntersQueue", "\"FromState\" IS NOT NULL OR \"ToState\" = 'Queued'");
+
+                            t.HasCheckConstraint("CK_JobStateChanges_ToState", "\"ToState\" IN ('Queued', 'Starting', 'Running', 'Succeeded', 'Failed', 'Cancelled', 'TimedOut', 'Lost')");
+                        });
+                });
+
             modelBuilder.Entity("Portal.Data.Entities.PortalUser", b =>
                 {
                     b.Property<Guid>("Id")
@@ -298,6 +571,171 @@ namespace Portal.Migrations.Migrations
                         });
                 });
 
+            modelBuilder.Entity("Portal.Data.Entities.Quotas.DefaultQuotaRecord", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<double?>("GpuHoursPerWindow")
+                        .HasColumnType("double precision");
+
+                    b.Property<int?>("MaxConcurrentGpus")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("MaxConcurrentJobs")
+                        .HasColumnType("integer");
+
+                    b.Property<double?>("MaxCpusPerJob")
+                        .HasColumnType("double precision");
+
+                    b.Property<long?>("MaxMemoryMiBPerJob")
+                        .HasColumnType("bigint");
+
+                    b.Property<int?>("MaxQueuedJobs")
+                        .HasColumnType("integer");
+
+                    b.Property<TimeSpan?>("MaxWalltime")
+                        .HasColumnType("interval");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<TimeSpan?>("Window")
+                        .HasColumnType("interval");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("QuotaDefault", null, t =>
+                        {
+                            t.HasCheckConstraint("CK_QuotaDefault_Complete", "\"MaxConcurrentGpus\" IS NOT NULL AND \"MaxConcurrentJobs\" IS NOT NULL AND \"MaxQueuedJobs\" IS NOT NULL AND \"GpuHoursPerWindow\" IS NOT NULL AND \"Window\" IS NOT NULL AND \"MaxWalltime\" IS NOT NULL AND \"MaxCpusPerJob\" IS NOT NULL AND \"MaxMemoryMiBPerJob\" IS NOT NULL");
+
+                            t.HasCheckConstraint("CK_QuotaDefault_Limits", "(\"MaxConcurrentGpus\" IS NULL OR \"MaxConcurrentGpus\" >= 0) AND (\"MaxConcurrentJobs\" IS NULL OR \"MaxConcurrentJobs\" >= 0) AND (\"MaxQueuedJobs\" IS NULL OR \"MaxQueuedJobs\" >= 0) AND (\"GpuHoursPerWindow\" IS NULL OR \"GpuHoursPerWindow\" >= 0) AND (\"Window\" IS NULL OR \"Window\" > interval '0') AND (\"MaxWalltime\" IS NULL OR \"MaxWalltime\" > interval '0') AND (\"MaxCpusPerJob\" IS NULL OR \"MaxCpusPerJob\" > 0) AND (\"MaxMemoryMiBPerJob\" IS NULL OR \"MaxMemoryMiBPerJob\" > 0)");
+
+                            t.HasCheckConstraint("CK_QuotaDefault_SingleRow", "\"Id\" = 1");
+                        });
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            GpuHoursPerWindow = 168.0,
+                            MaxConcurrentGpus = 2,
+                            MaxConcurrentJobs = 4,
+                            MaxCpusPerJob = 16.0,
+                            MaxMemoryMiBPerJob = 65536L,
+                            MaxQueuedJobs = 50,
+                            MaxWalltime = new TimeSpan(2, 0, 0, 0, 0),
+                            UpdatedAt = new DateTimeOffset(new DateTime(2026, 11, 28, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)),
+                            Window = new TimeSpan(7, 0, 0, 0, 0)
+                        });
+                });
+
+            modelBuilder.Entity("Portal.Data.Entities.Quotas.QuotaGroupMember", b =>
+                {
+                    b.Property<int>("GroupId")
+                        .HasColumnType("integer");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("GroupId", "UserId");
+
+                    b.HasIndex("UserId");
+
+                    b.ToTable("QuotaGroupMembers", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Data.Entities.Quotas.QuotaGroupRecord", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<int>("Id"));
+
+                    b.Property<double?>("GpuHoursPerWindow")
+                        .HasColumnType("double precision");
+
+                    b.Property<int?>("MaxConcurrentGpus")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("MaxConcurrentJobs")
+                        .HasColumnType("integer");
+
+                    b.Property<double?>("MaxCpusPerJob")
+                        .HasColumnType("double precision");
+
+                    b.Property<long?>("MaxMemoryMiBPerJob")
+                        .HasColumnType("bigint");
+
+                    b.Property<int?>("MaxQueuedJobs")
+                        .HasColumnType("integer");
+
+                    b.Property<TimeSpan?>("MaxWalltime")
+                        .HasColumnType("interval");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<TimeSpan?>("Window")
+                        .HasColumnType("interval");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("QuotaGroups", null, t =>
+                        {
+                            t.HasCheckConstraint("CK_QuotaGroups_Limits", "(\"MaxConcurrentGpus\" IS NULL OR \"MaxConcurrentGpus\" >= 0) AND (\"MaxConcurrentJobs\" IS NULL OR \"MaxConcurrentJobs\" >= 0) AND (\"MaxQueuedJobs\" IS NULL OR \"MaxQueuedJobs\" >= 0) AND (\"GpuHoursPerWindow\" IS NULL OR \"GpuHoursPerWindow\" >= 0) AND (\"Window\" IS NULL OR \"Window\" > interval '0') AND (\"MaxWalltime\" IS NULL OR \"MaxWalltime\" > interval '0') AND (\"MaxCpusPerJob\" IS NULL OR \"MaxCpusPerJob\" > 0) AND (\"MaxMemoryMiBPerJob\" IS NULL OR \"MaxMemoryMiBPerJob\" > 0)");
+                        });
+                });
+
+            modelBuilder.Entity("Portal.Data.Entities.Quotas.UserQuotaOverrideRecord", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid");
+
+                    b.Property<double?>("GpuHoursPerWindow")
+                        .HasColumnType("double precision");
+
+                    b.Property<int?>("MaxConcurrentGpus")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("MaxConcurrentJobs")
+                        .HasColumnType("integer");
+
+                    b.Property<double?>("MaxCpusPerJob")
+                        .HasColumnType("double precision");
+
+                    b.Property<long?>("MaxMemoryMiBPerJob")
+                        .HasColumnType("bigint");
+
+                    b.Property<int?>("MaxQueuedJobs")
+                        .HasColumnType("integer");
+
+                    b.Property<TimeSpan?>("MaxWalltime")
+                        .HasColumnType("interval");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<TimeSpan?>("Window")
+                        .HasColumnType("interval");
+
+                    b.HasKey("UserId");
+
+                    b.ToTable("UserQuotaOverrides", null, t =>
+                        {
+                            t.HasCheckConstraint("CK_UserQuotaOverrides_Limits", "(\"MaxConcurrentGpus\" IS NULL OR \"MaxConcurrentGpus\" >= 0) AND (\"MaxConcurrentJobs\" IS NULL OR \"MaxConcurrentJobs\" >= 0) AND (\"MaxQueuedJobs\" IS NULL OR \"MaxQueuedJobs\" >= 0) AND (\"GpuHoursPerWindow\" IS NULL OR \"GpuHoursPerWindow\" >= 0) AND (\"Window\" IS NULL OR \"Window\" > interval '0') AND (\"MaxWalltime\" IS NULL OR \"MaxWalltime\" > interval '0') AND (\"MaxCpusPerJob\" IS NULL OR \"MaxCpusPerJob\" > 0) AND (\"MaxMemoryMiBPerJob\" IS NULL OR \"MaxMemoryMiBPerJob\" > 0)");
+                        });
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<System.Guid>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole<System.Guid>", null)
@@ -347,6 +785,68 @@ namespace Portal.Migrations.Migrations
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Data.Entities.Jobs.GpuAllocation", b =>
+                {
+                    b.HasOne("Portal.Data.Entities.Jobs.GpuRecord", null)
+                        .WithMany()
+                        .HasForeignKey("GpuUuid")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("Portal.Data.Entities.Jobs.JobRecord", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Data.Entities.Jobs.JobRecord", b =>
+                {
+                    b.HasOne("Portal.Data.Entities.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("OwnerId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Data.Entities.Jobs.JobStateChangeRecord", b =>
+                {
+                    b.HasOne("Portal.Data.Entities.Jobs.JobRecord", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Data.Entities.Quotas.QuotaGroupMember", b =>
+                {
+                    b.HasOne("Portal.Data.Entities.Quotas.QuotaGroupRecord", null)
+                        .WithMany("Members")
+                        .HasForeignKey("GroupId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Portal.Data.Entities.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Data.Entities.Quotas.UserQuotaOverrideRecord", b =>
+                {
+                    b.HasOne("Portal.Data.Entities.PortalUser", null)
+                        .WithOne()
+                        .HasForeignKey("Portal.Data.Entities.Quotas.UserQuotaOverrideRecord", "UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Data.Entities.Quotas.QuotaGroupRecord", b =>
+                {
+                    b.Navigation("Members");
                 });
 #pragma warning restore 612, 618
         }

@@ -1,0 +1,29 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Portal.Data.Entities;
+using Portal.Data.Entities.Quotas;
+
+namespace Portal.Data.Configurations.Quotas;
+
+internal sealed class QuotaGroupRecordConfiguration : IEntityTypeConfiguration<QuotaGroupRecord>
+{
+    public void Configure(EntityTypeBuilder<QuotaGroupRecord> builder)
+    {
+        builder.ToTable("QuotaGroups", table => QuotaColumns.AddRangeChecks(table, "QuotaGroups"));
+        builder.Property(g => g.Id).UseIdentityAlwaysColumn();
+        builder.Property(g => g.Name).HasMaxLength(64);
+        builder.HasIndex(g => g.Name).IsUnique();
+        builder.HasMany(g => g.Members).WithOne().HasForeignKey(m => m.GroupId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class QuotaGroupMemberConfiguration : IEntityTypeConfiguration<QuotaGroupMember>
+{
+    public void Configure(EntityTypeBuilder<QuotaGroupMember> builder)
+    {
+        builder.ToTable("QuotaGroupMembers");
+        builder.HasKey(m => new { m.GroupId, m.UserId });
+        builder.HasOne<PortalUser>().WithMany().HasForeignKey(m => m.UserId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasIndex(m => m.UserId);
+    }
+}

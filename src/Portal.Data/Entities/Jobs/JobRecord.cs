@@ -1,0 +1,68 @@
+namespace Portal.Data.Entities.Jobs;
+
+/// <summary>
+/// A stored job: the request (<see cref="Portal.Core.Jobs.JobSpec"/> as columns) and where it is in its life.
+/// Change it only through <c>Portal.Data.Jobs.JobStore</c>, which replays the domain's state rules; the
+/// table's check constraints refuse the combinations no legal history can produce.
+/// </summary>
+public sealed class JobRecord
+{
+    public long Id { get; set; }
+
+    /// <summary>The portal account that submitted the job.</summary>
+    public Guid OwnerId { get; set; }
+
+    /// <summary>The Linux account the job runs as, copied at submit so a later rebinding cannot move the job.</summary>
+    public required string OwnerLinuxUserName { get; set; }
+
+    public required string Name { get; set; }
+
+    public required string Image { get; set; }
+
+    /// <summary>The argv items (PostgreSQL <c>text[]</c>); empty runs the image's default command.</summary>
+    public string[] Command { get; set; } = [];
+
+    /// <summary>Extra environment variables as a JSON object (<c>jsonb</c>).</summary>
+    public string EnvironmentJson { get; set; } = "{}";
+
+    public string? WorkingDirectory { get; set; }
+
+    /// <summary>The mounts as a JSON array of {source, target, readOnly} (<c>jsonb</c>).</summary>
+    public string MountsJson { get; set; } = "[]";
+
+    /// <summary>How many GPUs the job needs.</summary>
+    public int GpuCount { get; set; }
+
+    /// <summary>The exact GPUs asked for (administrators), or empty for any <see cref="GpuCount"/> GPUs.</summary>
+    public string[] SpecificGpuUuids { get; set; } = [];
+
+    public double Cpus { get; set; }
+
+    public long MemoryMiB { get; set; }
+
+    public TimeSpan Walltime { get; set; }
+
+    public int Priority { get; set; }
+
+    public JobStateColumn State { get; set; }
+
+    public PendingReasonColumn PendingReason { get; set; }
+
+    /// <summary>The podman container name the launcher is asked to use (known before the container exists).</summary>
+    public string? ContainerName { get; set; }
+
+    public string? ContainerId { get; set; }
+
+    public int? ExitCode { get; set; }
+
+    public DateTimeOffset SubmittedAt { get; set; }
+
+    /// <summary>When GPUs were assigned (the move to Starting); accounting starts here.</summary>
+    public DateTimeOffset? StartedAt { get; set; }
+
+    /// <summary>When the job reached a final state.</summary>
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    /// <summary>GPUs held times seconds held, written when the job ends.</summary>
+    public double? GpuSeconds { get; set; }
+}

@@ -1,0 +1,37 @@
+namespace Portal.Data.Entities.Quotas;
+
+/// <summary>A named quota group: its policy overrides the default for its members, field by field.</summary>
+public sealed class QuotaGroupRecord : IQuotaPolicyColumns
+{
+    public int Id { get; set; }
+
+    public required string Name { get; set; }
+
+    public int? MaxConcurrentGpus { get; set; }
+
+    public int? MaxConcurrentJobs { get; set; }
+
+    public int? MaxQueuedJobs { get; set; }
+
+    public double? GpuHoursPerWindow { get; set; }
+
+    public TimeSpan? Window { get; set; }
+
+    public TimeSpan? MaxWalltime { get; set; }
+
+    public double? MaxCpusPerJob { get; set; }
+
+    public long? MaxMemoryMiBPerJob { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    public List<QuotaGroupMember> Members { get; } = [];
+}
+
+/// <summary>A portal account's membership in a quota group.</summary>
+public sealed class QuotaGroupMember
+{
+    public int GroupId { get; set; }
+
+    public Guid UserId { get; set; }
+}
