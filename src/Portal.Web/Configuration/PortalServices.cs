@@ -10,6 +10,7 @@ using Portal.Web.Security;
 using Portal.Web.Services.Accounts;
 using Portal.Web.Services.Audit;
 using Portal.Web.Services.Database;
+using Portal.Web.Services.Launcher;
 
 namespace Portal.Web.Configuration;
 
@@ -38,6 +39,8 @@ internal static class PortalServices
         services.AddScoped<FirstRunBootstrap>();
 
         AddAccounts(services, configuration);
+        services.AddLauncher(configuration);
+        services.AddPortalHealthChecks();
 
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddCascadingAuthenticationState();
@@ -59,6 +62,7 @@ internal static class PortalServices
         app.UseAntiforgery();
         app.MapStaticAssets();
         app.MapAccountEndpoints();
+        app.MapHealthEndpoints();
         // Blazor would add its own "frame-ancestors 'self'" policy; ours (no framing at all) is the only one.
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
         return app;

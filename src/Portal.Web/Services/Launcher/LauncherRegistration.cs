@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Options;
+using Portal.Launcher.Client;
+using Portal.Web.Configuration;
+
+namespace Portal.Web.Services.Launcher;
+
+/// <summary>Connects the portal to the privileged launcher (section "Portal:Launcher").</summary>
+internal static class LauncherRegistration
+{
+    public const string SectionName = "Portal:Launcher";
+
+    public static IServiceCollection AddLauncher(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<LauncherOptions>()
+            .Bind(configuration.GetSection(SectionName))
+            .PostConfigure<IOptions<PortalOptions>>((launcher, portal) =>
+            {
+                // Only the installed service goes through sudo. In development the launcher runs
+                // directly: as the portal's own user (it may then act only as that user), or as root.
+                launcher.UseSudo = HostModes.Detect(portal.Value) == HostMode.Production;
+            });
+        services.AddSingleton<ILauncher>(sp => new ProcessLauncher(sp.GetRequiredService<IOptions<LauncherOptions>>().Value));
+        return services;
+    }
+}
