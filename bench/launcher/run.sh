@@ -1,0 +1,93 @@
+#!/bin/bash
+# Launch latency of portal-launcher (through sudo, as in production) against bare `podman run -d`
+# of the same image as the same user, in one run. Not a test: it prints numbers.
+#
+#   sudo bench/launcher/run.sh [iterations]     (root; sets up its own users, policy and sudoers)
+#
+# Prints the median of each, their ratio (target <= 1.10) and the launcher's own start-to-exec
+# time (target <= 10 ms), measured with podman replaced by /usr/bin/true so that only the launcher
+# (validation, user lookup, privilege drop, spawn) is timed.
+set -euo pipefail
+
+n=${1:-21}
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+root=/var/lib/portal-bench
+policy=/etc/portal-bench/launcher.json
+group=pbench-portal
+user=pbench-user
+svc=pbench-svc
+image=localhost/pbench-busybox:latest
+libexec=$root/libexec
+
+[ "$(id -u)" -eq 0 ] || { echo "run.sh: run as root" >&2; exit 1; }
+mkdir -p "$root" /etc/portal-bench
+chmod 0755 "$root" /etc/portal-bench
+
+echo "== setup" >&2
+dotnet publish "$repo/src/Portal.Launcher" -c Release -p:LauncherPolicyPath=$policy -o "$root/publish" --nologo -v q >&2
+getent group $group >/dev/null || groupadd $group
+id -u $user >/dev/null 2>&1 || useradd --create-home -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 -G $group $user
+id -u $svc >/dev/null 2>&1 || useradd --system --shell /usr/sbin/nologin $svc
+grep -q "^$user:" /etc/subuid || usermod --add-subuids 1100000000-1100065535 --add-subgids 1100000000-1100065535 $user
+uid=$(id -u $user)
+install -d -o $user -g $user -m 0700 /run/user/$uid
+
+write_policy() { # $1 = podman path
+  cat > $policy.new <<JSON
+{"version":1,"minUid":1000,"group":"$group","podman":"$1","runtime":"runc",
+ "pids":{"default":1024,"max":4096},"logBytes":{"default":1048576,"max":104857600},
+ "auditLog":"/var/log/portal-bench/audit.log","stateDir":"/run/portal-bench"}
+JSON
+  chmod 0644 $policy.new && mv -f $policy.new $policy
+}
+write_policy /usr/bin/podman
+PORTAL_USER=$svc PORTAL_GROUP=$group LAUNCHER_DIR=$libexec SUDOERS_FILE=/etc/sudoers.d/portal-bench \
+  POLICY_FILE=$policy AUDIT_DIR=/var/log/portal-bench "$repo/deploy/install-launcher.sh" "$root/publish/portal-launcher" >&2
+
+as_user() { setpriv --reuid $uid --regid "$(id -g $user)" --init-groups -- env -i HOME="/home/$user" USER=$user LOGNAME=$user \
+  PATH=/usr/bin:/bin XDG_RUNTIME_DIR=/run/user/$uid LANG=C.UTF-8 "$@"; }
+as_svc() { setpriv --reuid "$(id -u $svc)" --regid "$(id -g $svc)" --init-groups -- env -i PATH=/usr/bin:/bin "$@"; }
+
+if ! (cd / && as_user podman image exists $image); then
+  tmp=$(mktemp -d)
+  mkdir -p "$tmp/bin" && cp /bin/busybox "$tmp/bin/" && for a in sh true sleep; do ln -s busybox "$tmp/bin/$a"; done
+  tar -C "$tmp" -cf "$root/busybox.tar" . && chmod 0644 "$root/busybox.tar" && rm -rf "$tmp"
+  (cd / && as_user podman import "$root/busybox.tar" $image >/dev/null)
+fi
+
+now() { date +%s%N; }
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+cleanup() { (cd / && as_user podman rm --all --force --time 0 >/dev/null 2>&1) || true; }
+cleanup
+
+echo "== $n launches each, alternating" >&2
+launcher_ns=(); bare_ns=()
+for i in $(seq 1 "$n"); do
+  req="{\"version\":1,\"verb\":\"run\",\"user\":\"$user\",\"job\":\"b$i\",\"run\":{\"image\":\"$image\",\"command\":[\"sleep\",\"600\"]}}"
+  t0=$(now); echo "$req" | (cd / && as_svc sudo -n $libexec/portal-launcher) >/dev/null; t1=$(now)
+  launcher_ns+=($((t1 - t0)))
+  t0=$(now); (cd / && as_user podman run -d --network none --name bare-$i $image sleep 600) >/dev/null 2>&1; t1=$(now)
+  bare_ns+=($((t1 - t0)))
+  cleanup
+done
+
+launcher_med=$(printf '%s\n' "${launcher_ns[@]}" | median)
+bare_med=$(printf '%s\n' "${bare_ns[@]}" | median)
+
+echo "== launcher start-to-exec (podman replaced by /usr/bin/true)" >&2
+write_policy /usr/bin/true
+exec_ns=()
+for i in $(seq 1 "$n"); do
+  req="{\"version\":1,\"verb\":\"logs\",\"user\":\"$user\",\"job\":\"b$i\"}"
+  t0=$(now); echo "$req" | "$libexec/portal-launcher" >/dev/null; t1=$(now)
+  exec_ns+=($((t1 - t0)))
+done
+write_policy /usr/bin/podman
+exec_med=$(printf '%s\n' "${exec_ns[@]}" | median)
+
+awk -v l="$launcher_med" -v b="$bare_med" -v e="$exec_med" 'BEGIN {
+  printf "median portal-launcher run (sudo -n): %.1f ms\n", l / 1e6
+  printf "median bare podman run -d:            %.1f ms\n", b / 1e6
+  printf "ratio launcher/bare:                  %.3f (target <= 1.10)\n", l / b
+  printf "launcher start-to-exec (median):      %.1f ms (target <= 10 ms)\n", e / 1e6
+}'
