@@ -10,6 +10,7 @@ using Portal.Web.Security;
 using Portal.Web.Services.Accounts;
 using Portal.Web.Services.Audit;
 using Portal.Web.Services.Database;
+using Portal.Web.Services.Gpus;
 using Portal.Web.Services.Launcher;
 
 namespace Portal.Web.Configuration;
@@ -41,6 +42,8 @@ internal static class PortalServices
         AddAccounts(services, configuration);
         services.AddLauncher(configuration);
         services.AddPortalHealthChecks();
+
+        services.AddGpuMonitoring(configuration);
 
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddCascadingAuthenticationState();

@@ -1,0 +1,25 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Portal.Core.Gpus;
+
+namespace Portal.Web.Services.Gpus;
+
+/// <summary>Registers the live GPU view: one monitor (and one nvidia-smi) for the whole portal.</summary>
+public static class GpuMonitoringServices
+{
+    public static IServiceCollection AddGpuMonitoring(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<GpuMonitorOptions>().Bind(configuration.GetSection(GpuMonitorOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GpuMonitorOptions>, GpuMonitorOptionsValidator>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IGpuHolderSource>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<GpuMonitorOptions>>().Value;
+            return new ProcessOnlyHolderSource(
+                new NvidiaSmiProcessQuery(GpuMonitor.ToSamplerOptions(options)), new ProcessOwnerResolver());
+        });
+        services.AddSingleton<GpuMonitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<GpuMonitor>());
+        return services;
+    }
+}
