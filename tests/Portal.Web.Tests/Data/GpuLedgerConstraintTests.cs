@@ -11,7 +11,7 @@ public sealed class GpuLedgerConstraintTests
     [Fact]
     public async Task A_second_unreleased_allocation_of_one_GPU_is_a_unique_violation()
     {
-        var database = await TestDatabase.CreateAsync();
+        await using var database = await TestDatabase.CreateAsync();
         var owner = await database.AddUserAsync("ledgera", 5001);
         await database.ExecuteAsync(InsertGpu + InsertRunningJob(owner) + InsertRunningJob(owner));
         await database.ExecuteAsync(
@@ -27,7 +27,7 @@ public sealed class GpuLedgerConstraintTests
     [Fact]
     public async Task A_released_allocation_frees_the_GPU_for_the_next_job()
     {
-        var database = await TestDatabase.CreateAsync();
+        await using var database = await TestDatabase.CreateAsync();
         var owner = await database.AddUserAsync("ledgerb", 5002);
         await database.ExecuteAsync(InsertGpu + InsertRunningJob(owner) + InsertRunningJob(owner));
         await database.ExecuteAsync(
@@ -55,7 +55,7 @@ public sealed class GpuLedgerConstraintTests
     [InlineData("INSERT INTO \"JobStateChanges\" (\"JobId\", \"FromState\", \"ToState\", \"At\") VALUES (1, NULL, 'Running', now())")]
     public async Task Check_constraints_refuse_rows_no_legal_history_produces(string sql)
     {
-        var database = await TestDatabase.CreateAsync();
+        await using var database = await TestDatabase.CreateAsync();
         var owner = await database.AddUserAsync("ledgerc", 5003);
         await database.ExecuteAsync(InsertGpu + InsertRunningJob(owner));
 

@@ -8,15 +8,19 @@ using Portal.Web.Tests.Infrastructure;
 namespace Portal.Web.Tests.Data;
 
 /// <summary>A fresh, migrated database of its own for one test, with helpers to add users and GPUs.</summary>
-public sealed class TestDatabase : IDbContextFactory<PortalDbContext>
+public sealed class TestDatabase : IDbContextFactory<PortalDbContext>, IAsyncDisposable
 {
+    // Every test has a database of its own on one server (100 connections by default); a bounded pool per
+    // database, emptied when the test ends, keeps parallel test classes from running the server out of connections.
+    private const int MaxPoolSize = 25;
+
     private readonly DbContextOptions<PortalDbContext> _options;
 
     private TestDatabase(string connectionString)
     {
-        ConnectionString = connectionString;
+        ConnectionString = new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = MaxPoolSize }.ConnectionString;
         var builder = new DbContextOptionsBuilder<PortalDbContext>();
-        PortalDatabaseOptions.Configure(builder, connectionString);
+        PortalDatabaseOptions.Configure(builder, ConnectionString);
         _options = builder.Options;
     }
 
@@ -31,6 +35,13 @@ public sealed class TestDatabase : IDbContextFactory<PortalDbContext>
     }
 
     public PortalDbContext CreateDbContext() => new(_options);
+
+    public ValueTask DisposeAsync()
+    {
+        using var connection = new NpgsqlConnection(ConnectionString);
+        NpgsqlConnection.ClearPool(connection);
+        return ValueTask.CompletedTask;
+    }
 
     /// <summary>A portal account bound to a Linux account of the same name.</summary>
     public async Task<Guid> AddUserAsync(string name, long uid)

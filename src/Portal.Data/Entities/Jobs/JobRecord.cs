@@ -2,7 +2,7 @@ namespace Portal.Data.Entities.Jobs;
 
 /// <summary>
 /// A stored job: the request (<see cref="Portal.Core.Jobs.JobSpec"/> as columns) and where it is in its life.
-/// Change it only through <c>Portal.Data.Jobs.JobStore</c>, which replays the domain's state rules; the
+/// Change it only through <see cref="Portal.Data.Jobs.JobStore"/>, which replays the domain's state rules; the
 /// table's check constraints refuse the combinations no legal history can produce.
 /// </summary>
 public sealed class JobRecord

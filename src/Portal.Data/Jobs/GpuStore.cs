@@ -1,0 +1,100 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Core.Gpus;
+using Portal.Data.Entities.Jobs;
+
+namespace Portal.Data.Jobs;
+
+/// <summary>A stored GPU for the admin page: inventory, drain flag and the job holding it now.</summary>
+public sealed record StoredGpu(
+    string Uuid,
+    int Index,
+    string Name,
+    long? MemoryTotalMiB,
+    bool IsPresent,
+    DateTimeOffset LastSeenAt,
+    bool Drained,
+    string? DrainedBy,
+    DateTimeOffset? DrainedAt,
+    string? DrainReason,
+    long? HeldByJobId);
+
+/// <summary>The GPU inventory in the database: what discovery found, and the administrators' drain flags.</summary>
+public sealed class GpuStore(IDbContextFactory<PortalDbContext> contextFactory, TimeProvider timeProvider)
+{
+    /// <summary>
+    /// Records the GPUs discovery found now: new ones are added, known ones get their index and name refreshed, and
+    /// known ones missing from <paramref name="devices"/> are marked not present (kept, since the ledger refers to
+    /// them; the scheduler places nothing on them). Drain flags are kept.
+    /// </summary>
+    public async Task UpsertGpusAsync(IEnumerable<GpuDevice> devices, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(devices);
+        var found = devices.ToDictionary(d => d.Uuid, StringComparer.Ordinal);
+        var now = timeProvider.GetUtcNow();
+        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
+        var known = await db.Gpus.ToDictionaryAsync(g => g.Uuid, StringComparer.Ordinal, cancellationToken);
+        foreach (var gpu in known.Values)
+        {
+            gpu.IsPresent = found.ContainsKey(gpu.Uuid);
+        }
+
+        foreach (var device in found.Values)
+        {
+            if (!known.TryGetValue(device.Uuid, out var gpu))
+            {
+                gpu = new GpuRecord { Uuid = device.Uuid, Name = device.Name };
+                db.Gpus.Add(gpu);
+            }
+
+            gpu.Index = device.Index;
+            gpu.Name = device.Name;
+            gpu.MemoryTotalMiB = device.MemoryTotalMiB;
+            gpu.PciBusId = device.PciBusId;
+            gpu.DeviceNode = device.DeviceNode;
+            gpu.IsPresent = true;
+            gpu.LastSeenAt = now;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>Drains a GPU (running jobs finish, nothing new lands on it) or returns it to service. Returns false
+    /// when the GPU is unknown.</summary>
+    /// <param name="uuid">The GPU.</param>
+    /// <param name="drained">True to drain, false to undrain.</param>
+    /// <param name="by">The administrator's name.</param>
+    /// <param name="reason">Why, for the GPU page; ignored when undraining.</param>
+    /// <param name="cancellationToken">Cancels the database work.</param>
+    public async Task<bool> SetGpuDrainedAsync(
+        string uuid, bool drained, string by, string? reason, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(uuid);
+        ArgumentException.ThrowIfNullOrEmpty(by);
+        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
+        var gpu = await db.Gpus.SingleOrDefaultAsync(g => g.Uuid == uuid, cancellationToken);
+        if (gpu is null)
+        {
+            return false;
+        }
+
+        gpu.Drained = drained;
+        gpu.DrainedBy = drained ? by : null;
+        gpu.DrainedAt = drained ? timeProvider.GetUtcNow() : null;
+        gpu.DrainReason = drained ? reason : null;
+        await db.SaveChangesAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>Every GPU ever seen, by index, with the job that holds it now.</summary>
+    public async Task<IReadOnlyList<StoredGpu>> ListGpusAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Gpus.AsNoTracking()
+            .OrderByDescending(g => g.IsPresent).ThenBy(g => g.Index)
+            .Select(g => new StoredGpu(
+                g.Uuid, g.Index, g.Name, g.MemoryTotalMiB, g.IsPresent, g.LastSeenAt, g.Drained, g.DrainedBy, g.DrainedAt,
+                g.DrainReason,
+                db.GpuAllocations.Where(a => a.GpuUuid == g.Uuid && a.ReleasedAt == null).Select(a => (long?)a.JobId).FirstOrDefault()))
+            .ToListAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,218 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Core.Jobs;
+using Portal.Core.Quotas;
+using Portal.Core.Scheduling;
+using Portal.Data.Entities.Jobs;
+using Portal.Data.Quotas;
+
+namespace Portal.Data.Jobs;
+
+// The storage side of a scheduling pass: read a snapshot, then commit each decision on its own.
+public sealed partial class JobStore
+{
+    private static readonly JobStateColumn[] ActiveStates = [JobStateColumn.Queued, JobStateColumn.Starting, JobStateColumn.Running];
+
+    /// <summary>
+    /// Reads everything <see cref="Scheduler.Plan"/> needs in one repeatable-read transaction: queued and
+    /// GPU-holding jobs, jobs that ended within the longest quota window (for window usage), the present GPUs with
+    /// their drain flags, and each owner's resolved quota.
+    /// </summary>
+    public async Task<SchedulingState> LoadSnapshotAsync(HostCapacity? capacity = null, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(
+            System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        var now = Now();
+        var quotas = await QuotaBook.LoadAsync(db, cancellationToken);
+        var usageSince = now - quotas.LongestWindow;
+        var relevant = db.Jobs.AsNoTracking().Where(j =>
+            ActiveStates.Contains(j.State) || (j.StartedAt != null && j.FinishedAt >= usageSince));
+        var records = await relevant.ToListAsync(cancellationToken);
+        var ids = relevant.Select(j => j.Id);
+        var history = (await db.JobStateChanges.AsNoTracking().Where(c => ids.Contains(c.JobId)).ToListAsync(cancellationToken))
+            .ToLookup(c => c.JobId);
+        var allocations = (await db.GpuAllocations.AsNoTracking().Where(a => ids.Contains(a.JobId)).ToListAsync(cancellationToken))
+            .ToLookup(a => a.JobId);
+        var gpus = await db.Gpus.AsNoTracking().Where(g => g.IsPresent).OrderBy(g => g.Index)
+            .Select(g => new SchedulableGpu(g.Uuid, g.Index, g.Drained)).ToListAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+
+        var jobs = new Dictionary<long, Job>(records.Count);
+        var unreadable = new List<long>();
+        var quotaByOwner = new Dictionary<string, EffectiveQuota>(StringComparer.Ordinal);
+        foreach (var record in records)
+        {
+            try
+            {
+                jobs[record.Id] = JobMapper.ToDomain(record, history[record.Id], allocations[record.Id]);
+            }
+            catch (InvalidOperationException)
+            {
+                unreadable.Add(record.Id);
+                continue;
+            }
+
+            if (!quotaByOwner.ContainsKey(record.OwnerLinuxUserName))
+            {
+                quotaByOwner[record.OwnerLinuxUserName] = quotas.Resolve(record.OwnerId);
+            }
+        }
+
+        var snapshot = SchedulingSnapshot.FromJobs(jobs.Values, gpus, quotaByOwner, quotas.DefaultQuota, now, capacity);
+        return new SchedulingState(snapshot, jobs, now, unreadable);
+    }
+
+    /// <summary>
+    /// Moves a queued job to Starting on exactly <paramref name="gpuUuids"/>: the state, its history row and the ledger
+    /// lines commit together or not at all. If another job holds one of the GPUs (a racing pass), the ledger's unique
+    /// index refuses and the result is <see cref="JobChangeStatus.GpuBusy"/> with the job still queued.
+    /// </summary>
+    public Task<JobChangeResult> CommitStartAsync(long jobId, IReadOnlyList<string> gpuUuids, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(gpuUuids);
+        return ChangeAsync(jobId, _ => true, async change =>
+        {
+            var job = change.Job;
+            if (job.State != JobState.Queued)
+            {
+                return WrongState(job, "start it");
+            }
+
+            if (await UnusableGpusAsync(change.Db, job, gpuUuids, cancellationToken) is { } problem)
+            {
+                return new JobChangeResult(JobChangeStatus.GpuUnusable, problem);
+            }
+
+            job.Start(gpuUuids, change.Now);
+            for (var i = 0; i < gpuUuids.Count; i++)
+            {
+                change.Db.GpuAllocations.Add(new GpuAllocation { GpuUuid = gpuUuids[i], JobId = jobId, Position = i, AllocatedAt = change.Now });
+            }
+
+            return JobChangeResult.Done;
+        }, cancellationToken);
+    }
+
+    /// <summary>The launcher created the job's container.</summary>
+    public Task<JobChangeResult> MarkRunningAsync(long jobId, string containerId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(containerId);
+        return ChangeAsync(jobId, _ => true, change =>
+        {
+            change.Job.MarkRunning(containerId, change.Now);
+            return Task.FromResult(JobChangeResult.Done);
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Records that a started job ended, releases its GPUs and stores its GPU-seconds, in one transaction.
+    /// </summary>
+    /// <param name="jobId">The job.</param>
+    /// <param name="state">The final state: <see cref="JobState.Succeeded"/> or <see cref="JobState.Failed"/> with the
+    /// exit code (or Failed without one when the container never started), <see cref="JobState.Cancelled"/>,
+    /// <see cref="JobState.TimedOut"/> or <see cref="JobState.Lost"/>.</param>
+    /// <param name="exitCode">The command's exit code, when it ran to an end.</param>
+    /// <param name="detail">For Cancelled: who cancelled; for Lost: what was seen; for Failed without an exit code:
+    /// why it could not start.</param>
+    /// <param name="cancellationToken">Cancels the database work.</param>
+    /// <exception cref="ArgumentException"><paramref name="state"/> is not final or does not match the exit code.</exception>
+    public Task<JobChangeResult> FinishAsync(
+        long jobId, JobState state, int? exitCode, string? detail = null, CancellationToken cancellationToken = default)
+    {
+        if (!state.IsFinal() || (exitCode is { } code && state != (code == 0 ? JobState.Succeeded : JobState.Failed))
+            || (state == JobState.Succeeded && exitCode is null))
+        {
+            throw new ArgumentException($"{state} with exit code {exitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"} is not a way for a job to end.", nameof(state));
+        }
+
+        return ChangeAsync(jobId, _ => true, change =>
+        {
+            var job = change.Job;
+            if (job.State == JobState.Queued)
+            {
+                return Task.FromResult(WrongState(job, "end a job that never started (cancel it instead)"));
+            }
+
+            switch (state)
+            {
+                case JobState.Succeeded or JobState.Failed when exitCode is { } exit:
+                    job.Finish(exit, change.Now);
+                    break;
+                case JobState.Failed:
+                    job.FailToStart(detail ?? "the container could not be started", change.Now);
+                    break;
+                case JobState.Cancelled:
+                    job.Cancel(detail ?? "the portal", change.Now);
+                    break;
+                case JobState.TimedOut:
+                    job.TimeOut(change.Now);
+                    break;
+                default:
+                    job.MarkLost(detail ?? "the container vanished", change.Now);
+                    break;
+            }
+
+            foreach (var allocation in change.Allocations.Where(a => a.ReleasedAt is null))
+            {
+                allocation.ReleasedAt = change.Now;
+            }
+
+            change.Record.GpuSeconds = job.GpuSecondsUsed(change.Now);
+            return Task.FromResult(JobChangeResult.Done);
+        }, cancellationToken);
+    }
+
+    /// <summary>Stores why each job still waits (from <see cref="SchedulingPlan.PendingReasons"/>). Jobs that left the
+    /// queue meanwhile are skipped. Returns how many rows changed.</summary>
+    public async Task<int> SetPendingReasonsAsync(IReadOnlyDictionary<long, PendingReason> reasons, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reasons);
+        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var changed = 0;
+        foreach (var group in reasons.GroupBy(r => r.Value, r => r.Key))
+        {
+            var ids = group.ToList();
+            var column = JobMapper.ToColumn(group.Key);
+            changed += await db.Jobs
+                .Where(j => ids.Contains(j.Id) && j.State == JobStateColumn.Queued && j.PendingReason != column)
+                .ExecuteUpdateAsync(s => s.SetProperty(j => j.PendingReason, column), cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return changed;
+    }
+
+    /// <summary>Why <paramref name="gpuUuids"/> cannot go to <paramref name="job"/>, or null when they can. The GPU rows
+    /// are share-locked, so a drain committed after this check waits for the start to commit first.</summary>
+    private static async Task<string?> UnusableGpusAsync(
+        PortalDbContext db, Job job, IReadOnlyList<string> gpuUuids, CancellationToken cancellationToken)
+    {
+        if (gpuUuids.Count != job.Spec.Gpus.Count)
+        {
+            return $"Job {job.Id} asks for {job.Spec.Gpus.Count} GPUs, not {gpuUuids.Count}.";
+        }
+
+        if (gpuUuids.Distinct(StringComparer.Ordinal).Count() != gpuUuids.Count)
+        {
+            return $"Job {job.Id} was given one GPU twice.";
+        }
+
+        if (job.Spec.Gpus.IsSpecific && !job.Spec.Gpus.SpecificUuids.ToHashSet(StringComparer.Ordinal).SetEquals(gpuUuids))
+        {
+            return $"Job {job.Id} asks for specific GPUs and was given others.";
+        }
+
+        if (gpuUuids.Count == 0)
+        {
+            return null;
+        }
+
+        var uuids = gpuUuids.ToArray();
+        var rows = await db.Gpus.FromSql($"SELECT * FROM \"Gpus\" WHERE \"Uuid\" = ANY({uuids}) FOR SHARE")
+            .AsNoTracking().ToListAsync(cancellationToken);
+        var usable = rows.Where(g => g.IsPresent && !g.Drained).Select(g => g.Uuid).ToHashSet(StringComparer.Ordinal);
+        var bad = gpuUuids.Where(u => !usable.Contains(u)).ToList();
+        return bad.Count == 0 ? null : $"GPU {string.Join(", ", bad)} is unknown, gone or drained.";
+    }
+}

@@ -1,0 +1,215 @@
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using Portal.Core.Jobs;
+using Portal.Data.Configurations.Jobs;
+using Portal.Data.Entities.Jobs;
+using Portal.Data.Quotas;
+
+namespace Portal.Data.Jobs;
+
+/// <summary>
+/// The job queue in PostgreSQL. Every method is one short transaction on its own context (safe from Blazor circuits
+/// and background loops alike). Changes to a job lock its row, rebuild the domain <see cref="Job"/>, apply the domain
+/// method and write back the row, the new history rows and the ledger lines together, so a job is never half moved.
+/// </summary>
+public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextFactory, TimeProvider timeProvider)
+{
+    // First key of the per-owner submit lock (pg_advisory_xact_lock(int, int)); the second is a hash of the owner.
+    private const int SubmitLockClass = 0x4a4f4253;
+
+    /// <summary>
+    /// Validates and queues a job. The owner's quota and queued-job count are read under a per-owner transaction
+    /// lock, so concurrent submits by one owner cannot together pass the queued-job limit.
+    /// </summary>
+    public async Task<SubmitResult> SubmitAsync(JobSubmission submission, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(submission);
+        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var ownerKey = submission.OwnerId.ToString();
+        await db.Database.ExecuteSqlAsync(
+            $"SELECT pg_advisory_xact_lock({SubmitLockClass}, hashtext({ownerKey}))", cancellationToken);
+
+        var owner = await db.Users.AsNoTracking()
+            .Where(u => u.Id == submission.OwnerId)
+            .Select(u => new { u.LinuxUserName, u.IsDisabled })
+            .SingleOrDefaultAsync(cancellationToken);
+        if (owner is null || owner.IsDisabled || owner.LinuxUserName is null)
+        {
+            return Refused("Your account is not allowed to run jobs: it is disabled or has no Linux account.");
+        }
+
+        var quota = (await QuotaBook.LoadAsync(db, cancellationToken)).Resolve(submission.OwnerId);
+        var queued = await db.Jobs.CountAsync(
+            j => j.OwnerId == submission.OwnerId && j.State == JobStateColumn.Queued, cancellationToken);
+        var gpus = await db.Gpus.Where(g => g.IsPresent).Select(g => g.Uuid).ToListAsync(cancellationToken);
+        var context = new JobSubmitContext(submission.IsAdmin, quota, queued, submission.AllowedMountRoots, gpus, submission.Host);
+        var errors = JobSpecValidator.Validate(submission.Spec, context);
+        if (errors.Count > 0)
+        {
+            return new SubmitResult(null, errors);
+        }
+
+        var now = Now();
+        var record = JobMapper.NewRecord(submission.OwnerId, owner.LinuxUserName, submission.Spec, now);
+        db.Jobs.Add(record);
+        await db.SaveChangesAsync(cancellationToken);
+        record.ContainerName = ContainerNameFor(record.Id);
+        db.JobStateChanges.Add(new JobStateChangeRecord { JobId = record.Id, ToState = JobStateColumn.Queued, At = now });
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return new SubmitResult(record.Id, []);
+    }
+
+    /// <summary>The container name a job's container gets: unique per job, recognisable in <c>podman ps</c>.</summary>
+    public static string ContainerNameFor(long jobId) =>
+        "portal-job-" + jobId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A job, or null when it does not exist or belongs to someone else and the requester is no admin
+    /// (callers answer 404 either way, so job ids reveal nothing).</summary>
+    public async Task<JobDetails?> GetAsync(long jobId, Guid requesterId, bool isAdmin, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
+        var record = await db.Jobs.AsNoTracking()
+            .SingleOrDefaultAsync(j => j.Id == jobId && (isAdmin || j.OwnerId == requesterId), cancellationToken);
+        if (record is null)
+        {
+            return null;
+        }
+
+        var history = await db.JobStateChanges.AsNoTracking().Where(c => c.JobId == jobId).ToListAsync(cancellationToken);
+        var allocations = await db.GpuAllocations.AsNoTracking().Where(a => a.JobId == jobId).ToListAsync(cancellationToken);
+        return new JobDetails(
+            JobMapper.ToDomain(record, history, allocations),
+            record.OwnerId,
+            record.ContainerName,
+            record.GpuSeconds,
+            allocations.OrderBy(a => a.Position).Select(a => new JobGpuAllocation(a.GpuUuid, a.AllocatedAt, a.ReleasedAt)).ToList());
+    }
+
+    /// <summary>A page of jobs, newest first. Non-administrators always get only their own jobs.</summary>
+    public async Task<JobPage> ListAsync(Guid requesterId, bool isAdmin, JobListQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfNegative(query.Skip);
+        ArgumentOutOfRangeException.ThrowIfLessThan(query.Take, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(query.Take, JobListQuery.MaxTake);
+        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
+        var jobs = db.Jobs.AsNoTracking();
+        var ownerFilter = isAdmin ? query.OwnerId : requesterId;
+        if (ownerFilter is { } ownerId)
+        {
+            jobs = jobs.Where(j => j.OwnerId == ownerId);
+        }
+
+        if (query.States is { Count: > 0 } states)
+        {
+            var columns = states.Select(JobMapper.ToColumn).ToList();
+            jobs = jobs.Where(j => columns.Contains(j.State));
+        }
+
+        var total = await jobs.CountAsync(cancellationToken);
+        var rows = await jobs.OrderByDescending(j => j.Id).Skip(query.Skip).Take(query.Take).ToListAsync(cancellationToken);
+        return new JobPage(rows.Select(ToSummary).ToList(), total);
+    }
+
+    /// <summary>Withdraws a queued job (its owner, or an administrator). A started job needs the launcher to stop it
+    /// first; then record the end with <see cref="FinishAsync"/>.</summary>
+    /// <param name="jobId">The job.</param>
+    /// <param name="requesterId">Who asks; a non-administrator may cancel only their own jobs.</param>
+    /// <param name="isAdmin">Whether the requester is an administrator.</param>
+    /// <param name="cancelledBy">The name recorded in the history ("cancelled by alice").</param>
+    /// <param name="cancellationToken">Cancels the database work.</param>
+    public Task<JobChangeResult> CancelQueuedAsync(
+        long jobId, Guid requesterId, bool isAdmin, string cancelledBy, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(cancelledBy);
+        return ChangeAsync(jobId, record => isAdmin || record.OwnerId == requesterId, change =>
+        {
+            if (change.Job.State != JobState.Queued)
+            {
+                return Task.FromResult(WrongState(change.Job, "cancel a queued job"));
+            }
+
+            change.Job.Cancel(cancelledBy, change.Now);
+            change.Record.GpuSeconds = 0;
+            return Task.FromResult(JobChangeResult.Done);
+        }, cancellationToken);
+    }
+
+    private static SubmitResult Refused(string message) => new(null, [new FieldError("", message)]);
+
+    private static JobChangeResult WrongState(Job job, string what) =>
+        new(JobChangeStatus.WrongState, $"Job {job.Id} is {job.State}; cannot {what}.");
+
+    private static JobSummary ToSummary(JobRecord r) => new(
+        r.Id, r.OwnerId, r.OwnerLinuxUserName, r.Name, r.Image, JobMapper.ToDomain(r.State), JobMapper.ToDomain(r.PendingReason),
+        r.GpuCount, r.SubmittedAt, r.StartedAt, r.FinishedAt, r.ExitCode, r.GpuSeconds);
+
+    /// <summary>Now, cut to the microsecond PostgreSQL keeps, so a job in memory equals the job read back.</summary>
+    private DateTimeOffset Now()
+    {
+        var now = timeProvider.GetUtcNow();
+        return new DateTimeOffset(now.UtcTicks - (now.UtcTicks % 10), TimeSpan.Zero);
+    }
+
+    /// <summary>
+    /// Locks the job's row, rebuilds the job, lets <paramref name="change"/> act on it, and writes back the row, the
+    /// new history rows and any ledger lines the change added or released, all in one transaction. Nothing is
+    /// written unless the change returns <see cref="JobChangeResult.Done"/> and every constraint holds.
+    /// </summary>
+    private async Task<JobChangeResult> ChangeAsync(
+        long jobId, Func<JobRecord, bool> visible, Func<JobChange, Task<JobChangeResult>> change, CancellationToken cancellationToken)
+    {
+        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // Not composed further: PostgreSQL would otherwise see FOR UPDATE inside a subquery EF wraps around it.
+        var locked = await db.Jobs.FromSql($"SELECT * FROM \"Jobs\" WHERE \"Id\" = {jobId} FOR UPDATE").ToListAsync(cancellationToken);
+        var record = locked.SingleOrDefault();
+        if (record is null || !visible(record))
+        {
+            return new JobChangeResult(JobChangeStatus.NotFound, $"There is no job {jobId}.");
+        }
+
+        var history = await db.JobStateChanges.AsNoTracking().Where(c => c.JobId == jobId).ToListAsync(cancellationToken);
+        var allocations = await db.GpuAllocations.Where(a => a.JobId == jobId).ToListAsync(cancellationToken);
+        var job = JobMapper.ToDomain(record, history, allocations);
+        JobChangeResult result;
+        try
+        {
+            result = await change(new JobChange(db, record, job, allocations, Now()));
+        }
+        catch (InvalidOperationException e)
+        {
+            // The domain refused the move (e.g. Finish on a queued job): a race or a caller bug, never a half write.
+            return new JobChangeResult(JobChangeStatus.WrongState, e.Message);
+        }
+
+        if (!result.Applied)
+        {
+            return result;
+        }
+
+        JobMapper.CopyState(job, record);
+        db.JobStateChanges.AddRange(JobMapper.NewHistory(job, history.Count));
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (DbUpdateException e) when (e.InnerException is PostgresException
+        {
+            SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: GpuAllocationConfiguration.ActiveGpuIndex,
+        } unique)
+        {
+            await transaction.RollbackAsync(CancellationToken.None);
+            return new JobChangeResult(JobChangeStatus.GpuBusy, $"Another job holds a GPU asked for job {jobId}: {unique.Detail}");
+        }
+
+        return result;
+    }
+
+    /// <summary>The locked job and its rows, for one change.</summary>
+    private sealed record JobChange(
+        PortalDbContext Db, JobRecord Record, Job Job, List<GpuAllocation> Allocations, DateTimeOffset Now);
+}

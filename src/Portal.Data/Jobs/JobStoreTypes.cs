@@ -1,0 +1,109 @@
+using Portal.Core.Jobs;
+using Portal.Core.Scheduling;
+
+namespace Portal.Data.Jobs;
+
+/// <summary>A submission as the web layer gathers it; the store adds the owner's quota, queue and the box's GPUs.</summary>
+/// <param name="OwnerId">The submitting portal account (it must be bound to a Linux account and enabled).</param>
+/// <param name="Spec">The request.</param>
+/// <param name="IsAdmin">Administrators may pick specific GPUs and set a priority.</param>
+/// <param name="AllowedMountRoots">The folders the owner may mount from.</param>
+/// <param name="Host">The CPUs and memory the box gives jobs, when modelled.</param>
+public sealed record JobSubmission(
+    Guid OwnerId,
+    JobSpec Spec,
+    bool IsAdmin,
+    IReadOnlyList<MountRoot> AllowedMountRoots,
+    HostCapacity? Host = null);
+
+/// <summary>The job id of an accepted submission, or every reason it was refused.</summary>
+public sealed record SubmitResult(long? JobId, IReadOnlyList<FieldError> Errors)
+{
+    public bool Accepted => JobId is not null;
+}
+
+/// <summary>How a change to a stored job ended.</summary>
+public enum JobChangeStatus
+{
+    /// <summary>Done and committed.</summary>
+    Applied,
+
+    /// <summary>No such job, or not one the requester may see.</summary>
+    NotFound,
+
+    /// <summary>The job is not in a state that allows the change (e.g. already started or finished).</summary>
+    WrongState,
+
+    /// <summary>Another job holds one of the GPUs (the ledger's unique index refused it); nothing was written.</summary>
+    GpuBusy,
+
+    /// <summary>A GPU is unknown, gone, drained, repeated, or not the one the job asked for; nothing was written.</summary>
+    GpuUnusable,
+}
+
+/// <summary>The outcome of a change, with a message for logs and people when it was refused.</summary>
+public sealed record JobChangeResult(JobChangeStatus Status, string? Message = null)
+{
+    public static JobChangeResult Done { get; } = new(JobChangeStatus.Applied);
+
+    public bool Applied => Status == JobChangeStatus.Applied;
+}
+
+/// <summary>One line of a job's GPU ledger.</summary>
+public sealed record JobGpuAllocation(string GpuUuid, DateTimeOffset AllocatedAt, DateTimeOffset? ReleasedAt);
+
+/// <summary>A stored job with what the domain entity does not carry.</summary>
+/// <param name="Job">The job, rebuilt through <see cref="Job.Restore"/>.</param>
+/// <param name="OwnerId">The owning portal account.</param>
+/// <param name="ContainerName">The container name the launcher uses.</param>
+/// <param name="GpuSeconds">GPU-seconds recorded when it ended; null while it has not.</param>
+/// <param name="Allocations">Its ledger lines.</param>
+public sealed record JobDetails(
+    Job Job,
+    Guid OwnerId,
+    string? ContainerName,
+    double? GpuSeconds,
+    IReadOnlyList<JobGpuAllocation> Allocations);
+
+/// <summary>A row of a job list (no history; cheap to page through).</summary>
+public sealed record JobSummary(
+    long Id,
+    Guid OwnerId,
+    string Owner,
+    string Name,
+    string Image,
+    JobState State,
+    PendingReason PendingReason,
+    int GpuCount,
+    DateTimeOffset SubmittedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    int? ExitCode,
+    double? GpuSeconds);
+
+/// <summary>Which jobs to list.</summary>
+/// <param name="OwnerId">Only this owner's jobs (administrators only; everyone else always sees only their own).</param>
+/// <param name="States">Only jobs in these states; null or empty for all.</param>
+/// <param name="Skip">Rows to skip (newest first).</param>
+/// <param name="Take">Rows to return, 1 to <see cref="MaxTake"/>.</param>
+public sealed record JobListQuery(Guid? OwnerId = null, IReadOnlyCollection<JobState>? States = null, int Skip = 0, int Take = 50)
+{
+    public const int MaxTake = 500;
+}
+
+/// <summary>One page of a job list and how many rows match in all.</summary>
+public sealed record JobPage(IReadOnlyList<JobSummary> Items, int Total);
+
+/// <summary>
+/// What a scheduling pass reads: the snapshot for <see cref="Scheduler.Plan"/> and the jobs it was built from.
+/// </summary>
+/// <param name="Snapshot">Queued and GPU-holding jobs, present GPUs with drain flags, quotas and window usage.</param>
+/// <param name="Jobs">The jobs by id.</param>
+/// <param name="ReadAt">The time the snapshot's usage was computed for.</param>
+/// <param name="UnreadableJobIds">Jobs whose stored rows break an invariant and were left out (log them).
+/// Their GPUs may look free to the plan; the ledger's unique index still refuses to hand them out.</param>
+public sealed record SchedulingState(
+    SchedulingSnapshot Snapshot,
+    IReadOnlyDictionary<long, Job> Jobs,
+    DateTimeOffset ReadAt,
+    IReadOnlyList<long> UnreadableJobIds);
