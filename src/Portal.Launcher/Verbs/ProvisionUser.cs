@@ -52,6 +52,7 @@ internal static class ProvisionUser
         }
 
         UserAccount user = UserResolver.Resolve(name, ctx.Policy, null, UserDatabase.FindUser, UserDatabase.FindGroupId);
+        SubIds.EnsureFilesExist();
         (long start, long count)? range = SubIds.RangeOf(name);
         if (range is null)
         {
@@ -97,6 +98,18 @@ internal static class SubIds
 {
     public static IReadOnlyList<(string Owner, long Start, long Count)> ReadAll() =>
         [.. Read("/etc/subuid"), .. Read("/etc/subgid")];
+
+    /// <summary>usermod refuses --add-subuids unless both files exist; a fresh host may have neither.</summary>
+    public static void EnsureFilesExist()
+    {
+        foreach (string path in new[] { "/etc/subuid", "/etc/subgid" })
+        {
+            if (!File.Exists(path))
+            {
+                using var created = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = (UnixFileMode)0b110_100_100 });
+            }
+        }
+    }
 
     public static (long Start, long Count)? RangeOf(string name)
     {

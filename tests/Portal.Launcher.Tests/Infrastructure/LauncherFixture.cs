@@ -44,6 +44,16 @@ public sealed class LauncherFixture : IAsyncLifetime
         }
 
         await Shell.CheckedAsync("/usr/sbin/groupadd", "-f", Group);
+
+        // usermod --add-subuids needs the files to exist; a fresh machine may have neither.
+        foreach (string file in new[] { "/etc/subuid", "/etc/subgid" })
+        {
+            if (!File.Exists(file))
+            {
+                File.WriteAllText(file, "");
+            }
+        }
+
         Alice = await EnsureUserAsync("ptest-alice", inGroup: true, system: false, slot: 0);
         Bob = await EnsureUserAsync("ptest-bob", inGroup: true, system: false, slot: 1);
         Carol = await EnsureUserAsync("ptest-carol", inGroup: false, system: false, slot: 2);
@@ -80,7 +90,7 @@ public sealed class LauncherFixture : IAsyncLifetime
             ["minUid"] = MinUid,
             ["group"] = Group,
             ["podman"] = ShimPath,
-            ["runtime"] = "runc",
+            ["runtime"] = Runtime(),
             ["allowNetwork"] = false,
             ["mountRoots"] = new object[]
             {
@@ -105,6 +115,10 @@ public sealed class LauncherFixture : IAsyncLifetime
         File.WriteAllText(PolicyPath, JsonSerializer.Serialize(policy));
         File.SetUnixFileMode(PolicyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
     }
+
+    /// <summary>crun refuses cgroup v1 hybrid hosts (Debian 12's default); runc works on both.</summary>
+    private static string Runtime() =>
+        File.Exists("/sys/fs/cgroup/cgroup.controllers") && File.Exists("/usr/bin/crun") ? "crun" : "runc";
 
     private static async Task<TestUser> EnsureUserAsync(string name, bool inGroup, bool system, int slot)
     {

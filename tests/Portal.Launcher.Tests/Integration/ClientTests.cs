@@ -83,8 +83,8 @@ public sealed class ClientTests(LauncherFixture f)
         });
 
         Assert.Equal(5, lines.Count(l => l == "tick"));
-        await Wait.UntilAsync(() => Shell.RunAsync("/usr/bin/pgrep", ["-u", f.Alice.Name, "-f", "logs --follow -- portal-job-" + job]),
-            r => r.ExitCode != 0, TimeSpan.FromSeconds(10), "the follow stream to end");
+        await Wait.UntilAsync(() => Task.FromResult(Procs.Find(f.Alice.Uid, "logs --follow -- portal-job-" + job).Count),
+            n => n == 0, TimeSpan.FromSeconds(10), "the follow stream to end");
         await launcher.RemoveAsync(f.Alice.Name, job, TimeSpan.Zero);
     }
 

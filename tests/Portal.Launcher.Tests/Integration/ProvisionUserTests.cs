@@ -84,13 +84,13 @@ public sealed class ProvisionUserTests(LauncherFixture f)
     /// <summary>Removes the account, its containers' processes, home and subordinate ranges (userdel drops those).</summary>
     private static async Task DeleteUserAsync(string name)
     {
-        if ((await Shell.RunAsync("/usr/bin/id", ["-u", name])).ExitCode != 0)
+        ShellResult id = await Shell.RunAsync("/usr/bin/id", ["-u", name]);
+        if (id.ExitCode != 0)
         {
             return;
         }
 
-        await Shell.RunAsync("/usr/bin/pkill", ["-KILL", "-u", name]);
-        await Wait.UntilAsync(() => Shell.RunAsync("/usr/bin/pgrep", ["-u", name]), r => r.ExitCode != 0, TimeSpan.FromSeconds(10), $"processes of {name} to end");
+        await Procs.KillAllAsync(uint.Parse(id.Stdout.Trim(), CultureInfo.InvariantCulture));
         await Shell.CheckedAsync("/usr/sbin/userdel", "--remove", name);
     }
 }
