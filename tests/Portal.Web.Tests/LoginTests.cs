@@ -126,4 +126,18 @@ public sealed class LoginTests(PortalFactory portal) : IClassFixture<PortalFacto
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(keys));
         Assert.NotEmpty(Directory.GetFiles(keys, "key-*.xml"));
     }
+
+    [Fact]
+    public async Task Stylesheet_and_Blazor_script_referenced_by_pages_are_served()
+    {
+        using PortalClient client = portal.CreatePortalClient();
+        string page = await client.PageAsync("/account/login");
+        string stylesheet = System.Text.RegularExpressions.Regex.Match(page, "href=\"(app[^\"]*\\.css)\"").Groups[1].Value;
+
+        using HttpResponseMessage css = await client.Http.GetAsync("/" + stylesheet);
+        using HttpResponseMessage script = await client.Http.GetAsync("/_framework/blazor.web.js");
+
+        Assert.Equal(HttpStatusCode.OK, css.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, script.StatusCode);
+    }
 }
