@@ -22,6 +22,53 @@ public sealed class HappyPathTests(LauncherFixture f)
     }
 
     [Fact]
+    public async Task Run_IsAuditedAsAcceptedWithItsArgv_ThenDone()
+    {
+        string job = LauncherRunner.NewJob();
+
+        LauncherCall run = await LauncherRunner.RunAsync(f, Requests.Run(f.Alice.Name, job, ["true"], env: new Dictionary<string, string> { ["API_TOKEN"] = "s3cret-value" }));
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var records = LauncherRunner.AuditRecords(run.Pid);
+        Assert.Equal(["accepted", "done"], records.Select(r => r.GetProperty("decision").GetString()));
+        Assert.All(records, r => Assert.Equal("ptest-alice", r.GetProperty("user").GetString()));
+        Assert.Contains("-- " + LauncherFixture.Image + " true", records[0].GetProperty("detail").GetString(), StringComparison.Ordinal);
+        // The env value reaches the job through a 0600 file, never argv or the audit log.
+        Assert.DoesNotContain("s3cret-value", File.ReadAllText(LauncherFixture.AuditLogPath), StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret-value", File.ReadAllText(Assert.Single(LauncherRunner.PodmanStarts(run.Pid)) + ".argv"), StringComparison.Ordinal);
+        await LauncherRunner.RunAsync(f, Requests.Remove(f.Alice.Name, job));
+    }
+
+    [Fact]
+    public async Task EnvValues_ReachTheJob()
+    {
+        string job = await Jobs.StartAsync(f, f.Alice, ["sh", "-c", "echo token=$API_TOKEN"], env: new Dictionary<string, string> { ["API_TOKEN"] = "a b=c#d" });
+
+        Assert.Contains("token=a b=c#d", await Jobs.WaitForLogAsync(f, f.Alice, job, "token="), StringComparison.Ordinal);
+        await LauncherRunner.RunAsync(f, Requests.Remove(f.Alice.Name, job));
+    }
+
+    [Fact]
+    public async Task AllowedMounts_AreBound_AndReadOnlyRootsStayReadOnly()
+    {
+        var mounts = new object[]
+        {
+            new Dictionary<string, object> { ["source"] = f.Alice.Home + "/data", ["target"] = "/data" },
+            new Dictionary<string, object> { ["source"] = LauncherFixture.DatasetsRoot, ["target"] = "/datasets" },
+        };
+        string job = LauncherRunner.NewJob();
+        LauncherCall run = await LauncherRunner.RunAsync(f, Requests.Run(f.Alice.Name, job,
+            ["sh", "-c", "cat /datasets/readme.txt; touch /datasets/x 2>&1; ls -d /data && echo mounts-checked"], mounts: mounts));
+        Assert.True(run.ExitCode == 0, run.ToString());
+
+        string logs = await Jobs.WaitForLogAsync(f, f.Alice, job, "mounts-checked");
+
+        Assert.Contains("shared dataset", logs, StringComparison.Ordinal);
+        Assert.Contains("Read-only file system", logs, StringComparison.Ordinal);
+        await LauncherRunner.RunAsync(f, Requests.Remove(f.Alice.Name, job));
+    }
+
+    [Fact]
     public async Task Logs_ReturnTheJobsOutput()
     {
         string job = await Jobs.StartAsync(f, f.Alice, ["sh", "-c", "echo hello-from-the-job; sleep 300"]);
@@ -117,5 +164,6 @@ public sealed class HappyPathTests(LauncherFixture f)
         Assert.Contains(checks, c => c.Name == "cgroup");
         Assert.Contains(checks, c => c.Name == "subids" && c.Status == "ok");
         Assert.Contains(checks, c => c.Name == "gpu 1" && c.Status == "ok");
+        Assert.Contains(checks, c => c.Name == "privilege-drop" && c.Status == "ok");
     }
 }

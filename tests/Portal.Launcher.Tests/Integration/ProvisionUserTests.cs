@@ -53,6 +53,8 @@ public sealed class ProvisionUserTests(LauncherFixture f)
         // The launcher's first podman call as the new user creates its runtime directory and storage.
         LauncherCall images = await LauncherRunner.RunAsync(f, Requests.User("images", name));
         Assert.True(images.ExitCode == 0, images.ToString());
+        string runtimeDir = "/run/user/" + account.Uid.ToString(CultureInfo.InvariantCulture);
+        Assert.Equal($"{name} 700 directory", (await Shell.CheckedAsync("/usr/bin/stat", "-c", "%U %a %F", runtimeDir)).Trim());
         var user = new TestUser(name, (uint)account.Uid, (uint)account.Gid, account.Home);
         ShellResult import = await Shell.AsUserAsync(user, "/usr/bin/podman", "import", LauncherFixture.Root + "/busybox-rootfs.tar", LauncherFixture.Image);
         Assert.True(import.ExitCode == 0, import.ToString());
