@@ -4,6 +4,8 @@ using Microsoft.Extensions.Options;
 using Portal.Core.Accounts;
 using Portal.Data;
 using Portal.Data.Entities;
+using Portal.Data.Jobs;
+using Portal.Data.Quotas;
 using Portal.Web.Components;
 using Portal.Web.Endpoints;
 using Portal.Web.Security;
@@ -31,6 +33,10 @@ internal static class PortalServices
 
         AddKeyRing(services, configuration);
         services.AddHttpContextAccessor();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<JobStore>();
+        services.AddSingleton<GpuStore>();
+        services.AddSingleton<QuotaStore>();
         services.AddSingleton<ILinuxAccountDirectory, GetentLinuxAccountDirectory>();
         services.AddSingleton<IOneTimeSecretSink, ConsoleSecretSink>();
         services.AddSingleton<AuditLog>();
