@@ -17,6 +17,7 @@ namespace Portal.Launcher
     {
         public static async Task<int> MainAsync()
         {
+            Descriptors.EnsureStdio();
             Descriptors.CloseOnExecAboveStderr();
 
             bool privileged;

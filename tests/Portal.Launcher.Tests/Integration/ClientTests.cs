@@ -52,6 +52,23 @@ public sealed class ClientTests(LauncherFixture f)
     }
 
     [Fact]
+    public async Task ACallPastItsTimeout_ThrowsTimedOut()
+    {
+        var e = await Assert.ThrowsAsync<LauncherException>(() => Client(TimeSpan.FromMilliseconds(1)).CheckAsync(f.Alice.Name));
+
+        Assert.Equal(LauncherFailure.TimedOut, e.Failure);
+    }
+
+    [Fact]
+    public async Task ACancelledCall_ThrowsOperationCanceled()
+    {
+        using var cts = new CancellationTokenSource();
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Client().ListAsync(f.Alice.Name, cts.Token));
+    }
+
+    [Fact]
     public async Task AMissingLauncher_ThrowsNotStarted()
     {
         var launcher = new ProcessLauncher(new LauncherOptions { LauncherPath = "/nonexistent/portal-launcher", UseSudo = false });

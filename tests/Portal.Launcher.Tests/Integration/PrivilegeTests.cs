@@ -95,6 +95,17 @@ public sealed class PrivilegeTests(LauncherFixture f)
     }
 
     [Fact]
+    public async Task ClosedStdoutAndStderr_NeverSendTheResultIntoAnotherFile()
+    {
+        ShellResult r = await Shell.RunAsync("/bin/bash", ["-c", "exec \"$0\" 1>&- 2>&-", f.LauncherPath], Requests.User("list", f.Alice.Name));
+
+        // The runtime may open its own descriptor into the gap before Main; the launcher then exits 5
+        // rather than guess where its output would go. Either way no file gets the result.
+        Assert.Contains(r.ExitCode, new[] { 0, 5 });
+        Assert.All(File.ReadAllLines(LauncherFixture.AuditLogPath), line => Assert.StartsWith("{\"time\":", line, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task PolicyOverrideVariable_IsIgnoredWhenPrivileged()
     {
         LauncherCall call = await LauncherRunner.RunAsync(f, """{"version":1,"verb":"check"}""",
