@@ -183,8 +183,13 @@ public sealed partial class JobStore
         return changed;
     }
 
-    /// <summary>Why <paramref name="gpuUuids"/> cannot go to <paramref name="job"/>, or null when they can. The GPU rows
-    /// are share-locked, so a drain committed after this check waits for the start to commit first.</summary>
+    /// <summary>Why <paramref name="gpuUuids"/> cannot go to <paramref name="job"/>, or null when they can.</summary>
+    /// <remarks>
+    /// The GPU rows are locked in UUID order. Without that, two commits wanting GPUs X and Y in opposite orders could
+    /// each insert one ledger line and wait on the other's (a deadlock PostgreSQL breaks by failing one); with it, the
+    /// second waits for the first to commit and then gets a clean unique violation. A drain waits the same way, so a
+    /// GPU is never drained between this check and the commit.
+    /// </remarks>
     private static async Task<string?> UnusableGpusAsync(
         PortalDbContext db, Job job, IReadOnlyList<string> gpuUuids, CancellationToken cancellationToken)
     {
@@ -209,7 +214,7 @@ public sealed partial class JobStore
         }
 
         var uuids = gpuUuids.ToArray();
-        var rows = await db.Gpus.FromSql($"SELECT * FROM \"Gpus\" WHERE \"Uuid\" = ANY({uuids}) FOR SHARE")
+        var rows = await db.Gpus.FromSql($"SELECT * FROM \"Gpus\" WHERE \"Uuid\" = ANY({uuids}) ORDER BY \"Uuid\" FOR UPDATE")
             .AsNoTracking().ToListAsync(cancellationToken);
         var usable = rows.Where(g => g.IsPresent && !g.Drained).Select(g => g.Uuid).ToHashSet(StringComparer.Ordinal);
         var bad = gpuUuids.Where(u => !usable.Contains(u)).ToList();
