@@ -1,0 +1,26 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Portal.Data.Jobs;
+using Portal.Data.Quotas;
+
+namespace Portal.Data;
+
+/// <summary>Registers the job, GPU, quota and usage stores.</summary>
+public static class DataServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds <see cref="JobStore"/>, <see cref="GpuStore"/>, <see cref="QuotaStore"/> and <see cref="UsageStore"/> as
+    /// singletons: they hold no state and open one short-lived context per call, so Blazor circuits and background
+    /// loops can share them. Needs an <c>IDbContextFactory&lt;PortalDbContext&gt;</c> (AddDbContextFactory); adds
+    /// <see cref="TimeProvider.System"/> unless a TimeProvider is registered.
+    /// </summary>
+    public static IServiceCollection AddPortalStores(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<JobStore>();
+        services.TryAddSingleton<GpuStore>();
+        services.TryAddSingleton<QuotaStore>();
+        services.TryAddSingleton<UsageStore>();
+        return services;
+    }
+}
