@@ -191,6 +191,12 @@ public sealed class LauncherFixture : IAsyncLifetime
         // Podman stand-in: records its parent, its own descriptors and its exact environment, then
         // becomes the real podman. Lets the tests prove what reached podman, and that a refused
         // request started none.
+        // Records from earlier runs would match reused pids.
+        if (Directory.Exists(SpawnDir))
+        {
+            Directory.Delete(SpawnDir, recursive: true);
+        }
+
         Directory.CreateDirectory(SpawnDir);
         File.SetUnixFileMode(SpawnDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
             | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute | UnixFileMode.StickyBit);

@@ -5,7 +5,7 @@ using Portal.Launcher.Protocol;
 namespace Portal.Launcher.Tests.Infrastructure;
 
 /// <summary>One launcher invocation as a test saw it.</summary>
-public sealed record LauncherCall(int ExitCode, string Stdout, string Stderr, int Pid, LauncherResponse? Response)
+public sealed record LauncherCall(int ExitCode, string Stdout, string Stderr, int Pid, LauncherResponse? Response, DateTime StartedAtUtc)
 {
     public override string ToString() => $"launcher pid {Pid} exit {ExitCode}\nstdout: {Stdout}\nstderr: {Stderr}";
 }
@@ -16,6 +16,7 @@ public static class LauncherRunner
     public static async Task<LauncherCall> RunAsync(LauncherFixture fixture, string request,
         IReadOnlyDictionary<string, string>? env = null, TestUser? asUser = null, string? inheritFdFrom = null)
     {
+        DateTime started = DateTime.UtcNow;
         ShellResult r;
         if (asUser is not null)
         {
@@ -25,21 +26,21 @@ public static class LauncherRunner
                 "--regid", asUser.Gid.ToString(CultureInfo.InvariantCulture), "--init-groups", "--",
                 "/usr/bin/env", "-i", "HOME=" + asUser.Home, "PATH=/usr/bin:/bin", "PORTAL_LAUNCHER_POLICY=" + policy,
                 "/bin/bash", "-c", "exec \"$0\"", fixture.LauncherPath], request, clearEnv: true);
-            return Parse(r);
+            return Parse(r, started);
         }
 
         if (inheritFdFrom is not null)
         {
             // bash opens the file without close-on-exec: the launcher inherits descriptor 7.
             r = await Shell.RunAsync("/bin/bash", ["-c", "exec 7<\"$1\"; exec \"$0\"", fixture.LauncherPath, inheritFdFrom], request, env);
-            return Parse(r);
+            return Parse(r, started);
         }
 
         r = await Shell.RunAsync(fixture.LauncherPath, [], request, env);
-        return Parse(r);
+        return Parse(r, started);
     }
 
-    private static LauncherCall Parse(ShellResult r)
+    private static LauncherCall Parse(ShellResult r, DateTime started)
     {
         LauncherResponse? response = null;
         try
@@ -52,17 +53,18 @@ public static class LauncherRunner
         }
 
         // setpriv, env and bash all exec: the pid the test started is the launcher's.
-        return new LauncherCall(r.ExitCode, r.Stdout, r.Stderr, r.Pid, response);
+        return new LauncherCall(r.ExitCode, r.Stdout, r.Stderr, r.Pid, response, started);
     }
 
-    /// <summary>The audit records written by the launcher process <paramref name="pid"/>.</summary>
-    public static List<JsonElement> AuditRecords(int pid)
+    /// <summary>The audit records written by the launcher of <paramref name="call"/> (same pid, written since it started).</summary>
+    public static List<JsonElement> AuditRecords(LauncherCall call)
     {
         var records = new List<JsonElement>();
+        DateTime since = call.StartedAtUtc - TimeSpan.FromMilliseconds(50);
         foreach (string line in File.ReadAllLines(LauncherFixture.AuditLogPath))
         {
             using var doc = JsonDocument.Parse(line);
-            if (doc.RootElement.GetProperty("pid").GetInt32() == pid)
+            if (doc.RootElement.GetProperty("pid").GetInt32() == call.Pid && doc.RootElement.GetProperty("time").GetDateTimeOffset().UtcDateTime >= since)
             {
                 records.Add(doc.RootElement.Clone());
             }
@@ -71,11 +73,17 @@ public static class LauncherRunner
         return records;
     }
 
-    /// <summary>Files the podman stand-in wrote for processes started by (or exec'd as) the launcher <paramref name="pid"/>.</summary>
-    public static List<string> PodmanStarts(int pid)
+    /// <summary>
+    /// Files the podman stand-in wrote for processes started by (or exec'd as) the launcher of
+    /// <paramref name="call"/>. Pids are reused, so only files written since that launcher started count
+    /// (less a little slack for the file system's coarse clock).
+    /// </summary>
+    public static List<string> PodmanStarts(LauncherCall call)
     {
-        string p = pid.ToString(CultureInfo.InvariantCulture);
+        string p = call.Pid.ToString(CultureInfo.InvariantCulture);
+        DateTime since = call.StartedAtUtc - TimeSpan.FromMilliseconds(50);
         return [.. Directory.EnumerateFiles(LauncherFixture.SpawnDir, "*.argv")
+            .Where(f => File.GetLastWriteTimeUtc(f) >= since)
             .Select(f => Path.GetFileName(f)[..^5])
             .Where(name => name.Split('-') is [string parent, string self] && (parent == p || self == p))
             .Select(name => Path.Combine(LauncherFixture.SpawnDir, name))];

@@ -30,8 +30,8 @@ public sealed class BadInputCorpusTests(LauncherFixture f)
         Assert.True(call.Response is null || !call.Response.Ok, $"{name}: {call}");
         Assert.False(string.IsNullOrWhiteSpace(call.Response?.Error ?? call.Stderr), $"{name}: {call}");
         Assert.Contains("portal-launcher: ", call.Stderr, StringComparison.Ordinal);
-        Assert.Contains(LauncherRunner.AuditRecords(call.Pid), r => r.GetProperty("decision").GetString() == "refused");
-        Assert.Empty(LauncherRunner.PodmanStarts(call.Pid));
+        Assert.Contains(LauncherRunner.AuditRecords(call), r => r.GetProperty("decision").GetString() == "refused");
+        Assert.Empty(LauncherRunner.PodmanStarts(call));
     }
 
     private static Dictionary<string, string> BuildCorpus()

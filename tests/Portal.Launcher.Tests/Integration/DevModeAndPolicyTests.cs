@@ -54,7 +54,7 @@ public sealed class DevModeAndPolicyTests(LauncherFixture f)
             LauncherCall call = await LauncherRunner.RunAsync(f, Requests.User("list", f.Alice.Name));
 
             Assert.Equal(3, call.ExitCode);
-            Assert.Empty(LauncherRunner.PodmanStarts(call.Pid));
+            Assert.Empty(LauncherRunner.PodmanStarts(call));
         }
         finally
         {

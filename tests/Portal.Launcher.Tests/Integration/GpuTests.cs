@@ -86,7 +86,7 @@ public sealed class GpuTests(LauncherFixture f)
 
         Assert.True(release.ExitCode == 0, release.ToString());
         Assert.False(await CanOpenAsync(f.Alice, Gpu1));
-        Assert.Empty(LauncherRunner.PodmanStarts(release.Pid));
+        Assert.Empty(LauncherRunner.PodmanStarts(release));
         await LauncherRunner.RunAsync(f, Requests.Remove(f.Alice.Name, job));
     }
 

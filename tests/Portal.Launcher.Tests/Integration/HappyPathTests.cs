@@ -29,13 +29,13 @@ public sealed class HappyPathTests(LauncherFixture f)
         LauncherCall run = await LauncherRunner.RunAsync(f, Requests.Run(f.Alice.Name, job, ["true"], env: new Dictionary<string, string> { ["API_TOKEN"] = "s3cret-value" }));
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        var records = LauncherRunner.AuditRecords(run.Pid);
+        var records = LauncherRunner.AuditRecords(run);
         Assert.Equal(["accepted", "done"], records.Select(r => r.GetProperty("decision").GetString()));
         Assert.All(records, r => Assert.Equal("ptest-alice", r.GetProperty("user").GetString()));
         Assert.Contains("-- " + LauncherFixture.Image + " true", records[0].GetProperty("detail").GetString(), StringComparison.Ordinal);
         // The env value reaches the job through a 0600 file, never argv or the audit log.
         Assert.DoesNotContain("s3cret-value", File.ReadAllText(LauncherFixture.AuditLogPath), StringComparison.Ordinal);
-        Assert.DoesNotContain("s3cret-value", File.ReadAllText(Assert.Single(LauncherRunner.PodmanStarts(run.Pid)) + ".argv"), StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret-value", File.ReadAllText(Assert.Single(LauncherRunner.PodmanStarts(run)) + ".argv"), StringComparison.Ordinal);
         await LauncherRunner.RunAsync(f, Requests.Remove(f.Alice.Name, job));
     }
 

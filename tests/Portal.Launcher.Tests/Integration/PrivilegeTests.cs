@@ -55,7 +55,7 @@ public sealed class PrivilegeTests(LauncherFixture f)
         LauncherCall call = await LauncherRunner.RunAsync(f, Requests.User("list", f.Alice.Name), hostile);
 
         Assert.True(call.ExitCode == 0, call.ToString());
-        string start = Assert.Single(LauncherRunner.PodmanStarts(call.Pid));
+        string start = Assert.Single(LauncherRunner.PodmanStarts(call));
         Dictionary<string, string> env = File.ReadAllText(start + ".env").Split('\0', StringSplitOptions.RemoveEmptyEntries)
             .ToDictionary(kv => kv[..kv.IndexOf('=', StringComparison.Ordinal)], kv => kv[(kv.IndexOf('=', StringComparison.Ordinal) + 1)..]);
         string uid = f.Alice.Uid.ToString(CultureInfo.InvariantCulture);
@@ -74,7 +74,7 @@ public sealed class PrivilegeTests(LauncherFixture f)
         LauncherCall call = await LauncherRunner.RunAsync(f, Requests.User("list", f.Alice.Name), inheritFdFrom: "/etc/hostname");
 
         Assert.True(call.ExitCode == 0, call.ToString());
-        string start = Assert.Single(LauncherRunner.PodmanStarts(call.Pid));
+        string start = Assert.Single(LauncherRunner.PodmanStarts(call));
         // 0-2 are stdio; 255 is the recording script's own file, opened by bash itself.
         Assert.Equal(["0", "1", "2", "255"], File.ReadAllLines(start + ".fds").Order(StringComparer.Ordinal));
     }
@@ -88,7 +88,7 @@ public sealed class PrivilegeTests(LauncherFixture f)
         LauncherCall call = await LauncherRunner.RunAsync(f, Requests.Logs(f.Alice.Name, job), new Dictionary<string, string> { ["LD_PRELOAD"] = "/tmp/ptest-evil.so" }, inheritFdFrom: "/etc/hostname");
 
         Assert.Contains("streamed", call.Stdout, StringComparison.Ordinal);
-        string start = Assert.Single(LauncherRunner.PodmanStarts(call.Pid));
+        string start = Assert.Single(LauncherRunner.PodmanStarts(call));
         Assert.Equal(["0", "1", "2", "255"], File.ReadAllLines(start + ".fds").Order(StringComparer.Ordinal));
         Assert.DoesNotContain("LD_PRELOAD", File.ReadAllText(start + ".env"), StringComparison.Ordinal);
         await LauncherRunner.RunAsync(f, Requests.Remove(f.Alice.Name, job));

@@ -20,7 +20,7 @@ public sealed class StopByNameTests(LauncherFixture f)
         Assert.True(stop.ExitCode == 0, stop.ToString());
         Assert.Null(exited.Pid);
         Assert.False(bobs.HasExited);
-        string argv = File.ReadAllText(Assert.Single(LauncherRunner.PodmanStarts(stop.Pid)) + ".argv");
+        string argv = File.ReadAllText(Assert.Single(LauncherRunner.PodmanStarts(stop)) + ".argv");
         Assert.Contains("portal-job-" + job, argv, StringComparison.Ordinal);
         bobs.Kill();
         await LauncherRunner.RunAsync(f, Requests.Remove(f.Alice.Name, job));
@@ -35,7 +35,7 @@ public sealed class StopByNameTests(LauncherFixture f)
         LauncherCall stop = await LauncherRunner.RunAsync(f, request);
 
         Assert.Equal(2, stop.ExitCode);
-        Assert.Empty(LauncherRunner.PodmanStarts(stop.Pid));
+        Assert.Empty(LauncherRunner.PodmanStarts(stop));
         Assert.False(bobs.HasExited);
         bobs.Kill();
     }
