@@ -1,0 +1,46 @@
+using Portal.Core.Gpus;
+using Portal.Data.Jobs;
+using Portal.Web.Services.Gpus;
+
+namespace Portal.Web.Services.Jobs;
+
+/// <summary>
+/// Copies the GPU monitor's inventory (what nvidia-smi reports, by UUID) into the database the scheduler reads.
+/// Only a definite answer counts: while nvidia-smi has not answered yet or is failing, the stored inventory stays as
+/// it is; with no driver at all, every stored GPU is marked not present (nothing is placed on it).
+/// </summary>
+internal sealed class GpuInventorySync(GpuStore store, IServiceProvider services)
+{
+    private string? _lastSynced;
+
+    public async Task SyncAsync(CancellationToken cancellationToken)
+    {
+        // The monitor is optional: a host without it keeps whatever inventory the database has.
+        if (services.GetService(typeof(GpuMonitor)) is not GpuMonitor monitor)
+        {
+            return;
+        }
+
+        var snapshot = monitor.Current.Snapshot;
+        IReadOnlyList<GpuDevice>? devices = snapshot.Status switch
+        {
+            GpuDiscoveryStatus.Available => snapshot.Devices,
+            GpuDiscoveryStatus.NoDriver => [],
+            _ => null,
+        };
+        if (devices is null)
+        {
+            return;
+        }
+
+        // Write only when something changed: the pass runs every few seconds, the inventory almost never changes.
+        var fingerprint = string.Join("\n", devices.Select(d => $"{d.Uuid} {d.Index} {d.Name} {d.MemoryTotalMiB} {d.PciBusId} {d.DeviceNode}"));
+        if (fingerprint == _lastSynced)
+        {
+            return;
+        }
+
+        await store.UpsertGpusAsync(devices, cancellationToken);
+        _lastSynced = fingerprint;
+    }
+}

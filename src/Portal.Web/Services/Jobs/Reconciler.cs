@@ -1,0 +1,200 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Portal.Core.Jobs;
+using Portal.Data;
+using Portal.Data.Jobs;
+using Portal.Launcher.Client;
+using Portal.Launcher.Protocol;
+
+namespace Portal.Web.Services.Jobs;
+
+/// <summary>
+/// Compares the database with what podman reports, owner by owner (one launcher <c>list</c> per owner, never one
+/// call per job). Containers outlive the portal, so this is what makes a restart (or a crash) lose nothing:
+/// <list type="bullet">
+/// <item>a Starting job whose container runs is adopted (Running); one whose container exited gets its exit code;</item>
+/// <item>a Starting job without a container is launched again (a second launch of the same job fails on the
+/// container name, which the launch treats as adoption, so a job never runs twice);</item>
+/// <item>a Running job whose container vanished becomes Lost, releasing its GPUs;</item>
+/// <item>with <c>cleanUp</c>: containers of finished jobs are removed once <see cref="JobRunnerOptions.KeepFinishedContainers"/>
+/// has passed (at once if they still run, since their GPUs went back to the pool), and containers labelled with a
+/// job id the database does not know are stopped and removed.</item>
+/// </list>
+/// A failed <c>list</c> proves nothing, so that owner is skipped until the next round.
+/// </summary>
+internal sealed partial class Reconciler(
+    JobStore store,
+    ILauncher launcher,
+    JobActions actions,
+    IDbContextFactory<PortalDbContext> contextFactory,
+    IOptions<JobRunnerOptions> options,
+    TimeProvider timeProvider,
+    ILogger<Reconciler> logger)
+{
+    private readonly JobRunnerOptions _options = options.Value;
+
+    /// <summary>One round.</summary>
+    /// <param name="cleanUp">False for the frequent completion watch (only owners with started jobs, only their
+    /// started jobs); true for reconciliation (every account bound to a Linux user, and their leftover containers).</param>
+    /// <param name="cancellationToken">Stops the round.</param>
+    public async Task RunAsync(bool cleanUp, CancellationToken cancellationToken)
+    {
+        var active = await StartedJobsAsync(cancellationToken);
+        var owners = active.Select(j => j.Owner).ToHashSet(StringComparer.Ordinal);
+        if (cleanUp)
+        {
+            owners.UnionWith(await LinuxAccountsAsync(cancellationToken));
+        }
+
+        foreach (var owner in owners.Order(StringComparer.Ordinal))
+        {
+            try
+            {
+                await ReconcileOwnerAsync(owner, active.Where(j => j.Owner == owner).ToList(), cleanUp, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                LogOwnerFailed(e, owner);
+            }
+        }
+    }
+
+    private async Task ReconcileOwnerAsync(string owner, List<ActiveJob> jobs, bool cleanUp, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<ContainerState> containers;
+        try
+        {
+            containers = await launcher.ListAsync(owner, cancellationToken);
+        }
+        catch (LauncherException e)
+        {
+            LogListFailed(owner, e.Message);
+            return;
+        }
+
+        var byJob = new Dictionary<long, ContainerState>();
+        var strays = new List<ContainerState>();
+        foreach (var container in containers)
+        {
+            if (JobKeys.TryParse(container.Job, out var id) && byJob.TryAdd(id, container))
+            {
+                continue;
+            }
+
+            strays.Add(container);
+        }
+
+        foreach (var job in jobs)
+        {
+            byJob.Remove(job.Id, out var container);
+            if (container is not null && ContainerStates.PredatesJob(container, job.SubmittedAt))
+            {
+                // Left from an earlier job with the same id; it also blocks this job's container name.
+                LogForeign(job.Key, owner, "it started before the job was submitted");
+                await actions.RemoveContainerAsync(owner, job.Key, _options.StopGracePeriod, cancellationToken);
+                container = null;
+            }
+
+            try
+            {
+                await actions.FollowAsync(job, container, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                LogJobFailed(e, job.Id, owner);
+            }
+        }
+
+        if (!cleanUp)
+        {
+            return;
+        }
+
+        foreach (var (id, container) in byJob)
+        {
+            await CleanUpAsync(owner, id, container, cancellationToken);
+        }
+
+        foreach (var stray in strays)
+        {
+            // Only a valid job id names a container the launcher can act on (portal-job-<id>).
+            if (LinuxJobKey(stray.Job))
+            {
+                LogForeign(stray.Job!, owner, "its job label is not a job of this portal");
+                await actions.RemoveContainerAsync(owner, stray.Job!, _options.StopGracePeriod, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>A container whose job is not Starting or Running.</summary>
+    private async Task CleanUpAsync(string owner, long id, ContainerState container, CancellationToken cancellationToken)
+    {
+        var key = JobKeys.Format(id);
+        var details = await store.GetAsync(id, Guid.Empty, isAdmin: true, cancellationToken);
+        if (details is null || details.Job.Owner != owner || details.Job.State == JobState.Queued)
+        {
+            LogForeign(key, owner, details is null ? "the database has no such job" : "the job never started as this user");
+            await actions.RemoveContainerAsync(owner, key, _options.StopGracePeriod, cancellationToken);
+            return;
+        }
+
+        if (!details.Job.State.IsFinal())
+        {
+            // It started after this round read the started jobs; the next round follows it.
+            return;
+        }
+
+        var phase = ContainerStates.Phase(container);
+        if (phase is ContainerPhase.Alive or ContainerPhase.Created)
+        {
+            // The job is over and its GPUs are back in the pool: nothing of it may keep running.
+            LogStillRunning(id, owner, details.Job.State);
+            await actions.RemoveContainerAsync(owner, key, _options.StopGracePeriod, cancellationToken);
+        }
+        else if (phase == ContainerPhase.Ended && details.Job.EndedAt is { } ended
+            && timeProvider.GetUtcNow() - ended >= _options.KeepFinishedContainers)
+        {
+            await actions.RemoveContainerAsync(owner, key, TimeSpan.Zero, cancellationToken);
+        }
+    }
+
+    private async Task<List<ActiveJob>> StartedJobsAsync(CancellationToken cancellationToken)
+    {
+        var jobs = new List<ActiveJob>();
+        JobPage page;
+        do
+        {
+            var query = new JobListQuery(null, [JobState.Starting, JobState.Running], jobs.Count, JobListQuery.MaxTake);
+            page = await store.ListAsync(Guid.Empty, isAdmin: true, query, cancellationToken);
+            jobs.AddRange(page.Items.Select(ActiveJob.From));
+        }
+        while (page.Items.Count > 0 && jobs.Count < page.Total);
+        return jobs;
+    }
+
+    private async Task<List<string>> LinuxAccountsAsync(CancellationToken cancellationToken)
+    {
+        // Disabled accounts too: their containers still need looking after.
+        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Users.AsNoTracking().Where(u => u.LinuxUserName != null)
+            .Select(u => u.LinuxUserName!).ToListAsync(cancellationToken);
+    }
+
+    private static bool LinuxJobKey(string? label) =>
+        label is { Length: > 0 and <= 64 } && label[0] != '-' && label.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-');
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not list the containers of {Owner}; their jobs are left as they are until the next round: {Problem}")]
+    private partial void LogListFailed(string owner, string problem);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Reconciling the jobs of {Owner} failed")]
+    private partial void LogOwnerFailed(Exception e, string owner);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Following job {JobId} of {Owner} failed")]
+    private partial void LogJobFailed(Exception e, long jobId, string owner);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Removing container of job {JobKey} of {Owner}: {Why}")]
+    private partial void LogForeign(string jobKey, string owner, string why);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} of {Owner} is {State} but its container still runs; stopping it")]
+    private partial void LogStillRunning(long jobId, string owner, JobState state);
+}

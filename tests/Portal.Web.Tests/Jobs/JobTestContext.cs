@@ -1,0 +1,108 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Core.Gpus;
+using Portal.Core.Jobs;
+using Portal.Data.Entities.Jobs;
+using Portal.Data.Jobs;
+using Portal.Web.Tests.Data;
+
+namespace Portal.Web.Tests.Jobs;
+
+/// <summary>One test's world: a fresh database with the fixture's users bound to portal accounts, the fake GPUs
+/// it asks for, and helpers to submit jobs and read them back.</summary>
+public sealed class JobTestContext : IAsyncDisposable
+{
+    private readonly List<JobPortal> _portals = [];
+
+    private JobTestContext(JobHostFixture fixture, TestDatabase db)
+    {
+        Fixture = fixture;
+        Db = db;
+        Store = new JobStore(db, TimeProvider.System);
+    }
+
+    public JobHostFixture Fixture { get; }
+
+    public TestDatabase Db { get; }
+
+    public JobStore Store { get; }
+
+    public Dictionary<string, Guid> Accounts { get; } = new(StringComparer.Ordinal);
+
+    public static async Task<JobTestContext> CreateAsync(JobHostFixture fixture, int gpus)
+    {
+        var context = new JobTestContext(fixture, await TestDatabase.CreateAsync());
+        foreach (var user in new[] { fixture.Alice, fixture.Bob })
+        {
+            await JobHostFixture.RemoveAllContainersAsync(user);
+            context.Accounts[user.Name] = await context.Db.AddUserAsync(user.Name, user.Uid);
+        }
+
+        var devices = JobHostFixture.GpuUuids.Take(gpus)
+            .Select((uuid, i) => new GpuDevice(i, uuid, "Fake GPU", 81920, null, $"{JobHostFixture.GpuDir}/nvidia{i}", []));
+        await new GpuStore(context.Db, TimeProvider.System).UpsertGpusAsync(devices);
+        return context;
+    }
+
+    /// <summary>Starts a portal (the job runner reconciles, then schedules) on this test's database.</summary>
+    public JobPortal StartPortal()
+    {
+        var portal = new JobPortal(Db.ConnectionString, Fixture.LauncherPath).Start();
+        _portals.Add(portal);
+        return portal;
+    }
+
+    /// <summary>Shuts a portal down the way the service manager does (its containers keep running).</summary>
+    public async Task StopPortalAsync(JobPortal portal)
+    {
+        _portals.Remove(portal);
+        await portal.DisposeAsync();
+    }
+
+    public static JobSpec Spec(IReadOnlyList<string> command, int gpus = 0, TimeSpan? walltime = null, string image = JobHostFixture.Image) => new()
+    {
+        Name = "test",
+        Image = image,
+        Command = command,
+        Gpus = GpuRequest.Any(gpus),
+        Cpus = 1,
+        MemoryMiB = 512,
+        Walltime = walltime ?? TimeSpan.FromMinutes(10),
+    };
+
+    public Task<long> SubmitAsync(JobTestUser user, JobSpec spec) => JobStoreFixtures.SubmitAsync(Store, Accounts[user.Name], spec);
+
+    public async Task<Job> JobAsync(long id) => (await Store.GetAsync(id, Guid.Empty, isAdmin: true))!.Job;
+
+    public Task<Job> WaitForStateAsync(long id, JobState state, TimeSpan? within = null) =>
+        Eventually.UntilAsync(() => JobAsync(id), j => j.State == state, within ?? TimeSpan.FromSeconds(60),
+            $"job {id} to be {state}");
+
+    /// <summary>The ledger lines still held (not released), as (GPU, job).</summary>
+    public async Task<List<(string Gpu, long Job)>> HeldGpusAsync()
+    {
+        await using var db = Db.CreateDbContext();
+        var rows = await db.GpuAllocations.AsNoTracking().Where(a => a.ReleasedAt == null).ToListAsync();
+        return rows.Select(a => (a.GpuUuid, a.JobId)).ToList();
+    }
+
+    public async Task<List<GpuAllocation>> AllocationsOfAsync(long jobId)
+    {
+        await using var db = Db.CreateDbContext();
+        return await db.GpuAllocations.AsNoTracking().Where(a => a.JobId == jobId).ToListAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var portal in _portals)
+        {
+            await portal.DisposeAsync();
+        }
+
+        foreach (var user in new[] { Fixture.Alice, Fixture.Bob })
+        {
+            await JobHostFixture.RemoveAllContainersAsync(user);
+        }
+
+        await Db.DisposeAsync();
+    }
+}
