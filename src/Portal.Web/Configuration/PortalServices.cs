@@ -13,6 +13,7 @@ using Portal.Web.Services.Accounts;
 using Portal.Web.Services.Audit;
 using Portal.Web.Services.Database;
 using Portal.Web.Services.Gpus;
+using Portal.Web.Services.Jobs;
 using Portal.Web.Services.Launcher;
 
 namespace Portal.Web.Configuration;
@@ -50,6 +51,7 @@ internal static class PortalServices
         services.AddPortalHealthChecks();
 
         services.AddGpuMonitoring(configuration);
+        services.AddJobRunner(configuration);
 
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddCascadingAuthenticationState();
