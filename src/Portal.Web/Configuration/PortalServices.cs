@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Portal.Core.Accounts;
 using Portal.Data;
@@ -12,6 +13,7 @@ using Portal.Web.Security;
 using Portal.Web.Services.Accounts;
 using Portal.Web.Services.Audit;
 using Portal.Web.Services.Database;
+using Portal.Web.Services.JobForms;
 using Portal.Web.Services.Gpus;
 using Portal.Web.Services.Jobs;
 using Portal.Web.Services.Launcher;
@@ -29,8 +31,9 @@ internal static class PortalServices
         // First hosted service: the database is up before anything else starts, and stops last.
         services.AddSingleton<DatabaseEndpoint>();
         services.AddHostedService<DatabaseStartup>();
-        services.AddDbContextFactory<PortalDbContext>((sp, options) =>
-            PortalDatabaseOptions.Configure(options, sp.GetRequiredService<DatabaseEndpoint>().ConnectionString));
+        services.AddSingleton<IDbContextFactory<PortalDbContext>, PortalDbContextFactory>();
+        // Identity's stores take a scoped context.
+        services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContext());
 
         AddKeyRing(services, configuration);
         services.AddHttpContextAccessor();
@@ -38,6 +41,8 @@ internal static class PortalServices
         services.AddSingleton<JobStore>();
         services.AddSingleton<GpuStore>();
         services.AddSingleton<QuotaStore>();
+        services.Configure<MountRootOptions>(configuration.GetSection(MountRootOptions.SectionName));
+        services.AddSingleton<MountRootResolver>();
         services.AddSingleton<ILinuxAccountDirectory, GetentLinuxAccountDirectory>();
         services.AddSingleton<IOneTimeSecretSink, ConsoleSecretSink>();
         services.AddSingleton<AuditLog>();

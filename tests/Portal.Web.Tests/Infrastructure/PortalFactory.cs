@@ -59,11 +59,19 @@ public class PortalFactory : WebApplicationFactory<Program>, IAsyncLifetime
         new(CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true }));
 
     /// <summary>Creates an account directly (no one-time password), for tests that need a signed-in user.</summary>
-    public async Task<PortalUser> CreateUserAsync(string userName, string password, bool admin = false)
+    public async Task<PortalUser> CreateUserAsync(string userName, string password, bool admin = false, string? linuxUser = null)
     {
         await using AsyncServiceScope scope = Services.CreateAsyncScope();
         UserManager<PortalUser> users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
         var user = new PortalUser(userName);
+        if (linuxUser is not null)
+        {
+            await TestLinuxUsers.EnsureAsync(linuxUser);
+            LinuxAccount account = await FindLinuxAccountAsync(linuxUser)
+                ?? throw new InvalidOperationException($"{linuxUser} vanished.");
+            user.BindLinuxAccount(account.Name, account.Uid);
+        }
+
         Check(await users.CreateAsync(user, password));
         Check(await users.AddToRolesAsync(user, admin ? Roles.All : [Roles.User]));
         return user;

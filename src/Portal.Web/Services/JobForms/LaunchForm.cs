@@ -1,0 +1,95 @@
+using System.Globalization;
+using Portal.Core.Jobs;
+
+namespace Portal.Web.Services.JobForms;
+
+/// <summary>
+/// The launch form as typed. Property names equal <see cref="JobSpec"/>'s, so the validator's field
+/// errors land next to the right input. Lists are one item per line: no shell-style quoting to get wrong.
+/// </summary>
+public sealed class LaunchForm
+{
+    public string Name { get; set; } = "";
+
+    public string Image { get; set; } = "";
+
+    /// <summary>One argument per line.</summary>
+    public string Command { get; set; } = "";
+
+    /// <summary>NAME=value, one per line.</summary>
+    public string Environment { get; set; } = "";
+
+    public string WorkingDirectory { get; set; } = "";
+
+    /// <summary>source:target or source:target:ro, one per line.</summary>
+    public string Mounts { get; set; } = "";
+
+    public int Gpus { get; set; } = 1;
+
+    public double Cpus { get; set; } = 1;
+
+    public long MemoryMiB { get; set; } = 4096;
+
+    /// <summary>Minutes.</summary>
+    public int Walltime { get; set; } = 60;
+
+    /// <summary>Builds the spec, or the field errors of lines that cannot be read at all.</summary>
+    public (JobSpec? Spec, IReadOnlyList<FieldError> Errors) ToSpec()
+    {
+        var errors = new List<FieldError>();
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string line in Lines(Environment))
+        {
+            int eq = line.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                errors.Add(new(nameof(Environment), $"'{line}' is not NAME=value."));
+            }
+            else if (!environment.TryAdd(line[..eq], line[(eq + 1)..]))
+            {
+                errors.Add(new(nameof(Environment), $"{line[..eq]} is set twice."));
+            }
+        }
+
+        var mounts = new List<MountSpec>();
+        foreach (string line in Lines(Mounts))
+        {
+            string[] parts = line.Split(':');
+            if (parts.Length is 2 or 3 && (parts.Length == 2 || parts[2] == "ro"))
+            {
+                mounts.Add(new MountSpec(parts[0], parts[1], parts.Length == 3));
+            }
+            else
+            {
+                errors.Add(new(nameof(Mounts), $"'{line}' is not source:target or source:target:ro."));
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return (null, errors);
+        }
+
+        var spec = new JobSpec
+        {
+            Name = Name.Trim(),
+            Image = Image.Trim(),
+            Command = Lines(Command, trim: false),
+            Environment = environment,
+            WorkingDirectory = string.IsNullOrWhiteSpace(WorkingDirectory) ? null : WorkingDirectory.Trim(),
+            Mounts = mounts,
+            Gpus = GpuRequest.Any(Gpus),
+            Cpus = Cpus,
+            MemoryMiB = MemoryMiB,
+            Walltime = TimeSpan.FromMinutes(Walltime),
+        };
+        return (spec, errors);
+    }
+
+    private static List<string> Lines(string text, bool trim = true) =>
+        [.. text.Replace("\r", "", StringComparison.Ordinal).Split('\n')
+            .Select(l => trim ? l.Trim() : l)
+            .Where(l => l.Trim().Length > 0)];
+
+    public static string Describe(double value) => value.ToString("0.##", CultureInfo.InvariantCulture);
+}
