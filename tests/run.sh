@@ -38,6 +38,12 @@ export PORTAL_TEST_POSTGRES="Host=$pg_run;Username=portal;Database=postgres"
 
 dotnet build Portal.sln -nologo -v quiet -clp:ErrorsOnly
 
+# The launcher under test is the NativeAOT build, as installed, but it trusts a test policy path
+# (fixed at build time); the test fixtures write that policy, root-owned, themselves.
+dotnet publish src/Portal.Launcher -c Release -nologo -v quiet -clp:ErrorsOnly \
+  -p:LauncherPolicyPath=/etc/portal-launcher-test/launcher.json -o "$work/launcher"
+export PORTAL_TEST_LAUNCHER="$work/launcher/portal-launcher"
+
 log="$work/test-output.log"
 status=0
 dotnet test Portal.sln --no-build -nologo 2>&1 | tee "$log" || status=$?
