@@ -31,7 +31,7 @@ public sealed class JobRunnerTests(JobHostFixture fixture)
             Assert.All(uids, uid => Assert.Equal(user.Uid.ToString(CultureInfo.InvariantCulture), uid));
         }
 
-        Assert.NotEqual((await t.JobAsync(aliceJob)).AssignedGpuUuids.Single(), (await t.JobAsync(bobJob)).AssignedGpuUuids.Single());
+        Assert.NotEqual((await t.AllocationsOfAsync(aliceJob)).Single().GpuUuid, (await t.AllocationsOfAsync(bobJob)).Single().GpuUuid);
         foreach (var id in new[] { aliceJob, bobJob })
         {
             var done = await t.WaitForStateAsync(id, JobState.Succeeded);
@@ -50,9 +50,7 @@ public sealed class JobRunnerTests(JobHostFixture fixture)
         await t.WaitForStateAsync(first, JobState.Running);
         var second = await t.SubmitAsync(fixture.Bob, JobTestContext.Spec(["sleep", "1"], gpus: 1));
 
-        var waiting = await Eventually.UntilAsync(() => t.JobAsync(second), j => j.PendingReason == PendingReason.Resources,
-            TimeSpan.FromSeconds(30), "the second job to wait for resources");
-        Assert.Equal(JobState.Queued, waiting.State);
+        await t.WaitForPendingReasonAsync(second, PendingReason.Resources);
 
         await t.WaitForStateAsync(first, JobState.Succeeded);
         var started = await t.WaitForStateAsync(second, JobState.Succeeded);
@@ -107,6 +105,32 @@ public sealed class JobRunnerTests(JobHostFixture fixture)
         Assert.Contains("no-such-image", detail, StringComparison.Ordinal);
         Assert.Empty(await JobHostFixture.ContainersOfJobAsync(fixture.Alice, id));
         Assert.Empty(await t.HeldGpusAsync());
+    }
+
+    [Fact]
+    public async Task CancellingAStartedJob_StopsItAsItsOwner_AndReleasesItsGpu_AndAQueuedOneIsWithdrawn()
+    {
+        await using var t = await JobTestContext.CreateAsync(fixture, gpus: 1);
+        var portal = t.StartPortal();
+        var runner = portal.Services.GetRequiredService<JobRunner>();
+        var running = await t.SubmitAsync(fixture.Alice, JobTestContext.Spec(["sleep", "60"], gpus: 1));
+        await t.WaitForStateAsync(running, JobState.Running);
+        var queued = await t.SubmitAsync(fixture.Bob, JobTestContext.Spec(["sleep", "60"], gpus: 1));
+        await t.WaitForPendingReasonAsync(queued, PendingReason.Resources);
+
+        var withdrawn = await runner.CancelAsync(queued, "bob");
+        var stopped = await runner.CancelAsync(running, "alice");
+
+        Assert.True(withdrawn.Applied, withdrawn.Message);
+        Assert.True(stopped.Applied, stopped.Message);
+        Assert.Equal(JobState.Cancelled, (await t.JobAsync(queued)).State);
+        var job = await t.JobAsync(running);
+        Assert.Equal(JobState.Cancelled, job.State);
+        Assert.Equal("cancelled by alice", job.History[^1].Detail);
+        var container = await portal.Services.GetRequiredService<ILauncher>().InspectAsync(fixture.Alice.Name, Key(running));
+        Assert.NotEqual("running", container.State);
+        Assert.Empty(await t.HeldGpusAsync());
+        Assert.Equal(Portal.Data.Jobs.JobChangeStatus.WrongState, (await runner.CancelAsync(running, "alice")).Status);
     }
 
     internal static string Key(long id) => id.ToString(CultureInfo.InvariantCulture);

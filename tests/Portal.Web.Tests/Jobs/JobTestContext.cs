@@ -73,9 +73,26 @@ public sealed class JobTestContext : IAsyncDisposable
 
     public async Task<Job> JobAsync(long id) => (await Store.GetAsync(id, Guid.Empty, isAdmin: true))!.Job;
 
-    public Task<Job> WaitForStateAsync(long id, JobState state, TimeSpan? within = null) =>
-        Eventually.UntilAsync(() => JobAsync(id), j => j.State == state, within ?? TimeSpan.FromSeconds(60),
+    /// <summary>The job's state and pending reason from its row alone: one statement, so a consistent pair even while
+    /// the runner moves the job (a <see cref="JobStore.GetAsync"/> reads row and history in separate statements).</summary>
+    public async Task<(JobState State, PendingReason Reason)> RowAsync(long id)
+    {
+        await using var db = Db.CreateDbContext();
+        var row = await db.Jobs.AsNoTracking().Where(j => j.Id == id).Select(j => new { j.State, j.PendingReason }).SingleAsync();
+        return (JobMapper.ToDomain(row.State), JobMapper.ToDomain(row.PendingReason));
+    }
+
+    /// <summary>Waits until the job is in <paramref name="state"/>, then reads it whole.</summary>
+    public async Task<Job> WaitForStateAsync(long id, JobState state, TimeSpan? within = null)
+    {
+        await Eventually.UntilAsync(() => RowAsync(id), r => r.State == state, within ?? TimeSpan.FromSeconds(60),
             $"job {id} to be {state}");
+        return await JobAsync(id);
+    }
+
+    public Task WaitForPendingReasonAsync(long id, PendingReason reason) =>
+        Eventually.UntilAsync(() => RowAsync(id), r => r.State == JobState.Queued && r.Reason == reason, TimeSpan.FromSeconds(30),
+            $"job {id} to wait with reason {reason}");
 
     /// <summary>The ledger lines still held (not released), as (GPU, job).</summary>
     public async Task<List<(string Gpu, long Job)>> HeldGpusAsync()

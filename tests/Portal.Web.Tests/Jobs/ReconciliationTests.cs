@@ -22,7 +22,7 @@ public sealed class ReconciliationTests(JobHostFixture fixture)
         await t.StopPortalAsync(first);
         await Eventually.UntilAsync(() => ContainerStatusAsync(fixture.Bob, shortJob), s => s == "exited",
             TimeSpan.FromSeconds(30), "the short job to end while no portal runs");
-        Assert.Equal(JobState.Running, (await t.JobAsync(shortJob)).State);
+        Assert.Equal(JobState.Running, (await t.RowAsync(shortJob)).State);
         t.StartPortal();
 
         var ended = await t.WaitForStateAsync(shortJob, JobState.Failed);
@@ -109,7 +109,7 @@ public sealed class ReconciliationTests(JobHostFixture fixture)
             {
                 await Eventually.UntilAsync(() => Task.FromResult(JobHostFixture.HeldLaunches(id)), n => n >= 1,
                     TimeSpan.FromSeconds(120), "the first portal's launch to reach podman");
-                Assert.Equal(JobState.Starting, (await t.JobAsync(id)).State);
+                Assert.Equal(JobState.Starting, (await t.RowAsync(id)).State);
 
                 // SIGKILL while the launcher is inside "podman run": the launch carries on as an orphan.
                 await crashing.KillAsync();

@@ -6,8 +6,9 @@ namespace Portal.Web.Services.Jobs;
 
 /// <summary>
 /// Copies the GPU monitor's inventory (what nvidia-smi reports, by UUID) into the database the scheduler reads.
-/// Only a definite answer counts: while nvidia-smi has not answered yet or is failing, the stored inventory stays as
-/// it is; with no driver at all, every stored GPU is marked not present (nothing is placed on it).
+/// Only a reading counts: while nvidia-smi has not answered yet, is failing, or is not installed, the stored inventory
+/// stays as it is (GPUs missing from a reading are marked not present, and nothing is placed on them). Without a driver
+/// an administrator drains GPUs that are really gone; a missing nvidia-smi alone must not empty the ledger's GPUs.
 /// </summary>
 internal sealed class GpuInventorySync(GpuStore store, IServiceProvider services)
 {
@@ -22,16 +23,12 @@ internal sealed class GpuInventorySync(GpuStore store, IServiceProvider services
         }
 
         var snapshot = monitor.Current.Snapshot;
-        IReadOnlyList<GpuDevice>? devices = snapshot.Status switch
-        {
-            GpuDiscoveryStatus.Available => snapshot.Devices,
-            GpuDiscoveryStatus.NoDriver => [],
-            _ => null,
-        };
-        if (devices is null)
+        if (snapshot.Status != GpuDiscoveryStatus.Available)
         {
             return;
         }
+
+        var devices = snapshot.Devices;
 
         // Write only when something changed: the pass runs every few seconds, the inventory almost never changes.
         var fingerprint = string.Join("\n", devices.Select(d => $"{d.Uuid} {d.Index} {d.Name} {d.MemoryTotalMiB} {d.PciBusId} {d.DeviceNode}"));

@@ -114,31 +114,48 @@ internal sealed partial class JobActions(
     /// </summary>
     public async Task TimeOutAsync(ActiveJob job, CancellationToken cancellationToken)
     {
-        try
+        if (await StopAsync(job, cancellationToken) is null)
         {
-            await launcher.StopAsync(job.Owner, job.Key, _options.StopGracePeriod, cancellationToken);
+            await FinishAsync(job, JobState.TimedOut, null, null, cancellationToken);
         }
-        catch (LauncherException e)
-        {
-            ContainerState? container;
-            try
-            {
-                container = await InspectOrNullAsync(job.Owner, job.Key, cancellationToken);
-            }
-            catch (LauncherException inspectFailure)
-            {
-                LogStopFailed(job.Id, job.Owner, $"{e.Message}; {inspectFailure.Message}");
-                return;
-            }
+    }
 
-            if (container is not null && ContainerStates.Phase(container) != ContainerPhase.Ended)
-            {
-                LogStopFailed(job.Id, job.Owner, e.Message);
-                return;
-            }
+    /// <summary>
+    /// Cancels a job: a queued one is withdrawn; a started one is stopped as its owner and marked Cancelled (its
+    /// GPUs released, its exited container kept for the log). The caller has checked that the requester may.
+    /// </summary>
+    public async Task<JobChangeResult> CancelAsync(long jobId, string cancelledBy, CancellationToken cancellationToken)
+    {
+        var details = await store.GetAsync(jobId, Guid.Empty, isAdmin: true, cancellationToken);
+        if (details is null)
+        {
+            return new JobChangeResult(JobChangeStatus.NotFound, $"There is no job {jobId}.");
         }
 
-        await FinishAsync(job, JobState.TimedOut, null, null, cancellationToken);
+        var job = details.Job;
+        if (job.State == JobState.Queued)
+        {
+            var withdrawn = await store.CancelQueuedAsync(jobId, Guid.Empty, isAdmin: true, cancelledBy, cancellationToken);
+            if (withdrawn.Applied)
+            {
+                trigger.Request(SchedulingCause.JobFinished);
+            }
+
+            return withdrawn;
+        }
+
+        if (!job.State.HoldsGpus())
+        {
+            return new JobChangeResult(JobChangeStatus.WrongState, $"Job {jobId} is {job.State}; it has ended already.");
+        }
+
+        var active = new ActiveJob(job.Id, job.Owner, job.State, job.SubmittedAt, job.StartedAt, job.AssignedGpuUuids.Count);
+        if (await StopAsync(active, cancellationToken) is { } problem)
+        {
+            return new JobChangeResult(JobChangeStatus.WrongState, $"Job {jobId} could not be stopped: {problem}");
+        }
+
+        return await EndAsync(active, JobState.Cancelled, null, cancelledBy, cancellationToken);
     }
 
     /// <summary>Stops and deletes a container (its job is over, unknown, or not this container's job). Failures are
@@ -191,13 +208,16 @@ internal sealed partial class JobActions(
 
     /// <summary>Records the end, releases the GPUs (in the same transaction) and the device ACLs, and wakes the
     /// scheduler so the freed GPUs go to the next job.</summary>
-    private async Task<bool> FinishAsync(ActiveJob job, JobState state, int? exitCode, string? detail, CancellationToken cancellationToken)
+    private async Task<bool> FinishAsync(ActiveJob job, JobState state, int? exitCode, string? detail, CancellationToken cancellationToken) =>
+        (await EndAsync(job, state, exitCode, detail, cancellationToken)).Applied;
+
+    private async Task<JobChangeResult> EndAsync(ActiveJob job, JobState state, int? exitCode, string? detail, CancellationToken cancellationToken)
     {
         var result = await store.FinishAsync(job.Id, state, exitCode, detail, cancellationToken);
         if (!result.Applied)
         {
             LogNotRecorded(job.Id, job.Owner, state.ToString(), result.Message);
-            return false;
+            return result;
         }
 
         LogFinished(job.Id, job.Owner, state, exitCode, detail);
@@ -215,7 +235,7 @@ internal sealed partial class JobActions(
         }
 
         trigger.Request(SchedulingCause.JobFinished);
-        return true;
+        return result;
     }
 
     private async Task<bool> AdoptAsync(ActiveJob job, ContainerState container, CancellationToken cancellationToken)
@@ -271,6 +291,38 @@ internal sealed partial class JobActions(
         await FinishAsync(job, JobState.Failed, null, message, cancellationToken);
     }
 
+    /// <summary>Stops the job's container as its owner. Returns null when nothing of it runs any more (stopped now,
+    /// ended before, or no container at all), else why it may still run.</summary>
+    private async Task<string?> StopAsync(ActiveJob job, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await launcher.StopAsync(job.Owner, job.Key, _options.StopGracePeriod, cancellationToken);
+            return null;
+        }
+        catch (LauncherException e)
+        {
+            ContainerState? container;
+            try
+            {
+                container = await InspectOrNullAsync(job.Owner, job.Key, cancellationToken);
+            }
+            catch (LauncherException inspectFailure)
+            {
+                LogStopFailed(job.Id, job.Owner, $"{e.Message}; {inspectFailure.Message}");
+                return e.Message;
+            }
+
+            if (container is not null && ContainerStates.Phase(container) != ContainerPhase.Ended)
+            {
+                LogStopFailed(job.Id, job.Owner, e.Message);
+                return e.Message;
+            }
+
+            return null;
+        }
+    }
+
     private static bool IsNameInUse(LauncherException e) =>
         e.Failure == LauncherFailure.OperationFailed
         && (e.Message.Contains("already in use", StringComparison.Ordinal) || e.Stderr.Contains("already in use", StringComparison.Ordinal));
@@ -299,7 +351,7 @@ internal sealed partial class JobActions(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} of {Owner}: could not record {What}: {Problem}")]
     private partial void LogNotRecorded(long jobId, string owner, string what, string? problem);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} of {Owner} is past its walltime but could not be stopped; trying again: {Problem}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} of {Owner} could not be stopped: {Problem}")]
     private partial void LogStopFailed(long jobId, string owner, string problem);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} of {Owner}: could not release its GPU devices: {Problem}")]

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Portal.Core.Jobs;
 using Portal.Core.Scheduling;
@@ -23,6 +24,7 @@ internal sealed partial class JobRunner : BackgroundService
     private readonly JobRunnerOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<JobRunner> _logger;
+    private readonly ConcurrentQueue<CancelRequest> _cancels = new();
     private JobStore _store = null!;
     private Scheduler _scheduler = null!;
     private JobActions _actions = null!;
@@ -49,6 +51,24 @@ internal sealed partial class JobRunner : BackgroundService
     /// Call it after a submit, a cancel, a quota change or a GPU drain.
     /// </summary>
     public void RequestPass(SchedulingCause cause) => _trigger.Request(cause);
+
+    /// <summary>
+    /// Cancels a job on the runner's loop (so it never races a launch of the same job): a queued job is withdrawn, a
+    /// started one is stopped as its owner (SIGTERM, SIGKILL after the grace period) and marked Cancelled, releasing
+    /// its GPUs. Authorize first: this does not check who asks. The result says NotFound, WrongState (already ended,
+    /// or the stop failed) or Applied.
+    /// </summary>
+    /// <param name="jobId">The job.</param>
+    /// <param name="cancelledBy">The name recorded in the history ("cancelled by alice").</param>
+    /// <param name="cancellationToken">Stops waiting (the cancel may still happen).</param>
+    public Task<JobChangeResult> CancelAsync(long jobId, string cancelledBy, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(cancelledBy);
+        var request = new CancelRequest(jobId, cancelledBy, new TaskCompletionSource<JobChangeResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        _cancels.Enqueue(request);
+        _trigger.Request(SchedulingCause.JobFinished);
+        return request.Done.Task.WaitAsync(cancellationToken);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -82,6 +102,7 @@ internal sealed partial class JobRunner : BackgroundService
                 }
             }
 
+            await CancelRequestedAsync(stoppingToken);
             now = _timeProvider.GetUtcNow();
             if (now >= nextReconcile)
             {
@@ -99,6 +120,22 @@ internal sealed partial class JobRunner : BackgroundService
             {
                 await GuardAsync("scheduling pass", () => PassAsync(stoppingToken), stoppingToken);
                 nextPass = _timeProvider.GetUtcNow() + _options.SchedulingTick;
+            }
+        }
+    }
+
+    private async Task CancelRequestedAsync(CancellationToken stoppingToken)
+    {
+        while (_cancels.TryDequeue(out var request))
+        {
+            try
+            {
+                request.Done.TrySetResult(await _actions.CancelAsync(request.JobId, request.CancelledBy, stoppingToken));
+            }
+            catch (Exception e)
+            {
+                LogCancelFailed(e, request.JobId);
+                request.Done.TrySetException(e);
             }
         }
     }
@@ -153,6 +190,8 @@ internal sealed partial class JobRunner : BackgroundService
         await _actions.LaunchAsync(job.Id, job.Owner, job.Spec, gpus, cancellationToken);
     }
 
+    private sealed record CancelRequest(long JobId, string CancelledBy, TaskCompletionSource<JobChangeResult> Done);
+
     private static ActiveJob Active(Job job) =>
         new(job.Id, job.Owner, job.State, job.SubmittedAt, job.StartedAt, job.AssignedGpuUuids.Count);
 
@@ -186,6 +225,9 @@ internal sealed partial class JobRunner : BackgroundService
             LogJobFailed(e, job.Id, job.Owner);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Cancelling job {JobId} failed")]
+    private partial void LogCancelFailed(Exception e, long jobId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The job runner's {Step} failed; it runs again at the next occasion")]
     private partial void LogStepFailed(Exception e, string step);
