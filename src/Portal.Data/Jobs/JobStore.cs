@@ -70,6 +70,10 @@ public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextF
     public async Task<JobDetails?> GetAsync(long jobId, Guid requesterId, bool isAdmin, CancellationToken cancellationToken = default)
     {
         await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
+        // One snapshot for the three reads: read apart, a move committed in between (say to Running) would pair the
+        // old row with the new history, which Job.Restore rightly refuses.
+        await using var transaction = await db.Database.BeginTransactionAsync(
+            System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         var record = await db.Jobs.AsNoTracking()
             .SingleOrDefaultAsync(j => j.Id == jobId && (isAdmin || j.OwnerId == requesterId), cancellationToken);
         if (record is null)
@@ -95,6 +99,9 @@ public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextF
         ArgumentOutOfRangeException.ThrowIfLessThan(query.Take, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(query.Take, JobListQuery.MaxTake);
         await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
+        // The count and the page from one snapshot, so they agree.
+        await using var transaction = await db.Database.BeginTransactionAsync(
+            System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         var jobs = db.Jobs.AsNoTracking();
         var ownerFilter = isAdmin ? query.OwnerId : requesterId;
         if (ownerFilter is { } ownerId)

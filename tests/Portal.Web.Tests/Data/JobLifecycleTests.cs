@@ -49,6 +49,52 @@ public sealed class JobLifecycleTests
     }
 
     [Fact]
+    public async Task Reading_a_job_while_it_moves_always_gives_a_consistent_job()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var store = new JobStore(database, TimeProvider.System);
+        await new GpuStore(database, TimeProvider.System).UpsertGpusAsync([TestDatabase.Gpu(0)]);
+        var olga = await database.AddUserAsync("olga", 6007);
+        var moving = true;
+
+        var mover = Task.Run(async () =>
+        {
+            try
+            {
+                for (var i = 0; i < 15; i++)
+                {
+                    var id = await SubmitAsync(store, olga, Spec(gpus: 1));
+                    Assert.True((await store.CommitStartAsync(id, [TestDatabase.Gpu(0).Uuid])).Applied);
+                    Assert.True((await store.MarkRunningAsync(id, "c")).Applied);
+                    Assert.True((await store.FinishAsync(id, JobState.Failed, 1)).Applied);
+                }
+            }
+            finally
+            {
+                Volatile.Write(ref moving, false);
+            }
+        });
+        var readers = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            var reads = 0;
+            while (Volatile.Read(ref moving))
+            {
+                // Restore throws on a torn read (a row from before a move with the history from after it).
+                var page = await store.ListAsync(olga, isAdmin: false, new JobListQuery(Take: 1));
+                if (page.Items.Count == 1 && await store.GetAsync(page.Items[0].Id, olga, isAdmin: false) is not null)
+                {
+                    reads++;
+                }
+            }
+
+            return reads;
+        })).ToArray();
+
+        await mover;
+        Assert.True((await Task.WhenAll(readers)).Sum() > 0);
+    }
+
+    [Fact]
     public async Task A_refused_start_leaves_the_job_queued_with_no_ledger_lines()
     {
         await using var database = await TestDatabase.CreateAsync();
