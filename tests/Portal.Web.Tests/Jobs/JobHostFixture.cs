@@ -95,7 +95,15 @@ public sealed class JobHostFixture : IAsyncLifetime
     }
 
     /// <summary>From now on the stand-in holds every <c>podman run</c> of this job until <see cref="ReleaseHold"/>.</summary>
-    public static void HoldLaunches(long jobId) => File.WriteAllText(HoldFile(jobId), "");
+    public static void HoldLaunches(long jobId)
+    {
+        foreach (var stale in Directory.EnumerateFiles(HoldDir, $"held-portal-job-{jobId.ToString(CultureInfo.InvariantCulture)}-*"))
+        {
+            File.Delete(stale);
+        }
+
+        File.WriteAllText(HoldFile(jobId), "");
+    }
 
     public static void ReleaseHold(long jobId) => File.Delete(HoldFile(jobId));
 

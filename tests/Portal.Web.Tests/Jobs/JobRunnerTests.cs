@@ -46,11 +46,14 @@ public sealed class JobRunnerTests(JobHostFixture fixture)
     {
         await using var t = await JobTestContext.CreateAsync(fixture, gpus: 1);
         t.StartPortal();
-        var first = await t.SubmitAsync(fixture.Alice, JobTestContext.Spec(["sleep", "4"], gpus: 1));
+        // The first job runs until the test lets it end, so the wait is observed whatever the machine's load.
+        var first = await t.SubmitAsync(fixture.Alice, JobTestContext.Spec(["sh", "-c", "until [ -e /tmp/done ]; do sleep 0.2; done"], gpus: 1));
         await t.WaitForStateAsync(first, JobState.Running);
-        var second = await t.SubmitAsync(fixture.Bob, JobTestContext.Spec(["sleep", "1"], gpus: 1));
+        var second = await t.SubmitAsync(fixture.Bob, JobTestContext.Spec(["true"], gpus: 1));
 
         await t.WaitForPendingReasonAsync(second, PendingReason.Resources);
+        var done = await JobHostFixture.PodmanAsync(fixture.Alice, "exec", "portal-job-" + Key(first), "touch", "/tmp/done");
+        Assert.True(done.ExitCode == 0, done.ToString());
 
         await t.WaitForStateAsync(first, JobState.Succeeded);
         var started = await t.WaitForStateAsync(second, JobState.Succeeded);

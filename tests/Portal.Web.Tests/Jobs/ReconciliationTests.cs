@@ -38,14 +38,18 @@ public sealed class ReconciliationTests(JobHostFixture fixture)
     public async Task AContainerRemovedBehindThePortalsBack_MakesItsJobLost_AndFreesItsGpu()
     {
         await using var t = await JobTestContext.CreateAsync(fixture, gpus: 1);
-        t.StartPortal();
+        var first = t.StartPortal();
         var id = await t.SubmitAsync(fixture.Alice, JobTestContext.Spec(["sleep", "60"], gpus: 1));
         await t.WaitForStateAsync(id, JobState.Running);
 
+        // Removed while no portal watches (a running portal could see it exit on the way, and record that instead).
+        await t.StopPortalAsync(first);
         var removed = await JobHostFixture.PodmanAsync(fixture.Alice, "rm", "--force", "--time", "0", "portal-job-" + JobRunnerTests.Key(id));
         Assert.True(removed.ExitCode == 0, removed.ToString());
+        t.StartPortal();
 
-        await t.WaitForStateAsync(id, JobState.Lost);
+        var lost = await t.WaitForStateAsync(id, JobState.Lost);
+        Assert.Null(lost.ExitCode);
         Assert.Empty(await t.HeldGpusAsync());
         var next = await t.SubmitAsync(fixture.Bob, JobTestContext.Spec(["true"], gpus: 1));
         Assert.Equal(JobHostFixture.GpuUuids[0], (await t.WaitForStateAsync(next, JobState.Succeeded)).AssignedGpuUuids.Single());
