@@ -43,6 +43,10 @@ dotnet build Portal.sln -nologo -v quiet -clp:ErrorsOnly
 dotnet publish src/Portal.Launcher -c Release -nologo -v quiet -clp:ErrorsOnly \
   -p:LauncherPolicyPath=/etc/portal-launcher-test/launcher.json -o "$work/launcher"
 export PORTAL_TEST_LAUNCHER="$work/launcher/portal-launcher"
+# The job runner's tests use a policy of their own, so they can run beside the launcher's.
+dotnet publish src/Portal.Launcher -c Release -nologo -v quiet -clp:ErrorsOnly \
+  -p:LauncherPolicyPath=/etc/portal-web-test/launcher.json -o "$work/web-launcher"
+export PORTAL_TEST_WEB_LAUNCHER="$work/web-launcher/portal-launcher"
 
 log="$work/test-output.log"
 status=0
