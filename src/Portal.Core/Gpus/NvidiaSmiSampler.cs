@@ -22,6 +22,8 @@ public sealed class NvidiaSmiSampler : IAsyncDisposable
     private readonly TimeProvider _timeProvider;
     private readonly NvidiaDeviceNodes _deviceNodes;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _disposing;
     private GpuSnapshot _current;
     private Task? _loop;
     private int _processStarts;
@@ -56,16 +58,33 @@ public sealed class NvidiaSmiSampler : IAsyncDisposable
         _loop = Task.Run(() => RunAsync(_stopping.Token));
     }
 
-    /// <summary>Stops sampling and kills nvidia-smi.</summary>
+    /// <summary>Stops sampling and kills nvidia-smi. Safe to call more than once, even at the same time.</summary>
     public async ValueTask DisposeAsync()
     {
-        await _stopping.CancelAsync();
-        if (_loop is not null)
+        // A web host can be stopped twice at once (a test host and the app's own RunAsync): the second
+        // caller waits for the first disposal instead of touching a disposed token source.
+        if (Interlocked.Exchange(ref _disposing, 1) == 1)
         {
-            await _loop;
+            await _disposed.Task;
+            return;
         }
 
-        _stopping.Dispose();
+        try
+        {
+            await _stopping.CancelAsync();
+            if (_loop is not null)
+            {
+                await _loop;
+            }
+
+            _stopping.Dispose();
+            _disposed.SetResult();
+        }
+        catch (Exception e)
+        {
+            _disposed.SetException(e);
+            throw;
+        }
     }
 
     internal static string Describe(string what, ProcessResult result)
