@@ -1,6 +1,10 @@
 using Portal.Web.Configuration;
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+// Run from a build (deploy/dev/run.sh), the framework's and MudBlazor's files are found through the
+// build's static web assets manifest, whatever the environment; a published portal has no such
+// manifest and serves them from its wwwroot, so this changes nothing there.
+builder.WebHost.UseStaticWebAssets();
 builder.Services.AddPortal(builder.Configuration);
 
 WebApplication app = builder.Build();
