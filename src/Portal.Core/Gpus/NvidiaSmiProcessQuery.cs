@@ -1,3 +1,5 @@
+using Portal.Core.Processes;
+
 namespace Portal.Core.Gpus;
 
 /// <summary>

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
+using Portal.Core.Processes;
 
 namespace Portal.Core.Gpus;
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 
 namespace Portal.Core.Processes;
 
@@ -12,7 +11,10 @@ public sealed record ToolResult(int ExitCode, string StandardOutput, string Stan
     public string Message => (string.IsNullOrWhiteSpace(StandardError) ? StandardOutput : StandardError).Trim();
 }
 
-/// <summary>Runs a program with an argument list (never a shell), a timeout and captured output.</summary>
+/// <summary>
+/// Runs a system tool (initdb, pg_ctl, runuser, getent) with an argument list, never a shell, with the
+/// portal's own environment, a timeout and captured output.
+/// </summary>
 public static class ToolProcess
 {
     public static async Task<ToolResult> RunAsync(
@@ -32,53 +34,7 @@ public static class ToolProcess
 
         // The tools print messages a person reads; keep them in a stable language.
         startInfo.Environment["LC_ALL"] = "C.UTF-8";
-
-        using var process = new Process { StartInfo = startInfo };
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        process.OutputDataReceived += (_, e) => Append(stdout, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(stderr, e.Data);
-        process.Start();
-        process.StandardInput.Close();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
-        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeoutSource.CancelAfter(timeout);
-        try
-        {
-            await process.WaitForExitAsync(timeoutSource.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            if (cancellationToken.IsCancellationRequested)
-            {
-                throw;
-            }
-
-            throw new TimeoutException($"{Path.GetFileName(fileName)} did not finish within {timeout.TotalSeconds:0} s.");
-        }
-
-        lock (stdout)
-        {
-            lock (stderr)
-            {
-                return new ToolResult(process.ExitCode, stdout.ToString(), stderr.ToString());
-            }
-        }
-    }
-
-    private static void Append(StringBuilder sink, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (sink)
-        {
-            sink.AppendLine(line);
-        }
+        ProcessResult result = await ProcessRunner.RunAsync(startInfo, timeout, cancellationToken);
+        return new ToolResult(result.ExitCode, result.StandardOutput, result.StandardError);
     }
 }

@@ -42,9 +42,6 @@ public class PortalFactory : WebApplicationFactory<Program>, IAsyncLifetime
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        // Outside Development the framework's own files (blazor.web.js) are found only through the
-        // build's static web assets manifest, as a published portal finds them in its wwwroot.
-        builder.UseStaticWebAssets();
         builder.UseSetting("ConnectionStrings:Portal", _connectionString);
         builder.UseSetting("Portal:DataDirectory", DataDirectory);
         builder.ConfigureServices(services =>

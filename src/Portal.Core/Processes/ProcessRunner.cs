@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Portal.Core.Gpus;
+namespace Portal.Core.Processes;
 
 /// <summary>The outcome of a short helper command.</summary>
 internal sealed record ProcessResult(int ExitCode, string StandardOutput, string StandardError);
@@ -33,6 +33,12 @@ internal static class ProcessRunner
     public static async Task<ProcessResult> RunAsync(ProcessStartInfo info, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {info.FileName}.");
+        if (info.RedirectStandardInput)
+        {
+            // Nothing to say to it: a tool that would prompt sees end of input instead of a terminal.
+            process.StandardInput.Close();
+        }
+
         using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeoutSource.CancelAfter(timeout);
         var stdout = process.StandardOutput.ReadToEndAsync(timeoutSource.Token);
