@@ -50,6 +50,13 @@ public sealed record RunSpec
 
     /// <summary>Container log size limit in bytes; the policy default when absent.</summary>
     public long? LogMaxBytes { get; init; }
+
+    /// <summary>CPU limit in cores (podman <c>--cpus</c>); none when absent. Rootless podman on cgroup v1 ignores it
+    /// and says so in the run's warnings.</summary>
+    public double? Cpus { get; init; }
+
+    /// <summary>Memory limit in MiB (podman <c>--memory</c>); none when absent. Ignored like <see cref="Cpus"/> on cgroup v1.</summary>
+    public long? MemoryMiB { get; init; }
 }
 
 /// <summary>A bind mount of a host path under one of the policy's allowed roots.</summary>

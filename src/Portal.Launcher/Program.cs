@@ -34,14 +34,13 @@ namespace Portal.Launcher
 
             LauncherPolicy policy;
             AuditLog audit;
+            string? podmanProblem;
             try
             {
                 uint trustedOwner = privileged ? 0 : caller;
                 policy = PolicyLoader.Load(PolicyLoader.PathFor(privileged), trustedOwner);
                 audit = AuditLog.Open(policy.AuditLog, trustedOwner, caller, privileged);
-
-                // The podman the user will run must be one only root could have put there.
-                SafeFiles.CheckTrustedExecutable(policy.Podman, trustedOwner);
+                podmanProblem = UntrustedPodman(policy, trustedOwner);
             }
             catch (Exception e) when (e is PolicyException or UnsafeFileException or IOException)
             {
@@ -64,10 +63,17 @@ namespace Portal.Launcher
                 return Reply(LauncherExitCodes.Refused, e.Message, request?.Verb == LauncherVerbs.Logs);
             }
 
+            // The self-test reports an unusable podman as one of its findings; every other verb refuses.
+            if (podmanProblem is not null && request.Verb != LauncherVerbs.Check)
+            {
+                audit.Failed("podman unusable: " + podmanProblem);
+                return Reply(LauncherExitCodes.PolicyError, "Launcher policy unusable: " + podmanProblem, request.Verb == LauncherVerbs.Logs);
+            }
+
             // For logs stdout is the raw stream; errors then go to stderr only, so that no JSON
             // error can be mistaken for a line the job wrote.
             bool streaming = request.Verb == LauncherVerbs.Logs;
-            var ctx = new LaunchContext(request, policy, audit, privileged, caller);
+            var ctx = new LaunchContext(request, policy, audit, privileged, caller, podmanProblem);
             try
             {
                 VerbResult result = request.Verb switch
@@ -101,6 +107,21 @@ namespace Portal.Launcher
             {
                 audit.Failed(e.Message);
                 return Reply(LauncherExitCodes.InternalError, e.Message, streaming);
+            }
+        }
+
+        /// <summary>Why the policy's podman cannot be trusted, or null. The podman the user will run must be one
+        /// only root (the caller, in dev mode) could have put there.</summary>
+        private static string? UntrustedPodman(LauncherPolicy policy, uint trustedOwner)
+        {
+            try
+            {
+                SafeFiles.CheckTrustedExecutable(policy.Podman, trustedOwner);
+                return null;
+            }
+            catch (UnsafeFileException e)
+            {
+                return e.Message;
             }
         }
 

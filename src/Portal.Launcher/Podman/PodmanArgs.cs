@@ -77,6 +77,16 @@ internal static class PodmanArgs
             argv.AddRange(["--workdir", run.Workdir]);
         }
 
+        if (run.Cpus is { } cpus)
+        {
+            argv.AddRange(["--cpus", Validation.RunLimits.FormatCpus(cpus)]);
+        }
+
+        if (run.MemoryMiB is { } memory)
+        {
+            argv.AddRange(["--memory", memory.ToString(System.Globalization.CultureInfo.InvariantCulture) + "m"]);
+        }
+
         argv.Add("--");
         argv.Add(run.Image);
         argv.AddRange(run.Command ?? []);

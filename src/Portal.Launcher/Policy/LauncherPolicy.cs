@@ -34,6 +34,12 @@ internal sealed record LauncherPolicy
 
     public required Limit LogBytes { get; init; }
 
+    /// <summary>The most CPU cores one job may ask for; the host's online CPUs when absent.</summary>
+    public double? MaxCpus { get; init; }
+
+    /// <summary>The most memory (MiB) one job may ask for; unbounded (beyond podman's minimum) when absent.</summary>
+    public long? MaxMemoryMiB { get; init; }
+
     /// <summary>Grant the job's owner an ACL on exactly its GPU nodes for the job's lifetime.</summary>
     public bool ManageDeviceAcls { get; init; }
 

@@ -89,6 +89,16 @@ internal static class PolicyLoader
             problems.Add("logBytes: need 4096 <= default <= max");
         }
 
+        if (p.MaxCpus is { } cpus && !(cpus > 0 && double.IsFinite(cpus)))
+        {
+            problems.Add("maxCpus must be a positive number");
+        }
+
+        if (p.MaxMemoryMiB is { } memory && memory < Validation.RunLimits.MinMemoryMiB)
+        {
+            problems.Add($"maxMemoryMiB must be at least {Validation.RunLimits.MinMemoryMiB}");
+        }
+
         foreach (MountRoot root in p.MountRoots)
         {
             if (root.UserHome == (root.Path is not null) || (root.Path is not null && !Validation.PathRules.IsCleanAbsolute(root.Path)))

@@ -172,6 +172,8 @@ internal static class RequestValidator
             Refuse("workdir must be a clean absolute path.");
         }
 
+        RunLimits.Validate(run, policy);
+
         if (run.PidsLimit is { } pids && (pids < 1 || pids > policy.Pids.Max))
         {
             Refuse($"pidsLimit must be between 1 and {policy.Pids.Max}.");

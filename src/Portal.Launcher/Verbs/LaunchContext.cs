@@ -5,7 +5,14 @@ using Portal.Launcher.Protocol;
 namespace Portal.Launcher.Verbs;
 
 /// <summary>What every verb needs: the validated request, the policy, the audit log and who called.</summary>
-internal sealed record LaunchContext(LauncherRequest Request, LauncherPolicy Policy, AuditLog Audit, bool Privileged, uint CallerUid);
+/// <param name="Request">The request, already validated.</param>
+/// <param name="Policy">The root-owned policy.</param>
+/// <param name="Audit">Where every decision is recorded.</param>
+/// <param name="Privileged">Run through sudo (true) or as a plain user in dev mode.</param>
+/// <param name="CallerUid">The real uid of the caller.</param>
+/// <param name="PodmanProblem">Why the policy's podman is not trustworthy, or null; only <c>check</c> runs despite it.</param>
+internal sealed record LaunchContext(
+    LauncherRequest Request, LauncherPolicy Policy, AuditLog Audit, bool Privileged, uint CallerUid, string? PodmanProblem = null);
 
 /// <summary>A verb's outcome: the exit code and the JSON result to print.</summary>
 internal sealed record VerbResult(int ExitCode, LauncherResponse Response)

@@ -25,7 +25,12 @@ internal static class SelfCheck
         items.Add(SubIdItem(ctx.Request.User));
         items.AddRange(GpuItems(ctx));
 
-        if (ctx.Request.User is { } name)
+        if (ctx.PodmanProblem is { } problem)
+        {
+            // Never run a podman that someone other than root could have replaced, not even for --version.
+            items.Add(Item("podman", "fail", $"{problem} Every other verb is refused until podman is root's."));
+        }
+        else if (ctx.Request.User is { } name)
         {
             UserAccount user = UserResolver.Resolve(name, ctx.Policy, ctx.Privileged ? null : ctx.CallerUid, UserDatabase.FindUser, UserDatabase.FindGroupId);
             string? runtimeDir = ctx.Privileged ? RuntimeDirectory.Ensure(user) : null;

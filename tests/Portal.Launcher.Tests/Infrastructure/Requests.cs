@@ -6,9 +6,20 @@ namespace Portal.Launcher.Tests.Infrastructure;
 public static class Requests
 {
     public static string Run(string user, string job, IEnumerable<string> command, IEnumerable<string>? gpus = null,
-        IReadOnlyDictionary<string, string>? env = null, IEnumerable<object>? mounts = null, string image = LauncherFixture.Image)
+        IReadOnlyDictionary<string, string>? env = null, IEnumerable<object>? mounts = null, string image = LauncherFixture.Image,
+        double? cpus = null, long? memoryMiB = null)
     {
         var run = new Dictionary<string, object> { ["image"] = image, ["command"] = command.ToArray() };
+        if (cpus is not null)
+        {
+            run["cpus"] = cpus;
+        }
+
+        if (memoryMiB is not null)
+        {
+            run["memoryMiB"] = memoryMiB;
+        }
+
         if (gpus is not null)
         {
             run["gpus"] = gpus.ToArray();

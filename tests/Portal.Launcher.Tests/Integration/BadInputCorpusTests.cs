@@ -145,6 +145,15 @@ public sealed class BadInputCorpusTests(LauncherFixture f)
         Add("pids limit 0", Run()[..^2] + ",\"pidsLimit\":0}}");
         Add("pids limit above policy", Run()[..^2] + ",\"pidsLimit\":99999}}");
         Add("log size tiny", Run()[..^2] + ",\"logMaxBytes\":1}}");
+        Add("cpus 0", Run()[..^2] + ",\"cpus\":0}}");
+        Add("cpus negative", Run()[..^2] + ",\"cpus\":-1}}");
+        Add("cpus above the host", Run()[..^2] + ",\"cpus\":100000}}");
+        Add("cpus as string", Run()[..^2] + ",\"cpus\":\"2\"}}");
+        Add("cpus tiny", Run()[..^2] + ",\"cpus\":0.001}}");
+        Add("memory below podman's minimum", Run()[..^2] + ",\"memoryMiB\":5}}");
+        Add("memory negative", Run()[..^2] + ",\"memoryMiB\":-64}}");
+        Add("memory absurd", Run()[..^2] + ",\"memoryMiB\":9223372036854775807}}");
+        Add("memory as float", Run()[..^2] + ",\"memoryMiB\":64.5}}");
         Add("workdir relative", Run()[..^2] + ",\"workdir\":\"tmp\"}}");
         Add("workdir with ..", Run()[..^2] + ",\"workdir\":\"/a/../b\"}}");
         Add("provision-user root", """{"version":1,"verb":"provision-user","user":"root"}""");

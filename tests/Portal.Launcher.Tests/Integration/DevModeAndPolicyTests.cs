@@ -100,6 +100,48 @@ public sealed class DevModeAndPolicyTests(LauncherFixture f)
     }
 
     [Fact]
+    public async Task Privileged_APodmanWritableByItsGroup_IsNeverRun_AndCheckSaysWhy()
+    {
+        var mode = File.GetUnixFileMode(LauncherFixture.ShimPath);
+        File.SetUnixFileMode(LauncherFixture.ShimPath, mode | UnixFileMode.GroupWrite);
+        try
+        {
+            LauncherCall run = await LauncherRunner.RunAsync(f, Requests.Run(f.Alice.Name, LauncherRunner.NewJob(), ["true"]));
+            LauncherCall check = await LauncherRunner.RunAsync(f, Requests.User("check", f.Alice.Name));
+
+            Assert.Equal(3, run.ExitCode);
+            Assert.Contains("Launcher policy unusable", run.Response!.Error, StringComparison.Ordinal);
+            Assert.Empty(LauncherRunner.PodmanStarts(run));
+            Assert.True(check.ExitCode == 0, check.ToString());
+            var podman = Assert.Single(check.Response!.Checks!, c => c.Name == "podman");
+            Assert.Equal("fail", podman.Status);
+            Assert.Empty(LauncherRunner.PodmanStarts(check));
+        }
+        finally
+        {
+            File.SetUnixFileMode(LauncherFixture.ShimPath, mode);
+        }
+    }
+
+    [Fact]
+    public async Task Privileged_APodmanOwnedByAUser_IsNeverRun()
+    {
+        await Shell.CheckedAsync("/usr/bin/chown", f.Alice.Name, LauncherFixture.ShimPath);
+        try
+        {
+            LauncherCall call = await LauncherRunner.RunAsync(f, Requests.User("list", f.Alice.Name));
+
+            Assert.Equal(3, call.ExitCode);
+            Assert.Contains("owned by uid", call.Response!.Error, StringComparison.Ordinal);
+            Assert.Empty(LauncherRunner.PodmanStarts(call));
+        }
+        finally
+        {
+            await Shell.CheckedAsync("/usr/bin/chown", "root", LauncherFixture.ShimPath);
+        }
+    }
+
+    [Fact]
     public async Task Privileged_TheAuditLog_IsRootsAndNotReadableByOthers()
     {
         await LauncherRunner.RunAsync(f, Requests.User("list", f.Alice.Name));

@@ -40,6 +40,32 @@ public sealed class HappyPathTests(LauncherFixture f)
     }
 
     [Fact]
+    public async Task CpuAndMemoryLimits_AreEnforced_OrTheRunSaysTheyAreIgnored()
+    {
+        string job = LauncherRunner.NewJob();
+
+        LauncherCall run = await LauncherRunner.RunAsync(f, Requests.Run(f.Alice.Name, job,
+            ["sh", "-c", "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes"], cpus: 1, memoryMiB: 64));
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        string argv = File.ReadAllText(Assert.Single(LauncherRunner.PodmanStarts(run)) + ".argv");
+        Assert.Contains("--cpus\01\0", argv, StringComparison.Ordinal);
+        Assert.Contains("--memory\064m\0", argv, StringComparison.Ordinal);
+        if (File.Exists("/sys/fs/cgroup/cgroup.controllers"))
+        {
+            // cgroup v2 with delegation: the kernel holds the job to 64 MiB.
+            Assert.Contains("67108864", await Jobs.WaitForLogAsync(f, f.Alice, job, "67108864"), StringComparison.Ordinal);
+        }
+        else
+        {
+            // cgroup v1 rootless: podman cannot enforce limits; the portal must be told, not left to assume.
+            Assert.Contains(run.Response!.Warnings!, w => w.Contains("ignored", StringComparison.OrdinalIgnoreCase));
+        }
+
+        await LauncherRunner.RunAsync(f, Requests.Remove(f.Alice.Name, job));
+    }
+
+    [Fact]
     public async Task EnvValues_ReachTheJob()
     {
         string job = await Jobs.StartAsync(f, f.Alice, ["sh", "-c", "echo token=$API_TOKEN"], env: new Dictionary<string, string> { ["API_TOKEN"] = "a b=c#d" });

@@ -40,6 +40,25 @@ public sealed class PodmanArgsTests
     }
 
     [Fact]
+    public void CpuAndMemoryLimits_BecomePodmanOptions_BeforeTheImage()
+    {
+        List<string> argv = Run(new RunSpec { Image = "busybox", Cpus = 1.5, MemoryMiB = 2048 });
+
+        Assert.Equal("1.5", argv[argv.IndexOf("--cpus") + 1]);
+        Assert.Equal("2048m", argv[argv.IndexOf("--memory") + 1]);
+        Assert.True(argv.IndexOf("--memory") < argv.IndexOf("busybox"));
+    }
+
+    [Fact]
+    public void WithoutLimits_NoCpuOrMemoryOptionIsPassed()
+    {
+        List<string> argv = Run(new RunSpec { Image = "busybox" });
+
+        Assert.DoesNotContain("--cpus", argv);
+        Assert.DoesNotContain("--memory", argv);
+    }
+
+    [Fact]
     public void GpuEnvironment_ComesAfterTheEnvFile_SoTheRequestCannotOverrideIt()
     {
         List<string> argv = Run(new RunSpec { Image = "busybox", Gpus = ["1"] });

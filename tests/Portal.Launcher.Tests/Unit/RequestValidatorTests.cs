@@ -33,6 +33,27 @@ public sealed class RequestValidatorTests
     }
 
     [Theory]
+    [InlineData(4.5, null)]
+    [InlineData(null, 16385L)]
+    public void Limits_AboveThePolicysMaximum_AreRefused(double? cpus, long? memoryMiB)
+    {
+        var request = new LauncherRequest
+        {
+            Version = 1, Verb = "run", User = "alice", Job = "42",
+            Run = new RunSpec { Image = "busybox", Cpus = cpus, MemoryMiB = memoryMiB },
+        };
+
+        var e = Assert.Throws<RequestRefusedException>(() => RequestValidator.Validate(request, Policy with { MaxCpus = 4, MaxMemoryMiB = 16384 }));
+        Assert.Contains(cpus is null ? "memoryMiB must be between 6 and 16384" : "cpus must be between 0.01 and 4", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Limits_AtThePolicysMaximum_AreAccepted() =>
+        RequestValidator.Validate(
+            new LauncherRequest { Version = 1, Verb = "run", User = "alice", Job = "42", Run = new RunSpec { Image = "busybox", Cpus = 4, MemoryMiB = 16384 } },
+            Policy with { MaxCpus = 4, MaxMemoryMiB = 16384 });
+
+    [Theory]
     [InlineData("list")]
     [InlineData("images")]
     [InlineData("provision-user")]

@@ -203,6 +203,8 @@ internal sealed partial class JobActions(
                 ? [.. spec.Mounts.Select(m => new ProtocolMount { Source = m.Source, Target = m.Target, ReadOnly = m.ReadOnly })]
                 : null,
             Workdir = spec.WorkingDirectory,
+            Cpus = spec.Cpus,
+            MemoryMiB = spec.MemoryMiB,
         };
     }
 
