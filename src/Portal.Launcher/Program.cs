@@ -129,12 +129,23 @@ namespace Portal.Launcher
         private static LauncherRequest ReadRequest()
         {
             using Stream stdin = Console.OpenStandardInput();
-            byte[] buffer = new byte[LauncherProtocol.MaxRequestBytes + 1];
+
+            // Requests are a few hundred bytes: start small and grow, rather than clear 64 KiB on every call.
+            byte[] buffer = new byte[4096];
             int total = 0;
             int n;
-            while (total < buffer.Length && (n = stdin.Read(buffer, total, buffer.Length - total)) > 0)
+            while ((n = stdin.Read(buffer, total, buffer.Length - total)) > 0)
             {
                 total += n;
+                if (total > LauncherProtocol.MaxRequestBytes)
+                {
+                    break;
+                }
+
+                if (total == buffer.Length)
+                {
+                    Array.Resize(ref buffer, Math.Min(buffer.Length * 4, LauncherProtocol.MaxRequestBytes + 1));
+                }
             }
 
             if (total > LauncherProtocol.MaxRequestBytes)
