@@ -1,4 +1,11 @@
 using Portal.Web.Configuration;
+using Portal.Web.Services.Database;
+
+// "migrate": apply pending database migrations and exit (the production install's explicit step).
+if (MigrateCommand.IsRequested(args))
+{
+    return await MigrateCommand.RunAsync(args);
+}
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 // Run from a build (deploy/dev/run.sh), the framework's and MudBlazor's files are found through the
@@ -10,6 +17,7 @@ builder.Services.AddPortal(builder.Configuration);
 WebApplication app = builder.Build();
 app.UsePortal();
 await app.RunAsync();
+return 0;
 
 /// <summary>The entry point, visible to integration tests.</summary>
 public partial class Program;

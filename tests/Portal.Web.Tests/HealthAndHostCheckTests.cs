@@ -30,14 +30,14 @@ public sealed class HealthAndHostCheckTests(PortalWithoutLauncher portal) : ICla
     }
 
     [Fact]
-    public async Task Readiness_checks_the_database()
+    public async Task Readiness_checks_the_database_and_the_launcher_which_outside_production_only_degrades_it()
     {
         using PortalClient client = portal.CreatePortalClient();
 
         using HttpResponseMessage response = await client.Http.GetAsync("/readyz");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
+        Assert.Equal("Degraded\ndatabase: Healthy\nlauncher: Degraded\n", await response.Content.ReadAsStringAsync());
     }
 
     [Fact]

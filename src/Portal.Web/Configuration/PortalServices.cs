@@ -17,6 +17,7 @@ using Portal.Web.Services.JobForms;
 using Portal.Web.Services.Gpus;
 using Portal.Web.Services.Jobs;
 using Portal.Web.Services.Launcher;
+using Portal.Web.Services.Metrics;
 
 namespace Portal.Web.Configuration;
 
@@ -37,6 +38,7 @@ internal static class PortalServices
 
         AddKeyRing(services, configuration);
         services.AddHttpContextAccessor();
+        services.AddProxyHeaders(configuration);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<JobStore>();
         services.AddSingleton<GpuStore>();
@@ -57,6 +59,7 @@ internal static class PortalServices
 
         services.AddGpuMonitoring(configuration);
         services.AddJobRunner(configuration);
+        services.AddPortalMetrics(configuration);
 
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddCascadingAuthenticationState();
@@ -65,6 +68,8 @@ internal static class PortalServices
 
     public static WebApplication UsePortal(this WebApplication app)
     {
+        // First: everything after it sees the client's address and scheme as the proxy reported them.
+        app.UseForwardedHeaders();
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/error/500", createScopeForErrors: true);
@@ -79,6 +84,7 @@ internal static class PortalServices
         app.MapStaticAssets();
         app.MapAccountEndpoints();
         app.MapHealthEndpoints();
+        app.MapPortalMetrics();
         // Blazor would add its own "frame-ancestors 'self'" policy; ours (no framing at all) is the only one.
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
         return app;

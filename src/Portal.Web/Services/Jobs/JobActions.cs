@@ -133,6 +133,7 @@ internal sealed partial class JobActions(
         }
 
         var job = details.Job;
+        using var scope = logger.BeginJobScope(job.Id, job.Owner);
         if (job.State == JobState.Queued)
         {
             var withdrawn = await store.CancelQueuedAsync(jobId, Guid.Empty, isAdmin: true, cancelledBy, cancellationToken);

@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Portal.Core.Jobs;
 using Portal.Core.Scheduling;
 using Portal.Data.Jobs;
+using Portal.Web.Services.Metrics;
 
 namespace Portal.Web.Services.Jobs;
 
@@ -24,6 +26,7 @@ internal sealed partial class JobRunner : BackgroundService
     private readonly JobRunnerOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<JobRunner> _logger;
+    private readonly JobMetrics _metrics;
     private readonly ConcurrentQueue<CancelRequest> _cancels = new();
     private JobStore _store = null!;
     private Scheduler _scheduler = null!;
@@ -36,6 +39,7 @@ internal sealed partial class JobRunner : BackgroundService
         IServiceProvider services,
         IOptions<JobRunnerOptions> options,
         TimeProvider timeProvider,
+        JobMetrics metrics,
         ILogger<JobRunner> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -44,6 +48,7 @@ internal sealed partial class JobRunner : BackgroundService
         _options = options.Value;
         _timeProvider = timeProvider;
         _logger = logger;
+        _metrics = metrics;
     }
 
     /// <summary>
@@ -143,6 +148,19 @@ internal sealed partial class JobRunner : BackgroundService
     /// <summary>One scheduling pass: read, plan, record why jobs wait, stop overdue jobs, start the chosen ones.</summary>
     private async Task PassAsync(CancellationToken cancellationToken)
     {
+        long started = Stopwatch.GetTimestamp();
+        try
+        {
+            await PlanAndActAsync(cancellationToken);
+        }
+        finally
+        {
+            _metrics.RecordPass(Stopwatch.GetElapsedTime(started));
+        }
+    }
+
+    private async Task PlanAndActAsync(CancellationToken cancellationToken)
+    {
         if (_options.SyncGpuInventory)
         {
             await _gpus.SyncAsync(cancellationToken);
@@ -187,6 +205,7 @@ internal sealed partial class JobRunner : BackgroundService
             return;
         }
 
+        _metrics.RecordQueueWait(_timeProvider.GetUtcNow() - job.SubmittedAt);
         await _actions.LaunchAsync(job.Id, job.Owner, job.Spec, gpus, cancellationToken);
     }
 
@@ -216,6 +235,7 @@ internal sealed partial class JobRunner : BackgroundService
 
     private async Task GuardJobAsync(Job job, Func<Task> action, CancellationToken stoppingToken)
     {
+        using var scope = _logger.BeginJobScope(job.Id, job.Owner);
         try
         {
             await action();

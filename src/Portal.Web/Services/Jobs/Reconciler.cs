@@ -48,6 +48,7 @@ internal sealed partial class Reconciler(
 
         foreach (var owner in owners.Order(StringComparer.Ordinal))
         {
+            using var scope = logger.BeginUserScope(owner);
             try
             {
                 await ReconcileOwnerAsync(owner, active.Where(j => j.Owner == owner).ToList(), cleanUp, cancellationToken);
@@ -86,6 +87,7 @@ internal sealed partial class Reconciler(
 
         foreach (var job in jobs)
         {
+            using var scope = logger.BeginJobScope(job.Id, owner);
             byJob.Remove(job.Id, out var container);
             if (container is not null && ContainerStates.PredatesJob(container, job.SubmittedAt))
             {
@@ -112,6 +114,7 @@ internal sealed partial class Reconciler(
 
         foreach (var (id, container) in byJob)
         {
+            using var scope = logger.BeginJobScope(id, owner);
             await CleanUpAsync(owner, id, container, cancellationToken);
         }
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Portal.Launcher.Client;
 using Portal.Web.Configuration;
+using Portal.Web.Services.Metrics;
 
 namespace Portal.Web.Services.Launcher;
 
@@ -19,7 +20,8 @@ internal static class LauncherRegistration
                 // directly: as the portal's own user (it may then act only as that user), or as root.
                 launcher.UseSudo = HostModes.Detect(portal.Value) == HostMode.Production;
             });
-        services.AddSingleton<ILauncher>(sp => new ProcessLauncher(sp.GetRequiredService<IOptions<LauncherOptions>>().Value));
+        services.AddSingleton<ILauncher>(sp => new InstrumentedLauncher(
+            new ProcessLauncher(sp.GetRequiredService<IOptions<LauncherOptions>>().Value), sp.GetRequiredService<LauncherMetrics>()));
         return services;
     }
 }
