@@ -49,6 +49,15 @@ dotnet publish src/Portal.Launcher -c Release -nologo -v quiet -clp:ErrorsOnly \
   -p:LauncherPolicyPath=/etc/portal-web-test/launcher.json -o "$work/web-launcher"
 export PORTAL_TEST_WEB_LAUNCHER="$work/web-launcher/portal-launcher"
 
+# The production end-to-end test (tests/Portal.Production.Tests) installs these with deploy/install.sh: the portal
+# and the launcher with its production policy path, published as install.sh would publish them.
+if [[ $# -eq 0 || "$*" == *Production* ]]; then
+  dotnet publish src/Portal.Web -c Release -nologo -v quiet -clp:ErrorsOnly -o "$work/production/portal"
+  dotnet publish src/Portal.Launcher -c Release -nologo -v quiet -clp:ErrorsOnly -o "$work/production/launcher"
+  export PORTAL_TEST_PRODUCTION_PORTAL="$work/production/portal"
+  export PORTAL_TEST_PRODUCTION_LAUNCHER="$work/production/launcher/portal-launcher"
+fi
+
 log="$work/test-output.log"
 status=0
 # Arguments narrow the run, e.g. tests/run.sh tests/Portal.Web.Tests --filter FullyQualifiedName~Quota

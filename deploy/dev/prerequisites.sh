@@ -4,7 +4,8 @@
 
 PORTAL_PACKAGES=(postgresql podman runc uidmap slirp4netns fuse-overlayfs)
 # busybox-static: the tests build their container image from its single static binary.
-TEST_PACKAGES=(chromium acl sudo busybox-static libc-bin)
+# systemd: systemd-analyze, which checks the production unit file (systemd need not be running).
+TEST_PACKAGES=(chromium acl sudo busybox-static libc-bin systemd)
 
 package_installed() {
   [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]
