@@ -117,6 +117,8 @@ if [[ ! -e $policy ]]; then
     { \"id\": \"$uuid\", \"node\": \"/dev/nvidia$index\", \"cdi\": \"nvidia.com/gpu=$uuid\", \"visibleId\": \"$uuid\" }"
     done < <(nvidia-smi --query-gpu=index,uuid --format=csv,noheader 2>/dev/null || true)
   fi
+  control='"/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools"'
+  [[ -n $gpus ]] || control=""
   [[ -n $gpus ]] || todo+=("No GPU was found (nvidia-smi): $policy lists none, so jobs run on CPUs only. Add the GPUs there by UUID once the driver works.")
   runtime=runc
   [[ -f /sys/fs/cgroup/cgroup.controllers ]] && command -v crun >/dev/null && runtime=crun
@@ -131,7 +133,7 @@ if [[ ! -e $policy ]]; then
   "mountRoots": [ { "userHome": true } ],
   "gpus": [$gpus
   ],
-  "gpuControlNodes": ["/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools"],
+  "gpuControlNodes": [$control],
   "useCdi": $use_cdi,
   "pids": { "default": 1024, "max": 8192 },
   "logBytes": { "default": 52428800, "max": 1073741824 },
@@ -197,7 +199,8 @@ if [[ ! -e $env_file ]]; then
 # Settings of the installed portal: a systemd EnvironmentFile (KEY=value; __ separates configuration sections).
 # See README.md "Configuration" and docs/operations.md. Readable by root and the portal's group only.
 ASPNETCORE_ENVIRONMENT=Production
-ASPNETCORE_URLS=$urls
+# Urls, not ASPNETCORE_URLS: appsettings.json sets Urls, and only a plain variable overrides it.
+Urls=$urls
 ConnectionStrings__Portal=$connection
 Portal__Production=true
 Portal__DataDirectory=$data_dir

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Portal.Web.Tests.Infrastructure;
 using Portal.Web.Tests.Jobs;
 
 namespace Portal.Production.Tests;

@@ -8,7 +8,11 @@ namespace Portal.Web.Tests.Jobs;
 /// intervals. Several can be made one after another on the same database: disposing one is a portal shutdown,
 /// the next one a restart.
 /// </summary>
-public sealed class JobPortal(string connectionString, string launcherPath) : WebApplicationFactory<Program>
+/// <param name="connectionString">The test's database.</param>
+/// <param name="launcherPath">The test launcher.</param>
+/// <param name="extraSettings">Settings on top of <see cref="Settings"/>, e.g. a fake nvidia-smi.</param>
+public sealed class JobPortal(string connectionString, string launcherPath, IReadOnlyDictionary<string, string>? extraSettings = null)
+    : WebApplicationFactory<Program>
 {
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), $"portal-jobs-test-{Guid.NewGuid():N}");
 
@@ -47,7 +51,7 @@ public sealed class JobPortal(string connectionString, string launcherPath) : We
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        foreach (var (key, value) in Settings(connectionString, launcherPath, _dataDirectory))
+        foreach (var (key, value) in Settings(connectionString, launcherPath, _dataDirectory).Concat(extraSettings ?? new Dictionary<string, string>()))
         {
             builder.UseSetting(key, value);
         }

@@ -48,9 +48,9 @@ public sealed class JobTestContext : IAsyncDisposable
     }
 
     /// <summary>Starts a portal (the job runner reconciles, then schedules) on this test's database.</summary>
-    public JobPortal StartPortal()
+    public JobPortal StartPortal(IReadOnlyDictionary<string, string>? extraSettings = null)
     {
-        var portal = new JobPortal(Db.ConnectionString, Fixture.LauncherPath).Start();
+        var portal = new JobPortal(Db.ConnectionString, Fixture.LauncherPath, extraSettings).Start();
         _portals.Add(portal);
         return portal;
     }

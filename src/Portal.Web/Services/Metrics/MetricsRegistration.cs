@@ -42,7 +42,8 @@ internal static class MetricsRegistration
             {
                 branch.Use((context, next) =>
                 {
-                    if (context.Connection.RemoteIpAddress is { } address && IPAddress.IsLoopback(address))
+                    // No IP address at all: a Unix-socket or in-process connection, which only this machine can make.
+                    if (context.Connection.RemoteIpAddress is not { } address || IPAddress.IsLoopback(address))
                     {
                         return next(context);
                     }

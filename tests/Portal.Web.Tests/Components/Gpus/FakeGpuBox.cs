@@ -30,11 +30,13 @@ public sealed class FakeGpuBox : IDisposable
     /// <summary>The value for <c>Portal:Gpus:SearchPath</c>: this folder, then the system folders for sh, cat, sleep and awk.</summary>
     public string SearchPath => Folder + ":/usr/bin:/bin";
 
-    public static FakeGpuBox Create(IReadOnlyList<FakeGpu> gpus)
+    /// <param name="gpus">The GPUs, by index.</param>
+    /// <param name="uuids">Their UUIDs (e.g. those a launcher policy names); by default made up from the index.</param>
+    public static FakeGpuBox Create(IReadOnlyList<FakeGpu> gpus, IReadOnlyList<string>? uuids = null)
     {
         ArgumentNullException.ThrowIfNull(gpus);
         var folder = Directory.CreateTempSubdirectory("fake-gpu-box-").FullName;
-        var uuids = gpus.Select((_, i) => GpuCaptures.Uuid(i)).ToList();
+        uuids ??= gpus.Select((_, i) => GpuCaptures.Uuid(i)).ToList();
         var count = gpus.Count.ToString(CultureInfo.InvariantCulture);
         foreach (var phase in new[] { "idle", "load" })
         {

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Portal.Production.Tests;
+namespace Portal.Web.Tests.Infrastructure;
 
 /// <summary>Reads samples out of the Prometheus text format, matching a series by name and a subset of its labels
 /// (the exporter adds labels of its own, such as the meter's name).</summary>
