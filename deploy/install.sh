@@ -137,6 +137,8 @@ if [[ ! -e $policy ]]; then
   "useCdi": $use_cdi,
   "pids": { "default": 1024, "max": 8192 },
   "logBytes": { "default": 52428800, "max": 1073741824 },
+  "maxCpus": $(nproc),
+  "maxMemoryMiB": $(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo),
   "manageDeviceAcls": false,
   "auditLog": "/var/log/portal-launcher/audit.log",
   "stateDir": "/run/portal-launcher",
