@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Xunit.Abstractions;
 using Portal.Web.Tests.Infrastructure;
 using Portal.Web.Tests.Jobs;
 
@@ -10,7 +11,7 @@ namespace Portal.Production.Tests;
 /// only through the one sudo rule, and jobs run as their owners and outlive the portal.
 /// </summary>
 [Collection(InstalledPortalGroup.Name)]
-public sealed class ProductionTests(InstalledPortal installed)
+public sealed class ProductionTests(InstalledPortal installed, ITestOutputHelper output)
 {
     private const string Busybox = InstalledPortal.Image;
 
@@ -162,6 +163,11 @@ public sealed class ProductionTests(InstalledPortal installed)
         }
 
         Assert.True(PrometheusText.Value(metrics, "portal_queue_wait_seconds_count") >= 2, metrics);
+        // What the installed portal measured: launcher calls through sudo, scheduling passes, queue waits.
+        foreach (var line in metrics.Split('\n').Where(l => l.Contains("_sum{", StringComparison.Ordinal) || l.Contains("_count{", StringComparison.Ordinal)))
+        {
+            output.WriteLine(line);
+        }
         Assert.Equal(System.Net.HttpStatusCode.Forbidden, remote.StatusCode);
     }
 
