@@ -18,6 +18,28 @@ public sealed record StoredGpu(
     string? DrainReason,
     long? HeldByJobId);
 
+/// <summary>A GPU's active ledger line with its job and owner, for the dashboard and the admin GPU page.</summary>
+/// <param name="GpuUuid">The held GPU.</param>
+/// <param name="JobId">The holding job.</param>
+/// <param name="JobName">The job's name.</param>
+/// <param name="OwnerId">The job's owner (portal account).</param>
+/// <param name="OwnerUserName">The owner's portal user name.</param>
+/// <param name="OwnerLinuxUserName">The Linux account the job runs as.</param>
+/// <param name="OwnerUid">That account's UID, as bound to the portal account.</param>
+/// <param name="ContainerId">The job's container id once it runs (processes in it belong to the job).</param>
+public sealed record GpuHolding(
+    string GpuUuid,
+    long JobId,
+    string JobName,
+    Guid OwnerId,
+    string OwnerUserName,
+    string OwnerLinuxUserName,
+    long? OwnerUid,
+    string? ContainerId);
+
+/// <summary>A drained GPU: who drained it, when and why.</summary>
+public sealed record GpuDrain(string GpuUuid, string DrainedBy, DateTimeOffset? DrainedAt, string? Reason);
+
 /// <summary>The GPU inventory in the database: what discovery found, and the administrators' drain flags.</summary>
 public sealed class GpuStore(IDbContextFactory<PortalDbContext> contextFactory, TimeProvider timeProvider)
 {
@@ -95,6 +117,30 @@ public sealed class GpuStore(IDbContextFactory<PortalDbContext> contextFactory, 
                 g.Uuid, g.Index, g.Name, g.MemoryTotalMiB, g.IsPresent, g.LastSeenAt, g.Drained, g.DrainedBy, g.DrainedAt,
                 g.DrainReason,
                 db.GpuAllocations.Where(a => a.GpuUuid == g.Uuid && a.ReleasedAt == null).Select(a => (long?)a.JobId).FirstOrDefault()))
+            .ToListAsync(cancellationToken);
+    }
+
+    /// <summary>Every unreleased ledger line with its job and owner, read in one query.</summary>
+    public async Task<IReadOnlyList<GpuHolding>> ListHoldingsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
+        return await (
+                from a in db.GpuAllocations.AsNoTracking()
+                where a.ReleasedAt == null
+                join j in db.Jobs.AsNoTracking() on a.JobId equals j.Id
+                join u in db.Users.AsNoTracking() on j.OwnerId equals u.Id
+                orderby a.GpuUuid
+                select new GpuHolding(a.GpuUuid, j.Id, j.Name, j.OwnerId, u.UserName ?? j.OwnerLinuxUserName, j.OwnerLinuxUserName, u.LinuxUid, j.ContainerId))
+            .ToListAsync(cancellationToken);
+    }
+
+    /// <summary>The drained GPUs.</summary>
+    public async Task<IReadOnlyList<GpuDrain>> ListDrainsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Gpus.AsNoTracking()
+            .Where(g => g.Drained)
+            .Select(g => new GpuDrain(g.Uuid, g.DrainedBy ?? "", g.DrainedAt, g.DrainReason))
             .ToListAsync(cancellationToken);
     }
 }

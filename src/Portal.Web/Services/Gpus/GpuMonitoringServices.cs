@@ -14,12 +14,13 @@ public static class GpuMonitoringServices
         services.AddOptions<GpuMonitorOptions>().Bind(configuration.GetSection(GpuMonitorOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<GpuMonitorOptions>, GpuMonitorOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IGpuHolderSource>(sp =>
+        services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<GpuMonitorOptions>>().Value;
-            return new ProcessOnlyHolderSource(
-                new NvidiaSmiProcessQuery(GpuMonitor.ToSamplerOptions(options)), new ProcessOwnerResolver());
+            return new GpuProcessReader(new NvidiaSmiProcessQuery(GpuMonitor.ToSamplerOptions(options)), new ProcessOwnerResolver());
         });
+        // Holders come from the GPU ledger (GpuStore, registered with the other stores).
+        services.TryAddSingleton<IGpuHolderSource, LedgerHolderSource>();
         services.AddSingleton<GpuMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<GpuMonitor>());
         // The dashboard's components come from MudBlazor, which needs its own services in every circuit.

@@ -2,10 +2,10 @@ namespace Portal.Web.Services.Gpus;
 
 /// <summary>The job that holds a GPU in the ledger.</summary>
 /// <param name="UserName">The portal user who owns the job.</param>
-/// <param name="Uid">The Linux account the job runs as.</param>
+/// <param name="Uid">The UID of the Linux account the job runs as (null if the account is no longer bound).</param>
 /// <param name="JobId">The job's id.</param>
 /// <param name="JobName">The job's display name, when it has one.</param>
-public sealed record GpuHolder(string UserName, uint Uid, long JobId, string? JobName);
+public sealed record GpuHolder(string UserName, uint? Uid, long JobId, string? JobName);
 
 /// <summary>A compute process on a GPU with whatever is known of its owner.</summary>
 /// <param name="Pid">The host PID.</param>
@@ -16,7 +16,12 @@ public sealed record GpuHolder(string UserName, uint Uid, long JobId, string? Jo
 /// <param name="JobId">The portal job whose container runs it, or null.</param>
 public sealed record GpuProcessInfo(int Pid, string ProcessName, long? UsedMemoryMiB, uint? OwnerUid, string? OwnerName, long? JobId);
 
-/// <summary>Who holds each GPU and what runs on each, keyed by GPU UUID.</summary>
+/// <summary>An administrator's drain of a GPU: jobs on it finish, nothing new is placed on it.</summary>
+/// <param name="By">The administrator.</param>
+/// <param name="Reason">Why, when they said.</param>
+public sealed record GpuDrainNote(string By, string? Reason);
+
+/// <summary>Who holds each GPU, what runs on each and which are drained, keyed by GPU UUID.</summary>
 /// <param name="Holders">The holding job per GPU; a GPU missing here is free.</param>
 /// <param name="Processes">The compute processes per GPU; a GPU missing here runs none.</param>
 /// <param name="Problem">Why the processes could not be read this time, or null.</param>
@@ -28,7 +33,12 @@ public sealed record GpuOccupancy(
     public static GpuOccupancy None { get; } = new(
         new Dictionary<string, GpuHolder>(), new Dictionary<string, IReadOnlyList<GpuProcessInfo>>(), null);
 
+    /// <summary>The drained GPUs; a GPU missing here is in service.</summary>
+    public IReadOnlyDictionary<string, GpuDrainNote> Drains { get; init; } = new Dictionary<string, GpuDrainNote>();
+
     public GpuHolder? HolderOf(string uuid) => Holders.GetValueOrDefault(uuid);
+
+    public GpuDrainNote? DrainOf(string uuid) => Drains.GetValueOrDefault(uuid);
 
     public IReadOnlyList<GpuProcessInfo> ProcessesOn(string uuid) => Processes.GetValueOrDefault(uuid) ?? [];
 
@@ -45,13 +55,15 @@ public sealed record GpuOccupancy(
             return true;
         }
 
-        return process.JobId != holder.JobId && process.OwnerUid != holder.Uid;
+        var inTheJob = process.JobId == holder.JobId;
+        var byTheHolder = holder.Uid is { } uid && process.OwnerUid == uid;
+        return !inTheJob && !byTheHolder;
     }
 }
 
 /// <summary>
-/// Where the dashboard learns who holds each GPU and what runs on it. The ledger (PostgreSQL) will name the
-/// holders; until then <see cref="ProcessOnlyHolderSource"/> reports processes and no holders.
+/// Where the dashboard learns who holds each GPU and what runs on it: <see cref="LedgerHolderSource"/> in the portal
+/// (holders from the PostgreSQL ledger, processes from the driver).
 /// </summary>
 public interface IGpuHolderSource
 {

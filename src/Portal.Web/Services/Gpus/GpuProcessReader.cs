@@ -6,20 +6,23 @@ using Portal.Core.Processes;
 namespace Portal.Web.Services.Gpus;
 
 /// <summary>
-/// Processes from <c>nvidia-smi --query-compute-apps</c>, owners from <c>/proc</c>, and no holders: the job ledger
-/// does not exist yet, so every GPU is reported free rather than guessing a holder from whoever runs on it.
+/// The compute processes on each GPU: <c>nvidia-smi --query-compute-apps</c> for the host PIDs, <c>/proc</c> for their
+/// owners and podman containers, <c>getent</c> for the owners' names.
 /// </summary>
-internal sealed class ProcessOnlyHolderSource(NvidiaSmiProcessQuery query, ProcessOwnerResolver owners) : IGpuHolderSource
+internal sealed class GpuProcessReader(NvidiaSmiProcessQuery query, ProcessOwnerResolver owners)
 {
     private static readonly TimeSpan GetentTimeout = TimeSpan.FromSeconds(5);
 
     // UIDs rarely change names; a lookup per process per refresh would start getent every few seconds.
     private readonly ConcurrentDictionary<uint, string?> _names = new();
 
-    public async Task<GpuOccupancy> ReadAsync(CancellationToken cancellationToken)
+    /// <summary>The processes per GPU UUID; a process in the container of a job in
+    /// <paramref name="jobIdByContainerId"/> carries that job's id.</summary>
+    public async Task<IReadOnlyDictionary<string, IReadOnlyList<GpuProcessInfo>>> ReadAsync(
+        IReadOnlyDictionary<string, long> jobIdByContainerId, CancellationToken cancellationToken)
     {
         var processes = await query.QueryAsync(cancellationToken);
-        var attributed = owners.Attribute(processes, new Dictionary<string, long>());
+        var attributed = owners.Attribute(processes, jobIdByContainerId);
         var byGpu = new Dictionary<string, IReadOnlyList<GpuProcessInfo>>(StringComparer.Ordinal);
         foreach (var group in attributed.GroupBy(p => p.Process.GpuUuid, StringComparer.Ordinal))
         {
@@ -34,7 +37,7 @@ internal sealed class ProcessOnlyHolderSource(NvidiaSmiProcessQuery query, Proce
             byGpu[group.Key] = list;
         }
 
-        return new GpuOccupancy(new Dictionary<string, GpuHolder>(), byGpu, null);
+        return byGpu;
     }
 
     private async Task<string?> NameOfAsync(uint uid, CancellationToken cancellationToken)
@@ -51,4 +54,14 @@ internal sealed class ProcessOnlyHolderSource(NvidiaSmiProcessQuery query, Proce
         _names[uid] = string.IsNullOrEmpty(name) ? null : name;
         return _names[uid];
     }
+}
+
+/// <summary>Processes and no holders: for a GPU view without a job ledger (the component tests' live dashboard),
+/// where every GPU is reported free rather than guessing a holder from whoever runs on it.</summary>
+internal sealed class ProcessOnlyHolderSource(NvidiaSmiProcessQuery query, ProcessOwnerResolver owners) : IGpuHolderSource
+{
+    private readonly GpuProcessReader _processes = new(query, owners);
+
+    public async Task<GpuOccupancy> ReadAsync(CancellationToken cancellationToken) =>
+        GpuOccupancy.None with { Processes = await _processes.ReadAsync(new Dictionary<string, long>(), cancellationToken) };
 }
