@@ -11,6 +11,7 @@ using Portal.Web.Components;
 using Portal.Web.Endpoints;
 using Portal.Web.Security;
 using Portal.Web.Services.Accounts;
+using Portal.Web.Services.Admin;
 using Portal.Web.Services.Audit;
 using Portal.Web.Services.Database;
 using Portal.Web.Services.JobForms;
@@ -60,6 +61,7 @@ internal static class PortalServices
         services.AddGpuMonitoring(configuration);
         services.AddJobRunner(configuration);
         services.AddPortalMetrics(configuration);
+        services.AddPortalAdministration();
 
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddCascadingAuthenticationState();

@@ -16,10 +16,23 @@ public static class AuditActions
     public const string AdminGranted = "user.make-admin";
     public const string AdminRevoked = "user.revoke-admin";
     public const string BootstrapAdmin = "bootstrap.admin";
+    public const string GpuDrained = "gpu.drain";
+    public const string GpuUndrained = "gpu.undrain";
+    public const string QuotaDefaultChanged = "quota.default";
+    public const string QuotaGroupCreated = "quota.group-create";
+    public const string QuotaGroupChanged = "quota.group-change";
+    public const string QuotaGroupDeleted = "quota.group-delete";
+    public const string QuotaMemberAdded = "quota.member-add";
+    public const string QuotaMemberRemoved = "quota.member-remove";
+    public const string QuotaOverrideSet = "quota.override-set";
+    public const string QuotaOverrideRemoved = "quota.override-remove";
+    public const string JobCancelled = "job.cancel";
 
     public static IReadOnlyList<string> All { get; } =
     [
         LoginSucceeded, LoginFailed, LoginLockedOut, LoginRefusedDisabled, Logout, PasswordChanged,
         UserCreated, UserDisabled, UserEnabled, PasswordReset, AdminGranted, AdminRevoked, BootstrapAdmin,
+        GpuDrained, GpuUndrained, QuotaDefaultChanged, QuotaGroupCreated, QuotaGroupChanged, QuotaGroupDeleted,
+        QuotaMemberAdded, QuotaMemberRemoved, QuotaOverrideSet, QuotaOverrideRemoved, JobCancelled,
     ];
 }

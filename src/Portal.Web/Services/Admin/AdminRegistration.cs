@@ -1,0 +1,19 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Portal.Data.Jobs;
+using Portal.Web.Services.Jobs;
+
+namespace Portal.Web.Services.Admin;
+
+/// <summary>Registers the services behind the admin pages (GPUs, quotas, all jobs, accounting) and the users' own
+/// quota view.</summary>
+internal static class AdminRegistration
+{
+    public static IServiceCollection AddPortalAdministration(this IServiceCollection services)
+    {
+        services.TryAddSingleton<UsageStore>();
+        services.AddSingleton<GpuAdministration>();
+        services.AddSingleton<QuotaAdministration>();
+        services.AddSingleton<JobCancellation>();
+        return services;
+    }
+}
