@@ -87,6 +87,8 @@ internal static class PortalServices
         app.MapAccountEndpoints();
         app.MapHealthEndpoints();
         app.MapPortalMetrics();
+        app.MapJobLogEndpoints();
+        app.MapAccountingEndpoints();
         // Blazor would add its own "frame-ancestors 'self'" policy; ours (no framing at all) is the only one.
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
         return app;
