@@ -29,10 +29,12 @@ internal static partial class JobLogEndpoints
         }
 
         var job = details.Job;
-        if (job.StartedAt is null)
+        if (job.ContainerId is null)
         {
-            return Results.Text($"Job {id} has not started, so it has no log yet.", "text/plain; charset=utf-8",
-                statusCode: StatusCodes.Status409Conflict);
+            // The log lives in the container, which exists from Running on.
+            return Results.Text(
+                job.State.IsFinal() ? $"Job {id} never ran, so it has no log." : $"Job {id} has not started, so it has no log yet.",
+                "text/plain; charset=utf-8", statusCode: StatusCodes.Status409Conflict);
         }
 
         // Read the first line before answering, so that a launcher failure (container removed, podman broken) is a
