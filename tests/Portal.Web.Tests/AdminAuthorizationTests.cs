@@ -5,7 +5,11 @@ namespace Portal.Web.Tests;
 
 public sealed class AdminAuthorizationTests(PortalFactory portal) : IClassFixture<PortalFactory>
 {
-    public static TheoryData<string> AdminPages => ["/admin/users", "/admin/audit"];
+    public static TheoryData<string> AdminPages =>
+    [
+        "/admin/users", "/admin/audit", "/admin/gpus", "/admin/quotas", "/admin/jobs", "/admin/usage",
+        "/admin/usage.csv?from=2026-01-01&to=2026-01-31",
+    ];
 
     [Theory]
     [MemberData(nameof(AdminPages))]
