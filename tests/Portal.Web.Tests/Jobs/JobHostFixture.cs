@@ -39,12 +39,18 @@ public sealed class JobHostFixture : IAsyncLifetime
 
     public string LauncherPath { get; private set; } = null!;
 
+    // Held while a test assembly uses the host: the web tests and the browser tests share these users, GPU nodes and
+    // policy, and run as separate processes at the same time.
+    private FileStream? _inUse;
+
     public async Task InitializeAsync()
     {
         if (!Environment.IsPrivilegedProcess)
         {
             throw new InvalidOperationException("The job runner tests create Linux users and run real containers: run them as root (CI does).");
         }
+
+        _inUse = await HoldHostAsync();
 
         await Sh.CheckedAsync("/usr/sbin/groupadd", "-f", Group);
         foreach (var file in new[] { "/etc/subuid", "/etc/subgid" })
@@ -72,9 +78,35 @@ public sealed class JobHostFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var user in new[] { Alice, Bob })
+        try
         {
-            await RemoveAllContainersAsync(user);
+            foreach (var user in new[] { Alice, Bob })
+            {
+                await RemoveAllContainersAsync(user);
+            }
+        }
+        finally
+        {
+            _inUse?.Dispose();
+        }
+    }
+
+    /// <summary>An exclusive lock (flock, released when the process ends) on a file beside the host's state; waits
+    /// for another test process to finish with the host.</summary>
+    private static async Task<FileStream> HoldHostAsync()
+    {
+        Directory.CreateDirectory(Root);
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(30);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(Path.Combine(Root, ".in-use"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
         }
     }
 
