@@ -1,9 +1,13 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Core.Scheduling;
 using Portal.Data.Entities;
 using Portal.Data.Entities.Jobs;
 using Portal.Web.Services.Audit;
+using Portal.Web.Services.Jobs;
 using Portal.Web.Tests.Infrastructure;
+using Portal.Web.Tests.Jobs;
 
 namespace Portal.Web.Tests.Pages;
 
@@ -14,8 +18,13 @@ public sealed class AdminJobsPageTests(PortalFactory portal) : IClassFixture<Por
     {
         PortalUser ann = await portal.CreateUserAsync(TestNames.Unique("ann"), TestNames.Password, linuxUser: "ptest-jobs-ann");
         PortalUser ben = await portal.CreateUserAsync(TestNames.Unique("ben"), TestNames.Password, linuxUser: "ptest-jobs-ben");
-        long annJob = await portal.QueuedJobAsync(ann.Id, name: "ann-job");
-        long benJob = await portal.QueuedJobAsync(ben.Id, name: "ben-job");
+        long annJob = await portal.QueuedJobAsync(ann.Id, gpus: 0, name: "ann-job");
+        long benJob = await portal.QueuedJobAsync(ben.Id, gpus: 0, name: "ben-job");
+        // A pass gives the queued jobs their pending reason (their owners' overrides allow no running job).
+        portal.Services.GetRequiredService<JobRunner>().RequestPass(SchedulingCause.JobSubmitted);
+        await Eventually.UntilAsync(
+            () => portal.WithDbAsync(db => db.Jobs.AsNoTracking().Where(j => j.Id == annJob).Select(j => j.PendingReason).SingleAsync()),
+            reason => reason == PendingReasonColumn.UserJobLimit, TimeSpan.FromSeconds(30), "the job's pending reason");
         using PortalSession admin = await portal.SignInNewAsync("jobs-admin", admin: true);
 
         string all = WebUtility.HtmlDecode(await admin.Client.PageAsync("/admin/jobs"));
@@ -35,7 +44,7 @@ public sealed class AdminJobsPageTests(PortalFactory portal) : IClassFixture<Por
     public async Task Admin_cancels_another_users_job_after_confirming_and_it_is_audited()
     {
         PortalUser owner = await portal.CreateUserAsync(TestNames.Unique("owner"), TestNames.Password, linuxUser: "ptest-jobs-cat");
-        long job = await portal.QueuedJobAsync(owner.Id, name: "to-cancel");
+        long job = await portal.QueuedJobAsync(owner.Id, gpus: 0, name: "to-cancel");
         using PortalSession admin = await portal.SignInNewAsync("jobs-admin", admin: true);
 
         string confirm = WebUtility.HtmlDecode(await admin.Client.PageAsync($"/admin/jobs?confirm={job}"));
@@ -60,7 +69,7 @@ public sealed class AdminJobsPageTests(PortalFactory portal) : IClassFixture<Por
     public async Task Plain_user_cannot_use_the_admin_cancel_on_someone_elses_job()
     {
         PortalUser owner = await portal.CreateUserAsync(TestNames.Unique("victim"), TestNames.Password, linuxUser: "ptest-jobs-dan");
-        long job = await portal.QueuedJobAsync(owner.Id, name: "victim-job");
+        long job = await portal.QueuedJobAsync(owner.Id, gpus: 0, name: "victim-job");
         using PortalSession user = await portal.SignInNewAsync("jobs-user", linuxUser: "ptest-jobs-eve");
 
         using HttpResponseMessage page = await user.Client.Http.GetAsync("/admin/jobs");
