@@ -14,11 +14,15 @@ namespace Portal.Web.Tests.Infrastructure;
 /// </summary>
 public static class LedgerJobs
 {
+    /// <summary>Adds a GPU to the inventory, keeping the GPUs present so far (an upsert marks the GPUs it is not
+    /// given as gone).</summary>
     public static async Task<string> AddGpuAsync(this PortalFactory portal, int index = 0)
     {
         string uuid = $"GPU-{Guid.NewGuid()}";
-        await portal.Services.GetRequiredService<GpuStore>()
-            .UpsertGpusAsync([new GpuDevice(index, uuid, "Test GPU", 81920, null, $"/dev/nvidia{index}", [])]);
+        GpuStore gpus = portal.Services.GetRequiredService<GpuStore>();
+        var present = (await gpus.ListGpusAsync()).Where(g => g.IsPresent)
+            .Select(g => new GpuDevice(g.Index, g.Uuid, g.Name, g.MemoryTotalMiB, null, $"/dev/nvidia{g.Index}", []));
+        await gpus.UpsertGpusAsync([.. present, new GpuDevice(index, uuid, "Test GPU", 81920, null, $"/dev/nvidia{index}", [])]);
         return uuid;
     }
 

@@ -79,7 +79,7 @@ public sealed partial class AdminQuotaPageTests(PortalFactory portal) : IClassFi
         Assert.Equal(4, (await Quotas.ResolveAsync(member.Id)).MaxConcurrentGpus);
 
         using HttpResponseMessage edited = await admin.Client.PostFormAsync(path, "quota-group", Fields("Policy", gpus: "6"));
-        Assert.Contains("The group's quota is saved.", await edited.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("The group's quota is saved.", WebUtility.HtmlDecode(await edited.Content.ReadAsStringAsync()), StringComparison.Ordinal);
         Assert.Equal(6, (await Quotas.ResolveAsync(member.Id)).MaxConcurrentGpus);
 
         using HttpResponseMessage removed = await admin.Client.PostFormAsync(path, "quota-member-remove", [new("MemberToRemove", member.Id.ToString())]);

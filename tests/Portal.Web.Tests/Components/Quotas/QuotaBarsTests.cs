@@ -26,7 +26,8 @@ public sealed class QuotaBarsTests : BunitContext
         Assert.Equal("width: 25%", bars.Find(".quota-gpu-hours .quota-fill").GetAttribute("style"));
         Assert.Equal("1", bars.Find(".quota-gpus [role=progressbar]").GetAttribute("aria-valuenow"));
         Assert.Empty(bars.FindAll(".quota-bar.full"));
-        Assert.Contains("up to 24 h walltime, 16 CPUs and 65536 MiB", bars.Find(".hint").TextContent, StringComparison.Ordinal);
+        Assert.Contains("up to 24 h walltime, 16 CPUs and 65536 MiB",
+            System.Text.RegularExpressions.Regex.Replace(bars.Find(".hint").TextContent, @"\s+", " "), StringComparison.Ordinal);
     }
 
     [Fact]
