@@ -77,7 +77,8 @@ internal static class PortalServices
             app.UseExceptionHandler("/error/500", createScopeForErrors: true);
         }
 
-        app.UseStatusCodePagesWithReExecute("/error/{0}");
+        // A fresh scope: the failed request's Blazor services (its NavigationManager) cannot render a second page.
+        app.UseStatusCodePagesWithReExecute("/error/{0}", createScopeForStatusCodePages: true);
         app.UseSecurityHeaders();
         app.UseAuthentication();
         app.UseAuthorization();

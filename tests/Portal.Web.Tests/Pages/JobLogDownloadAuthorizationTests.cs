@@ -21,7 +21,10 @@ public sealed class JobLogDownloadAuthorizationTests(PortalFactory portal) : ICl
         Assert.Equal(HttpStatusCode.NotFound, log.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, page.StatusCode);
-        Assert.DoesNotContain("secret-log", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        string body = await page.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("secret-log", body, StringComparison.Ordinal);
+        // A person who followed a stale link gets a page that says so, not the browser's bare error screen.
+        Assert.Contains("There is nothing at this address that you can see", body, StringComparison.Ordinal);
     }
 
     [Fact]
