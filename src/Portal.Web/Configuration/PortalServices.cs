@@ -62,6 +62,7 @@ internal static class PortalServices
         services.AddJobRunner(configuration);
         services.AddPortalMetrics(configuration);
         services.AddPortalAdministration();
+        services.AddPortalApi(configuration);
 
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddCascadingAuthenticationState();
@@ -78,9 +79,11 @@ internal static class PortalServices
         }
 
         app.UseStatusCodePagesWithReExecute("/error/{0}");
+        app.UseApiProblemResponses();
         app.UseSecurityHeaders();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.UsePasswordChangeGate();
         app.UseAntiforgery();
         app.MapStaticAssets();
@@ -89,6 +92,7 @@ internal static class PortalServices
         app.MapPortalMetrics();
         app.MapJobLogEndpoints();
         app.MapAccountingEndpoints();
+        app.MapPortalApi();
         // Blazor would add its own "frame-ancestors 'self'" policy; ours (no framing at all) is the only one.
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
         return app;
