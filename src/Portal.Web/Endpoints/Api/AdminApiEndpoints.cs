@@ -119,7 +119,8 @@ internal static class AdminApiEndpoints
         string uuid, bool drained, HttpContext context, GpuStore gpus, JobRunner runner, AuditLog audit)
     {
         string? reason = null;
-        if (drained && context.Request.ContentLength is not (null or 0))
+        // The body is optional: read it when one is declared (a length, or chunked with a content type).
+        if (drained && (context.Request.ContentLength > 0 || context.Request.ContentType is not null))
         {
             var (request, problem) = await ApiBody.ReadAsync<DrainGpuRequest>(context);
             if (problem is not null)
