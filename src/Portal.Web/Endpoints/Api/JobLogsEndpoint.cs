@@ -64,15 +64,17 @@ internal static partial class JobLogsEndpoint
         var key = JobKeys.Format(id);
         var job = details.Job;
         var writer = new LogWriter(context, sse);
-        if (job.StartedAt is null)
+        if (job.StartedAt is null && (job.State.IsFinal() || !follow))
         {
-            if (!follow || job.State.IsFinal())
-            {
-                // Never started (yet): nothing was logged.
-                await writer.StartAsync();
-                return Results.Empty;
-            }
+            // Never started (yet): nothing was logged.
+            await writer.StartAsync();
+            return Results.Empty;
+        }
 
+        if (follow && job.State is JobState.Queued or JobState.Starting)
+        {
+            // Answer at once (a client's header timeout must not run out while the job waits), then wait for its
+            // container to exist.
             await writer.StartAsync();
             if (!await WaitForContainerAsync(id, caller, jobs, launcher, owner, key, context.RequestAborted))
             {
@@ -87,6 +89,13 @@ internal static partial class JobLogsEndpoint
             }
             catch (LauncherException e) when (e.Failure == LauncherFailure.OperationFailed)
             {
+                if (!job.State.IsFinal())
+                {
+                    // Starting: podman has not created the container yet, so there is no output so far.
+                    await writer.StartAsync();
+                    return Results.Empty;
+                }
+
                 return ApiProblems.Gone($"The output of job {id} is no longer kept: its container was removed.");
             }
             catch (LauncherException e)
@@ -142,12 +151,13 @@ internal static partial class JobLogsEndpoint
                     await launcher.InspectAsync(owner, key, cancellationToken);
                     return true;
                 }
-                catch (LauncherException) when (!details.Job.State.IsFinal())
+                catch (LauncherException e) when (e.Failure == LauncherFailure.OperationFailed && !details.Job.State.IsFinal())
                 {
                     // Starting: podman has not created the container yet.
                 }
                 catch (LauncherException)
                 {
+                    // Ended without a container, or the launcher fails: the answer has begun, so it just ends.
                     return false;
                 }
             }
