@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Portal.Data;
 
 namespace Portal.Web.Services.Database;
@@ -10,14 +11,12 @@ namespace Portal.Web.Services.Database;
 /// </summary>
 internal sealed class PortalDbContextFactory(DatabaseEndpoint endpoint, ILoggerFactory loggerFactory) : IDbContextFactory<PortalDbContext>
 {
-    private DbContextOptions<PortalDbContext>? _options;
+    // Pooled: every store call and every API request takes a context; reusing them saves building one each time.
+    private PooledDbContextFactory<PortalDbContext>? _pool;
 
-    public PortalDbContext CreateDbContext()
-    {
-        // Two threads racing here build equal options; either result is fine.
-        _options ??= BuildOptions();
-        return new PortalDbContext(_options);
-    }
+    public PortalDbContext CreateDbContext() =>
+        // Two threads racing here may build two pools; one is kept, either result is fine.
+        LazyInitializer.EnsureInitialized(ref _pool, () => new PooledDbContextFactory<PortalDbContext>(BuildOptions())).CreateDbContext();
 
     private DbContextOptions<PortalDbContext> BuildOptions()
     {
