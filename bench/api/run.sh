@@ -88,11 +88,30 @@ rows=$(curl -fsS "$url/api/v1/jobs?take=50" -H "Authorization: Bearer $token" | 
 echo "== warm-up (10 s)" >&2
 wrk -t2 -c"$connections" -d10s -H "Authorization: Bearer $token" "$url/api/v1/jobs?take=50" >/dev/null
 
-echo "== wrk: ${seconds} s, $connections connections, 2 threads" >&2
+# CPU time (clock ticks) of a process, and of the PostgreSQL server with all its backends: divided by the requests
+# served, the cost of one request, which a busy shared machine does not distort the way it distorts requests/s.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+pg_ticks() {
+  local master total=0
+  master=$(head -n 1 "$pg_data/postmaster.pid")
+  for p in "$master" $(pgrep -P "$master"); do total=$((total + $(ticks "$p"))); done
+  echo "$total"
+}
+hz=$(getconf CLK_TCK)
+
+echo "== wrk: ${seconds} s, $connections connections, 2 threads (load average before: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+portal_before=$(ticks "$portal_pid"); pg_before=$(pg_ticks)
 result=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency -H "Authorization: Bearer $token" "$url/api/v1/jobs?take=50")
+portal_after=$(ticks "$portal_pid"); pg_after=$(pg_ticks)
 echo "$result"
+requests=$(echo "$result" | awk '/requests in/ {print $1}')
 rps=$(echo "$result" | awk '/^Requests\/sec:/ {print $2}')
 p99=$(echo "$result" | awk '$1 == "99%" {print $2}')
 non2xx=$(echo "$result" | awk '/Non-2xx/ {print $5}')
 echo
 echo "GET /api/v1/jobs (50 rows): $rps requests/s, p99 $p99, non-2xx ${non2xx:-0}  (target >= 3000 requests/s, p99 <= 50 ms)"
+awk -v r="$requests" -v hz="$hz" -v p=$((portal_after - portal_before)) -v g=$((pg_after - pg_before)) 'BEGIN {
+  pm = p * 1000 / hz / r; gm = g * 1000 / hz / r
+  printf "CPU per request: portal %.3f ms, PostgreSQL %.3f ms; two otherwise idle cores would serve at most %.0f requests/s\n", pm, gm, 2000 / (pm + gm)
+}'
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Npgsql;
 using Portal.Data;
 
 namespace Portal.Web.Services.Database;
@@ -21,8 +22,30 @@ internal sealed class PortalDbContextFactory(DatabaseEndpoint endpoint, ILoggerF
     private DbContextOptions<PortalDbContext> BuildOptions()
     {
         var builder = new DbContextOptionsBuilder<PortalDbContext>();
-        PortalDatabaseOptions.Configure(builder, endpoint.ConnectionString);
+        PortalDatabaseOptions.Configure(builder, WithServerDefaults(endpoint.ConnectionString));
         builder.UseLoggerFactory(loggerFactory);
         return builder.Options;
+    }
+
+    /// <summary>
+    /// The portal keeps no session state on its connections (no SET, no temporary tables, only transaction-scoped
+    /// advisory locks), so a pooled connection need not be reset (DISCARD ALL) on every return, and the statements
+    /// it runs all the time (the token check, the job list) can stay prepared on the server. A larger
+    /// Max Auto Prepare in the connection string is kept.
+    /// </summary>
+    private static string WithServerDefaults(string connectionString)
+    {
+        var connection = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connection.NoResetOnClose)
+        {
+            connection.NoResetOnClose = true;
+        }
+
+        if (connection.MaxAutoPrepare == 0)
+        {
+            connection.MaxAutoPrepare = 64;
+        }
+
+        return connection.ConnectionString;
     }
 }
