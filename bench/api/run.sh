@@ -85,8 +85,8 @@ done
 rows=$(curl -fsS "$url/api/v1/jobs?take=50" -H "Authorization: Bearer $token" | grep -o '"id":' | wc -l)
 [ "$rows" -eq 50 ] || { echo "expected 50 rows, got $rows" >&2; exit 1; }
 
-echo "== warm-up (10 s)" >&2
-wrk -t2 -c"$connections" -d10s -H "Authorization: Bearer $token" "$url/api/v1/jobs?take=50" >/dev/null
+echo "== warm-up (20 s: the JIT needs it on a busy machine)" >&2
+wrk -t2 -c"$connections" -d20s -H "Authorization: Bearer $token" "$url/api/v1/jobs?take=50" >/dev/null
 
 # CPU time (clock ticks) of a process, and of the PostgreSQL server with all its backends: divided by the requests
 # served, the cost of one request, which a busy shared machine does not distort the way it distorts requests/s.
