@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Portal.Api.Contracts;
 using Portal.Data.Entities.Tokens;
 
 namespace Portal.Data.Tokens;
@@ -60,7 +61,7 @@ public sealed class ApiTokenStore(IDbContextFactory<PortalDbContext> contextFact
             errors.Add("Choose at least one scope.");
         }
 
-        foreach (var unknown in scopes.Where(s => !Api.Contracts.ApiScopes.All.Contains(s)))
+        foreach (var unknown in scopes.Where(s => !ApiScopes.All.Contains(s)))
         {
             errors.Add($"'{unknown}' is not a scope.");
         }
@@ -86,7 +87,7 @@ public sealed class ApiTokenStore(IDbContextFactory<PortalDbContext> contextFact
         {
             errors.Add("This account cannot have tokens.");
         }
-        else if (scopes.Contains(Api.Contracts.ApiScopes.Admin) && !user.IsAdmin)
+        else if (scopes.Contains(ApiScopes.Admin) && !user.IsAdmin)
         {
             errors.Add("Only administrators can create tokens with the admin scope.");
         }
