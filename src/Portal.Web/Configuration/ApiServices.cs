@@ -68,7 +68,9 @@ internal static class ApiServices
         return app;
     }
 
-    public static bool IsApiRequest(HttpContext context) => context.Request.Path.StartsWithSegments(ApiRoutes.Prefix, StringComparison.OrdinalIgnoreCase);
+    /// <summary>Everything under /api, not only this version: a client that asks for /api/v2 or /api/jobs gets a
+    /// Problem Details 404, not the web's HTML page.</summary>
+    public static bool IsApiRequest(HttpContext context) => context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase);
 
     private static void AddTokenBuckets(RateLimiterOptions limiter)
     {

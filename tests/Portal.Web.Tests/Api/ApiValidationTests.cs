@@ -167,6 +167,7 @@ public sealed class ApiValidationTests(ApiPortalFactory portal) : IClassFixture<
 
     [Theory]
     [InlineData("GET", "/api/v1/no-such-thing", HttpStatusCode.NotFound)]
+    [InlineData("GET", "/api/v2/jobs", HttpStatusCode.NotFound)]
     [InlineData("GET", "/api/v1/jobs/not-a-number", HttpStatusCode.NotFound)]
     [InlineData("GET", "/api/v1/jobs/999999999", HttpStatusCode.NotFound)]
     [InlineData("DELETE", "/api/v1/jobs", HttpStatusCode.MethodNotAllowed)]
