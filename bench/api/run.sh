@@ -61,11 +61,11 @@ ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="$url" \
   dotnet "$work/portal/Portal.Web.dll" >"$work/portal.log" 2>&1 &
 portal_pid=$!
 for _ in $(seq 1 120); do
-  curl -fsS "$url/readyz" >/dev/null 2>&1 && break
+  curl -fsS "$url/healthz" >/dev/null 2>&1 && break
   kill -0 "$portal_pid" 2>/dev/null || { cat "$work/portal.log" >&2; exit 1; }
   sleep 0.5
 done
-curl -fsS "$url/readyz" >/dev/null || { echo "the portal did not get ready" >&2; cat "$work/portal.log" >&2; exit 1; }
+curl -fsS "$url/healthz" >/dev/null || { echo "the portal did not get ready" >&2; cat "$work/portal.log" >&2; exit 1; }
 
 echo "== seeding a user, a token and 50 jobs" >&2
 token="gpp_$(head -c 32 /dev/urandom | basenc --base64url | tr -d '=\n')"
