@@ -3,6 +3,7 @@ using Portal.Core.Jobs;
 using Portal.Core.Scheduling;
 using Portal.Data.Jobs;
 using Portal.Web.Security.ApiTokens;
+using Portal.Web.Services.Accounts;
 using Portal.Web.Services.JobForms;
 using Portal.Web.Services.Jobs;
 
@@ -10,7 +11,8 @@ namespace Portal.Web.Endpoints.Api;
 
 /// <summary>
 /// Jobs: submit, list, read, cancel. The same path as the web pages: <see cref="JobStore"/> validates with the
-/// launch form's validator under the submitter's quota, and the <see cref="JobRunner"/> cancels on its loop.
+/// launch form's validator under the submitter's quota, and <see cref="JobCancellation"/> cancels (and audits) as
+/// the pages do.
 /// Another user's job answers 404, exactly like a job that does not exist.
 /// </summary>
 internal static class JobApiEndpoints
@@ -91,16 +93,12 @@ internal static class JobApiEndpoints
         return details is null ? NoSuchJob(id) : TypedResults.Ok(JobContractMapping.ToResponse(details));
     }
 
-    private static async Task<IResult> CancelAsync(long id, HttpContext context, JobStore jobs, JobRunner runner)
+    private static async Task<IResult> CancelAsync(long id, HttpContext context, JobStore jobs, JobCancellation cancellation)
     {
         var caller = ApiCaller.From(context.User);
-        // Authorize here: the runner acts on any job id it is given.
-        if (await jobs.GetAsync(id, caller.Id, caller.ActsAsAdmin, context.RequestAborted) is null)
-        {
-            return NoSuchJob(id);
-        }
-
-        var result = await runner.CancelAsync(id, caller.Name, context.RequestAborted);
+        // The pages' path: authorize (own job, or any with admin role and scope), cancel on the runner's loop, audit.
+        var requester = new CurrentUser(caller.Id, caller.Name, caller.ActsAsAdmin, caller.LinuxUserName);
+        var result = await cancellation.CancelAsync(requester, id, context.RequestAborted);
         if (result.Status == JobChangeStatus.NotFound)
         {
             return NoSuchJob(id);
