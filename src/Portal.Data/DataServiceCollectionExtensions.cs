@@ -2,14 +2,15 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Portal.Data.Jobs;
 using Portal.Data.Quotas;
+using Portal.Data.Tokens;
 
 namespace Portal.Data;
 
-/// <summary>Registers the job, GPU, quota and usage stores.</summary>
+/// <summary>Registers the job, GPU, quota, usage and API token stores.</summary>
 public static class DataServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds <see cref="JobStore"/>, <see cref="GpuStore"/>, <see cref="QuotaStore"/> and <see cref="UsageStore"/> as
+    /// Adds <see cref="JobStore"/>, <see cref="GpuStore"/>, <see cref="QuotaStore"/>, <see cref="UsageStore"/> and <see cref="ApiTokenStore"/> as
     /// singletons: they hold no state and open one short-lived context per call, so Blazor circuits and background
     /// loops can share them. Needs an <c>IDbContextFactory&lt;PortalDbContext&gt;</c> (AddDbContextFactory); adds
     /// <see cref="TimeProvider.System"/> unless a TimeProvider is registered.
@@ -21,6 +22,7 @@ public static class DataServiceCollectionExtensions
         services.TryAddSingleton<GpuStore>();
         services.TryAddSingleton<QuotaStore>();
         services.TryAddSingleton<UsageStore>();
+        services.TryAddSingleton<ApiTokenStore>();
         return services;
     }
 }

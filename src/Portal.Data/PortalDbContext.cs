@@ -4,12 +4,13 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Data.Entities;
 using Portal.Data.Entities.Jobs;
 using Portal.Data.Entities.Quotas;
+using Portal.Data.Entities.Tokens;
 
 namespace Portal.Data;
 
 /// <summary>
 /// The portal's database: Identity accounts and roles, the audit trail, jobs with their state history, the GPU
-/// ledger and quota policies.
+/// ledger, quota policies and API tokens.
 /// </summary>
 /// <remarks>
 /// Migrations live in the Portal.Migrations assembly. To add one, from the repository root:
@@ -36,6 +37,9 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
     public DbSet<QuotaGroupMember> QuotaGroupMembers => Set<QuotaGroupMember>();
 
     public DbSet<UserQuotaOverrideRecord> UserQuotaOverrides => Set<UserQuotaOverrideRecord>();
+
+    /// <summary>Personal access tokens for the REST API (hashes only).</summary>
+    public DbSet<ApiTokenRecord> ApiTokens => Set<ApiTokenRecord>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -99,9 +99,6 @@ public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextF
         ArgumentOutOfRangeException.ThrowIfLessThan(query.Take, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(query.Take, JobListQuery.MaxTake);
         await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
-        // The count and the page from one snapshot, so they agree.
-        await using var transaction = await db.Database.BeginTransactionAsync(
-            System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         var jobs = db.Jobs.AsNoTracking();
         var ownerFilter = isAdmin ? query.OwnerId : requesterId;
         if (ownerFilter is { } ownerId)
@@ -115,9 +112,20 @@ public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextF
             jobs = jobs.Where(j => columns.Contains(j.State));
         }
 
-        var total = await jobs.CountAsync(cancellationToken);
-        var rows = await jobs.OrderByDescending(j => j.Id).Skip(query.Skip).Take(query.Take).ToListAsync(cancellationToken);
-        return new JobPage(rows.Select(ToSummary).ToList(), total);
+        // The page and the total in one statement (one snapshot, so they agree; one round trip, as the API lists
+        // jobs on every `portal jobs` and script poll). An empty page past the end still needs the total alone.
+        var rows = await jobs.OrderByDescending(j => j.Id).Skip(query.Skip).Take(query.Take)
+            .Select(r => new
+            {
+                // Only the list's columns: no command, environment or mounts to read and parse.
+                Summary = new JobSummary(
+                    r.Id, r.OwnerId, r.OwnerLinuxUserName, r.Name, r.Image, JobMapper.ToDomain(r.State), JobMapper.ToDomain(r.PendingReason),
+                    r.GpuCount, r.SubmittedAt, r.StartedAt, r.FinishedAt, r.ExitCode, r.GpuSeconds),
+                Total = jobs.Count(),
+            })
+            .ToListAsync(cancellationToken);
+        var total = rows.Count > 0 ? rows[0].Total : query.Skip == 0 ? 0 : await jobs.CountAsync(cancellationToken);
+        return new JobPage(rows.Select(r => r.Summary).ToList(), total);
     }
 
     /// <summary>Withdraws a queued job (its owner, or an administrator). A started job needs the launcher to stop it
@@ -148,10 +156,6 @@ public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextF
 
     private static JobChangeResult WrongState(Job job, string what) =>
         new(JobChangeStatus.WrongState, $"Job {job.Id} is {job.State}; cannot {what}.");
-
-    private static JobSummary ToSummary(JobRecord r) => new(
-        r.Id, r.OwnerId, r.OwnerLinuxUserName, r.Name, r.Image, JobMapper.ToDomain(r.State), JobMapper.ToDomain(r.PendingReason),
-        r.GpuCount, r.SubmittedAt, r.StartedAt, r.FinishedAt, r.ExitCode, r.GpuSeconds);
 
     /// <summary>Now, cut to the microsecond PostgreSQL keeps, so a job in memory equals the job read back.</summary>
     private DateTimeOffset Now()

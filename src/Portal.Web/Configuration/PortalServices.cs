@@ -62,6 +62,7 @@ internal static class PortalServices
         services.AddJobRunner(configuration);
         services.AddPortalMetrics(configuration);
         services.AddPortalAdministration();
+        services.AddPortalApi(configuration);
 
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddCascadingAuthenticationState();
@@ -79,9 +80,11 @@ internal static class PortalServices
 
         // A fresh scope: the failed request's Blazor services (its NavigationManager) cannot render a second page.
         app.UseStatusCodePagesWithReExecute("/error/{0}", createScopeForStatusCodePages: true);
+        app.UseApiProblemResponses();
         app.UseSecurityHeaders();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.UsePasswordChangeGate();
         app.UseAntiforgery();
         app.MapStaticAssets();
@@ -90,6 +93,7 @@ internal static class PortalServices
         app.MapPortalMetrics();
         app.MapJobLogEndpoints();
         app.MapAccountingEndpoints();
+        app.MapPortalApi();
         // Blazor would add its own "frame-ancestors 'self'" policy; ours (no framing at all) is the only one.
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
         return app;

@@ -27,6 +27,8 @@ public static class AuditActions
     public const string QuotaOverrideSet = "quota.override-set";
     public const string QuotaOverrideRemoved = "quota.override-remove";
     public const string JobCancelled = "job.cancel";
+    public const string TokenCreated = "token.create";
+    public const string TokenRevoked = "token.revoke";
 
     public static IReadOnlyList<string> All { get; } =
     [
@@ -34,5 +36,6 @@ public static class AuditActions
         UserCreated, UserDisabled, UserEnabled, PasswordReset, AdminGranted, AdminRevoked, BootstrapAdmin,
         GpuDrained, GpuUndrained, QuotaDefaultChanged, QuotaGroupCreated, QuotaGroupChanged, QuotaGroupDeleted,
         QuotaMemberAdded, QuotaMemberRemoved, QuotaOverrideSet, QuotaOverrideRemoved, JobCancelled,
+        TokenCreated, TokenRevoked,
     ];
 }

@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Npgsql;
 using Portal.Data;
 
 namespace Portal.Web.Services.Database;
@@ -10,20 +12,40 @@ namespace Portal.Web.Services.Database;
 /// </summary>
 internal sealed class PortalDbContextFactory(DatabaseEndpoint endpoint, ILoggerFactory loggerFactory) : IDbContextFactory<PortalDbContext>
 {
-    private DbContextOptions<PortalDbContext>? _options;
+    // Pooled: every store call and every API request takes a context; reusing them saves building one each time.
+    private PooledDbContextFactory<PortalDbContext>? _pool;
 
-    public PortalDbContext CreateDbContext()
-    {
-        // Two threads racing here build equal options; either result is fine.
-        _options ??= BuildOptions();
-        return new PortalDbContext(_options);
-    }
+    public PortalDbContext CreateDbContext() =>
+        // Two threads racing here may build two pools; one is kept, either result is fine.
+        LazyInitializer.EnsureInitialized(ref _pool, () => new PooledDbContextFactory<PortalDbContext>(BuildOptions())).CreateDbContext();
 
     private DbContextOptions<PortalDbContext> BuildOptions()
     {
         var builder = new DbContextOptionsBuilder<PortalDbContext>();
-        PortalDatabaseOptions.Configure(builder, endpoint.ConnectionString);
+        PortalDatabaseOptions.Configure(builder, WithServerDefaults(endpoint.ConnectionString));
         builder.UseLoggerFactory(loggerFactory);
         return builder.Options;
+    }
+
+    /// <summary>
+    /// The portal keeps no session state on its connections (no SET, no temporary tables, only transaction-scoped
+    /// advisory locks), so a pooled connection need not be reset (DISCARD ALL) on every return, and the statements
+    /// it runs all the time (the token check, the job list) can stay prepared on the server. A larger
+    /// Max Auto Prepare in the connection string is kept.
+    /// </summary>
+    private static string WithServerDefaults(string connectionString)
+    {
+        var connection = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connection.NoResetOnClose)
+        {
+            connection.NoResetOnClose = true;
+        }
+
+        if (connection.MaxAutoPrepare == 0)
+        {
+            connection.MaxAutoPrepare = 64;
+        }
+
+        return connection.ConnectionString;
     }
 }

@@ -1,0 +1,21 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Portal.Api.Contracts;
+
+/// <summary>Source-generated JSON for every contract, with the web's camelCase names, so the trimmed single-file
+/// client needs no reflection.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(SubmitJobRequest))]
+[JsonSerializable(typeof(SubmitJobResponse))]
+[JsonSerializable(typeof(JobListResponse))]
+[JsonSerializable(typeof(JobResponse))]
+[JsonSerializable(typeof(GpuListResponse))]
+[JsonSerializable(typeof(DrainGpuRequest))]
+[JsonSerializable(typeof(QuotaUsageResponse))]
+[JsonSerializable(typeof(QuotaPolicyRequest))]
+[JsonSerializable(typeof(QuotaOverviewResponse))]
+[JsonSerializable(typeof(UserQuotaResponse))]
+[JsonSerializable(typeof(IReadOnlyList<UserResponse>))]
+[JsonSerializable(typeof(ApiProblem))]
+public sealed partial class ApiJsonContext : JsonSerializerContext;

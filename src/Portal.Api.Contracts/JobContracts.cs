@@ -1,0 +1,109 @@
+namespace Portal.Api.Contracts;
+
+/// <summary>A job to queue. Omitted resources take the launch form's defaults.</summary>
+public sealed record SubmitJobRequest
+{
+    /// <summary>A short label: letters, digits, '.', '_' or '-'.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>A local image reference, e.g. <c>localhost/pytorch:2.5</c>.</summary>
+    public string? Image { get; init; }
+
+    /// <summary>The command as separate arguments (never run through a shell); empty runs the image's default.</summary>
+    public IReadOnlyList<string>? Command { get; init; }
+
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+
+    /// <summary>An absolute path inside the container.</summary>
+    public string? WorkingDirectory { get; init; }
+
+    public IReadOnlyList<MountRequest>? Mounts { get; init; }
+
+    /// <summary>How many GPUs (any free ones).</summary>
+    public int? Gpus { get; init; }
+
+    /// <summary>Specific GPUs by UUID instead of a number (administrators only).</summary>
+    public IReadOnlyList<string>? GpuUuids { get; init; }
+
+    public double? Cpus { get; init; }
+
+    public long? MemoryMiB { get; init; }
+
+    public int? WalltimeMinutes { get; init; }
+
+    /// <summary>Administrators only.</summary>
+    public int? Priority { get; init; }
+}
+
+/// <summary>A host folder to mount into the job's container.</summary>
+public sealed record MountRequest(string Source, string Target, bool ReadOnly = false);
+
+/// <summary>The answer to an accepted submission.</summary>
+public sealed record SubmitJobResponse(long Id, string State);
+
+/// <summary>One row of a job list.</summary>
+public sealed record JobSummaryResponse(
+    long Id,
+    string Name,
+    string Owner,
+    string Image,
+    string State,
+    string? PendingReason,
+    int Gpus,
+    DateTimeOffset SubmittedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    int? ExitCode,
+    double? GpuHours);
+
+/// <summary>A page of jobs, newest first.</summary>
+public sealed record JobListResponse(IReadOnlyList<JobSummaryResponse> Items, int Total, int Skip, int Take);
+
+/// <summary>One move in a job's life.</summary>
+public sealed record JobHistoryEntry(DateTimeOffset At, string State, string? Detail);
+
+/// <summary>A job with its request, placement and history.</summary>
+public sealed record JobResponse(
+    long Id,
+    string Name,
+    string Owner,
+    string Image,
+    IReadOnlyList<string> Command,
+    IReadOnlyDictionary<string, string> Environment,
+    string? WorkingDirectory,
+    IReadOnlyList<MountRequest> Mounts,
+    string State,
+    string? PendingReason,
+    string? PendingReasonText,
+    int Gpus,
+    IReadOnlyList<string> AssignedGpus,
+    double Cpus,
+    long MemoryMiB,
+    int WalltimeMinutes,
+    int Priority,
+    DateTimeOffset SubmittedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    int? ExitCode,
+    double? GpuHours,
+    string? ContainerName,
+    IReadOnlyList<JobHistoryEntry> History)
+{
+    /// <summary>True once the job can no longer change.</summary>
+    public bool IsFinal => State is JobStates.Succeeded or JobStates.Failed or JobStates.Cancelled or JobStates.TimedOut or JobStates.Lost;
+}
+
+/// <summary>The job states as the API spells them.</summary>
+public static class JobStates
+{
+    public const string Queued = "Queued";
+    public const string Starting = "Starting";
+    public const string Running = "Running";
+    public const string Succeeded = "Succeeded";
+    public const string Failed = "Failed";
+    public const string Cancelled = "Cancelled";
+    public const string TimedOut = "TimedOut";
+    public const string Lost = "Lost";
+
+    public static IReadOnlyList<string> All { get; } = [Queued, Starting, Running, Succeeded, Failed, Cancelled, TimedOut, Lost];
+}

@@ -1,0 +1,156 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Portal.Api.Contracts;
+
+namespace Portal.Cli.Client;
+
+/// <summary>The portal's REST API (<see cref="ApiRoutes.Prefix"/>) over HTTP with a bearer token.</summary>
+public sealed class PortalApi : IDisposable
+{
+    // Ordinary calls give up after this; log streams have no deadline.
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly HttpClient _http;
+
+    public PortalApi(string baseUrl, string token)
+    {
+        if (!Uri.TryCreate(baseUrl.TrimEnd('/') + "/", UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
+        {
+            throw new PortalApiException($"'{baseUrl}' is not an http:// or https:// URL.");
+        }
+
+        _http = new HttpClient { BaseAddress = baseUri, Timeout = Timeout.InfiniteTimeSpan };
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("portal-cli", typeof(PortalApi).Assembly.GetName().Version?.ToString(3)));
+    }
+
+    public Task<SubmitJobResponse> SubmitAsync(SubmitJobRequest request, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, "jobs", JsonContent.Create(request, ApiJsonContext.Default.SubmitJobRequest), ApiJsonContext.Default.SubmitJobResponse, cancellationToken);
+
+    public Task<JobListResponse> ListJobsAsync(IReadOnlyList<string> states, int skip, int take, bool allUsers, CancellationToken cancellationToken)
+    {
+        var query = $"skip={skip.ToString(CultureInfo.InvariantCulture)}&take={take.ToString(CultureInfo.InvariantCulture)}";
+        if (states.Count > 0)
+        {
+            query += "&state=" + Uri.EscapeDataString(string.Join(',', states));
+        }
+
+        return SendAsync(HttpMethod.Get, (allUsers ? "admin/jobs?" : "jobs?") + query, null, ApiJsonContext.Default.JobListResponse, cancellationToken);
+    }
+
+    public Task<JobResponse> GetJobAsync(long id, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, "jobs/" + Id(id), null, ApiJsonContext.Default.JobResponse, cancellationToken);
+
+    public Task<JobResponse> CancelJobAsync(long id, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, $"jobs/{Id(id)}/cancel", null, ApiJsonContext.Default.JobResponse, cancellationToken);
+
+    public Task<GpuListResponse> GpusAsync(CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, "gpus", null, ApiJsonContext.Default.GpuListResponse, cancellationToken);
+
+    public Task<QuotaUsageResponse> QuotaAsync(CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, "quota", null, ApiJsonContext.Default.QuotaUsageResponse, cancellationToken);
+
+    /// <summary>Checks the token: true when it is valid (with or without the read scope).</summary>
+    public async Task VerifyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ListJobsAsync([], 0, 1, allUsers: false, cancellationToken);
+        }
+        catch (PortalApiException e) when (e.Status == HttpStatusCode.Forbidden)
+        {
+            // A valid token without jobs:read (e.g. a submit-only token for a pipeline).
+        }
+    }
+
+    /// <summary>Opens the job's output from line <paramref name="offset"/> on; the caller reads and disposes it.</summary>
+    public async Task<Stream> OpenLogsAsync(long id, bool follow, int offset, CancellationToken cancellationToken)
+    {
+        var path = $"jobs/{Id(id)}/logs?follow={(follow ? "true" : "false")}&offset={offset.ToString(CultureInfo.InvariantCulture)}";
+        using var request = new HttpRequestMessage(HttpMethod.Get, Path(path));
+        var response = await SendRawAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        try
+        {
+            await ThrowIfFailedAsync(response, cancellationToken);
+            return await response.Content.ReadAsStreamAsync(cancellationToken);
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private static string Id(long id) => id.ToString(CultureInfo.InvariantCulture);
+
+    private static string Path(string relative) => ApiRoutes.Prefix.TrimStart('/') + "/" + relative;
+
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, HttpContent? content, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(CallTimeout);
+        using var request = new HttpRequestMessage(method, Path(path)) { Content = content };
+        using var response = await SendRawAsync(request, HttpCompletionOption.ResponseContentRead, deadline.Token);
+        await ThrowIfFailedAsync(response, deadline.Token);
+        try
+        {
+            return await response.Content.ReadFromJsonAsync(type, deadline.Token)
+                ?? throw new PortalApiException(response.StatusCode, null, "The portal sent an empty answer.");
+        }
+        catch (JsonException e)
+        {
+            throw new PortalApiException(response.StatusCode, null, "The portal's answer is not what this version of portal expects: " + e.Message, e);
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _http.SendAsync(request, completion, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new PortalApiException(null, null, $"Cannot reach the portal at {_http.BaseAddress}: {e.Message}", e);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested || e.InnerException is TimeoutException)
+        {
+            throw new PortalApiException(null, null, $"The portal at {_http.BaseAddress} did not answer in time.", e);
+        }
+    }
+
+    private static async Task ThrowIfFailedAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        ApiProblem? problem = null;
+        if (response.Content.Headers.ContentType?.MediaType is "application/problem+json" or "application/json")
+        {
+            try
+            {
+                problem = await response.Content.ReadFromJsonAsync(ApiJsonContext.Default.ApiProblem, cancellationToken);
+            }
+            catch (JsonException)
+            {
+                // Not Problem Details after all (a proxy's error page): the status says enough.
+            }
+        }
+
+        var message = problem?.Detail ?? problem?.Title ?? $"The portal answered {(int)response.StatusCode} {response.ReasonPhrase}.";
+        if (response.StatusCode == HttpStatusCode.TooManyRequests && response.Headers.RetryAfter?.Delta is { } wait)
+        {
+            message += string.Create(CultureInfo.InvariantCulture, $" (retry after {wait.TotalSeconds:0} s)");
+        }
+
+        throw new PortalApiException(response.StatusCode, problem, message);
+    }
+}

@@ -1,0 +1,122 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using Portal.Api.Contracts;
+
+namespace Portal.Cli.Commands;
+
+/// <summary><c>portal submit --gpus 1 --image IMG [options] -- cmd args...</c>: queues a job and prints its id
+/// (alone, so <c>id=$(portal submit ...)</c> works); with <c>--follow</c> streams its output and exits with its code.</summary>
+internal static class SubmitCommand
+{
+    public static Command Create()
+    {
+        var image = new Option<string>("--image") { Description = "A local image, e.g. localhost/pytorch:2.5", Required = true };
+        var gpus = new Option<int>("--gpus") { Description = "How many GPUs (default 0)", DefaultValueFactory = _ => 0 };
+        var name = new Option<string?>("--name") { Description = "A label for the job (default: from the command or image)" };
+        var cpus = new Option<double?>("--cpus") { Description = "CPU cores (default 1)" };
+        var memory = new Option<long?>("--memory") { Description = "Memory in MiB (default 4096)" };
+        var walltime = new Option<int?>("--walltime") { Description = "Longest run time in minutes (default 60)" };
+        var env = new Option<string[]>("--env", "-e") { Description = "NAME=value, repeatable", AllowMultipleArgumentsPerToken = false };
+        var mounts = new Option<string[]>("--mount", "-v") { Description = "source:target or source:target:ro, repeatable" };
+        var workdir = new Option<string?>("--workdir", "-w") { Description = "Working directory in the container" };
+        var follow = new Option<bool>("--follow", "-f") { Description = "Stream the job's output until it ends; exit with the job's exit code" };
+        var command = new Argument<string[]>("command") { Description = "The command and its arguments, after --", Arity = ArgumentArity.ZeroOrMore };
+        var submit = new Command("submit", "Queue a job") { image, gpus, name, cpus, memory, walltime, env, mounts, workdir, follow, command };
+        submit.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async (api, output) =>
+        {
+            var (environment, envError) = ParseEnvironment(parse.GetValue(env) ?? []);
+            var (mountList, mountError) = ParseMounts(parse.GetValue(mounts) ?? []);
+            if ((envError ?? mountError) is not null)
+            {
+                output.Error(envError ?? mountError!);
+                return ExitCodes.Usage;
+            }
+
+            var argv = parse.GetValue(command) ?? [];
+            var request = new SubmitJobRequest
+            {
+                Name = parse.GetValue(name) ?? DefaultName(argv, parse.GetValue(image)!),
+                Image = parse.GetValue(image),
+                Command = argv,
+                Environment = environment,
+                Mounts = mountList,
+                WorkingDirectory = parse.GetValue(workdir),
+                Gpus = parse.GetValue(gpus),
+                Cpus = parse.GetValue(cpus),
+                MemoryMiB = parse.GetValue(memory),
+                WalltimeMinutes = parse.GetValue(walltime),
+            };
+            var submitted = await api.SubmitAsync(request, cancellationToken);
+            if (!parse.GetValue(follow))
+            {
+                if (output.Json)
+                {
+                    output.WriteJson(submitted);
+                }
+                else
+                {
+                    output.Out.WriteLine(submitted.Id.ToString(CultureInfo.InvariantCulture));
+                }
+
+                return ExitCodes.Ok;
+            }
+
+            // The output is the job's; the id goes to stderr so a pipe sees only what the job printed.
+            output.Err.WriteLine($"Submitted job {submitted.Id}.");
+            return await JobFollower.FollowAsync(api, submitted.Id, output, cancellationToken);
+        }, cancellationToken));
+        return submit;
+    }
+
+    /// <summary>A valid job name from the command's program ("python3 train.py" gives "python3") or the image.</summary>
+    public static string DefaultName(IReadOnlyList<string> command, string image)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var source = command.Count > 0 ? Path.GetFileName(command[0]) : image.Split('/')[^1].Split(':')[0].Split('@')[0];
+        var name = new StringBuilder();
+        foreach (var c in source)
+        {
+            name.Append(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '-');
+        }
+
+        var trimmed = name.ToString().TrimStart('.', '_', '-');
+        return trimmed.Length == 0 ? "job" : trimmed[..Math.Min(trimmed.Length, 64)];
+    }
+
+    private static (Dictionary<string, string> Environment, string? Error) ParseEnvironment(IEnumerable<string> entries)
+    {
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            var eq = entry.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                return (environment, $"--env '{entry}' is not NAME=value.");
+            }
+
+            environment[entry[..eq]] = entry[(eq + 1)..];
+        }
+
+        return (environment, null);
+    }
+
+    private static (List<MountRequest> Mounts, string? Error) ParseMounts(IEnumerable<string> entries)
+    {
+        var mounts = new List<MountRequest>();
+        foreach (var entry in entries)
+        {
+            var parts = entry.Split(':');
+            if (parts.Length is 2 || (parts.Length == 3 && parts[2] == "ro"))
+            {
+                mounts.Add(new MountRequest(parts[0], parts[1], parts.Length == 3));
+            }
+            else
+            {
+                return (mounts, $"--mount '{entry}' is not source:target or source:target:ro.");
+            }
+        }
+
+        return (mounts, null);
+    }
+}

@@ -1,0 +1,159 @@
+using System.Globalization;
+using System.Text.Json;
+using Portal.Api.Contracts;
+using Portal.Core.Jobs;
+using Portal.Web.Tests.Api;
+using Portal.Web.Tests.Jobs;
+
+namespace Portal.Web.Tests.Cli;
+
+/// <summary>
+/// The built <c>portal</c> command as a process against a running portal (real socket, real PostgreSQL, real
+/// launcher and containers): login, submit and follow to the job's exit code, cancel, Ctrl-C, errors.
+/// </summary>
+[Collection(JobHostGroup.Name)]
+public sealed class CliTests(JobHostFixture fixture) : IAsyncLifetime
+{
+    private readonly string _config = Directory.CreateTempSubdirectory("portal-cli-test-").FullName;
+    private JobTestContext _context = null!;
+    private ApiJobPortal _portal = null!;
+    private string _token = null!;
+
+    public async Task InitializeAsync()
+    {
+        _context = await JobTestContext.CreateAsync(fixture, gpus: 1);
+        _portal = new ApiJobPortal(_context.Db.ConnectionString, fixture.LauncherPath).Start();
+        _token = await _portal.TokenAsync(_context.Accounts[fixture.Alice.Name], ApiScopes.JobsRead, ApiScopes.JobsWrite);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _portal.DisposeAsync();
+        await _context.DisposeAsync();
+        Directory.Delete(_config, recursive: true);
+    }
+
+    [Fact]
+    public async Task Login_checks_the_token_and_stores_it_for_the_owner_only()
+    {
+        var refused = await CliProcess.RunAsync(_config, "gpp_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "login", "--url", Url);
+        Assert.True(refused.ExitCode == 3, refused.ToString());
+        Assert.False(File.Exists(ConfigFile));
+
+        var login = await CliProcess.RunAsync(_config, _token, "login", "--url", Url);
+
+        Assert.True(login.ExitCode == 0, login.ToString());
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(ConfigFile));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(ConfigFile)!));
+        Assert.Contains(_token, await File.ReadAllTextAsync(ConfigFile), StringComparison.Ordinal);
+        Assert.DoesNotContain(_token, login.Stdout + login.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Submit_follow_prints_the_jobs_output_and_exits_with_its_exit_code()
+    {
+        await LoginAsync();
+
+        var result = await RunAsync("submit", "--image", JobHostFixture.Image, "--memory", "256", "--follow", "--", "sh", "-c", "echo hello; echo world; exit 7");
+
+        Assert.True(result.ExitCode == 7, result.ToString());
+        Assert.Equal("hello\nworld\n", result.Stdout);
+        Assert.Contains("Submitted job", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("failed with exit code 7", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Submit_prints_the_id_and_logs_show_and_jobs_read_the_job_back()
+    {
+        await LoginAsync();
+
+        var submitted = await RunAsync("submit", "--image", JobHostFixture.Image, "--memory", "256", "--name", "cli-ok", "--", "echo", "from a container");
+        Assert.True(submitted.ExitCode == 0, submitted.ToString());
+        var id = long.Parse(submitted.Stdout.Trim(), CultureInfo.InvariantCulture);
+        var followed = await RunAsync("logs", "-f", Id(id));
+        var logs = await RunAsync("logs", Id(id));
+        var show = await RunAsync("show", Id(id), "--json");
+        var jobs = await RunAsync("jobs");
+
+        Assert.True(followed.ExitCode == 0, followed.ToString());
+        Assert.Equal("from a container\n", followed.Stdout);
+        Assert.Equal("from a container\n", logs.Stdout);
+        var job = JsonSerializer.Deserialize(show.Stdout, ApiJsonContext.Default.JobResponse)!;
+        Assert.Equal(JobStates.Succeeded, job.State);
+        Assert.Equal(["echo", "from a container"], job.Command);
+        Assert.Matches($"(?m)^{id} +cli-ok +{fixture.Alice.Name} +Succeeded", jobs.Stdout);
+    }
+
+    [Fact]
+    public async Task Cancel_stops_a_running_job_and_following_it_exits_143()
+    {
+        await LoginAsync();
+        var submitted = await RunAsync("submit", "--image", JobHostFixture.Image, "--memory", "256", "--", "sleep", "300");
+        var id = long.Parse(submitted.Stdout.Trim(), CultureInfo.InvariantCulture);
+        await _context.WaitForStateAsync(id, JobState.Running);
+
+        var cancelled = await RunAsync("cancel", Id(id));
+        var followed = await RunAsync("logs", "-f", Id(id));
+        var again = await RunAsync("cancel", Id(id));
+
+        Assert.True(cancelled.ExitCode == 0, cancelled.ToString());
+        Assert.Contains("Cancelled", cancelled.Stdout, StringComparison.Ordinal);
+        Assert.True(followed.ExitCode == 143, followed.ToString());
+        Assert.True(again.ExitCode == 1, again.ToString());
+        Assert.Contains("ended already", again.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ctrl_C_while_following_detaches_and_the_job_keeps_running()
+    {
+        await LoginAsync();
+        var submitted = await RunAsync("submit", "--image", JobHostFixture.Image, "--memory", "256", "--", "sh", "-c", "echo ready; sleep 300");
+        var id = long.Parse(submitted.Stdout.Trim(), CultureInfo.InvariantCulture);
+        await using var follower = CliProcess.Start(_config, ["logs", "-f", Id(id)]);
+        await Eventually.UntilAsync(() => Task.FromResult(follower.Stdout), s => s.Contains("ready", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(60), "the output to arrive");
+
+        await Sh.CheckedAsync("/bin/kill", "-INT", follower.Pid.ToString(CultureInfo.InvariantCulture));
+        var detached = await follower.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(detached.ExitCode == 130, detached.ToString());
+        Assert.Contains("keeps running", detached.Stderr, StringComparison.Ordinal);
+        Assert.Equal(JobState.Running, (await _context.RowAsync(id)).State);
+    }
+
+    [Fact]
+    public async Task Errors_are_explained_on_stderr_with_exit_codes_scripts_can_rely_on()
+    {
+        await LoginAsync();
+
+        var missing = await RunAsync("show", "999999999");
+        var invalid = await RunAsync("submit", "--image", "-privileged", "--", "true");
+        var usage = await RunAsync("submit", "--gpus", "many", "--image", JobHostFixture.Image);
+        var quota = await RunAsync("quota");
+        var gpus = await RunAsync("gpus", "--json");
+
+        Assert.True(missing.ExitCode == 4, missing.ToString());
+        Assert.Contains("There is no job 999999999 that you can see.", missing.Stderr, StringComparison.Ordinal);
+        Assert.True(invalid.ExitCode == 1, invalid.ToString());
+        Assert.Contains("image: Not a valid image reference", invalid.Stderr, StringComparison.Ordinal);
+        Assert.True(usage.ExitCode == 2, usage.ToString());
+        Assert.True(quota.ExitCode == 0, quota.ToString());
+        Assert.Contains("GPUs at once", quota.Stdout, StringComparison.Ordinal);
+        var list = JsonSerializer.Deserialize(gpus.Stdout, ApiJsonContext.Default.GpuListResponse)!;
+        Assert.Equal(JobHostFixture.GpuUuids[0], Assert.Single(list.Gpus).Uuid);
+    }
+
+    private string Url => _portal.BaseAddress.ToString().TrimEnd('/');
+
+    private string ConfigFile => Path.Combine(_config, "portal", "config.json");
+
+    private static string Id(long id) => id.ToString(CultureInfo.InvariantCulture);
+
+    private async Task LoginAsync()
+    {
+        var login = await CliProcess.RunAsync(_config, _token, "login", "--url", Url);
+        Assert.True(login.ExitCode == 0, login.ToString());
+    }
+
+    private Task<CliResult> RunAsync(params string[] args) => CliProcess.RunAsync(_config, null, args);
+}
