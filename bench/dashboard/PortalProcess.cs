@@ -38,6 +38,35 @@ internal sealed partial class PortalProcess : IAsyncDisposable
     /// <summary>The first admin and its one-time password, as the portal prints them on first run.</summary>
     public Task<(string User, string Password)> FirstAdminAsync => _admin.Task;
 
+    /// <summary>Waits until the portal answers its liveness probe: it prints the first admin before Kestrel listens.</summary>
+    public async Task WaitUntilListeningAsync(Uri address, TimeSpan timeout)
+    {
+        using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                using var response = await http.GetAsync(new Uri("/healthz", UriKind.Relative));
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline && !_process.HasExited)
+            {
+                // Not listening yet.
+            }
+
+            if (DateTime.UtcNow >= deadline || _process.HasExited)
+            {
+                throw new InvalidOperationException($"The portal did not answer /healthz within {timeout}.");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250));
+        }
+    }
+
     /// <summary>Total CPU time (user + system) of the portal process, from /proc/PID/stat.</summary>
     public TimeSpan CpuTime()
     {
