@@ -2,7 +2,8 @@
 // GPUs at 1 Hz. Measures the portal process's CPU time and resident memory from /proc, and its managed heap after a
 // full GC (dotnet-gcdump, when installed), with no dashboard open (baseline) and with N open, in the same run. Usage:
 //   dotnet publish -c Release -o /tmp/portal-publish src/Portal.Web
-//   dotnet run -c Release --project bench/dashboard -- [--client headless|playwright] [--portal-dll /tmp/portal-publish/Portal.Web.dll] [--circuits N] [--seconds S]
+//   dotnet run -c Release --project bench/dashboard -- [--client headless|playwright] [--portal-dll /tmp/portal-publish/Portal.Web.dll]
+//       [--circuits N] [--seconds S] [--settle S]
 // A published portal, as in production: an unpublished build in the Production environment does not serve the
 // packages' static files (blazor.web.js, MudBlazor), so no browser circuit would start.
 using System.Diagnostics;
@@ -16,6 +17,8 @@ using Portal.Web.Tests.Components.Gpus;
 var client = Arg("--client") ?? "headless";
 var circuits = IntArg("--circuits", client == "headless" ? 200 : 20);
 var seconds = IntArg("--seconds", 60);
+// Time between "all live" and the loaded measurement: the first minute of a circuit path includes its tier-1 JIT.
+var settle = IntArg("--settle", 30);
 var portalDll = Arg("--portal-dll") ?? "/tmp/portal-publish/Portal.Web.dll";
 if (client is not ("headless" or "playwright"))
 {
@@ -80,7 +83,8 @@ if (headless is not null)
 }
 
 var liveBefore = headless is not null ? await headless.CountLiveAsync(TimeSpan.FromSeconds(60)) : await clients.CountLiveAsync();
-Console.WriteLine($"{liveBefore} of {circuits} receive updates");
+Console.WriteLine($"{liveBefore} of {circuits} receive updates; settling for {settle} s");
+await Task.Delay(TimeSpan.FromSeconds(settle));
 var batchesBefore = headless?.BatchCounts();
 var loaded = await MeasureAsync(portal, seconds, gcdump: null, dumpPath: null, () => headless?.BatchCounts() is { } after
     ? $"render batches per circuit per second (min / median / max): {HeadlessDashboards.Rates(batchesBefore!, after, TimeSpan.FromSeconds(seconds))}"
