@@ -70,6 +70,10 @@ internal sealed class HeadlessCircuit : IAsyncDisposable
             {
                 options.Cookies = session.Cookies;
                 options.Transports = HttpTransportType.WebSockets;
+                // The browser negotiates first, over a keep-alive connection that it soon lets go; here that idle
+                // connection would stay open beside the socket and be counted as circuit memory. The circuit is
+                // the same either way: the server creates the connection at negotiation or at the socket's request.
+                options.SkipNegotiation = true;
             })
             .ConfigureLogging(logging => logging.AddProvider(log).SetMinimumLevel(LogLevel.Warning));
         builder.Services.AddSingleton<IHubProtocol, BlazorPackHubProtocol>();

@@ -11,7 +11,7 @@ internal sealed class HeadlessDashboards(Uri address, string userName, string pa
     /// <summary>A circuit with no render batch for this long is not live.</summary>
     public static readonly TimeSpan Silence = TimeSpan.FromSeconds(5);
 
-    private readonly List<(PortalSession Session, HeadlessCircuit Circuit)> _open = [];
+    private readonly List<HeadlessCircuit> _open = [];
     private readonly WarningLog _log = new();
     private readonly List<string> _failures = [];
 
@@ -31,16 +31,22 @@ internal sealed class HeadlessDashboards(Uri address, string userName, string pa
             try
             {
                 var (session, location) = await PortalSession.SignInAsync(address, userName, password, timeout.Token);
-                if (location != "/")
+                HeadlessCircuit circuit;
+                // A dashboard tab makes no more HTTP requests once its circuit runs: the page's keep-alive
+                // connection is closed, or the portal would hold an idle HTTP connection per circuit for a while.
+                using (session)
                 {
-                    session.Dispose();
-                    throw new InvalidOperationException($"Signing in sent the browser to '{location}', not the dashboard.");
+                    if (location != "/")
+                    {
+                        throw new InvalidOperationException($"Signing in sent the browser to '{location}', not the dashboard.");
+                    }
+
+                    circuit = await HeadlessCircuit.StartAsync(session, Answers, _log, timeout.Token);
                 }
 
-                var circuit = await HeadlessCircuit.StartAsync(session, Answers, _log, timeout.Token);
                 lock (_open)
                 {
-                    _open.Add((session, circuit));
+                    _open.Add(circuit);
                 }
             }
             catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException or TimeoutException or OperationCanceledException)
@@ -73,7 +79,7 @@ internal sealed class HeadlessDashboards(Uri address, string userName, string pa
     public Task<int> CountLiveAsync() => Task.FromResult(LiveNow());
 
     /// <summary>Render batches received so far, one count per circuit.</summary>
-    public long[] BatchCounts() => _open.Select(o => o.Circuit.Batches).ToArray();
+    public long[] BatchCounts() => _open.Select(c => c.Batches).ToArray();
 
     /// <summary>"min / median / max batches per second per circuit" between two <see cref="BatchCounts"/>.</summary>
     public static string Rates(long[] before, long[] after, TimeSpan elapsed)
@@ -86,18 +92,17 @@ internal sealed class HeadlessDashboards(Uri address, string userName, string pa
 
     /// <summary>Why circuits that ended early ended, one line per distinct reason.</summary>
     public IEnumerable<string> Ended() =>
-        _open.Select(o => o.Circuit.Failure).OfType<string>().GroupBy(f => f).Select(g => $"{g.Count()} x {g.Key}");
+        _open.Select(c => c.Failure).OfType<string>().GroupBy(f => f).Select(g => $"{g.Count()} x {g.Key}");
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var (session, circuit) in _open)
+        foreach (var circuit in _open)
         {
             await circuit.DisposeAsync();
-            session.Dispose();
         }
 
         _log.Dispose();
     }
 
-    private int LiveNow() => _open.Count(o => o.Circuit.IsLive(Silence));
+    private int LiveNow() => _open.Count(c => c.IsLive(Silence));
 }
