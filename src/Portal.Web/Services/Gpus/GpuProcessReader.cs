@@ -55,13 +55,3 @@ internal sealed class GpuProcessReader(NvidiaSmiProcessQuery query, ProcessOwner
         return _names[uid];
     }
 }
-
-/// <summary>Processes and no holders: for a GPU view without a job ledger (the component tests' live dashboard),
-/// where every GPU is reported free rather than guessing a holder from whoever runs on it.</summary>
-internal sealed class ProcessOnlyHolderSource(NvidiaSmiProcessQuery query, ProcessOwnerResolver owners) : IGpuHolderSource
-{
-    private readonly GpuProcessReader _processes = new(query, owners);
-
-    public async Task<GpuOccupancy> ReadAsync(CancellationToken cancellationToken) =>
-        GpuOccupancy.None with { Processes = await _processes.ReadAsync(new Dictionary<string, long>(), cancellationToken) };
-}
