@@ -24,7 +24,7 @@ internal static partial class MudPaletteCss
     public static Task<string> StyleAsync() => Style.Value;
 
     /// <summary>The light variables in <c>:root</c>, then those the dark palette changes, under the media query.</summary>
-    internal static string Combine(IReadOnlyList<KeyValuePair<string, string>> light, IReadOnlyList<KeyValuePair<string, string>> dark)
+    private static string Combine(IReadOnlyList<KeyValuePair<string, string>> light, IReadOnlyList<KeyValuePair<string, string>> dark)
     {
         var lightValues = light.ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal);
         var css = new StringBuilder("<style class=\"mud-palette\">\n:root{\n");
