@@ -32,6 +32,13 @@ internal static class GpuFormat
     public static double? MemoryPercent(GpuSample? sample) =>
         sample is { MemoryUsedMiB: { } used, MemoryTotalMiB: > 0 and { } total } ? 100.0 * used / total : null;
 
+    /// <summary>A percentage as a whole number, for a bar's <c>aria-valuenow</c>.</summary>
+    public static string Whole(double percent) => Round(Math.Clamp(percent, 0, 100));
+
+    /// <summary>The style of a bar's filled part: "width: 37.5%", within 0–100.</summary>
+    public static string BarWidth(double percent) =>
+        string.Create(CultureInfo.InvariantCulture, $"width: {Math.Clamp(percent, 0, 100):0.#}%");
+
     public static string Owner(GpuProcessInfo process) => process switch
     {
         { OwnerName: { } name, OwnerUid: { } uid } => string.Create(CultureInfo.InvariantCulture, $"{name} (uid {uid})"),

@@ -21,7 +21,10 @@ public sealed class GpuCardTests : GpuComponentTest
         Assert.Equal(GpuFormat.Celsius(sample.TemperatureCelsius), card.Find(".gpu-temperature .gpu-value").TextContent);
         Assert.Equal(GpuFormat.Watts(sample.PowerDrawWatts), card.Find(".gpu-power .gpu-value").TextContent);
         Assert.NotNull(sample.UtilizationPercent);
-        Assert.Equal(2, card.FindAll(".mud-progress-linear").Count);
+        var bars = card.FindAll("[role=progressbar]");
+        Assert.Equal(["Utilization", "Memory used"], bars.Select(b => b.GetAttribute("aria-label")));
+        Assert.Equal(GpuFormat.Whole(sample.UtilizationPercent.Value), bars[0].GetAttribute("aria-valuenow"));
+        Assert.Equal(GpuFormat.BarWidth(sample.UtilizationPercent.Value), card.Find(".gpu-bar-util .gpu-bar-fill").GetAttribute("style"));
         Assert.Contains("No compute processes.", card.Markup, StringComparison.Ordinal);
     }
 
@@ -70,7 +73,7 @@ public sealed class GpuCardTests : GpuComponentTest
         Assert.Null(sample.UtilizationPercent);
         Assert.Equal("N/A", card.Find(".gpu-util .gpu-value").TextContent);
         Assert.Contains("not reported in MIG mode", card.Find(".gpu-util").TextContent, StringComparison.Ordinal);
-        var profiles = card.FindAll(".gpu-mig .mud-chip").Select(c => c.TextContent.Trim()).ToList();
+        var profiles = card.FindAll(".gpu-mig .gpu-chip").Select(c => c.TextContent.Trim()).ToList();
         Assert.Equal(["3g.40gb", "2g.20gb", "1g.10gb", "1g.10gb"], profiles);
         Assert.Contains("MIG on, 4 instances", card.Find(".gpu-mig").TextContent, StringComparison.Ordinal);
     }
@@ -88,7 +91,16 @@ public sealed class GpuCardTests : GpuComponentTest
             Assert.Equal("N/A", card.Find($".gpu-{metric} .gpu-value").TextContent);
         }
 
-        Assert.Empty(card.FindAll(".mud-progress-linear"));
+        Assert.Empty(card.FindAll("[role=progressbar]"));
+    }
+
+    [Fact]
+    public void Bars_fill_to_their_value_within_0_to_100()
+    {
+        Assert.Equal("width: 37.5%", GpuFormat.BarWidth(37.46));
+        Assert.Equal("width: 100%", GpuFormat.BarWidth(120));
+        Assert.Equal("width: 0%", GpuFormat.BarWidth(-3));
+        Assert.Equal("37", GpuFormat.Whole(37.46));
     }
 
     [Fact]
