@@ -100,7 +100,8 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 pg_ticks() {
   local master total=0
   master=$(head -n 1 "$pg_data/postmaster.pid")
-  for p in "$master" $(pgrep -P "$master"); do total=$((total + $(ticks "$p"))); done
+  # A backend may exit between pgrep and the read (the pool's idle pruning): it counts as 0.
+  for p in "$master" $(pgrep -P "$master"); do total=$((total + $(ticks "$p" 2>/dev/null || echo 0))); done
   echo "$total"
 }
 hz=$(getconf CLK_TCK)
