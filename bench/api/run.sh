@@ -3,6 +3,8 @@
 # loopback. Not a test: it prints numbers.
 #
 #   bench/api/run.sh [seconds] [connections]      (root: installs wrk and runs PostgreSQL as `postgres`)
+#   PORTAL_PUBLISHED=DIR bench/api/run.sh ...     (runs a portal already published to DIR, e.g. so a shared
+#                                                  machine's benchmark lock is not held while building)
 #
 # It starts a throwaway PostgreSQL cluster, publishes and starts the portal (Release, Production environment,
 # rate limit out of reach, warnings-only logging), creates one user with a jobs:read token directly in the
@@ -48,8 +50,12 @@ runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_data" -l "$work/pg/postgres.log"
 runuser -u postgres -- "$pg_bin/psql" -h "$pg_run" -U portal -d postgres -qc "CREATE DATABASE portal"
 psql_portal() { runuser -u postgres -- "$pg_bin/psql" -h "$pg_run" -U portal -d portal -qtAX "$@"; }
 
-echo "== publishing the portal" >&2
-dotnet publish "$repo/src/Portal.Web" -c Release -o "$work/portal" --nologo -v q -clp:ErrorsOnly >&2
+portal_dir=${PORTAL_PUBLISHED:-}
+if [ -z "$portal_dir" ]; then
+  echo "== publishing the portal" >&2
+  portal_dir="$work/portal"
+  dotnet publish "$repo/src/Portal.Web" -c Release -o "$portal_dir" --nologo -v q -clp:ErrorsOnly >&2
+fi
 
 echo "== starting the portal on $url" >&2
 ConnectionStrings__Portal="Host=$pg_run;Username=portal;Database=portal" \
@@ -58,7 +64,7 @@ Portal__Api__RequestsPerSecond=10000000 Portal__Api__Burst=10000000 \
 Portal__Gpus__SearchPath=/nonexistent-bench \
 Logging__LogLevel__Default=Warning \
 ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="$url" \
-  dotnet "$work/portal/Portal.Web.dll" >"$work/portal.log" 2>&1 &
+  dotnet "$portal_dir/Portal.Web.dll" >"$work/portal.log" 2>&1 &
 portal_pid=$!
 for _ in $(seq 1 120); do
   curl -fsS "$url/healthz" >/dev/null 2>&1 && break
@@ -94,7 +100,8 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 pg_ticks() {
   local master total=0
   master=$(head -n 1 "$pg_data/postmaster.pid")
-  for p in "$master" $(pgrep -P "$master"); do total=$((total + $(ticks "$p"))); done
+  # A backend may exit between pgrep and the read (the pool's idle pruning): it counts as 0.
+  for p in "$master" $(pgrep -P "$master"); do total=$((total + $(ticks "$p" 2>/dev/null || echo 0))); done
   echo "$total"
 }
 hz=$(getconf CLK_TCK)

@@ -91,43 +91,6 @@ public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextF
             allocations.OrderBy(a => a.Position).Select(a => new JobGpuAllocation(a.GpuUuid, a.AllocatedAt, a.ReleasedAt)).ToList());
     }
 
-    /// <summary>A page of jobs, newest first. Non-administrators always get only their own jobs.</summary>
-    public async Task<JobPage> ListAsync(Guid requesterId, bool isAdmin, JobListQuery query, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        ArgumentOutOfRangeException.ThrowIfNegative(query.Skip);
-        ArgumentOutOfRangeException.ThrowIfLessThan(query.Take, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(query.Take, JobListQuery.MaxTake);
-        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
-        var jobs = db.Jobs.AsNoTracking();
-        var ownerFilter = isAdmin ? query.OwnerId : requesterId;
-        if (ownerFilter is { } ownerId)
-        {
-            jobs = jobs.Where(j => j.OwnerId == ownerId);
-        }
-
-        if (query.States is { Count: > 0 } states)
-        {
-            var columns = states.Select(JobMapper.ToColumn).ToList();
-            jobs = jobs.Where(j => columns.Contains(j.State));
-        }
-
-        // The page and the total in one statement (one snapshot, so they agree; one round trip, as the API lists
-        // jobs on every `portal jobs` and script poll). An empty page past the end still needs the total alone.
-        var rows = await jobs.OrderByDescending(j => j.Id).Skip(query.Skip).Take(query.Take)
-            .Select(r => new
-            {
-                // Only the list's columns: no command, environment or mounts to read and parse.
-                Summary = new JobSummary(
-                    r.Id, r.OwnerId, r.OwnerLinuxUserName, r.Name, r.Image, JobMapper.ToDomain(r.State), JobMapper.ToDomain(r.PendingReason),
-                    r.GpuCount, r.SubmittedAt, r.StartedAt, r.FinishedAt, r.ExitCode, r.GpuSeconds),
-                Total = jobs.Count(),
-            })
-            .ToListAsync(cancellationToken);
-        var total = rows.Count > 0 ? rows[0].Total : query.Skip == 0 ? 0 : await jobs.CountAsync(cancellationToken);
-        return new JobPage(rows.Select(r => r.Summary).ToList(), total);
-    }
-
     /// <summary>Withdraws a queued job (its owner, or an administrator). A started job needs the launcher to stop it
     /// first; then record the end with <see cref="FinishAsync"/>.</summary>
     /// <param name="jobId">The job.</param>
