@@ -6,6 +6,7 @@ using Portal.Api.Contracts;
 using Portal.Core.Gpus;
 using Portal.Data.Jobs;
 using Portal.Web.Services.Audit;
+using Portal.Web.Tests.Infrastructure;
 
 namespace Portal.Web.Tests.Api;
 
