@@ -32,7 +32,7 @@ internal static class AdminUserApiEndpoints
     private static async Task<IResult> ListAsync(HttpContext context, IDbContextFactory<PortalDbContext> contexts)
     {
         await using var db = await contexts.CreateDbContextAsync(context.RequestAborted);
-        List<UserResponse> users = await Users(db).OrderBy(u => u.UserName).ToListAsync(context.RequestAborted);
+        List<UserResponse> users = await Users(db, db.Users.OrderBy(u => u.UserName)).ToListAsync(context.RequestAborted);
         return TypedResults.Ok<IReadOnlyList<UserResponse>>(users);
     }
 
@@ -61,11 +61,12 @@ internal static class AdminUserApiEndpoints
     private static async Task<UserResponse?> FindAsync(Guid id, IDbContextFactory<PortalDbContext> contexts, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await Users(db).SingleOrDefaultAsync(u => u.Id == id, cancellationToken);
+        return await Users(db, db.Users.Where(u => u.Id == id)).SingleOrDefaultAsync(cancellationToken);
     }
 
-    private static IQueryable<UserResponse> Users(PortalDbContext db) =>
-        db.Users.AsNoTracking().Select(u => new UserResponse(
+    /// <summary>Filters and order go on the entities, before the projection: EF cannot translate them after it.</summary>
+    private static IQueryable<UserResponse> Users(PortalDbContext db, IQueryable<Portal.Data.Entities.PortalUser> users) =>
+        users.AsNoTracking().Select(u => new UserResponse(
             u.Id, u.UserName ?? "", u.LinuxUserName, u.LinuxUid,
             db.UserRoles.Any(ur => ur.UserId == u.Id && db.Roles.Any(r => r.Id == ur.RoleId && r.Name == Roles.Admin)),
             u.IsDisabled, u.CreatedAt));
