@@ -89,7 +89,7 @@ public sealed class JobFlowTests(JobHostFixture host, Chromium chromium) : IClas
         await page.GetByLabel(new System.Text.RegularExpressions.Regex("Yes, (stop|cancel) this job")).CheckAsync();
         await page.GetByRole(AriaRole.Button, new() { NameRegex = new System.Text.RegularExpressions.Regex("^(Stop|Cancel) job$") }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "The job is cancelled." })).ToBeVisibleAsync(new() { Timeout = 30_000 });
-        await Assertions.Expect(page.Locator(".facts")).ToContainTextAsync("Cancelled");
+        await Assertions.Expect(page.Locator(".job-state")).ToHaveTextAsync("Cancelled");
         await Assertions.Expect(page.Locator(".log-status")).ToContainTextAsync("ended", Live);
 
         IAPIResponse file = await page.APIRequest.GetAsync(path + "/log");
@@ -99,6 +99,33 @@ public sealed class JobFlowTests(JobHostFixture host, Chromium chromium) : IClas
         await page.GetByRole(AriaRole.Link, new() { Name = "My jobs" }).ClickAsync();
         await Assertions.Expect(page.Locator($"a[href='{path}']")).ToBeVisibleAsync();
         await Chromium.ScreenshotAsync(page, "my-jobs");
+        Assert.True(errors.Count == 0, string.Join(Environment.NewLine, errors));
+    }
+
+    [Fact]
+    public async Task The_job_page_shows_the_state_and_exit_code_change_without_a_reload()
+    {
+        await using IBrowserContext aliceContext = await NewContextAsync();
+        IPage page = await aliceContext.NewPageAsync();
+        var errors = BrowserSession.CollectErrors(page);
+        await BrowserSession.SignInAsync(page, "alice", BrowserSession.Password);
+
+        await page.GotoAsync("/jobs/new");
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("short");
+        await page.GetByLabel("Image").FillAsync(JobHostFixture.Image);
+        await page.GetByLabel("Command, one argument per line").FillAsync("sh\n-c\necho started; sleep 4; exit 3");
+        await page.GetByLabel("GPUs", new() { Exact = true }).FillAsync("0");
+        await page.GetByLabel("Memory (MiB)").FillAsync("256");
+        await page.GetByLabel("Walltime (minutes)").FillAsync("10");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Launch" }).ClickAsync();
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/jobs/[0-9]+$"));
+
+        // Marks the document: a reload or a navigation would lose the mark.
+        await page.EvaluateAsync("() => { window.__samePage = true; }");
+        await Assertions.Expect(page.Locator(".log-lines")).ToContainTextAsync("started", Live);
+        await Assertions.Expect(page.Locator(".job-state")).ToHaveTextAsync("Failed", new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator(".job-exit-code")).ToHaveTextAsync("3");
+        Assert.True(await page.EvaluateAsync<bool>("() => window.__samePage === true"), "the page was reloaded");
         Assert.True(errors.Count == 0, string.Join(Environment.NewLine, errors));
     }
 

@@ -6,6 +6,7 @@ using Portal.Api.Contracts;
 using Portal.Core.Gpus;
 using Portal.Data.Jobs;
 using Portal.Web.Services.Audit;
+using Portal.Web.Tests.Infrastructure;
 
 namespace Portal.Web.Tests.Api;
 
@@ -127,12 +128,61 @@ public sealed class ApiAdminTests(ApiPortalFactory portal) : IClassFixture<ApiPo
             ("GET", "/api/v1/admin/users"), ("GET", "/api/v1/admin/jobs"), ("GET", "/api/v1/admin/quotas"),
             ("GET", $"/api/v1/admin/users/{accounts.Bob.Id}/quota"), ("PUT", $"/api/v1/admin/users/{accounts.Alice.Id}/quota"),
             ("DELETE", $"/api/v1/admin/users/{accounts.Alice.Id}/quota"), ("POST", "/api/v1/admin/gpus/GPU-x/drain"),
-            ("POST", "/api/v1/admin/gpus/GPU-x/undrain"),
+            ("POST", "/api/v1/admin/gpus/GPU-x/undrain"), ("POST", $"/api/v1/admin/users/{accounts.Bob.Id}/disable"),
+            ("POST", $"/api/v1/admin/users/{accounts.Bob.Id}/enable"),
         })
         {
             using var response = await alice.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
             await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Forbidden);
         }
+    }
+
+    [Fact]
+    public async Task Admin_disables_a_user_whose_token_then_fails_at_once_and_enables_them_again()
+    {
+        var user = await portal.CreateUserAsync(TestNames.Unique("api-disable"), TestNames.Password);
+        using var client = portal.ApiClient(await portal.TokenAsync(user, ApiScopes.JobsRead));
+        using var admin = await AdminAsync();
+        using (var before = await client.GetAsync("/api/v1/jobs"))
+        {
+            Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        }
+
+        using var disabled = await admin.PostAsync($"/api/v1/admin/users/{user.Id}/disable", null);
+        Assert.Equal(HttpStatusCode.OK, disabled.StatusCode);
+        Assert.True((await disabled.Content.ReadFromJsonAsync<UserResponse>())!.IsDisabled);
+        using (var refused = await client.GetAsync("/api/v1/jobs"))
+        {
+            await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.Unauthorized);
+        }
+
+        using var enabled = await admin.PostAsync($"/api/v1/admin/users/{user.Id}/enable", null);
+        Assert.False((await enabled.Content.ReadFromJsonAsync<UserResponse>())!.IsDisabled);
+        using (var again = await client.GetAsync("/api/v1/jobs"))
+        {
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        }
+
+        var audited = await portal.WithDbAsync(db => db.AuditEvents.AsNoTracking()
+            .Where(e => e.Target == user.UserName && e.ActorId != null).Select(e => e.Action).ToListAsync());
+        Assert.Contains(AuditActions.UserDisabled, audited);
+        Assert.Contains(AuditActions.UserEnabled, audited);
+    }
+
+    [Fact]
+    public async Task Admin_cannot_disable_themselves_and_an_unknown_user_is_404()
+    {
+        var accounts = await portal.AccountsAsync();
+        using var admin = await AdminAsync();
+
+        using var self = await admin.PostAsync($"/api/v1/admin/users/{accounts.Admin.Id}/disable", null);
+        using var unknown = await admin.PostAsync($"/api/v1/admin/users/{Guid.NewGuid()}/disable", null);
+
+        var problem = await ProblemAssert.IsProblemAsync(self, HttpStatusCode.Conflict);
+        Assert.Contains("your own account", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        await ProblemAssert.IsProblemAsync(unknown, HttpStatusCode.NotFound);
+        using var stillWorks = await admin.GetAsync("/api/v1/admin/users");
+        Assert.Equal(HttpStatusCode.OK, stillWorks.StatusCode);
     }
 
     private async Task<HttpClient> AdminAsync()

@@ -87,7 +87,7 @@ public sealed class JobPagesTests(PortalFactory portal) : IClassFixture<PortalFa
         using HttpResponseMessage cancelled = await erin.PostFormAsync(path, "cancel", [new("Confirm", "true")]);
         string page = await cancelled.Content.ReadAsStringAsync();
         Assert.Contains("The job is cancelled.", page, StringComparison.Ordinal);
-        Assert.Contains("<dd>Cancelled</dd>", page, StringComparison.Ordinal);
+        Assert.Contains("<dd class=\"job-state\">Cancelled</dd>", page, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -11,7 +11,7 @@ using Portal.Web.Services.Jobs;
 namespace Portal.Web.Endpoints.Api;
 
 /// <summary>
-/// The admin endpoints: users, quotas, all jobs, draining GPUs. Each needs a token with the admin scope whose
+/// The admin endpoints: users (<see cref="AdminUserApiEndpoints"/>), quotas, all jobs, draining GPUs. Each needs a token with the admin scope whose
 /// account is an administrator at the time of the request. Changes are audited as the admin pages audit theirs, and
 /// wake the scheduler as they do.
 /// </summary>
@@ -20,8 +20,7 @@ internal static class AdminApiEndpoints
     public static RouteGroupBuilder MapAdminApi(this RouteGroupBuilder admin)
     {
         admin.RequireScope(ApiScopes.Admin).WithTags("Admin");
-        admin.MapGet("/users", ListUsersAsync).WithName("AdminListUsers").WithSummary("Every portal account")
-            .Produces<IReadOnlyList<UserResponse>>();
+        admin.MapAdminUserApi();
         admin.MapGet("/jobs", (HttpContext context, JobStore jobs) => JobApiEndpoints.ListJobsAsync(context, jobs, allUsers: true))
             .WithName("AdminListJobs").WithSummary("Everyone's jobs, newest first")
             .WithDescription("Query: owner (user id), state (repeatable or comma-separated), skip, take (1 to 500).")
@@ -47,18 +46,6 @@ internal static class AdminApiEndpoints
             .WithName("AdminUndrainGpu").WithSummary("Return a drained GPU to service")
             .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
         return admin;
-    }
-
-    private static async Task<IResult> ListUsersAsync(HttpContext context, IDbContextFactory<PortalDbContext> contexts)
-    {
-        await using var db = await contexts.CreateDbContextAsync(context.RequestAborted);
-        var users = await db.Users.AsNoTracking().OrderBy(u => u.UserName)
-            .Select(u => new UserResponse(
-                u.Id, u.UserName ?? "", u.LinuxUserName, u.LinuxUid,
-                db.UserRoles.Any(ur => ur.UserId == u.Id && db.Roles.Any(r => r.Id == ur.RoleId && r.Name == Roles.Admin)),
-                u.IsDisabled, u.CreatedAt))
-            .ToListAsync(context.RequestAborted);
-        return TypedResults.Ok<IReadOnlyList<UserResponse>>(users);
     }
 
     private static async Task<IResult> GetQuotasAsync(HttpContext context, QuotaStore quotas)
