@@ -3,8 +3,13 @@ using static Tmds.Linux.LibC;
 namespace Portal.Launcher.Native;
 
 /// <summary>Keeps descriptors inherited from the caller away from podman and the job.</summary>
-internal static unsafe class Descriptors
+internal static unsafe partial class Descriptors
 {
+    private const int CloseRangeCloexec = 4; // CLOSE_RANGE_CLOEXEC
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "close_range")]
+    private static partial int CloseRange(uint first, uint last, int flags);
+
     /// <summary>
     /// Opens /dev/null on any of stdin/stdout/stderr the caller closed. Otherwise the next file the
     /// launcher opens (the policy, the audit log) would take that number, and a result written to
@@ -48,6 +53,12 @@ internal static unsafe class Descriptors
     /// </summary>
     public static void CloseOnExecAboveStderr()
     {
+        // One system call on Linux 5.11+ (glibc 2.34+); older kernels walk /proc/self/fd.
+        if (CloseRange(3, uint.MaxValue, CloseRangeCloexec) == 0)
+        {
+            return;
+        }
+
         foreach (string entry in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
         {
             if (int.TryParse(Path.GetFileName(entry), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int fd) && fd > 2)

@@ -1,5 +1,6 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
+using System.Text;
+using Portal.Launcher.Native;
 using static Tmds.Linux.LibC;
 
 namespace Portal.Launcher.Podman;
@@ -11,63 +12,160 @@ internal sealed record ToolResult(int ExitCode, string Stdout, string Stderr);
 /// Runs podman (or setfacl, useradd) with an argv and an environment built by the launcher: no
 /// shell, nothing inherited but stdio (everything else is close-on-exec), stdin from /dev/null.
 /// </summary>
-internal static class ToolProcess
+/// <remarks>
+/// posix_spawn and poll rather than System.Diagnostics.Process: the launcher runs once per request
+/// and waits for exactly one child, so Process's SIGCHLD thread, thread-pool readers and terminal
+/// handling were start-up cost with no use here (measured in bench/launcher/README.md).
+/// </remarks>
+internal static unsafe class ToolProcess
 {
-    public static async Task<ToolResult> RunAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string? workingDirectory = null)
+    /// <summary>Cap on what is kept of a tool's output; podman's answers are far smaller.</summary>
+    private const int MaxOutputBytes = 16 << 20;
+
+    public static Task<ToolResult> RunAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string? workingDirectory = null) =>
+        Task.FromResult(Run(argv, env, workingDirectory ?? "/"));
+
+    private static ToolResult Run(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string workingDirectory)
     {
-        var psi = new ProcessStartInfo(argv[0])
+        using var strings = new NativeStrings(argv, env, workingDirectory);
+        int devNull = SafeFiles.WithPath("/dev/null", p => open(p, O_RDONLY | O_CLOEXEC));
+        int* stdoutPipe = stackalloc int[2];
+        int* stderrPipe = stackalloc int[2];
+        if (devNull < 0 || Spawn.Pipe2(stdoutPipe, O_CLOEXEC) != 0 || Spawn.Pipe2(stderrPipe, O_CLOEXEC) != 0)
         {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = workingDirectory ?? "/",
-        };
-        foreach (string arg in argv.Skip(1))
-        {
-            psi.ArgumentList.Add(arg);
+            throw new IOException($"Could not set up the pipes for {argv[0]} (errno {Marshal.GetLastPInvokeError()}).");
         }
 
-        psi.Environment.Clear();
-        foreach ((string key, string value) in env)
+        int pid = StartChild(strings, devNull, stdoutPipe[1], stderrPipe[1], argv[0]);
+        _ = close(devNull);
+        _ = close(stdoutPipe[1]);
+        _ = close(stderrPipe[1]);
+        (string stdout, string stderr) = ReadBoth(stdoutPipe[0], stderrPipe[0]);
+        return new ToolResult(WaitForExit(pid), stdout, stderr);
+    }
+
+    private static int StartChild(NativeStrings strings, int stdin, int stdout, int stderr, string what)
+    {
+        byte* fileActions = stackalloc byte[Spawn.OpaqueBytes];
+        byte* attributes = stackalloc byte[Spawn.OpaqueBytes];
+        byte* signals = stackalloc byte[128];
+        _ = Spawn.FileActionsInit(fileActions);
+        _ = Spawn.AttrInit(attributes);
+        try
         {
-            psi.Environment[key] = value;
+            // dup2 onto 0-2 clears close-on-exec on the copies; every other descriptor stays closed-on-exec.
+            Check(Spawn.FileActionsAddDup2(fileActions, stdin, 0), what);
+            Check(Spawn.FileActionsAddDup2(fileActions, stdout, 1), what);
+            Check(Spawn.FileActionsAddDup2(fileActions, stderr, 2), what);
+            Check(Spawn.FileActionsAddChdir(fileActions, strings.WorkingDirectory), what);
+
+            // The runtime ignores SIGPIPE and may block signals on this thread: the tool starts with
+            // every signal at its default and none blocked, as from a shell.
+            _ = Spawn.SigEmptySet(signals);
+            Check(Spawn.AttrSetSigMask(attributes, signals), what);
+            _ = Spawn.SigFillSet(signals);
+            Check(Spawn.AttrSetSigDefault(attributes, signals), what);
+            Check(Spawn.AttrSetFlags(attributes, Spawn.SetSigMask | Spawn.SetSigDefault), what);
+
+            int pid;
+            int rc = Spawn.PosixSpawn(&pid, strings.Argv[0], fileActions, attributes, strings.Argv, strings.Envp);
+            if (rc != 0)
+            {
+                throw new IOException($"Could not start {what} (errno {rc}).");
+            }
+
+            return pid;
+        }
+        finally
+        {
+            _ = Spawn.FileActionsDestroy(fileActions);
+            _ = Spawn.AttrDestroy(attributes);
+        }
+    }
+
+    private static void Check(int rc, string what)
+    {
+        if (rc != 0)
+        {
+            throw new IOException($"Could not prepare to start {what} (errno {rc}).");
+        }
+    }
+
+    /// <summary>Drains both pipes until both writers are gone, so neither can fill up and stall the tool.</summary>
+    private static (string Stdout, string Stderr) ReadBoth(int stdoutFd, int stderrFd)
+    {
+        var stdout = new MemoryStream();
+        var stderr = new MemoryStream();
+        Spawn.PollFd* fds = stackalloc Spawn.PollFd[2];
+        fds[0] = new Spawn.PollFd { Fd = stdoutFd, Events = Spawn.PollIn };
+        fds[1] = new Spawn.PollFd { Fd = stderrFd, Events = Spawn.PollIn };
+        byte* buffer = stackalloc byte[16384];
+        while (fds[0].Fd >= 0 || fds[1].Fd >= 0)
+        {
+            if (Spawn.Poll(fds, 2, -1) < 0)
+            {
+                int error = Marshal.GetLastPInvokeError();
+                if (error == EINTR)
+                {
+                    continue;
+                }
+
+                throw new IOException($"poll failed (errno {error}).");
+            }
+
+            for (int i = 0; i < 2; i++)
+            {
+                if (fds[i].Fd < 0 || fds[i].Revents == 0)
+                {
+                    continue;
+                }
+
+                MemoryStream sink = i == 0 ? stdout : stderr;
+                long n = (long)read(fds[i].Fd, buffer, 16384);
+                if (n > 0)
+                {
+                    if (sink.Length < MaxOutputBytes)
+                    {
+                        sink.Write(new ReadOnlySpan<byte>(buffer, (int)n));
+                    }
+                }
+                else if (n == 0 || errno != EINTR)
+                {
+                    _ = close(fds[i].Fd);
+                    fds[i].Fd = -1;
+                }
+            }
         }
 
-        using Process process = Process.Start(psi) ?? throw new InvalidOperationException($"{argv[0]} did not start.");
-        process.StandardInput.Close();
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return new ToolResult(process.ExitCode, await stdout, await stderr);
+        return (Encoding.UTF8.GetString(stdout.GetBuffer(), 0, (int)stdout.Length), Encoding.UTF8.GetString(stderr.GetBuffer(), 0, (int)stderr.Length));
+    }
+
+    /// <summary>The exit code, or 128 + the signal number for a tool killed by a signal (as shells report it).</summary>
+    private static int WaitForExit(int pid)
+    {
+        int status;
+        while (Spawn.WaitPid(pid, &status, 0) < 0)
+        {
+            int error = Marshal.GetLastPInvokeError();
+            if (error != EINTR)
+            {
+                throw new IOException($"waitpid failed (errno {error}).");
+            }
+        }
+
+        int signal = status & 0x7f;
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal;
     }
 
     /// <summary>
     /// Replaces the launcher with the tool, so a log stream flows straight from podman to the
     /// caller. Returns only on failure.
     /// </summary>
-    public static unsafe int Exec(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env)
+    public static int Exec(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env)
     {
-        nint[] args = new nint[argv.Count + 1];
-        nint[] envp = new nint[env.Count + 1];
-        for (int i = 0; i < argv.Count; i++)
-        {
-            args[i] = Marshal.StringToCoTaskMemUTF8(argv[i]);
-        }
-
-        int j = 0;
-        foreach ((string key, string value) in env)
-        {
-            envp[j++] = Marshal.StringToCoTaskMemUTF8(key + "=" + value);
-        }
-
+        using var strings = new NativeStrings(argv, env, "/");
         Console.Out.Flush();
-        fixed (nint* a = args)
-        fixed (nint* e = envp)
-        {
-            _ = execve((byte*)args[0], (byte**)a, (byte**)e);
-        }
-
+        _ = execve(strings.Argv[0], strings.Argv, strings.Envp);
         return errno;
     }
 }
