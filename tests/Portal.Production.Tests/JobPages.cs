@@ -55,6 +55,6 @@ public static partial class JobPages
 
     private static string Path(long id) => "/jobs/" + id.ToString(CultureInfo.InvariantCulture);
 
-    [GeneratedRegex("<dt>State</dt><dd>([^<]+)</dd>")]
+    [GeneratedRegex("<dt>State</dt><dd class=\"job-state\">([^<]+)</dd>")]
     private static partial Regex StatePattern();
 }
