@@ -33,7 +33,7 @@ internal sealed class PortalDbContextFactory(DatabaseEndpoint endpoint, ILoggerF
     /// it runs all the time (the token check, the job list) can stay prepared on the server. A larger
     /// Max Auto Prepare in the connection string is kept.
     /// </summary>
-    private static string WithServerDefaults(string connectionString)
+    internal static string WithServerDefaults(string connectionString)
     {
         var connection = new NpgsqlConnectionStringBuilder(connectionString);
         if (!connection.NoResetOnClose)
@@ -50,7 +50,8 @@ internal sealed class PortalDbContextFactory(DatabaseEndpoint endpoint, ILoggerF
         // request taking a connection of its own for a round trip: on the 2-core bench host this halved the CPU
         // per API request, portal and PostgreSQL alike (bench/api/README.md). Safe here for the reason above: no
         // session state; transactions keep their connection until they end. An explicit setting is kept.
-        if (!connection.ContainsKey("Multiplexing"))
+        // Npgsql's own builder reports every keyword it knows as present; a plain one knows only those written.
+        if (!new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.ContainsKey("Multiplexing"))
         {
             connection.Multiplexing = true;
         }
