@@ -119,12 +119,20 @@ namespace Portal.Bench.Launcher
 
         private void RemoveAll() => Time(AsUser(o.User, ["podman", "rm", "--all", "--force", "--time", "0"]));
 
+        private static readonly Dictionary<string, (string Uid, string Gid)> Ids = new(StringComparer.Ordinal);
+
         /// <summary>setpriv to the account with its groups and a clean login-like environment, from /.</summary>
         private static List<string> AsUser(string name, IEnumerable<string> command)
         {
             string home = $"/home/{name}";
-            string uid = Run(["id", "-u", name]).Trim();
-            return ["setpriv", "--reuid", name, "--regid", Run(["id", "-g", name]).Trim(), "--init-groups", "--",
+            if (!Ids.TryGetValue(name, out (string Uid, string Gid) ids))
+            {
+                // Looked up once per account, not before every timed command.
+                ids = Ids[name] = (Run(["id", "-u", name]).Trim(), Run(["id", "-g", name]).Trim());
+            }
+
+            string uid = ids.Uid;
+            return ["setpriv", "--reuid", name, "--regid", ids.Gid, "--init-groups", "--",
                 "env", "-i", $"HOME={home}", $"USER={name}", $"LOGNAME={name}", "PATH=/usr/bin:/bin", $"XDG_RUNTIME_DIR=/run/user/{uid}", "LANG=C.UTF-8",
                 .. command];
         }

@@ -10,4 +10,15 @@ public static class PortalDatabaseOptions
 
     public static void Configure(DbContextOptionsBuilder options, string connectionString) =>
         options.UseNpgsql(connectionString, npgsql => npgsql.MigrationsAssembly(MigrationsAssembly));
+
+    /// <summary>
+    /// A context on the connection string exactly as given, outside the portal's pooled runtime factory: for
+    /// migrations, which want one ordinary session from start to end.
+    /// </summary>
+    public static PortalDbContext CreateMigrationContext(string connectionString)
+    {
+        var options = new DbContextOptionsBuilder<PortalDbContext>();
+        Configure(options, connectionString);
+        return new PortalDbContext(options.Options);
+    }
 }

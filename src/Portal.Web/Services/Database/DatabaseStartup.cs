@@ -48,9 +48,7 @@ internal sealed class DatabaseStartup(
         {
             // A context of its own on a plain connection, as the migrate command uses: the runtime's are multiplexed
             // (PortalDbContextFactory), and migrations want one ordinary session from start to end.
-            var options = new DbContextOptionsBuilder<PortalDbContext>();
-            PortalDatabaseOptions.Configure(options, endpoint.ConnectionString);
-            await using var db = new PortalDbContext(options.Options);
+            await using var db = PortalDatabaseOptions.CreateMigrationContext(endpoint.ConnectionString);
             // Without the history table EF's first query fails and logs an alarming error on every
             // fresh install; create it first so a first run reads cleanly.
             await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);

@@ -29,9 +29,7 @@ internal static class MigrateCommand
             return 2;
         }
 
-        var options = new DbContextOptionsBuilder<PortalDbContext>();
-        PortalDatabaseOptions.Configure(options, connectionString);
-        await using var db = new PortalDbContext(options.Options);
+        await using var db = PortalDatabaseOptions.CreateMigrationContext(connectionString);
         try
         {
             await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync();
