@@ -11,7 +11,7 @@ var bench = new LaunchBench(options);
 Console.Error.WriteLine($"== {options.Iterations} launches each, alternating (load average {Host.LoadAverage()})");
 LaunchFigures launch = bench.MeasureLaunches();
 
-Console.Error.WriteLine($"== start-to-exec, podman replaced by /usr/bin/true (load average {Host.LoadAverage()})");
+Console.Error.WriteLine($"== start-to-exec of a run, podman replaced by a clock stamp (load average {Host.LoadAverage()})");
 ExecFigures exec = bench.MeasureStartToExec();
 
 Console.WriteLine($"median portal-launcher run (sudo -n):    {launch.Launcher:F1} ms");
@@ -33,14 +33,14 @@ namespace Portal.Bench.Launcher
         public static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
     }
 
-    internal sealed record BenchOptions(int Iterations, string Launcher, string User, string ServiceUser, string Image, string Policy, string AuditLog, string ExecFloor)
+    internal sealed record BenchOptions(int Iterations, string Launcher, string User, string ServiceUser, string Image, string Policy, string AuditLog, string ExecFloor, string Stamp)
     {
         public static BenchOptions Parse(string[] args)
         {
             string Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault()
                 ?? throw new ArgumentException($"missing {name}");
             return new BenchOptions(int.Parse(Value("--iterations"), System.Globalization.CultureInfo.InvariantCulture), Value("--launcher"),
-                Value("--user"), Value("--service-user"), Value("--image"), Value("--policy"), Value("--audit-log"), Value("--exec-floor"));
+                Value("--user"), Value("--service-user"), Value("--image"), Value("--policy"), Value("--audit-log"), Value("--exec-floor"), Value("--stamp"));
         }
     }
 
@@ -70,29 +70,42 @@ namespace Portal.Bench.Launcher
             return new LaunchFigures(Median(launcher), Median(bare), Median(options));
         }
 
+        /// <summary>
+        /// Start-to-exec of a <c>run</c>, with podman replaced by podman-stamp, which prints the monotonic
+        /// clock as its "container id". From the moment before each command starts to that stamp: the
+        /// launcher (started directly, as sudo would) then the stamp; the exec floor then the stamp; the
+        /// stamp alone. Subtracting the last leaves the time from the command's start to its execve.
+        /// </summary>
         public ExecFigures MeasureStartToExec()
         {
             string original = File.ReadAllText(o.Policy);
             try
             {
-                WritePolicy(original, "/usr/bin/true");
-                string request = $$"""{"version":1,"verb":"logs","user":"{{o.User}}","job":"b1"}""";
+                WritePolicy(original, o.Stamp);
                 List<double> launcher = [], floor = [], alone = [];
                 for (int i = 0; i < Math.Max(o.Iterations, 41); i++)
                 {
-                    launcher.Add(Time([o.Launcher], request));
-                    floor.Add(Time([o.ExecFloor, "/usr/bin/true"]));
-                    alone.Add(Time(["/usr/bin/true"]));
+                    string request = $$$"""{"version":1,"verb":"run","user":"{{{o.User}}}","job":"s{{{i}}}","run":{"image":"{{{o.Image}}}","command":["sleep","600"]}}""";
+                    launcher.Add(UntilStamp([o.Launcher], request, fromJson: true));
+                    floor.Add(UntilStamp([o.ExecFloor, o.Stamp]));
+                    alone.Add(UntilStamp([o.Stamp]));
                 }
 
-                // After execve the process is /usr/bin/true either way, so subtracting true's own run
-                // (started the same way) leaves the time from the launcher's start to its execve.
                 return new ExecFigures(Median(launcher) - Median(alone), Median(floor) - Median(alone));
             }
             finally
             {
                 WritePolicy(original, null);
             }
+        }
+
+        /// <summary>Milliseconds from just before the command starts to the stamp it (or the launcher's reply) carries.</summary>
+        private static double UntilStamp(List<string> argv, string? stdin = null, bool fromJson = false)
+        {
+            long start = Stopwatch.GetTimestamp();
+            string stdout = Output(argv, stdin);
+            string stamp = fromJson ? JsonNode.Parse(stdout)!["containerId"]!.GetValue<string>() : stdout.Trim();
+            return Stopwatch.GetElapsedTime(start, long.Parse(stamp, System.Globalization.CultureInfo.InvariantCulture)).TotalMilliseconds;
         }
 
         private void WritePolicy(string original, string? podman)
@@ -139,13 +152,20 @@ namespace Portal.Bench.Launcher
 
         private static double Time(List<string> argv, string? stdin = null)
         {
+            long start = Stopwatch.GetTimestamp();
+            _ = Output(argv, stdin);
+            return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+
+        /// <summary>Starts the command with stdin written and closed, waits for it, and returns its stdout; throws unless it exits 0.</summary>
+        private static string Output(List<string> argv, string? stdin)
+        {
             var psi = new ProcessStartInfo(argv[0]) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
             foreach (string arg in argv.Skip(1))
             {
                 psi.ArgumentList.Add(arg);
             }
 
-            long start = Stopwatch.GetTimestamp();
             using Process process = Process.Start(psi)!;
             if (stdin is not null)
             {
@@ -157,13 +177,12 @@ namespace Portal.Bench.Launcher
             string stderr = process.StandardError.ReadToEnd();
             string stdout = process.StandardOutput.ReadToEnd();
             process.WaitForExit();
-            double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             if (process.ExitCode != 0)
             {
                 throw new InvalidOperationException($"{string.Join(' ', argv.Take(12))} exited {process.ExitCode}: {stderr} {stdout}");
             }
 
-            return ms;
+            return stdout;
         }
 
         private static string Run(List<string> argv)

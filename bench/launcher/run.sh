@@ -5,9 +5,10 @@
 #   sudo bench/launcher/run.sh [iterations]     (root; sets up its own users, policy and sudoers)
 #
 # Prints the median of each, their ratio (target <= 1.10), the same podman command line the launcher
-# builds run without it, and the launcher's own start-to-exec time (target <= 10 ms), measured with
-# podman replaced by /usr/bin/true so that only the launcher (validation, user lookup, privilege
-# drop, exec) is timed, beside the same figure for a NativeAOT program that does nothing but exec.
+# builds run without it, and the launcher's own start-to-exec time for a run (target <= 10 ms),
+# measured with podman replaced by a program that prints the clock, so that only the launcher
+# (policy, request, user lookup, privilege drop, spawn) is timed, beside the same figure for a
+# NativeAOT program that does nothing but exec.
 set -euo pipefail
 
 n=${1:-21}
@@ -57,10 +58,12 @@ fi
 
 echo "== building the benchmark and the exec floor" >&2
 dotnet publish "$repo/bench/launcher/ExecFloor" -c Release -o "$root/floor" --nologo -v q >&2
+# The same binary under a second name stands in for podman and prints the clock (ExecFloor/Program.cs).
+install -m 0755 "$root/floor/exec-floor" "$root/floor/podman-stamp"
 dotnet build "$repo/bench/launcher" -c Release --nologo -v q >&2
 
 # Times are taken in one .NET process that starts every command the same way (no shell in between),
 # so no arm pays for forks that the other does not.
 dotnet run -c Release --no-build --project "$repo/bench/launcher" -- --iterations "$n" \
   --launcher $libexec/portal-launcher --user $user --service-user $svc --image $image \
-  --policy $policy --audit-log /var/log/portal-bench/audit.log --exec-floor "$root/floor/exec-floor"
+  --policy $policy --audit-log /var/log/portal-bench/audit.log --exec-floor "$root/floor/exec-floor" --stamp "$root/floor/podman-stamp"

@@ -46,7 +46,9 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
 
     public async IAsyncEnumerable<string> StreamLogsAsync(string user, string job, LogsSpec options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        using Process process = await StartAsync(Request(LauncherVerbs.Logs, user, job) with { Logs = options }, cancellationToken);
+        // A followed stream lasts while stdin stays open: closing it is how the portal ends it (see EndAsync).
+        LogsSpec spec = options with { UntilStdinCloses = options.Follow };
+        using Process process = await StartAsync(Request(LauncherVerbs.Logs, user, job) with { Logs = spec }, holdStdin: spec.UntilStdinCloses, cancellationToken);
         Task<string> stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
         try
         {
@@ -66,13 +68,13 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
         finally
         {
             // The caller stopped reading (or cancelled): end the launcher and the podman it became.
-            await EndAsync(process);
+            await EndAsync(process, stdinHeld: spec.UntilStdinCloses);
         }
     }
 
     private async Task<LauncherResponse> CallAsync(LauncherRequest request, CancellationToken cancellationToken)
     {
-        using Process process = await StartAsync(request, cancellationToken);
+        using Process process = await StartAsync(request, holdStdin: false, cancellationToken);
         Task<string> stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
         Task<string> stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -83,7 +85,7 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
         }
         catch (OperationCanceledException)
         {
-            await EndAsync(process);
+            await EndAsync(process, stdinHeld: false);
             cancellationToken.ThrowIfCancellationRequested();
             throw new LauncherException(LauncherFailure.TimedOut, $"The launcher did not answer '{request.Verb}' within {options.Timeout.TotalSeconds:0} s.", -1, Trim(await stderr));
         }
@@ -107,7 +109,7 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
         throw Failure(process.ExitCode, response, await stderr);
     }
 
-    private async Task<Process> StartAsync(LauncherRequest request, CancellationToken cancellationToken)
+    private async Task<Process> StartAsync(LauncherRequest request, bool holdStdin, CancellationToken cancellationToken)
     {
         var psi = new ProcessStartInfo(options.UseSudo ? options.SudoPath : options.LauncherPath)
         {
@@ -140,8 +142,14 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
 
         try
         {
-            await process.StandardInput.BaseStream.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(request, LauncherJsonContext.Default.LauncherRequest), cancellationToken);
-            process.StandardInput.Close();
+            // One line: the launcher reads up to the newline, so stdin can stay open after it.
+            byte[] line = [.. JsonSerializer.SerializeToUtf8Bytes(request, LauncherJsonContext.Default.LauncherRequest), (byte)'\n'];
+            await process.StandardInput.BaseStream.WriteAsync(line, cancellationToken);
+            await process.StandardInput.BaseStream.FlushAsync(cancellationToken);
+            if (!holdStdin)
+            {
+                process.StandardInput.Close();
+            }
         }
         catch (IOException)
         {
@@ -152,25 +160,56 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
     }
 
     /// <summary>
-    /// SIGTERM first: through sudo the launcher runs as root, so only sudo (ours to signal) can pass
-    /// a signal on, and SIGKILL would kill sudo alone and orphan the launcher.
+    /// Ends a launcher call the portal no longer waits for. Through sudo the launcher runs as root and
+    /// then as the job's owner, so no signal of ours reaches it: a followed stream is ended by closing
+    /// its stdin, which the launcher watches. Signals remain for dev mode, where the launcher runs as us.
     /// </summary>
-    private static async Task EndAsync(Process process)
+    private static async Task EndAsync(Process process, bool stdinHeld)
     {
+        if (stdinHeld)
+        {
+            process.StandardInput.Close();
+            if (await ExitsWithinAsync(process, EndGrace))
+            {
+                return;
+            }
+        }
+
         if (process.HasExited)
         {
             return;
         }
 
+        // SIGTERM first and SIGKILL only after a grace period: a killed launcher cannot end its podman.
         _ = Kill(process.Id, 15);
-        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        if (await ExitsWithinAsync(process, EndGrace))
+        {
+            return;
+        }
+
         try
         {
-            await process.WaitForExitAsync(grace.Token);
+            process.Kill();
+        }
+        catch (Win32Exception)
+        {
+            // Not ours to signal (through sudo): the launcher finishes its podman call on its own.
+        }
+    }
+
+    private static readonly TimeSpan EndGrace = TimeSpan.FromSeconds(3);
+
+    private static async Task<bool> ExitsWithinAsync(Process process, TimeSpan grace)
+    {
+        using var timer = new CancellationTokenSource(grace);
+        try
+        {
+            await process.WaitForExitAsync(timer.Token);
+            return true;
         }
         catch (OperationCanceledException)
         {
-            process.Kill();
+            return false;
         }
     }
 

@@ -80,6 +80,13 @@ public sealed record LogsSpec
     /// <summary>Keep the stream open until the container exits.</summary>
     public bool Follow { get; init; }
 
+    /// <summary>
+    /// With <see cref="Follow"/>: the caller keeps stdin open after the request (ended by a newline) and
+    /// closes it to end the stream early. The portal needs this: through sudo the launcher, then podman,
+    /// run under uids that no signal of the portal's can reach.
+    /// </summary>
+    public bool UntilStdinCloses { get; init; }
+
     /// <summary>Last N lines only.</summary>
     public int? Tail { get; init; }
 

@@ -84,7 +84,11 @@ namespace Portal.Launcher
                 };
                 if (streaming)
                 {
-                    Console.Error.WriteLine("portal-launcher: " + result.Response.Error);
+                    // The stream itself went to stdout; only the launcher's own failure has a line.
+                    if (result.Response.Error is not null)
+                    {
+                        Console.Error.WriteLine("portal-launcher: " + result.Response.Error);
+                    }
                 }
                 else
                 {
@@ -125,7 +129,14 @@ namespace Portal.Launcher
             }
         }
 
-        /// <summary>Reads at most MaxRequestBytes; a longer request is refused without parsing.</summary>
+        /// <summary>
+        /// Reads one request: a JSON object ended by a newline, or by the end of stdin. At most
+        /// MaxRequestBytes; a longer request is refused without parsing.
+        /// </summary>
+        /// <remarks>
+        /// Stopping at the newline lets a caller keep stdin open after the request: a followed log
+        /// stream lasts until the caller closes it (see <see cref="Podman.ToolProcess.Stream"/>).
+        /// </remarks>
         private static LauncherRequest ReadRequest()
         {
             using Stream stdin = Console.OpenStandardInput();
@@ -138,6 +149,11 @@ namespace Portal.Launcher
             {
                 total += n;
                 if (total > LauncherProtocol.MaxRequestBytes)
+                {
+                    break;
+                }
+
+                if (buffer.AsSpan(total - n, n).Contains((byte)'\n') && RequestReader.EndsHere(buffer.AsSpan(0, total)))
                 {
                     break;
                 }

@@ -66,6 +66,16 @@ internal static unsafe partial class Spawn
     }
 
     public const short PollIn = 0x1;
+    public const short PollErr = 0x8;
+    public const short PollHup = 0x10;
+    public const int NoHang = 1; // WNOHANG
+
+    /// <summary>pidfd_open(2) through syscall(2): glibc gained a wrapper only in 2.36, and a missing symbol
+    /// would stop a launcher bound to libc at link time from loading at all. -1 where the kernel lacks it.</summary>
+    public static int PidFdOpen(int pid) => (int)Syscall(434, pid, 0);
+
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    private static partial long Syscall(long number, long pid, long flags);
 
     [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
     public static partial int Poll(PollFd* fds, nuint count, int timeoutMs);

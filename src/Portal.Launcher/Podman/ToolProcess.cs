@@ -140,7 +140,7 @@ internal static unsafe class ToolProcess
         return (Encoding.UTF8.GetString(stdout.GetBuffer(), 0, (int)stdout.Length), Encoding.UTF8.GetString(stderr.GetBuffer(), 0, (int)stderr.Length));
     }
 
-    /// <summary>The exit code, or 128 + the signal number for a tool killed by a signal (as shells report it).</summary>
+    /// <summary>The exit code, or 128 + the signal number for a tool killed by a signal.</summary>
     private static int WaitForExit(int pid)
     {
         int status;
@@ -153,19 +153,38 @@ internal static unsafe class ToolProcess
             }
         }
 
-        int signal = status & 0x7f;
-        return signal == 0 ? (status >> 8) & 0xff : 128 + signal;
+        return ChildWatch.Decode(status);
     }
 
     /// <summary>
-    /// Replaces the launcher with the tool, so a log stream flows straight from podman to the
-    /// caller. Returns only on failure.
+    /// Runs a tool whose output goes straight to the caller (a log stream): the tool writes to the
+    /// launcher's own stdout and stderr. Returns its exit code, or null when the caller hung up first:
+    /// closed its end of stdout or, with <paramref name="untilStdinCloses"/>, closed stdin.
     /// </summary>
-    public static int Exec(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env)
+    /// <remarks>
+    /// The launcher stays the tool's parent instead of becoming it, to notice the caller leaving. The
+    /// portal cannot end the tool with a signal: through sudo the launcher runs as root and then as the
+    /// job's owner, never under the portal's uid. Without this a followed log of a quiet job would
+    /// live until the job ends.
+    /// </remarks>
+    public static int? Stream(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, bool untilStdinCloses)
     {
         using var strings = new NativeStrings(argv, env, "/");
-        Console.Out.Flush();
-        _ = execve(strings.Argv[0], strings.Argv, strings.Envp);
-        return errno;
+        int devNull = SafeFiles.WithPath("/dev/null", p => open(p, O_RDONLY | O_CLOEXEC));
+        if (devNull < 0)
+        {
+            throw new IOException($"Could not open /dev/null for {argv[0]} (errno {Marshal.GetLastPInvokeError()}).");
+        }
+
+        int pid = StartChild(strings, devNull, 1, 2, argv[0]);
+        _ = close(devNull);
+        using var child = new ChildWatch(pid);
+        if (child.WaitUnlessHangUp(1, untilStdinCloses ? 0 : null))
+        {
+            return child.ExitCode;
+        }
+
+        child.End(TimeSpan.FromSeconds(2));
+        return null;
     }
 }

@@ -77,6 +77,11 @@ internal static class RequestValidator
             Refuse("logs.tail must be between 0 and 1000000.");
         }
 
+        if (r.Logs is { UntilStdinCloses: true, Follow: false })
+        {
+            Refuse("logs.untilStdinCloses needs logs.follow: a stream that is not followed ends on its own.");
+        }
+
         if (r.Run is { } run)
         {
             ValidateRun(run, policy);

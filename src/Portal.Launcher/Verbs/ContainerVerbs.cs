@@ -217,9 +217,16 @@ internal static class ContainerVerbs
     {
         List<string> argv = PodmanArgs.Logs(ctx.Policy, ctx.Request.Job!, ctx.Request.Logs);
         ctx.Audit.Accepted(Describe(argv));
-        int error = ToolProcess.Exec(argv, env);
-        ctx.Audit.Failed($"execve podman failed (errno {error})");
-        return new VerbResult(LauncherExitCodes.InternalError, new LauncherResponse { Error = $"Could not start podman (errno {error})." });
+        int? exitCode = ToolProcess.Stream(argv, env, untilStdinCloses: ctx.Request.Logs?.UntilStdinCloses == true);
+        if (exitCode is null)
+        {
+            ctx.Audit.Done("caller hung up; podman logs ended");
+            return new VerbResult(LauncherExitCodes.Ok, new LauncherResponse());
+        }
+
+        // podman wrote its own output and errors to the caller; its exit code is the launcher's.
+        ctx.Audit.Done($"podman logs exited {exitCode}");
+        return new VerbResult(exitCode.Value, new LauncherResponse());
     }
 
     /// <summary>The argv for the audit log. Environment values never appear in argv (they go through an env file).</summary>

@@ -56,9 +56,14 @@ public static class Requests
             ["stop"] = new Dictionary<string, object> { ["timeoutSeconds"] = timeoutSeconds },
         });
 
-    public static string Logs(string user, string job, bool follow = false, int? tail = null)
+    public static string Logs(string user, string job, bool follow = false, int? tail = null, bool untilStdinCloses = false)
     {
         var logs = new Dictionary<string, object> { ["follow"] = follow };
+        if (untilStdinCloses)
+        {
+            logs["untilStdinCloses"] = true;
+        }
+
         if (tail is not null)
         {
             logs["tail"] = tail.Value;

@@ -113,6 +113,9 @@ public sealed class BadInputCorpusTests(LauncherFixture f)
         Add("json array", "[]");
         Add("json string", "\"run\"");
         Add("truncated", valid[..^5]);
+        Add("two requests on two lines", valid + "\n" + valid + "\n");
+        Add("data after the request's newline", valid + "\nrun bob\n");
+        Add("request split by a newline, then data", valid[..^1] + "\n}x\n");
         Add("version missing", """{"verb":"list","user":"ptest-alice"}""");
         Add("version 2", """{"version":2,"verb":"list","user":"ptest-alice"}""");
         Add("version 0", """{"version":0,"verb":"list","user":"ptest-alice"}""");
@@ -134,6 +137,7 @@ public sealed class BadInputCorpusTests(LauncherFixture f)
         Add("run without run section", """{"version":1,"verb":"run","user":"ptest-alice","job":"c1"}""");
         Add("list with run section", """{"version":1,"verb":"list","user":"ptest-alice","run":{"image":"localhost/ptest-busybox:latest"}}""");
         Add("list with a job", """{"version":1,"verb":"list","user":"ptest-alice","job":"c1"}""");
+        Add("logs untilStdinCloses without follow", """{"version":1,"verb":"logs","user":"ptest-alice","job":"c1","logs":{"untilStdinCloses":true}}""");
         Add("stop with logs section", """{"version":1,"verb":"stop","user":"ptest-alice","job":"c1","logs":{"tail":1}}""");
         foreach (string job in new[] { "../x", "-x", "A", "", new string('a', 65), "x;y", "x/y", "x y", "x\0" })
         {

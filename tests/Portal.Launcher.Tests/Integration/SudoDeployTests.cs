@@ -69,6 +69,36 @@ public sealed class SudoDeployTests(LauncherFixture f) : IAsyncLifetime
         Assert.DoesNotContain("\"ok\":true", r.Stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AFollowedStream_ThroughSudo_EndsWhenTheServiceUserClosesStdin_ThoughItCannotSignalIt()
+    {
+        string job = LauncherRunner.NewJob();
+        LauncherCall run = await LauncherRunner.RunAsync(f, Requests.Run(f.Alice.Name, job, ["sh", "-c", "echo ready; exec sleep 600"]));
+        Assert.True(run.ExitCode == 0, run.ToString());
+        try
+        {
+            // setpriv, env and sudo each exec: the pid is the launcher's, and then podman's parent.
+            using HeldStdin stream = await HeldStdin.StartAsync(Requests.Logs(f.Alice.Name, job, follow: true, untilStdinCloses: true), "/usr/bin/setpriv",
+                [.. AsServiceUser, "/usr/bin/sudo", "-n", Installed]);
+            Assert.Equal("ready", await stream.ReadLineAsync(TimeSpan.FromSeconds(30)));
+
+            // The launcher is root's, then alice's: no signal of the service user's reaches it.
+            ShellResult signal = await Shell.RunAsync("/usr/bin/setpriv", [.. AsServiceUser, "/bin/bash", "-c", "kill -0 \"$0\"", stream.Pid.ToString(CultureInfo.InvariantCulture)], clearEnv: true);
+            Assert.True(signal.ExitCode != 0, "the service user could signal the launcher: " + signal);
+
+            stream.CloseStdin();
+
+            Assert.True(await stream.ExitsWithinAsync(TimeSpan.FromSeconds(15)), "the launcher still runs after the service user closed stdin");
+            await Wait.UntilAsync(() => Task.FromResult(Procs.Find(f.Alice.Uid, "logs --follow -- portal-job-" + job).Count),
+                n => n == 0, TimeSpan.FromSeconds(15), "podman logs --follow to end");
+            Assert.Contains(LogStreamEndTests.AuditDetails(stream), d => d == "caller hung up; podman logs ended");
+        }
+        finally
+        {
+            await LauncherRunner.RunAsync(f, Requests.Remove(f.Alice.Name, job));
+        }
+    }
+
     private async Task<ShellResult> InstallAsync()
     {
         string repo = AppContext.BaseDirectory;
@@ -88,7 +118,10 @@ public sealed class SudoDeployTests(LauncherFixture f) : IAsyncLifetime
         });
     }
 
+    /// <summary>setpriv's arguments that make the rest of the command line run as the service user, with a bare environment.</summary>
+    private string[] AsServiceUser => ["--reuid", _svc.Uid.ToString(CultureInfo.InvariantCulture), "--regid", _svc.Gid.ToString(CultureInfo.InvariantCulture),
+        "--init-groups", "--", "/usr/bin/env", "-i", "PATH=/usr/bin:/bin", "HOME=/"];
+
     private Task<ShellResult> AsServiceUserAsync(string stdin, params string[] argv) =>
-        Shell.RunAsync("/usr/bin/setpriv", ["--reuid", _svc.Uid.ToString(CultureInfo.InvariantCulture), "--regid", _svc.Gid.ToString(CultureInfo.InvariantCulture),
-            "--init-groups", "--", "/usr/bin/env", "-i", "PATH=/usr/bin:/bin", "HOME=/", .. argv], stdin, clearEnv: true);
+        Shell.RunAsync("/usr/bin/setpriv", [.. AsServiceUser, .. argv], stdin, clearEnv: true);
 }

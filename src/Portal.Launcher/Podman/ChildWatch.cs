@@ -1,0 +1,132 @@
+using System.Runtime.InteropServices;
+using Portal.Launcher.Native;
+using static Tmds.Linux.LibC;
+
+namespace Portal.Launcher.Podman;
+
+/// <summary>
+/// Waits for one child process while watching a descriptor for the caller hanging up, and ends the
+/// child (SIGTERM, then SIGKILL) when asked. Uses a pidfd, so poll wakes the moment the child exits;
+/// on kernels without pidfd_open (before 5.3) it looks every 50 ms instead.
+/// </summary>
+internal sealed unsafe class ChildWatch(int pid) : IDisposable
+{
+    private const int PollInterval = 50;
+    private readonly int _pidFd = Spawn.PidFdOpen(pid);
+
+    /// <summary>The exit code (128 + signal for a killed child), once it has been reaped.</summary>
+    public int? ExitCode { get; private set; }
+
+    /// <summary>
+    /// True once the child has exited; false if the caller hung up first: <paramref name="output"/>
+    /// reported POLLERR or POLLHUP (no reader left), or <paramref name="input"/>, when given, reached
+    /// its end (the caller closed it). Bytes that arrive on the input are read and ignored.
+    /// </summary>
+    public bool WaitUnlessHangUp(int output, int? input)
+    {
+        Spawn.PollFd* fds = stackalloc Spawn.PollFd[3];
+        fds[0] = new Spawn.PollFd { Fd = output, Events = 0 };
+        fds[1] = new Spawn.PollFd { Fd = _pidFd, Events = Spawn.PollIn };
+        fds[2] = new Spawn.PollFd { Fd = input ?? -1, Events = Spawn.PollIn };
+        byte* discard = stackalloc byte[512];
+        while (true)
+        {
+            // A negative descriptor is skipped by poll: no pidfd means look every PollInterval ms.
+            int n = Spawn.Poll(fds, 3, _pidFd >= 0 ? -1 : PollInterval);
+            if (n < 0)
+            {
+                int error = Marshal.GetLastPInvokeError();
+                if (error == EINTR)
+                {
+                    continue;
+                }
+
+                throw new IOException($"poll failed (errno {error}).");
+            }
+
+            if (TryReap())
+            {
+                return true;
+            }
+
+            if ((fds[0].Revents & (Spawn.PollErr | Spawn.PollHup)) != 0)
+            {
+                return false;
+            }
+
+            if (fds[2].Revents != 0)
+            {
+                long read = (long)Tmds.Linux.LibC.read(fds[2].Fd, discard, 512);
+                if (read == 0 || (read < 0 && errno != EINTR && errno != EAGAIN))
+                {
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// <summary>SIGTERM, SIGKILL after <paramref name="grace"/>, then reaps the child. The launcher runs as the
+    /// child's owner by now, so the signals reach it and nothing else: a pid is never signalled once reaped.</summary>
+    public void End(TimeSpan grace)
+    {
+        if (TryReap())
+        {
+            return;
+        }
+
+        _ = kill(pid, SIGTERM);
+        long deadline = Environment.TickCount64 + (long)grace.TotalMilliseconds;
+        while (Environment.TickCount64 < deadline)
+        {
+            if (TryReap())
+            {
+                return;
+            }
+
+            Spawn.PollFd watch = new() { Fd = _pidFd, Events = Spawn.PollIn };
+            _ = _pidFd >= 0 ? Spawn.Poll(&watch, 1, (int)Math.Max(1, deadline - Environment.TickCount64)) : Spawn.Poll(null, 0, PollInterval);
+        }
+
+        _ = kill(pid, SIGKILL);
+        Reap(0);
+    }
+
+    private bool TryReap() => ExitCode is not null || Reap(Spawn.NoHang);
+
+    private bool Reap(int options)
+    {
+        int status;
+        int rc;
+        while ((rc = Spawn.WaitPid(pid, &status, options)) < 0)
+        {
+            int error = Marshal.GetLastPInvokeError();
+            if (error != EINTR)
+            {
+                throw new IOException($"waitpid failed (errno {error}).");
+            }
+        }
+
+        if (rc == 0)
+        {
+            return false;
+        }
+
+        ExitCode = Decode(status);
+        return true;
+    }
+
+    /// <summary>The exit code, or 128 + the signal number for a child killed by a signal (as shells report it).</summary>
+    public static int Decode(int status)
+    {
+        int signal = status & 0x7f;
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal;
+    }
+
+    public void Dispose()
+    {
+        if (_pidFd >= 0)
+        {
+            _ = close(_pidFd);
+        }
+    }
+}
