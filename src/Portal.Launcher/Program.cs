@@ -191,11 +191,20 @@ namespace Portal.Launcher
             return exitCode;
         }
 
+        internal static void Write(LauncherResponse response, Stream stdout)
+        {
+            using (var writer = new Utf8JsonWriter(stdout))
+            {
+                JsonSerializer.Serialize(writer, response, ResponseJsonContext.Default.LauncherResponse);
+            }
+
+            stdout.WriteByte((byte)'\n');
+        }
+
         private static void Write(LauncherResponse response)
         {
             using Stream stdout = Console.OpenStandardOutput();
-            JsonSerializer.Serialize(stdout, response, LauncherJsonContext.Default.LauncherResponse);
-            stdout.WriteByte((byte)'\n');
+            Write(response, stdout);
         }
     }
 }

@@ -1,10 +1,15 @@
-using System.Text.Json.Serialization;
-
 namespace Portal.Launcher.Policy;
 
 /// <summary>The root-owned policy file (deploy/launcher.json.example documents each field).</summary>
 internal sealed record LauncherPolicy
 {
+    public const string DefaultStateDir = "/run/portal-launcher";
+    public const string DefaultSetfacl = "/usr/bin/setfacl";
+    public const string DefaultUseradd = "/usr/sbin/useradd";
+    public const string DefaultUsermod = "/usr/sbin/usermod";
+    public const long DefaultSubIdBase = 100000;
+    public const long DefaultSubIdCount = 65536;
+
     public required int Version { get; init; }
 
     /// <summary>Users below this uid (system accounts, root) are never launched for.</summary>
@@ -46,18 +51,18 @@ internal sealed record LauncherPolicy
     public required string AuditLog { get; init; }
 
     /// <summary>Root-only directory for launcher state (device grants, provisioning lock).</summary>
-    public string StateDir { get; set; } = "/run/portal-launcher";
+    public string StateDir { get; set; } = DefaultStateDir;
 
-    public string Setfacl { get; set; } = "/usr/bin/setfacl";
+    public string Setfacl { get; set; } = DefaultSetfacl;
 
-    public string Useradd { get; set; } = "/usr/sbin/useradd";
+    public string Useradd { get; set; } = DefaultUseradd;
 
-    public string Usermod { get; set; } = "/usr/sbin/usermod";
+    public string Usermod { get; set; } = DefaultUsermod;
 
     /// <summary>Where provision-user starts looking for a free subuid/subgid block.</summary>
-    public long SubIdBase { get; set; } = 100000;
+    public long SubIdBase { get; set; } = DefaultSubIdBase;
 
-    public long SubIdCount { get; set; } = 65536;
+    public long SubIdCount { get; set; } = DefaultSubIdCount;
 }
 
 internal sealed record MountRoot
@@ -90,12 +95,3 @@ internal sealed record Limit
 
     public required long Max { get; init; }
 }
-
-[JsonSourceGenerationOptions(
-    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
-    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-    AllowDuplicateProperties = false,
-    RespectNullableAnnotations = true,
-    ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip)]
-[JsonSerializable(typeof(LauncherPolicy))]
-internal sealed partial class PolicyJsonContext : JsonSerializerContext;

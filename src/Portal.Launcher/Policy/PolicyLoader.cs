@@ -27,19 +27,14 @@ internal static class PolicyLoader
     public static LauncherPolicy Load(string path, uint trustedOwner)
     {
         byte[] bytes = SafeFiles.ReadTrusted(path, trustedOwner, 256 * 1024);
-        LauncherPolicy? policy;
+        LauncherPolicy policy;
         try
         {
-            policy = JsonSerializer.Deserialize(bytes, PolicyJsonContext.Default.LauncherPolicy);
+            policy = PolicyReader.Parse(bytes);
         }
         catch (JsonException e)
         {
             throw new PolicyException($"{path}: {e.Message}");
-        }
-
-        if (policy is null)
-        {
-            throw new PolicyException($"{path}: empty.");
         }
 
         Validate(policy, path);

@@ -27,4 +27,41 @@ public sealed class ProtocolJsonTests
     [InlineData("""{"version":1,"verb":"run","user":"a","job":"1","run":{"image":"x","env":{"A":"1","A":"2"}}}""")]
     public void DuplicateKeysAndUnknownFields_AreErrors(string json) =>
         Assert.Throws<JsonException>(() => JsonSerializer.Deserialize(json, LauncherJsonContext.Default.LauncherRequest));
+
+    [Fact]
+    public void TheLaunchersReply_IsWhatTheProtocolContextWrites_ByteForByte()
+    {
+        var when = new DateTimeOffset(2026, 11, 30, 22, 0, 0, TimeSpan.Zero);
+        var container = new ContainerState
+        {
+            Name = "portal-job-1", Id = "ce5f", Job = "1", Owner = "alice", State = "exited", ExitCode = 3, Pid = 0, ConmonPid = 41,
+            StartedAt = when, FinishedAt = when.AddMinutes(1), Image = "localhost/busybox:latest",
+        };
+        var response = new LauncherResponse
+        {
+            Ok = false, Error = "podman run failed: \"<quoted>\" \u00e9\n", ToolExitCode = 125, ContainerId = "ce5f", ContainerName = "portal-job-1",
+            Container = container, Containers = [container, container with { Name = "portal-job-2", ExitCode = null }],
+            Images = [new ImageInfo { Id = "sha256:1", Names = ["localhost/busybox:latest"], Size = 1 << 20, Created = when }],
+            Provisioned = new ProvisionResult { User = "bob", Uid = 1500, Gid = 1500, Home = "/home/bob", SubIdStart = 100000, SubIdCount = 65536, Created = true },
+            Checks = [new CheckItem { Name = "podman", Status = "ok", Detail = "4.3.1" }],
+            Warnings = ["Resource limits are not supported"],
+        };
+        using var written = new MemoryStream();
+
+        Launcher.Write(response, written);
+
+        string expected = JsonSerializer.Serialize(response, LauncherJsonContext.Default.LauncherResponse) + "\n";
+        Assert.Equal(expected, System.Text.Encoding.UTF8.GetString(written.ToArray()));
+        Assert.Equal(response.Containers, JsonSerializer.Deserialize(expected, LauncherJsonContext.Default.LauncherResponse)!.Containers);
+    }
+
+    [Fact]
+    public void AnEmptyReply_IsWrittenWithoutItsNullFields()
+    {
+        using var written = new MemoryStream();
+
+        Launcher.Write(new LauncherResponse { Ok = true }, written);
+
+        Assert.Equal("{\"ok\":true}\n", System.Text.Encoding.UTF8.GetString(written.ToArray()));
+    }
 }

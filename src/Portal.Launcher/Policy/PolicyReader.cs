@@ -1,0 +1,272 @@
+using System.Text.Json;
+
+namespace Portal.Launcher.Policy;
+
+/// <summary>
+/// Reads the policy file with <see cref="Utf8JsonReader"/>, under the rules the request's
+/// source-generated serializer applies: camelCase names matched exactly, unknown and duplicated
+/// properties refused, required ones checked, null only where a field is optional, comments skipped,
+/// nothing after the object.
+/// </summary>
+/// <remarks>
+/// Hand-written because the launcher reads the policy on every call and the serializer's metadata
+/// for these types cost more than reading them (bench/launcher/README.md). The request keeps the
+/// source-generated serializer: it is the input that crosses the trust boundary.
+/// </remarks>
+internal static class PolicyReader
+{
+    private static readonly JsonReaderOptions Options = new() { CommentHandling = JsonCommentHandling.Skip, MaxDepth = 16 };
+
+    public static LauncherPolicy Parse(ReadOnlySpan<byte> json)
+    {
+        var r = new Utf8JsonReader(json, Options);
+        if (!r.Read())
+        {
+            throw new JsonException("the file holds no JSON value.");
+        }
+
+        LauncherPolicy policy = ReadPolicy(ref r);
+        if (r.Read())
+        {
+            throw new JsonException($"unexpected {r.TokenType} after the policy object.");
+        }
+
+        return policy;
+    }
+
+    private static LauncherPolicy ReadPolicy(ref Utf8JsonReader r)
+    {
+        const string where = "the policy";
+        int? version = null;
+        uint? minUid = null;
+        string? group = null, podman = null, runtime = null, auditLog = null;
+        bool allowNetwork = false, useCdi = false, manageDeviceAcls = false;
+        List<MountRoot> mountRoots = [];
+        List<GpuDevice> gpus = [];
+        List<string> gpuControlNodes = [];
+        Limit? pids = null, logBytes = null;
+        double? maxCpus = null;
+        long? maxMemoryMiB = null;
+        string stateDir = LauncherPolicy.DefaultStateDir, setfacl = LauncherPolicy.DefaultSetfacl;
+        string useradd = LauncherPolicy.DefaultUseradd, usermod = LauncherPolicy.DefaultUsermod;
+        long subIdBase = LauncherPolicy.DefaultSubIdBase, subIdCount = LauncherPolicy.DefaultSubIdCount;
+
+        var seen = StartObject(ref r, where);
+        while (NextProperty(ref r, seen, where, out string name))
+        {
+            switch (name)
+            {
+                case "version": version = Int32(ref r, name); break;
+                case "minUid": minUid = UInt32(ref r, name); break;
+                case "group": group = String(ref r, name); break;
+                case "podman": podman = String(ref r, name); break;
+                case "runtime": runtime = String(ref r, name); break;
+                case "allowNetwork": allowNetwork = Bool(ref r, name); break;
+                case "mountRoots": mountRoots = MountRoots(ref r); break;
+                case "gpus": gpus = Gpus(ref r); break;
+                case "gpuControlNodes": gpuControlNodes = Strings(ref r, name); break;
+                case "useCdi": useCdi = Bool(ref r, name); break;
+                case "pids": pids = ReadLimit(ref r, name); break;
+                case "logBytes": logBytes = ReadLimit(ref r, name); break;
+                case "maxCpus": maxCpus = r.TokenType == JsonTokenType.Null ? null : Double(ref r, name); break;
+                case "maxMemoryMiB": maxMemoryMiB = r.TokenType == JsonTokenType.Null ? null : Int64(ref r, name); break;
+                case "manageDeviceAcls": manageDeviceAcls = Bool(ref r, name); break;
+                case "auditLog": auditLog = String(ref r, name); break;
+                case "stateDir": stateDir = String(ref r, name); break;
+                case "setfacl": setfacl = String(ref r, name); break;
+                case "useradd": useradd = String(ref r, name); break;
+                case "usermod": usermod = String(ref r, name); break;
+                case "subIdBase": subIdBase = Int64(ref r, name); break;
+                case "subIdCount": subIdCount = Int64(ref r, name); break;
+                default: throw Unknown(where, name);
+            }
+        }
+
+        return new LauncherPolicy
+        {
+            Version = version ?? throw Missing(where, "version"),
+            MinUid = minUid ?? throw Missing(where, "minUid"),
+            Group = group ?? throw Missing(where, "group"),
+            Podman = podman ?? throw Missing(where, "podman"),
+            Runtime = runtime ?? throw Missing(where, "runtime"),
+            AllowNetwork = allowNetwork,
+            MountRoots = mountRoots,
+            Gpus = gpus,
+            GpuControlNodes = gpuControlNodes,
+            UseCdi = useCdi,
+            Pids = pids ?? throw Missing(where, "pids"),
+            LogBytes = logBytes ?? throw Missing(where, "logBytes"),
+            MaxCpus = maxCpus,
+            MaxMemoryMiB = maxMemoryMiB,
+            ManageDeviceAcls = manageDeviceAcls,
+            AuditLog = auditLog ?? throw Missing(where, "auditLog"),
+            StateDir = stateDir,
+            Setfacl = setfacl,
+            Useradd = useradd,
+            Usermod = usermod,
+            SubIdBase = subIdBase,
+            SubIdCount = subIdCount,
+        };
+    }
+
+    private static Limit ReadLimit(ref Utf8JsonReader r, string where)
+    {
+        long? value = null, max = null;
+        var seen = StartObject(ref r, where);
+        while (NextProperty(ref r, seen, where, out string name))
+        {
+            switch (name)
+            {
+                case "default": value = Int64(ref r, where + ".default"); break;
+                case "max": max = Int64(ref r, where + ".max"); break;
+                default: throw Unknown(where, name);
+            }
+        }
+
+        return new Limit { Default = value ?? throw Missing(where, "default"), Max = max ?? throw Missing(where, "max") };
+    }
+
+    private static List<MountRoot> MountRoots(ref Utf8JsonReader r)
+    {
+        List<MountRoot> roots = [];
+        StartArray(ref r, "mountRoots");
+        while (NextItem(ref r))
+        {
+            string where = $"mountRoots[{roots.Count}]";
+            string? path = null;
+            bool userHome = false, readOnly = false;
+            var seen = StartObject(ref r, where);
+            while (NextProperty(ref r, seen, where, out string name))
+            {
+                switch (name)
+                {
+                    case "path": path = r.TokenType == JsonTokenType.Null ? null : String(ref r, where + ".path"); break;
+                    case "userHome": userHome = Bool(ref r, where + ".userHome"); break;
+                    case "readOnly": readOnly = Bool(ref r, where + ".readOnly"); break;
+                    default: throw Unknown(where, name);
+                }
+            }
+
+            roots.Add(new MountRoot { Path = path, UserHome = userHome, ReadOnly = readOnly });
+        }
+
+        return roots;
+    }
+
+    private static List<GpuDevice> Gpus(ref Utf8JsonReader r)
+    {
+        List<GpuDevice> gpus = [];
+        StartArray(ref r, "gpus");
+        while (NextItem(ref r))
+        {
+            string where = $"gpus[{gpus.Count}]";
+            string? id = null, node = null, cdi = null, visibleId = null;
+            var seen = StartObject(ref r, where);
+            while (NextProperty(ref r, seen, where, out string name))
+            {
+                switch (name)
+                {
+                    case "id": id = String(ref r, where + ".id"); break;
+                    case "node": node = String(ref r, where + ".node"); break;
+                    case "cdi": cdi = r.TokenType == JsonTokenType.Null ? null : String(ref r, where + ".cdi"); break;
+                    case "visibleId": visibleId = r.TokenType == JsonTokenType.Null ? null : String(ref r, where + ".visibleId"); break;
+                    default: throw Unknown(where, name);
+                }
+            }
+
+            gpus.Add(new GpuDevice { Id = id ?? throw Missing(where, "id"), Node = node ?? throw Missing(where, "node"), Cdi = cdi, VisibleId = visibleId });
+        }
+
+        return gpus;
+    }
+
+    private static List<string> Strings(ref Utf8JsonReader r, string where)
+    {
+        List<string> items = [];
+        StartArray(ref r, where);
+        while (NextItem(ref r))
+        {
+            items.Add(String(ref r, $"{where}[{items.Count}]"));
+        }
+
+        return items;
+    }
+
+    private static HashSet<string> StartObject(ref Utf8JsonReader r, string where) =>
+        r.TokenType == JsonTokenType.StartObject ? new HashSet<string>(StringComparer.Ordinal) : throw Expected(where, "an object", r.TokenType);
+
+    private static void StartArray(ref Utf8JsonReader r, string where)
+    {
+        if (r.TokenType != JsonTokenType.StartArray)
+        {
+            throw Expected(where, "an array", r.TokenType);
+        }
+    }
+
+    /// <summary>Moves to the next property's value; false at the object's end. A repeated name is refused.</summary>
+    private static bool NextProperty(ref Utf8JsonReader r, HashSet<string> seen, string where, out string name)
+    {
+        _ = r.Read();
+        if (r.TokenType == JsonTokenType.EndObject)
+        {
+            name = "";
+            return false;
+        }
+
+        name = r.GetString()!;
+        if (!seen.Add(name))
+        {
+            throw new JsonException($"{where}: '{name}' appears twice.");
+        }
+
+        _ = r.Read();
+        return true;
+    }
+
+    /// <summary>Moves to the next array item; false at the array's end.</summary>
+    private static bool NextItem(ref Utf8JsonReader r) => r.Read() && r.TokenType != JsonTokenType.EndArray;
+
+    private static string String(ref Utf8JsonReader r, string where) =>
+        r.TokenType == JsonTokenType.String ? r.GetString()! : throw Expected(where, "a string", r.TokenType);
+
+    private static bool Bool(ref Utf8JsonReader r, string where) => r.TokenType switch
+    {
+        JsonTokenType.True => true,
+        JsonTokenType.False => false,
+        _ => throw Expected(where, "true or false", r.TokenType),
+    };
+
+    private static int Int32(ref Utf8JsonReader r, string where) =>
+        r.TokenType == JsonTokenType.Number && r.TryGetInt32(out int value) ? value : throw Expected(ref r, where, "a whole number");
+
+    private static uint UInt32(ref Utf8JsonReader r, string where) =>
+        r.TokenType == JsonTokenType.Number && r.TryGetUInt32(out uint value) ? value : throw Expected(ref r, where, "a whole number from 0 to 4294967295");
+
+    private static long Int64(ref Utf8JsonReader r, string where) =>
+        r.TokenType == JsonTokenType.Number && r.TryGetInt64(out long value) ? value : throw Expected(ref r, where, "a whole number");
+
+    private static double Double(ref Utf8JsonReader r, string where) =>
+        r.TokenType == JsonTokenType.Number && r.TryGetDouble(out double value) ? value : throw Expected(ref r, where, "a number");
+
+    private static JsonException Expected(string where, string what, JsonTokenType found) =>
+        new($"{where} must be {what} (found {Describe(found)}).");
+
+    private static JsonException Expected(ref Utf8JsonReader r, string where, string what) =>
+        r.TokenType == JsonTokenType.Number
+            ? new($"{where} must be {what} (found {System.Text.Encoding.UTF8.GetString(r.ValueSpan)}).")
+            : Expected(where, what, r.TokenType);
+
+    private static string Describe(JsonTokenType token) => token switch
+    {
+        JsonTokenType.Null => "null",
+        JsonTokenType.String => "a string",
+        JsonTokenType.True or JsonTokenType.False => "a boolean",
+        JsonTokenType.StartObject => "an object",
+        JsonTokenType.StartArray => "an array",
+        _ => token.ToString(),
+    };
+
+    private static JsonException Unknown(string where, string name) => new($"{where}: unknown property '{name}'.");
+
+    private static JsonException Missing(string where, string name) => new($"{where}: '{name}' is required.");
+}

@@ -1,0 +1,106 @@
+using System.Text;
+using System.Text.Json;
+using Portal.Launcher.Policy;
+
+namespace Portal.Launcher.Tests.Unit;
+
+/// <summary>The hand-written policy reader keeps the serializer's rules: exact names, nothing unknown, nothing twice, required fields present.</summary>
+public sealed class PolicyReaderTests
+{
+    private const string Minimal = """
+        {"version":1,"minUid":1000,"group":"portal-users","podman":"/usr/bin/podman","runtime":"runc",
+         "pids":{"default":1024,"max":4096},"logBytes":{"default":1048576,"max":104857600},"auditLog":"/var/log/a.log"}
+        """;
+
+    private static LauncherPolicy Parse(string json) => PolicyReader.Parse(Encoding.UTF8.GetBytes(json));
+
+    /// <summary>Minimal with <paramref name="field"/> (a "name":value fragment) added before the closing brace.</summary>
+    private static string With(string field) => Minimal.TrimEnd()[..^1] + "," + field + "}";
+
+    [Fact]
+    public void TheShippedExample_ReadsInFull()
+    {
+        string repo = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(repo, "Portal.sln")))
+        {
+            repo = Path.GetDirectoryName(repo)!;
+        }
+
+        LauncherPolicy p = PolicyReader.Parse(File.ReadAllBytes(Path.Combine(repo, "deploy/launcher.json.example")));
+
+        Assert.Equal((1, 1000u, "portal-users", "/usr/bin/podman", "runc"), (p.Version, p.MinUid, p.Group, p.Podman, p.Runtime));
+        Assert.Equal([(null, true, false), ("/srv/projects", false, false), ("/srv/datasets", false, true)], p.MountRoots.Select(m => (m.Path, m.UserHome, m.ReadOnly)));
+        Assert.Equal(["/dev/nvidia0", "/dev/nvidia1"], p.Gpus.Select(g => g.Node));
+        Assert.Equal("nvidia.com/gpu=GPU-11111111-1111-1111-1111-111111111111", p.Gpus[1].Cdi);
+        Assert.Null(p.Gpus[1].VisibleId);
+        Assert.Equal(["/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools"], p.GpuControlNodes);
+        Assert.Equal((1024L, 8192L, 52428800L, 1073741824L), (p.Pids.Default, p.Pids.Max, p.LogBytes.Default, p.LogBytes.Max));
+        Assert.Equal((32.0, 262144L), (p.MaxCpus, p.MaxMemoryMiB));
+        Assert.False(p.AllowNetwork || p.UseCdi || p.ManageDeviceAcls);
+        Assert.Equal(("/var/log/portal-launcher/audit.log", "/run/portal-launcher", "/usr/bin/setfacl"), (p.AuditLog, p.StateDir, p.Setfacl));
+        Assert.Equal(("/usr/sbin/useradd", "/usr/sbin/usermod", 100000L, 65536L), (p.Useradd, p.Usermod, p.SubIdBase, p.SubIdCount));
+    }
+
+    [Fact]
+    public void OptionalFields_TakeTheirDefaults()
+    {
+        LauncherPolicy p = Parse(Minimal);
+
+        Assert.Empty(p.MountRoots);
+        Assert.Empty(p.Gpus);
+        Assert.Empty(p.GpuControlNodes);
+        Assert.Null(p.MaxCpus);
+        Assert.Null(p.MaxMemoryMiB);
+        Assert.Equal((LauncherPolicy.DefaultStateDir, LauncherPolicy.DefaultSubIdBase, LauncherPolicy.DefaultSubIdCount), (p.StateDir, p.SubIdBase, p.SubIdCount));
+    }
+
+    [Fact]
+    public void CommentsAndNullOptionals_AreAccepted()
+    {
+        LauncherPolicy p = Parse("// the box's policy\n" + With("""/* no bound */ "maxCpus":null,"maxMemoryMiB":null,"gpus":[{"id":"0","node":"/dev/nvidia0","cdi":null,"visibleId":null}]"""));
+
+        Assert.Null(p.MaxCpus);
+        Assert.Null(p.Gpus[0].Cdi);
+    }
+
+    public static TheoryData<string, string, string> Refused() => new()
+    {
+        { "unknown top-level field", With("\"privileged\":true"), "unknown property 'privileged'" },
+        { "name in another case", Minimal.Replace("\"group\"", "\"Group\"", StringComparison.Ordinal), "unknown property 'Group'" },
+        { "unknown field in a limit", Minimal.Replace("\"max\":4096", "\"max\":4096,\"soft\":1", StringComparison.Ordinal), "pids: unknown property 'soft'" },
+        { "unknown field in a GPU", With("\"gpus\":[{\"id\":\"0\",\"node\":\"/dev/nvidia0\",\"mode\":\"rw\"}]"), "gpus[0]: unknown property 'mode'" },
+        { "unknown field in a mount root", With("\"mountRoots\":[{\"path\":\"/srv\",\"propagation\":\"shared\"}]"), "mountRoots[0]: unknown property 'propagation'" },
+        { "duplicated top-level field", With("\"podman\":\"/tmp/podman\""), "'podman' appears twice" },
+        { "duplicated field in a limit", Minimal.Replace("\"max\":4096", "\"max\":4096,\"max\":1", StringComparison.Ordinal), "'max' appears twice" },
+        { "version missing", Minimal.Replace("\"version\":1,", "", StringComparison.Ordinal), "'version' is required" },
+        { "minUid missing", Minimal.Replace("\"minUid\":1000,", "", StringComparison.Ordinal), "'minUid' is required" },
+        { "group missing", Minimal.Replace("\"group\":\"portal-users\",", "", StringComparison.Ordinal), "'group' is required" },
+        { "podman missing", Minimal.Replace("\"podman\":\"/usr/bin/podman\",", "", StringComparison.Ordinal), "'podman' is required" },
+        { "runtime missing", Minimal.Replace("\"runtime\":\"runc\",", "", StringComparison.Ordinal), "'runtime' is required" },
+        { "auditLog missing", Minimal.Replace(",\"auditLog\":\"/var/log/a.log\"", "", StringComparison.Ordinal), "'auditLog' is required" },
+        { "pids missing", Minimal.Replace("\"pids\":{\"default\":1024,\"max\":4096},", "", StringComparison.Ordinal), "'pids' is required" },
+        { "limit without max", Minimal.Replace(",\"max\":4096", "", StringComparison.Ordinal), "pids: 'max' is required" },
+        { "GPU without node", With("\"gpus\":[{\"id\":\"0\"}]"), "gpus[0]: 'node' is required" },
+        { "group null", Minimal.Replace("\"portal-users\"", "null", StringComparison.Ordinal), "group must be a string (found null)" },
+        { "version as a string", Minimal.Replace("\"version\":1", "\"version\":\"1\"", StringComparison.Ordinal), "version must be a whole number (found a string)" },
+        { "version as a fraction", Minimal.Replace("\"version\":1", "\"version\":1.5", StringComparison.Ordinal), "version must be a whole number (found 1.5)" },
+        { "negative minUid", Minimal.Replace("\"minUid\":1000", "\"minUid\":-1", StringComparison.Ordinal), "minUid must be a whole number from 0 to 4294967295 (found -1)" },
+        { "boolean as a string", With("\"allowNetwork\":\"yes\""), "allowNetwork must be true or false" },
+        { "mount roots as an object", With("\"mountRoots\":{}"), "mountRoots must be an array (found an object)" },
+        { "control node as a number", With("\"gpuControlNodes\":[1]"), "gpuControlNodes[0] must be a string" },
+        { "the policy as an array", "[]", "the policy must be an object" },
+        { "a second value after the object", Minimal + "{}", "" },
+        { "trailing comma", With("\"useCdi\":false,"), "" },
+        { "truncated", Minimal[..^10], "" },
+        { "empty", "", "" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Refused))]
+    public void ABadPolicy_IsRefused_WithTheReason(string what, string json, string reason)
+    {
+        var e = Assert.ThrowsAny<JsonException>(() => Parse(json));
+
+        Assert.True(e.Message.Contains(reason, StringComparison.Ordinal), $"{what}: {e.Message}");
+    }
+}
