@@ -87,7 +87,7 @@ namespace Portal.Launcher
                     // The stream itself went to stdout; only the launcher's own failure has a line.
                     if (result.Response.Error is not null)
                     {
-                        Console.Error.WriteLine("portal-launcher: " + result.Response.Error);
+                        StandardStreams.ErrorLine("portal-launcher: " + result.Response.Error);
                     }
                 }
                 else
@@ -139,7 +139,7 @@ namespace Portal.Launcher
         /// </remarks>
         private static LauncherRequest ReadRequest()
         {
-            using Stream stdin = Console.OpenStandardInput();
+            using Stream stdin = StandardStreams.OpenInput();
 
             // Requests are a few hundred bytes: start small and grow, rather than clear 64 KiB on every call.
             byte[] buffer = new byte[4096];
@@ -182,7 +182,7 @@ namespace Portal.Launcher
 
         private static int Reply(int exitCode, string error, bool streaming = false)
         {
-            Console.Error.WriteLine("portal-launcher: " + error);
+            StandardStreams.ErrorLine("portal-launcher: " + error);
             if (!streaming)
             {
                 Write(new LauncherResponse { Ok = false, Error = error });
@@ -203,7 +203,7 @@ namespace Portal.Launcher
 
         private static void Write(LauncherResponse response)
         {
-            using Stream stdout = Console.OpenStandardOutput();
+            using Stream stdout = StandardStreams.OpenOutput();
             Write(response, stdout);
         }
     }

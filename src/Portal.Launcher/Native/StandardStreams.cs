@@ -1,0 +1,79 @@
+using System.Text;
+using static Tmds.Linux.LibC;
+
+namespace Portal.Launcher.Native;
+
+/// <summary>
+/// Descriptors 0-2 as plain unbuffered streams over read(2) and write(2). Not System.Console: the
+/// launcher needs no terminal handling or encodings, and leaving Console out keeps the image smaller,
+/// which is start-up time. Not FileStream either: on a regular file it writes at its own offset with
+/// pwrite, and would overwrite what others sharing the descriptor (stderr, the caller) wrote.
+/// </summary>
+internal static class StandardStreams
+{
+    public static Stream OpenInput() => new DescriptorStream(0, canRead: true);
+
+    public static Stream OpenOutput() => new DescriptorStream(1, canRead: false);
+
+    /// <summary>One line on stderr. A caller that no longer reads it must not turn a reply into a crash.</summary>
+    public static void ErrorLine(string line)
+    {
+        try
+        {
+            SafeFiles.WriteAll(2, Encoding.UTF8.GetBytes(line + "\n"));
+        }
+        catch (IOException)
+        {
+            // stderr is closed or broken: the audit log still has the record.
+        }
+    }
+
+    /// <summary>A borrowed descriptor: disposing the stream leaves it open.</summary>
+    private sealed unsafe class DescriptorStream(int fd, bool canRead) : Stream
+    {
+        public override bool CanRead => canRead;
+
+        public override bool CanWrite => !canRead;
+
+        public override bool CanSeek => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            fixed (byte* p = buffer)
+            {
+                while (true)
+                {
+                    long n = (long)read(fd, p, buffer.Length);
+                    if (n >= 0)
+                    {
+                        return (int)n;
+                    }
+
+                    if (errno != EINTR)
+                    {
+                        throw new IOException($"read from descriptor {fd} failed (errno {errno}).");
+                    }
+                }
+            }
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer) => SafeFiles.WriteAll(fd, buffer);
+
+        public override void Flush()
+        {
+            // Unbuffered: every Write is already a write(2).
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}
