@@ -168,7 +168,15 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
     {
         if (stdinHeld)
         {
-            process.StandardInput.Close();
+            try
+            {
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // The launcher is gone already: nothing was left to flush.
+            }
+
             if (await ExitsWithinAsync(process, EndGrace))
             {
                 return;
