@@ -67,7 +67,7 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
         }
         finally
         {
-            // The caller stopped reading (or cancelled): end the launcher and the podman it became.
+            // The caller stopped reading (or cancelled): end the launcher and its podman.
             await EndAsync(process, stdinHeld: spec.UntilStdinCloses);
         }
     }

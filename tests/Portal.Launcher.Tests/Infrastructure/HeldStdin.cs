@@ -20,7 +20,10 @@ public sealed class HeldStdin : IDisposable
 
     public DateTime StartedAtUtc { get; }
 
-    public static async Task<HeldStdin> StartAsync(string request, string file, params string[] args)
+    public static Task<HeldStdin> StartAsync(string request, string file, params string[] args) => StartAsync(request, stdoutClosedFirst: false, file, args);
+
+    /// <summary>With <paramref name="stdoutClosedFirst"/>, the read end of stdout is closed before the request is written.</summary>
+    public static async Task<HeldStdin> StartAsync(string request, bool stdoutClosedFirst, string file, params string[] args)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string a in args)
@@ -32,6 +35,11 @@ public sealed class HeldStdin : IDisposable
         psi.Environment["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin";
         DateTime started = DateTime.UtcNow;
         var held = new HeldStdin(Process.Start(psi)!, started);
+        if (stdoutClosedFirst)
+        {
+            held.CloseStdout();
+        }
+
         await held._process.StandardInput.WriteAsync(request + "\n");
         await held._process.StandardInput.FlushAsync();
         return held;

@@ -83,6 +83,16 @@ public sealed class LogStreamEndTests(LauncherFixture f)
         Assert.Contains("\"ok\":true", await call.ReadStdoutToEndAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AReplyNobodyReads_EndsTheCallNormally()
+    {
+        using HeldStdin call = await HeldStdin.StartAsync(Requests.User("list", f.Alice.Name), stdoutClosedFirst: true, f.LauncherPath);
+
+        Assert.True(await call.ExitsWithinAsync(TimeSpan.FromSeconds(30)), "the launcher did not end");
+        Assert.Equal(0, call.ExitCode);
+        Assert.Contains(AuditDetails(call), d => d.StartsWith("listed ", StringComparison.Ordinal));
+    }
+
     private async Task<string> StartQuietJobAsync()
     {
         string job = LauncherRunner.NewJob();
