@@ -112,7 +112,11 @@ internal static unsafe class SafeFiles
         return fd;
     }
 
-    public static void WriteAll(int fd, ReadOnlySpan<byte> data)
+    /// <summary>
+    /// Writes all of <paramref name="data"/>. With <paramref name="readerMayBeGone"/>, a descriptor whose
+    /// reader has gone (EPIPE) takes the rest silently, as System.Console does: there is no one to tell.
+    /// </summary>
+    public static void WriteAll(int fd, ReadOnlySpan<byte> data, bool readerMayBeGone = false)
     {
         fixed (byte* p = data)
         {
@@ -123,6 +127,11 @@ internal static unsafe class SafeFiles
                 if (n < 0 && errno == EINTR)
                 {
                     continue;
+                }
+
+                if (n < 0 && errno == EPIPE && readerMayBeGone)
+                {
+                    return;
                 }
 
                 if (n <= 0)

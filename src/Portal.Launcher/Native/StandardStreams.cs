@@ -65,34 +65,8 @@ internal static class StandardStreams
 
         public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
-        /// <summary>Writes everything, except to a caller that has gone (EPIPE): like System.Console, nothing to tell it.</summary>
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            fixed (byte* p = buffer)
-            {
-                int done = 0;
-                while (done < buffer.Length)
-                {
-                    long n = (long)write(fd, p + done, buffer.Length - done);
-                    if (n < 0 && errno == EINTR)
-                    {
-                        continue;
-                    }
-
-                    if (n < 0 && errno == EPIPE)
-                    {
-                        return;
-                    }
-
-                    if (n <= 0)
-                    {
-                        throw new IOException($"write to descriptor {fd} failed (errno {errno}).");
-                    }
-
-                    done += (int)n;
-                }
-            }
-        }
+        /// <summary>A caller that has gone (EPIPE) gets nothing, as with System.Console: there is no one to tell.</summary>
+        public override void Write(ReadOnlySpan<byte> buffer) => SafeFiles.WriteAll(fd, buffer, readerMayBeGone: true);
 
         public override void Flush()
         {

@@ -95,6 +95,22 @@ internal sealed unsafe class ChildWatch(int pid) : IDisposable
 
     private bool Reap(int options)
     {
+        int? status = WaitPid(pid, options);
+        if (status is null)
+        {
+            return false;
+        }
+
+        ExitCode = Decode(status.Value);
+        return true;
+    }
+
+    /// <summary>Blocks until <paramref name="pid"/> exits and reaps it: its exit code, as <see cref="Decode"/> reports it.</summary>
+    public static int WaitForExit(int pid) => Decode(WaitPid(pid, 0)!.Value);
+
+    /// <summary>waitpid(2), retried on EINTR: the raw status, or null when WNOHANG found the child still running.</summary>
+    private static int? WaitPid(int pid, int options)
+    {
         int status;
         int rc;
         while ((rc = Spawn.WaitPid(pid, &status, options)) < 0)
@@ -106,13 +122,7 @@ internal sealed unsafe class ChildWatch(int pid) : IDisposable
             }
         }
 
-        if (rc == 0)
-        {
-            return false;
-        }
-
-        ExitCode = Decode(status);
-        return true;
+        return rc == 0 ? null : status;
     }
 
     /// <summary>The exit code, or 128 + the signal number for a child killed by a signal (as shells report it).</summary>

@@ -28,7 +28,7 @@ internal static unsafe class ToolProcess
     private static ToolResult Run(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string workingDirectory)
     {
         using var strings = new NativeStrings(argv, env, workingDirectory);
-        int devNull = SafeFiles.WithPath("/dev/null", p => open(p, O_RDONLY | O_CLOEXEC));
+        int devNull = OpenDevNull();
         int* stdoutPipe = stackalloc int[2];
         int* stderrPipe = stackalloc int[2];
         if (devNull < 0 || Spawn.Pipe2(stdoutPipe, O_CLOEXEC) != 0 || Spawn.Pipe2(stderrPipe, O_CLOEXEC) != 0)
@@ -41,8 +41,11 @@ internal static unsafe class ToolProcess
         _ = close(stdoutPipe[1]);
         _ = close(stderrPipe[1]);
         (string stdout, string stderr) = ReadBoth(stdoutPipe[0], stderrPipe[0]);
-        return new ToolResult(WaitForExit(pid), stdout, stderr);
+        return new ToolResult(ChildWatch.WaitForExit(pid), stdout, stderr);
     }
+
+    /// <summary>The tool's stdin: it never reads the caller's.</summary>
+    private static int OpenDevNull() => SafeFiles.WithPath("/dev/null", p => open(p, O_RDONLY | O_CLOEXEC));
 
     private static int StartChild(NativeStrings strings, int stdin, int stdout, int stderr, string what)
     {
@@ -140,22 +143,6 @@ internal static unsafe class ToolProcess
         return (Encoding.UTF8.GetString(stdout.GetBuffer(), 0, (int)stdout.Length), Encoding.UTF8.GetString(stderr.GetBuffer(), 0, (int)stderr.Length));
     }
 
-    /// <summary>The exit code, or 128 + the signal number for a tool killed by a signal.</summary>
-    private static int WaitForExit(int pid)
-    {
-        int status;
-        while (Spawn.WaitPid(pid, &status, 0) < 0)
-        {
-            int error = Marshal.GetLastPInvokeError();
-            if (error != EINTR)
-            {
-                throw new IOException($"waitpid failed (errno {error}).");
-            }
-        }
-
-        return ChildWatch.Decode(status);
-    }
-
     /// <summary>
     /// Runs a tool whose output goes straight to the caller (a log stream): the tool writes to the
     /// launcher's own stdout and stderr. Returns its exit code, or null when the caller hung up first:
@@ -170,7 +157,7 @@ internal static unsafe class ToolProcess
     public static int? Stream(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, bool untilStdinCloses)
     {
         using var strings = new NativeStrings(argv, env, "/");
-        int devNull = SafeFiles.WithPath("/dev/null", p => open(p, O_RDONLY | O_CLOEXEC));
+        int devNull = OpenDevNull();
         if (devNull < 0)
         {
             throw new IOException($"Could not open /dev/null for {argv[0]} (errno {Marshal.GetLastPInvokeError()}).");

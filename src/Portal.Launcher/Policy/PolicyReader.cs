@@ -68,8 +68,8 @@ internal static class PolicyReader
                 case "useCdi": useCdi = Bool(ref r, name); break;
                 case "pids": pids = ReadLimit(ref r, name); break;
                 case "logBytes": logBytes = ReadLimit(ref r, name); break;
-                case "maxCpus": maxCpus = r.TokenType == JsonTokenType.Null ? null : Double(ref r, name); break;
-                case "maxMemoryMiB": maxMemoryMiB = r.TokenType == JsonTokenType.Null ? null : Int64(ref r, name); break;
+                case "maxCpus": maxCpus = IsNull(ref r) ? null : Double(ref r, name); break;
+                case "maxMemoryMiB": maxMemoryMiB = IsNull(ref r) ? null : Int64(ref r, name); break;
                 case "manageDeviceAcls": manageDeviceAcls = Bool(ref r, name); break;
                 case "auditLog": auditLog = String(ref r, name); break;
                 case "stateDir": stateDir = String(ref r, name); break;
@@ -140,7 +140,7 @@ internal static class PolicyReader
             {
                 switch (name)
                 {
-                    case "path": path = r.TokenType == JsonTokenType.Null ? null : String(ref r, where + ".path"); break;
+                    case "path": path = OptionalString(ref r, where + ".path"); break;
                     case "userHome": userHome = Bool(ref r, where + ".userHome"); break;
                     case "readOnly": readOnly = Bool(ref r, where + ".readOnly"); break;
                     default: throw Unknown(where, name);
@@ -168,8 +168,8 @@ internal static class PolicyReader
                 {
                     case "id": id = String(ref r, where + ".id"); break;
                     case "node": node = String(ref r, where + ".node"); break;
-                    case "cdi": cdi = r.TokenType == JsonTokenType.Null ? null : String(ref r, where + ".cdi"); break;
-                    case "visibleId": visibleId = r.TokenType == JsonTokenType.Null ? null : String(ref r, where + ".visibleId"); break;
+                    case "cdi": cdi = OptionalString(ref r, where + ".cdi"); break;
+                    case "visibleId": visibleId = OptionalString(ref r, where + ".visibleId"); break;
                     default: throw Unknown(where, name);
                 }
             }
@@ -228,6 +228,11 @@ internal static class PolicyReader
 
     private static string String(ref Utf8JsonReader r, string where) =>
         r.TokenType == JsonTokenType.String ? r.GetString()! : throw Expected(where, "a string", r.TokenType);
+
+    /// <summary>An optional field: JSON null reads as absent.</summary>
+    private static bool IsNull(ref Utf8JsonReader r) => r.TokenType == JsonTokenType.Null;
+
+    private static string? OptionalString(ref Utf8JsonReader r, string where) => IsNull(ref r) ? null : String(ref r, where);
 
     private static bool Bool(ref Utf8JsonReader r, string where) => r.TokenType switch
     {
