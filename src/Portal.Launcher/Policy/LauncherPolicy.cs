@@ -63,6 +63,30 @@ internal sealed record LauncherPolicy
     public long SubIdBase { get; set; } = DefaultSubIdBase;
 
     public long SubIdCount { get; set; } = DefaultSubIdCount;
+
+    /// <summary>The PAM service (a file in /etc/pam.d) that <c>authenticate</c> checks passwords with.</summary>
+    public string PamService { get; set; } = DefaultPamService;
+
+    /// <summary>Groups beyond <see cref="BuiltInPrivilegedGroups"/> whose members the launcher never acts as.</summary>
+    public IReadOnlyList<string> PrivilegedGroups { get; set; } = [];
+
+    /// <summary>Homes must lie strictly below one of these; "/" and homes elsewhere are refused.</summary>
+    public IReadOnlyList<string> HomeRoots { get; set; } = DefaultHomeRoots;
+
+    public const string DefaultPamService = "portal";
+
+    public static readonly IReadOnlyList<string> DefaultHomeRoots = ["/home"];
+
+    /// <summary>
+    /// Membership of any of these makes an account root-equivalent, able to read secrets, or the portal itself: such an
+    /// account never signs in with its password nor runs jobs. (wheel, admin: sudo's group on other distributions;
+    /// portal: the portal service account's own group.)
+    /// </summary>
+    public static readonly IReadOnlyList<string> BuiltInPrivilegedGroups =
+        ["root", "sudo", "wheel", "admin", "adm", "docker", "lxd", "incus-admin", "libvirt", "disk", "shadow", "portal"];
+
+    /// <summary>The built-in privileged groups and the policy's own.</summary>
+    public IEnumerable<string> AllPrivilegedGroups => BuiltInPrivilegedGroups.Concat(PrivilegedGroups);
 }
 
 internal sealed record MountRoot
