@@ -7,7 +7,8 @@ internal sealed record LauncherPolicy
     public const string DefaultSetfacl = "/usr/bin/setfacl";
     public const string DefaultUseradd = "/usr/sbin/useradd";
     public const string DefaultUsermod = "/usr/sbin/usermod";
-    public const long DefaultSubIdBase = 100000;
+    /// <summary>Above real accounts: sssd maps ids up to 2000200000 by default, and 2^31 and up reads as negative to some tools.</summary>
+    public const long DefaultSubIdBase = 2000224256;
     public const long DefaultSubIdCount = 65536;
 
     public required int Version { get; init; }
