@@ -95,3 +95,9 @@ public sealed record AuthenticatedAccount
 
     public required string Home { get; init; }
 }
+
+/// <summary>The launcher's one answer for every password it does not accept (and for accounts it never checks).</summary>
+public static class AuthenticateRefusal
+{
+    public const string Text = "Wrong user name or password.";
+}

@@ -1,3 +1,5 @@
+using Portal.Launcher.Protocol;
+
 namespace Portal.Launcher.Policy;
 
 /// <summary>The root-owned policy file (deploy/launcher.json.example documents each field).</summary>
@@ -78,13 +80,8 @@ internal sealed record LauncherPolicy
 
     public static readonly IReadOnlyList<string> DefaultHomeRoots = ["/home"];
 
-    /// <summary>
-    /// Membership of any of these makes an account root-equivalent, able to read secrets, or the portal itself: such an
-    /// account never signs in with its password nor runs jobs. (wheel, admin: sudo's group on other distributions;
-    /// portal: the portal service account's own group.)
-    /// </summary>
-    public static readonly IReadOnlyList<string> BuiltInPrivilegedGroups =
-        ["root", "sudo", "wheel", "admin", "adm", "docker", "lxd", "incus-admin", "libvirt", "disk", "shadow", "portal"];
+    /// <summary>See <see cref="AccountRules.BuiltInPrivilegedGroups"/>, shared with the portal.</summary>
+    public static IReadOnlyList<string> BuiltInPrivilegedGroups => AccountRules.BuiltInPrivilegedGroups;
 
     /// <summary>The built-in privileged groups and the policy's own.</summary>
     public IEnumerable<string> AllPrivilegedGroups => BuiltInPrivilegedGroups.Concat(PrivilegedGroups);

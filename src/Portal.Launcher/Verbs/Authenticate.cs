@@ -21,7 +21,7 @@ internal static class Authenticate
     /// </summary>
     public static readonly TimeSpan RefusalFloor = TimeSpan.FromSeconds(1);
 
-    public const string Refusal = "Wrong user name or password.";
+    private const string Refusal = AuthenticateRefusal.Text;
 
     public static async Task<VerbResult> ExecuteAsync(LaunchContext ctx)
     {
