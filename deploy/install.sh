@@ -24,6 +24,9 @@
 #   PORTAL_URLS           where the portal listens (http://127.0.0.1:5080; put the TLS proxy in front)
 #   PORTAL_REQUIRE_HTTPS  mark cookies Secure (true: the portal is reached through the TLS proxy)
 #   PORTAL_GROUP          who may run jobs (portal-users)
+#   PORTAL_TRUSTED_PROXIES  space-separated addresses of reverse proxies whose X-Forwarded-For/-Proto are believed
+#                         (none; note that every local user connects from 127.0.0.1 too: see docs/operations.md)
+#   PORTAL_METRICS_SCRAPERS space-separated addresses that may read /metrics (none)
 #   PORTAL_SUBID_BASE     where subordinate id blocks start (2000224256: above sssd's default id-mapping range
 #                         200000-2000200000 and below 2^31, which some tools read as negative)
 set -euo pipefail
@@ -234,6 +237,8 @@ Portal__DataDirectory=$data_dir
 Portal__MigrateOnStart=false
 Portal__RequireHttps=$require_https
 Portal__Launcher__LauncherPath=$launcher_dir/portal-launcher
+$(i=0; for a in ${PORTAL_TRUSTED_PROXIES:-}; do echo "Portal__ForwardedHeaders__KnownProxies__$i=$a"; i=$((i + 1)); done)
+$(i=0; for a in ${PORTAL_METRICS_SCRAPERS:-}; do echo "Portal__Metrics__Scrapers__$i=$a"; i=$((i + 1)); done)
 # Structured logs: one JSON object per line on stdout (the journal), with the job id and user as scopes.
 Logging__Console__FormatterName=json
 Logging__Console__FormatterOptions__IncludeScopes=true
@@ -272,6 +277,8 @@ else
 fi
 
 todo+=("Put a TLS reverse proxy in front of $urls: see deploy/proxy/nginx-portal.conf (or caddy). Until then keep PORTAL_REQUIRE_HTTPS=false for plain http.")
+todo+=("Name the proxy (Portal__ForwardedHeaders__KnownProxies__0, or a Unix socket with TrustUnixSocket) and the metrics scraper (Portal__Metrics__Scrapers__0 or Portal__Metrics__TokenFile) in $env_file: until then client addresses are the proxy's and /metrics answers nobody (docs/operations.md).")
+todo+=("Linux password sign-in uses /etc/pam.d/portal (common-auth, common-account); members of $group sign in with their Linux password.")
 todo+=("Add the people who may run jobs to the group: usermod -aG $group NAME, then run this script again to give them subordinate ids.")
 todo+=("Review $policy: mount roots beyond the users' homes, GPUs, device ACL mode (docs/launcher.md).")
 echo

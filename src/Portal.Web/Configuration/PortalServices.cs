@@ -77,7 +77,7 @@ internal static class PortalServices
     public static WebApplication UsePortal(this WebApplication app)
     {
         // First: everything after it sees the client's address and scheme as the proxy reported them.
-        app.UseForwardedHeaders();
+        app.UseProxyHeaders(app.Configuration);
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/error/500", createScopeForErrors: true);
