@@ -140,6 +140,8 @@ internal static class PortalServices
             o.ClientSecret = string.IsNullOrEmpty(sso.ClientSecret) ? null : sso.ClientSecret;
             o.ResponseType = "code";
             o.UsePkce = true;
+            // The code comes back on a plain redirect (a GET): a cross-site form post would need SameSite=None cookies.
+            o.ResponseMode = "query";
             o.RequireHttpsMetadata = sso.RequireHttpsMetadata;
             o.CallbackPath = "/account/sso/callback";
             o.Scope.Clear();
