@@ -1,8 +1,6 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 using Portal.Data.Entities;
 using Portal.Data.Entities.Jobs;
 using Portal.Data.Entities.Quotas;
@@ -42,21 +40,6 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 
     /// <summary>Personal access tokens for the REST API (hashes only).</summary>
     public DbSet<ApiTokenRecord> ApiTokens => Set<ApiTokenRecord>();
-
-    /// <summary>The services Identity reads its schema version from: version 3, with passkeys (AspNetUserPasskeys).</summary>
-    private static readonly IServiceProvider IdentitySchema = new ServiceCollection()
-        .Configure<IdentityOptions>(o => o.Stores.SchemaVersion = IdentitySchemaVersions.Version3)
-        .BuildServiceProvider();
-
-    protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder)
-    {
-        // Identity takes the schema version from the application's services, and the portal (like the migrations'
-        // design-time factory) builds its contexts without them: give every context the same answer.
-        if (optionsBuilder.Options.FindExtension<CoreOptionsExtension>()?.ApplicationServiceProvider is null)
-        {
-            optionsBuilder.UseApplicationServiceProvider(IdentitySchema);
-        }
-    }
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

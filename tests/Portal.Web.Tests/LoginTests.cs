@@ -92,7 +92,7 @@ public sealed class LoginTests(PortalFactory portal) : IClassFixture<PortalFacto
         using HttpResponseMessage right = await client.LoginAsync(name, TestNames.Password);
 
         Assert.Contains("Wrong user name or password", await wrong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.DoesNotContain("disabled", await wrong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain("account is disabled", await wrong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Contains("This account is disabled", await right.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
