@@ -1,6 +1,6 @@
-using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server.Circuits;
+using Microsoft.JSInterop;
 
 namespace Portal.Web.Services.Sessions;
 
@@ -9,12 +9,13 @@ namespace Portal.Web.Services.Sessions;
 /// the browser is sent to the sign-in page with a full load, which closes the circuit and disposes its components, and
 /// with them every live view and log stream they ran.
 /// </summary>
-internal sealed class SessionEndingCircuitHandler(AuthenticationStateProvider authentication, NavigationManager navigation) : CircuitHandler
+internal sealed class SessionEndingCircuitHandler(AuthenticationStateProvider authentication, IJSRuntime js) : CircuitHandler
 {
-    public override Task OnCircuitOpenedAsync(Circuit circuit, CancellationToken cancellationToken)
+    public override async Task OnCircuitOpenedAsync(Circuit circuit, CancellationToken cancellationToken)
     {
         authentication.AuthenticationStateChanged += OnChanged;
-        return Task.CompletedTask;
+        // Revoked between the page's load and its circuit: the circuit's own connection was already signed out.
+        await LeaveIfSignedOutAsync(authentication.GetAuthenticationStateAsync());
     }
 
     public override Task OnCircuitClosedAsync(Circuit circuit, CancellationToken cancellationToken)
@@ -29,7 +30,15 @@ internal sealed class SessionEndingCircuitHandler(AuthenticationStateProvider au
     {
         if ((await state).User.Identity?.IsAuthenticated != true)
         {
-            navigation.NavigateTo("/account/login", forceLoad: true);
+            // Through the browser's own script: this runs on the revoking request's thread, not the circuit's.
+            try
+            {
+                await js.InvokeVoidAsync("portalSignedOut");
+            }
+            catch (Exception e) when (e is JSException or JSDisconnectedException or InvalidOperationException or TaskCanceledException)
+            {
+                // The browser is gone already; the circuit ends with it.
+            }
         }
     }
 }

@@ -41,3 +41,7 @@ document.addEventListener('click', event => {
         run(button);
     }
 });
+
+// Called by the portal over a circuit whose user was signed out under it (disabled, reset, demoted): a full load of
+// the sign-in page, which ends the circuit.
+window.portalSignedOut = () => location.assign('/account/login');
