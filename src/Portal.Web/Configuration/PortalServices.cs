@@ -189,6 +189,14 @@ internal static class PortalServices
 
         AddSingleSignOn(services, configuration);
 
+        // The page's form post carries "Origin: null" (the portal's Referrer-Policy is no-referrer), so the passkey's
+        // origin is held to the portal's own: same scheme and host as the request, and never a cross-origin frame.
+        services.Configure<IdentityPasskeyOptions>(o => o.ValidateOrigin = context => ValueTask.FromResult(
+            !context.CrossOrigin
+            && Uri.TryCreate(context.Origin, UriKind.Absolute, out Uri? origin)
+            && string.Equals(origin.GetLeftPart(UriPartial.Authority),
+                $"{context.HttpContext.Request.Scheme}://{context.HttpContext.Request.Host}", StringComparison.OrdinalIgnoreCase)));
+
         // Check the security stamp (and the disabled flag) on every request: disabling an account
         // or changing its roles ends its sessions at once, not after the default 30 minutes.
         services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.Zero);

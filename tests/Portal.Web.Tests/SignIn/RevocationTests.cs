@@ -1,10 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Api.Contracts;
-using Portal.Web.Services.Accounts;
-using Portal.Web.Services.Audit;
+using Portal.Data;
+using Portal.Data.Entities;
 using Portal.Web.Tests.Api;
 using Portal.Web.Tests.Jobs;
 
@@ -48,14 +49,20 @@ public sealed class RevocationTests(JobHostFixture fixture) : IAsyncLifetime
         using var reader = new StreamReader(await stream.Content.ReadAsStreamAsync());
         Assert.Equal("tick", await reader.ReadLineAsync());
 
-        AdminResult disabled;
+        // An admin disables her through the API, in the running portal.
+        Guid admin;
         await using (var scope = _portal.Services.CreateAsyncScope())
         {
-            disabled = await scope.ServiceProvider.GetRequiredService<UserAdministration>()
-                .DisableAsync(new AuditActor(null, "test-admin"), alice, CancellationToken.None);
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
+            var account = new PortalUser("revoking-admin");
+            Assert.True((await users.CreateAsync(account)).Succeeded);
+            Assert.True((await users.AddToRolesAsync(account, Roles.All)).Succeeded);
+            admin = account.Id;
         }
 
-        Assert.True(disabled.Succeeded, disabled.Message);
+        using var adminClient = _portal.ApiClient(await _portal.TokenAsync(admin, ApiScopes.JobsRead, ApiScopes.Admin));
+        using var disabled = await adminClient.PostAsync($"/api/v1/admin/users/{alice}/disable", null);
+        Assert.Equal(HttpStatusCode.OK, disabled.StatusCode);
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {
