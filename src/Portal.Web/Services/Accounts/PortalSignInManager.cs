@@ -58,35 +58,20 @@ public sealed class PortalSignInManager(
         return updated.Succeeded ? (await SignInOrTwoFactorAsync(user, isPersistent: false, bypassTwoFactor: true), user) : (SignInResult.Failed, user);
     }
 
-    /// <summary>The second step after a password: a passkey of the very user whose password was just checked.</summary>
+    /// <summary>
+    /// The second step after a password. A passkey signs in on its own anyway, so this is the passwordless sign-in
+    /// that also ends the half-done two-factor sign-in. (Identity keeps the passkey challenge in the same cookie as the
+    /// pending user, so the pending user cannot be read back here.)
+    /// </summary>
     public async Task<(SignInResult Result, PortalUser? User)> PasskeySecondFactorAsync(string credentialJson)
     {
-        PortalUser? pending = await GetTwoFactorAuthenticationUserAsync();
-        if (pending is null)
+        (SignInResult result, PortalUser? user) = await PasskeySignInWithUserAsync(credentialJson);
+        if (result.Succeeded)
         {
-            return (SignInResult.Failed, null);
+            await Context.SignOutAsync(IdentityConstants.TwoFactorUserIdScheme);
         }
 
-        PasskeyAssertionResult<PortalUser> assertion = await PerformPasskeyAssertionAsync(credentialJson);
-        if (!assertion.Succeeded || assertion.User.Id != pending.Id)
-        {
-            return (SignInResult.Failed, pending);
-        }
-
-        if (await PreSignInCheck(pending) is { } refused)
-        {
-            return (refused, pending);
-        }
-
-        IdentityResult updated = await UserManager.AddOrUpdatePasskeyAsync(pending, assertion.Passkey);
-        if (!updated.Succeeded)
-        {
-            return (SignInResult.Failed, pending);
-        }
-
-        await Context.SignOutAsync(IdentityConstants.TwoFactorUserIdScheme);
-        await SignInWithClaimsAsync(pending, isPersistent: false, [new System.Security.Claims.Claim("amr", "pwd"), new System.Security.Claims.Claim("amr", "passkey")]);
-        return (SignInResult.Success, pending);
+        return (result, user);
     }
 
     /// <summary>A TOTP authenticator (Identity's two-factor flag with a key) or any registered passkey.</summary>
