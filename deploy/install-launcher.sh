@@ -8,7 +8,8 @@
 # Knobs (environment): PORTAL_USER (portal), PORTAL_GROUP (portal-users), LAUNCHER_DIR
 # (/usr/libexec/portal), SUDOERS_FILE (/etc/sudoers.d/portal-launcher), POLICY_FILE
 # (/etc/portal/launcher.json; must be the path the launcher was built with), AUDIT_DIR
-# (/var/log/portal-launcher).
+# (/var/log/portal-launcher), PAM_SERVICE_FILE (/etc/pam.d/portal: the PAM service of the launcher's
+# password check, written once; it must match the policy's pamService).
 set -eu
 
 binary=${1:?usage: install-launcher.sh <published portal-launcher binary>}
@@ -19,6 +20,7 @@ dir=${LAUNCHER_DIR:-/usr/libexec/portal}
 sudoers=${SUDOERS_FILE:-/etc/sudoers.d/portal-launcher}
 policy=${POLICY_FILE:-/etc/portal/launcher.json}
 audit=${AUDIT_DIR:-/var/log/portal-launcher}
+pam_file=${PAM_SERVICE_FILE:-/etc/pam.d/portal}
 
 [ "$(id -u)" -eq 0 ] || { echo "install-launcher.sh: run as root" >&2; exit 1; }
 [ -x "$binary" ] || { echo "install-launcher.sh: $binary is not an executable" >&2; exit 1; }
@@ -41,6 +43,12 @@ if [ ! -e "$policy" ]; then
 fi
 
 install -d -o root -g root -m 0700 "$audit"
+
+# The PAM service for Linux password sign-in. Written once: an admin may add pam_faillock or a site module.
+# Never add the portal account to the shadow group instead: only the root launcher reads password hashes.
+if [ ! -e "$pam_file" ]; then
+  install -D -o root -g root -m 0644 "$here/pam.d/portal" "$pam_file"
+fi
 
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT

@@ -24,6 +24,11 @@
 #   PORTAL_URLS           where the portal listens (http://127.0.0.1:5080; put the TLS proxy in front)
 #   PORTAL_REQUIRE_HTTPS  mark cookies Secure (true: the portal is reached through the TLS proxy)
 #   PORTAL_GROUP          who may run jobs (portal-users)
+#   PORTAL_TRUSTED_PROXIES  space-separated addresses of reverse proxies whose X-Forwarded-For/-Proto are believed
+#                         (none; note that every local user connects from 127.0.0.1 too: see docs/operations.md)
+#   PORTAL_METRICS_SCRAPERS space-separated addresses that may read /metrics (none)
+#   PORTAL_SUBID_BASE     where subordinate id blocks start (2000224256: above sssd's default id-mapping range
+#                         200000-2000200000 and below 2^31, which some tools read as negative)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -47,6 +52,24 @@ portal_dir="" launcher=""
 todo=()
 
 say() { echo "install.sh: $*"; }
+
+# The lowest 65536-aligned block at or above $1 that no subordinate range and no listed uid or gid falls in.
+free_subid_block() {
+  { getent passwd | awk -F: '{ print "id", $3 }'; getent group | awk -F: '{ print "id", $3 }'
+    cat /etc/subuid /etc/subgid 2>/dev/null | awk -F: 'NF == 3 { print "range", $2, $3 }'; } |
+  awk -v base="$1" '
+    $1 == "id" { n++; lo[n] = $2; hi[n] = $2 + 1 }
+    $1 == "range" { n++; lo[n] = $2; hi[n] = $2 + $3 }
+    END {
+      start = int((base + 65535) / 65536) * 65536
+      do {
+        moved = 0
+        for (i = 1; i <= n; i++) if (lo[i] < start + 65536 && start < hi[i]) { start = int((hi[i] + 65535) / 65536) * 65536; moved = 1 }
+      } while (moved)
+      if (start + 65536 > 2147483648) { print "no free subordinate id block below 2^31" > "/dev/stderr"; exit 1 }
+      printf "%d\n", start
+    }'
+}
 fail() { echo "install.sh: error: $*" >&2; exit 1; }
 
 while (($#)); do
@@ -145,8 +168,11 @@ if [[ ! -e $policy ]]; then
   "setfacl": "/usr/bin/setfacl",
   "useradd": "/usr/sbin/useradd",
   "usermod": "/usr/sbin/usermod",
-  "subIdBase": 100000,
-  "subIdCount": 65536
+  "subIdBase": ${PORTAL_SUBID_BASE:-2000224256},
+  "subIdCount": 65536,
+  "pamService": "portal",
+  "privilegedGroups": ["$portal_user"],
+  "homeRoots": ["/home"]
 }
 POLICY
   chown root:root "$policy.new"
@@ -166,11 +192,13 @@ printf 'd /run/user 0755 root root -\nd /run/portal-launcher 0700 root root -\n'
 install -d -o root -g root -m 0755 /run/user
 install -d -o root -g root -m 0700 /run/portal-launcher
 
-# 6. Subordinate ids for the group's members that have none: a fresh 65536-block above every range in use.
+# 6. Subordinate ids for the group's members that have none: a fresh 65536-block above every range in use, high
+#    above real accounts, and never covering a uid or gid that NSS lists (a range that covers a real account lets its
+#    owner become that account with `podman unshare`). The launcher's check flags any overlap that exists.
+subid_base=${PORTAL_SUBID_BASE:-2000224256}
 for member in $(getent group "$group" | cut -d: -f4 | tr ',' ' '); do
   if grep -q "^$member:" /etc/subuid 2>/dev/null && grep -q "^$member:" /etc/subgid 2>/dev/null; then continue; fi
-  start=$(cat /etc/subuid /etc/subgid 2>/dev/null | awk -F: 'BEGIN { m = 100000 } NF == 3 && $2 + $3 > m { m = $2 + $3 } END { print m }')
-  start=$(( (start + 65535) / 65536 * 65536 ))
+  start=$(free_subid_block "$subid_base")
   usermod --add-subuids "$start-$((start + 65535))" --add-subgids "$start-$((start + 65535))" "$member"
   say "gave $member the subordinate ids $start-$((start + 65535))"
 done
@@ -209,6 +237,8 @@ Portal__DataDirectory=$data_dir
 Portal__MigrateOnStart=false
 Portal__RequireHttps=$require_https
 Portal__Launcher__LauncherPath=$launcher_dir/portal-launcher
+$(i=0; for a in ${PORTAL_TRUSTED_PROXIES:-}; do echo "Portal__ForwardedHeaders__KnownProxies__$i=$a"; i=$((i + 1)); done)
+$(i=0; for a in ${PORTAL_METRICS_SCRAPERS:-}; do echo "Portal__Metrics__Scrapers__$i=$a"; i=$((i + 1)); done)
 # Structured logs: one JSON object per line on stdout (the journal), with the job id and user as scopes.
 Logging__Console__FormatterName=json
 Logging__Console__FormatterOptions__IncludeScopes=true
@@ -247,6 +277,8 @@ else
 fi
 
 todo+=("Put a TLS reverse proxy in front of $urls: see deploy/proxy/nginx-portal.conf (or caddy). Until then keep PORTAL_REQUIRE_HTTPS=false for plain http.")
+todo+=("Name the proxy (Portal__ForwardedHeaders__KnownProxies__0, or a Unix socket with TrustUnixSocket) and the metrics scraper (Portal__Metrics__Scrapers__0 or Portal__Metrics__TokenFile) in $env_file: until then client addresses are the proxy's and /metrics answers nobody (docs/operations.md).")
+todo+=("Linux password sign-in uses /etc/pam.d/portal (common-auth, common-account); members of $group sign in with their Linux password.")
 todo+=("Add the people who may run jobs to the group: usermod -aG $group NAME, then run this script again to give them subordinate ids.")
 todo+=("Review $policy: mount roots beyond the users' homes, GPUs, device ACL mode (docs/launcher.md).")
 echo

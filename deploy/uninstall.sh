@@ -56,6 +56,7 @@ else
 fi
 
 rm -rf "$config_dir" /var/lib/portal /var/log/portal-launcher
+rm -f /etc/pam.d/portal
 if id -u "$portal_user" >/dev/null 2>&1; then
   userdel "$portal_user"
   say "removed the account $portal_user"

@@ -13,4 +13,10 @@ public sealed class LauncherOptions
 
     /// <summary>Limit for one request (log streams excepted); the launcher is ended when it passes.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>
+    /// The longest log line passed on, in characters; the rest of a longer line is dropped and the line says so. A job
+    /// printing without newlines would otherwise make the portal hold its whole output as one string.
+    /// </summary>
+    public int MaxLogLineLength { get; set; } = 16 * 1024;
 }

@@ -12,6 +12,9 @@ namespace Portal.Launcher.Client;
 /// </summary>
 public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
 {
+    // StreamLogsAsync's own parameter is named options too.
+    private readonly int _maxLogLineLength = options.MaxLogLineLength;
+
     public async Task<StartedJob> RunAsync(string user, string job, RunSpec spec, CancellationToken cancellationToken = default)
     {
         LauncherResponse r = await CallAsync(Request(LauncherVerbs.Run, user, job) with { Run = spec }, cancellationToken);
@@ -52,7 +55,8 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
         Task<string> stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
         try
         {
-            while (await process.StandardOutput.ReadLineAsync(cancellationToken) is { } line)
+            var lines = new BoundedLineReader(process.StandardOutput, _maxLogLineLength);
+            while (await lines.ReadLineAsync(cancellationToken) is { } line)
             {
                 // Buffered lines come back without looking at the token: look at it here.
                 cancellationToken.ThrowIfCancellationRequested();
@@ -144,8 +148,16 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
         {
             // One line: the launcher reads up to the newline, so stdin can stay open after it.
             byte[] line = [.. JsonSerializer.SerializeToUtf8Bytes(request, LauncherJsonContext.Default.LauncherRequest), (byte)'\n'];
-            await process.StandardInput.BaseStream.WriteAsync(line, cancellationToken);
-            await process.StandardInput.BaseStream.FlushAsync(cancellationToken);
+            try
+            {
+                await process.StandardInput.BaseStream.WriteAsync(line, cancellationToken);
+                await process.StandardInput.BaseStream.FlushAsync(cancellationToken);
+            }
+            finally
+            {
+                // An authenticate request holds a password.
+                System.Security.Cryptography.CryptographicOperations.ZeroMemory(line);
+            }
             if (!holdStdin)
             {
                 process.StandardInput.Close();

@@ -29,9 +29,10 @@ public static class LauncherVerbs
     public const string Images = "images";
     public const string ProvisionUser = "provision-user";
     public const string Check = "check";
+    public const string Authenticate = "authenticate";
 
     public static readonly IReadOnlyList<string> All =
-        [Run, Stop, Remove, Release, Inspect, List, Logs, Images, ProvisionUser, Check];
+        [Run, Stop, Remove, Release, Inspect, List, Logs, Images, ProvisionUser, Check, Authenticate];
 }
 
 /// <summary>Launcher exit codes (docs/launcher.md lists them too).</summary>

@@ -23,6 +23,9 @@ public sealed record LauncherRequest
     public StopSpec? Stop { get; init; }
 
     public LogsSpec? Logs { get; init; }
+
+    /// <summary>The password to check for <see cref="User"/> (verb <c>authenticate</c> only).</summary>
+    public AuthenticateSpec? Authenticate { get; init; }
 }
 
 /// <summary>What a <c>run</c> request may choose. Everything else is fixed by the launcher and its policy.</summary>

@@ -25,6 +25,9 @@ public sealed record LauncherResponse
 
     public IReadOnlyList<CheckItem>? Checks { get; init; }
 
+    /// <summary>The account whose password was right (verb <c>authenticate</c>).</summary>
+    public AuthenticatedAccount? Authenticated { get; init; }
+
     /// <summary>Non-fatal notes, e.g. podman saying that limits are ignored on this host.</summary>
     public IReadOnlyList<string>? Warnings { get; init; }
 }

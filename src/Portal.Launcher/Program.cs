@@ -63,8 +63,8 @@ namespace Portal.Launcher
                 return Reply(LauncherExitCodes.Refused, e.Message, request?.Verb == LauncherVerbs.Logs);
             }
 
-            // The self-test reports an unusable podman as one of its findings; every other verb refuses.
-            if (podmanProblem is not null && request.Verb != LauncherVerbs.Check)
+            // The self-test reports an unusable podman as one of its findings; every other verb but the password check refuses.
+            if (podmanProblem is not null && request.Verb is not (LauncherVerbs.Check or LauncherVerbs.Authenticate))
             {
                 audit.Failed("podman unusable: " + podmanProblem);
                 return Reply(LauncherExitCodes.PolicyError, "Launcher policy unusable: " + podmanProblem, request.Verb == LauncherVerbs.Logs);
@@ -80,6 +80,7 @@ namespace Portal.Launcher
                 {
                     LauncherVerbs.ProvisionUser => await ProvisionUser.ExecuteAsync(ctx),
                     LauncherVerbs.Check => await SelfCheck.ExecuteAsync(ctx),
+                    LauncherVerbs.Authenticate => await Authenticate.ExecuteAsync(ctx),
                     _ => await ContainerVerbs.ExecuteAsync(ctx),
                 };
                 if (streaming)
@@ -160,7 +161,10 @@ namespace Portal.Launcher
 
                 if (total == buffer.Length)
                 {
-                    Array.Resize(ref buffer, Math.Min(buffer.Length * 4, LauncherProtocol.MaxRequestBytes + 1));
+                    byte[] larger = new byte[Math.Min(buffer.Length * 4, LauncherProtocol.MaxRequestBytes + 1)];
+                    buffer.CopyTo(larger, 0);
+                    System.Security.Cryptography.CryptographicOperations.ZeroMemory(buffer);
+                    buffer = larger;
                 }
             }
 
@@ -177,6 +181,11 @@ namespace Portal.Launcher
             catch (JsonException e)
             {
                 throw new RequestRefusedException("Malformed request: " + e.Message);
+            }
+            finally
+            {
+                // An authenticate request carries a password: it lives on only in the request's own zeroed-on-dispose buffer.
+                System.Security.Cryptography.CryptographicOperations.ZeroMemory(buffer);
             }
         }
 

@@ -128,7 +128,7 @@ public sealed class InstalledPortal : IAsyncLifetime
         var launcher = Environment.GetEnvironmentVariable("PORTAL_TEST_PRODUCTION_LAUNCHER");
         string[] args = string.IsNullOrEmpty(portal) || string.IsNullOrEmpty(launcher) ? [] : ["--portal", portal, "--launcher", launcher];
         var r = await Sh.RunAsync("/usr/bin/env", ["PG_HOST=" + _cluster.SocketDirectory, $"PORTAL_URLS=http://127.0.0.1:{port}",
-            "PORTAL_REQUIRE_HTTPS=false", "/bin/bash", Path.Combine(Repository, "deploy/install.sh"), .. args], TimeSpan.FromMinutes(15));
+            "PORTAL_REQUIRE_HTTPS=false", "PORTAL_TRUSTED_PROXIES=127.0.0.1", "PORTAL_METRICS_SCRAPERS=127.0.0.1", "/bin/bash", Path.Combine(Repository, "deploy/install.sh"), .. args], TimeSpan.FromMinutes(15));
         Assert.True(r.ExitCode == 0, "install.sh failed: " + r);
         return r;
     }

@@ -54,23 +54,79 @@ public sealed class LoginTests(PortalFactory portal) : IClassFixture<PortalFacto
     }
 
     [Fact]
-    public async Task Five_wrong_passwords_lock_the_account_even_against_the_right_one()
+    public async Task Five_wrong_passwords_from_one_address_stop_that_address_but_not_the_owner_elsewhere()
     {
         string name = TestNames.Unique("lockout");
         await portal.CreateUserAsync(name, TestNames.Password);
-        using PortalClient client = portal.CreatePortalClient();
+        using PortalClient guesser = portal.CreatePortalClient();
+        using PortalClient owner = portal.CreatePortalClient();
+        owner.Http.DefaultRequestHeaders.Add(RemoteAddressStartupFilter.TestClientHeader, "192.0.2.10");
 
         for (int i = 0; i < 5; i++)
         {
-            using HttpResponseMessage _ = await client.LoginAsync(name, $"wrong-{i}");
+            using HttpResponseMessage _ = await guesser.LoginAsync(name, $"wrong-{i}");
         }
 
-        using HttpResponseMessage response = await client.LoginAsync(name, TestNames.Password);
+        using HttpResponseMessage stopped = await guesser.LoginAsync(name, TestNames.Password);
+        using HttpResponseMessage elsewhere = await owner.LoginAsync(name, TestNames.Password);
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("locked", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.Redirect, (await client.Http.GetAsync("/")).StatusCode);
-        Assert.True(await portal.WithDbAsync(db => db.AuditEvents.AnyAsync(e => e.ActorName == name && e.Action == AuditActions.LoginLockedOut)));
+        Assert.Equal(HttpStatusCode.OK, stopped.StatusCode);
+        Assert.Contains("Too many failed attempts", await stopped.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Redirect, (await guesser.Http.GetAsync("/")).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, elsewhere.StatusCode);
+        Assert.Equal("/", elsewhere.RedirectPath());
+        Assert.True(await portal.WithDbAsync(db => db.AuditEvents.AnyAsync(e => e.ActorName == name && e.Action == AuditActions.LoginThrottled)));
+        Assert.Null(await portal.WithDbAsync(db => db.Users.Where(u => u.UserName == name).Select(u => u.LockoutEnd).SingleAsync()));
+    }
+
+    [Fact]
+    public async Task A_disabled_account_is_not_revealed_by_a_wrong_password()
+    {
+        string name = TestNames.Unique("disabled");
+        var user = await portal.CreateUserAsync(name, TestNames.Password);
+        await portal.WithDbAsync(db => db.Users.Where(u => u.Id == user.Id).ExecuteUpdateAsync(s => s.SetProperty(u => u.IsDisabled, true)));
+        using PortalClient client = portal.CreatePortalClient();
+        client.Http.DefaultRequestHeaders.Add(RemoteAddressStartupFilter.TestClientHeader, "192.0.2.11");
+
+        using HttpResponseMessage wrong = await client.LoginAsync(name, "not-the-password");
+        using HttpResponseMessage right = await client.LoginAsync(name, TestNames.Password);
+
+        Assert.Contains("Wrong user name or password", await wrong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain("account is disabled", await wrong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("This account is disabled", await right.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_user_and_a_wrong_password_are_answered_after_the_same_floor()
+    {
+        string name = TestNames.Unique("timing");
+        await portal.CreateUserAsync(name, TestNames.Password);
+        using PortalClient client = portal.CreatePortalClient();
+        client.Http.DefaultRequestHeaders.Add(RemoteAddressStartupFilter.TestClientHeader, "192.0.2.12");
+        List<double> unknown = [], wrong = [];
+
+        for (int i = 0; i < 3; i++)
+        {
+            unknown.Add(await TimeLoginAsync(client, TestNames.Unique("nobody"), "a-guess"));
+            wrong.Add(await TimeLoginAsync(client, name, $"a-guess-{i}"));
+        }
+
+        double unknownMedian = unknown.Order().ElementAt(1), wrongMedian = wrong.Order().ElementAt(1);
+        Assert.True(unknownMedian >= 1.2 && wrongMedian >= 1.2, $"answered before the 1.25 s floor: {unknownMedian:0.000} s, {wrongMedian:0.000} s");
+        Assert.True(Math.Abs(unknownMedian - wrongMedian) < 0.25, $"unknown user {unknownMedian:0.000} s, wrong password {wrongMedian:0.000} s");
+    }
+
+    private static async Task<double> TimeLoginAsync(PortalClient client, string name, string password)
+    {
+        // The token comes first: only the sign-in itself is timed.
+        string token = await client.GetAntiforgeryTokenAsync("/account/login");
+        using var form = new FormUrlEncodedContent(
+            [new("Input.UserName", name), new("Input.Password", password), new("_handler", "login"), new("__RequestVerificationToken", token)]);
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        using HttpResponseMessage response = await client.Http.PostAsync("/account/login", form);
+        double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
+        Assert.Contains("Wrong user name or password", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        return seconds;
     }
 
     [Fact]

@@ -127,6 +127,16 @@ public sealed class ApiTokenStore(IDbContextFactory<PortalDbContext> contextFact
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), cancellationToken) > 0;
     }
 
+    /// <summary>Revokes every active token of the user (an admin's reset, disable or demotion; a password change); returns how many.</summary>
+    public async Task<int> RevokeAllAsync(Guid userId, CancellationToken cancellationToken = default)
+    {
+        var now = timeProvider.GetUtcNow();
+        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
+        return await db.ApiTokens
+            .Where(t => t.UserId == userId && t.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), cancellationToken);
+    }
+
     /// <summary>
     /// Checks a presented token against the database now: known, not revoked, not expired, its owner enabled. The
     /// owner's role is read in the same statement, so revoking a token, disabling its owner or taking away the admin

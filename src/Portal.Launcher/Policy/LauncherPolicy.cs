@@ -1,3 +1,5 @@
+using Portal.Launcher.Protocol;
+
 namespace Portal.Launcher.Policy;
 
 /// <summary>The root-owned policy file (deploy/launcher.json.example documents each field).</summary>
@@ -7,7 +9,8 @@ internal sealed record LauncherPolicy
     public const string DefaultSetfacl = "/usr/bin/setfacl";
     public const string DefaultUseradd = "/usr/sbin/useradd";
     public const string DefaultUsermod = "/usr/sbin/usermod";
-    public const long DefaultSubIdBase = 100000;
+    /// <summary>Above real accounts: sssd maps ids up to 2000200000 by default, and 2^31 and up reads as negative to some tools.</summary>
+    public const long DefaultSubIdBase = 2000224256;
     public const long DefaultSubIdCount = 65536;
 
     public required int Version { get; init; }
@@ -63,6 +66,25 @@ internal sealed record LauncherPolicy
     public long SubIdBase { get; set; } = DefaultSubIdBase;
 
     public long SubIdCount { get; set; } = DefaultSubIdCount;
+
+    /// <summary>The PAM service (a file in /etc/pam.d) that <c>authenticate</c> checks passwords with.</summary>
+    public string PamService { get; set; } = DefaultPamService;
+
+    /// <summary>Groups beyond <see cref="BuiltInPrivilegedGroups"/> whose members the launcher never acts as.</summary>
+    public IReadOnlyList<string> PrivilegedGroups { get; set; } = [];
+
+    /// <summary>Homes must lie strictly below one of these; "/" and homes elsewhere are refused.</summary>
+    public IReadOnlyList<string> HomeRoots { get; set; } = DefaultHomeRoots;
+
+    public const string DefaultPamService = "portal";
+
+    public static readonly IReadOnlyList<string> DefaultHomeRoots = ["/home"];
+
+    /// <summary>See <see cref="AccountRules.BuiltInPrivilegedGroups"/>, shared with the portal.</summary>
+    public static IReadOnlyList<string> BuiltInPrivilegedGroups => AccountRules.BuiltInPrivilegedGroups;
+
+    /// <summary>The built-in privileged groups and the policy's own.</summary>
+    public IEnumerable<string> AllPrivilegedGroups => BuiltInPrivilegedGroups.Concat(PrivilegedGroups);
 }
 
 internal sealed record MountRoot

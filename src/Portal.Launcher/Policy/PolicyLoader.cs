@@ -115,9 +115,46 @@ internal static class PolicyLoader
             problems.Add("gpus: ids must be unique");
         }
 
+        ValidateAccounts(p, problems);
         if (problems.Count > 0)
         {
             throw new PolicyException($"{path}: {string.Join("; ", problems)}.");
+        }
+    }
+
+    /// <summary>The fields that decide whose password may be checked and who may run jobs.</summary>
+    private static void ValidateAccounts(LauncherPolicy p, List<string> problems)
+    {
+        // A service name is a file name in /etc/pam.d: nothing that could walk out of it.
+        if (p.PamService.Length is 0 or > 64 || !p.PamService.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '_'))
+        {
+            problems.Add("pamService must be 1 to 64 characters of a-z, 0-9, '-' and '_'");
+        }
+
+        foreach (string group in p.PrivilegedGroups)
+        {
+            if (!Protocol.LinuxUserName.IsValid(group))
+            {
+                problems.Add($"privilegedGroups: '{Validation.RequestValidator.Printable(group)}' is not a valid group name");
+            }
+        }
+
+        if (p.AllPrivilegedGroups.Contains(p.Group, StringComparer.Ordinal))
+        {
+            problems.Add($"group '{p.Group}' is a privileged group: its members could never run jobs");
+        }
+
+        if (p.HomeRoots.Count == 0)
+        {
+            problems.Add("homeRoots must name at least one folder");
+        }
+
+        foreach (string root in p.HomeRoots)
+        {
+            if (root == "/" || !Validation.PathRules.IsCleanAbsolute(root))
+            {
+                problems.Add($"homeRoots: '{Validation.RequestValidator.Printable(root)}' must be a clean absolute path other than /");
+            }
         }
     }
 }

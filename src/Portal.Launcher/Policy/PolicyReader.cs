@@ -50,6 +50,9 @@ internal static class PolicyReader
         string stateDir = LauncherPolicy.DefaultStateDir, setfacl = LauncherPolicy.DefaultSetfacl;
         string useradd = LauncherPolicy.DefaultUseradd, usermod = LauncherPolicy.DefaultUsermod;
         long subIdBase = LauncherPolicy.DefaultSubIdBase, subIdCount = LauncherPolicy.DefaultSubIdCount;
+        string pamService = LauncherPolicy.DefaultPamService;
+        List<string> privilegedGroups = [];
+        IReadOnlyList<string> homeRoots = LauncherPolicy.DefaultHomeRoots;
 
         var seen = StartObject(ref r, where);
         while (NextProperty(ref r, seen, where, out string name))
@@ -78,6 +81,9 @@ internal static class PolicyReader
                 case "usermod": usermod = String(ref r, name); break;
                 case "subIdBase": subIdBase = Int64(ref r, name); break;
                 case "subIdCount": subIdCount = Int64(ref r, name); break;
+                case "pamService": pamService = String(ref r, name); break;
+                case "privilegedGroups": privilegedGroups = Strings(ref r, name); break;
+                case "homeRoots": homeRoots = Strings(ref r, name); break;
                 default: throw Unknown(where, name);
             }
         }
@@ -106,6 +112,9 @@ internal static class PolicyReader
             Usermod = usermod,
             SubIdBase = subIdBase,
             SubIdCount = subIdCount,
+            PamService = pamService,
+            PrivilegedGroups = privilegedGroups,
+            HomeRoots = homeRoots,
         };
     }
 

@@ -48,6 +48,7 @@ internal static class RequestValidator
         CheckSection(r.Run is not null, r.Verb == LauncherVerbs.Run, "run", r.Verb);
         CheckSection(r.Stop is not null, r.Verb is LauncherVerbs.Stop or LauncherVerbs.Remove, "stop", r.Verb, optional: true);
         CheckSection(r.Logs is not null, r.Verb == LauncherVerbs.Logs, "logs", r.Verb, optional: true);
+        CheckSection(r.Authenticate is not null, r.Verb == LauncherVerbs.Authenticate, "authenticate", r.Verb);
 
         if (r.Verb == LauncherVerbs.Check && r.User is null)
         {
@@ -85,6 +86,25 @@ internal static class RequestValidator
         if (r.Run is { } run)
         {
             ValidateRun(run, policy);
+        }
+
+        if (r.Authenticate is { } authenticate)
+        {
+            ValidateAuthenticate(authenticate);
+        }
+    }
+
+    private static void ValidateAuthenticate(AuthenticateSpec spec)
+    {
+        // PAM takes a C string: an empty password or one with NUL could only be a probe (or pam_unix's nullok).
+        if (spec.Password.Utf8.IsEmpty || spec.Password.Utf8.Length > AuthenticateSpec.MaxPasswordBytes || spec.Password.Utf8.Contains((byte)0))
+        {
+            Refuse($"The password must be 1 to {AuthenticateSpec.MaxPasswordBytes} bytes without NUL.");
+        }
+
+        if (spec.RemoteAddress is { } address && (address.Length > 64 || !System.Net.IPAddress.TryParse(address, out _)))
+        {
+            Refuse($"authenticate.remoteAddress '{Printable(address)}' is not an IP address.");
         }
     }
 

@@ -49,6 +49,15 @@ internal static class UserResolver
             RequestValidator.Refuse($"'{name}' is a member of group 0.");
         }
 
+        // Members of these can become root or read secrets (sudo, docker, disk, shadow, ...): the portal serves none of them.
+        foreach (string privileged in policy.AllPrivilegedGroups)
+        {
+            if (findGroupId(privileged) is { } privilegedId && account.Groups.Contains(privilegedId))
+            {
+                RequestValidator.Refuse($"'{name}' is a member of the privileged group '{privileged}'; the portal never acts as such an account.");
+            }
+        }
+
         if (callerUid is { } caller && caller != account.Uid)
         {
             RequestValidator.Refuse($"Without privileges the launcher acts only as its caller (uid {caller}), not as '{name}'.");
@@ -57,6 +66,13 @@ internal static class UserResolver
         if (!Path.IsPathFullyQualified(account.Home))
         {
             RequestValidator.Refuse($"'{name}' has no absolute home directory.");
+        }
+
+        // The home is mounted into jobs and the launcher enters it: "/" or a system folder would hand out the host.
+        string home = account.Home.TrimEnd('/');
+        if (!PathRules.IsCleanAbsolute(home) || !policy.HomeRoots.Any(root => home != root && PathRules.IsUnder(home, root)))
+        {
+            RequestValidator.Refuse($"'{name}' has the home '{RequestValidator.Printable(account.Home)}', which is not below the policy's home roots ({string.Join(", ", policy.HomeRoots)}).");
         }
 
         return account;

@@ -16,6 +16,10 @@ internal static class ContainerVerbs
         LauncherRequest r = ctx.Request;
         UserAccount user = UserResolver.Resolve(r.User!, ctx.Policy, ctx.Privileged ? null : ctx.CallerUid,
             UserDatabase.FindUser, UserDatabase.FindGroupId);
+        if (r.Verb == LauncherVerbs.Run && SubIdOverlap.Problem(user.Name) is { } overlap)
+        {
+            throw new RequestRefusedException(overlap);
+        }
 
         string? runtimeDir = null;
         if (ctx.Privileged)

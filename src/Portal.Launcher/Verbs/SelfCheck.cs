@@ -23,6 +23,7 @@ internal static class SelfCheck
         items.Add(CgroupItem());
         items.Add(TunItem(ctx.Policy.AllowNetwork));
         items.Add(SubIdItem(ctx.Request.User));
+        items.Add(SubIdOverlapItem());
         items.AddRange(GpuItems(ctx));
 
         if (ctx.PodmanProblem is { } problem)
@@ -94,6 +95,27 @@ internal static class SelfCheck
         return SubIds.RangeOf(user) is { } r
             ? Item("subids", "ok", $"{user}: {r.Start.ToString(CultureInfo.InvariantCulture)}+{r.Count.ToString(CultureInfo.InvariantCulture)}")
             : Item("subids", "fail", $"{user} has no subuid/subgid range: rootless podman cannot map ids.");
+    }
+
+    /// <summary>
+    /// A subordinate range that covers a real account's uid (or a group's gid) lets its owner become that account with
+    /// <c>podman unshare</c>: LDAP/sssd boxes have uids from 100000 up, where useradd hands out subordinate ids.
+    /// </summary>
+    private static CheckItem SubIdOverlapItem()
+    {
+        var (users, groups) = UserDatabase.ListIds();
+        List<string> clashes = [];
+        foreach ((string owner, long start, long count) in SubIds.ReadAll())
+        {
+            clashes.AddRange(users.Where(u => u.Id >= start && u.Id < start + count)
+                .Select(u => $"{owner}'s range {start}+{count} covers user {u.Name} (uid {u.Id})"));
+            clashes.AddRange(groups.Where(g => g.Id >= start && g.Id < start + count)
+                .Select(g => $"{owner}'s range {start}+{count} covers group {g.Name} (gid {g.Id})"));
+        }
+
+        return clashes.Count == 0
+            ? Item("subid-overlap", "ok", $"No subordinate range covers any of the {users.Count} accounts and {groups.Count} groups listed.")
+            : Item("subid-overlap", "fail", string.Join("; ", clashes.Distinct().Take(20)) + ". Move those ranges (usermod --del-subuids/--add-subuids) above every real id.");
     }
 
     private static IEnumerable<CheckItem> GpuItems(LaunchContext ctx)

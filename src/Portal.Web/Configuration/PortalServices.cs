@@ -19,6 +19,8 @@ using Portal.Web.Services.JobForms;
 using Portal.Web.Services.Gpus;
 using Portal.Web.Services.Launcher;
 using Portal.Web.Services.Metrics;
+using Portal.Web.Services.Sessions;
+using Portal.Web.Services.SignIn;
 
 namespace Portal.Web.Configuration;
 
@@ -51,6 +53,8 @@ internal static class PortalServices
         services.AddSingleton<AuditLog>();
         services.AddScoped<LinuxAccountValidator>();
         services.AddScoped<LoginService>();
+        services.AddScoped<SecondFactorRequirement>();
+        services.AddSignIn(configuration);
         services.AddScoped<UserAdministration>();
         services.AddScoped<FirstRunBootstrap>();
 
@@ -66,13 +70,14 @@ internal static class PortalServices
 
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddCascadingAuthenticationState();
+        services.AddSessionRevocation();
         return services;
     }
 
     public static WebApplication UsePortal(this WebApplication app)
     {
         // First: everything after it sees the client's address and scheme as the proxy reported them.
-        app.UseForwardedHeaders();
+        app.UseProxyHeaders(app.Configuration);
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/error/500", createScopeForErrors: true);
@@ -83,12 +88,15 @@ internal static class PortalServices
         app.UseApiProblemResponses();
         app.UseSecurityHeaders();
         app.UseAuthentication();
+        app.UseRevokedRequestAbort();
         app.UseAuthorization();
         app.UseRateLimiter();
         app.UsePasswordChangeGate();
+        app.UseSecondFactorEnrollmentGate();
         app.UseAntiforgery();
         app.MapStaticAssets();
         app.MapAccountEndpoints();
+        app.MapSignInEndpoints();
         app.MapHealthEndpoints();
         app.MapPortalMetrics();
         app.MapJobLogEndpoints();
@@ -112,15 +120,65 @@ internal static class PortalServices
         services.AddSingleton<IStartupFilter>(new PrivateDirectoryStartupFilter(keys.FullName));
     }
 
+    /// <summary>OpenID Connect, only when Portal:Oidc:Authority is set: code flow with PKCE into Identity's external cookie.</summary>
+    private static void AddSingleSignOn(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<SingleSignOnOptions>().Bind(configuration.GetSection(SingleSignOnOptions.SectionName));
+        services.AddScoped<LinuxAccountEligibility>();
+        var sso = new SingleSignOnOptions();
+        configuration.GetSection(SingleSignOnOptions.SectionName).Bind(sso);
+        if (!sso.Enabled)
+        {
+            return;
+        }
+
+        services.AddAuthentication().AddOpenIdConnect(SingleSignOnOptions.Scheme, sso.DisplayName, o =>
+        {
+            o.SignInScheme = IdentityConstants.ExternalScheme;
+            o.Authority = sso.Authority;
+            o.ClientId = sso.ClientId;
+            o.ClientSecret = string.IsNullOrEmpty(sso.ClientSecret) ? null : sso.ClientSecret;
+            o.ResponseType = "code";
+            o.UsePkce = true;
+            // The code comes back on a plain redirect (a GET): a cross-site form post would need SameSite=None cookies.
+            o.ResponseMode = "query";
+            o.RequireHttpsMetadata = sso.RequireHttpsMetadata;
+            o.CallbackPath = "/account/sso/callback";
+            o.Scope.Clear();
+            o.Scope.Add("openid");
+            o.Scope.Add("profile");
+            o.Scope.Add("email");
+            o.GetClaimsFromUserInfoEndpoint = true;
+            // Claims keep the provider's names (sub, preferred_username), which is what Portal:Oidc:UserNameClaim names.
+            o.MapInboundClaims = false;
+            o.TokenValidationParameters.NameClaimType = "sub";
+            o.SaveTokens = false;
+            // Identity finds the external account by NameIdentifier: the provider's subject, which never changes.
+            o.Events.OnTokenValidated = context =>
+            {
+                if (context.Principal?.Identity is System.Security.Claims.ClaimsIdentity identity
+                    && identity.FindFirst("sub") is { } subject && identity.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier) is null)
+                {
+                    identity.AddClaim(new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.NameIdentifier, subject.Value));
+                }
+
+                return Task.CompletedTask;
+            };
+        });
+    }
+
     private static void AddAccounts(IServiceCollection services, IConfiguration configuration)
     {
         services.AddIdentity<PortalUser, IdentityRole<Guid>>(options =>
             {
                 options.Password.RequiredLength = 12;
                 options.Password.RequireNonAlphanumeric = false;
+                // Counts wrong second factors only: wrong passwords go to the per-address throttle (SignInThrottle), so
+                // that nobody can lock an account from afar.
                 options.Lockout.MaxFailedAccessAttempts = 5;
                 options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
                 options.Lockout.AllowedForNewUsers = true;
+                options.Stores.SchemaVersion = IdentitySchemaVersions.Version3;
                 options.User.RequireUniqueEmail = false;
                 options.SignIn.RequireConfirmedAccount = false;
             })
@@ -128,6 +186,16 @@ internal static class PortalServices
             .AddSignInManager<PortalSignInManager>()
             .AddClaimsPrincipalFactory<PortalClaimsPrincipalFactory>()
             .AddDefaultTokenProviders();
+
+        AddSingleSignOn(services, configuration);
+
+        // The page's form post carries "Origin: null" (the portal's Referrer-Policy is no-referrer), so the passkey's
+        // origin is held to the portal's own: same scheme and host as the request, and never a cross-origin frame.
+        services.Configure<IdentityPasskeyOptions>(o => o.ValidateOrigin = context => ValueTask.FromResult(
+            !context.CrossOrigin
+            && Uri.TryCreate(context.Origin, UriKind.Absolute, out Uri? origin)
+            && string.Equals(origin.GetLeftPart(UriPartial.Authority),
+                $"{context.HttpContext.Request.Scheme}://{context.HttpContext.Request.Host}", StringComparison.OrdinalIgnoreCase)));
 
         // Check the security stamp (and the disabled flag) on every request: disabling an account
         // or changing its roles ends its sessions at once, not after the default 30 minutes.

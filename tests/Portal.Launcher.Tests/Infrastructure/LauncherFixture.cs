@@ -25,6 +25,13 @@ public sealed class LauncherFixture : IAsyncLifetime
     public const string Image = "localhost/ptest-busybox:latest";
     public const uint MinUid = 1000;
 
+    /// <summary>The test policy's PAM service: a pam_unix-only file of its own, so an installed portal's is never touched.</summary>
+    public const string PamService = "portal-launcher-test";
+    public const string PamServiceFile = "/etc/pam.d/" + PamService;
+
+    /// <summary>A group the test policy names privileged, beside the built-in ones.</summary>
+    public const string ExtraPrivilegedGroup = "ptest-gpu-admins";
+
     public TestUser Alice { get; private set; } = null!;
     public TestUser Bob { get; private set; } = null!;
 
@@ -61,6 +68,7 @@ public sealed class LauncherFixture : IAsyncLifetime
 
         await PrepareDirectoriesAsync();
         await PrepareGpuNodesAsync();
+        WritePamService();
         WritePolicy(manageDeviceAcls: true);
         string tar = await BuildBusyboxTarAsync();
         foreach (TestUser user in new[] { Alice, Bob })
@@ -79,6 +87,15 @@ public sealed class LauncherFixture : IAsyncLifetime
         {
             await RemoveAllContainersAsync(user);
         }
+
+        File.Delete(PamServiceFile);
+    }
+
+    /// <summary>The real pam_unix, as Debian's common-auth and common-account use it, minus nullok.</summary>
+    private static void WritePamService()
+    {
+        File.WriteAllText(PamServiceFile, "auth required pam_unix.so\naccount required pam_unix.so\n");
+        File.SetUnixFileMode(PamServiceFile, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
     }
 
     /// <summary>Writes the test policy. ACL mode is on: fake GPU nodes are 0660 root, as the design asks on real hosts.</summary>
@@ -110,6 +127,8 @@ public sealed class LauncherFixture : IAsyncLifetime
             ["auditLog"] = AuditLogPath,
             ["stateDir"] = StateDir,
             ["subIdBase"] = 2_000_000_000L,
+            ["pamService"] = PamService,
+            ["privilegedGroups"] = new[] { ExtraPrivilegedGroup },
         };
         Directory.CreateDirectory(Path.GetDirectoryName(PolicyPath)!);
         File.WriteAllText(PolicyPath, JsonSerializer.Serialize(policy));

@@ -14,7 +14,7 @@ public sealed class DevModeAndPolicyTests(LauncherFixture f)
     [Fact]
     public async Task DevMode_ActsAsTheCaller()
     {
-        string policy = await WriteDevPolicyAsync();
+        string policy = await WriteDevPolicyAsync(f);
 
         LauncherCall call = await LauncherRunner.RunAsync(f, Requests.User("list", f.Alice.Name), DevEnv(policy), asUser: f.Alice);
 
@@ -25,7 +25,7 @@ public sealed class DevModeAndPolicyTests(LauncherFixture f)
     [Fact]
     public async Task DevMode_ActingAsAnotherUser_IsRefused()
     {
-        string policy = await WriteDevPolicyAsync();
+        string policy = await WriteDevPolicyAsync(f);
 
         LauncherCall call = await LauncherRunner.RunAsync(f, Requests.User("list", f.Bob.Name), DevEnv(policy), asUser: f.Alice);
 
@@ -36,7 +36,7 @@ public sealed class DevModeAndPolicyTests(LauncherFixture f)
     [Fact]
     public async Task DevMode_APolicyWritableByOthers_IsRefused()
     {
-        string policy = await WriteDevPolicyAsync();
+        string policy = await WriteDevPolicyAsync(f);
         File.SetUnixFileMode(policy, (UnixFileMode)0b110_110_110);
 
         LauncherCall call = await LauncherRunner.RunAsync(f, Requests.User("list", f.Alice.Name), DevEnv(policy), asUser: f.Alice);
@@ -151,10 +151,10 @@ public sealed class DevModeAndPolicyTests(LauncherFixture f)
         Assert.NotEqual(0, append.ExitCode);
     }
 
-    private static Dictionary<string, string> DevEnv(string policy) => new() { ["PORTAL_LAUNCHER_POLICY"] = policy };
+    internal static Dictionary<string, string> DevEnv(string policy) => new() { ["PORTAL_LAUNCHER_POLICY"] = policy };
 
     /// <summary>A policy the user owns, as a developer would have in dev mode.</summary>
-    private async Task<string> WriteDevPolicyAsync()
+    internal static async Task<string> WriteDevPolicyAsync(LauncherFixture f)
     {
         string dir = Path.Combine(f.Alice.Home, ".portal-dev");
         Directory.CreateDirectory(dir);

@@ -38,7 +38,22 @@ public sealed class PolicyReaderTests
         Assert.Equal((32.0, 262144L), (p.MaxCpus, p.MaxMemoryMiB));
         Assert.False(p.AllowNetwork || p.UseCdi || p.ManageDeviceAcls);
         Assert.Equal(("/var/log/portal-launcher/audit.log", "/run/portal-launcher", "/usr/bin/setfacl"), (p.AuditLog, p.StateDir, p.Setfacl));
-        Assert.Equal(("/usr/sbin/useradd", "/usr/sbin/usermod", 100000L, 65536L), (p.Useradd, p.Usermod, p.SubIdBase, p.SubIdCount));
+        Assert.Equal(("/usr/sbin/useradd", "/usr/sbin/usermod", 2000224256L, 65536L), (p.Useradd, p.Usermod, p.SubIdBase, p.SubIdCount));
+        Assert.Equal("portal", p.PamService);
+        Assert.Equal(["portal"], p.PrivilegedGroups);
+        Assert.Equal(["/home"], p.HomeRoots);
+    }
+
+    [Fact]
+    public void TheAccountFields_AreRead()
+    {
+        LauncherPolicy p = Parse(With("\"pamService\":\"portal-lab\",\"privilegedGroups\":[\"gpu-admins\",\"backup\"],\"homeRoots\":[\"/home\",\"/nfs/home\"]"));
+
+        Assert.Equal("portal-lab", p.PamService);
+        Assert.Equal(["gpu-admins", "backup"], p.PrivilegedGroups);
+        Assert.Equal(["/home", "/nfs/home"], p.HomeRoots);
+        Assert.Contains("sudo", p.AllPrivilegedGroups);
+        Assert.Contains("backup", p.AllPrivilegedGroups);
     }
 
     [Fact]
@@ -52,6 +67,8 @@ public sealed class PolicyReaderTests
         Assert.Null(p.MaxCpus);
         Assert.Null(p.MaxMemoryMiB);
         Assert.Equal((LauncherPolicy.DefaultStateDir, LauncherPolicy.DefaultSubIdBase, LauncherPolicy.DefaultSubIdCount), (p.StateDir, p.SubIdBase, p.SubIdCount));
+        Assert.Equal(("portal", 0), (p.PamService, p.PrivilegedGroups.Count));
+        Assert.Equal(["/home"], p.HomeRoots);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Portal.Launcher.Native;
+using Portal.Launcher.Policy;
 using Portal.Launcher.Validation;
 
 namespace Portal.Launcher.Tests.Unit;
@@ -8,11 +9,62 @@ public sealed class UserResolverTests
 {
     private const uint GroupId = 5000;
 
-    private static UserAccount Account(string name, uint uid = 1500, uint gid = 1500, params uint[] groups) =>
-        new(name, uid, gid, "/home/" + name, groups.Length == 0 ? [gid, GroupId] : groups);
+    /// <summary>Each privileged group's id in this fake group database: 6000, 6001, ... in the built-in list's order.</summary>
+    private static readonly Dictionary<string, uint> PrivilegedIds = LauncherPolicy.BuiltInPrivilegedGroups
+        .Append("gpu-admins").Select((g, i) => (g, (uint)(6000 + i))).ToDictionary(p => p.g, p => p.Item2);
 
-    private static UserAccount Resolve(string name, UserAccount? answer, uint? caller = null) =>
-        UserResolver.Resolve(name, RequestValidatorTests.Policy, caller, _ => answer, _ => GroupId);
+    private static UserAccount Account(string name, uint uid = 1500, uint gid = 1500, string? home = null, params uint[] groups) =>
+        new(name, uid, gid, home ?? "/home/" + name, groups.Length == 0 ? [gid, GroupId] : groups);
+
+    private static uint? FindGroupId(string group) =>
+        group == RequestValidatorTests.Policy.Group ? GroupId : PrivilegedIds.TryGetValue(group, out uint id) ? id : null;
+
+    private static UserAccount Resolve(string name, UserAccount? answer, uint? caller = null, LauncherPolicy? policy = null) =>
+        UserResolver.Resolve(name, policy ?? RequestValidatorTests.Policy, caller, _ => answer, FindGroupId);
+
+    public static TheoryData<string> BuiltInPrivilegedGroups => [.. LauncherPolicy.BuiltInPrivilegedGroups];
+
+    [Theory]
+    [MemberData(nameof(BuiltInPrivilegedGroups))]
+    public void AMemberOfABuiltInPrivilegedGroup_IsRefused(string group)
+    {
+        var e = Assert.Throws<RequestRefusedException>(() => Resolve("alice", Account("alice", groups: [1500, GroupId, PrivilegedIds[group]])));
+
+        Assert.Contains($"privileged group '{group}'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AMemberOfAGroupThePolicyNamesPrivileged_IsRefused()
+    {
+        LauncherPolicy policy = RequestValidatorTests.Policy with { PrivilegedGroups = ["gpu-admins"] };
+
+        var e = Assert.Throws<RequestRefusedException>(() => Resolve("alice", Account("alice", groups: [1500, GroupId, PrivilegedIds["gpu-admins"]]), policy: policy));
+
+        Assert.Contains("'gpu-admins'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void APrivilegedGroupTheHostLacks_RefusesNobody() =>
+        Assert.Equal(1500u, UserResolver.Resolve("alice", RequestValidatorTests.Policy, null, _ => Account("alice"), g => g == RequestValidatorTests.Policy.Group ? GroupId : null).Uid);
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/home")]
+    [InlineData("/home/")]
+    [InlineData("/opt/alice")]
+    [InlineData("/homework/alice")]
+    [InlineData("/home/../etc")]
+    [InlineData("/var/lib/portal")]
+    public void AHomeOutsideTheHomeRoots_IsRefused(string home) =>
+        Assert.Throws<RequestRefusedException>(() => Resolve("alice", Account("alice", home: home)));
+
+    [Fact]
+    public void AHomeUnderAnotherRootThePolicyNames_IsAccepted()
+    {
+        LauncherPolicy policy = RequestValidatorTests.Policy with { HomeRoots = ["/home", "/nfs/home"] };
+
+        Assert.Equal(1500u, Resolve("alice", Account("alice", home: "/nfs/home/alice"), policy: policy).Uid);
+    }
 
     [Fact]
     public void AnExactMatch_InTheGroup_AboveTheMinimum_IsAccepted() =>

@@ -27,6 +27,10 @@ public sealed class JobHostFixture : IAsyncLifetime
     public const string Group = "pweb-portal";
     public const string Image = "localhost/pweb-busybox:latest";
 
+    /// <summary>The PAM service of the test policy's password check; written at start, removed at the end.</summary>
+    public const string PamService = "portal-web-test";
+    public const string PamServiceFile = "/etc/pam.d/" + PamService;
+
     /// <summary>The fake GPUs, by UUID, in index order; the policy uses each UUID as the GPU's id.</summary>
     public static readonly IReadOnlyList<string> GpuUuids =
         ["GPU-7e57a000-0000-4000-8000-000000000000", "GPU-7e57a001-0000-4000-8000-000000000001"];
@@ -87,9 +91,20 @@ public sealed class JobHostFixture : IAsyncLifetime
         }
         finally
         {
+            File.Delete(PamServiceFile);
             _inUse?.Dispose();
         }
     }
+
+    /// <summary>Sets a test user's Linux password (chpasswd), for the sign-in tests; <see cref="LockPasswordAsync"/> undoes it.</summary>
+    public static async Task SetPasswordAsync(JobTestUser user, string password)
+    {
+        var r = await Sh.RunAsync("/bin/sh", ["-c", "printf '%s\\n' \"$1\" | /usr/sbin/chpasswd", "sh", $"{user.Name}:{password}"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+    }
+
+    /// <summary>Back to no password, as useradd left the account.</summary>
+    public static async Task LockPasswordAsync(JobTestUser user) => await Sh.CheckedAsync("/usr/sbin/usermod", "-p", "!", user.Name);
 
     /// <summary>An exclusive lock (flock, released when the process ends) on a file beside the host's state; waits
     /// for another test process to finish with the host.</summary>
@@ -253,8 +268,11 @@ public sealed class JobHostFixture : IAsyncLifetime
             ["auditLog"] = "/var/log/portal-web-test/audit.log",
             ["stateDir"] = "/run/portal-web-test",
             ["subIdBase"] = 2_100_000_000L,
+            ["pamService"] = PamService,
         };
         File.WriteAllText(PolicyPath, JsonSerializer.Serialize(policy));
+        // The real pam_unix, as Debian's common-auth and common-account use it (minus nullok), in a service of its own.
+        File.WriteAllText(PamServiceFile, "auth required pam_unix.so\naccount required pam_unix.so\n");
         File.SetUnixFileMode(PolicyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
     }
 

@@ -14,6 +14,7 @@ internal sealed class PortalClaimsPrincipalFactory(
 {
     public const string MustChangePasswordClaim = "portal:must_change_password";
     public const string LinuxUserClaim = "portal:linux_user";
+    public const string MustEnrollSecondFactorClaim = "portal:must_enroll_second_factor";
 
     protected override async Task<ClaimsIdentity> GenerateClaimsAsync(PortalUser user)
     {
@@ -21,6 +22,11 @@ internal sealed class PortalClaimsPrincipalFactory(
         if (user.MustChangePassword)
         {
             identity.AddClaim(new Claim(MustChangePasswordClaim, "true"));
+        }
+
+        if (await new SecondFactorRequirement(RoleManager, UserManager).MustEnrollAsync(user))
+        {
+            identity.AddClaim(new Claim(MustEnrollSecondFactorClaim, "true"));
         }
 
         if (user.LinuxUserName is { } linuxUser)

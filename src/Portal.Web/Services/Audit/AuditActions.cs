@@ -7,6 +7,17 @@ public static class AuditActions
     public const string LoginFailed = "login.failure";
     public const string LoginLockedOut = "login.lockout";
     public const string LoginRefusedDisabled = "login.disabled";
+    public const string LoginThrottled = "login.throttled";
+    public const string LoginPassword = "login.password";
+    public const string LoginSecondFactor = "login.second-factor";
+    public const string LoginPasskey = "login.passkey";
+    public const string LoginSingleSignOn = "login.sso";
+    public const string SecondFactorChanged = "account.second-factor";
+    public const string PasskeyChanged = "account.passkey";
+    public const string SecondFactorRequirement = "role.require-second-factor";
+    public const string UserCreatedBySignIn = "user.create-at-sign-in";
+    public const string SingleSignOnBound = "user.bind-sso";
+    public const string SessionsRevoked = "user.revoke-sessions";
     public const string Logout = "logout";
     public const string PasswordChanged = "password.change";
     public const string UserCreated = "user.create";
@@ -32,7 +43,9 @@ public static class AuditActions
 
     public static IReadOnlyList<string> All { get; } =
     [
-        LoginSucceeded, LoginFailed, LoginLockedOut, LoginRefusedDisabled, Logout, PasswordChanged,
+        LoginSucceeded, LoginFailed, LoginLockedOut, LoginRefusedDisabled, LoginThrottled, LoginPassword, LoginSecondFactor,
+        LoginPasskey, LoginSingleSignOn, Logout, PasswordChanged, SecondFactorChanged, PasskeyChanged, SecondFactorRequirement,
+        UserCreatedBySignIn, SingleSignOnBound, SessionsRevoked,
         UserCreated, UserDisabled, UserEnabled, PasswordReset, AdminGranted, AdminRevoked, BootstrapAdmin,
         GpuDrained, GpuUndrained, QuotaDefaultChanged, QuotaGroupCreated, QuotaGroupChanged, QuotaGroupDeleted,
         QuotaMemberAdded, QuotaMemberRemoved, QuotaOverrideSet, QuotaOverrideRemoved, JobCancelled,

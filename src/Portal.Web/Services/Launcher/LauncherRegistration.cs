@@ -20,8 +20,12 @@ internal static class LauncherRegistration
                 // directly: as the portal's own user (it may then act only as that user), or as root.
                 launcher.UseSudo = HostModes.Detect(portal.Value) == HostMode.Production;
             });
-        services.AddSingleton<ILauncher>(sp => new InstrumentedLauncher(
-            new ProcessLauncher(sp.GetRequiredService<IOptions<LauncherOptions>>().Value), sp.GetRequiredService<LauncherMetrics>()));
+        services.Configure<LogStreamOptions>(configuration.GetSection(LogStreamOptions.SectionName));
+        services.AddSingleton(sp => new ProcessLauncher(sp.GetRequiredService<IOptions<LauncherOptions>>().Value));
+        services.AddSingleton<ILinuxPasswordCheck>(sp => sp.GetRequiredService<ProcessLauncher>());
+        services.AddSingleton<ILauncher>(sp => new LogStreamLimits(
+            new InstrumentedLauncher(sp.GetRequiredService<ProcessLauncher>(), sp.GetRequiredService<LauncherMetrics>()),
+            sp.GetRequiredService<IOptions<LogStreamOptions>>().Value));
         return services;
     }
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using Portal.Jobs;
@@ -39,20 +38,17 @@ internal static class MetricsRegistration
         _ = app.Services.GetRequiredService<GpuMetrics>();
         app.MapPrometheusScrapingEndpoint(Path, meterProvider: null, configureBranchedPipeline: branch =>
         {
-            if (options.LoopbackOnly)
+            var access = new ScraperAccess(options);
+            branch.Use((context, next) =>
             {
-                branch.Use((context, next) =>
+                if (access.Allows(context))
                 {
-                    // No IP address at all: a Unix-socket or in-process connection, which only this machine can make.
-                    if (context.Connection.RemoteIpAddress is not { } address || IPAddress.IsLoopback(address))
-                    {
-                        return next(context);
-                    }
+                    return next(context);
+                }
 
-                    context.Response.StatusCode = StatusCodes.Status403Forbidden;
-                    return context.Response.WriteAsync("Metrics are served to this machine only (Portal:Metrics:LoopbackOnly).");
-                });
-            }
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                return context.Response.WriteAsync("Metrics are served to the configured scrapers only (Portal:Metrics:Scrapers, Portal:Metrics:TokenFile).");
+            });
         }, optionsName: null).AllowAnonymous();
         return app;
     }

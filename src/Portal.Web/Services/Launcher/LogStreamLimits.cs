@@ -1,0 +1,75 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Portal.Launcher.Client;
+using Portal.Launcher.Protocol;
+
+namespace Portal.Web.Services.Launcher;
+
+/// <summary>The live log streams one user may hold open (section "Portal:Logs").</summary>
+public sealed class LogStreamOptions
+{
+    public const string SectionName = "Portal:Logs";
+
+    /// <summary>Streams open at once per job owner, over all pages, downloads and API calls: each is a launcher and a podman.</summary>
+    public int MaxStreamsPerUser { get; set; } = 8;
+}
+
+/// <summary>
+/// Caps the log streams open at once for each job owner (each one holds a launcher process and a podman process), so
+/// that one user opening pages or API streams without end cannot exhaust the portal or the box. Past the cap a new
+/// stream is refused with a sentence that says why; closing another lets it through.
+/// </summary>
+internal sealed class LogStreamLimits(ILauncher inner, LogStreamOptions options) : ILauncher
+{
+    private readonly ConcurrentDictionary<string, int> _open = new(StringComparer.Ordinal);
+
+    public async IAsyncEnumerable<string> StreamLogsAsync(string user, string job, LogsSpec logs, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        int open = _open.AddOrUpdate(user, 1, (_, n) => n + 1);
+        try
+        {
+            if (open > options.MaxStreamsPerUser)
+            {
+                throw new LauncherException(LauncherFailure.Refused,
+                    $"{user} already has {options.MaxStreamsPerUser} job logs open (pages, downloads and API streams together); close one and try again.", -1, "");
+            }
+
+            await foreach (string line in inner.StreamLogsAsync(user, job, logs, cancellationToken))
+            {
+                yield return line;
+            }
+        }
+        finally
+        {
+            _open.AddOrUpdate(user, 0, (_, n) => n - 1);
+            _open.TryRemove(new KeyValuePair<string, int>(user, 0));
+        }
+    }
+
+    public Task<StartedJob> RunAsync(string user, string job, RunSpec spec, CancellationToken cancellationToken = default) =>
+        inner.RunAsync(user, job, spec, cancellationToken);
+
+    public Task StopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
+        inner.StopAsync(user, job, gracePeriod, cancellationToken);
+
+    public Task RemoveAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
+        inner.RemoveAsync(user, job, gracePeriod, cancellationToken);
+
+    public Task ReleaseAsync(string user, string job, CancellationToken cancellationToken = default) =>
+        inner.ReleaseAsync(user, job, cancellationToken);
+
+    public Task<ContainerState> InspectAsync(string user, string job, CancellationToken cancellationToken = default) =>
+        inner.InspectAsync(user, job, cancellationToken);
+
+    public Task<IReadOnlyList<ContainerState>> ListAsync(string user, CancellationToken cancellationToken = default) =>
+        inner.ListAsync(user, cancellationToken);
+
+    public Task<IReadOnlyList<ImageInfo>> ImagesAsync(string user, CancellationToken cancellationToken = default) =>
+        inner.ImagesAsync(user, cancellationToken);
+
+    public Task<ProvisionResult> ProvisionUserAsync(string user, CancellationToken cancellationToken = default) =>
+        inner.ProvisionUserAsync(user, cancellationToken);
+
+    public Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default) =>
+        inner.CheckAsync(user, cancellationToken);
+}
