@@ -50,6 +50,39 @@ public static class AppSpecValidator
         };
     }
 
+    /// <summary>The job to submit for an app file: <see cref="AsJob"/> with the file itself.</summary>
+    public static JobSpec AsAppJob(AppSpec spec, AppSubmission submission, string file) => AsJob(spec, submission) with { AppFile = file };
+
+    /// <summary>The field an app's problems are reported under (<see cref="JobSpec.AppFile"/>).</summary>
+    public const string FileField = nameof(JobSpec.AppFile);
+
+    /// <summary>
+    /// Validates a job that is an app: its file is parsed again (the parser is pure, so it reads as it did at review)
+    /// and checked here; the job's resources must be the file's summed. Problems come back as field errors under
+    /// <see cref="FileField"/>, each starting with its line and key.
+    /// </summary>
+    public static IReadOnlyList<FieldError> ValidateAppJob(JobSpec job, JobSubmitContext context)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(context);
+        var parsed = AppFileParser.Parse(job.AppFile ?? "");
+        if (parsed.Spec is not { } spec)
+        {
+            return [.. parsed.Problems.Select(p => new FieldError(FileField, p.ToString()))];
+        }
+
+        var submission = new AppSubmission(job.Name, job.Walltime, job.Priority);
+        var errors = Validate(spec, submission, context).Select(p => new FieldError(FileField, p.ToString())).ToList();
+        var expected = AsJob(spec, submission);
+        if (job.Gpus.Count != expected.Gpus.Count || job.Gpus.IsSpecific || job.Cpus != expected.Cpus || job.MemoryMiB != expected.MemoryMiB
+            || job.Image != expected.Image || job.Command.Count > 0 || job.Environment.Count > 0 || job.Mounts.Count > 0 || job.WorkingDirectory is not null)
+        {
+            errors.Add(new FieldError("", "The app's job must be its services summed (build it with AppSpecValidator.AsJob)."));
+        }
+
+        return errors;
+    }
+
     /// <summary>Every problem; empty when the app may be queued.</summary>
     public static IReadOnlyList<AppProblem> Validate(AppSpec spec, AppSubmission submission, JobSubmitContext context)
     {

@@ -224,8 +224,14 @@ internal static class ContainerVerbs
 
         // The storage is the user's own; the label filter keeps out containers the user ran by hand.
         List<ContainerState> all = PodmanJson.ParsePs(result.Stdout);
-        ctx.Audit.Done($"listed {all.Count}");
-        return VerbResult.Success(new LauncherResponse { Containers = [.. all.Where(c => c.Job is not null && c.Owner == user.Name)] });
+        List<ContainerState> jobs = [.. all.Where(c => c.Job is not null && c.Owner == user.Name)];
+
+        // Each app once, as the job it is (its services' containers share the owner label; the infra container has no service).
+        jobs.AddRange(all.Where(c => c.App is not null && c.Service is not null && c.Owner == user.Name)
+            .GroupBy(c => c.App!, StringComparer.Ordinal)
+            .Select(app => AppStates.Aggregate(app.Key, user.Name, [.. app])));
+        ctx.Audit.Done($"listed {jobs.Count}");
+        return VerbResult.Success(new LauncherResponse { Containers = jobs });
     }
 
     private static async Task<VerbResult> ImagesAsync(LaunchContext ctx, Dictionary<string, string> env, UserAccount user)
