@@ -36,7 +36,7 @@ public sealed class AppTests(LauncherFixture f)
             string clientLog = await Apps.WaitForLogAsync(f, f.Alice, job, "client", "client-done");
             Assert.Contains("hello-from-web", clientLog, StringComparison.Ordinal);
             Assert.Contains("net=lo\n", clientLog, StringComparison.Ordinal);
-            Assert.Contains("GET /", await Apps.WaitForLogAsync(f, f.Alice, job, "web", "GET /"), StringComparison.Ordinal);
+            Assert.Contains("response:200", await Apps.WaitForLogAsync(f, f.Alice, job, "web", "response:200"), StringComparison.Ordinal);
 
             List<ContainerState> services = await Apps.InspectAsync(f, f.Alice, job);
             Assert.Equal(["client", "web"], services.Select(s => s.Service).Order(StringComparer.Ordinal));
