@@ -18,4 +18,8 @@ namespace Portal.Api.Contracts;
 [JsonSerializable(typeof(UserQuotaResponse))]
 [JsonSerializable(typeof(IReadOnlyList<UserResponse>))]
 [JsonSerializable(typeof(ApiProblem))]
+[JsonSerializable(typeof(AppRequest))]
+[JsonSerializable(typeof(AppReviewResponse))]
+[JsonSerializable(typeof(AppResponse))]
+[JsonSerializable(typeof(AppExportResponse))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -12,6 +12,7 @@ public static class CliApp
         {
             LoginCommand.Create(),
             SubmitCommand.Create(),
+            AppCommands.Create(),
             JobCommands.Jobs(),
             JobCommands.Show(),
             JobCommands.Logs(),

@@ -35,13 +35,15 @@ internal sealed partial class JobActions(
         StartedJob started;
         try
         {
-            started = await launcher.RunAsync(owner, key, ToRunSpec(spec, gpus), cancellationToken);
+            started = spec.IsApp
+                ? await launcher.AppUpAsync(owner, key, AppRequests.Build(spec, gpus), cancellationToken)
+                : await launcher.RunAsync(owner, key, ToRunSpec(spec, gpus), cancellationToken);
         }
         catch (LauncherException e) when (IsNameInUse(e))
         {
             LogAdopting(jobId, owner);
-            var job = new ActiveJob(jobId, owner, JobState.Starting, DateTimeOffset.MinValue, timeProvider.GetUtcNow(), gpus.Count);
-            if (await InspectOrNullAsync(owner, key, cancellationToken) is { } existing)
+            var job = new ActiveJob(jobId, owner, JobState.Starting, DateTimeOffset.MinValue, timeProvider.GetUtcNow(), gpus.Count, spec.IsApp);
+            if (await InspectOrNullAsync(owner, key, spec.IsApp, cancellationToken) is { } existing)
             {
                 await FollowAsync(job, existing, cancellationToken);
             }
@@ -50,7 +52,7 @@ internal sealed partial class JobActions(
         }
         catch (LauncherException e)
         {
-            await FailLaunchAsync(jobId, owner, gpus.Count, e.Message, cancellationToken);
+            await FailLaunchAsync(jobId, owner, gpus.Count, spec.IsApp, e.Message, cancellationToken);
             return;
         }
 
@@ -99,7 +101,7 @@ internal sealed partial class JobActions(
                     : await FinishAsync(job, JobState.Lost, null, "the container ended without an exit code", cancellationToken);
             case ContainerPhase.Created when job.State == JobState.Starting
                 && job.StartedAt is { } at && timeProvider.GetUtcNow() - at > _options.StuckLaunchTimeout:
-                await RemoveContainerAsync(job.Owner, job.Key, TimeSpan.Zero, cancellationToken);
+                await RemoveContainerAsync(job.Owner, job.Key, TimeSpan.Zero, job.IsApp, cancellationToken);
                 return await FinishAsync(job, JobState.Failed, null, "the container was created but never started", cancellationToken);
             default:
                 // Alive and already Running, or a launch still in flight: nothing to record.
@@ -150,7 +152,7 @@ internal sealed partial class JobActions(
             return new JobChangeResult(JobChangeStatus.WrongState, $"Job {jobId} is {job.State}; it has ended already.");
         }
 
-        var active = new ActiveJob(job.Id, job.Owner, job.State, job.SubmittedAt, job.StartedAt, job.AssignedGpuUuids.Count);
+        var active = new ActiveJob(job.Id, job.Owner, job.State, job.SubmittedAt, job.StartedAt, job.AssignedGpuUuids.Count, job.Spec.IsApp);
         if (await StopAsync(active, cancellationToken) is { } problem)
         {
             return new JobChangeResult(JobChangeStatus.WrongState, $"Job {jobId} could not be stopped: {problem}");
@@ -159,13 +161,21 @@ internal sealed partial class JobActions(
         return await EndAsync(active, JobState.Cancelled, null, cancelledBy, cancellationToken);
     }
 
-    /// <summary>Stops and deletes a container (its job is over, unknown, or not this container's job). Failures are
-    /// logged; the next reconciliation tries again.</summary>
-    public async Task RemoveContainerAsync(string owner, string key, TimeSpan grace, CancellationToken cancellationToken)
+    /// <summary>Stops and deletes a container, or an app's whole pod (its job is over, unknown, or not this container's
+    /// job). Failures are logged; the next reconciliation tries again.</summary>
+    public async Task RemoveContainerAsync(string owner, string key, TimeSpan grace, bool isApp, CancellationToken cancellationToken)
     {
         try
         {
-            await launcher.RemoveAsync(owner, key, grace, cancellationToken);
+            if (isApp)
+            {
+                await launcher.AppRemoveAsync(owner, key, grace, cancellationToken);
+            }
+            else
+            {
+                await launcher.RemoveAsync(owner, key, grace, cancellationToken);
+            }
+
             LogRemoved(key, owner);
         }
         catch (LauncherException e)
@@ -174,12 +184,18 @@ internal sealed partial class JobActions(
         }
     }
 
-    /// <summary>The container, or null when podman has none by that name.</summary>
+    /// <summary>The container (for an app, its services seen as one job), or null when podman has none by that name.</summary>
     /// <exception cref="LauncherException">The launcher itself failed (not reachable, refused, ...).</exception>
-    public async Task<ContainerState?> InspectOrNullAsync(string owner, string key, CancellationToken cancellationToken)
+    public async Task<ContainerState?> InspectOrNullAsync(string owner, string key, bool isApp, CancellationToken cancellationToken)
     {
         try
         {
+            if (isApp)
+            {
+                var services = await launcher.AppInspectAsync(owner, key, cancellationToken);
+                return services.Count == 0 ? null : AppStates.Aggregate(key, owner, services);
+            }
+
             return await launcher.InspectAsync(owner, key, cancellationToken);
         }
         catch (LauncherException e) when (e.Failure == LauncherFailure.OperationFailed)
@@ -273,15 +289,16 @@ internal sealed partial class JobActions(
         return after?.Job.State.IsFinal() == true;
     }
 
-    private async Task FailLaunchAsync(long jobId, string owner, int gpuCount, string message, CancellationToken cancellationToken)
+    private async Task FailLaunchAsync(long jobId, string owner, int gpuCount, bool isApp, string message, CancellationToken cancellationToken)
     {
         var key = JobKeys.Format(jobId);
         try
         {
-            // A run can fail after podman created the container (e.g. the runtime refused to start it).
-            if (await InspectOrNullAsync(owner, key, cancellationToken) is not null)
+            // A run can fail after podman created the container (e.g. the runtime refused to start it). (An app-up that
+            // fails removes its own pod; this is for one whose launcher was cut short.)
+            if (await InspectOrNullAsync(owner, key, isApp, cancellationToken) is not null)
             {
-                await RemoveContainerAsync(owner, key, TimeSpan.Zero, cancellationToken);
+                await RemoveContainerAsync(owner, key, TimeSpan.Zero, isApp, cancellationToken);
             }
         }
         catch (LauncherException e)
@@ -290,7 +307,7 @@ internal sealed partial class JobActions(
         }
 
         LogLaunchFailed(jobId, owner, message);
-        var job = new ActiveJob(jobId, owner, JobState.Starting, DateTimeOffset.MinValue, null, gpuCount);
+        var job = new ActiveJob(jobId, owner, JobState.Starting, DateTimeOffset.MinValue, null, gpuCount, isApp);
         await FinishAsync(job, JobState.Failed, null, message, cancellationToken);
     }
 
@@ -300,7 +317,15 @@ internal sealed partial class JobActions(
     {
         try
         {
-            await launcher.StopAsync(job.Owner, job.Key, _options.StopGracePeriod, cancellationToken);
+            if (job.IsApp)
+            {
+                await launcher.AppStopAsync(job.Owner, job.Key, _options.StopGracePeriod, cancellationToken);
+            }
+            else
+            {
+                await launcher.StopAsync(job.Owner, job.Key, _options.StopGracePeriod, cancellationToken);
+            }
+
             return null;
         }
         catch (LauncherException e)
@@ -308,7 +333,7 @@ internal sealed partial class JobActions(
             ContainerState? container;
             try
             {
-                container = await InspectOrNullAsync(job.Owner, job.Key, cancellationToken);
+                container = await InspectOrNullAsync(job.Owner, job.Key, job.IsApp, cancellationToken);
             }
             catch (LauncherException inspectFailure)
             {
@@ -328,7 +353,8 @@ internal sealed partial class JobActions(
 
     private static bool IsNameInUse(LauncherException e) =>
         e.Failure == LauncherFailure.OperationFailed
-        && (e.Message.Contains("already in use", StringComparison.Ordinal) || e.Stderr.Contains("already in use", StringComparison.Ordinal));
+        && (e.Message.Contains("already in use", StringComparison.Ordinal) || e.Stderr.Contains("already in use", StringComparison.Ordinal)
+            || e.Message.Contains("already exists", StringComparison.Ordinal));
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} of {Owner} started on GPUs [{Gpus}] in container {ContainerId}")]
     private partial void LogStarted(long jobId, string owner, string gpus, string containerId);

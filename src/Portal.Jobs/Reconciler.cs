@@ -93,7 +93,7 @@ internal sealed partial class Reconciler(
             {
                 // Left from an earlier job with the same id; it also blocks this job's container name.
                 LogForeign(job.Key, owner, "it started before the job was submitted");
-                await actions.RemoveContainerAsync(owner, job.Key, _options.StopGracePeriod, cancellationToken);
+                await actions.RemoveContainerAsync(owner, job.Key, _options.StopGracePeriod, container.App is not null, cancellationToken);
                 container = null;
             }
 
@@ -124,7 +124,7 @@ internal sealed partial class Reconciler(
             if (LinuxJobKey(stray.Job))
             {
                 LogForeign(stray.Job!, owner, "its job label is not a job of this portal");
-                await actions.RemoveContainerAsync(owner, stray.Job!, _options.StopGracePeriod, cancellationToken);
+                await actions.RemoveContainerAsync(owner, stray.Job!, _options.StopGracePeriod, stray.App is not null, cancellationToken);
             }
         }
     }
@@ -137,7 +137,7 @@ internal sealed partial class Reconciler(
         if (details is null || details.Job.Owner != owner || details.Job.State == JobState.Queued)
         {
             LogForeign(key, owner, details is null ? "the database has no such job" : "the job never started as this user");
-            await actions.RemoveContainerAsync(owner, key, _options.StopGracePeriod, cancellationToken);
+            await actions.RemoveContainerAsync(owner, key, _options.StopGracePeriod, container.App is not null, cancellationToken);
             return;
         }
 
@@ -152,12 +152,12 @@ internal sealed partial class Reconciler(
         {
             // The job is over and its GPUs are back in the pool: nothing of it may keep running.
             LogStillRunning(id, owner, details.Job.State);
-            await actions.RemoveContainerAsync(owner, key, _options.StopGracePeriod, cancellationToken);
+            await actions.RemoveContainerAsync(owner, key, _options.StopGracePeriod, container.App is not null, cancellationToken);
         }
         else if (phase == ContainerPhase.Ended && details.Job.EndedAt is { } ended
             && timeProvider.GetUtcNow() - ended >= _options.KeepFinishedContainers)
         {
-            await actions.RemoveContainerAsync(owner, key, TimeSpan.Zero, cancellationToken);
+            await actions.RemoveContainerAsync(owner, key, TimeSpan.Zero, container.App is not null, cancellationToken);
         }
     }
 

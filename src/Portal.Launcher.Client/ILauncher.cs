@@ -32,7 +32,8 @@ public interface ILauncher
 
     /// <summary>
     /// The job's output, line by line, as podman writes it; with <see cref="LogsSpec.Follow"/> until the
-    /// job ends or the token is cancelled (which ends the launcher too).
+    /// job ends or the token is cancelled (which ends the launcher too). With <see cref="LogsSpec.Service"/>, that
+    /// service's output of the app <paramref name="job"/>.
     /// </summary>
     IAsyncEnumerable<string> StreamLogsAsync(string user, string job, LogsSpec options, CancellationToken cancellationToken = default);
 
@@ -41,6 +42,34 @@ public interface ILauncher
 
     /// <summary>The host self-test; with a user, podman is also tried as that user.</summary>
     Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Builds and starts an app (docs/apps.md): its pod (<c>portal-app-&lt;job&gt;</c>) and its services in order,
+    /// waiting for health checks where a service depends on one; all or nothing. The call lasts as long as those waits
+    /// (<see cref="AppTimeout"/>).
+    /// </summary>
+    Task<StartedJob> AppUpAsync(string user, string job, AppSpec app, CancellationToken cancellationToken = default);
+
+    /// <summary>Stops every service of an app at once (device ACLs revoked first in ACL mode).</summary>
+    Task AppStopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default);
+
+    /// <summary>Stops and deletes an app's pod, containers, volumes and hosts file; fails if there is no such pod.</summary>
+    Task AppRemoveAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default);
+
+    /// <summary>Each service's container state (empty when the app has no pod).</summary>
+    Task<IReadOnlyList<ContainerState>> AppInspectAsync(string user, string job, CancellationToken cancellationToken = default);
+
+    /// <summary>What ran, as <c>podman kube generate</c> writes it.</summary>
+    Task<string> AppExportAsync(string user, string job, CancellationToken cancellationToken = default);
+
+    /// <summary>The longest an app-up may take: the launcher's calls, plus every health wait the app asks for.</summary>
+    static TimeSpan AppTimeout(AppSpec app, TimeSpan perCall)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var waits = app.Services.Where(s => s.Healthcheck is not null).Sum(s =>
+            s.Healthcheck!.StartPeriodSeconds + ((double)s.Healthcheck.Retries * (s.Healthcheck.IntervalSeconds + s.Healthcheck.TimeoutSeconds)));
+        return perCall + TimeSpan.FromSeconds(waits);
+    }
 }
 
 /// <summary>A started job's container.</summary>

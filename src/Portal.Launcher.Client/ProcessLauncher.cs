@@ -47,11 +47,31 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
     public async Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default) =>
         (await CallAsync(Request(LauncherVerbs.Check, user), cancellationToken)).Checks ?? [];
 
+    public async Task<StartedJob> AppUpAsync(string user, string job, AppSpec app, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        LauncherResponse r = await CallAsync(Request(LauncherVerbs.AppUp, user, job) with { App = app }, cancellationToken, ILauncher.AppTimeout(app, options.Timeout));
+        return new StartedJob(r.ContainerName ?? LauncherProtocol.PodName(job), r.ContainerName ?? LauncherProtocol.PodName(job), r.Warnings ?? []);
+    }
+
+    public Task AppStopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
+        CallAsync(Request(LauncherVerbs.AppStop, user, job) with { Stop = new StopSpec { TimeoutSeconds = Seconds(gracePeriod) } }, cancellationToken);
+
+    public Task AppRemoveAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
+        CallAsync(Request(LauncherVerbs.AppRemove, user, job) with { Stop = new StopSpec { TimeoutSeconds = Seconds(gracePeriod) } }, cancellationToken);
+
+    public async Task<IReadOnlyList<ContainerState>> AppInspectAsync(string user, string job, CancellationToken cancellationToken = default) =>
+        (await CallAsync(Request(LauncherVerbs.AppInspect, user, job), cancellationToken)).Containers ?? [];
+
+    public async Task<string> AppExportAsync(string user, string job, CancellationToken cancellationToken = default) =>
+        (await CallAsync(Request(LauncherVerbs.AppExport, user, job), cancellationToken)).Export ?? "";
+
     public async IAsyncEnumerable<string> StreamLogsAsync(string user, string job, LogsSpec options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         // A followed stream lasts while stdin stays open: closing it is how the portal ends it (see EndAsync).
         LogsSpec spec = options with { UntilStdinCloses = options.Follow };
-        using Process process = await StartAsync(Request(LauncherVerbs.Logs, user, job) with { Logs = spec }, holdStdin: spec.UntilStdinCloses, cancellationToken);
+        string verb = spec.Service is null ? LauncherVerbs.Logs : LauncherVerbs.AppLogs;
+        using Process process = await StartAsync(Request(verb, user, job) with { Logs = spec }, holdStdin: spec.UntilStdinCloses, cancellationToken);
         Task<string> stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
         try
         {
@@ -76,13 +96,13 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
         }
     }
 
-    private async Task<LauncherResponse> CallAsync(LauncherRequest request, CancellationToken cancellationToken)
+    private async Task<LauncherResponse> CallAsync(LauncherRequest request, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         using Process process = await StartAsync(request, holdStdin: false, cancellationToken);
         Task<string> stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
         Task<string> stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(options.Timeout);
+        deadline.CancelAfter(timeout ?? options.Timeout);
         try
         {
             await process.WaitForExitAsync(deadline.Token);
@@ -91,7 +111,7 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
         {
             await EndAsync(process, stdinHeld: false);
             cancellationToken.ThrowIfCancellationRequested();
-            throw new LauncherException(LauncherFailure.TimedOut, $"The launcher did not answer '{request.Verb}' within {options.Timeout.TotalSeconds:0} s.", -1, Trim(await stderr));
+            throw new LauncherException(LauncherFailure.TimedOut, $"The launcher did not answer '{request.Verb}' within {(timeout ?? options.Timeout).TotalSeconds:0} s.", -1, Trim(await stderr));
         }
 
         string output = await stdout;

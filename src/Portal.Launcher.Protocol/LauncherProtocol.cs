@@ -12,8 +12,23 @@ public static class LauncherProtocol
     /// <summary>Podman container name for a job.</summary>
     public static string ContainerName(string job) => "portal-job-" + job;
 
+    /// <summary>Podman pod name for an app (a job whose containers are the app's services).</summary>
+    public static string PodName(string job) => "portal-app-" + job;
+
+    /// <summary>Podman container name for one service of an app.</summary>
+    public static string ServiceContainerName(string job, string service) => PodName(job) + "-" + service;
+
+    /// <summary>Podman volume name for one named volume of an app.</summary>
+    public static string AppVolumeName(string job, string volume) => PodName(job) + "-" + volume;
+
     public const string JobLabel = "portal.job";
     public const string OwnerLabel = "portal.owner";
+
+    /// <summary>On an app's pod, containers and volumes instead of <see cref="JobLabel"/>, so that the job verbs never see them.</summary>
+    public const string AppLabel = "portal.app";
+
+    /// <summary>The service a container of an app runs.</summary>
+    public const string ServiceLabel = "portal.service";
 }
 
 /// <summary>The verbs the launcher understands.</summary>
@@ -31,8 +46,30 @@ public static class LauncherVerbs
     public const string Check = "check";
     public const string Authenticate = "authenticate";
 
+    /// <summary>Creates an app's pod and starts its services in order (request section <c>app</c>).</summary>
+    public const string AppUp = "app-up";
+
+    /// <summary>Stops every container of an app's pod at once.</summary>
+    public const string AppStop = "app-stop";
+
+    /// <summary>Stops and removes an app's pod, its containers, volumes and hosts file.</summary>
+    public const string AppRemove = "app-remove";
+
+    /// <summary>The state of each service of an app.</summary>
+    public const string AppInspect = "app-inspect";
+
+    /// <summary>One service's log stream (<c>logs.service</c> names it).</summary>
+    public const string AppLogs = "app-logs";
+
+    /// <summary>What ran, as <c>podman kube generate</c> writes it.</summary>
+    public const string AppExport = "app-export";
+
     public static readonly IReadOnlyList<string> All =
         [Run, Stop, Remove, Release, Inspect, List, Logs, Images, ProvisionUser, Check, Authenticate];
+        [Run, Stop, Remove, Release, Inspect, List, Logs, Images, ProvisionUser, Check, AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport];
+
+    /// <summary>The verbs that act on an app's pod.</summary>
+    public static readonly IReadOnlyList<string> AppVerbs = [AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport];
 }
 
 /// <summary>Launcher exit codes (docs/launcher.md lists them too).</summary>

@@ -26,6 +26,9 @@ public sealed record LauncherRequest
 
     /// <summary>The password to check for <see cref="User"/> (verb <c>authenticate</c> only).</summary>
     public AuthenticateSpec? Authenticate { get; init; }
+
+    /// <summary>For <c>app-up</c>: the app's services, in start order.</summary>
+    public AppSpec? App { get; init; }
 }
 
 /// <summary>What a <c>run</c> request may choose. Everything else is fixed by the launcher and its policy.</summary>
@@ -95,4 +98,85 @@ public sealed record LogsSpec
 
     /// <summary>Only lines after this instant.</summary>
     public DateTimeOffset? Since { get; init; }
+
+    /// <summary>For <c>app-logs</c> (and only there): the service whose log to stream.</summary>
+    public string? Service { get; init; }
+}
+
+/// <summary>
+/// An app: one pod without a network, one hardened container per service, started in the order given. Each service's
+/// <see cref="AppServiceSpec.Run"/> follows every rule a job's <c>run</c> follows.
+/// </summary>
+public sealed record AppSpec
+{
+    /// <summary>The services in start order: each depends only on services before it.</summary>
+    public required IReadOnlyList<AppServiceSpec> Services { get; init; }
+
+    /// <summary>Named app volumes, created as <c>portal-app-&lt;job&gt;-&lt;name&gt;</c> and removed with the app.</summary>
+    public IReadOnlyList<string>? Volumes { get; init; }
+}
+
+/// <summary>One service of an app.</summary>
+public sealed record AppServiceSpec
+{
+    /// <summary>The service's name (<see cref="AppRules.IsServiceName"/>): its host name in the app and its container's suffix.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Image, command, environment, GPUs, bind mounts, working directory and limits, exactly as for a job.</summary>
+    public required RunSpec Run { get; init; }
+
+    /// <summary>Replaces the image's entrypoint (argv items).</summary>
+    public IReadOnlyList<string>? Entrypoint { get; init; }
+
+    public IReadOnlyList<AppVolumeMountSpec>? Volumes { get; init; }
+
+    /// <summary>Labels for the container; none starting <c>portal.</c>.</summary>
+    public IReadOnlyDictionary<string, string>? Labels { get; init; }
+
+    public HealthcheckSpec? Healthcheck { get; init; }
+
+    public IReadOnlyList<DependencySpec>? DependsOn { get; init; }
+}
+
+/// <summary>A named app volume mounted into a service.</summary>
+public sealed record AppVolumeMountSpec
+{
+    public required string Volume { get; init; }
+
+    public required string Target { get; init; }
+
+    public bool ReadOnly { get; init; }
+}
+
+/// <summary>
+/// A health check: <see cref="Test"/> is <c>["CMD", program, args...]</c> or <c>["CMD-SHELL", command]</c>. The
+/// launcher runs it itself (<c>podman healthcheck run</c>) while a dependent service waits.
+/// </summary>
+public sealed record HealthcheckSpec
+{
+    public required IReadOnlyList<string> Test { get; init; }
+
+    public int IntervalSeconds { get; init; } = 30;
+
+    public int TimeoutSeconds { get; init; } = 30;
+
+    public int StartPeriodSeconds { get; init; }
+
+    public int Retries { get; init; } = 3;
+}
+
+/// <summary>A service that must be started (or healthy) first.</summary>
+public sealed record DependencySpec
+{
+    public required string Service { get; init; }
+
+    /// <summary><c>started</c> or <c>healthy</c>.</summary>
+    public required string Condition { get; init; }
+}
+
+/// <summary>Dependency conditions.</summary>
+public static class DependencyConditions
+{
+    public const string Started = "started";
+    public const string Healthy = "healthy";
 }

@@ -28,6 +28,9 @@ public sealed record LauncherResponse
     /// <summary>The account whose password was right (verb <c>authenticate</c>).</summary>
     public AuthenticatedAccount? Authenticated { get; init; }
 
+    /// <summary>For <c>app-export</c>: the pod as <c>podman kube generate</c> writes it.</summary>
+    public string? Export { get; init; }
+
     /// <summary>Non-fatal notes, e.g. podman saying that limits are ignored on this host.</summary>
     public IReadOnlyList<string>? Warnings { get; init; }
 }
@@ -56,6 +59,12 @@ public sealed record ContainerState
     public DateTimeOffset? FinishedAt { get; init; }
 
     public string? Image { get; init; }
+
+    /// <summary>For a container of an app: the app's job id (label <c>portal.app</c>).</summary>
+    public string? App { get; init; }
+
+    /// <summary>For a container of an app: its service (label <c>portal.service</c>).</summary>
+    public string? Service { get; init; }
 }
 
 public sealed record ImageInfo

@@ -60,19 +60,19 @@ namespace Portal.Launcher
             catch (RequestRefusedException e)
             {
                 audit.Refused(e.Message);
-                return Reply(LauncherExitCodes.Refused, e.Message, request?.Verb == LauncherVerbs.Logs);
+                return Reply(LauncherExitCodes.Refused, e.Message, request?.Verb is LauncherVerbs.Logs or LauncherVerbs.AppLogs);
             }
 
             // The self-test reports an unusable podman as one of its findings; every other verb but the password check refuses.
             if (podmanProblem is not null && request.Verb is not (LauncherVerbs.Check or LauncherVerbs.Authenticate))
             {
                 audit.Failed("podman unusable: " + podmanProblem);
-                return Reply(LauncherExitCodes.PolicyError, "Launcher policy unusable: " + podmanProblem, request.Verb == LauncherVerbs.Logs);
+                return Reply(LauncherExitCodes.PolicyError, "Launcher policy unusable: " + podmanProblem, request.Verb is LauncherVerbs.Logs or LauncherVerbs.AppLogs);
             }
 
             // For logs stdout is the raw stream; errors then go to stderr only, so that no JSON
             // error can be mistaken for a line the job wrote.
-            bool streaming = request.Verb == LauncherVerbs.Logs;
+            bool streaming = request.Verb is LauncherVerbs.Logs or LauncherVerbs.AppLogs;
             var ctx = new LaunchContext(request, policy, audit, privileged, caller, podmanProblem);
             try
             {

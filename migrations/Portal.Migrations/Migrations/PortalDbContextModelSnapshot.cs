@@ -331,6 +331,10 @@ namespace Portal.Migrations.Migrations
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
 
+                    b.Property<string>("AppFile")
+                        .HasMaxLength(262144)
+                        .HasColumnType("character varying(262144)");
+
                     b.PrimitiveCollection<string[]>("Command")
                         .IsRequired()
                         .HasColumnType("text[]");

@@ -31,6 +31,22 @@ public sealed class PortalApi : IDisposable
     public Task<SubmitJobResponse> SubmitAsync(SubmitJobRequest request, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, "jobs", JsonContent.Create(request, ApiJsonContext.Default.SubmitJobRequest), ApiJsonContext.Default.SubmitJobResponse, cancellationToken);
 
+    public Task<AppReviewResponse> ReviewAppAsync(AppRequest request, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, "apps/review", JsonContent.Create(request, ApiJsonContext.Default.AppRequest), ApiJsonContext.Default.AppReviewResponse, cancellationToken);
+
+    public Task<SubmitJobResponse> SubmitAppAsync(AppRequest request, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, "apps", JsonContent.Create(request, ApiJsonContext.Default.AppRequest), ApiJsonContext.Default.SubmitJobResponse, cancellationToken);
+
+    public Task<AppResponse> GetAppAsync(long id, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, "apps/" + Id(id), null, ApiJsonContext.Default.AppResponse, cancellationToken);
+
+    public Task<AppExportResponse> ExportAppAsync(long id, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, $"apps/{Id(id)}/export", null, ApiJsonContext.Default.AppExportResponse, cancellationToken);
+
+    /// <summary>Opens one service's log; the caller reads and disposes it.</summary>
+    public Task<Stream> OpenServiceLogAsync(long id, string service, bool follow, CancellationToken cancellationToken) =>
+        OpenTextAsync($"apps/{Id(id)}/services/{Uri.EscapeDataString(service)}/logs?follow={(follow ? "true" : "false")}", cancellationToken);
+
     public Task<JobListResponse> ListJobsAsync(IReadOnlyList<string> states, int skip, int take, bool allUsers, CancellationToken cancellationToken)
     {
         var query = $"skip={skip.ToString(CultureInfo.InvariantCulture)}&take={take.ToString(CultureInfo.InvariantCulture)}";
@@ -68,9 +84,11 @@ public sealed class PortalApi : IDisposable
     }
 
     /// <summary>Opens the job's output from line <paramref name="offset"/> on; the caller reads and disposes it.</summary>
-    public async Task<Stream> OpenLogsAsync(long id, bool follow, int offset, CancellationToken cancellationToken)
+    public Task<Stream> OpenLogsAsync(long id, bool follow, int offset, CancellationToken cancellationToken) =>
+        OpenTextAsync($"jobs/{Id(id)}/logs?follow={(follow ? "true" : "false")}&offset={offset.ToString(CultureInfo.InvariantCulture)}", cancellationToken);
+
+    private async Task<Stream> OpenTextAsync(string path, CancellationToken cancellationToken)
     {
-        var path = $"jobs/{Id(id)}/logs?follow={(follow ? "true" : "false")}&offset={offset.ToString(CultureInfo.InvariantCulture)}";
         using var request = new HttpRequestMessage(HttpMethod.Get, Path(path));
         var response = await SendRawAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         try

@@ -35,6 +35,16 @@ public sealed record JobSpec
 
     /// <summary>Base priority; higher runs earlier among users with equal fair share. Only administrators set it.</summary>
     public int Priority { get; init; }
+
+    /// <summary>
+    /// For an app (docs/apps.md): the compose file or Kubernetes Pod as the user gave it. The other fields then hold
+    /// what the app is scheduled and charged as (its services' GPUs, CPUs and memory summed; the first service's
+    /// image); the services themselves are read from this text, by the same pure parser, whenever they are needed.
+    /// </summary>
+    public string? AppFile { get; init; }
+
+    /// <summary>True for an app.</summary>
+    public bool IsApp => AppFile is not null;
 }
 
 /// <summary>A host folder mounted into the job's container.</summary>

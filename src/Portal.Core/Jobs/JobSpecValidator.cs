@@ -27,6 +27,11 @@ public static partial class JobSpecValidator
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(context);
+        if (spec.AppFile is not null)
+        {
+            return Apps.AppSpecValidator.ValidateAppJob(spec, context);
+        }
+
         var errors = new List<FieldError>();
         ValidateName(spec.Name, errors);
         ValidateImage(spec.Image, errors);

@@ -33,6 +33,7 @@ public static class JobMapper
             MemoryMiB = spec.MemoryMiB,
             Walltime = spec.Walltime,
             Priority = spec.Priority,
+            AppFile = spec.AppFile,
             State = JobStateColumn.Queued,
             PendingReason = PendingReasonColumn.None,
             SubmittedAt = submittedAt,
@@ -56,6 +57,7 @@ public static class JobMapper
             MemoryMiB = record.MemoryMiB,
             Walltime = record.Walltime,
             Priority = record.Priority,
+            AppFile = record.AppFile,
         };
     }
 

@@ -16,7 +16,7 @@ public sealed partial class JobStore
             {
                 Summary = new JobSummary(
                     r.Id, r.OwnerId, r.OwnerLinuxUserName, r.Name, r.Image, JobMapper.ToDomain(r.State), JobMapper.ToDomain(r.PendingReason),
-                    r.GpuCount, r.SubmittedAt, r.StartedAt, r.FinishedAt, r.ExitCode, r.GpuSeconds),
+                    r.GpuCount, r.SubmittedAt, r.StartedAt, r.FinishedAt, r.ExitCode, r.GpuSeconds, r.AppFile != null),
                 Total = db.Jobs.Count(j => j.OwnerId == ownerId),
             }));
 
@@ -75,7 +75,7 @@ public sealed partial class JobStore
                 // Only the list's columns: no command, environment or mounts to read and parse.
                 Summary = new JobSummary(
                     r.Id, r.OwnerId, r.OwnerLinuxUserName, r.Name, r.Image, JobMapper.ToDomain(r.State), JobMapper.ToDomain(r.PendingReason),
-                    r.GpuCount, r.SubmittedAt, r.StartedAt, r.FinishedAt, r.ExitCode, r.GpuSeconds),
+                    r.GpuCount, r.SubmittedAt, r.StartedAt, r.FinishedAt, r.ExitCode, r.GpuSeconds, r.AppFile != null),
                 Total = all.Count(),
             });
     }

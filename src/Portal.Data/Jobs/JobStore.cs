@@ -39,12 +39,7 @@ public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextF
             return Refused("Your account is not allowed to run jobs: it is disabled or has no Linux account.");
         }
 
-        var quota = (await QuotaBook.LoadAsync(db, cancellationToken)).Resolve(submission.OwnerId);
-        var queued = await db.Jobs.CountAsync(
-            j => j.OwnerId == submission.OwnerId && j.State == JobStateColumn.Queued, cancellationToken);
-        var gpus = await db.Gpus.Where(g => g.IsPresent).Select(g => g.Uuid).ToListAsync(cancellationToken);
-        var context = new JobSubmitContext(submission.IsAdmin, quota, queued, submission.AllowedMountRoots, gpus, submission.Host);
-        var errors = JobSpecValidator.Validate(submission.Spec, context);
+        var errors = JobSpecValidator.Validate(submission.Spec, await SubmitContextAsync(db, submission, cancellationToken));
         if (errors.Count > 0)
         {
             return new SubmitResult(null, errors);
@@ -59,6 +54,35 @@ public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextF
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return new SubmitResult(record.Id, []);
+    }
+
+    /// <summary>
+    /// What <see cref="SubmitAsync"/> would say about <paramref name="submission"/> now, without queuing it: the same
+    /// validator under the same quota and counts (the review step of "New app" shows this before anything starts).
+    /// </summary>
+    public async Task<IReadOnlyList<FieldError>> CheckAsync(JobSubmission submission, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(submission);
+        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
+        var owner = await db.Users.AsNoTracking()
+            .Where(u => u.Id == submission.OwnerId)
+            .Select(u => new { u.LinuxUserName, u.IsDisabled })
+            .SingleOrDefaultAsync(cancellationToken);
+        if (owner is null || owner.IsDisabled || owner.LinuxUserName is null)
+        {
+            return Refused("Your account is not allowed to run jobs: it is disabled or has no Linux account.").Errors;
+        }
+
+        return JobSpecValidator.Validate(submission.Spec, await SubmitContextAsync(db, submission, cancellationToken));
+    }
+
+    private static async Task<JobSubmitContext> SubmitContextAsync(PortalDbContext db, JobSubmission submission, CancellationToken cancellationToken)
+    {
+        var quota = (await QuotaBook.LoadAsync(db, cancellationToken)).Resolve(submission.OwnerId);
+        var queued = await db.Jobs.CountAsync(
+            j => j.OwnerId == submission.OwnerId && j.State == JobStateColumn.Queued, cancellationToken);
+        var gpus = await db.Gpus.Where(g => g.IsPresent).Select(g => g.Uuid).ToListAsync(cancellationToken);
+        return new JobSubmitContext(submission.IsAdmin, quota, queued, submission.AllowedMountRoots, gpus, submission.Host);
     }
 
     /// <summary>The container name a job's container gets: unique per job, recognisable in <c>podman ps</c>.</summary>

@@ -79,7 +79,8 @@ public sealed record JobSummary(
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
     int? ExitCode,
-    double? GpuSeconds);
+    double? GpuSeconds,
+    bool IsApp = false);
 
 /// <summary>Which jobs to list.</summary>
 /// <param name="OwnerId">Only this owner's jobs (administrators only; everyone else always sees only their own).</param>

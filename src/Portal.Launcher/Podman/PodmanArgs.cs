@@ -11,14 +11,22 @@ internal static class PodmanArgs
     /// The full argv for <c>podman run</c>. Options come only from the launcher and the policy; the
     /// image follows a "--" and the job's command follows the image as separate items.
     /// </summary>
+    /// <param name="job">The job id.</param>
+    /// <param name="run">The validated run section (a job's, or one service's of an app).</param>
+    /// <param name="user">The owner.</param>
+    /// <param name="policy">The policy.</param>
+    /// <param name="envFile">The 0600 env file, or null.</param>
+    /// <param name="mounts">Bind mounts, checked as the user.</param>
+    /// <param name="member">For a service of an app: what it adds to the same hardened container (pod, hosts file,
+    /// volumes, entrypoint, health check, labels). Null for a job.</param>
     public static List<string> Run(string job, RunSpec run, UserAccount user, LauncherPolicy policy,
-        string? envFile, IReadOnlyList<(string Source, string Target, bool ReadOnly)> mounts)
+        string? envFile, IReadOnlyList<(string Source, string Target, bool ReadOnly)> mounts, PodMember? member = null)
     {
         var argv = new List<string>
         {
             policy.Podman, "run", "--detach", "--pull=never",
-            "--name", LauncherProtocol.ContainerName(job),
-            "--label", $"{LauncherProtocol.JobLabel}={job}",
+            "--name", member is null ? LauncherProtocol.ContainerName(job) : LauncherProtocol.ServiceContainerName(job, member.Service.Name),
+            "--label", member is null ? $"{LauncherProtocol.JobLabel}={job}" : $"{LauncherProtocol.AppLabel}={job}",
             "--label", $"{LauncherProtocol.OwnerLabel}={user.Name}",
             "--runtime", policy.Runtime,
             "--security-opt", "no-new-privileges",
@@ -27,7 +35,12 @@ internal static class PodmanArgs
             "--log-opt", "max-size=" + (run.LogMaxBytes ?? policy.LogBytes.Default).ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
 
-        if (!policy.AllowNetwork)
+        if (member is not null)
+        {
+            // The pod owns the network namespace (none): a container of a pod may not set its own.
+            argv.AddRange(["--pod", LauncherProtocol.PodName(job), "--label", $"{LauncherProtocol.ServiceLabel}={member.Service.Name}"]);
+        }
+        else if (!policy.AllowNetwork)
         {
             argv.AddRange(["--network", "none"]);
         }
@@ -72,6 +85,11 @@ internal static class PodmanArgs
             argv.AddRange(["--mount", $"type=bind,source={source},target={target}" + (readOnly ? ",ro=true" : "")]);
         }
 
+        if (member is not null)
+        {
+            AddPodMember(argv, job, member);
+        }
+
         if (run.Workdir is not null)
         {
             argv.AddRange(["--workdir", run.Workdir]);
@@ -93,6 +111,103 @@ internal static class PodmanArgs
         return argv;
     }
 
+    private static void AddPodMember(List<string> argv, string job, PodMember member)
+    {
+        argv.AddRange(["--mount", $"type=bind,source={member.HostsFile},target={AppRules.HostsFileTarget},ro=true"]);
+        foreach (AppVolumeMountSpec volume in member.Service.Volumes ?? [])
+        {
+            argv.AddRange(["--mount", $"type=volume,source={LauncherProtocol.AppVolumeName(job, volume.Volume)},target={volume.Target}" + (volume.ReadOnly ? ",ro=true" : "")]);
+        }
+
+        foreach ((string key, string value) in member.Service.Labels ?? new Dictionary<string, string>())
+        {
+            argv.AddRange(["--label", key + "=" + value]);
+        }
+
+        if (member.Service.Entrypoint is { } entrypoint)
+        {
+            // A JSON array: one argv item for podman, read back as separate items, never through a shell.
+            argv.AddRange(["--entrypoint", JsonArray(entrypoint)]);
+        }
+
+        if (member.Service.Healthcheck is { } health)
+        {
+            argv.AddRange([
+                "--health-cmd", HealthCommand(health.Test),
+                // No timer (it would need systemd, outside the job's cgroup): the launcher runs the check itself while a
+                // dependent service waits for it.
+                "--health-interval", "disable",
+                "--health-retries", Number(health.Retries),
+                "--health-timeout", Number(health.TimeoutSeconds) + "s",
+                "--health-start-period", Number(health.StartPeriodSeconds) + "s",
+            ]);
+        }
+    }
+
+    /// <summary>
+    /// Podman 4.3.1 splits a JSON array that starts with "CMD" on blanks (so the array itself becomes one word), but
+    /// reads an array of two or more items as ["CMD", items...]. So CMD's argv goes without the keyword; a CMD with a
+    /// single item and CMD-SHELL go as ["CMD-SHELL", command], which podman keeps as it is.
+    /// </summary>
+    internal static string HealthCommand(IReadOnlyList<string> test) => test switch
+    {
+        ["CMD", var only] => JsonArray(["CMD-SHELL", only]),
+        ["CMD", ..] => JsonArray([.. test.Skip(1)]),
+        _ => JsonArray(test),
+    };
+
+    internal static string JsonArray(IReadOnlyList<string> items)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            foreach (string item in items)
+            {
+                writer.WriteStringValue(item);
+            }
+
+            writer.WriteEndArray();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static string Number(int n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The app's pod: no network (services reach each other on 127.0.0.1), labelled like its containers.</summary>
+    public static List<string> PodCreate(LauncherPolicy p, string job, string user) =>
+        [p.Podman, "pod", "create", "--name", LauncherProtocol.PodName(job), "--network", "none",
+            "--label", $"{LauncherProtocol.AppLabel}={job}", "--label", $"{LauncherProtocol.OwnerLabel}={user}"];
+
+    public static List<string> VolumeCreate(LauncherPolicy p, string job, string user, string volume) =>
+        [p.Podman, "volume", "create", "--label", $"{LauncherProtocol.AppLabel}={job}", "--label", $"{LauncherProtocol.OwnerLabel}={user}",
+            "--", LauncherProtocol.AppVolumeName(job, volume)];
+
+    public static List<string> HealthcheckRun(LauncherPolicy p, string job, string service) =>
+        [p.Podman, "healthcheck", "run", "--", LauncherProtocol.ServiceContainerName(job, service)];
+
+    public static List<string> PodStop(LauncherPolicy p, string job, int timeoutSeconds) =>
+        [p.Podman, "pod", "stop", "--time", Number(timeoutSeconds), "--", LauncherProtocol.PodName(job)];
+
+    /// <summary>Plain rm after a stop, as for a job's container: it fails for a pod that does not exist.</summary>
+    public static List<string> PodRemove(LauncherPolicy p, string job) =>
+        [p.Podman, "pod", "rm", "--", LauncherProtocol.PodName(job)];
+
+    /// <summary>Removes what a failed app-up left: the pod with its containers, running or not.</summary>
+    public static List<string> PodRemoveForce(LauncherPolicy p, string job) =>
+        [p.Podman, "pod", "rm", "--force", "--time", "0", "--", LauncherProtocol.PodName(job)];
+
+    /// <summary>The app's volumes, by label: only the ones this app's pod used (and nothing in use is removed).</summary>
+    public static List<string> VolumePrune(LauncherPolicy p, string job) =>
+        [p.Podman, "volume", "prune", "--force", "--filter", $"label={LauncherProtocol.AppLabel}={job}"];
+
+    public static List<string> PodPs(LauncherPolicy p, string job) =>
+        [p.Podman, "ps", "--all", "--format", "json", "--filter", "pod=" + LauncherProtocol.PodName(job)];
+
+    public static List<string> KubeGenerate(LauncherPolicy p, string job) =>
+        [p.Podman, "kube", "generate", "--", LauncherProtocol.PodName(job)];
+
     public static List<string> Stop(LauncherPolicy p, string job, int timeoutSeconds) =>
         [p.Podman, "stop", "--time", timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "--", LauncherProtocol.ContainerName(job)];
 
@@ -111,6 +226,7 @@ internal static class PodmanArgs
 
     public static List<string> Images(LauncherPolicy p) => [p.Podman, "images", "--format", "json"];
 
+    /// <summary>A job's log, or (with <c>logs.service</c>) one service's of an app.</summary>
     public static List<string> Logs(LauncherPolicy p, string job, LogsSpec? logs)
     {
         var argv = new List<string> { p.Podman, "logs" };
@@ -129,7 +245,7 @@ internal static class PodmanArgs
             argv.AddRange(["--since", since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)]);
         }
 
-        argv.AddRange(["--", LauncherProtocol.ContainerName(job)]);
+        argv.AddRange(["--", logs?.Service is { } service ? LauncherProtocol.ServiceContainerName(job, service) : LauncherProtocol.ContainerName(job)]);
         return argv;
     }
 

@@ -57,6 +57,8 @@ internal static class PodmanJson
                 StartedAt = Unix(c, "StartedAt"),
                 FinishedAt = Unix(c, "ExitedAt"),
                 Image = Str(c, "Image"),
+                App = labels.GetValueOrDefault(LauncherProtocol.AppLabel),
+                Service = labels.GetValueOrDefault(LauncherProtocol.ServiceLabel),
             });
         }
 

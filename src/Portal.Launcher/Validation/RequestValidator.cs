@@ -44,11 +44,16 @@ internal static class RequestValidator
         }
 
         bool needsJob = r.Verb is LauncherVerbs.Run or LauncherVerbs.Stop or LauncherVerbs.Remove
-            or LauncherVerbs.Release or LauncherVerbs.Inspect or LauncherVerbs.Logs;
+            or LauncherVerbs.Release or LauncherVerbs.Inspect or LauncherVerbs.Logs || LauncherVerbs.AppVerbs.Contains(r.Verb);
         CheckSection(r.Run is not null, r.Verb == LauncherVerbs.Run, "run", r.Verb);
-        CheckSection(r.Stop is not null, r.Verb is LauncherVerbs.Stop or LauncherVerbs.Remove, "stop", r.Verb, optional: true);
-        CheckSection(r.Logs is not null, r.Verb == LauncherVerbs.Logs, "logs", r.Verb, optional: true);
+        CheckSection(r.Stop is not null, r.Verb is LauncherVerbs.Stop or LauncherVerbs.Remove or LauncherVerbs.AppStop or LauncherVerbs.AppRemove, "stop", r.Verb, optional: true);
+        CheckSection(r.Logs is not null, r.Verb is LauncherVerbs.Logs or LauncherVerbs.AppLogs, "logs", r.Verb, optional: r.Verb != LauncherVerbs.AppLogs);
+        CheckSection(r.App is not null, r.Verb == LauncherVerbs.AppUp, "app", r.Verb);
         CheckSection(r.Authenticate is not null, r.Verb == LauncherVerbs.Authenticate, "authenticate", r.Verb);
+        if ((r.Logs?.Service is not null) != (r.Verb == LauncherVerbs.AppLogs))
+        {
+            Refuse("logs.service names the service of an app-logs request, and only there.");
+        }
 
         if (r.Verb == LauncherVerbs.Check && r.User is null)
         {
@@ -88,6 +93,15 @@ internal static class RequestValidator
             ValidateRun(run, policy);
         }
 
+        if (r.App is { } app)
+        {
+            AppValidator.Validate(app, policy);
+        }
+        else if (r.Logs?.Service is { } service && !AppRules.IsServiceName(service))
+        {
+            Refuse($"'{Printable(service)}' is not a service name.");
+        }
+
         if (r.Authenticate is { } authenticate)
         {
             ValidateAuthenticate(authenticate);
@@ -117,28 +131,10 @@ internal static class RequestValidator
         }
     }
 
-    private static void ValidateRun(RunSpec run, LauncherPolicy policy)
+    internal static void ValidateRun(RunSpec run, LauncherPolicy policy)
     {
         ValidateImage(run.Image);
-
-        IReadOnlyList<string> command = run.Command ?? [];
-        if (command.Count > MaxCommandItems)
-        {
-            Refuse($"The command has more than {MaxCommandItems} items.");
-        }
-
-        foreach (string arg in command)
-        {
-            if (arg.Length > MaxArgLength || arg.Contains('\0', StringComparison.Ordinal))
-            {
-                Refuse("A command item is too long or contains NUL.");
-            }
-
-            if (s_smuggledOptions.Any(o => arg.StartsWith(o, StringComparison.Ordinal)))
-            {
-                Refuse($"The command carries the podman option '{Printable(arg)}'; container options are set by the launcher only.");
-            }
-        }
+        ValidateArgv(run.Command, "command");
 
         IReadOnlyDictionary<string, string> env = run.Env ?? new Dictionary<string, string>();
         if (env.Count > MaxEnv)
@@ -207,6 +203,29 @@ internal static class RequestValidator
         if (run.LogMaxBytes is { } log && (log < 4096 || log > policy.LogBytes.Max))
         {
             Refuse($"logMaxBytes must be between 4096 and {policy.LogBytes.Max}.");
+        }
+    }
+
+    /// <summary>Argv items placed after the image (or given as the entrypoint): bounded, no NUL, no podman options as probes.</summary>
+    internal static void ValidateArgv(IReadOnlyList<string>? argv, string what)
+    {
+        IReadOnlyList<string> items = argv ?? [];
+        if (items.Count > MaxCommandItems)
+        {
+            Refuse($"The {what} has more than {MaxCommandItems} items.");
+        }
+
+        foreach (string arg in items)
+        {
+            if (arg.Length > MaxArgLength || arg.Contains('\0', StringComparison.Ordinal))
+            {
+                Refuse($"A {what} item is too long or contains NUL.");
+            }
+
+            if (s_smuggledOptions.Any(o => arg.StartsWith(o, StringComparison.Ordinal)))
+            {
+                Refuse($"The {what} carries the podman option '{Printable(arg)}'; container options are set by the launcher only.");
+            }
         }
     }
 

@@ -67,7 +67,12 @@ internal static class ContainerVerbs
             LauncherVerbs.Inspect => await InspectAsync(ctx, env, user),
             LauncherVerbs.List => await ListAsync(ctx, env, user),
             LauncherVerbs.Images => await ImagesAsync(ctx, env, user),
-            LauncherVerbs.Logs => Logs(ctx, env),
+            LauncherVerbs.Logs or LauncherVerbs.AppLogs => Logs(ctx, env),
+            LauncherVerbs.AppUp => await AppVerbs.UpAsync(ctx, user, env, runtimeDir ?? user.Home, warnings),
+            LauncherVerbs.AppStop => await SimpleAsync(ctx, "podman pod stop", PodmanArgs.PodStop(ctx.Policy, r.Job!, r.Stop?.TimeoutSeconds ?? 10), env, user, warnings),
+            LauncherVerbs.AppRemove => await AppVerbs.RemoveAsync(ctx, user, env, runtimeDir ?? user.Home, warnings),
+            LauncherVerbs.AppInspect => await AppVerbs.InspectAsync(ctx, user, env),
+            LauncherVerbs.AppExport => await AppVerbs.ExportAsync(ctx, user, env),
             _ => throw new InvalidOperationException($"Verb {r.Verb} is not a container verb."),
         };
     }
@@ -83,7 +88,7 @@ internal static class ContainerVerbs
 
         if (!ctx.Privileged)
         {
-            if (r.Verb == LauncherVerbs.Run && r.Run!.Gpus is { Count: > 0 })
+            if (GpusToGrant(r) is { Count: > 0 })
             {
                 throw new RequestRefusedException("Device ACL mode needs the privileged launcher; dev mode cannot grant GPUs.");
             }
@@ -91,13 +96,13 @@ internal static class ContainerVerbs
             return;
         }
 
-        if (r.Verb == LauncherVerbs.Run && r.Run!.Gpus is { Count: > 0 } gpus)
+        if (GpusToGrant(r) is { Count: > 0 } gpus)
         {
             List<string> nodes = [.. gpus.Select(id => ctx.Policy.Gpus.Single(g => g.Id == id).Node)];
             await DeviceAcls.GrantAsync(ctx.Policy, user, r.Job!, nodes);
             ctx.Audit.Accepted("granted ACL on " + string.Join(",", nodes));
         }
-        else if (r.Verb is LauncherVerbs.Stop or LauncherVerbs.Remove or LauncherVerbs.Release)
+        else if (r.Verb is LauncherVerbs.Stop or LauncherVerbs.Remove or LauncherVerbs.Release or LauncherVerbs.AppStop or LauncherVerbs.AppRemove)
         {
             // Revoked before the stop: descriptors already open survive, but the stop that follows
             // kills every process holding one, and nothing new can be opened meanwhile.
@@ -110,31 +115,55 @@ internal static class ContainerVerbs
         }
     }
 
+    /// <summary>The GPUs a run or app-up is given: an app's services hold them together, under the one job.</summary>
+    private static List<string>? GpusToGrant(LauncherRequest r) => r.Verb switch
+    {
+        LauncherVerbs.Run => [.. r.Run!.Gpus ?? []],
+        LauncherVerbs.AppUp => [.. r.App!.Services.SelectMany(s => s.Run.Gpus ?? [])],
+        _ => null,
+    };
+
     private static async Task<VerbResult> RunAsync(LaunchContext ctx, UserAccount user, Dictionary<string, string> env, string? runtimeDir, List<string> warnings)
     {
         RunSpec run = ctx.Request.Run!;
         var mounts = MountChecker.Check(run.Mounts, ctx.Policy, user);
-        string? envFile = run.Env is { Count: > 0 } ? EnvFile.Write(run.Env, runtimeDir ?? user.Home, ctx.Request.Job!) : null;
+        ToolResult result = await StartContainerAsync(ctx, user, env, runtimeDir ?? user.Home, run, mounts, member: null);
+        if (result.ExitCode != 0)
+        {
+            return VerbResult.ToolFailed("podman run", result);
+        }
+
+        warnings.AddRange(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        string id = result.Stdout.Trim();
+        ctx.Audit.Done("started " + id);
+        return VerbResult.Success(new LauncherResponse
+        {
+            ContainerId = id,
+            ContainerName = LauncherProtocol.ContainerName(ctx.Request.Job!),
+            Warnings = warnings.Count > 0 ? warnings : null,
+        });
+    }
+
+    /// <summary>
+    /// The one way the launcher starts a container, for a job and for each service of an app: the environment through a
+    /// 0600 file removed right after, the argv from <see cref="PodmanArgs.Run"/>, the decision audited.
+    /// </summary>
+    internal static async Task<ToolResult> StartContainerAsync(LaunchContext ctx, UserAccount user, Dictionary<string, string> env,
+        string envDirectory, RunSpec run, IReadOnlyList<(string Source, string Target, bool ReadOnly)> mounts, PodMember? member)
+    {
+        string job = ctx.Request.Job!;
+        string? envFile = run.Env is { Count: > 0 } ? EnvFile.Write(run.Env, envDirectory, member is null ? job : job + "-" + member.Service.Name) : null;
         try
         {
-            List<string> argv = PodmanArgs.Run(ctx.Request.Job!, run, user, ctx.Policy, envFile, mounts);
+            List<string> argv = PodmanArgs.Run(job, run, user, ctx.Policy, envFile, mounts, member);
             ctx.Audit.Accepted(Describe(argv));
             ToolResult result = await ToolProcess.RunAsync(argv, env, user.Home);
             if (result.ExitCode != 0)
             {
                 ctx.Audit.Failed($"podman run exited {result.ExitCode}: {VerbResult.Summarize(result.Stderr)}");
-                return VerbResult.ToolFailed("podman run", result);
             }
 
-            warnings.AddRange(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-            string id = result.Stdout.Trim();
-            ctx.Audit.Done("started " + id);
-            return VerbResult.Success(new LauncherResponse
-            {
-                ContainerId = id,
-                ContainerName = LauncherProtocol.ContainerName(ctx.Request.Job!),
-                Warnings = warnings.Count > 0 ? warnings : null,
-            });
+            return result;
         }
         finally
         {
@@ -145,8 +174,9 @@ internal static class ContainerVerbs
         }
     }
 
-    private static async Task<VerbResult> SimpleAsync(LaunchContext ctx, string what, List<string> argv, Dictionary<string, string> env, UserAccount user, List<string> warnings)
+    internal static async Task<VerbResult> SimpleAsync(LaunchContext ctx, string what, List<string> argv, Dictionary<string, string> env, UserAccount user, List<string> warnings)
     {
+        string name = LauncherVerbs.AppVerbs.Contains(ctx.Request.Verb) ? LauncherProtocol.PodName(ctx.Request.Job!) : LauncherProtocol.ContainerName(ctx.Request.Job!);
         ctx.Audit.Accepted(Describe(argv));
         ToolResult result = await ToolProcess.RunAsync(argv, env, user.Home);
         if (result.ExitCode != 0)
@@ -158,7 +188,7 @@ internal static class ContainerVerbs
         ctx.Audit.Done(what + " ok");
         return VerbResult.Success(new LauncherResponse
         {
-            ContainerName = LauncherProtocol.ContainerName(ctx.Request.Job!),
+            ContainerName = name,
             Warnings = warnings.Count > 0 ? warnings : null,
         });
     }
@@ -198,8 +228,14 @@ internal static class ContainerVerbs
 
         // The storage is the user's own; the label filter keeps out containers the user ran by hand.
         List<ContainerState> all = PodmanJson.ParsePs(result.Stdout);
-        ctx.Audit.Done($"listed {all.Count}");
-        return VerbResult.Success(new LauncherResponse { Containers = [.. all.Where(c => c.Job is not null && c.Owner == user.Name)] });
+        List<ContainerState> jobs = [.. all.Where(c => c.Job is not null && c.Owner == user.Name)];
+
+        // Each app once, as the job it is (its services' containers share the owner label; the infra container has no service).
+        jobs.AddRange(all.Where(c => c.App is not null && c.Service is not null && c.Owner == user.Name)
+            .GroupBy(c => c.App!, StringComparer.Ordinal)
+            .Select(app => AppStates.Aggregate(app.Key, user.Name, [.. app])));
+        ctx.Audit.Done($"listed {jobs.Count}");
+        return VerbResult.Success(new LauncherResponse { Containers = jobs });
     }
 
     private static async Task<VerbResult> ImagesAsync(LaunchContext ctx, Dictionary<string, string> env, UserAccount user)
@@ -234,5 +270,5 @@ internal static class ContainerVerbs
     }
 
     /// <summary>The argv for the audit log. Environment values never appear in argv (they go through an env file).</summary>
-    private static string Describe(List<string> argv) => string.Join(' ', argv.Select(RequestValidator.Printable));
+    internal static string Describe(List<string> argv) => string.Join(' ', argv.Select(RequestValidator.Printable));
 }

@@ -100,6 +100,7 @@ internal static class PortalServices
         app.MapHealthEndpoints();
         app.MapPortalMetrics();
         app.MapJobLogEndpoints();
+        app.MapAppExport();
         app.MapAccountingEndpoints();
         app.MapPortalApi();
         // Blazor would add its own "frame-ancestors 'self'" policy; ours (no framing at all) is the only one.

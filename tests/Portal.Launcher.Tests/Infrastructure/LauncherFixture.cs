@@ -307,8 +307,13 @@ public sealed class LauncherFixture : IAsyncLifetime
         }
     }
 
-    public static async Task RemoveAllContainersAsync(TestUser user) =>
+    public static async Task RemoveAllContainersAsync(TestUser user)
+    {
+        // Apps first: a pod's infra container goes only with its pod.
+        await Shell.AsUserAsync(user, "/usr/bin/podman", "pod", "rm", "--all", "--force", "--time", "0");
         await Shell.AsUserAsync(user, "/usr/bin/podman", "rm", "--all", "--force", "--time", "0");
+        await Shell.AsUserAsync(user, "/usr/bin/podman", "volume", "prune", "--force");
+    }
 
     private static async Task<string> LocateLauncherAsync()
     {

@@ -163,7 +163,65 @@ public sealed class BadInputCorpusTests(LauncherFixture f)
         Add("provision-user root", """{"version":1,"verb":"provision-user","user":"root"}""");
         Add("provision-user #0", """{"version":1,"verb":"provision-user","user":"#0"}""");
         Add("provision-user system user", """{"version":1,"verb":"provision-user","user":"ptest-sys"}""");
+        AddAppCases(Add);
         return data;
+    }
+
+    /// <summary>app-up and the app verbs: the app rules, and every job rule through a service's run section.</summary>
+    private static void AddAppCases(Action<string, string> add)
+    {
+        const string image = LauncherFixture.Image;
+        string Svc(string name = "web", string run = "", string extra = "") =>
+            $$$"""{"name":"{{{name}}}","run":{"image":"{{{image}}}"{{{run}}}}{{{extra}}}}""";
+        string App(string services, string extra = "", string user = "ptest-alice") =>
+            $$$"""{"version":1,"verb":"app-up","user":"{{{user}}}","job":"a1","app":{"services":[{{{services}}}]{{{extra}}}}}""";
+
+        add("app no services", App(""));
+        add("app 17 services", App(string.Join(",", Enumerable.Range(0, 17).Select(i => Svc("s" + i)))));
+        add("app service name uppercase", App(Svc("Web")));
+        add("app service name with dot", App(Svc("web.evil")));
+        add("app service name localhost", App(Svc("localhost")));
+        add("app service name option", App(Svc("--privileged")));
+        add("app service name twice", App(Svc() + "," + Svc()));
+        add("app image option", App("""{"name":"web","run":{"image":"--privileged"}}"""));
+        add("app image absent", App("""{"name":"web","run":{}}"""));
+        add("app command smuggles privileged", App(Svc(run: ""","command":["--privileged"]""")));
+        add("app entrypoint smuggles cap-add", App(Svc(extra: ""","entrypoint":["--cap-add=ALL"]""")));
+        add("app entrypoint NUL", App(Svc(extra: ""","entrypoint":["sh\u0000"]""")));
+        add("app reserved env", App(Svc(run: ""","env":{"CUDA_VISIBLE_DEVICES":"0,1"}""")));
+        add("app gpu unknown", App(Svc(run: ""","gpus":["7"]""")));
+        add("app gpu to two services", App(Svc("a", run: ""","gpus":["0"]""") + "," + Svc("b", run: ""","gpus":["0"]""")));
+        add("app mount outside roots", App(Svc(run: ""","mounts":[{"source":"/etc","target":"/e"}]""")));
+        add("app mount through symlink", App(Svc(run: ""","mounts":[{"source":"/home/ptest-alice/link-to-etc","target":"/e"}]""")));
+        add("app mount project escape symlink", App(Svc(run: $$""","mounts":[{"source":"{{LauncherFixture.ProjectsRoot}}/alice/escape","target":"/e"}]""")));
+        add("app mount of bob's home", App(Svc(run: ""","mounts":[{"source":"/home/ptest-bob","target":"/b"}]""")));
+        add("app mount over hosts file", App(Svc(run: ""","mounts":[{"source":"/home/ptest-alice","target":"/etc/hosts"}]""")));
+        add("app undeclared volume", App(Svc(extra: ""","volumes":[{"volume":"data","target":"/d"}]""")));
+        add("app volume bad name", App(Svc(extra: ""","volumes":[{"volume":"../etc","target":"/d"}]"""), ""","volumes":["../etc"]"""));
+        add("app volume over hosts file", App(Svc(extra: ""","volumes":[{"volume":"data","target":"/etc/hosts"}]"""), ""","volumes":["data"]"""));
+        add("app volume over proc", App(Svc(extra: ""","volumes":[{"volume":"data","target":"/proc"}]"""), ""","volumes":["data"]"""));
+        add("app volume named twice", App(Svc(), ""","volumes":["data","data"]"""));
+        add("app portal label", App(Svc(extra: ""","labels":{"portal.job":"42"}""")));
+        add("app portal label any case", App(Svc(extra: ""","labels":{"Portal.Owner":"root"}""")));
+        add("app label newline", App(Svc(extra: ""","labels":{"a":"b\nc"}""")));
+        add("app label key with equals", App(Svc(extra: ""","labels":{"a=b":"c"}""")));
+        add("app depends on later service", App(Svc("a", extra: ""","dependsOn":[{"service":"b","condition":"started"}]""") + "," + Svc("b")));
+        add("app depends on itself", App(Svc("a", extra: ""","dependsOn":[{"service":"a","condition":"started"}]""")));
+        add("app healthy without healthcheck", App(Svc("a") + "," + Svc("b", extra: ""","dependsOn":[{"service":"a","condition":"healthy"}]""")));
+        add("app unknown condition", App(Svc("a") + "," + Svc("b", extra: ""","dependsOn":[{"service":"a","condition":"completed"}]""")));
+        add("app healthcheck bad shape", App(Svc(extra: ""","healthcheck":{"test":["wget","x"]}""")));
+        add("app healthcheck interval 0", App(Svc(extra: ""","healthcheck":{"test":["CMD","true"],"intervalSeconds":0}""")));
+        add("app healthcheck forever", App(Svc(extra: ""","healthcheck":{"test":["CMD","true"],"startPeriodSeconds":100000}""")));
+        add("app privileged field", App(Svc(extra: ""","privileged":true""")));
+        add("app unknown field in run", App(Svc(run: ",\"network\":\"host\"")));
+        add("app section on run verb", """{"version":1,"verb":"run","user":"ptest-alice","job":"a1","run":{"image":"x"},"app":{"services":[]}}""");
+        add("app-up without app", """{"version":1,"verb":"app-up","user":"ptest-alice","job":"a1"}""");
+        add("app-up as root", App(Svc(), user: "root"));
+        add("app-up without job", App(Svc()).Replace("\"job\":\"a1\",", "", StringComparison.Ordinal));
+        add("app-logs without service", """{"version":1,"verb":"app-logs","user":"ptest-alice","job":"a1","logs":{}}""");
+        add("app-logs bad service", """{"version":1,"verb":"app-logs","user":"ptest-alice","job":"a1","logs":{"service":"../x"}}""");
+        add("logs with a service", """{"version":1,"verb":"logs","user":"ptest-alice","job":"a1","logs":{"service":"web"}}""");
+        add("app-stop with run section", """{"version":1,"verb":"app-stop","user":"ptest-alice","job":"a1","run":{"image":"x"}}""");
     }
 
     private static string Run(string user = "ptest-alice", string job = "c1", string image = LauncherFixture.Image, string[]? command = null,

@@ -130,8 +130,13 @@ public sealed class JobHostFixture : IAsyncLifetime
             "/usr/bin/env", "-i", "HOME=" + user.Home, "USER=" + user.Name, "LOGNAME=" + user.Name, "PATH=/usr/bin:/bin",
             "XDG_RUNTIME_DIR=/run/user/" + N(user.Uid), "LANG=C.UTF-8", "/usr/bin/podman", .. args]);
 
-    public static async Task RemoveAllContainersAsync(JobTestUser user) =>
+    public static async Task RemoveAllContainersAsync(JobTestUser user)
+    {
+        // Apps first: a pod's infra container goes only with its pod; then the apps' volumes.
+        await PodmanAsync(user, "pod", "rm", "--all", "--force", "--time", "0");
         await PodmanAsync(user, "rm", "--all", "--force", "--time", "0");
+        await PodmanAsync(user, "volume", "prune", "--force");
+    }
 
     /// <summary>The names of the user's containers labelled with <paramref name="jobId"/>.</summary>
     public static async Task<IReadOnlyList<string>> ContainersOfJobAsync(JobTestUser user, long jobId)

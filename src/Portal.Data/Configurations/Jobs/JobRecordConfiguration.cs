@@ -42,6 +42,7 @@ internal sealed class JobRecordConfiguration : IEntityTypeConfiguration<JobRecor
         builder.Property(j => j.EnvironmentJson).HasColumnType("jsonb");
         builder.Property(j => j.MountsJson).HasColumnType("jsonb");
         builder.Property(j => j.SpecificGpuUuids).HasColumnType("text[]");
+        builder.Property(j => j.AppFile).HasMaxLength(Portal.Core.Apps.Yaml.YamlLimits.MaxChars);
         builder.Property(j => j.State).HasConversion<string>().HasMaxLength(16);
         builder.Property(j => j.PendingReason).HasConversion<string>().HasMaxLength(32);
         builder.Property(j => j.ContainerName).HasMaxLength(128);

@@ -63,6 +63,9 @@ public sealed class JobRecord
     /// <summary>When the job reached a final state.</summary>
     public DateTimeOffset? FinishedAt { get; set; }
 
+    /// <summary>For an app: the compose file or Kubernetes Pod as given (see <see cref="Portal.Core.Jobs.JobSpec.AppFile"/>); null for a job.</summary>
+    public string? AppFile { get; set; }
+
     /// <summary>GPUs held times seconds held, written when the job ends.</summary>
     public double? GpuSeconds { get; set; }
 }

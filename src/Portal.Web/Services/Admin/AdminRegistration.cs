@@ -14,6 +14,7 @@ internal static class AdminRegistration
         services.AddSingleton<GpuAdministration>();
         services.AddSingleton<QuotaAdministration>();
         services.AddSingleton<JobCancellation>();
+        services.AddSingleton<Portal.Web.Services.Apps.AppSubmissions>();
         return services;
     }
 }

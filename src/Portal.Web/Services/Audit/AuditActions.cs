@@ -40,6 +40,8 @@ public static class AuditActions
     public const string JobCancelled = "job.cancel";
     public const string TokenCreated = "token.create";
     public const string TokenRevoked = "token.revoke";
+    public const string AppSubmitted = "app.submit";
+    public const string AppRefused = "app.refuse";
 
     public static IReadOnlyList<string> All { get; } =
     [
@@ -49,6 +51,6 @@ public static class AuditActions
         UserCreated, UserDisabled, UserEnabled, PasswordReset, AdminGranted, AdminRevoked, BootstrapAdmin,
         GpuDrained, GpuUndrained, QuotaDefaultChanged, QuotaGroupCreated, QuotaGroupChanged, QuotaGroupDeleted,
         QuotaMemberAdded, QuotaMemberRemoved, QuotaOverrideSet, QuotaOverrideRemoved, JobCancelled,
-        TokenCreated, TokenRevoked,
+        TokenCreated, TokenRevoked, AppSubmitted, AppRefused,
     ];
 }

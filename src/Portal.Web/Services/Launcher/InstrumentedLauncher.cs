@@ -42,6 +42,21 @@ internal sealed class InstrumentedLauncher(ILauncher inner, LauncherMetrics metr
     public Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default) =>
         TimeAsync("check", () => inner.CheckAsync(user, cancellationToken));
 
+    public Task<StartedJob> AppUpAsync(string user, string job, AppSpec app, CancellationToken cancellationToken = default) =>
+        TimeAsync("app-up", () => inner.AppUpAsync(user, job, app, cancellationToken));
+
+    public Task AppStopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
+        TimeAsync("app-stop", () => inner.AppStopAsync(user, job, gracePeriod, cancellationToken));
+
+    public Task AppRemoveAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
+        TimeAsync("app-remove", () => inner.AppRemoveAsync(user, job, gracePeriod, cancellationToken));
+
+    public Task<IReadOnlyList<ContainerState>> AppInspectAsync(string user, string job, CancellationToken cancellationToken = default) =>
+        TimeAsync("app-inspect", () => inner.AppInspectAsync(user, job, cancellationToken));
+
+    public Task<string> AppExportAsync(string user, string job, CancellationToken cancellationToken = default) =>
+        TimeAsync("app-export", () => inner.AppExportAsync(user, job, cancellationToken));
+
     private async Task TimeAsync(string verb, Func<Task> call) =>
         await TimeAsync(verb, async () =>
         {

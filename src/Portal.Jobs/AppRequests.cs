@@ -1,0 +1,77 @@
+using Portal.Core.Apps;
+using Portal.Core.Jobs;
+using Portal.Launcher.Protocol;
+using ProtocolApp = Portal.Launcher.Protocol.AppSpec;
+
+namespace Portal.Jobs;
+
+/// <summary>
+/// The launcher's <c>app</c> section for an app job: its file read again by the same pure parser that read it at
+/// submit, in start order, and the GPUs the ledger allocated to the app handed out in that order, each to one service.
+/// </summary>
+public static class AppRequests
+{
+    /// <exception cref="InvalidOperationException">The stored file no longer parses, or the GPUs do not add up: never for
+    /// a job the validator accepted.</exception>
+    public static ProtocolApp Build(JobSpec job, IReadOnlyList<string> gpus)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(gpus);
+        var spec = AppFileParser.Parse(job.AppFile ?? "").Spec
+            ?? throw new InvalidOperationException("The app's file no longer parses.");
+        if (spec.TotalGpus != gpus.Count)
+        {
+            throw new InvalidOperationException($"The app asks for {spec.TotalGpus} GPUs but holds {gpus.Count}.");
+        }
+
+        var next = 0;
+        var services = new List<AppServiceSpec>();
+        foreach (var service in spec.Services)
+        {
+            services.Add(ToService(service, gpus.Skip(next).Take(service.Gpus).ToList()));
+            next += service.Gpus;
+        }
+
+        return new ProtocolApp { Services = services, Volumes = spec.Volumes.Count > 0 ? spec.Volumes : null };
+    }
+
+    private static AppServiceSpec ToService(AppService service, List<string> gpus) => new()
+    {
+        Name = service.Name,
+        Run = new RunSpec
+        {
+            Image = service.Image,
+            Command = service.Command,
+            Env = service.Environment.Count > 0 ? new Dictionary<string, string>(service.Environment, StringComparer.Ordinal) : null,
+            Gpus = gpus.Count > 0 ? gpus : null,
+            Mounts = service.Binds.Count > 0
+                ? [.. service.Binds.Select(b => new Portal.Launcher.Protocol.MountSpec { Source = b.Source, Target = b.Target, ReadOnly = b.ReadOnly })]
+                : null,
+            Workdir = service.WorkingDirectory,
+            Cpus = service.Cpus,
+            MemoryMiB = service.MemoryMiB,
+        },
+        Entrypoint = service.Entrypoint,
+        Volumes = service.Volumes.Count > 0
+            ? [.. service.Volumes.Select(v => new AppVolumeMountSpec { Volume = v.Volume, Target = v.Target, ReadOnly = v.ReadOnly })]
+            : null,
+        Labels = service.Labels.Count > 0 ? service.Labels : null,
+        Healthcheck = service.Healthcheck is { } health
+            ? new HealthcheckSpec
+            {
+                Test = health.Test,
+                IntervalSeconds = (int)health.Interval.TotalSeconds,
+                TimeoutSeconds = (int)health.Timeout.TotalSeconds,
+                StartPeriodSeconds = (int)health.StartPeriod.TotalSeconds,
+                Retries = health.Retries,
+            }
+            : null,
+        DependsOn = service.DependsOn.Count > 0
+            ? [.. service.DependsOn.Select(d => new DependencySpec
+            {
+                Service = d.Service,
+                Condition = d.Condition == AppDependencyCondition.Healthy ? DependencyConditions.Healthy : DependencyConditions.Started,
+            })]
+            : null,
+    };
+}

@@ -1,0 +1,137 @@
+using Portal.Launcher.Policy;
+using Portal.Launcher.Protocol;
+
+namespace Portal.Launcher.Validation;
+
+/// <summary>
+/// The <c>app</c> section of an <c>app-up</c> request: every service's <c>run</c> under the rules of a job's, plus the
+/// rules only apps have (names, start order, volumes, labels, health checks, one service per GPU). Decided from the
+/// request and the policy alone; bind sources are checked later on the file system, as the user, like a job's.
+/// </summary>
+internal static class AppValidator
+{
+    public static void Validate(AppSpec app, LauncherPolicy policy)
+    {
+        if (app.Services.Count is 0 or > AppRules.MaxServices)
+        {
+            RequestValidator.Refuse($"An app has 1 to {AppRules.MaxServices} services.");
+        }
+
+        IReadOnlyList<string> volumes = app.Volumes ?? [];
+        if (volumes.Count > AppRules.MaxServices * 4 || volumes.Distinct(StringComparer.Ordinal).Count() != volumes.Count)
+        {
+            RequestValidator.Refuse("The app's volumes are too many or named twice.");
+        }
+
+        foreach (string volume in volumes.Where(v => !AppRules.IsVolumeName(v)))
+        {
+            RequestValidator.Refuse($"'{RequestValidator.Printable(volume)}' is not a volume name.");
+        }
+
+        var earlier = new Dictionary<string, AppServiceSpec>(StringComparer.Ordinal);
+        var gpus = new HashSet<string>(StringComparer.Ordinal);
+        foreach (AppServiceSpec service in app.Services)
+        {
+            if (!AppRules.IsServiceName(service.Name) || earlier.ContainsKey(service.Name))
+            {
+                RequestValidator.Refuse($"'{RequestValidator.Printable(service.Name)}' is not a service name, or is used twice.");
+            }
+
+            RequestValidator.ValidateRun(service.Run, policy);
+            RequestValidator.ValidateArgv(service.Entrypoint, "entrypoint");
+            foreach (string gpu in service.Run.Gpus ?? [])
+            {
+                if (!gpus.Add(gpu))
+                {
+                    RequestValidator.Refuse($"GPU '{RequestValidator.Printable(gpu)}' is given to two services; each GPU goes to one.");
+                }
+            }
+
+            ValidateMountTargets(service, volumes);
+            ValidateLabels(service.Labels);
+            if (service.Healthcheck is { } health)
+            {
+                ValidateHealthcheck(health);
+            }
+
+            foreach (DependencySpec dependency in service.DependsOn ?? [])
+            {
+                if (!earlier.TryGetValue(dependency.Service, out AppServiceSpec? target))
+                {
+                    RequestValidator.Refuse($"Service '{service.Name}' depends on '{RequestValidator.Printable(dependency.Service)}', which is not a service started before it.");
+                }
+
+                if (dependency.Condition is not (DependencyConditions.Started or DependencyConditions.Healthy)
+                    || (dependency.Condition == DependencyConditions.Healthy && target.Healthcheck is null))
+                {
+                    RequestValidator.Refuse($"Service '{service.Name}': the condition on '{dependency.Service}' must be 'started', or 'healthy' for a service with a health check.");
+                }
+            }
+
+            earlier.Add(service.Name, service);
+        }
+    }
+
+    private static void ValidateMountTargets(AppServiceSpec service, IReadOnlyList<string> volumes)
+    {
+        var targets = new HashSet<string>(StringComparer.Ordinal) { AppRules.HostsFileTarget };
+        foreach (MountSpec mount in service.Run.Mounts ?? [])
+        {
+            if (!targets.Add(mount.Target))
+            {
+                RequestValidator.Refuse($"Service '{service.Name}': '{mount.Target}' is mounted twice or is the app's hosts file.");
+            }
+        }
+
+        foreach (AppVolumeMountSpec mount in service.Volumes ?? [])
+        {
+            if (!volumes.Contains(mount.Volume, StringComparer.Ordinal))
+            {
+                RequestValidator.Refuse($"Service '{service.Name}' mounts '{RequestValidator.Printable(mount.Volume)}', which is not one of the app's volumes.");
+            }
+
+            if (!PathRules.IsCleanAbsolute(mount.Target) || mount.Target == "/" || PathRules.IsUnder(mount.Target, "/proc")
+                || PathRules.IsUnder(mount.Target, "/dev") || PathRules.IsUnder(mount.Target, "/sys") || !targets.Add(mount.Target))
+            {
+                RequestValidator.Refuse($"Service '{service.Name}': volume target '{RequestValidator.Printable(mount.Target)}' is not a clean absolute path, shadows a system directory, or is used twice.");
+            }
+        }
+    }
+
+    private static void ValidateLabels(IReadOnlyDictionary<string, string>? labels)
+    {
+        if (labels is null)
+        {
+            return;
+        }
+
+        if (labels.Count > AppRules.MaxLabels)
+        {
+            RequestValidator.Refuse($"A service has at most {AppRules.MaxLabels} labels.");
+        }
+
+        foreach ((string key, string value) in labels)
+        {
+            if (AppRules.LabelProblem(key, value) is { } problem)
+            {
+                RequestValidator.Refuse($"Label '{RequestValidator.Printable(key)}': {problem}");
+            }
+        }
+    }
+
+    private static void ValidateHealthcheck(HealthcheckSpec health)
+    {
+        bool shape = health.Test is ["CMD", _, ..] || health.Test is ["CMD-SHELL", _];
+        if (!shape || health.Test.Count > RequestValidator.MaxCommandItems
+            || health.Test.Any(t => t.Length > RequestValidator.MaxArgLength || t.Contains('\0', StringComparison.Ordinal)))
+        {
+            RequestValidator.Refuse("A health check's test is [\"CMD\", program, args...] or [\"CMD-SHELL\", command], without NUL.");
+        }
+
+        if (health.IntervalSeconds is < 1 or > AppRules.MaxHealthSeconds || health.TimeoutSeconds is < 1 or > AppRules.MaxHealthSeconds
+            || health.StartPeriodSeconds is < 0 or > AppRules.MaxHealthSeconds || health.Retries is < 1 or > AppRules.MaxHealthRetries)
+        {
+            RequestValidator.Refuse($"Health check times are 1 to {AppRules.MaxHealthSeconds} seconds (start period from 0) and retries 1 to {AppRules.MaxHealthRetries}.");
+        }
+    }
+}

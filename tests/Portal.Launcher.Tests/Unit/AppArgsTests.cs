@@ -1,0 +1,85 @@
+using Portal.Launcher.Native;
+using Portal.Launcher.Podman;
+using Portal.Launcher.Protocol;
+
+namespace Portal.Launcher.Tests.Unit;
+
+public sealed class AppArgsTests
+{
+    private static readonly UserAccount Alice = new("alice", 1500, 1500, "/home/alice", [1500, 5000]);
+
+    private static List<string> Service(AppServiceSpec service) =>
+        PodmanArgs.Run("42", service.Run, Alice, RequestValidatorTests.Policy, null, [], new PodMember(service, "/run/user/1500/portal-app-42.hosts"));
+
+    [Fact]
+    public void AService_GetsEveryHardeningOptionAJobGets_JoinsThePod_AndSetsNoNetworkOfItsOwn()
+    {
+        List<string> job = PodmanArgs.Run("42", new RunSpec { Image = "busybox" }, Alice, RequestValidatorTests.Policy, null, []);
+        List<string> service = Service(new AppServiceSpec { Name = "web", Run = new RunSpec { Image = "busybox" } });
+
+        foreach (string option in new[] { "--pull=never", "--runtime", "--security-opt", "--cap-drop", "--pids-limit", "--log-opt" })
+        {
+            Assert.Equal(job[job.IndexOf(option) + (option.Contains('=', StringComparison.Ordinal) ? 0 : 1)],
+                service[service.IndexOf(option) + (option.Contains('=', StringComparison.Ordinal) ? 0 : 1)]);
+        }
+
+        Assert.Equal("portal-app-42", service[service.IndexOf("--pod") + 1]);
+        Assert.DoesNotContain("--network", service);
+        Assert.Equal("portal-app-42-web", service[service.IndexOf("--name") + 1]);
+        Assert.Contains("portal.app=42", service);
+        Assert.Contains("portal.service=web", service);
+        Assert.DoesNotContain("portal.job=42", service);
+        Assert.Contains("type=bind,source=/run/user/1500/portal-app-42.hosts,target=/etc/hosts,ro=true", service);
+    }
+
+    [Fact]
+    public void EntrypointVolumesLabelsAndHealthCheck_ComeBeforeTheImage_AsSingleArgvItems()
+    {
+        List<string> argv = Service(new AppServiceSpec
+        {
+            Name = "web",
+            Run = new RunSpec { Image = "busybox", Command = ["-c", "echo hi"] },
+            Entrypoint = ["/bin/sh"],
+            Volumes = [new AppVolumeMountSpec { Volume = "data", Target = "/data", ReadOnly = true }],
+            Labels = new Dictionary<string, string> { ["team"] = "vision" },
+            Healthcheck = new HealthcheckSpec { Test = ["CMD", "wget", "-q", "http://127.0.0.1/"], Retries = 5, TimeoutSeconds = 3 },
+        });
+
+        int image = argv.IndexOf("busybox");
+        Assert.Equal(["-c", "echo hi"], argv[(image + 1)..]);
+        Assert.Equal("[\"/bin/sh\"]", argv[argv.IndexOf("--entrypoint") + 1]);
+        Assert.Contains("type=volume,source=portal-app-42-data,target=/data,ro=true", argv);
+        Assert.Contains("team=vision", argv);
+        Assert.Equal("[\"wget\",\"-q\",\"http://127.0.0.1/\"]", argv[argv.IndexOf("--health-cmd") + 1]);
+        Assert.Equal("disable", argv[argv.IndexOf("--health-interval") + 1]);
+        Assert.Equal("5", argv[argv.IndexOf("--health-retries") + 1]);
+        Assert.Equal("3s", argv[argv.IndexOf("--health-timeout") + 1]);
+        Assert.True(argv.IndexOf("--health-cmd") < image);
+    }
+
+    [Theory]
+    [InlineData(new[] { "CMD", "true" }, "[\"CMD-SHELL\",\"true\"]")]
+    [InlineData(new[] { "CMD", "wget", "x y" }, "[\"wget\",\"x y\"]")]
+    [InlineData(new[] { "CMD-SHELL", "curl -f localhost || exit 1" }, "[\"CMD-SHELL\",\"curl -f localhost || exit 1\"]")]
+    public void HealthCommands_AreWrittenTheWayPodman431ReadsThem(string[] test, string expected) =>
+        Assert.Equal(expected, PodmanArgs.HealthCommand(test));
+
+    [Fact]
+    public void PodCreate_HasNoNetwork_AndTheAppsLabels()
+    {
+        List<string> argv = PodmanArgs.PodCreate(RequestValidatorTests.Policy, "42", "alice");
+
+        Assert.Equal("none", argv[argv.IndexOf("--network") + 1]);
+        Assert.Contains("portal.app=42", argv);
+        Assert.Contains("portal.owner=alice", argv);
+        Assert.DoesNotContain("--add-host", argv);
+    }
+
+    [Fact]
+    public void ServiceLogs_NameTheServicesContainer()
+    {
+        List<string> argv = PodmanArgs.Logs(RequestValidatorTests.Policy, "42", new LogsSpec { Service = "web" });
+
+        Assert.Equal(["--", "portal-app-42-web"], argv[^2..]);
+    }
+}

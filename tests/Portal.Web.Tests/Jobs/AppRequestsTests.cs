@@ -1,0 +1,69 @@
+using Portal.Core.Apps;
+using Portal.Jobs;
+using Portal.Launcher.Protocol;
+
+namespace Portal.Web.Tests.Jobs;
+
+/// <summary>The launcher request the job runner builds for an app from its stored file and the ledger's GPUs.</summary>
+public sealed class AppRequestsTests
+{
+    private const string File = """
+        services:
+          viewer:
+            image: localhost/busybox
+            depends_on:
+              trainer: {condition: service_healthy}
+            deploy: {resources: {reservations: {devices: [{count: 1, capabilities: [gpu]}]}}}
+          trainer:
+            image: localhost/busybox
+            command: ["python", "train.py"]
+            environment: {EPOCHS: "3"}
+            volumes: ["/home/a/data:/data:ro", "cache:/cache"]
+            healthcheck: {test: ["CMD-SHELL", "test -e /tmp/ready"], interval: 2s, timeout: 3s, retries: 4}
+            deploy: {resources: {reservations: {devices: [{count: 2, capabilities: [gpu]}]}}}
+        volumes:
+          cache: {}
+        """;
+
+    [Fact]
+    public void The_ledgers_GPUs_go_to_the_services_in_start_order_each_to_one_service()
+    {
+        var spec = AppFileParser.Parse(File).Spec!;
+        var job = AppSpecValidator.AsAppJob(spec, new AppSubmission("a", TimeSpan.FromHours(1)), File);
+
+        var request = AppRequests.Build(job, ["GPU-1", "GPU-2", "GPU-3"]);
+
+        Assert.Equal(["trainer", "viewer"], request.Services.Select(s => s.Name));
+        Assert.Equal(["GPU-1", "GPU-2"], request.Services[0].Run.Gpus);
+        Assert.Equal(["GPU-3"], request.Services[1].Run.Gpus);
+        Assert.Equal(["cache"], request.Volumes);
+    }
+
+    [Fact]
+    public void Every_service_setting_reaches_the_request()
+    {
+        var spec = AppFileParser.Parse(File).Spec!;
+        var job = AppSpecValidator.AsAppJob(spec, new AppSubmission("a", TimeSpan.FromHours(1)), File);
+
+        var trainer = AppRequests.Build(job, ["GPU-1", "GPU-2", "GPU-3"]).Services[0];
+        var viewer = AppRequests.Build(job, ["GPU-1", "GPU-2", "GPU-3"]).Services[1];
+
+        Assert.Equal(["python", "train.py"], trainer.Run.Command);
+        Assert.Equal("3", trainer.Run.Env!["EPOCHS"]);
+        Assert.Equal("/home/a/data", trainer.Run.Mounts!.Single().Source);
+        Assert.True(trainer.Run.Mounts!.Single().ReadOnly);
+        Assert.Equal("cache", trainer.Volumes!.Single().Volume);
+        Assert.Equal(["CMD-SHELL", "test -e /tmp/ready"], trainer.Healthcheck!.Test);
+        Assert.Equal((2, 3, 4), (trainer.Healthcheck.IntervalSeconds, trainer.Healthcheck.TimeoutSeconds, trainer.Healthcheck.Retries));
+        Assert.Equal(DependencyConditions.Healthy, viewer.DependsOn!.Single().Condition);
+    }
+
+    [Fact]
+    public void A_GPU_count_that_does_not_match_the_file_is_never_sent()
+    {
+        var spec = AppFileParser.Parse(File).Spec!;
+        var job = AppSpecValidator.AsAppJob(spec, new AppSubmission("a", TimeSpan.FromHours(1)), File);
+
+        Assert.Throws<InvalidOperationException>(() => AppRequests.Build(job, ["GPU-1"]));
+    }
+}
