@@ -19,6 +19,7 @@ using Portal.Web.Services.Gpus;
 using Portal.Web.Services.Jobs;
 using Portal.Web.Services.Launcher;
 using Portal.Web.Services.Metrics;
+using Portal.Web.Services.Sessions;
 
 namespace Portal.Web.Configuration;
 
@@ -63,6 +64,7 @@ internal static class PortalServices
         services.AddPortalMetrics(configuration);
         services.AddPortalAdministration();
         services.AddPortalApi(configuration);
+        services.AddSessionProxy(configuration);
 
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddCascadingAuthenticationState();
@@ -82,6 +84,7 @@ internal static class PortalServices
         app.UseStatusCodePagesWithReExecute("/error/{0}", createScopeForStatusCodePages: true);
         app.UseApiProblemResponses();
         app.UseSecurityHeaders();
+        app.UseSessionRequestClock();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
@@ -94,6 +97,7 @@ internal static class PortalServices
         app.MapJobLogEndpoints();
         app.MapAccountingEndpoints();
         app.MapPortalApi();
+        app.MapSessionProxy();
         // Blazor would add its own "frame-ancestors 'self'" policy; ours (no framing at all) is the only one.
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
         return app;

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Identity;
 using Portal.Data.Entities;
 using Portal.Web.Services.Audit;
+using Portal.Web.Services.Sessions.Proxy;
 
 namespace Portal.Web.Services.Accounts;
 
@@ -14,7 +15,8 @@ public enum LoginOutcome
 }
 
 /// <summary>Password sign-in with lockout, and an audit row for every attempt.</summary>
-public sealed class LoginService(SignInManager<PortalUser> signInManager, UserManager<PortalUser> userManager, AuditLog audit)
+public sealed class LoginService(
+    SignInManager<PortalUser> signInManager, UserManager<PortalUser> userManager, AuditLog audit, ProxiedConnections sessionConnections)
 {
     public async Task<LoginOutcome> SignInAsync(string userName, string password, CancellationToken cancellationToken)
     {
@@ -54,6 +56,12 @@ public sealed class LoginService(SignInManager<PortalUser> signInManager, UserMa
     public async Task SignOutAsync(AuditActor actor, CancellationToken cancellationToken)
     {
         await signInManager.SignOutAsync();
+        // Open notebooks and terminals end with the sign-out, not when their WebSockets next reconnect.
+        if (actor.Id is { } id)
+        {
+            sessionConnections.CloseAllFor(id);
+        }
+
         await audit.WriteAsync(AuditActions.Logout, actor, true, actor.Name, null, cancellationToken);
     }
 }

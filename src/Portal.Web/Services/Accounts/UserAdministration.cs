@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Data;
 using Portal.Data.Entities;
 using Portal.Web.Services.Audit;
+using Portal.Web.Services.Sessions.Proxy;
 
 namespace Portal.Web.Services.Accounts;
 
@@ -16,7 +17,8 @@ public sealed record AdminResult(bool Succeeded, string Message, string? OneTime
 /// Admin changes to accounts. Pages are authorized for admins only; every method here is called with
 /// the acting admin and writes an audit row whether it worked or not.
 /// </summary>
-public sealed class UserAdministration(UserManager<PortalUser> userManager, LinuxAccountValidator linuxAccounts, AuditLog audit)
+public sealed class UserAdministration(
+    UserManager<PortalUser> userManager, LinuxAccountValidator linuxAccounts, AuditLog audit, ProxiedConnections sessionConnections)
 {
     public async Task<AdminResult> CreateAsync(
         AuditActor admin, string userName, string linuxUserName, bool makeAdmin, CancellationToken cancellationToken)
@@ -41,8 +43,10 @@ public sealed class UserAdministration(UserManager<PortalUser> userManager, Linu
             }
 
             user.Disable();
-            // A new security stamp ends every session of the account at its next request.
+            // A new security stamp ends every session of the account at its next request; its proxied apps' open
+            // connections (notebook kernels, terminals) end now.
             await userManager.UpdateSecurityStampAsync(user);
+            sessionConnections.CloseAllFor(user.Id);
             return new AdminResult(true, $"{user.UserName} is disabled and signed out everywhere.");
         }, cancellationToken);
 
@@ -68,6 +72,8 @@ public sealed class UserAdministration(UserManager<PortalUser> userManager, Linu
 
             user.MustChangePassword = true;
             await userManager.UpdateAsync(user);
+            // The reset changed the security stamp, which ends the account's sessions; their proxied apps go too.
+            sessionConnections.CloseAllFor(user.Id);
             return new AdminResult(true, $"New one-time password for {user.UserName}; it is shown only now.", password);
         }, cancellationToken);
 
