@@ -9,10 +9,11 @@ internal static class PodmanArgs
 {
     /// <summary>
     /// The full argv for <c>podman run</c>. Options come only from the launcher and the policy; the
-    /// image follows a "--" and the job's command follows the image as separate items.
+    /// image follows a "--" and the job's command follows the image as separate items. A session's run also gets its
+    /// session folder (<paramref name="sessionFolder"/>, made by the launcher; null for a batch job).
     /// </summary>
     public static List<string> Run(string job, RunSpec run, UserAccount user, LauncherPolicy policy,
-        string? envFile, IReadOnlyList<(string Source, string Target, bool ReadOnly)> mounts)
+        string? envFile, IReadOnlyList<(string Source, string Target, bool ReadOnly)> mounts, string? sessionFolder = null)
     {
         var argv = new List<string>
         {
@@ -77,6 +78,20 @@ internal static class PodmanArgs
             argv.AddRange(["--workdir", run.Workdir]);
         }
 
+        IReadOnlyList<string> command = run.Command ?? [];
+        if (run.Session is { } session && sessionFolder is not null)
+        {
+            // The app's socket must be 0660 for the portal's group: apps without a mode option get it from the umask.
+            argv.AddRange(["--mount", $"type=bind,source={sessionFolder},target={SessionRules.FolderTarget}", "--umask", "0007"]);
+            if (session.BridgePort is { } port)
+            {
+                // sockbridge starts the app as its child and relays the socket to 127.0.0.1:port.
+                argv.AddRange(["--mount", $"type=bind,source={policy.Sessions!.Bridge},target={SessionRules.BridgeTarget},ro=true",
+                    "--entrypoint", SessionRules.BridgeTarget]);
+                command = [SessionRules.SocketInContainer, port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--", .. command];
+            }
+        }
+
         if (run.Cpus is { } cpus)
         {
             argv.AddRange(["--cpus", Validation.RunLimits.FormatCpus(cpus)]);
@@ -89,7 +104,7 @@ internal static class PodmanArgs
 
         argv.Add("--");
         argv.Add(run.Image);
-        argv.AddRange(run.Command ?? []);
+        argv.AddRange(command);
         return argv;
     }
 

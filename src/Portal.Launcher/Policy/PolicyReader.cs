@@ -50,6 +50,7 @@ internal static class PolicyReader
         string stateDir = LauncherPolicy.DefaultStateDir, setfacl = LauncherPolicy.DefaultSetfacl;
         string useradd = LauncherPolicy.DefaultUseradd, usermod = LauncherPolicy.DefaultUsermod;
         long subIdBase = LauncherPolicy.DefaultSubIdBase, subIdCount = LauncherPolicy.DefaultSubIdCount;
+        SessionPolicy? sessions = null;
 
         var seen = StartObject(ref r, where);
         while (NextProperty(ref r, seen, where, out string name))
@@ -78,6 +79,7 @@ internal static class PolicyReader
                 case "usermod": usermod = String(ref r, name); break;
                 case "subIdBase": subIdBase = Int64(ref r, name); break;
                 case "subIdCount": subIdCount = Int64(ref r, name); break;
+                case "sessions": sessions = IsNull(ref r) ? null : ReadSessions(ref r); break;
                 default: throw Unknown(where, name);
             }
         }
@@ -106,7 +108,27 @@ internal static class PolicyReader
             Usermod = usermod,
             SubIdBase = subIdBase,
             SubIdCount = subIdCount,
+            Sessions = sessions,
         };
+    }
+
+    private static SessionPolicy ReadSessions(ref Utf8JsonReader r)
+    {
+        const string where = "sessions";
+        string? dir = null, group = null, bridge = null;
+        var seen = StartObject(ref r, where);
+        while (NextProperty(ref r, seen, where, out string name))
+        {
+            switch (name)
+            {
+                case "dir": dir = String(ref r, where + ".dir"); break;
+                case "group": group = String(ref r, where + ".group"); break;
+                case "bridge": bridge = OptionalString(ref r, where + ".bridge"); break;
+                default: throw Unknown(where, name);
+            }
+        }
+
+        return new SessionPolicy { Dir = dir ?? throw Missing(where, "dir"), Group = group ?? throw Missing(where, "group"), Bridge = bridge };
     }
 
     private static Limit ReadLimit(ref Utf8JsonReader r, string where)
