@@ -106,11 +106,22 @@ internal static class ContainerVerbs
             return folder;
         }
 
-        if (ctx.Privileged && r.Verb is LauncherVerbs.Stop or LauncherVerbs.Remove or LauncherVerbs.Release
-            && SessionFolders.Remove(sessions, r.Job!, user))
+        if (ctx.Privileged && r.Verb is LauncherVerbs.Stop or LauncherVerbs.Remove or LauncherVerbs.Release)
         {
-            warnings.Add("removed the session folder");
-            ctx.Audit.Accepted("removed session folder " + sessions.Dir + "/" + r.Job);
+            try
+            {
+                if (SessionFolders.Remove(sessions, r.Job!, user))
+                {
+                    warnings.Add("removed the session folder");
+                    ctx.Audit.Accepted("removed session folder " + sessions.Dir + "/" + r.Job);
+                }
+            }
+            catch (IOException e)
+            {
+                // Never a reason not to stop the job: the folder is left for an administrator, and said so.
+                warnings.Add("session folder left in place: " + e.Message);
+                ctx.Audit.Accepted("session folder left in place: " + e.Message);
+            }
         }
 
         return null;

@@ -22,6 +22,11 @@ public sealed class LauncherFixture : IAsyncLifetime
     public const string StateDir = "/run/portal-launcher-test";
     public const string GpuDir = "/dev/ptest-gpu";
     public const string Group = "ptest-portal";
+
+    /// <summary>The sessions' proxy group (the portal account's alone in production) and where session folders go.</summary>
+    public const string ProxyGroup = "ptest-proxy";
+    public const string SessionsDir = "/run/ptest-sessions";
+    public const string BridgePath = Root + "/bin/sockbridge";
     public const string Image = "localhost/ptest-busybox:latest";
     public const uint MinUid = 1000;
 
@@ -44,6 +49,7 @@ public sealed class LauncherFixture : IAsyncLifetime
         }
 
         await Shell.CheckedAsync("/usr/sbin/groupadd", "-f", Group);
+        await Shell.CheckedAsync("/usr/sbin/groupadd", "-f", ProxyGroup);
 
         // usermod --add-subuids needs the files to exist; a fresh machine may have neither.
         foreach (string file in new[] { "/etc/subuid", "/etc/subgid" })
@@ -70,6 +76,7 @@ public sealed class LauncherFixture : IAsyncLifetime
         }
 
         LauncherPath = await LocateLauncherAsync();
+        await BuildBridgeAsync();
         await VerifyLauncherUsesTestPolicyAsync();
     }
 
@@ -79,6 +86,23 @@ public sealed class LauncherFixture : IAsyncLifetime
         {
             await RemoveAllContainersAsync(user);
         }
+
+        if (Directory.Exists(SessionsDir))
+        {
+            Directory.Delete(SessionsDir, recursive: true);
+        }
+    }
+
+    /// <summary>sockbridge, built from its source (src/Portal.SocketBridge) into a root-owned folder, as installed.</summary>
+    private static async Task BuildBridgeAsync()
+    {
+        string repo = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(repo, "Portal.sln")))
+        {
+            repo = Path.GetDirectoryName(repo) ?? throw new InvalidOperationException("Portal.sln not found above the test binaries.");
+        }
+
+        await Shell.CheckedAsync(Path.Combine(repo, "src/Portal.SocketBridge/build.sh"), BridgePath);
     }
 
     /// <summary>Writes the test policy. ACL mode is on: fake GPU nodes are 0660 root, as the design asks on real hosts.</summary>
@@ -110,6 +134,7 @@ public sealed class LauncherFixture : IAsyncLifetime
             ["auditLog"] = AuditLogPath,
             ["stateDir"] = StateDir,
             ["subIdBase"] = 2_000_000_000L,
+            ["sessions"] = new Dictionary<string, object> { ["dir"] = SessionsDir, ["group"] = ProxyGroup, ["bridge"] = BridgePath },
         };
         Directory.CreateDirectory(Path.GetDirectoryName(PolicyPath)!);
         File.WriteAllText(PolicyPath, JsonSerializer.Serialize(policy));
