@@ -35,6 +35,9 @@ public sealed record JobSpec
 
     /// <summary>Base priority; higher runs earlier among users with equal fair share. Only administrators set it.</summary>
     public int Priority { get; init; }
+
+    /// <summary>For an interactive session: the web app the portal serves at <c>/s/&lt;id&gt;/</c>. Null for a batch job.</summary>
+    public Sessions.SessionApp? Session { get; init; }
 }
 
 /// <summary>A host folder mounted into the job's container.</summary>

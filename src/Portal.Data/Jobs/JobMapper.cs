@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Portal.Core.Jobs;
+using Portal.Core.Sessions;
 using Portal.Data.Entities.Jobs;
 
 namespace Portal.Data.Jobs;
@@ -33,6 +34,8 @@ public static class JobMapper
             MemoryMiB = spec.MemoryMiB,
             Walltime = spec.Walltime,
             Priority = spec.Priority,
+            SessionKind = spec.Session?.Kind.ToString(),
+            SessionPort = spec.Session?.Port,
             State = JobStateColumn.Queued,
             PendingReason = PendingReasonColumn.None,
             SubmittedAt = submittedAt,
@@ -56,6 +59,7 @@ public static class JobMapper
             MemoryMiB = record.MemoryMiB,
             Walltime = record.Walltime,
             Priority = record.Priority,
+            Session = record.SessionKind is null ? null : new SessionApp(Enum.Parse<SessionKind>(record.SessionKind), record.SessionPort),
         };
     }
 
