@@ -12,6 +12,7 @@ public static class CliApp
         {
             LoginCommand.Create(),
             SubmitCommand.Create(),
+            SessionCommand.Create(),
             JobCommands.Jobs(),
             JobCommands.Show(),
             JobCommands.Logs(),

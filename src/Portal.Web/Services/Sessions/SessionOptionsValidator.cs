@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Portal.Launcher.Protocol;
 
 namespace Portal.Web.Services.Sessions;
 
@@ -17,6 +18,11 @@ internal sealed class SessionOptionsValidator : IValidateOptions<SessionOptions>
             {
                 failures.Add($"{S}:Origin '{options.Origin}' must be an origin: a scheme, a host and an optional port, e.g. https://sessions.gpu.example.org.");
             }
+        }
+
+        if (!Path.IsPathFullyQualified(options.SocketDirectory) || options.SocketDirectory.Length > SessionRules.MaxFolderRootLength)
+        {
+            failures.Add($"{S}:SocketDirectory '{options.SocketDirectory}' must be an absolute path of at most {SessionRules.MaxFolderRootLength} characters (socket paths hold 107 bytes).");
         }
 
         Between(failures, $"{S}:WebSocketIdleTimeout", options.WebSocketIdleTimeout, TimeSpan.FromSeconds(10), TimeSpan.FromDays(7));

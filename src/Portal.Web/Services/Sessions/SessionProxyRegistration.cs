@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Portal.Web.Services.Sessions.Activity;
 using Portal.Web.Services.Sessions.Proxy;
@@ -21,6 +22,7 @@ internal static class SessionProxyRegistration
         services.AddSingleton<SessionTrafficRecorder>();
         services.AddSingleton<ISessionTrafficSource>(sp => sp.GetRequiredService<SessionTrafficRecorder>());
         services.AddSingleton<SessionProxy>();
+        services.TryAddSingleton<ISessionTargets, JobSessionTargets>();
         return services;
     }
 
