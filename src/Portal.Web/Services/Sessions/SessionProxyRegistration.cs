@@ -23,6 +23,7 @@ internal static class SessionProxyRegistration
         services.AddSingleton<ISessionTrafficSource>(sp => sp.GetRequiredService<SessionTrafficRecorder>());
         services.AddSingleton<SessionProxy>();
         services.TryAddSingleton<ISessionTargets, JobSessionTargets>();
+        services.AddSingleton<ISessionAppProbe, SessionAppProbe>();
         return services;
     }
 
