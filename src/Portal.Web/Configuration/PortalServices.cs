@@ -84,6 +84,7 @@ internal static class PortalServices
         app.UseStatusCodePagesWithReExecute("/error/{0}", createScopeForStatusCodePages: true);
         app.UseApiProblemResponses();
         app.UseSecurityHeaders();
+        app.UseSessionOriginSplit();
         app.UseSessionRequestClock();
         app.UseAuthentication();
         app.UseAuthorization();

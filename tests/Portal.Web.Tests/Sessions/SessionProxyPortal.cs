@@ -13,7 +13,7 @@ namespace Portal.Web.Tests.Sessions;
 /// by the test: the proxy is tested here on its own, against real apps on real sockets; the job integration has
 /// tests of its own.
 /// </summary>
-public sealed class SessionProxyPortal : PortalFactory
+public class SessionProxyPortal : PortalFactory
 {
     public SessionProxyPortal() => UseKestrel(0);
 

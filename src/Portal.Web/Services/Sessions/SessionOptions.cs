@@ -13,7 +13,7 @@ public sealed class SessionOptions
     public string? Origin { get; set; }
 
     /// <summary>Where the launcher makes session folders: its policy's <c>sessions.dir</c>. Keep the two in step.</summary>
-    public string SocketDirectory { get; set; } = "/run/portal/sessions";
+    public string SocketDirectory { get; set; } = "/run/portal-sessions";
 
     /// <summary>A proxied WebSocket with no frame either way for this long is closed. Apps that ping (Jupyter every
     /// 30 s) keep theirs open indefinitely; quiet ones reconnect.</summary>
