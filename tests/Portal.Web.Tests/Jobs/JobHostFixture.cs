@@ -27,6 +27,11 @@ public sealed class JobHostFixture : IAsyncLifetime
     public const string Group = "pweb-portal";
     public const string Image = "localhost/pweb-busybox:latest";
 
+    /// <summary>Sessions: the proxy group (the portal's alone in production), the folders' root, sockbridge.</summary>
+    public const string ProxyGroup = "pweb-proxy";
+    public const string SessionsDir = "/run/pweb-sessions";
+    public const string BridgePath = Root + "/bin/sockbridge";
+
     /// <summary>The fake GPUs, by UUID, in index order; the policy uses each UUID as the GPU's id.</summary>
     public static readonly IReadOnlyList<string> GpuUuids =
         ["GPU-7e57a000-0000-4000-8000-000000000000", "GPU-7e57a001-0000-4000-8000-000000000001"];
@@ -53,6 +58,7 @@ public sealed class JobHostFixture : IAsyncLifetime
         _inUse = await HoldHostAsync();
 
         await Sh.CheckedAsync("/usr/sbin/groupadd", "-f", Group);
+        await Sh.CheckedAsync("/usr/sbin/groupadd", "-f", ProxyGroup);
         foreach (var file in new[] { "/etc/subuid", "/etc/subgid" })
         {
             if (!File.Exists(file))
@@ -74,6 +80,19 @@ public sealed class JobHostFixture : IAsyncLifetime
         }
 
         LauncherPath = await LocateLauncherAsync();
+        await Sh.CheckedAsync(Path.Combine(RepositoryRoot(), "src/Portal.SocketBridge/build.sh"), BridgePath);
+    }
+
+    /// <summary>The checkout the tests run from (where Portal.sln is).</summary>
+    public static string RepositoryRoot()
+    {
+        var repo = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(repo, "Portal.sln")))
+        {
+            repo = Path.GetDirectoryName(repo) ?? throw new InvalidOperationException("Portal.sln not found above the test binaries.");
+        }
+
+        return repo;
     }
 
     public async Task DisposeAsync()
@@ -87,6 +106,11 @@ public sealed class JobHostFixture : IAsyncLifetime
         }
         finally
         {
+            if (Directory.Exists(SessionsDir))
+            {
+                Directory.Delete(SessionsDir, recursive: true);
+            }
+
             _inUse?.Dispose();
         }
     }
@@ -253,6 +277,7 @@ public sealed class JobHostFixture : IAsyncLifetime
             ["auditLog"] = "/var/log/portal-web-test/audit.log",
             ["stateDir"] = "/run/portal-web-test",
             ["subIdBase"] = 2_100_000_000L,
+            ["sessions"] = new Dictionary<string, object> { ["dir"] = SessionsDir, ["group"] = ProxyGroup, ["bridge"] = BridgePath },
         };
         File.WriteAllText(PolicyPath, JsonSerializer.Serialize(policy));
         File.SetUnixFileMode(PolicyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
