@@ -9,7 +9,10 @@
 # (/usr/libexec/portal), SUDOERS_FILE (/etc/sudoers.d/portal-launcher), POLICY_FILE
 # (/etc/portal/launcher.json; must be the path the launcher was built with), AUDIT_DIR
 # (/var/log/portal-launcher), PAM_SERVICE_FILE (/etc/pam.d/portal: the PAM service of the launcher's
-# password check, written once; it must match the policy's pamService).
+# password check, written once; it must match the policy's pamService), PROXY_GROUP (portal-proxy: the sessions' proxy group, whose only member is PORTAL_USER).
+#
+# It also builds and installs sockbridge (src/Portal.SocketBridge, a static C program; needs cc and glibc's static
+# libraries) next to the launcher, for sessions whose app listens on TCP only (docs/sessions.md).
 set -eu
 
 binary=${1:?usage: install-launcher.sh <published portal-launcher binary>}
@@ -21,6 +24,7 @@ sudoers=${SUDOERS_FILE:-/etc/sudoers.d/portal-launcher}
 policy=${POLICY_FILE:-/etc/portal/launcher.json}
 audit=${AUDIT_DIR:-/var/log/portal-launcher}
 pam_file=${PAM_SERVICE_FILE:-/etc/pam.d/portal}
+proxy_group=${PROXY_GROUP:-portal-proxy}
 
 [ "$(id -u)" -eq 0 ] || { echo "install-launcher.sh: run as root" >&2; exit 1; }
 [ -x "$binary" ] || { echo "install-launcher.sh: $binary is not an executable" >&2; exit 1; }
@@ -33,13 +37,30 @@ mv -f "$dir/portal-launcher.new" "$dir/portal-launcher"
 
 getent group "$group" >/dev/null || groupadd "$group"
 
+# Sessions: the proxy group reaches every session socket, so the portal's account must be its only member.
+getent group "$proxy_group" >/dev/null || groupadd --system "$proxy_group"
+if getent passwd "$user" >/dev/null; then usermod -aG "$proxy_group" "$user"; fi
+others=$(getent group "$proxy_group" | cut -d: -f4 | tr ',' '\n' | grep -vx "$user" | grep -v '^$' || true)
+[ -z "$others" ] || echo "install-launcher.sh: WARNING: $proxy_group has members besides $user ($others); they can reach every session. Remove them." >&2
+bridge_src="$here/../src/Portal.SocketBridge"
+if [ -x "$bridge_src/build.sh" ] && command -v cc >/dev/null 2>&1; then
+  "$bridge_src/build.sh" "$dir/sockbridge.new"
+  chown root:root "$dir/sockbridge.new"
+  chmod 0755 "$dir/sockbridge.new"
+  mv -f "$dir/sockbridge.new" "$dir/sockbridge"
+else
+  echo "install-launcher.sh: sockbridge not built (no source or no cc): sessions of apps on a TCP port are refused." >&2
+fi
+
 install -d -o root -g root -m 0755 "$(dirname "$policy")"
 if [ ! -e "$policy" ]; then
-  sed "s/\"group\": \"portal-users\"/\"group\": \"$group\"/" "$here/launcher.json.example" > "$policy.new"
+  sed -e "s/\"group\": \"portal-users\"/\"group\": \"$group\"/" -e "s/\"group\": \"portal-proxy\"/\"group\": \"$proxy_group\"/" "$here/launcher.json.example" > "$policy.new"
   chown root:root "$policy.new"
   chmod 0644 "$policy.new"
   mv -f "$policy.new" "$policy"
   echo "install-launcher.sh: wrote $policy from the example; review its GPUs and mount roots." >&2
+elif ! grep -q '"sessions"' "$policy"; then
+  echo "install-launcher.sh: $policy has no \"sessions\" section, so this box runs no interactive sessions; see $here/launcher.json.example." >&2
 fi
 
 install -d -o root -g root -m 0700 "$audit"

@@ -265,8 +265,11 @@ done < "$env_file"
 sed "s#^ExecStart=/usr/bin/dotnet #ExecStart=$dotnet #" "$here/systemd/portal.service" > "$unit.new"
 chmod 0644 "$unit.new"
 mv -f "$unit.new" "$unit"
+# The sessions' socket folders live on a small tmpfs of their own (deploy/systemd/run-portal\x2dsessions.mount).
+install -o root -g root -m 0644 "$here/systemd/run-portal\x2dsessions.mount" "/etc/systemd/system/run-portal\x2dsessions.mount"
 if [[ -d /run/systemd/system ]]; then
   systemctl daemon-reload
+  systemctl enable --quiet --now 'run-portal\x2dsessions.mount'
   systemctl enable --quiet portal.service
   systemctl restart portal.service
   say "portal.service enabled and (re)started"

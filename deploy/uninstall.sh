@@ -28,6 +28,11 @@ if [[ -d /run/systemd/system ]] && systemctl list-unit-files portal.service >/de
   systemctl disable --now --quiet portal.service 2>/dev/null || true
 fi
 rm -f /etc/systemd/system/portal.service
+if [[ -d /run/systemd/system ]]; then
+  # Session folders go with their mount; running sessions lose their socket (their jobs carry on until stopped).
+  systemctl disable --now --quiet 'run-portal\x2dsessions.mount' 2>/dev/null || true
+fi
+rm -f '/etc/systemd/system/run-portal\x2dsessions.mount'
 [[ -d /run/systemd/system ]] && systemctl daemon-reload
 say "removed the systemd unit"
 
@@ -62,6 +67,10 @@ if id -u "$portal_user" >/dev/null 2>&1; then
   say "removed the account $portal_user"
 fi
 getent group "$portal_user" >/dev/null && groupdel "$portal_user"
+if getent group portal-proxy >/dev/null; then
+  groupdel portal-proxy
+  say "removed the sessions' proxy group portal-proxy"
+fi
 if getent group "$group" >/dev/null; then
   groupdel "$group"
   say "removed the group $group (its members keep their accounts and subordinate ids)"

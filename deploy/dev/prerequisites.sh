@@ -5,7 +5,9 @@
 PORTAL_PACKAGES=(postgresql podman runc uidmap slirp4netns fuse-overlayfs)
 # busybox-static: the tests build their container image from its single static binary.
 # systemd: systemd-analyze, which checks the production unit file (systemd need not be running).
-TEST_PACKAGES=(chromium acl sudo busybox-static libc-bin systemd)
+# curl: the session tests connect to session sockets as other users (curl --unix-socket).
+# gcc, libc6-dev: sockbridge is built as a static C program (the launcher's NativeAOT link needs them too).
+TEST_PACKAGES=(chromium acl sudo busybox-static libc-bin systemd curl gcc libc6-dev)
 
 package_installed() {
   [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]

@@ -33,6 +33,27 @@ public sealed record SubmitJobRequest
 
     /// <summary>Administrators only.</summary>
     public int? Priority { get; init; }
+
+    /// <summary>An interactive session instead of a batch job: the portal serves its app at <c>/s/&lt;id&gt;/</c>.</summary>
+    public SessionRequest? Session { get; init; }
+}
+
+/// <summary>What serves a session's page.</summary>
+/// <param name="Kind"><c>jupyter</c>, <c>vscode</c> or <c>webapp</c> (<see cref="SessionKinds"/>).</param>
+/// <param name="Port">For a web app that listens on TCP only: its port inside the container.</param>
+public sealed record SessionRequest(string Kind, int? Port = null);
+
+/// <summary>A running session's kind and where the browser opens it.</summary>
+public sealed record SessionInfo(string Kind, int? Port, string Path);
+
+/// <summary>The kinds of session as the API spells them.</summary>
+public static class SessionKinds
+{
+    public const string Jupyter = "jupyter";
+    public const string VsCode = "vscode";
+    public const string WebApp = "webapp";
+
+    public static IReadOnlyList<string> All { get; } = [Jupyter, VsCode, WebApp];
 }
 
 /// <summary>A host folder to mount into the job's container.</summary>
@@ -87,7 +108,8 @@ public sealed record JobResponse(
     int? ExitCode,
     double? GpuHours,
     string? ContainerName,
-    IReadOnlyList<JobHistoryEntry> History)
+    IReadOnlyList<JobHistoryEntry> History,
+    SessionInfo? Session = null)
 {
     /// <summary>True once the job can no longer change.</summary>
     public bool IsFinal => State is JobStates.Succeeded or JobStates.Failed or JobStates.Cancelled or JobStates.TimedOut or JobStates.Lost;

@@ -13,6 +13,7 @@ public static class CliApp
             LoginCommand.Create(),
             SubmitCommand.Create(),
             AppCommands.Create(),
+            SessionCommand.Create(),
             JobCommands.Jobs(),
             JobCommands.Show(),
             JobCommands.Logs(),

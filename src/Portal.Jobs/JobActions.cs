@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Portal.Core.Jobs;
 using Portal.Core.Scheduling;
+using Portal.Core.Sessions;
 using Portal.Data.Jobs;
 using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
@@ -37,7 +38,7 @@ internal sealed partial class JobActions(
         {
             started = spec.IsApp
                 ? await launcher.AppUpAsync(owner, key, AppRequests.Build(spec, gpus), cancellationToken)
-                : await launcher.RunAsync(owner, key, ToRunSpec(spec, gpus), cancellationToken);
+                : await launcher.RunAsync(owner, key, ToRunSpec(jobId, spec, gpus), cancellationToken);
         }
         catch (LauncherException e) when (IsNameInUse(e))
         {
@@ -205,16 +206,23 @@ internal sealed partial class JobActions(
         }
     }
 
-    /// <summary>The launch request for a job: its spec, and the ledger's GPU UUIDs as the policy's GPU ids.</summary>
-    public static RunSpec ToRunSpec(JobSpec spec, IReadOnlyList<string> gpus)
+    /// <summary>
+    /// The launch request for a job: its spec, and the ledger's GPU UUIDs as the policy's GPU ids. A session also gets
+    /// its session folder and the command and variables that put its app on the folder's socket (SessionLaunch).
+    /// </summary>
+    public static RunSpec ToRunSpec(long jobId, JobSpec spec, IReadOnlyList<string> gpus)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(gpus);
+        IReadOnlyList<string> command = spec.Session is { } app ? SessionLaunch.Command(app, spec.Command, jobId) : spec.Command;
+        IReadOnlyDictionary<string, string> env = spec.Session is null
+            ? spec.Environment
+            : new Dictionary<string, string>(spec.Environment.Concat(SessionLaunch.Environment(jobId)), StringComparer.Ordinal);
         return new RunSpec
         {
             Image = spec.Image,
-            Command = spec.Command.Count > 0 ? [.. spec.Command] : null,
-            Env = spec.Environment.Count > 0 ? new Dictionary<string, string>(spec.Environment, StringComparer.Ordinal) : null,
+            Command = command.Count > 0 ? [.. command] : null,
+            Env = env.Count > 0 ? new Dictionary<string, string>(env, StringComparer.Ordinal) : null,
             Gpus = gpus.Count > 0 ? [.. gpus] : null,
             Mounts = spec.Mounts.Count > 0
                 ? [.. spec.Mounts.Select(m => new ProtocolMount { Source = m.Source, Target = m.Target, ReadOnly = m.ReadOnly })]
@@ -222,6 +230,7 @@ internal sealed partial class JobActions(
             Workdir = spec.WorkingDirectory,
             Cpus = spec.Cpus,
             MemoryMiB = spec.MemoryMiB,
+            Session = spec.Session is { } session ? SessionLaunch.Spec(session) : null,
         };
     }
 
@@ -240,17 +249,15 @@ internal sealed partial class JobActions(
         }
 
         LogFinished(job.Id, job.Owner, state, exitCode, detail);
-        if (job.GpuCount > 0)
+        // Every ended job, not only GPU jobs: a container that ended on its own (or vanished) still has its owner's
+        // ACLs on its GPU nodes, and a session its socket folder. Release runs no podman, so it costs little.
+        try
         {
-            try
-            {
-                // A container that ended on its own (or vanished) still has its owner's ACLs on its GPU nodes.
-                await launcher.ReleaseAsync(job.Owner, job.Key, cancellationToken);
-            }
-            catch (LauncherException e)
-            {
-                LogReleaseFailed(job.Id, job.Owner, e.Message);
-            }
+            await launcher.ReleaseAsync(job.Owner, job.Key, cancellationToken);
+        }
+        catch (LauncherException e)
+        {
+            LogReleaseFailed(job.Id, job.Owner, e.Message);
         }
 
         trigger.Request(SchedulingCause.JobFinished);

@@ -65,8 +65,7 @@ public static class LauncherVerbs
     public const string AppExport = "app-export";
 
     public static readonly IReadOnlyList<string> All =
-        [Run, Stop, Remove, Release, Inspect, List, Logs, Images, ProvisionUser, Check, Authenticate];
-        [Run, Stop, Remove, Release, Inspect, List, Logs, Images, ProvisionUser, Check, AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport];
+        [Run, Stop, Remove, Release, Inspect, List, Logs, Images, ProvisionUser, Check, Authenticate, AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport];
 
     /// <summary>The verbs that act on an app's pod.</summary>
     public static readonly IReadOnlyList<string> AppVerbs = [AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport];

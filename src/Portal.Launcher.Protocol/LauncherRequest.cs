@@ -63,6 +63,22 @@ public sealed record RunSpec
 
     /// <summary>Memory limit in MiB (podman <c>--memory</c>); none when absent. Ignored like <see cref="Cpus"/> on cgroup v1.</summary>
     public long? MemoryMiB { get; init; }
+
+    /// <summary>
+    /// A web app served through the portal: the launcher creates the job's session folder (owner: the user; group: the
+    /// portal's proxy group; 2710) and mounts it at <see cref="SessionRules.FolderTarget"/>. Absent for batch jobs.
+    /// </summary>
+    public SessionSpec? Session { get; init; }
+}
+
+/// <summary>How a session's app reaches its socket.</summary>
+public sealed record SessionSpec
+{
+    /// <summary>
+    /// The TCP port the app listens on inside the container, for apps without Unix socket support: sockbridge starts
+    /// the app and relays the socket to 127.0.0.1:port. Null when the app listens on the socket itself.
+    /// </summary>
+    public int? BridgePort { get; init; }
 }
 
 /// <summary>A bind mount of a host path under one of the policy's allowed roots.</summary>

@@ -399,6 +399,13 @@ namespace Portal.Migrations.Migrations
                     b.Property<int>("Priority")
                         .HasColumnType("integer");
 
+                    b.Property<string>("SessionKind")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<int?>("SessionPort")
+                        .HasColumnType("integer");
+
                     b.PrimitiveCollection<string[]>("SpecificGpuUuids")
                         .IsRequired()
                         .HasColumnType("text[]");
@@ -447,6 +454,10 @@ namespace Portal.Migrations.Migrations
                             t.HasCheckConstraint("CK_Jobs_Resources", "\"GpuCount\" >= 0 AND \"Cpus\" > 0 AND \"MemoryMiB\" > 0 AND \"Walltime\" > interval '0'");
 
                             t.HasCheckConstraint("CK_Jobs_RunningHasContainer", "\"State\" <> 'Running' OR \"ContainerId\" IS NOT NULL");
+
+                            t.HasCheckConstraint("CK_Jobs_SessionKind", "\"SessionKind\" IS NULL OR \"SessionKind\" IN ('Jupyter', 'VsCode', 'WebApp')");
+
+                            t.HasCheckConstraint("CK_Jobs_SessionPortOnlyForWebApps", "\"SessionPort\" IS NULL OR (\"SessionKind\" = 'WebApp' AND \"SessionPort\" BETWEEN 1 AND 65535)");
 
                             t.HasCheckConstraint("CK_Jobs_SpecificGpusMatchCount", "cardinality(\"SpecificGpuUuids\") IN (0, \"GpuCount\")");
 

@@ -28,6 +28,9 @@ public sealed class PortalApi : IDisposable
         _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("portal-cli", typeof(PortalApi).Assembly.GetName().Version?.ToString(3)));
     }
 
+    /// <summary>The portal's address, with its trailing slash (sessions open at "s/&lt;id&gt;/" below it).</summary>
+    public Uri BaseAddress => _http.BaseAddress!;
+
     public Task<SubmitJobResponse> SubmitAsync(SubmitJobRequest request, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, "jobs", JsonContent.Create(request, ApiJsonContext.Default.SubmitJobRequest), ApiJsonContext.Default.SubmitJobResponse, cancellationToken);
 

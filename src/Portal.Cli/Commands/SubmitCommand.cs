@@ -84,7 +84,7 @@ internal static class SubmitCommand
         return trimmed.Length == 0 ? "job" : trimmed[..Math.Min(trimmed.Length, 64)];
     }
 
-    private static (Dictionary<string, string> Environment, string? Error) ParseEnvironment(IEnumerable<string> entries)
+    internal static (Dictionary<string, string> Environment, string? Error) ParseEnvironment(IEnumerable<string> entries)
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var entry in entries)
@@ -101,7 +101,7 @@ internal static class SubmitCommand
         return (environment, null);
     }
 
-    private static (List<MountRequest> Mounts, string? Error) ParseMounts(IEnumerable<string> entries)
+    internal static (List<MountRequest> Mounts, string? Error) ParseMounts(IEnumerable<string> entries)
     {
         var mounts = new List<MountRequest>();
         foreach (var entry in entries)

@@ -45,6 +45,8 @@ public sealed record JobSpec
 
     /// <summary>True for an app.</summary>
     public bool IsApp => AppFile is not null;
+    /// <summary>For an interactive session: the web app the portal serves at <c>/s/&lt;id&gt;/</c>. Null for a batch job.</summary>
+    public Sessions.SessionApp? Session { get; init; }
 }
 
 /// <summary>A host folder mounted into the job's container.</summary>

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Portal.Core.Sessions;
+using Portal.Launcher.Protocol;
 
 namespace Portal.Core.Jobs;
 
@@ -41,6 +43,7 @@ public static partial class JobSpecValidator
         ValidateMounts(spec.Mounts, context.AllowedMountRoots, errors);
         ValidateGpus(spec, context, errors);
         ValidateResources(spec, context, errors);
+        ValidateSession(spec, errors);
         if (spec.Priority != 0 && !context.IsAdmin)
         {
             errors.Add(new(nameof(JobSpec.Priority), "Only administrators can set a priority."));
@@ -176,10 +179,40 @@ public static partial class JobSpecValidator
             {
                 errors.Add(new(nameof(JobSpec.Mounts), $"'{mount.Target}' cannot be a mount target in the container."));
             }
+            else if (SessionRules.IsReservedTarget(mount.Target))
+            {
+                errors.Add(new(nameof(JobSpec.Mounts), $"'{mount.Target}' is where the portal puts a session's socket folder."));
+            }
             else if (!targets.Add(mount.Target))
             {
                 errors.Add(new(nameof(JobSpec.Mounts), $"'{mount.Target}' is mounted twice."));
             }
+        }
+    }
+
+    /// <summary>The launcher's session rules (<see cref="SessionRules"/>), so that it never refuses what is accepted here.</summary>
+    private static void ValidateSession(JobSpec spec, List<FieldError> errors)
+    {
+        if (spec.Session is not { } app)
+        {
+            return;
+        }
+
+        if (!Enum.IsDefined(app.Kind))
+        {
+            errors.Add(new(nameof(JobSpec.Session), "Unknown kind of session."));
+            return;
+        }
+
+        if (app.Port is not null && app.Kind != SessionKind.WebApp)
+        {
+            errors.Add(new(nameof(JobSpec.Session), "Only a web app takes a port; Jupyter and VS Code listen on the session socket."));
+            return;
+        }
+
+        if (SessionRules.Problem(SessionLaunch.Spec(app), (spec.Command ?? []).Count) is { } problem)
+        {
+            errors.Add(new(app.Port is not null && (spec.Command ?? []).Count == 0 ? nameof(JobSpec.Command) : nameof(JobSpec.Session), problem));
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Portal.Core.Jobs;
+using Portal.Core.Sessions;
 using Portal.Data.Entities.Jobs;
 
 namespace Portal.Data.Jobs;
@@ -34,6 +35,8 @@ public static class JobMapper
             Walltime = spec.Walltime,
             Priority = spec.Priority,
             AppFile = spec.AppFile,
+            SessionKind = spec.Session?.Kind.ToString(),
+            SessionPort = spec.Session?.Port,
             State = JobStateColumn.Queued,
             PendingReason = PendingReasonColumn.None,
             SubmittedAt = submittedAt,
@@ -58,6 +61,7 @@ public static class JobMapper
             Walltime = record.Walltime,
             Priority = record.Priority,
             AppFile = record.AppFile,
+            Session = record.SessionKind is null ? null : new SessionApp(Enum.Parse<SessionKind>(record.SessionKind), record.SessionPort),
         };
     }
 

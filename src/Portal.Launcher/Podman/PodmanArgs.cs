@@ -9,7 +9,8 @@ internal static class PodmanArgs
 {
     /// <summary>
     /// The full argv for <c>podman run</c>. Options come only from the launcher and the policy; the
-    /// image follows a "--" and the job's command follows the image as separate items.
+    /// image follows a "--" and the job's command follows the image as separate items. A session's run also gets its
+    /// session folder (<paramref name="sessionFolder"/>, made by the launcher; null for a batch job).
     /// </summary>
     /// <param name="job">The job id.</param>
     /// <param name="run">The validated run section (a job's, or one service's of an app).</param>
@@ -19,8 +20,10 @@ internal static class PodmanArgs
     /// <param name="mounts">Bind mounts, checked as the user.</param>
     /// <param name="member">For a service of an app: what it adds to the same hardened container (pod, hosts file,
     /// volumes, entrypoint, health check, labels). Null for a job.</param>
+    /// <param name="sessionFolder">A session's folder, made by the launcher; null for a batch job.</param>
     public static List<string> Run(string job, RunSpec run, UserAccount user, LauncherPolicy policy,
-        string? envFile, IReadOnlyList<(string Source, string Target, bool ReadOnly)> mounts, PodMember? member = null)
+        string? envFile, IReadOnlyList<(string Source, string Target, bool ReadOnly)> mounts, PodMember? member = null,
+        string? sessionFolder = null)
     {
         var argv = new List<string>
         {
@@ -95,6 +98,20 @@ internal static class PodmanArgs
             argv.AddRange(["--workdir", run.Workdir]);
         }
 
+        IReadOnlyList<string> command = run.Command ?? [];
+        if (run.Session is { } session && sessionFolder is not null)
+        {
+            // The app's socket must be 0660 for the portal's group: apps without a mode option get it from the umask.
+            argv.AddRange(["--mount", $"type=bind,source={sessionFolder},target={SessionRules.FolderTarget}", "--umask", "0007"]);
+            if (session.BridgePort is { } port)
+            {
+                // sockbridge starts the app as its child and relays the socket to 127.0.0.1:port.
+                argv.AddRange(["--mount", $"type=bind,source={policy.Sessions!.Bridge},target={SessionRules.BridgeTarget},ro=true",
+                    "--entrypoint", SessionRules.BridgeTarget]);
+                command = [SessionRules.SocketInContainer, port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--", .. command];
+            }
+        }
+
         if (run.Cpus is { } cpus)
         {
             argv.AddRange(["--cpus", Validation.RunLimits.FormatCpus(cpus)]);
@@ -107,7 +124,7 @@ internal static class PodmanArgs
 
         argv.Add("--");
         argv.Add(run.Image);
-        argv.AddRange(run.Command ?? []);
+        argv.AddRange(command);
         return argv;
     }
 

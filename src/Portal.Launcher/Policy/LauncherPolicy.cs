@@ -85,6 +85,22 @@ internal sealed record LauncherPolicy
 
     /// <summary>The built-in privileged groups and the policy's own.</summary>
     public IEnumerable<string> AllPrivilegedGroups => BuiltInPrivilegedGroups.Concat(PrivilegedGroups);
+
+    /// <summary>Where session folders live and who may connect to them; null: this box runs no sessions.</summary>
+    public SessionPolicy? Sessions { get; init; }
+}
+
+/// <summary>Interactive sessions (docs/sessions.md): the session folders and the portal's proxy group.</summary>
+internal sealed record SessionPolicy
+{
+    /// <summary>A root-owned directory, ideally its own small tmpfs, holding one folder per session job.</summary>
+    public required string Dir { get; init; }
+
+    /// <summary>The group given to every session folder; its only member is the portal's account.</summary>
+    public required string Group { get; init; }
+
+    /// <summary>sockbridge, for apps that listen on TCP only; null: such sessions are refused.</summary>
+    public string? Bridge { get; init; }
 }
 
 internal sealed record MountRoot

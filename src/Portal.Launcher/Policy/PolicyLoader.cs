@@ -116,6 +116,24 @@ internal static class PolicyLoader
         }
 
         ValidateAccounts(p, problems);
+        if (p.Sessions is { } sessions)
+        {
+            if (!Validation.PathRules.IsCleanAbsolute(sessions.Dir) || sessions.Dir == "/" || sessions.Dir.Length > Protocol.SessionRules.MaxFolderRootLength)
+            {
+                problems.Add($"sessions.dir must be a clean absolute path of at most {Protocol.SessionRules.MaxFolderRootLength} characters (a socket path holds 107 bytes)");
+            }
+
+            if (sessions.Group.Length == 0 || sessions.Group == p.Group)
+            {
+                problems.Add("sessions.group must name the portal's proxy group, not the users' group");
+            }
+
+            if (sessions.Bridge is { } bridge && !Validation.PathRules.IsCleanAbsolute(bridge))
+            {
+                problems.Add("sessions.bridge must be a clean absolute path");
+            }
+        }
+
         if (problems.Count > 0)
         {
             throw new PolicyException($"{path}: {string.Join("; ", problems)}.");

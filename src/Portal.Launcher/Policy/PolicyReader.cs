@@ -53,6 +53,7 @@ internal static class PolicyReader
         string pamService = LauncherPolicy.DefaultPamService;
         List<string> privilegedGroups = [];
         IReadOnlyList<string> homeRoots = LauncherPolicy.DefaultHomeRoots;
+        SessionPolicy? sessions = null;
 
         var seen = StartObject(ref r, where);
         while (NextProperty(ref r, seen, where, out string name))
@@ -84,6 +85,7 @@ internal static class PolicyReader
                 case "pamService": pamService = String(ref r, name); break;
                 case "privilegedGroups": privilegedGroups = Strings(ref r, name); break;
                 case "homeRoots": homeRoots = Strings(ref r, name); break;
+                case "sessions": sessions = IsNull(ref r) ? null : ReadSessions(ref r); break;
                 default: throw Unknown(where, name);
             }
         }
@@ -115,7 +117,27 @@ internal static class PolicyReader
             PamService = pamService,
             PrivilegedGroups = privilegedGroups,
             HomeRoots = homeRoots,
+            Sessions = sessions,
         };
+    }
+
+    private static SessionPolicy ReadSessions(ref Utf8JsonReader r)
+    {
+        const string where = "sessions";
+        string? dir = null, group = null, bridge = null;
+        var seen = StartObject(ref r, where);
+        while (NextProperty(ref r, seen, where, out string name))
+        {
+            switch (name)
+            {
+                case "dir": dir = String(ref r, where + ".dir"); break;
+                case "group": group = String(ref r, where + ".group"); break;
+                case "bridge": bridge = OptionalString(ref r, where + ".bridge"); break;
+                default: throw Unknown(where, name);
+            }
+        }
+
+        return new SessionPolicy { Dir = dir ?? throw Missing(where, "dir"), Group = group ?? throw Missing(where, "group"), Bridge = bridge };
     }
 
     private static Limit ReadLimit(ref Utf8JsonReader r, string where)

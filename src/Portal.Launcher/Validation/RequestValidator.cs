@@ -186,6 +186,29 @@ internal static class RequestValidator
             {
                 Refuse($"Mount target '{mount.Target}' would shadow a system directory.");
             }
+
+            if (SessionRules.IsReservedTarget(mount.Target))
+            {
+                Refuse($"Mount target '{mount.Target}' is where the launcher puts the session folder and its bridge.");
+            }
+        }
+
+        if (run.Session is { } session)
+        {
+            if (policy.Sessions is null)
+            {
+                Refuse("This box runs no interactive sessions: the launcher policy has no 'sessions' section.");
+            }
+
+            if (SessionRules.Problem(session, run.Command?.Count ?? 0) is { } sessionProblem)
+            {
+                Refuse(sessionProblem);
+            }
+
+            if (session.BridgePort is not null && policy.Sessions.Bridge is null)
+            {
+                Refuse("This box serves no apps that listen on TCP: the launcher policy names no sessions.bridge.");
+            }
         }
 
         if (run.Workdir is not null && !PathRules.IsCleanAbsolute(run.Workdir))

@@ -32,6 +32,7 @@ internal static class ContainerVerbs
         }
 
         List<string> warnings = [];
+        string? sessionFolder = SessionSteps(ctx, user, warnings);
         await RootStepsAsync(ctx, user, warnings);
         if (r.Verb == LauncherVerbs.Release)
         {
@@ -61,7 +62,7 @@ internal static class ContainerVerbs
         Dictionary<string, string> env = PodmanArgs.Environment(user, runtimeDir);
         return r.Verb switch
         {
-            LauncherVerbs.Run => await RunAsync(ctx, user, env, runtimeDir, warnings),
+            LauncherVerbs.Run => await RunAsync(ctx, user, env, runtimeDir, sessionFolder, warnings),
             LauncherVerbs.Stop => await SimpleAsync(ctx, "podman stop", PodmanArgs.Stop(ctx.Policy, r.Job!, r.Stop?.TimeoutSeconds ?? 10), env, user, warnings),
             LauncherVerbs.Remove => await RemoveAsync(ctx, env, user, warnings),
             LauncherVerbs.Inspect => await InspectAsync(ctx, env, user),
@@ -75,6 +76,64 @@ internal static class ContainerVerbs
             LauncherVerbs.AppExport => await AppVerbs.ExportAsync(ctx, user, env),
             _ => throw new InvalidOperationException($"Verb {r.Verb} is not a container verb."),
         };
+    }
+
+    /// <summary>
+    /// The session folder, as root before the drop: made for a session's run, removed on stop, remove and release
+    /// (a request for a job without one finds none). Returns the folder made, or null.
+    /// </summary>
+    private static string? SessionSteps(LaunchContext ctx, UserAccount user, List<string> warnings)
+    {
+        LauncherRequest r = ctx.Request;
+        if (ctx.Policy.Sessions is not { } sessions)
+        {
+            return null;
+        }
+
+        if (r.Verb == LauncherVerbs.Run && r.Run!.Session is not null)
+        {
+            if (!ctx.Privileged)
+            {
+                throw new RequestRefusedException("Sessions need the privileged launcher: only root can give the session folder the portal's group.");
+            }
+
+            uint proxyGid = UserDatabase.FindGroupId(sessions.Group)
+                ?? throw new RequestRefusedException($"The sessions group '{sessions.Group}' does not exist.");
+            if (user.Gid == proxyGid || user.Groups.Contains(proxyGid))
+            {
+                // A member could connect to every other user's session socket.
+                throw new RequestRefusedException($"'{user.Name}' is a member of the sessions group '{sessions.Group}', which only the portal may be.");
+            }
+
+            if (r.Run.Session.BridgePort is not null)
+            {
+                SafeFiles.CheckTrustedExecutable(sessions.Bridge!, 0);
+            }
+
+            string folder = SessionFolders.Create(sessions, r.Job!, user, proxyGid);
+            ctx.Audit.Accepted("session folder " + folder);
+            return folder;
+        }
+
+        if (ctx.Privileged && r.Verb is LauncherVerbs.Stop or LauncherVerbs.Remove or LauncherVerbs.Release)
+        {
+            try
+            {
+                if (SessionFolders.Remove(sessions, r.Job!, user))
+                {
+                    warnings.Add("removed the session folder");
+                    ctx.Audit.Accepted("removed session folder " + sessions.Dir + "/" + r.Job);
+                }
+            }
+            catch (IOException e)
+            {
+                // Never a reason not to stop the job: the folder is left for an administrator, and said so.
+                warnings.Add("session folder left in place: " + e.Message);
+                ctx.Audit.Accepted("session folder left in place: " + e.Message);
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Device ACLs change as root, before the drop: granted before run, revoked before stop.</summary>
@@ -123,11 +182,11 @@ internal static class ContainerVerbs
         _ => null,
     };
 
-    private static async Task<VerbResult> RunAsync(LaunchContext ctx, UserAccount user, Dictionary<string, string> env, string? runtimeDir, List<string> warnings)
+    private static async Task<VerbResult> RunAsync(LaunchContext ctx, UserAccount user, Dictionary<string, string> env, string? runtimeDir, string? sessionFolder, List<string> warnings)
     {
         RunSpec run = ctx.Request.Run!;
         var mounts = MountChecker.Check(run.Mounts, ctx.Policy, user);
-        ToolResult result = await StartContainerAsync(ctx, user, env, runtimeDir ?? user.Home, run, mounts, member: null);
+        ToolResult result = await StartContainerAsync(ctx, user, env, runtimeDir ?? user.Home, run, mounts, member: null, sessionFolder);
         if (result.ExitCode != 0)
         {
             return VerbResult.ToolFailed("podman run", result);
@@ -149,13 +208,14 @@ internal static class ContainerVerbs
     /// 0600 file removed right after, the argv from <see cref="PodmanArgs.Run"/>, the decision audited.
     /// </summary>
     internal static async Task<ToolResult> StartContainerAsync(LaunchContext ctx, UserAccount user, Dictionary<string, string> env,
-        string envDirectory, RunSpec run, IReadOnlyList<(string Source, string Target, bool ReadOnly)> mounts, PodMember? member)
+        string envDirectory, RunSpec run, IReadOnlyList<(string Source, string Target, bool ReadOnly)> mounts, PodMember? member,
+        string? sessionFolder = null)
     {
         string job = ctx.Request.Job!;
         string? envFile = run.Env is { Count: > 0 } ? EnvFile.Write(run.Env, envDirectory, member is null ? job : job + "-" + member.Service.Name) : null;
         try
         {
-            List<string> argv = PodmanArgs.Run(job, run, user, ctx.Policy, envFile, mounts, member);
+            List<string> argv = PodmanArgs.Run(job, run, user, ctx.Policy, envFile, mounts, member, sessionFolder);
             ctx.Audit.Accepted(Describe(argv));
             ToolResult result = await ToolProcess.RunAsync(argv, env, user.Home);
             if (result.ExitCode != 0)

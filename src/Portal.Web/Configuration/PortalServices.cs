@@ -19,6 +19,7 @@ using Portal.Web.Services.JobForms;
 using Portal.Web.Services.Gpus;
 using Portal.Web.Services.Launcher;
 using Portal.Web.Services.Metrics;
+using Portal.Web.Services.Revocation;
 using Portal.Web.Services.Sessions;
 using Portal.Web.Services.SignIn;
 
@@ -67,6 +68,7 @@ internal static class PortalServices
         services.AddPortalMetrics(configuration);
         services.AddPortalAdministration();
         services.AddPortalApi(configuration);
+        services.AddSessionProxy(configuration);
 
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddCascadingAuthenticationState();
@@ -87,6 +89,8 @@ internal static class PortalServices
         app.UseStatusCodePagesWithReExecute("/error/{0}", createScopeForStatusCodePages: true);
         app.UseApiProblemResponses();
         app.UseSecurityHeaders();
+        app.UseSessionOriginSplit();
+        app.UseSessionRequestClock();
         app.UseAuthentication();
         app.UseRevokedRequestAbort();
         app.UseAuthorization();
@@ -103,6 +107,7 @@ internal static class PortalServices
         app.MapAppExport();
         app.MapAccountingEndpoints();
         app.MapPortalApi();
+        app.MapSessionProxy();
         // Blazor would add its own "frame-ancestors 'self'" policy; ours (no framing at all) is the only one.
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
         return app;

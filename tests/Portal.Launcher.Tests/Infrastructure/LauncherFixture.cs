@@ -22,6 +22,11 @@ public sealed class LauncherFixture : IAsyncLifetime
     public const string StateDir = "/run/portal-launcher-test";
     public const string GpuDir = "/dev/ptest-gpu";
     public const string Group = "ptest-portal";
+
+    /// <summary>The sessions' proxy group (the portal account's alone in production) and where session folders go.</summary>
+    public const string ProxyGroup = "ptest-proxy";
+    public const string SessionsDir = "/run/ptest-sessions";
+    public const string BridgePath = Root + "/bin/sockbridge";
     public const string Image = "localhost/ptest-busybox:latest";
     public const uint MinUid = 1000;
 
@@ -51,6 +56,7 @@ public sealed class LauncherFixture : IAsyncLifetime
         }
 
         await Shell.CheckedAsync("/usr/sbin/groupadd", "-f", Group);
+        await Shell.CheckedAsync("/usr/sbin/groupadd", "-f", ProxyGroup);
 
         // usermod --add-subuids needs the files to exist; a fresh machine may have neither.
         foreach (string file in new[] { "/etc/subuid", "/etc/subgid" })
@@ -78,6 +84,7 @@ public sealed class LauncherFixture : IAsyncLifetime
         }
 
         LauncherPath = await LocateLauncherAsync();
+        await BuildBridgeAsync();
         await VerifyLauncherUsesTestPolicyAsync();
     }
 
@@ -89,6 +96,10 @@ public sealed class LauncherFixture : IAsyncLifetime
         }
 
         File.Delete(PamServiceFile);
+        if (Directory.Exists(SessionsDir))
+        {
+            Directory.Delete(SessionsDir, recursive: true);
+        }
     }
 
     /// <summary>The real pam_unix, as Debian's common-auth and common-account use it, minus nullok.</summary>
@@ -96,6 +107,18 @@ public sealed class LauncherFixture : IAsyncLifetime
     {
         File.WriteAllText(PamServiceFile, "auth required pam_unix.so\naccount required pam_unix.so\n");
         File.SetUnixFileMode(PamServiceFile, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+    }
+
+    /// <summary>sockbridge, built from its source (src/Portal.SocketBridge) into a root-owned folder, as installed.</summary>
+    private static async Task BuildBridgeAsync()
+    {
+        string repo = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(repo, "Portal.sln")))
+        {
+            repo = Path.GetDirectoryName(repo) ?? throw new InvalidOperationException("Portal.sln not found above the test binaries.");
+        }
+
+        await Shell.CheckedAsync(Path.Combine(repo, "src/Portal.SocketBridge/build.sh"), BridgePath);
     }
 
     /// <summary>Writes the test policy. ACL mode is on: fake GPU nodes are 0660 root, as the design asks on real hosts.</summary>
@@ -129,6 +152,7 @@ public sealed class LauncherFixture : IAsyncLifetime
             ["subIdBase"] = 2_000_000_000L,
             ["pamService"] = PamService,
             ["privilegedGroups"] = new[] { ExtraPrivilegedGroup },
+            ["sessions"] = new Dictionary<string, object> { ["dir"] = SessionsDir, ["group"] = ProxyGroup, ["bridge"] = BridgePath },
         };
         Directory.CreateDirectory(Path.GetDirectoryName(PolicyPath)!);
         File.WriteAllText(PolicyPath, JsonSerializer.Serialize(policy));

@@ -30,6 +30,10 @@ public sealed class JobHostFixture : IAsyncLifetime
     /// <summary>The PAM service of the test policy's password check; written at start, removed at the end.</summary>
     public const string PamService = "portal-web-test";
     public const string PamServiceFile = "/etc/pam.d/" + PamService;
+    /// <summary>Sessions: the proxy group (the portal's alone in production), the folders' root, sockbridge.</summary>
+    public const string ProxyGroup = "pweb-proxy";
+    public const string SessionsDir = "/run/pweb-sessions";
+    public const string BridgePath = Root + "/bin/sockbridge";
 
     /// <summary>The fake GPUs, by UUID, in index order; the policy uses each UUID as the GPU's id.</summary>
     public static readonly IReadOnlyList<string> GpuUuids =
@@ -57,6 +61,7 @@ public sealed class JobHostFixture : IAsyncLifetime
         _inUse = await HoldHostAsync();
 
         await Sh.CheckedAsync("/usr/sbin/groupadd", "-f", Group);
+        await Sh.CheckedAsync("/usr/sbin/groupadd", "-f", ProxyGroup);
         foreach (var file in new[] { "/etc/subuid", "/etc/subgid" })
         {
             if (!File.Exists(file))
@@ -78,6 +83,19 @@ public sealed class JobHostFixture : IAsyncLifetime
         }
 
         LauncherPath = await LocateLauncherAsync();
+        await Sh.CheckedAsync(Path.Combine(RepositoryRoot(), "src/Portal.SocketBridge/build.sh"), BridgePath);
+    }
+
+    /// <summary>The checkout the tests run from (where Portal.sln is).</summary>
+    public static string RepositoryRoot()
+    {
+        var repo = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(repo, "Portal.sln")))
+        {
+            repo = Path.GetDirectoryName(repo) ?? throw new InvalidOperationException("Portal.sln not found above the test binaries.");
+        }
+
+        return repo;
     }
 
     public async Task DisposeAsync()
@@ -92,6 +110,11 @@ public sealed class JobHostFixture : IAsyncLifetime
         finally
         {
             File.Delete(PamServiceFile);
+            if (Directory.Exists(SessionsDir))
+            {
+                Directory.Delete(SessionsDir, recursive: true);
+            }
+
             _inUse?.Dispose();
         }
     }
@@ -274,6 +297,7 @@ public sealed class JobHostFixture : IAsyncLifetime
             ["stateDir"] = "/run/portal-web-test",
             ["subIdBase"] = 2_100_000_000L,
             ["pamService"] = PamService,
+            ["sessions"] = new Dictionary<string, object> { ["dir"] = SessionsDir, ["group"] = ProxyGroup, ["bridge"] = BridgePath },
         };
         File.WriteAllText(PolicyPath, JsonSerializer.Serialize(policy));
         // The real pam_unix, as Debian's common-auth and common-account use it (minus nullok), in a service of its own.

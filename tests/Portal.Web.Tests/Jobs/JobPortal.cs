@@ -30,6 +30,7 @@ public sealed class JobPortal(string connectionString, string launcherPath, IRea
             // The fake GPUs are rows the tests write; no nvidia-smi may overwrite them.
             ["Portal:Jobs:SyncGpuInventory"] = "false",
             ["Portal:Gpus:SearchPath"] = "/nonexistent-portal-jobs-test",
+            ["Portal:Sessions:SocketDirectory"] = JobHostFixture.SessionsDir,
         };
 
     /// <summary>Builds and starts the host now.</summary>

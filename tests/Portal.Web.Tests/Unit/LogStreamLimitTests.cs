@@ -81,5 +81,15 @@ public sealed class LogStreamLimitTests
         public Task<ProvisionResult> ProvisionUserAsync(string user, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
         public Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<StartedJob> AppUpAsync(string user, string job, AppSpec app, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task AppStopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task AppRemoveAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<ContainerState>> AppInspectAsync(string user, string job, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<string> AppExportAsync(string user, string job, CancellationToken cancellationToken = default) => throw new NotSupportedException();
     }
 }

@@ -33,6 +33,9 @@ internal sealed class JobRecordConfiguration : IEntityTypeConfiguration<JobRecor
                 "\"GpuCount\" >= 0 AND \"Cpus\" > 0 AND \"MemoryMiB\" > 0 AND \"Walltime\" > interval '0'");
             table.HasCheckConstraint("CK_Jobs_SpecificGpusMatchCount",
                 "cardinality(\"SpecificGpuUuids\") IN (0, \"GpuCount\")");
+            table.HasCheckConstraint("CK_Jobs_SessionKind", "\"SessionKind\" IS NULL OR \"SessionKind\" IN ('Jupyter', 'VsCode', 'WebApp')");
+            table.HasCheckConstraint("CK_Jobs_SessionPortOnlyForWebApps",
+                "\"SessionPort\" IS NULL OR (\"SessionKind\" = 'WebApp' AND \"SessionPort\" BETWEEN 1 AND 65535)");
         });
         builder.Property(j => j.Id).UseIdentityAlwaysColumn();
         builder.Property(j => j.OwnerLinuxUserName).HasMaxLength(LinuxUserName.MaxLength);
@@ -47,6 +50,7 @@ internal sealed class JobRecordConfiguration : IEntityTypeConfiguration<JobRecor
         builder.Property(j => j.PendingReason).HasConversion<string>().HasMaxLength(32);
         builder.Property(j => j.ContainerName).HasMaxLength(128);
         builder.Property(j => j.ContainerId).HasMaxLength(128);
+        builder.Property(j => j.SessionKind).HasMaxLength(16);
 
         // Owners are never deleted while they have jobs: the jobs are the accounting record.
         builder.HasOne<PortalUser>().WithMany().HasForeignKey(j => j.OwnerId).OnDelete(DeleteBehavior.Restrict);

@@ -44,6 +44,13 @@ public sealed class JobRecord
 
     public int Priority { get; set; }
 
+    /// <summary>For an interactive session: what serves its page (a <see cref="Portal.Core.Sessions.SessionKind"/> name);
+    /// null for a batch job.</summary>
+    public string? SessionKind { get; set; }
+
+    /// <summary>For a session web app that listens on TCP only: its port inside the container.</summary>
+    public int? SessionPort { get; set; }
+
     public JobStateColumn State { get; set; }
 
     public PendingReasonColumn PendingReason { get; set; }

@@ -1,5 +1,6 @@
 using Portal.Api.Contracts;
 using Portal.Core.Jobs;
+using Portal.Core.Sessions;
 using Portal.Data.Jobs;
 using Portal.Web.Services.JobForms;
 
@@ -19,6 +20,24 @@ internal static class JobContractMapping
             return (null, [("gpus", "Ask for a number of GPUs or for specific GPUs, not both.")]);
         }
 
+        SessionApp? session = null;
+        if (request.Session is { } asked)
+        {
+            SessionKind? kind = asked.Kind?.ToLowerInvariant() switch
+            {
+                SessionKinds.Jupyter => SessionKind.Jupyter,
+                SessionKinds.VsCode => SessionKind.VsCode,
+                SessionKinds.WebApp => SessionKind.WebApp,
+                _ => null,
+            };
+            if (kind is null)
+            {
+                return (null, [("session.kind", $"Use one of: {string.Join(", ", SessionKinds.All)}.")]);
+            }
+
+            session = new SessionApp(kind.Value, asked.Port);
+        }
+
         var spec = new JobSpec
         {
             Name = request.Name?.Trim() ?? "",
@@ -32,6 +51,7 @@ internal static class JobContractMapping
             MemoryMiB = request.MemoryMiB ?? defaults.MemoryMiB,
             Walltime = TimeSpan.FromMinutes(request.WalltimeMinutes ?? defaults.Walltime),
             Priority = request.Priority ?? 0,
+            Session = session,
         };
         return (spec, []);
     }
@@ -68,8 +88,16 @@ internal static class JobContractMapping
             job.ExitCode,
             GpuHours(details.GpuSeconds),
             details.ContainerName,
-            [.. job.History.Select(h => new JobHistoryEntry(h.At, h.State.ToString(), h.Detail))]);
+            [.. job.History.Select(h => new JobHistoryEntry(h.At, h.State.ToString(), h.Detail))],
+            spec.Session is { } app ? new SessionInfo(KindName(app.Kind), app.Port, SessionLaunch.BasePath(job.Id)) : null);
     }
+
+    private static string KindName(SessionKind kind) => kind switch
+    {
+        SessionKind.Jupyter => SessionKinds.Jupyter,
+        SessionKind.VsCode => SessionKinds.VsCode,
+        _ => SessionKinds.WebApp,
+    };
 
     private static string? PendingOf(JobState state, PendingReason reason) => state == JobState.Queued ? reason.ToString() : null;
 

@@ -9,6 +9,7 @@ using Portal.Launcher.Protocol;
 using Portal.Web.Configuration;
 using Portal.Web.Services.Audit;
 using Portal.Web.Services.SignIn;
+using Portal.Web.Services.Sessions.Proxy;
 
 namespace Portal.Web.Services.Accounts;
 
@@ -49,6 +50,7 @@ public sealed partial class LoginService(
     IOptions<PasswordSignInOptions> options,
     IOptions<PortalOptions> portalOptions,
     AuditLog audit,
+    ProxiedConnections sessionConnections,
     ILogger<LoginService> logger)
 {
     public async Task<LoginResult> SignInAsync(string userName, string password, string? remoteAddress, CancellationToken cancellationToken)
@@ -110,6 +112,12 @@ public sealed partial class LoginService(
     public async Task SignOutAsync(AuditActor actor, CancellationToken cancellationToken)
     {
         await signInManager.SignOutAsync();
+        // Open notebooks and terminals end with the sign-out, not when their WebSockets next reconnect.
+        if (actor.Id is { } id)
+        {
+            sessionConnections.CloseAllFor(id);
+        }
+
         await audit.WriteAsync(AuditActions.Logout, actor, true, actor.Name, null, cancellationToken);
     }
 

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Data;
 using Portal.Data.Entities;
 using Portal.Web.Services.Audit;
-using Portal.Web.Services.Sessions;
+using Portal.Web.Services.Revocation;
 
 namespace Portal.Web.Services.Accounts;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Portal.Core.Jobs;
+using Portal.Core.Sessions;
 
 namespace Portal.Web.Services.JobForms;
 
@@ -32,6 +33,12 @@ public sealed class LaunchForm
 
     /// <summary>Minutes.</summary>
     public int Walltime { get; set; } = 60;
+
+    /// <summary>Empty for a batch job; otherwise the <see cref="SessionKind"/> of an interactive session.</summary>
+    public string SessionKind { get; set; } = "";
+
+    /// <summary>A session web app's TCP port inside the container; null when it listens on the session socket.</summary>
+    public int? SessionPort { get; set; }
 
     /// <summary>Builds the spec, or the field errors of lines that cannot be read at all.</summary>
     public (JobSpec? Spec, IReadOnlyList<FieldError> Errors) ToSpec()
@@ -82,6 +89,7 @@ public sealed class LaunchForm
             Cpus = Cpus,
             MemoryMiB = MemoryMiB,
             Walltime = TimeSpan.FromMinutes(Walltime),
+            Session = Enum.TryParse(SessionKind, out SessionKind kind) ? new SessionApp(kind, SessionPort) : null,
         };
         return (spec, errors);
     }

@@ -72,4 +72,19 @@ internal sealed class LogStreamLimits(ILauncher inner, LogStreamOptions options)
 
     public Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default) =>
         inner.CheckAsync(user, cancellationToken);
+
+    public Task<StartedJob> AppUpAsync(string user, string job, AppSpec app, CancellationToken cancellationToken = default) =>
+        inner.AppUpAsync(user, job, app, cancellationToken);
+
+    public Task AppStopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
+        inner.AppStopAsync(user, job, gracePeriod, cancellationToken);
+
+    public Task AppRemoveAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
+        inner.AppRemoveAsync(user, job, gracePeriod, cancellationToken);
+
+    public Task<IReadOnlyList<ContainerState>> AppInspectAsync(string user, string job, CancellationToken cancellationToken = default) =>
+        inner.AppInspectAsync(user, job, cancellationToken);
+
+    public Task<string> AppExportAsync(string user, string job, CancellationToken cancellationToken = default) =>
+        inner.AppExportAsync(user, job, cancellationToken);
 }

@@ -1,6 +1,6 @@
 using System.Security.Claims;
 
-namespace Portal.Web.Services.Sessions;
+namespace Portal.Web.Services.Revocation;
 
 /// <summary>
 /// Ties every signed-in request (a cookie or an API token) to its user's revocation: when the user is disabled, reset

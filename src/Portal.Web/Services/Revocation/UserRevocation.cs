@@ -1,14 +1,16 @@
 using Microsoft.AspNetCore.Identity;
 using Portal.Data.Entities;
 using Portal.Data.Tokens;
+using Portal.Web.Services.Sessions.Proxy;
 
-namespace Portal.Web.Services.Sessions;
+namespace Portal.Web.Services.Revocation;
 
 /// <summary>
 /// Ends everything a user holds: their cookie sessions (a new security stamp, checked on every request), their API
-/// tokens (revoked in the table), and what is open right now (circuits and streams, through <see cref="SessionRevocations"/>).
+/// tokens (revoked in the table), and what is open right now (circuits and streams, through <see cref="SessionRevocations"/>, and proxied session apps).
 /// </summary>
-public sealed class UserRevocation(UserManager<PortalUser> userManager, ApiTokenStore tokens, SessionRevocations sessions)
+public sealed class UserRevocation(UserManager<PortalUser> userManager, ApiTokenStore tokens, SessionRevocations sessions,
+    ProxiedConnections sessionApps)
 {
     /// <summary>Revokes all; returns how many API tokens were revoked.</summary>
     public async Task<int> RevokeAllAsync(PortalUser user, CancellationToken cancellationToken)
@@ -16,6 +18,8 @@ public sealed class UserRevocation(UserManager<PortalUser> userManager, ApiToken
         await userManager.UpdateSecurityStampAsync(user);
         int revoked = await RevokeTokensAsync(user.Id, cancellationToken);
         sessions.Revoke(user.Id);
+        // Their interactive sessions' open connections (notebook kernels, terminals) end now too.
+        sessionApps.CloseAllFor(user.Id);
         return revoked;
     }
 

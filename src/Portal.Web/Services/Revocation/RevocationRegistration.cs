@@ -1,9 +1,9 @@
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server.Circuits;
 
-namespace Portal.Web.Services.Sessions;
+namespace Portal.Web.Services.Revocation;
 
-internal static class SessionRegistration
+internal static class RevocationRegistration
 {
     /// <summary>Revocation that reaches what is already open: circuits, their streams, and requests in flight.</summary>
     public static IServiceCollection AddSessionRevocation(this IServiceCollection services)

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server.Circuits;
 using Microsoft.JSInterop;
 
-namespace Portal.Web.Services.Sessions;
+namespace Portal.Web.Services.Revocation;
 
 /// <summary>
 /// Ends a circuit whose user is signed out under it (revoked, or found stale by <see cref="RevalidatingAuthenticationState"/>):

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using Portal.Data.Entities;
 
-namespace Portal.Web.Services.Sessions;
+namespace Portal.Web.Services.Revocation;
 
 /// <summary>
 /// A circuit's authentication state. When the user's sessions are revoked (disabled, password reset, role removed) it

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Portal.Web.Services.Sessions;
+namespace Portal.Web.Services.Revocation;
 
 /// <summary>
 /// Tells everything a user has open that it must end now: their Blazor circuits (through
