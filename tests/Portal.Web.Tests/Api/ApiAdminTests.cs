@@ -138,7 +138,7 @@ public sealed class ApiAdminTests(ApiPortalFactory portal) : IClassFixture<ApiPo
     }
 
     [Fact]
-    public async Task Admin_disables_a_user_whose_token_then_fails_at_once_and_enables_them_again()
+    public async Task Admin_disables_a_user_whose_token_then_fails_at_once_and_stays_revoked_when_they_are_enabled_again()
     {
         var user = await portal.CreateUserAsync(TestNames.Unique("api-disable"), TestNames.Password);
         using var client = portal.ApiClient(await portal.TokenAsync(user, ApiScopes.JobsRead));
@@ -158,9 +158,16 @@ public sealed class ApiAdminTests(ApiPortalFactory portal) : IClassFixture<ApiPo
 
         using var enabled = await admin.PostAsync($"/api/v1/admin/users/{user.Id}/enable", null);
         Assert.False((await enabled.Content.ReadFromJsonAsync<UserResponse>())!.IsDisabled);
+        // Disabling revoked the token for good; the enabled user needs a new one.
         using (var again = await client.GetAsync("/api/v1/jobs"))
         {
-            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+            await ProblemAssert.IsProblemAsync(again, HttpStatusCode.Unauthorized);
+        }
+
+        using var fresh = portal.ApiClient(await portal.TokenAsync(user, ApiScopes.JobsRead));
+        using (var withNewToken = await fresh.GetAsync("/api/v1/jobs"))
+        {
+            Assert.Equal(HttpStatusCode.OK, withNewToken.StatusCode);
         }
 
         var audited = await portal.WithDbAsync(db => db.AuditEvents.AsNoTracking()
