@@ -72,6 +72,9 @@ public sealed class LauncherFixture : IAsyncLifetime
         Carol = await EnsureUserAsync("ptest-carol", inGroup: false, system: false, slot: 2);
         SystemUser = await EnsureUserAsync("ptest-sys", inGroup: true, system: true, slot: 3);
 
+        // The launcher's state (device ACL grant records) of an earlier, interrupted run would
+        // make stop keep a grant "still held" by a job that no longer exists.
+        DeleteLauncherState();
         await PrepareDirectoriesAsync();
         await PrepareGpuNodesAsync();
         WritePamService();
@@ -99,6 +102,16 @@ public sealed class LauncherFixture : IAsyncLifetime
         if (Directory.Exists(SessionsDir))
         {
             Directory.Delete(SessionsDir, recursive: true);
+        }
+
+        DeleteLauncherState();
+    }
+
+    private static void DeleteLauncherState()
+    {
+        if (Directory.Exists(StateDir))
+        {
+            Directory.Delete(StateDir, recursive: true);
         }
     }
 
