@@ -92,8 +92,9 @@ internal static class PortalServices
         app.UseSessionOriginSplit();
         app.UseSessionRequestClock();
         app.UseAuthentication();
-        app.UseRevokedRequestAbort();
         app.UseAuthorization();
+        // After authorization: an API token is authenticated by the endpoint's own scheme there, not by the default one.
+        app.UseRevokedRequestAbort();
         app.UseRateLimiter();
         app.UsePasswordChangeGate();
         app.UseSecondFactorEnrollmentGate();

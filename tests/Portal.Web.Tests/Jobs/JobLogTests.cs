@@ -11,6 +11,7 @@ using Portal.Data.Entities;
 using Portal.Data.Jobs;
 using Portal.Launcher.Client;
 using Portal.Web.Components.Jobs;
+using Portal.Web.Services.Revocation;
 using Portal.Web.Tests.Infrastructure;
 
 namespace Portal.Web.Tests.Jobs;
@@ -51,6 +52,7 @@ public sealed class JobLogTests(JobHostFixture fixture)
         bunit.JSInterop.Mode = JSRuntimeMode.Loose;
         bunit.Services.AddSingleton(t.Store);
         bunit.Services.AddSingleton(portal.Services.GetRequiredService<ILauncher>());
+        bunit.Services.AddSingleton(portal.Services.GetRequiredService<SessionRevocations>());
         bunit.AddAuthorization().SetAuthorized(fixture.Alice.Name)
             .SetClaims(new Claim(ClaimTypes.NameIdentifier, t.Accounts[fixture.Alice.Name].ToString()));
         bunit.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
@@ -87,6 +89,7 @@ public sealed class JobLogTests(JobHostFixture fixture)
         bunit.JSInterop.Mode = JSRuntimeMode.Loose;
         bunit.Services.AddSingleton(t.Store);
         bunit.Services.AddSingleton(portal.Services.GetRequiredService<ILauncher>());
+        bunit.Services.AddSingleton(portal.Services.GetRequiredService<SessionRevocations>());
         bunit.AddAuthorization().SetAuthorized(fixture.Bob.Name)
             .SetClaims(new Claim(ClaimTypes.NameIdentifier, t.Accounts[fixture.Bob.Name].ToString()));
         bunit.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
