@@ -149,6 +149,12 @@ internal static class PortalServices
             o.UsePkce = true;
             // The code comes back on a plain redirect (a GET): a cross-site form post would need SameSite=None cookies.
             o.ResponseMode = "query";
+            // So the correlation and nonce cookies can be Lax, and plain http on a LAN works as https does: a
+            // top-level GET carries Lax cookies, while SameSite=None would demand Secure ones.
+            o.CorrelationCookie.SameSite = SameSiteMode.Lax;
+            o.CorrelationCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.NonceCookie.SameSite = SameSiteMode.Lax;
+            o.NonceCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             o.RequireHttpsMetadata = sso.RequireHttpsMetadata;
             o.CallbackPath = "/account/sso/callback";
             o.Scope.Clear();

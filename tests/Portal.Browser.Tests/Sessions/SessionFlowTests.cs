@@ -65,7 +65,16 @@ public sealed class SessionFlowTests(JobHostFixture host, Chromium chromium) : I
         await page.GetByLabel("Memory (MiB)").FillAsync("1024");
         await page.GetByLabel("Walltime (minutes)").FillAsync("20");
         await page.GetByRole(AriaRole.Button, new() { Name = "Start session" }).ClickAsync();
-        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/jobs/[0-9]+$"));
+        try
+        {
+            await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/jobs/[0-9]+$"));
+        }
+        catch (TimeoutException)
+        {
+            // Say what the form said instead of only that it stayed.
+            throw new InvalidOperationException("The session did not start; the page says: " + await page.InnerTextAsync("body"));
+        }
+
         long id = long.Parse(new Uri(page.Url).AbsolutePath.Split('/')[^1], CultureInfo.InvariantCulture);
         string session = $"/s/{id}/";
         await Assertions.Expect(page.GetByTestId("open-session")).ToBeVisibleAsync(new() { Timeout = 120_000 });

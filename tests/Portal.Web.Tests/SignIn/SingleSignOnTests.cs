@@ -80,6 +80,11 @@ public sealed class SingleSignOnTests(JobHostFixture fixture) : IAsyncLifetime
         {
             HttpClient client = current.Authority == _idp.Issuer.Authority ? provider : browser.Http;
             HttpResponseMessage response = await client.GetAsync(current);
+            if ((int)response.StatusCode >= 500)
+            {
+                throw new InvalidOperationException($"{(int)response.StatusCode} at {current}: {await response.Content.ReadAsStringAsync()}");
+            }
+
             if (response.StatusCode is not (HttpStatusCode.Redirect or HttpStatusCode.Found or HttpStatusCode.SeeOther))
             {
                 return response;

@@ -79,8 +79,9 @@ public sealed class LaunchForm
 
         var spec = new JobSpec
         {
-            Name = Name.Trim(),
-            Image = Image.Trim(),
+            // Static form binding turns an emptied field into null.
+            Name = (Name ?? "").Trim(),
+            Image = (Image ?? "").Trim(),
             Command = Lines(Command, trim: false),
             Environment = environment,
             WorkingDirectory = string.IsNullOrWhiteSpace(WorkingDirectory) ? null : WorkingDirectory.Trim(),
@@ -94,8 +95,8 @@ public sealed class LaunchForm
         return (spec, errors);
     }
 
-    private static List<string> Lines(string text, bool trim = true) =>
-        [.. text.Replace("\r", "", StringComparison.Ordinal).Split('\n')
+    private static List<string> Lines(string? text, bool trim = true) =>
+        [.. (text ?? "").Replace("\r", "", StringComparison.Ordinal).Split('\n')
             .Select(l => trim ? l.Trim() : l)
             .Where(l => l.Trim().Length > 0)];
 
