@@ -15,7 +15,7 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
     public async Task<StartedJob> RunAsync(string user, string job, RunSpec spec, CancellationToken cancellationToken = default)
     {
         LauncherResponse r = await CallAsync(Request(LauncherVerbs.Run, user, job) with { Run = spec }, cancellationToken);
-        return new StartedJob(r.ContainerId ?? "", r.ContainerName ?? LauncherProtocol.ContainerName(job), r.Warnings ?? []);
+        return new StartedJob(r.ContainerId ?? "", r.ContainerName ?? JobKeys.ContainerName(job), r.Warnings ?? []);
     }
 
     public Task StopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>

@@ -9,9 +9,6 @@ public static class LauncherProtocol
     /// <summary>Requests larger than this are refused unread; no legitimate request comes close.</summary>
     public const int MaxRequestBytes = 64 * 1024;
 
-    /// <summary>Podman container name for a job.</summary>
-    public static string ContainerName(string job) => "portal-job-" + job;
-
     public const string JobLabel = "portal.job";
     public const string OwnerLabel = "portal.owner";
 }

@@ -59,15 +59,12 @@ public sealed record RunSpec
     public long? MemoryMiB { get; init; }
 }
 
-/// <summary>A bind mount of a host path under one of the policy's allowed roots.</summary>
-public sealed record MountSpec
-{
-    public required string Source { get; init; }
-
-    public required string Target { get; init; }
-
-    public bool ReadOnly { get; init; }
-}
+/// <summary>A host folder mounted into the job's container: the portal's job specs and the launcher's requests
+/// both carry these.</summary>
+/// <param name="Source">The absolute host path, under one of the owner's mount roots.</param>
+/// <param name="Target">The absolute path inside the container.</param>
+/// <param name="ReadOnly">Whether the container may only read it.</param>
+public sealed record MountSpec(string Source, string Target, bool ReadOnly = false);
 
 public sealed record StopSpec
 {

@@ -52,9 +52,9 @@ namespace Portal.Launcher
             try
             {
                 request = ReadRequest();
-                audit.Verb = RequestValidator.Printable(request.Verb);
-                audit.User = request.User is null ? null : RequestValidator.Printable(request.User);
-                audit.Job = request.Job is null ? null : RequestValidator.Printable(request.Job);
+                audit.Verb = UntrustedText.Printable(request.Verb);
+                audit.User = request.User is null ? null : UntrustedText.Printable(request.User);
+                audit.Job = request.Job is null ? null : UntrustedText.Printable(request.Job);
                 RequestValidator.Validate(request, policy);
             }
             catch (RequestRefusedException e)

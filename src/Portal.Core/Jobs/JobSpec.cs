@@ -1,3 +1,5 @@
+using Portal.Launcher.Protocol;
+
 namespace Portal.Core.Jobs;
 
 /// <summary>What a person asks to run: everything the submit form collects. Validate with <see cref="JobSpecValidator"/>.</summary>
@@ -35,13 +37,28 @@ public sealed record JobSpec
 
     /// <summary>Base priority; higher runs earlier among users with equal fair share. Only administrators set it.</summary>
     public int Priority { get; init; }
-}
 
-/// <summary>A host folder mounted into the job's container.</summary>
-/// <param name="Source">The absolute host path.</param>
-/// <param name="Target">The absolute path inside the container.</param>
-/// <param name="ReadOnly">Whether the container may only read it.</param>
-public sealed record MountSpec(string Source, string Target, bool ReadOnly);
+    /// <summary>
+    /// The launcher's run section for this job on <paramref name="gpus"/> (the ledger's GPU UUIDs, which are the
+    /// policy's GPU ids). <see cref="JobSpecValidator"/> checks the same section at submit, so what it accepts the
+    /// launcher accepts.
+    /// </summary>
+    public RunSpec ToRunSpec(IReadOnlyList<string> gpus)
+    {
+        ArgumentNullException.ThrowIfNull(gpus);
+        return new RunSpec
+        {
+            Image = Image,
+            Command = Command.Count > 0 ? [.. Command] : null,
+            Env = Environment.Count > 0 ? new Dictionary<string, string>(Environment, StringComparer.Ordinal) : null,
+            Gpus = gpus.Count > 0 ? [.. gpus] : null,
+            Mounts = Mounts.Count > 0 ? [.. Mounts] : null,
+            Workdir = WorkingDirectory,
+            Cpus = Cpus,
+            MemoryMiB = MemoryMiB,
+        };
+    }
+}
 
 /// <summary>The GPUs a job wants: a number of any free GPUs, or (administrators only) specific GPUs by UUID.</summary>
 public sealed record GpuRequest

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Portal.Core.Jobs;
 using Portal.Data.Entities.Jobs;
+using Portal.Launcher.Protocol;
 
 namespace Portal.Data.Jobs;
 

@@ -17,7 +17,7 @@ internal static class PodmanArgs
         var argv = new List<string>
         {
             policy.Podman, "run", "--detach", "--pull=never",
-            "--name", LauncherProtocol.ContainerName(job),
+            "--name", JobKeys.ContainerName(job),
             "--label", $"{LauncherProtocol.JobLabel}={job}",
             "--label", $"{LauncherProtocol.OwnerLabel}={user.Name}",
             "--runtime", policy.Runtime,
@@ -37,17 +37,17 @@ internal static class PodmanArgs
             argv.AddRange(["--env-file", envFile]);
         }
 
-        List<GpuDevice> gpus = [.. (run.Gpus ?? []).Select(id => policy.Gpus.Single(g => g.Id == id))];
+        List<PolicyGpu> gpus = [.. (run.Gpus ?? []).Select(id => policy.Gpus.Single(g => g.Id == id))];
         if (policy.UseCdi)
         {
-            foreach (GpuDevice gpu in gpus)
+            foreach (PolicyGpu gpu in gpus)
             {
                 argv.AddRange(["--device", gpu.Cdi!]);
             }
         }
         else
         {
-            foreach (GpuDevice gpu in gpus)
+            foreach (PolicyGpu gpu in gpus)
             {
                 argv.AddRange(["--device", gpu.Node]);
             }
@@ -79,7 +79,7 @@ internal static class PodmanArgs
 
         if (run.Cpus is { } cpus)
         {
-            argv.AddRange(["--cpus", Validation.RunLimits.FormatCpus(cpus)]);
+            argv.AddRange(["--cpus", Validation.RequestValidator.FormatCpus(cpus)]);
         }
 
         if (run.MemoryMiB is { } memory)
@@ -94,17 +94,17 @@ internal static class PodmanArgs
     }
 
     public static List<string> Stop(LauncherPolicy p, string job, int timeoutSeconds) =>
-        [p.Podman, "stop", "--time", timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "--", LauncherProtocol.ContainerName(job)];
+        [p.Podman, "stop", "--time", timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "--", JobKeys.ContainerName(job)];
 
     /// <summary>
     /// Plain rm, run after a stop: "rm --force" reports success for a name that does not exist,
     /// which would hide a wrong owner or job id from the portal.
     /// </summary>
     public static List<string> Remove(LauncherPolicy p, string job) =>
-        [p.Podman, "rm", "--", LauncherProtocol.ContainerName(job)];
+        [p.Podman, "rm", "--", JobKeys.ContainerName(job)];
 
     public static List<string> Inspect(LauncherPolicy p, string job) =>
-        [p.Podman, "container", "inspect", "--", LauncherProtocol.ContainerName(job)];
+        [p.Podman, "container", "inspect", "--", JobKeys.ContainerName(job)];
 
     public static List<string> List(LauncherPolicy p, string user) =>
         [p.Podman, "ps", "--all", "--format", "json", "--filter", $"label={LauncherProtocol.OwnerLabel}={user}"];
@@ -129,7 +129,7 @@ internal static class PodmanArgs
             argv.AddRange(["--since", since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)]);
         }
 
-        argv.AddRange(["--", LauncherProtocol.ContainerName(job)]);
+        argv.AddRange(["--", JobKeys.ContainerName(job)]);
         return argv;
     }
 

@@ -1,3 +1,5 @@
+using Portal.Launcher.Protocol;
+
 namespace Portal.Launcher.Policy;
 
 /// <summary>The root-owned policy file (deploy/launcher.json.example documents each field).</summary>
@@ -25,9 +27,9 @@ internal sealed record LauncherPolicy
 
     public bool AllowNetwork { get; init; }
 
-    public IReadOnlyList<MountRoot> MountRoots { get; set; } = [];
+    public IReadOnlyList<PolicyMountRoot> MountRoots { get; set; } = [];
 
-    public IReadOnlyList<GpuDevice> Gpus { get; set; } = [];
+    public IReadOnlyList<PolicyGpu> Gpus { get; set; } = [];
 
     /// <summary>Shared nodes every GPU job needs (nvidiactl, nvidia-uvm, ...).</summary>
     public IReadOnlyList<string> GpuControlNodes { get; set; } = [];
@@ -65,7 +67,8 @@ internal sealed record LauncherPolicy
     public long SubIdCount { get; set; } = DefaultSubIdCount;
 }
 
-internal sealed record MountRoot
+/// <summary>A mount root as the policy lists it: a folder, or "the user's home".</summary>
+internal sealed record PolicyMountRoot
 {
     /// <summary>An absolute directory; with <see cref="UserHome"/> the user's own home is the root instead.</summary>
     public string? Path { get; init; }
@@ -73,9 +76,16 @@ internal sealed record MountRoot
     public bool UserHome { get; init; }
 
     public bool ReadOnly { get; init; }
+
+    /// <summary>The folder this entry stands for when <paramref name="home"/> is the user's home; null for a home
+    /// entry when that home is no clean path.</summary>
+    public Protocol.MountRoot? For(string home) =>
+        !UserHome ? new(Path!, ReadOnly) : PathRules.IsMountPath(home) ? new(home, ReadOnly) : null;
 }
 
-internal sealed record GpuDevice
+/// <summary>A GPU the policy lets jobs have (a different thing from the portal's <c>Portal.Core.Gpus.GpuDevice</c>,
+/// the driver's view of a GPU): the id requests name, and how podman is given it.</summary>
+internal sealed record PolicyGpu
 {
     /// <summary>The name requests use (an index such as "1", or a UUID).</summary>
     public required string Id { get; init; }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Portal.Launcher.Native;
+using Portal.Launcher.Protocol;
 
 namespace Portal.Launcher.Policy;
 
@@ -89,22 +90,22 @@ internal static class PolicyLoader
             problems.Add("maxCpus must be a positive number");
         }
 
-        if (p.MaxMemoryMiB is { } memory && memory < Validation.RunLimits.MinMemoryMiB)
+        if (p.MaxMemoryMiB is { } memory && memory < RunRules.MinMemoryMiB)
         {
-            problems.Add($"maxMemoryMiB must be at least {Validation.RunLimits.MinMemoryMiB}");
+            problems.Add($"maxMemoryMiB must be at least {RunRules.MinMemoryMiB}");
         }
 
-        foreach (MountRoot root in p.MountRoots)
+        foreach (PolicyMountRoot root in p.MountRoots)
         {
-            if (root.UserHome == (root.Path is not null) || (root.Path is not null && !Validation.PathRules.IsCleanAbsolute(root.Path)))
+            if (root.UserHome == (root.Path is not null) || (root.Path is not null && !PathRules.IsMountPath(root.Path)))
             {
                 problems.Add("mountRoots: each needs either a clean absolute path or userHome");
             }
         }
 
-        foreach (GpuDevice gpu in p.Gpus)
+        foreach (PolicyGpu gpu in p.Gpus)
         {
-            if (!Validation.PathRules.IsCleanAbsolute(gpu.Node) || (p.UseCdi && gpu.Cdi is null))
+            if (!PathRules.IsMountPath(gpu.Node) || (p.UseCdi && gpu.Cdi is null))
             {
                 problems.Add($"gpus: {gpu.Id} needs a clean absolute node (and a cdi name when useCdi)");
             }

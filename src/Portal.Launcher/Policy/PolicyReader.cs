@@ -41,8 +41,8 @@ internal static class PolicyReader
         uint? minUid = null;
         string? group = null, podman = null, runtime = null, auditLog = null;
         bool allowNetwork = false, useCdi = false, manageDeviceAcls = false;
-        List<MountRoot> mountRoots = [];
-        List<GpuDevice> gpus = [];
+        List<PolicyMountRoot> mountRoots = [];
+        List<PolicyGpu> gpus = [];
         List<string> gpuControlNodes = [];
         Limit? pids = null, logBytes = null;
         double? maxCpus = null;
@@ -126,9 +126,9 @@ internal static class PolicyReader
         return new Limit { Default = value ?? throw Missing(where, "default"), Max = max ?? throw Missing(where, "max") };
     }
 
-    private static List<MountRoot> MountRoots(ref Utf8JsonReader r)
+    private static List<PolicyMountRoot> MountRoots(ref Utf8JsonReader r)
     {
-        List<MountRoot> roots = [];
+        List<PolicyMountRoot> roots = [];
         StartArray(ref r, "mountRoots");
         while (NextItem(ref r))
         {
@@ -147,15 +147,15 @@ internal static class PolicyReader
                 }
             }
 
-            roots.Add(new MountRoot { Path = path, UserHome = userHome, ReadOnly = readOnly });
+            roots.Add(new PolicyMountRoot { Path = path, UserHome = userHome, ReadOnly = readOnly });
         }
 
         return roots;
     }
 
-    private static List<GpuDevice> Gpus(ref Utf8JsonReader r)
+    private static List<PolicyGpu> Gpus(ref Utf8JsonReader r)
     {
-        List<GpuDevice> gpus = [];
+        List<PolicyGpu> gpus = [];
         StartArray(ref r, "gpus");
         while (NextItem(ref r))
         {
@@ -174,7 +174,7 @@ internal static class PolicyReader
                 }
             }
 
-            gpus.Add(new GpuDevice { Id = id ?? throw Missing(where, "id"), Node = node ?? throw Missing(where, "node"), Cdi = cdi, VisibleId = visibleId });
+            gpus.Add(new PolicyGpu { Id = id ?? throw Missing(where, "id"), Node = node ?? throw Missing(where, "node"), Cdi = cdi, VisibleId = visibleId });
         }
 
         return gpus;

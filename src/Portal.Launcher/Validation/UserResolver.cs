@@ -25,7 +25,7 @@ internal static class UserResolver
         // NSS back ends may match case-insensitively or by alias; act only on the exact account asked for.
         if (!string.Equals(account.Name, name, StringComparison.Ordinal))
         {
-            RequestValidator.Refuse($"The system returned account '{RequestValidator.Printable(account.Name)}' for '{name}'; refusing a name that is not exact.");
+            RequestValidator.Refuse($"The system returned account '{UntrustedText.Printable(account.Name)}' for '{name}'; refusing a name that is not exact.");
         }
 
         if (account.Uid == 0 || account.Gid == 0)

@@ -128,7 +128,7 @@ internal static class ContainerVerbs
             return VerbResult.Success(new LauncherResponse
             {
                 ContainerId = id,
-                ContainerName = LauncherProtocol.ContainerName(ctx.Request.Job!),
+                ContainerName = JobKeys.ContainerName(ctx.Request.Job!),
                 Warnings = warnings.Count > 0 ? warnings : null,
             });
         }
@@ -154,7 +154,7 @@ internal static class ContainerVerbs
         ctx.Audit.Done(what + " ok");
         return VerbResult.Success(new LauncherResponse
         {
-            ContainerName = LauncherProtocol.ContainerName(ctx.Request.Job!),
+            ContainerName = JobKeys.ContainerName(ctx.Request.Job!),
             Warnings = warnings.Count > 0 ? warnings : null,
         });
     }
@@ -178,7 +178,7 @@ internal static class ContainerVerbs
 
         ContainerState? state = PodmanJson.ParseInspect(result.Stdout);
         ctx.Audit.Done("inspected");
-        return VerbResult.Success(new LauncherResponse { Container = state, ContainerName = LauncherProtocol.ContainerName(ctx.Request.Job!) });
+        return VerbResult.Success(new LauncherResponse { Container = state, ContainerName = JobKeys.ContainerName(ctx.Request.Job!) });
     }
 
     private static async Task<VerbResult> ListAsync(LaunchContext ctx, Dictionary<string, string> env, UserAccount user)
@@ -230,5 +230,5 @@ internal static class ContainerVerbs
     }
 
     /// <summary>The argv for the audit log. Environment values never appear in argv (they go through an env file).</summary>
-    private static string Describe(List<string> argv) => string.Join(' ', argv.Select(RequestValidator.Printable));
+    private static string Describe(List<string> argv) => string.Join(' ', argv.Select(UntrustedText.Printable));
 }

@@ -4,7 +4,6 @@ using Portal.Data.Jobs;
 using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
 using Portal.Web.Services.Accounts;
-using Portal.Web.Services.Jobs;
 
 namespace Portal.Web.Endpoints;
 

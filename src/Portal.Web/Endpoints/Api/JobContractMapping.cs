@@ -1,5 +1,6 @@
 using Portal.Api.Contracts;
 using Portal.Core.Jobs;
+using Portal.Launcher.Protocol;
 using Portal.Data.Jobs;
 using Portal.Web.Services.JobForms;
 

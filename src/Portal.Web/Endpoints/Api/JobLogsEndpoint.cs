@@ -6,7 +6,6 @@ using Portal.Data.Jobs;
 using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
 using Portal.Web.Security.ApiTokens;
-using Portal.Web.Services.Jobs;
 
 namespace Portal.Web.Endpoints.Api;
 

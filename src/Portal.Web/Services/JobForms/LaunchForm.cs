@@ -1,5 +1,6 @@
 using System.Globalization;
 using Portal.Core.Jobs;
+using Portal.Launcher.Protocol;
 
 namespace Portal.Web.Services.JobForms;
 

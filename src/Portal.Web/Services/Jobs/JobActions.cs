@@ -4,7 +4,6 @@ using Portal.Core.Scheduling;
 using Portal.Data.Jobs;
 using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
-using ProtocolMount = Portal.Launcher.Protocol.MountSpec;
 
 namespace Portal.Web.Services.Jobs;
 
@@ -35,7 +34,7 @@ internal sealed partial class JobActions(
         StartedJob started;
         try
         {
-            started = await launcher.RunAsync(owner, key, ToRunSpec(spec, gpus), cancellationToken);
+            started = await launcher.RunAsync(owner, key, spec.ToRunSpec(gpus), cancellationToken);
         }
         catch (LauncherException e) when (IsNameInUse(e))
         {
@@ -187,26 +186,6 @@ internal sealed partial class JobActions(
             // podman inspect ran as the owner and failed: there is no such container.
             return null;
         }
-    }
-
-    /// <summary>The launch request for a job: its spec, and the ledger's GPU UUIDs as the policy's GPU ids.</summary>
-    public static RunSpec ToRunSpec(JobSpec spec, IReadOnlyList<string> gpus)
-    {
-        ArgumentNullException.ThrowIfNull(spec);
-        ArgumentNullException.ThrowIfNull(gpus);
-        return new RunSpec
-        {
-            Image = spec.Image,
-            Command = spec.Command.Count > 0 ? [.. spec.Command] : null,
-            Env = spec.Environment.Count > 0 ? new Dictionary<string, string>(spec.Environment, StringComparer.Ordinal) : null,
-            Gpus = gpus.Count > 0 ? [.. gpus] : null,
-            Mounts = spec.Mounts.Count > 0
-                ? [.. spec.Mounts.Select(m => new ProtocolMount { Source = m.Source, Target = m.Target, ReadOnly = m.ReadOnly })]
-                : null,
-            Workdir = spec.WorkingDirectory,
-            Cpus = spec.Cpus,
-            MemoryMiB = spec.MemoryMiB,
-        };
     }
 
     /// <summary>Records the end, releases the GPUs (in the same transaction) and the device ACLs, and wakes the
