@@ -150,7 +150,12 @@ public static class RunRules
             add(RunField.Command, Format($"Use at most {MaxCommandItems} arguments."));
         }
 
-        if (command.Any(a => a is null || a.Contains('\0', StringComparison.Ordinal)))
+        if (command.Any(a => a is null))
+        {
+            add(RunField.Command, "An argument is missing (null).");
+        }
+
+        if (command.Any(a => a?.Contains('\0', StringComparison.Ordinal) == true))
         {
             add(RunField.Command, "Arguments cannot contain NUL characters.");
         }
@@ -178,7 +183,11 @@ public static class RunRules
             {
                 add(RunField.Env, $"{name} is reserved: a job's GPU environment is set from the GPUs allocated to it.");
             }
-            else if (value is null || value.AsSpan().IndexOfAny('\0', '\n', '\r') >= 0)
+            else if (value is null)
+            {
+                add(RunField.Env, $"The value of {name} is missing (null).");
+            }
+            else if (value.AsSpan().IndexOfAny('\0', '\n', '\r') >= 0)
             {
                 // The launcher hands the environment to podman in a file of NAME=value lines.
                 add(RunField.Env, $"The value of {name} cannot contain NUL characters or line breaks.");
