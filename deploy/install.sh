@@ -142,11 +142,7 @@ if [[ ! -e $policy ]]; then
   "manageDeviceAcls": false,
   "auditLog": "/var/log/portal-launcher/audit.log",
   "stateDir": "/run/portal-launcher",
-  "setfacl": "/usr/bin/setfacl",
-  "useradd": "/usr/sbin/useradd",
-  "usermod": "/usr/sbin/usermod",
-  "subIdBase": 100000,
-  "subIdCount": 65536
+  "setfacl": "/usr/bin/setfacl"
 }
 POLICY
   chown root:root "$policy.new"

@@ -37,10 +37,6 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
     public async Task<IReadOnlyList<ImageInfo>> ImagesAsync(string user, CancellationToken cancellationToken = default) =>
         (await CallAsync(Request(LauncherVerbs.Images, user), cancellationToken)).Images ?? [];
 
-    public async Task<ProvisionResult> ProvisionUserAsync(string user, CancellationToken cancellationToken = default) =>
-        (await CallAsync(Request(LauncherVerbs.ProvisionUser, user), cancellationToken)).Provisioned
-        ?? throw new LauncherException(LauncherFailure.Internal, "The launcher returned no account.", 0, "");
-
     public async Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default) =>
         (await CallAsync(Request(LauncherVerbs.Check, user), cancellationToken)).Checks ?? [];
 

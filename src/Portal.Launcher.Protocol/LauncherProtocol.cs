@@ -24,11 +24,10 @@ public static class LauncherVerbs
     public const string List = "list";
     public const string Logs = "logs";
     public const string Images = "images";
-    public const string ProvisionUser = "provision-user";
     public const string Check = "check";
 
     public static readonly IReadOnlyList<string> All =
-        [Run, Stop, Remove, Release, Inspect, List, Logs, Images, ProvisionUser, Check];
+        [Run, Stop, Remove, Release, Inspect, List, Logs, Images, Check];
 }
 
 /// <summary>Launcher exit codes (docs/launcher.md lists them too).</summary>

@@ -12,7 +12,7 @@ public sealed record LauncherRequest
     /// <summary>One of <see cref="LauncherVerbs"/>.</summary>
     public required string Verb { get; init; }
 
-    /// <summary>The Linux account the launcher acts as (or provisions). Absent only for <c>check</c>.</summary>
+    /// <summary>The Linux account the launcher acts as. Absent only for <c>check</c>.</summary>
     public string? User { get; init; }
 
     /// <summary>The portal's job id: 1 to 64 characters of [a-z0-9-], used for the container name.</summary>

@@ -78,7 +78,6 @@ namespace Portal.Launcher
             {
                 VerbResult result = request.Verb switch
                 {
-                    LauncherVerbs.ProvisionUser => await ProvisionUser.ExecuteAsync(ctx),
                     LauncherVerbs.Check => await SelfCheck.ExecuteAsync(ctx),
                     _ => await ContainerVerbs.ExecuteAsync(ctx),
                 };

@@ -9,7 +9,7 @@ namespace Portal.Launcher.Podman;
 internal sealed record ToolResult(int ExitCode, string Stdout, string Stderr);
 
 /// <summary>
-/// Runs podman (or setfacl, useradd) with an argv and an environment built by the launcher: no
+/// Runs podman (or setfacl) with an argv and an environment built by the launcher: no
 /// shell, nothing inherited but stdio (everything else is close-on-exec), stdin from /dev/null.
 /// </summary>
 /// <remarks>

@@ -7,17 +7,13 @@ internal sealed record LauncherPolicy
 {
     public const string DefaultStateDir = "/run/portal-launcher";
     public const string DefaultSetfacl = "/usr/bin/setfacl";
-    public const string DefaultUseradd = "/usr/sbin/useradd";
-    public const string DefaultUsermod = "/usr/sbin/usermod";
-    public const long DefaultSubIdBase = 100000;
-    public const long DefaultSubIdCount = 65536;
 
     public required int Version { get; init; }
 
     /// <summary>Users below this uid (system accounts, root) are never launched for.</summary>
     public required uint MinUid { get; init; }
 
-    /// <summary>Only members of this Unix group are launched for (and provision-user adds to it).</summary>
+    /// <summary>Only members of this Unix group are launched for.</summary>
     public required string Group { get; init; }
 
     public required string Podman { get; init; }
@@ -52,19 +48,10 @@ internal sealed record LauncherPolicy
 
     public required string AuditLog { get; init; }
 
-    /// <summary>Root-only directory for launcher state (device grants, provisioning lock).</summary>
+    /// <summary>Root-only directory for launcher state (device grants).</summary>
     public string StateDir { get; set; } = DefaultStateDir;
 
     public string Setfacl { get; set; } = DefaultSetfacl;
-
-    public string Useradd { get; set; } = DefaultUseradd;
-
-    public string Usermod { get; set; } = DefaultUsermod;
-
-    /// <summary>Where provision-user starts looking for a free subuid/subgid block.</summary>
-    public long SubIdBase { get; set; } = DefaultSubIdBase;
-
-    public long SubIdCount { get; set; } = DefaultSubIdCount;
 }
 
 /// <summary>A mount root as the policy lists it: a folder, or "the user's home".</summary>

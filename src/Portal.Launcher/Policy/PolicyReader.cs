@@ -48,8 +48,6 @@ internal static class PolicyReader
         double? maxCpus = null;
         long? maxMemoryMiB = null;
         string stateDir = LauncherPolicy.DefaultStateDir, setfacl = LauncherPolicy.DefaultSetfacl;
-        string useradd = LauncherPolicy.DefaultUseradd, usermod = LauncherPolicy.DefaultUsermod;
-        long subIdBase = LauncherPolicy.DefaultSubIdBase, subIdCount = LauncherPolicy.DefaultSubIdCount;
 
         var seen = StartObject(ref r, where);
         while (NextProperty(ref r, seen, where, out string name))
@@ -74,10 +72,6 @@ internal static class PolicyReader
                 case "auditLog": auditLog = String(ref r, name); break;
                 case "stateDir": stateDir = String(ref r, name); break;
                 case "setfacl": setfacl = String(ref r, name); break;
-                case "useradd": useradd = String(ref r, name); break;
-                case "usermod": usermod = String(ref r, name); break;
-                case "subIdBase": subIdBase = Int64(ref r, name); break;
-                case "subIdCount": subIdCount = Int64(ref r, name); break;
                 default: throw Unknown(where, name);
             }
         }
@@ -102,10 +96,6 @@ internal static class PolicyReader
             AuditLog = auditLog ?? throw Missing(where, "auditLog"),
             StateDir = stateDir,
             Setfacl = setfacl,
-            Useradd = useradd,
-            Usermod = usermod,
-            SubIdBase = subIdBase,
-            SubIdCount = subIdCount,
         };
     }
 

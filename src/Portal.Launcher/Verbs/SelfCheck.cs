@@ -85,15 +85,33 @@ internal static class SelfCheck
 
     private static CheckItem SubIdItem(string? user)
     {
-        int n = SubIds.ReadAll().Count;
+        List<(string Owner, long Start, long Count)> uids = SubIdRanges("/etc/subuid"), gids = SubIdRanges("/etc/subgid");
         if (user is null)
         {
+            int n = uids.Count + gids.Count;
             return Item("subids", n > 0 ? "ok" : "warn", $"{n} subordinate id ranges in /etc/subuid and /etc/subgid.");
         }
 
-        return SubIds.RangeOf(user) is { } r
-            ? Item("subids", "ok", $"{user}: {r.Start.ToString(CultureInfo.InvariantCulture)}+{r.Count.ToString(CultureInfo.InvariantCulture)}")
+        return uids.FirstOrDefault(r => r.Owner == user) is { Owner: not null } range && gids.Any(r => r.Owner == user)
+            ? Item("subids", "ok", $"{user}: {range.Start.ToString(CultureInfo.InvariantCulture)}+{range.Count.ToString(CultureInfo.InvariantCulture)}")
             : Item("subids", "fail", $"{user} has no subuid/subgid range: rootless podman cannot map ids.");
+    }
+
+    /// <summary>The owner:start:count lines of /etc/subuid or /etc/subgid; none when the file is missing.</summary>
+    private static List<(string Owner, long Start, long Count)> SubIdRanges(string path)
+    {
+        var ranges = new List<(string, long, long)>();
+        foreach (string line in File.Exists(path) ? File.ReadAllLines(path) : [])
+        {
+            string[] f = line.Split(':');
+            if (f.Length == 3 && long.TryParse(f[1], NumberStyles.None, CultureInfo.InvariantCulture, out long start)
+                && long.TryParse(f[2], NumberStyles.None, CultureInfo.InvariantCulture, out long count))
+            {
+                ranges.Add((f[0], start, count));
+            }
+        }
+
+        return ranges;
     }
 
     private static IEnumerable<CheckItem> GpuItems(LaunchContext ctx)

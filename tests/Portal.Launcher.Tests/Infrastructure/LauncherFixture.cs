@@ -109,7 +109,6 @@ public sealed class LauncherFixture : IAsyncLifetime
             ["manageDeviceAcls"] = manageDeviceAcls,
             ["auditLog"] = AuditLogPath,
             ["stateDir"] = StateDir,
-            ["subIdBase"] = 2_000_000_000L,
         };
         Directory.CreateDirectory(Path.GetDirectoryName(PolicyPath)!);
         File.WriteAllText(PolicyPath, JsonSerializer.Serialize(policy));

@@ -38,7 +38,6 @@ public sealed class PolicyReaderTests
         Assert.Equal((32.0, 262144L), (p.MaxCpus, p.MaxMemoryMiB));
         Assert.False(p.AllowNetwork || p.UseCdi || p.ManageDeviceAcls);
         Assert.Equal(("/var/log/portal-launcher/audit.log", "/run/portal-launcher", "/usr/bin/setfacl"), (p.AuditLog, p.StateDir, p.Setfacl));
-        Assert.Equal(("/usr/sbin/useradd", "/usr/sbin/usermod", 100000L, 65536L), (p.Useradd, p.Usermod, p.SubIdBase, p.SubIdCount));
     }
 
     [Fact]
@@ -51,7 +50,7 @@ public sealed class PolicyReaderTests
         Assert.Empty(p.GpuControlNodes);
         Assert.Null(p.MaxCpus);
         Assert.Null(p.MaxMemoryMiB);
-        Assert.Equal((LauncherPolicy.DefaultStateDir, LauncherPolicy.DefaultSubIdBase, LauncherPolicy.DefaultSubIdCount), (p.StateDir, p.SubIdBase, p.SubIdCount));
+        Assert.Equal((LauncherPolicy.DefaultStateDir, LauncherPolicy.DefaultSetfacl), (p.StateDir, p.Setfacl));
     }
 
     [Fact]
@@ -66,6 +65,7 @@ public sealed class PolicyReaderTests
     public static TheoryData<string, string, string> Refused() => new()
     {
         { "unknown top-level field", With("\"privileged\":true"), "unknown property 'privileged'" },
+        { "a field of the removed provision-user", With("\"useradd\":\"/usr/sbin/useradd\""), "unknown property 'useradd'" },
         { "name in another case", Minimal.Replace("\"group\"", "\"Group\"", StringComparison.Ordinal), "unknown property 'Group'" },
         { "unknown field in a limit", Minimal.Replace("\"max\":4096", "\"max\":4096,\"soft\":1", StringComparison.Ordinal), "pids: unknown property 'soft'" },
         { "unknown field in a GPU", With("\"gpus\":[{\"id\":\"0\",\"node\":\"/dev/nvidia0\",\"mode\":\"rw\"}]"), "gpus[0]: unknown property 'mode'" },

@@ -56,7 +56,6 @@ public sealed class RequestValidatorTests
     [Theory]
     [InlineData("list")]
     [InlineData("images")]
-    [InlineData("provision-user")]
     [InlineData("check")]
     public void UserVerbs_WithoutAJob_AreAccepted(string verb) =>
         RequestValidator.Validate(new LauncherRequest { Version = 1, Verb = verb, User = "alice" }, Policy);

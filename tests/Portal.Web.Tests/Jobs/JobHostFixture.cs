@@ -158,7 +158,7 @@ public sealed class JobHostFixture : IAsyncLifetime
         if (!File.ReadAllLines("/etc/subuid").Any(l => l.StartsWith(name + ":", StringComparison.Ordinal))
             || !File.ReadAllLines("/etc/subgid").Any(l => l.StartsWith(name + ":", StringComparison.Ordinal)))
         {
-            // A fixed block of its own, away from the launcher tests' (1000000000+) and provisioning's (2000000000+).
+            // A fixed block of its own, away from the launcher tests' (1000000000+).
             var start = 1_200_000_000L + (slot * 65536L);
             var range = $"{start}-{start + 65535}";
             await Sh.CheckedAsync("/usr/sbin/usermod", "--add-subuids", range, "--add-subgids", range, name);
@@ -252,7 +252,6 @@ public sealed class JobHostFixture : IAsyncLifetime
             ["manageDeviceAcls"] = true,
             ["auditLog"] = "/var/log/portal-web-test/audit.log",
             ["stateDir"] = "/run/portal-web-test",
-            ["subIdBase"] = 2_100_000_000L,
         };
         File.WriteAllText(PolicyPath, JsonSerializer.Serialize(policy));
         File.SetUnixFileMode(PolicyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
