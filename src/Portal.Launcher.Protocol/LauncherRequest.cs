@@ -45,12 +45,6 @@ public sealed record RunSpec
     /// <summary>Absolute working directory inside the container.</summary>
     public string? Workdir { get; init; }
 
-    /// <summary>Process limit; the policy default when absent, never above the policy maximum.</summary>
-    public int? PidsLimit { get; init; }
-
-    /// <summary>Container log size limit in bytes; the policy default when absent.</summary>
-    public long? LogMaxBytes { get; init; }
-
     /// <summary>CPU limit in cores (podman <c>--cpus</c>); none when absent. Rootless podman on cgroup v1 ignores it
     /// and says so in the run's warnings.</summary>
     public double? Cpus { get; init; }

@@ -23,8 +23,8 @@ internal static class PodmanArgs
             "--runtime", policy.Runtime,
             "--security-opt", "no-new-privileges",
             "--cap-drop", "all",
-            "--pids-limit", (run.PidsLimit ?? policy.Pids.Default).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--log-opt", "max-size=" + (run.LogMaxBytes ?? policy.LogBytes.Default).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--pids-limit", policy.PidsLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--log-opt", "max-size=" + policy.LogMaxBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
 
         if (!policy.AllowNetwork)

@@ -33,9 +33,11 @@ internal sealed record LauncherPolicy
     /// <summary>Pass GPUs as CDI names (a CDI spec exists) instead of device nodes.</summary>
     public bool UseCdi { get; init; }
 
-    public required Limit Pids { get; init; }
+    /// <summary>podman's <c>--pids-limit</c> for every job.</summary>
+    public required long PidsLimit { get; init; }
 
-    public required Limit LogBytes { get; init; }
+    /// <summary>podman's <c>--log-opt max-size=</c> for every job, in bytes.</summary>
+    public required long LogMaxBytes { get; init; }
 
     /// <summary>The most CPU cores one job may ask for; the host's online CPUs when absent.</summary>
     public double? MaxCpus { get; init; }
@@ -84,11 +86,4 @@ internal sealed record PolicyGpu
 
     /// <summary>Value for CUDA_VISIBLE_DEVICES/NVIDIA_VISIBLE_DEVICES (the UUID where known); defaults to <see cref="Id"/>.</summary>
     public string? VisibleId { get; init; }
-}
-
-internal sealed record Limit
-{
-    public required long Default { get; init; }
-
-    public required long Max { get; init; }
 }

@@ -75,14 +75,14 @@ internal static class PolicyLoader
             problems.Add("runtime must be runc, crun or an absolute path");
         }
 
-        if (p.Pids.Default < 1 || p.Pids.Default > p.Pids.Max)
+        if (p.PidsLimit < 1)
         {
-            problems.Add("pids: need 1 <= default <= max");
+            problems.Add("pidsLimit must be at least 1");
         }
 
-        if (p.LogBytes.Default < 4096 || p.LogBytes.Default > p.LogBytes.Max)
+        if (p.LogMaxBytes < 4096)
         {
-            problems.Add("logBytes: need 4096 <= default <= max");
+            problems.Add("logMaxBytes must be at least 4096");
         }
 
         if (p.MaxCpus is { } cpus && !(cpus > 0 && double.IsFinite(cpus)))

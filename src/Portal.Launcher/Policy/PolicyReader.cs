@@ -44,7 +44,7 @@ internal static class PolicyReader
         List<PolicyMountRoot> mountRoots = [];
         List<PolicyGpu> gpus = [];
         List<string> gpuControlNodes = [];
-        Limit? pids = null, logBytes = null;
+        long? pidsLimit = null, logMaxBytes = null;
         double? maxCpus = null;
         long? maxMemoryMiB = null;
         string stateDir = LauncherPolicy.DefaultStateDir, setfacl = LauncherPolicy.DefaultSetfacl;
@@ -64,8 +64,8 @@ internal static class PolicyReader
                 case "gpus": gpus = Gpus(ref r); break;
                 case "gpuControlNodes": gpuControlNodes = Strings(ref r, name); break;
                 case "useCdi": useCdi = Bool(ref r, name); break;
-                case "pids": pids = ReadLimit(ref r, name); break;
-                case "logBytes": logBytes = ReadLimit(ref r, name); break;
+                case "pidsLimit": pidsLimit = Int64(ref r, name); break;
+                case "logMaxBytes": logMaxBytes = Int64(ref r, name); break;
                 case "maxCpus": maxCpus = IsNull(ref r) ? null : Double(ref r, name); break;
                 case "maxMemoryMiB": maxMemoryMiB = IsNull(ref r) ? null : Int64(ref r, name); break;
                 case "manageDeviceAcls": manageDeviceAcls = Bool(ref r, name); break;
@@ -88,8 +88,8 @@ internal static class PolicyReader
             Gpus = gpus,
             GpuControlNodes = gpuControlNodes,
             UseCdi = useCdi,
-            Pids = pids ?? throw Missing(where, "pids"),
-            LogBytes = logBytes ?? throw Missing(where, "logBytes"),
+            PidsLimit = pidsLimit ?? throw Missing(where, "pidsLimit"),
+            LogMaxBytes = logMaxBytes ?? throw Missing(where, "logMaxBytes"),
             MaxCpus = maxCpus,
             MaxMemoryMiB = maxMemoryMiB,
             ManageDeviceAcls = manageDeviceAcls,
@@ -97,23 +97,6 @@ internal static class PolicyReader
             StateDir = stateDir,
             Setfacl = setfacl,
         };
-    }
-
-    private static Limit ReadLimit(ref Utf8JsonReader r, string where)
-    {
-        long? value = null, max = null;
-        var seen = StartObject(ref r, where);
-        while (NextProperty(ref r, seen, where, out string name))
-        {
-            switch (name)
-            {
-                case "default": value = Int64(ref r, where + ".default"); break;
-                case "max": max = Int64(ref r, where + ".max"); break;
-                default: throw Unknown(where, name);
-            }
-        }
-
-        return new Limit { Default = value ?? throw Missing(where, "default"), Max = max ?? throw Missing(where, "max") };
     }
 
     private static List<PolicyMountRoot> MountRoots(ref Utf8JsonReader r)

@@ -9,7 +9,7 @@ public sealed class RequestValidatorTests
     internal static readonly LauncherPolicy Policy = new()
     {
         Version = 1, MinUid = 1000, Group = "portal-users", Podman = "/usr/bin/podman", Runtime = "runc",
-        Pids = new Limit { Default = 256, Max = 1024 }, LogBytes = new Limit { Default = 1 << 20, Max = 1 << 24 },
+        PidsLimit = 256, LogMaxBytes = 1 << 20,
         AuditLog = "/var/log/portal-launcher/audit.log",
         Gpus = [new PolicyGpu { Id = "0", Node = "/dev/nvidia0" }, new PolicyGpu { Id = "1", Node = "/dev/nvidia1" }],
     };
@@ -25,7 +25,7 @@ public sealed class RequestValidatorTests
                 Image = "localhost/pytorch:2.4", Command = ["python", "train.py", "--device", "cuda", "--lr=0.1"],
                 Env = new Dictionary<string, string> { ["WANDB_MODE"] = "offline", ["HF_HOME"] = "/data/hf" },
                 Gpus = ["1"], Mounts = [new MountSpec("/home/alice/data", "/data", ReadOnly: true)],
-                Workdir = "/data", PidsLimit = 512,
+                Workdir = "/data",
             },
         };
 
