@@ -80,7 +80,4 @@ public sealed record LogsSpec
 
     /// <summary>Last N lines only.</summary>
     public int? Tail { get; init; }
-
-    /// <summary>Only lines after this instant.</summary>
-    public DateTimeOffset? Since { get; init; }
 }

@@ -124,11 +124,6 @@ internal static class PodmanArgs
             argv.AddRange(["--tail", tail.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         }
 
-        if (logs?.Since is { } since)
-        {
-            argv.AddRange(["--since", since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)]);
-        }
-
         argv.AddRange(["--", JobKeys.ContainerName(job)]);
         return argv;
     }
