@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Portal.Launcher.Protocol;
+using static Tmds.Linux.LibC;
 
 namespace Portal.Launcher.Client;
 
@@ -10,7 +11,7 @@ namespace Portal.Launcher.Client;
 /// <see cref="ILauncher"/> over the real launcher process: <c>sudo -n &lt;launcher&gt;</c> (or the launcher
 /// itself in dev mode), the request on stdin, an argv list and never a shell.
 /// </summary>
-public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
+public sealed class ProcessLauncher(LauncherOptions options) : ILauncher
 {
     public async Task<StartedJob> RunAsync(string user, string job, RunSpec spec, CancellationToken cancellationToken = default)
     {
@@ -185,7 +186,7 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
         }
 
         // SIGTERM first and SIGKILL only after a grace period: a killed launcher cannot end its podman.
-        _ = Kill(process.Id, 15);
+        _ = kill(process.Id, SIGTERM);
         if (await ExitsWithinAsync(process, EndGrace))
         {
             return;
@@ -252,7 +253,4 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
 
     private static LauncherRequest Request(string verb, string? user, string? job = null) =>
         new() { Version = LauncherProtocol.Version, Verb = verb, User = user, Job = job };
-
-    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 }

@@ -33,13 +33,13 @@ namespace Portal.Launcher
             }
 
             LauncherPolicy policy;
-            AuditLog audit;
+            AuditFile audit;
             string? podmanProblem;
             try
             {
                 uint trustedOwner = privileged ? 0 : caller;
                 policy = PolicyLoader.Load(PolicyLoader.PathFor(privileged), trustedOwner);
-                audit = AuditLog.Open(policy.AuditLog, trustedOwner, caller, privileged);
+                audit = AuditFile.Open(policy.AuditLog, trustedOwner, caller, privileged);
                 podmanProblem = UntrustedPodman(policy, trustedOwner);
             }
             catch (Exception e) when (e is PolicyException or UnsafeFileException or IOException)
@@ -134,7 +134,7 @@ namespace Portal.Launcher
         /// </summary>
         /// <remarks>
         /// Stopping at the newline lets a caller keep stdin open after the request: a followed log
-        /// stream lasts until the caller closes it (see <see cref="Podman.ToolProcess.Stream"/>).
+        /// stream lasts until the caller closes it (see <see cref="Podman.ToolSpawn.Stream"/>).
         /// </remarks>
         private static LauncherRequest ReadRequest()
         {

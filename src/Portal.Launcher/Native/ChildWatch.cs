@@ -1,0 +1,109 @@
+using Tmds.Linux;
+using static Portal.Launcher.Native.Glibc;
+using static Tmds.Linux.LibC;
+
+namespace Portal.Launcher.Native;
+
+/// <summary>
+/// Waits for one child process while watching a descriptor for the caller hanging up, and ends the
+/// child (SIGTERM, then SIGKILL) when asked. Uses a pidfd, so poll wakes the moment the child exits;
+/// on kernels without pidfd_open (before 5.3) it looks every 50 ms instead.
+/// </summary>
+internal sealed unsafe class ChildWatch(int pid) : IDisposable
+{
+    private const int PollInterval = 50;
+    private readonly int _pidFd = pidfd_open(pid, 0);
+
+    /// <summary>The exit code (128 + signal for a killed child), once it has been reaped.</summary>
+    public int? ExitCode { get; private set; }
+
+    /// <summary>
+    /// True once the child has exited; false if the caller hung up first: <paramref name="output"/>
+    /// reported POLLERR or POLLHUP (no reader left), or <paramref name="input"/>, when given, reached
+    /// its end (the caller closed it). Bytes that arrive on the input are read and ignored.
+    /// </summary>
+    public bool WaitUnlessHangUp(int output, int? input)
+    {
+        pollfd* fds = stackalloc pollfd[3];
+        fds[0] = new pollfd { fd = output, events = 0 };
+        fds[1] = new pollfd { fd = _pidFd, events = POLLIN };
+        fds[2] = new pollfd { fd = input ?? -1, events = POLLIN };
+        byte* discard = stackalloc byte[512];
+        while (true)
+        {
+            // A negative descriptor is skipped by poll: no pidfd means look every PollInterval ms.
+            if (poll(fds, 3, _pidFd >= 0 ? -1 : PollInterval) < 0)
+            {
+                if (errno == EINTR)
+                {
+                    continue;
+                }
+
+                throw new IOException($"poll failed (errno {errno}).");
+            }
+
+            if (TryReap())
+            {
+                return true;
+            }
+
+            if ((fds[0].revents & (POLLERR | POLLHUP)) != 0)
+            {
+                return false;
+            }
+
+            if (fds[2].revents != 0)
+            {
+                long read = (long)LibC.read(fds[2].fd, discard, 512);
+                if (read == 0 || (read < 0 && errno != EINTR && errno != EAGAIN))
+                {
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// <summary>SIGTERM, SIGKILL after <paramref name="grace"/>, then reaps the child. The launcher runs as the
+    /// child's owner by now, so the signals reach it and nothing else: a pid is never signalled once reaped.</summary>
+    public void End(TimeSpan grace)
+    {
+        if (TryReap())
+        {
+            return;
+        }
+
+        _ = kill(pid, SIGTERM);
+        long deadline = Environment.TickCount64 + (long)grace.TotalMilliseconds;
+        while (Environment.TickCount64 < deadline)
+        {
+            if (TryReap())
+            {
+                return;
+            }
+
+            pollfd watch = new() { fd = _pidFd, events = POLLIN };
+            _ = _pidFd >= 0 ? poll(&watch, 1, (int)Math.Max(1, deadline - Environment.TickCount64)) : poll(null, 0, PollInterval);
+        }
+
+        _ = kill(pid, SIGKILL);
+        ExitCode = ChildProcess.WaitForExit(pid);
+    }
+
+    private bool TryReap()
+    {
+        if (ExitCode is null && ChildProcess.WaitPid(pid, noHang: true) is { } status)
+        {
+            ExitCode = ChildProcess.ExitCode(status);
+        }
+
+        return ExitCode is not null;
+    }
+
+    public void Dispose()
+    {
+        if (_pidFd >= 0)
+        {
+            _ = close(_pidFd);
+        }
+    }
+}
