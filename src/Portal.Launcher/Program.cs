@@ -134,7 +134,7 @@ namespace Portal.Launcher
         /// </summary>
         /// <remarks>
         /// Stopping at the newline lets a caller keep stdin open after the request: a followed log
-        /// stream lasts until the caller closes it (see <see cref="Podman.ToolSpawn.Stream"/>).
+        /// stream lasts until the caller closes it (see <see cref="Podman.ToolProcess.Stream"/>).
         /// </remarks>
         private static LauncherRequest ReadRequest()
         {

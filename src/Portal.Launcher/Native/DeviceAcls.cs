@@ -56,7 +56,7 @@ internal static class DeviceAcls
     private static async Task SetfaclAsync(LauncherPolicy policy, string op, string entry, string node)
     {
         SafeFiles.CheckTrustedExecutable(policy.Setfacl, 0);
-        ToolOutput r = await ToolSpawn.RunAsync([policy.Setfacl, op, entry, "--", node], new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin", ["LANG"] = "C" });
+        ToolResult r = await ToolProcess.RunAsync([policy.Setfacl, op, entry, "--", node], new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin", ["LANG"] = "C" });
         if (r.ExitCode != 0)
         {
             throw new IOException($"setfacl {op} {entry} {node} failed: {r.Stderr.Trim()}");

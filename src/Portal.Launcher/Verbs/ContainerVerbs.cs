@@ -115,7 +115,7 @@ internal static class ContainerVerbs
         {
             List<string> argv = PodmanArgs.Run(ctx.Request.Job!, run, user, ctx.Policy, envFile, mounts);
             ctx.Audit.Accepted(Describe(argv));
-            ToolOutput result = await ToolSpawn.RunAsync(argv, env, user.Home);
+            ToolResult result = await ToolProcess.RunAsync(argv, env, user.Home);
             if (result.ExitCode != 0)
             {
                 ctx.Audit.Failed($"podman run exited {result.ExitCode}: {VerbResult.Summarize(result.Stderr)}");
@@ -144,7 +144,7 @@ internal static class ContainerVerbs
     private static async Task<VerbResult> SimpleAsync(LaunchContext ctx, string what, List<string> argv, Dictionary<string, string> env, UserAccount user, List<string> warnings)
     {
         ctx.Audit.Accepted(Describe(argv));
-        ToolOutput result = await ToolSpawn.RunAsync(argv, env, user.Home);
+        ToolResult result = await ToolProcess.RunAsync(argv, env, user.Home);
         if (result.ExitCode != 0)
         {
             ctx.Audit.Failed($"{what} exited {result.ExitCode}: {VerbResult.Summarize(result.Stderr)}");
@@ -169,7 +169,7 @@ internal static class ContainerVerbs
     {
         List<string> argv = PodmanArgs.Inspect(ctx.Policy, ctx.Request.Job!);
         ctx.Audit.Accepted(Describe(argv));
-        ToolOutput result = await ToolSpawn.RunAsync(argv, env, user.Home);
+        ToolResult result = await ToolProcess.RunAsync(argv, env, user.Home);
         if (result.ExitCode != 0)
         {
             ctx.Audit.Failed($"podman inspect exited {result.ExitCode}");
@@ -185,7 +185,7 @@ internal static class ContainerVerbs
     {
         List<string> argv = PodmanArgs.List(ctx.Policy, user.Name);
         ctx.Audit.Accepted(Describe(argv));
-        ToolOutput result = await ToolSpawn.RunAsync(argv, env, user.Home);
+        ToolResult result = await ToolProcess.RunAsync(argv, env, user.Home);
         if (result.ExitCode != 0)
         {
             ctx.Audit.Failed($"podman ps exited {result.ExitCode}");
@@ -202,7 +202,7 @@ internal static class ContainerVerbs
     {
         List<string> argv = PodmanArgs.Images(ctx.Policy);
         ctx.Audit.Accepted(Describe(argv));
-        ToolOutput result = await ToolSpawn.RunAsync(argv, env, user.Home);
+        ToolResult result = await ToolProcess.RunAsync(argv, env, user.Home);
         if (result.ExitCode != 0)
         {
             ctx.Audit.Failed($"podman images exited {result.ExitCode}");
@@ -217,7 +217,7 @@ internal static class ContainerVerbs
     {
         List<string> argv = PodmanArgs.Logs(ctx.Policy, ctx.Request.Job!, ctx.Request.Logs);
         ctx.Audit.Accepted(Describe(argv));
-        int? exitCode = ToolSpawn.Stream(argv, env, untilStdinCloses: ctx.Request.Logs?.UntilStdinCloses == true);
+        int? exitCode = ToolProcess.Stream(argv, env, untilStdinCloses: ctx.Request.Logs?.UntilStdinCloses == true);
         if (exitCode is null)
         {
             ctx.Audit.Done("caller hung up; podman logs ended");

@@ -19,7 +19,7 @@ internal sealed record VerbResult(int ExitCode, LauncherResponse Response)
 {
     public static VerbResult Success(LauncherResponse response) => new(LauncherExitCodes.Ok, response with { Ok = true });
 
-    public static VerbResult ToolFailed(string what, Podman.ToolOutput r) => new(
+    public static VerbResult ToolFailed(string what, Podman.ToolResult r) => new(
         LauncherExitCodes.OperationFailed,
         new LauncherResponse { Ok = false, Error = $"{what} failed: {Summarize(r.Stderr)}", ToolExitCode = r.ExitCode });
 

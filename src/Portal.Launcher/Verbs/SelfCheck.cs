@@ -40,12 +40,12 @@ internal static class SelfCheck
             }
 
             items.Add(Item("privilege-drop", "ok", $"now uid {user.Uid} gid {user.Gid}; uid 0 cannot be regained"));
-            ToolOutput info = await ToolSpawn.RunAsync([ctx.Policy.Podman, "info", "--format", "json"], PodmanArgs.Environment(user, runtimeDir), user.Home);
+            ToolResult info = await ToolProcess.RunAsync([ctx.Policy.Podman, "info", "--format", "json"], PodmanArgs.Environment(user, runtimeDir), user.Home);
             items.AddRange(info.ExitCode == 0 ? PodmanInfoItems(info.Stdout, ctx.Policy.Runtime) : [Item("podman", "fail", VerbResult.Summarize(info.Stderr))]);
         }
         else
         {
-            ToolOutput version = await ToolSpawn.RunAsync([ctx.Policy.Podman, "--version"], new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin", ["LANG"] = "C" });
+            ToolResult version = await ToolProcess.RunAsync([ctx.Policy.Podman, "--version"], new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin", ["LANG"] = "C" });
             items.Add(Item("podman", version.ExitCode == 0 ? "ok" : "fail", version.ExitCode == 0 ? version.Stdout.Trim() : VerbResult.Summarize(version.Stderr)));
         }
 

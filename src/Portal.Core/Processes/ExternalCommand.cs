@@ -3,8 +3,8 @@ using System.Globalization;
 
 namespace Portal.Core.Processes;
 
-/// <summary>The outcome of a finished tool process.</summary>
-public sealed record ToolResult(int ExitCode, string StandardOutput, string StandardError)
+/// <summary>The outcome of a finished external command.</summary>
+public sealed record CommandResult(int ExitCode, string StandardOutput, string StandardError)
 {
     public bool Succeeded => ExitCode == 0;
 
@@ -13,14 +13,14 @@ public sealed record ToolResult(int ExitCode, string StandardOutput, string Stan
 }
 
 /// <summary>
-/// Runs a short system tool of the portal's (initdb, pg_ctl, runuser, getent, nvidia-smi) with an argument list,
-/// never a shell, with a timeout and captured output. (The launcher starts podman its own way, with posix_spawn and an
-/// exact environment: <c>ToolSpawn</c> there.)
+/// Runs a short system command of the portal's (initdb, pg_ctl, runuser, getent, nvidia-smi) with an argument list,
+/// never a shell, with a timeout and captured output, through System.Diagnostics.Process. (The launcher starts podman
+/// its own way, with posix_spawn and an exact environment, as root then the job's owner: its <c>ToolProcess</c>.)
 /// </summary>
-public static class ToolProcess
+public static class ExternalCommand
 {
     /// <summary>Runs <paramref name="fileName"/> with the portal's own environment and a stable language.</summary>
-    public static Task<ToolResult> RunAsync(
+    public static Task<CommandResult> RunAsync(
         string fileName, IEnumerable<string> arguments, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var startInfo = new ProcessStartInfo(fileName)
@@ -63,7 +63,7 @@ public static class ToolProcess
     }
 
     /// <summary>Runs <paramref name="info"/> to its end, or kills it and everything it started after <paramref name="timeout"/>.</summary>
-    internal static async Task<ToolResult> RunAsync(ProcessStartInfo info, TimeSpan timeout, CancellationToken cancellationToken)
+    internal static async Task<CommandResult> RunAsync(ProcessStartInfo info, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {info.FileName}.");
         if (info.RedirectStandardInput)
@@ -79,7 +79,7 @@ public static class ToolProcess
         try
         {
             await process.WaitForExitAsync(timeoutSource.Token);
-            return new ToolResult(process.ExitCode, await stdout, await stderr);
+            return new CommandResult(process.ExitCode, await stdout, await stderr);
         }
         catch (OperationCanceledException)
         {

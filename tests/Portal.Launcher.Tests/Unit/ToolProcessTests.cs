@@ -11,7 +11,7 @@ public sealed class ToolProcessTests
     public async Task BothStreams_AreReadInFull_EvenWhenEachIsLargerThanAPipe()
     {
         // 1 MiB on each stream: a reader that drained one stream before the other would deadlock here.
-        ToolOutput r = await ToolSpawn.RunAsync(["/bin/sh", "-c", "head -c 1048576 /dev/zero | tr '\\0' o; head -c 1048576 /dev/zero | tr '\\0' e >&2"], Env);
+        ToolResult r = await ToolProcess.RunAsync(["/bin/sh", "-c", "head -c 1048576 /dev/zero | tr '\\0' o; head -c 1048576 /dev/zero | tr '\\0' e >&2"], Env);
 
         Assert.Equal(0, r.ExitCode);
         Assert.Equal(1048576, r.Stdout.Length);
@@ -22,14 +22,14 @@ public sealed class ToolProcessTests
     [Fact]
     public async Task TheExitCode_ComesBack_AndASignalReadsAs128PlusItsNumber()
     {
-        Assert.Equal(7, (await ToolSpawn.RunAsync(["/bin/sh", "-c", "exit 7"], Env)).ExitCode);
-        Assert.Equal(128 + 9, (await ToolSpawn.RunAsync(["/bin/sh", "-c", "kill -9 $$"], Env)).ExitCode);
+        Assert.Equal(7, (await ToolProcess.RunAsync(["/bin/sh", "-c", "exit 7"], Env)).ExitCode);
+        Assert.Equal(128 + 9, (await ToolProcess.RunAsync(["/bin/sh", "-c", "kill -9 $$"], Env)).ExitCode);
     }
 
     [Fact]
     public async Task TheEnvironment_IsExactlyTheOneGiven()
     {
-        ToolOutput r = await ToolSpawn.RunAsync(["/usr/bin/env"], Env);
+        ToolResult r = await ToolProcess.RunAsync(["/usr/bin/env"], Env);
 
         Assert.Equal(["ONLY=this", "PATH=/usr/bin:/bin"], r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal));
     }
@@ -37,7 +37,7 @@ public sealed class ToolProcessTests
     [Fact]
     public async Task TheTool_StartsInTheWorkingDirectory_WithStdinAtEndOfFile()
     {
-        ToolOutput r = await ToolSpawn.RunAsync(["/bin/sh", "-c", "pwd; cat; echo done"], Env, "/usr");
+        ToolResult r = await ToolProcess.RunAsync(["/bin/sh", "-c", "pwd; cat; echo done"], Env, "/usr");
 
         Assert.Equal("/usr\ndone\n", r.Stdout);
     }
@@ -47,7 +47,7 @@ public sealed class ToolProcessTests
     {
         // The .NET runtime ignores SIGPIPE; a tool inheriting that would not die on a closed pipe.
         // Signals 1-31 only: glibc keeps 32 and 33 for itself, and sigfillset leaves them out.
-        ToolOutput r = await ToolSpawn.RunAsync(["/bin/sh", "-c", "grep -E '^Sig(Ign|Blk)' /proc/self/status"], Env);
+        ToolResult r = await ToolProcess.RunAsync(["/bin/sh", "-c", "grep -E '^Sig(Ign|Blk)' /proc/self/status"], Env);
 
         string[] lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, lines.Length);
@@ -65,7 +65,7 @@ public sealed class ToolProcessTests
         // PrivilegeTests); here: the spawn keeps it so for its own files and the pipes' read ends.
         using var opened = File.OpenRead("/etc/hostname");
         string fd = opened.SafeFileHandle.DangerousGetHandle().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        ToolOutput r = await ToolSpawn.RunAsync(["/bin/sh", "-c", "ls /proc/$$/fd; readlink /proc/$$/fd/*"], Env);
+        ToolResult r = await ToolProcess.RunAsync(["/bin/sh", "-c", "ls /proc/$$/fd; readlink /proc/$$/fd/*"], Env);
 
         Assert.DoesNotContain(fd, r.Stdout.Split('\n'));
         Assert.DoesNotContain("/etc/hostname", r.Stdout, StringComparison.Ordinal);
@@ -74,7 +74,7 @@ public sealed class ToolProcessTests
     [Fact]
     public async Task AMissingTool_IsAnIOErrorThatNamesIt()
     {
-        var e = await Assert.ThrowsAsync<IOException>(() => ToolSpawn.RunAsync(["/nonexistent/podman", "run"], Env));
+        var e = await Assert.ThrowsAsync<IOException>(() => ToolProcess.RunAsync(["/nonexistent/podman", "run"], Env));
 
         Assert.Contains("/nonexistent/podman", e.Message, StringComparison.Ordinal);
     }

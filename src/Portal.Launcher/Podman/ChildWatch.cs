@@ -2,7 +2,7 @@ using Tmds.Linux;
 using static Portal.Launcher.Native.Glibc;
 using static Tmds.Linux.LibC;
 
-namespace Portal.Launcher.Native;
+namespace Portal.Launcher.Podman;
 
 /// <summary>
 /// Waits for one child process while watching a descriptor for the caller hanging up, and ends the
@@ -86,17 +86,47 @@ internal sealed unsafe class ChildWatch(int pid) : IDisposable
         }
 
         _ = kill(pid, SIGKILL);
-        ExitCode = ChildProcess.WaitForExit(pid);
+        Reap(0);
     }
 
-    private bool TryReap()
+    private bool TryReap() => ExitCode is not null || Reap(WNOHANG);
+
+    private bool Reap(int options)
     {
-        if (ExitCode is null && ChildProcess.WaitPid(pid, noHang: true) is { } status)
+        int? status = WaitPid(pid, options);
+        if (status is null)
         {
-            ExitCode = ChildProcess.ExitCode(status);
+            return false;
         }
 
-        return ExitCode is not null;
+        ExitCode = Decode(status.Value);
+        return true;
+    }
+
+    /// <summary>Blocks until <paramref name="pid"/> exits and reaps it: its exit code, as <see cref="Decode"/> reports it.</summary>
+    public static int WaitForExit(int pid) => Decode(WaitPid(pid, 0)!.Value);
+
+    /// <summary>waitpid(2), retried on EINTR: the raw status, or null when WNOHANG found the child still running.</summary>
+    private static int? WaitPid(int pid, int options)
+    {
+        int status;
+        int rc;
+        while ((rc = waitpid(pid, &status, options)) < 0)
+        {
+            if (errno != EINTR)
+            {
+                throw new IOException($"waitpid failed (errno {errno}).");
+            }
+        }
+
+        return rc == 0 ? null : status;
+    }
+
+    /// <summary>The exit code, or 128 + the signal number for a child killed by a signal (as shells report it).</summary>
+    public static int Decode(int status)
+    {
+        int signal = status & 0x7f;
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal;
     }
 
     public void Dispose()
