@@ -5,7 +5,7 @@ using Portal.Data.Jobs;
 using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
 
-namespace Portal.Web.Services.Jobs;
+namespace Portal.Jobs;
 
 /// <summary>
 /// The launcher calls for one job and how their outcome is recorded: launch (or adopt), follow what podman reports,

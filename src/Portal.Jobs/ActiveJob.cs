@@ -2,7 +2,7 @@ using Portal.Core.Jobs;
 using Portal.Data.Jobs;
 using Portal.Launcher.Protocol;
 
-namespace Portal.Web.Services.Jobs;
+namespace Portal.Jobs;
 
 /// <summary>A started job as the watch and the reconciler see it: enough to match it with a container.</summary>
 internal sealed record ActiveJob(long Id, string Owner, JobState State, DateTimeOffset SubmittedAt, DateTimeOffset? StartedAt, int GpuCount)
