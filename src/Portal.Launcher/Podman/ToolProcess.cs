@@ -16,10 +16,11 @@ internal sealed record ToolResult(int ExitCode, string Stdout, string Stderr);
 /// <remarks>
 /// posix_spawn and poll rather than System.Diagnostics.Process: the launcher runs once per request
 /// and waits for exactly one child, so Process's SIGCHLD thread, thread-pool readers and terminal
-/// handling were start-up cost with no use here. Bench: bench/launcher, targets launcher/bare podman
-/// &lt;= 1.10 and start-to-exec &lt;= 10 ms; buys 0.5 MB of image (4.06 to 3.58 MB) and about 2.5 ms
-/// after podman exits (6 to 3.5 ms), 2026-11-30. The portal's own helpers run through Process:
-/// that is Portal.Core's ExternalCommand, a different thing.
+/// handling were start-up cost with no use here. The portal's own helpers run through Process: that
+/// is Portal.Core's ExternalCommand, a different thing.
+/// Bench: bench/launcher, target launcher/bare podman &lt;= 1.10. Buys about 2.5 ms after podman exits
+/// (6 to 3.5 ms) and 0.5 MB of image (4.06 to 3.58 MB), 2026-11-30; Podman/ChildWatch.cs and
+/// Native/Glibc/spawn.cs belong to it.
 /// </remarks>
 internal static unsafe class ToolProcess
 {
