@@ -217,11 +217,14 @@ public sealed class LauncherFixture : IAsyncLifetime
         // Character devices with /dev/null's numbers: opening one works exactly when permissions allow.
         foreach ((string name, bool shared) in new[] { ("nvidia0", false), ("nvidia1", false), ("nvidiactl", true), ("nvidia-uvm", true) })
         {
+            // Made afresh: a node left by another run may have other numbers.
             string node = Path.Combine(GpuDir, name);
-            if (!File.Exists(node))
+            if (File.Exists(node))
             {
-                await Shell.CheckedAsync("/usr/bin/mknod", node, "c", "1", "3");
+                File.Delete(node);
             }
+
+            await Shell.CheckedAsync("/usr/bin/mknod", node, "c", "1", "3");
 
             await Shell.CheckedAsync("/usr/bin/chown", "root:root", node);
             await Shell.CheckedAsync("/usr/bin/chmod", shared ? "0666" : "0660", node);

@@ -33,14 +33,15 @@ public sealed class ValidJobs(int seed, JobWorld world)
     public GeneratedJob Next()
     {
         int gpuCount = _random.Next(world.GpuIds.Count + 1);
+        List<MountSpec> mounts = Mounts();
         var spec = new JobSpec
         {
             Name = "job-" + _random.Next(1_000_000),
             Image = world.RunnableOn ?? Image(),
             Command = Command(),
             Environment = Environment(),
-            WorkingDirectory = Chance(3) ? null : "/" + string.Join('/', Enumerable.Range(0, 1 + _random.Next(3)).Select(_ => Segment("abc XYZ,:=é_-0"))),
-            Mounts = Mounts(),
+            WorkingDirectory = Chance(3) ? null : WorkingDirectory(mounts),
+            Mounts = mounts,
             Gpus = GpuRequest.Any(gpuCount),
             Cpus = Chance(5) ? world.MaxCpus : Math.Max(0.01, Math.Round(_random.NextDouble() * world.MaxCpus, _random.Next(1, 5))),
             MemoryMiB = Chance(5) ? RunRules.MinMemoryMiB : 6 + _random.NextInt64(world.MaxMemoryMiB - 5),
@@ -48,6 +49,13 @@ public sealed class ValidJobs(int seed, JobWorld world)
         };
         return new GeneratedJob(spec, [.. world.GpuIds.OrderBy(_ => _random.Next()).Take(gpuCount)]);
     }
+
+    /// <summary>Any clean path, spaces and commas included; for jobs that really run, one that exists in the container
+    /// (podman refuses a working directory the image lacks): a mount target, or /tmp.</summary>
+    private string WorkingDirectory(List<MountSpec> mounts) =>
+        world.RunnableOn is null ? "/" + string.Join('/', Enumerable.Range(0, 1 + _random.Next(3)).Select(_ => Segment("abc XYZ,:=é_-0")))
+        : mounts.Count > 0 ? mounts[_random.Next(mounts.Count)].Target
+        : "/tmp";
 
     private string Image()
     {
