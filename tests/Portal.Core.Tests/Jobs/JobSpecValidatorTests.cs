@@ -100,6 +100,15 @@ public sealed class JobSpecValidatorTests
     [InlineData("busybox latest")]
     [InlineData("busybox:")]
     [InlineData("a//b")]
+    [InlineData("Docker.io/library/python")]
+    [InlineData("localhost/BusyBox")]
+    [InlineData("a..b")]
+    [InlineData("a._b")]
+    [InlineData("a___b")]
+    [InlineData("host:/x")]
+    [InlineData("host..example/x")]
+    [InlineData("localhost/busybox@sha256:abc")]
+    [InlineData("busybox:-tag")]
     public void Image_references_that_are_not_references_are_refused(string image) =>
         Assert.Equal("Image", Assert.Single(Errors(Valid with { Image = image })).Field);
 
@@ -108,7 +117,20 @@ public sealed class JobSpecValidatorTests
     [InlineData("docker.io/library/python:3.12-slim")]
     [InlineData("registry.example.org:5000/team/model_x:v1.0")]
     [InlineData("localhost/busybox@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")]
+    [InlineData("registry.Example.COM/team/a__b---c.d:Tag_1")]
+    [InlineData("10.0.0.1:80/x")]
+    [InlineData("localhost:5000")]
     public void Ordinary_image_references_are_accepted(string image) => Assert.Empty(Errors(Valid with { Image = image }));
+
+    [Fact]
+    public void A_read_only_root_inside_a_writable_one_keeps_its_mounts_read_only()
+    {
+        var context = User with { AllowedMountRoots = [new MountRoot("/home/alice", ReadOnly: false), new MountRoot("/home/alice/shared", ReadOnly: true)] };
+
+        AssertOnlyError(Errors(Valid with { Mounts = [new MountSpec("/home/alice/shared/set", "/data", false)] }, context),
+            "Mounts", "'/home/alice/shared/set' can only be mounted read-only.");
+        Assert.Empty(Errors(Valid with { Mounts = [new MountSpec("/home/alice/shared/set", "/data", true)] }, context));
+    }
 
     [Theory]
     [InlineData("-x")]
