@@ -74,7 +74,7 @@ gpus=$(nvidia-smi --query-gpu=uuid,index --format=csv,noheader | awk -F', ' '{ p
 cat > $policy <<JSON
 {"version":1,"minUid":1000,"group":"$user","podman":"$(command -v podman || echo /usr/bin/podman)","runtime":"runc",
  "gpus":[$gpus],"gpuControlNodes":["/dev/nvidiactl","/dev/nvidia-uvm"],
- "pids":{"default":1024,"max":4096},"logBytes":{"default":1048576,"max":104857600},
+ "pidsLimit":1024,"logMaxBytes":1048576,
  "auditLog":"/var/log/portal-gpu-host/audit.log","stateDir":"/run/portal-gpu-host"}
 JSON
 chmod 0644 $policy

@@ -37,7 +37,7 @@ install -d -o $user -g $user -m 0700 /run/user/$uid
 write_policy() { # $1 = podman path
   cat > $policy.new <<JSON
 {"version":1,"minUid":1000,"group":"$group","podman":"$1","runtime":"runc",
- "pids":{"default":1024,"max":4096},"logBytes":{"default":1048576,"max":104857600},
+ "pidsLimit":1024,"logMaxBytes":1048576,
  "auditLog":"/var/log/portal-bench/audit.log","stateDir":"/run/portal-bench"}
 JSON
   chmod 0644 $policy.new && mv -f $policy.new $policy

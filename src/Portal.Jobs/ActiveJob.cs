@@ -1,5 +1,6 @@
 using Portal.Core.Jobs;
 using Portal.Data.Jobs;
+using Portal.Launcher.Protocol;
 
 namespace Portal.Jobs;
 
@@ -11,14 +12,4 @@ internal sealed record ActiveJob(long Id, string Owner, JobState State, DateTime
 
     /// <summary>The job id as the launcher takes it (and as the container's <c>portal.job</c> label carries it).</summary>
     public string Key => JobKeys.Format(Id);
-}
-
-/// <summary>Job ids as launcher job names and container labels.</summary>
-public static class JobKeys
-{
-    public static string Format(long jobId) => jobId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-    public static bool TryParse(string? label, out long jobId) =>
-        long.TryParse(label, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out jobId)
-        && jobId > 0 && Format(jobId) == label;
 }

@@ -45,7 +45,7 @@ public static class AppRequests
             Env = service.Environment.Count > 0 ? new Dictionary<string, string>(service.Environment, StringComparer.Ordinal) : null,
             Gpus = gpus.Count > 0 ? gpus : null,
             Mounts = service.Binds.Count > 0
-                ? [.. service.Binds.Select(b => new Portal.Launcher.Protocol.MountSpec { Source = b.Source, Target = b.Target, ReadOnly = b.ReadOnly })]
+                ? [.. service.Binds.Select(b => new MountSpec(b.Source, b.Target, b.ReadOnly))]
                 : null,
             Workdir = service.WorkingDirectory,
             Cpus = service.Cpus,

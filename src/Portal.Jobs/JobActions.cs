@@ -1,11 +1,9 @@
 using Microsoft.Extensions.Options;
 using Portal.Core.Jobs;
 using Portal.Core.Scheduling;
-using Portal.Core.Sessions;
 using Portal.Data.Jobs;
 using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
-using ProtocolMount = Portal.Launcher.Protocol.MountSpec;
 
 namespace Portal.Jobs;
 
@@ -38,7 +36,7 @@ internal sealed partial class JobActions(
         {
             started = spec.IsApp
                 ? await launcher.AppUpAsync(owner, key, AppRequests.Build(spec, gpus), cancellationToken)
-                : await launcher.RunAsync(owner, key, ToRunSpec(jobId, spec, gpus), cancellationToken);
+                : await launcher.RunAsync(owner, key, spec.ToRunSpec(jobId, gpus), cancellationToken);
         }
         catch (LauncherException e) when (IsNameInUse(e))
         {
@@ -204,34 +202,6 @@ internal sealed partial class JobActions(
             // podman inspect ran as the owner and failed: there is no such container.
             return null;
         }
-    }
-
-    /// <summary>
-    /// The launch request for a job: its spec, and the ledger's GPU UUIDs as the policy's GPU ids. A session also gets
-    /// its session folder and the command and variables that put its app on the folder's socket (SessionLaunch).
-    /// </summary>
-    public static RunSpec ToRunSpec(long jobId, JobSpec spec, IReadOnlyList<string> gpus)
-    {
-        ArgumentNullException.ThrowIfNull(spec);
-        ArgumentNullException.ThrowIfNull(gpus);
-        IReadOnlyList<string> command = spec.Session is { } app ? SessionLaunch.Command(app, spec.Command, jobId) : spec.Command;
-        IReadOnlyDictionary<string, string> env = spec.Session is null
-            ? spec.Environment
-            : new Dictionary<string, string>(spec.Environment.Concat(SessionLaunch.Environment(jobId)), StringComparer.Ordinal);
-        return new RunSpec
-        {
-            Image = spec.Image,
-            Command = command.Count > 0 ? [.. command] : null,
-            Env = env.Count > 0 ? new Dictionary<string, string>(env, StringComparer.Ordinal) : null,
-            Gpus = gpus.Count > 0 ? [.. gpus] : null,
-            Mounts = spec.Mounts.Count > 0
-                ? [.. spec.Mounts.Select(m => new ProtocolMount { Source = m.Source, Target = m.Target, ReadOnly = m.ReadOnly })]
-                : null,
-            Workdir = spec.WorkingDirectory,
-            Cpus = spec.Cpus,
-            MemoryMiB = spec.MemoryMiB,
-            Session = spec.Session is { } session ? SessionLaunch.Spec(session) : null,
-        };
     }
 
     /// <summary>Records the end, releases the GPUs (in the same transaction) and the device ACLs, and wakes the

@@ -37,9 +37,6 @@ public interface ILauncher
     /// </summary>
     IAsyncEnumerable<string> StreamLogsAsync(string user, string job, LogsSpec options, CancellationToken cancellationToken = default);
 
-    /// <summary>Creates (or reports) the Linux account with a non-overlapping subuid/subgid block. Admin only.</summary>
-    Task<ProvisionResult> ProvisionUserAsync(string user, CancellationToken cancellationToken = default);
-
     /// <summary>The host self-test; with a user, podman is also tried as that user.</summary>
     Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default);
 

@@ -6,7 +6,7 @@ public enum LauncherFailure
     /// <summary>The request was not allowed (bad input, user not permitted, GPU not in the policy).</summary>
     Refused,
 
-    /// <summary>Podman (or useradd, setfacl) ran and failed, e.g. no such container.</summary>
+    /// <summary>Podman (or setfacl) ran and failed, e.g. no such container.</summary>
     OperationFailed,
 
     /// <summary>The launcher's policy file is missing or unsafe: an admin must fix the host.</summary>

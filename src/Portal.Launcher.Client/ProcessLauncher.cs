@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Portal.Launcher.Protocol;
+using static Tmds.Linux.LibC;
 
 namespace Portal.Launcher.Client;
 
@@ -18,7 +19,7 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
     public async Task<StartedJob> RunAsync(string user, string job, RunSpec spec, CancellationToken cancellationToken = default)
     {
         LauncherResponse r = await CallAsync(Request(LauncherVerbs.Run, user, job) with { Run = spec }, cancellationToken);
-        return new StartedJob(r.ContainerId ?? "", r.ContainerName ?? LauncherProtocol.ContainerName(job), r.Warnings ?? []);
+        return new StartedJob(r.ContainerId ?? "", r.ContainerName ?? JobKeys.ContainerName(job), r.Warnings ?? []);
     }
 
     public Task StopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
@@ -39,10 +40,6 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
 
     public async Task<IReadOnlyList<ImageInfo>> ImagesAsync(string user, CancellationToken cancellationToken = default) =>
         (await CallAsync(Request(LauncherVerbs.Images, user), cancellationToken)).Images ?? [];
-
-    public async Task<ProvisionResult> ProvisionUserAsync(string user, CancellationToken cancellationToken = default) =>
-        (await CallAsync(Request(LauncherVerbs.ProvisionUser, user), cancellationToken)).Provisioned
-        ?? throw new LauncherException(LauncherFailure.Internal, "The launcher returned no account.", 0, "");
 
     public async Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default) =>
         (await CallAsync(Request(LauncherVerbs.Check, user), cancellationToken)).Checks ?? [];
@@ -221,7 +218,7 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
         }
 
         // SIGTERM first and SIGKILL only after a grace period: a killed launcher cannot end its podman.
-        _ = Kill(process.Id, 15);
+        _ = kill(process.Id, SIGTERM);
         if (await ExitsWithinAsync(process, EndGrace))
         {
             return;
@@ -288,7 +285,4 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
 
     private static LauncherRequest Request(string verb, string? user, string? job = null) =>
         new() { Version = LauncherProtocol.Version, Verb = verb, User = user, Job = job };
-
-    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 }

@@ -9,9 +9,6 @@ public static class LauncherProtocol
     /// <summary>Requests larger than this are refused unread; no legitimate request comes close.</summary>
     public const int MaxRequestBytes = 64 * 1024;
 
-    /// <summary>Podman container name for a job.</summary>
-    public static string ContainerName(string job) => "portal-job-" + job;
-
     /// <summary>Podman pod name for an app (a job whose containers are the app's services).</summary>
     public static string PodName(string job) => "portal-app-" + job;
 
@@ -42,7 +39,6 @@ public static class LauncherVerbs
     public const string List = "list";
     public const string Logs = "logs";
     public const string Images = "images";
-    public const string ProvisionUser = "provision-user";
     public const string Check = "check";
     public const string Authenticate = "authenticate";
 
@@ -65,7 +61,7 @@ public static class LauncherVerbs
     public const string AppExport = "app-export";
 
     public static readonly IReadOnlyList<string> All =
-        [Run, Stop, Remove, Release, Inspect, List, Logs, Images, ProvisionUser, Check, Authenticate, AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport];
+        [Run, Stop, Remove, Release, Inspect, List, Logs, Images, Check, Authenticate, AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport];
 
     /// <summary>The verbs that act on an app's pod.</summary>
     public static readonly IReadOnlyList<string> AppVerbs = [AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport];

@@ -12,7 +12,7 @@ public sealed record LauncherRequest
     /// <summary>One of <see cref="LauncherVerbs"/>.</summary>
     public required string Verb { get; init; }
 
-    /// <summary>The Linux account the launcher acts as (or provisions). Absent only for <c>check</c>.</summary>
+    /// <summary>The Linux account the launcher acts as. Absent only for <c>check</c>.</summary>
     public string? User { get; init; }
 
     /// <summary>The portal's job id: 1 to 64 characters of [a-z0-9-], used for the container name.</summary>
@@ -51,12 +51,6 @@ public sealed record RunSpec
     /// <summary>Absolute working directory inside the container.</summary>
     public string? Workdir { get; init; }
 
-    /// <summary>Process limit; the policy default when absent, never above the policy maximum.</summary>
-    public int? PidsLimit { get; init; }
-
-    /// <summary>Container log size limit in bytes; the policy default when absent.</summary>
-    public long? LogMaxBytes { get; init; }
-
     /// <summary>CPU limit in cores (podman <c>--cpus</c>); none when absent. Rootless podman on cgroup v1 ignores it
     /// and says so in the run's warnings.</summary>
     public double? Cpus { get; init; }
@@ -81,15 +75,12 @@ public sealed record SessionSpec
     public int? BridgePort { get; init; }
 }
 
-/// <summary>A bind mount of a host path under one of the policy's allowed roots.</summary>
-public sealed record MountSpec
-{
-    public required string Source { get; init; }
-
-    public required string Target { get; init; }
-
-    public bool ReadOnly { get; init; }
-}
+/// <summary>A host folder mounted into the job's container: the portal's job specs and the launcher's requests
+/// both carry these.</summary>
+/// <param name="Source">The absolute host path, under one of the owner's mount roots.</param>
+/// <param name="Target">The absolute path inside the container.</param>
+/// <param name="ReadOnly">Whether the container may only read it.</param>
+public sealed record MountSpec(string Source, string Target, bool ReadOnly = false);
 
 public sealed record StopSpec
 {
@@ -111,9 +102,6 @@ public sealed record LogsSpec
 
     /// <summary>Last N lines only.</summary>
     public int? Tail { get; init; }
-
-    /// <summary>Only lines after this instant.</summary>
-    public DateTimeOffset? Since { get; init; }
 
     /// <summary>For <c>app-logs</c> (and only there): the service whose log to stream.</summary>
     public string? Service { get; init; }

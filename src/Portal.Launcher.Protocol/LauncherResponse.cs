@@ -21,8 +21,6 @@ public sealed record LauncherResponse
 
     public IReadOnlyList<ImageInfo>? Images { get; init; }
 
-    public ProvisionResult? Provisioned { get; init; }
-
     public IReadOnlyList<CheckItem>? Checks { get; init; }
 
     /// <summary>The account whose password was right (verb <c>authenticate</c>).</summary>
@@ -76,24 +74,6 @@ public sealed record ImageInfo
     public long? Size { get; init; }
 
     public DateTimeOffset? Created { get; init; }
-}
-
-public sealed record ProvisionResult
-{
-    public required string User { get; init; }
-
-    public required int Uid { get; init; }
-
-    public required int Gid { get; init; }
-
-    public required string Home { get; init; }
-
-    public required long SubIdStart { get; init; }
-
-    public required long SubIdCount { get; init; }
-
-    /// <summary>False when the account already existed and was left as it was.</summary>
-    public bool Created { get; init; }
 }
 
 /// <summary>One line of the <c>check</c> self-test.</summary>

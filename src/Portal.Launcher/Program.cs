@@ -33,13 +33,13 @@ namespace Portal.Launcher
             }
 
             LauncherPolicy policy;
-            AuditLog audit;
+            AuditFile audit;
             string? podmanProblem;
             try
             {
                 uint trustedOwner = privileged ? 0 : caller;
                 policy = PolicyLoader.Load(PolicyLoader.PathFor(privileged), trustedOwner);
-                audit = AuditLog.Open(policy.AuditLog, trustedOwner, caller, privileged);
+                audit = AuditFile.Open(policy.AuditLog, trustedOwner, caller, privileged);
                 podmanProblem = UntrustedPodman(policy, trustedOwner);
             }
             catch (Exception e) when (e is PolicyException or UnsafeFileException or IOException)
@@ -52,9 +52,9 @@ namespace Portal.Launcher
             try
             {
                 request = ReadRequest();
-                audit.Verb = RequestValidator.Printable(request.Verb);
-                audit.User = request.User is null ? null : RequestValidator.Printable(request.User);
-                audit.Job = request.Job is null ? null : RequestValidator.Printable(request.Job);
+                audit.Verb = UntrustedText.Printable(request.Verb);
+                audit.User = request.User is null ? null : UntrustedText.Printable(request.User);
+                audit.Job = request.Job is null ? null : UntrustedText.Printable(request.Job);
                 RequestValidator.Validate(request, policy);
             }
             catch (RequestRefusedException e)
@@ -78,7 +78,6 @@ namespace Portal.Launcher
             {
                 VerbResult result = request.Verb switch
                 {
-                    LauncherVerbs.ProvisionUser => await ProvisionUser.ExecuteAsync(ctx),
                     LauncherVerbs.Check => await SelfCheck.ExecuteAsync(ctx),
                     LauncherVerbs.Authenticate => await Authenticate.ExecuteAsync(ctx),
                     _ => await ContainerVerbs.ExecuteAsync(ctx),

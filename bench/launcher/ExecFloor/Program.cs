@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
+using static Tmds.Linux.LibC;
 
 // Two roles, chosen by the name it runs under (run.sh installs one copy of each):
 //   exec-floor PATH    does nothing but replace itself with PATH (no arguments, empty environment):
@@ -17,7 +17,7 @@ if (Environment.GetCommandLineArgs()[0].EndsWith("/podman-stamp", StringComparis
     {
         fixed (byte* p = line)
         {
-            _ = Native.Write(1, p, line.Length);
+            _ = write(1, p, line.Length);
         }
     }
 
@@ -29,19 +29,10 @@ unsafe
     byte[] path = Encoding.UTF8.GetBytes(args[0] + "\0");
     fixed (byte* p = path)
     {
-        nint* argv = stackalloc nint[2] { (nint)p, 0 };
-        nint* envp = stackalloc nint[1] { 0 };
-        _ = Native.Execve(p, argv, envp);
+        byte** argv = stackalloc byte*[2] { p, null };
+        byte** envp = stackalloc byte*[1] { null };
+        _ = execve(p, argv, envp);
     }
 }
 
 return 127;
-
-internal static unsafe partial class Native
-{
-    [LibraryImport("libc", EntryPoint = "write")]
-    public static partial nint Write(int fd, byte* buffer, nint count);
-
-    [LibraryImport("libc", EntryPoint = "execve")]
-    public static partial int Execve(byte* path, nint* argv, nint* envp);
-}

@@ -1,5 +1,5 @@
 using Portal.Core.Jobs;
-using AppRules = Portal.Launcher.Protocol.AppRules;
+using Portal.Launcher.Protocol;
 
 namespace Portal.Core.Apps;
 

@@ -22,11 +22,11 @@ public sealed class NvidiaSmiProcessQuery(NvidiaSmiSamplerOptions options)
             return [];
         }
 
-        var info = ProcessRunner.StartInfo(
+        var info = ExternalCommand.CleanStartInfo(
             executable,
             ["--query-compute-apps=" + NvidiaSmiComputeAppsQuery.FieldList, "--format=csv,noheader,nounits"],
             searchPath);
-        var result = await ProcessRunner.RunAsync(info, options.CommandTimeout, cancellationToken);
+        var result = await ExternalCommand.RunAsync(info, options.CommandTimeout, cancellationToken);
         return result.ExitCode == 0
             ? NvidiaSmiComputeAppsQuery.Parse(result.StandardOutput, hasHeader: false)
             : throw new InvalidOperationException(NvidiaSmiSampler.Describe("--query-compute-apps", result));

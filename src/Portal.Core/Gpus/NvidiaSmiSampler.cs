@@ -88,7 +88,7 @@ public sealed class NvidiaSmiSampler : IAsyncDisposable
         }
     }
 
-    internal static string Describe(string what, ProcessResult result)
+    internal static string Describe(string what, CommandResult result)
     {
         var detail = result.StandardError.Trim();
         if (detail.Length == 0)
@@ -163,8 +163,8 @@ public sealed class NvidiaSmiSampler : IAsyncDisposable
     private async Task<(bool ProducedSamples, string Problem)> SampleUntilExitAsync(
         string executable, string? searchPath, CancellationToken cancellationToken)
     {
-        var list = await ProcessRunner.RunAsync(
-            ProcessRunner.StartInfo(executable, ["-L"], searchPath), _options.CommandTimeout, cancellationToken);
+        var list = await ExternalCommand.RunAsync(
+            ExternalCommand.CleanStartInfo(executable, ["-L"], searchPath), _options.CommandTimeout, cancellationToken);
         if (list.ExitCode != 0)
         {
             return (false, Describe("-L", list));
@@ -172,7 +172,7 @@ public sealed class NvidiaSmiSampler : IAsyncDisposable
 
         var migDevices = NvidiaSmiListParser.ParseMigDevices(list.StandardOutput);
         var intervalMs = Math.Max(1, (int)_options.Interval.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
-        var info = ProcessRunner.StartInfo(
+        var info = ExternalCommand.CleanStartInfo(
             executable,
             ["--query-gpu=" + NvidiaSmiGpuQuery.FieldList, "--format=csv,noheader,nounits", "-lms", intervalMs],
             searchPath);
@@ -210,7 +210,7 @@ public sealed class NvidiaSmiSampler : IAsyncDisposable
             }
 
             await process.WaitForExitAsync(cancellationToken);
-            var result = new ProcessResult(process.ExitCode, "", await stderr);
+            var result = new CommandResult(process.ExitCode, "", await stderr);
             return (producedSamples, Describe("--query-gpu", result));
         }
         finally

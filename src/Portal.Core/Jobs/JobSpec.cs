@@ -1,3 +1,6 @@
+using Portal.Core.Sessions;
+using Portal.Launcher.Protocol;
+
 namespace Portal.Core.Jobs;
 
 /// <summary>What a person asks to run: everything the submit form collects. Validate with <see cref="JobSpecValidator"/>.</summary>
@@ -45,15 +48,44 @@ public sealed record JobSpec
 
     /// <summary>True for an app.</summary>
     public bool IsApp => AppFile is not null;
-    /// <summary>For an interactive session: the web app the portal serves at <c>/s/&lt;id&gt;/</c>. Null for a batch job.</summary>
-    public Sessions.SessionApp? Session { get; init; }
-}
 
-/// <summary>A host folder mounted into the job's container.</summary>
-/// <param name="Source">The absolute host path.</param>
-/// <param name="Target">The absolute path inside the container.</param>
-/// <param name="ReadOnly">Whether the container may only read it.</param>
-public sealed record MountSpec(string Source, string Target, bool ReadOnly);
+    /// <summary>For an interactive session: the web app the portal serves at <c>/s/&lt;id&gt;/</c>. Null for a batch job.</summary>
+    public SessionApp? Session { get; init; }
+
+    /// <summary>
+    /// The launcher's run section for job <paramref name="jobId"/> on <paramref name="gpus"/> (the ledger's GPU UUIDs,
+    /// which are the policy's GPU ids). A session also gets its session section and the command and variables that put
+    /// its app on the session socket (<see cref="SessionLaunch"/>), which hold the job id. <see cref="JobSpecValidator"/>
+    /// checks this same section at submit (with the longest job id), so what it accepts the launcher accepts.
+    /// </summary>
+    public RunSpec ToRunSpec(long jobId, IReadOnlyList<string> gpus)
+    {
+        ArgumentNullException.ThrowIfNull(gpus);
+        IReadOnlyList<string> command = Session is { } app ? SessionLaunch.Command(app, Command, jobId) : Command;
+        var env = new Dictionary<string, string>(Environment, StringComparer.Ordinal);
+        if (Session is not null)
+        {
+            // The session's own variables win over a job's variables of the same name: the app must find its socket.
+            foreach ((string name, string value) in SessionLaunch.Environment(jobId))
+            {
+                env[name] = value;
+            }
+        }
+
+        return new RunSpec
+        {
+            Image = Image,
+            Command = command.Count > 0 ? [.. command] : null,
+            Env = env.Count > 0 ? env : null,
+            Gpus = gpus.Count > 0 ? [.. gpus] : null,
+            Mounts = Mounts.Count > 0 ? [.. Mounts] : null,
+            Workdir = WorkingDirectory,
+            Cpus = Cpus,
+            MemoryMiB = MemoryMiB,
+            Session = Session is { } session ? SessionLaunch.Spec(session) : null,
+        };
+    }
+}
 
 /// <summary>The GPUs a job wants: a number of any free GPUs, or (administrators only) specific GPUs by UUID.</summary>
 public sealed record GpuRequest

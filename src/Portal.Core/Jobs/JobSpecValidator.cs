@@ -6,23 +6,16 @@ using Portal.Launcher.Protocol;
 namespace Portal.Core.Jobs;
 
 /// <summary>
-/// Checks a <see cref="JobSpec"/> before it is queued and reports every problem at once, per field. A request that
-/// can never run under the submitter's quota is refused here naming the limit ("asks for 4 GPUs; your limit is 2");
-/// one that can run later is accepted and waits in the queue with a pending reason.
+/// Checks a <see cref="JobSpec"/> before it is queued and reports every problem at once, per field. The shape of what
+/// reaches the launcher (image, command, environment, paths, limits, the request's size) is judged by
+/// <see cref="RunRules"/>, the code the launcher itself checks requests with, so a job accepted here is not refused
+/// there for its shape. On top come the portal's own rules: the name, the submitter's mount roots, GPUs and quota. A
+/// request that can never run under the submitter's quota is refused here naming the limit ("asks for 4 GPUs; your
+/// limit is 2"); one that can run later is accepted and waits in the queue with a pending reason.
 /// </summary>
 public static partial class JobSpecValidator
 {
-    /// <summary>Environment variables the portal sets itself to match the assigned GPUs.</summary>
-    public static IReadOnlySet<string> ReservedEnvironment { get; } =
-        new HashSet<string>(["CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES"], StringComparer.Ordinal);
-
     private const int MaxNameLength = 64;
-    private const int MaxImageLength = 255;
-    private const int MaxArguments = 256;
-    private const int MaxCommandChars = 64 * 1024;
-    private const int MaxEnvironmentEntries = 128;
-    private const int MaxMounts = 32;
-    private static readonly string[] ForbiddenTargets = ["/proc", "/sys", "/dev"];
 
     /// <summary>Every problem with <paramref name="spec"/>; empty when it may be queued.</summary>
     public static IReadOnlyList<FieldError> Validate(JobSpec spec, JobSubmitContext context)
@@ -36,14 +29,30 @@ public static partial class JobSpecValidator
 
         var errors = new List<FieldError>();
         ValidateName(spec.Name, errors);
-        ValidateImage(spec.Image, errors);
-        ValidateCommand(spec.Command, errors);
-        ValidateEnvironment(spec.Environment, errors);
-        ValidateWorkingDirectory(spec.WorkingDirectory, errors);
-        ValidateMounts(spec.Mounts, context.AllowedMountRoots, errors);
+
+        var request = spec.Gpus ?? GpuRequest.None;
+        // The job id is not known before the job is stored: a session's command holds it, so check with the longest.
+        var run = spec.ToRunSpec(long.MaxValue, request.SpecificUuids);
+        var shape = RunRules.Check(run).ToLookup(v => v.Field, v => v.Message);
+        void Shape(RunField field, string name) => errors.AddRange(shape[field].Select(m => new FieldError(name, m)));
+
+        Shape(RunField.Image, nameof(JobSpec.Image));
+        Shape(RunField.Command, nameof(JobSpec.Command));
+        Shape(RunField.Env, nameof(JobSpec.Environment));
+        if (!shape[RunField.Command].Any() && !shape[RunField.Env].Any())
+        {
+            ValidateSize(run, request.Count, errors);
+        }
+
+        Shape(RunField.Workdir, nameof(JobSpec.WorkingDirectory));
+        Shape(RunField.Mounts, nameof(JobSpec.Mounts));
+        ValidateMountRoots(spec.Mounts ?? [], context.AllowedMountRoots, errors);
+        Shape(RunField.Gpus, nameof(JobSpec.Gpus));
         ValidateGpus(spec, context, errors);
-        ValidateResources(spec, context, errors);
-        ValidateSession(spec, errors);
+        Shape(RunField.Cpus, nameof(JobSpec.Cpus));
+        Shape(RunField.MemoryMiB, nameof(JobSpec.MemoryMiB));
+        ValidateResources(spec, context, shape, errors);
+        ValidateSession(spec, shape[RunField.Session], errors);
         if (spec.Priority != 0 && !context.IsAdmin)
         {
             errors.Add(new(nameof(JobSpec.Priority), "Only administrators can set a priority."));
@@ -71,100 +80,30 @@ public static partial class JobSpecValidator
         }
     }
 
-    private static void ValidateImage(string? image, List<FieldError> errors)
+    /// <summary>The launcher reads at most <see cref="LauncherProtocol.MaxRequestBytes"/>: what would not fit is
+    /// refused now, on the field that takes the most room.</summary>
+    private static void ValidateSize(RunSpec run, int gpuCount, List<FieldError> errors)
     {
-        if (string.IsNullOrWhiteSpace(image))
-        {
-            errors.Add(new(nameof(JobSpec.Image), "An image is required."));
-        }
-        else if (image.Length > MaxImageLength || !ImagePattern().IsMatch(image))
-        {
-            // The pattern also keeps the image from being read as a podman option (no leading '-').
-            errors.Add(new(nameof(JobSpec.Image), "Not a valid image reference, e.g. localhost/pytorch:2.5 or docker.io/library/python:3.12."));
-        }
-    }
-
-    private static void ValidateCommand(IReadOnlyList<string>? command, List<FieldError> errors)
-    {
-        if (command is null)
+        int bytes = RunRules.WorstCaseRequestBytes(run, gpuCount);
+        if (bytes <= LauncherProtocol.MaxRequestBytes)
         {
             return;
         }
 
-        if (command.Count > MaxArguments)
-        {
-            errors.Add(new(nameof(JobSpec.Command), Format($"Use at most {MaxArguments} arguments.")));
-        }
-
-        if (command.Any(a => a is null || a.Contains('\0', StringComparison.Ordinal)))
-        {
-            errors.Add(new(nameof(JobSpec.Command), "Arguments cannot contain NUL characters."));
-        }
-        else if (command.Sum(a => a.Length) > MaxCommandChars)
-        {
-            errors.Add(new(nameof(JobSpec.Command), Format($"The command is longer than {MaxCommandChars} characters.")));
-        }
+        long commandChars = run.Command?.Sum(a => (long)a.Length) ?? 0;
+        long environmentChars = run.Env?.Sum(e => (long)e.Key.Length + e.Value.Length) ?? 0;
+        errors.Add(new(
+            commandChars >= environmentChars ? nameof(JobSpec.Command) : nameof(JobSpec.Environment),
+            Format($"The command, environment and mounts together take {bytes} bytes as sent to the launcher; the limit is {LauncherProtocol.MaxRequestBytes}.")));
     }
 
-    private static void ValidateEnvironment(IReadOnlyDictionary<string, string>? environment, List<FieldError> errors)
+    /// <summary>Where the submitter may mount from: the portal's configured roots, which must agree with the launcher
+    /// policy's (the launcher enforces its own again, with the file system in view).</summary>
+    private static void ValidateMountRoots(IReadOnlyList<MountSpec> mounts, IReadOnlyList<MountRoot> roots, List<FieldError> errors)
     {
-        if (environment is null)
+        foreach (var mount in mounts.Where(m => PathRules.IsMountPath(m?.Source)))
         {
-            return;
-        }
-
-        if (environment.Count > MaxEnvironmentEntries)
-        {
-            errors.Add(new(nameof(JobSpec.Environment), Format($"Use at most {MaxEnvironmentEntries} variables.")));
-        }
-
-        foreach (var (key, value) in environment.OrderBy(e => e.Key, StringComparer.Ordinal))
-        {
-            if (!EnvironmentNamePattern().IsMatch(key))
-            {
-                errors.Add(new(nameof(JobSpec.Environment), $"'{key}' is not a valid variable name (letters, digits and '_', not starting with a digit)."));
-            }
-            else if (ReservedEnvironment.Contains(key))
-            {
-                errors.Add(new(nameof(JobSpec.Environment), $"{key} is set by the portal to match the assigned GPUs."));
-            }
-            else if (value is null || value.Contains('\0', StringComparison.Ordinal))
-            {
-                errors.Add(new(nameof(JobSpec.Environment), $"The value of {key} cannot contain NUL characters."));
-            }
-        }
-    }
-
-    private static void ValidateWorkingDirectory(string? directory, List<FieldError> errors)
-    {
-        if (directory is not null && !IsCleanAbsolutePath(directory))
-        {
-            errors.Add(new(nameof(JobSpec.WorkingDirectory), "Use an absolute path without '.' or '..' parts."));
-        }
-    }
-
-    private static void ValidateMounts(IReadOnlyList<MountSpec>? mounts, IReadOnlyList<MountRoot> roots, List<FieldError> errors)
-    {
-        if (mounts is null)
-        {
-            return;
-        }
-
-        if (mounts.Count > MaxMounts)
-        {
-            errors.Add(new(nameof(JobSpec.Mounts), Format($"Use at most {MaxMounts} mounts.")));
-        }
-
-        var targets = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var mount in mounts)
-        {
-            if (!IsCleanAbsolutePath(mount.Source))
-            {
-                errors.Add(new(nameof(JobSpec.Mounts), $"'{mount.Source}' is not an absolute path without '.' or '..' parts."));
-                continue;
-            }
-
-            var root = roots.Where(r => IsUnder(mount.Source, r.Path)).OrderByDescending(r => r.Path.Length).FirstOrDefault();
+            var root = MountRoot.Holding(roots, mount.Source);
             if (root is null)
             {
                 errors.Add(new(nameof(JobSpec.Mounts), $"'{mount.Source}' is outside the folders you may mount ("
@@ -174,24 +113,15 @@ public static partial class JobSpecValidator
             {
                 errors.Add(new(nameof(JobSpec.Mounts), $"'{mount.Source}' can only be mounted read-only."));
             }
-
-            if (!IsCleanAbsolutePath(mount.Target) || mount.Target == "/" || ForbiddenTargets.Any(f => IsUnder(mount.Target, f)))
-            {
-                errors.Add(new(nameof(JobSpec.Mounts), $"'{mount.Target}' cannot be a mount target in the container."));
-            }
-            else if (SessionRules.IsReservedTarget(mount.Target))
-            {
-                errors.Add(new(nameof(JobSpec.Mounts), $"'{mount.Target}' is where the portal puts a session's socket folder."));
-            }
-            else if (!targets.Add(mount.Target))
-            {
-                errors.Add(new(nameof(JobSpec.Mounts), $"'{mount.Target}' is mounted twice."));
-            }
         }
     }
 
-    /// <summary>The launcher's session rules (<see cref="SessionRules"/>), so that it never refuses what is accepted here.</summary>
-    private static void ValidateSession(JobSpec spec, List<FieldError> errors)
+    /// <summary>
+    /// The portal's own session rules (the kinds it knows, a port only for a web app), then the launcher's
+    /// (<see cref="SessionRules"/>, through <see cref="RunRules"/>): a bridged app without a command is the command's
+    /// problem.
+    /// </summary>
+    private static void ValidateSession(JobSpec spec, IEnumerable<string> shapeProblems, List<FieldError> errors)
     {
         if (spec.Session is not { } app)
         {
@@ -210,10 +140,9 @@ public static partial class JobSpecValidator
             return;
         }
 
-        if (SessionRules.Problem(SessionLaunch.Spec(app), (spec.Command ?? []).Count) is { } problem)
-        {
-            errors.Add(new(app.Port is not null && (spec.Command ?? []).Count == 0 ? nameof(JobSpec.Command) : nameof(JobSpec.Session), problem));
-        }
+        // SessionRules reports a port out of range first; with a good port, what is left is the missing command.
+        string field = app.Port is >= 1 and <= 65535 && (spec.Command ?? []).Count == 0 ? nameof(JobSpec.Command) : nameof(JobSpec.Session);
+        errors.AddRange(shapeProblems.Select(problem => new FieldError(field, problem)));
     }
 
     private static void ValidateGpus(JobSpec spec, JobSubmitContext context, List<FieldError> errors)
@@ -233,14 +162,10 @@ public static partial class JobSpecValidator
                 errors.Add(new(nameof(JobSpec.Gpus), "Only administrators can pick specific GPUs; ask for a number of GPUs instead."));
             }
 
-            foreach (var uuid in request.SpecificUuids.Where(u => !context.GpuUuidsOnBox.Contains(u)))
+            // Ids of the wrong shape (and duplicates) are RunRules' to report.
+            foreach (var uuid in request.SpecificUuids.Where(u => RunRules.IsGpuId(u) && !context.GpuUuidsOnBox.Contains(u)))
             {
                 errors.Add(new(nameof(JobSpec.Gpus), $"There is no GPU {uuid} on this machine."));
-            }
-
-            if (request.SpecificUuids.Distinct(StringComparer.Ordinal).Count() != request.Count)
-            {
-                errors.Add(new(nameof(JobSpec.Gpus), "A GPU is listed twice."));
             }
         }
 
@@ -272,12 +197,12 @@ public static partial class JobSpecValidator
         }
     }
 
-    private static void ValidateResources(JobSpec spec, JobSubmitContext context, List<FieldError> errors)
+    private static void ValidateResources(JobSpec spec, JobSubmitContext context, ILookup<RunField, string> shape, List<FieldError> errors)
     {
         var quota = context.Quota;
-        if (!(spec.Cpus > 0) || double.IsInfinity(spec.Cpus))
+        if (shape[RunField.Cpus].Any())
         {
-            errors.Add(new(nameof(JobSpec.Cpus), "Ask for more than 0 CPUs."));
+            // The shape rule said what is wrong.
         }
         else if (spec.Cpus > quota.MaxCpusPerJob)
         {
@@ -288,9 +213,9 @@ public static partial class JobSpecValidator
             errors.Add(new(nameof(JobSpec.Cpus), Format($"asks for {spec.Cpus:0.##} CPUs; this machine gives jobs {host.Cpus:0.##}.")));
         }
 
-        if (spec.MemoryMiB <= 0)
+        if (shape[RunField.MemoryMiB].Any())
         {
-            errors.Add(new(nameof(JobSpec.MemoryMiB), "Ask for more than 0 MiB of memory."));
+            // As for CPUs.
         }
         else if (spec.MemoryMiB > quota.MaxMemoryMiBPerJob)
         {
@@ -319,28 +244,6 @@ public static partial class JobSpecValidator
 
     private static string Format(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
-    private static bool IsCleanAbsolutePath(string? path) =>
-        path is { Length: > 0 and <= 4096 }
-        && path[0] == '/'
-        && !path.Contains('\0', StringComparison.Ordinal)
-        && (path == "/" || path[1..].TrimEnd('/').Split('/').All(part => part is not ("" or "." or "..")));
-
-    private static bool IsUnder(string path, string root)
-    {
-        var normalizedRoot = root.TrimEnd('/');
-        var normalizedPath = path.TrimEnd('/');
-        return normalizedPath == normalizedRoot
-            || normalizedPath.StartsWith(normalizedRoot + "/", StringComparison.Ordinal)
-            || normalizedRoot.Length == 0;
-    }
-
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
     private static partial Regex NamePattern();
-
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
-    private static partial Regex EnvironmentNamePattern();
-
-    // [host[:port]/]path[:tag][@sha256:digest], path components lower-case as the OCI distribution spec requires.
-    [GeneratedRegex(@"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$")]
-    private static partial Regex ImagePattern();
 }

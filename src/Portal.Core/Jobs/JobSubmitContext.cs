@@ -1,5 +1,6 @@
 using Portal.Core.Quotas;
 using Portal.Core.Scheduling;
+using Portal.Launcher.Protocol;
 
 namespace Portal.Core.Jobs;
 
@@ -17,11 +18,6 @@ public sealed record JobSubmitContext(
     IReadOnlyList<MountRoot> AllowedMountRoots,
     IReadOnlyCollection<string> GpuUuidsOnBox,
     HostCapacity? Host = null);
-
-/// <summary>A host folder jobs may mount from, and everything under it.</summary>
-/// <param name="Path">The absolute folder.</param>
-/// <param name="ReadOnly">True when mounts from here must be read-only (e.g. shared datasets).</param>
-public sealed record MountRoot(string Path, bool ReadOnly);
 
 /// <summary>One problem with one form field. <see cref="Field"/> is the <see cref="JobSpec"/> property name, which is
 /// also the submit form's field name; an empty field means the whole submission.</summary>

@@ -71,7 +71,7 @@ public sealed class PrivatePostgresCluster
     /// <summary>Stops the server with a fast shutdown (open sessions are ended, data is flushed).</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        ToolResult result = await RunPostgresToolAsync("pg_ctl", ["-D", _dataDirectory, "-m", "fast", "-w", "stop"], cancellationToken);
+        CommandResult result = await RunPostgresToolAsync("pg_ctl", ["-D", _dataDirectory, "-m", "fast", "-w", "stop"], cancellationToken);
         if (result.Succeeded)
         {
             _logger.LogInformation("Private PostgreSQL cluster stopped.");
@@ -112,7 +112,7 @@ public sealed class PrivatePostgresCluster
         File.SetUnixFileMode(_dataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         await HandOverToServiceAccountAsync(root, cancellationToken);
 
-        ToolResult init = await RunPostgresToolAsync(
+        CommandResult init = await RunPostgresToolAsync(
             "initdb",
             ["-D", _dataDirectory, "-U", SuperUser, "--auth-local=trust", "--auth-host=reject", "-E", "UTF8", "--no-locale"],
             cancellationToken);
@@ -134,14 +134,14 @@ public sealed class PrivatePostgresCluster
 
     private async Task StartServerAsync(CancellationToken cancellationToken)
     {
-        ToolResult status = await RunPostgresToolAsync("pg_ctl", ["-D", _dataDirectory, "status"], cancellationToken);
+        CommandResult status = await RunPostgresToolAsync("pg_ctl", ["-D", _dataDirectory, "status"], cancellationToken);
         if (status.Succeeded)
         {
             _logger.LogInformation("Reusing the private PostgreSQL cluster already running in {Directory}.", _dataDirectory);
             return;
         }
 
-        ToolResult start = await RunPostgresToolAsync(
+        CommandResult start = await RunPostgresToolAsync(
             "pg_ctl", ["-D", _dataDirectory, "-l", _logFile, "-w", "-t", "60", "start"], cancellationToken);
         if (!start.Succeeded)
         {
@@ -173,7 +173,7 @@ public sealed class PrivatePostgresCluster
             return;
         }
 
-        ToolResult chown = await ToolProcess.RunAsync(
+        CommandResult chown = await ExternalCommand.RunAsync(
             "chown", ["-R", $"{ServiceAccount}:{ServiceAccount}", root], ToolTimeout, cancellationToken);
         if (!chown.Succeeded)
         {
@@ -183,15 +183,15 @@ public sealed class PrivatePostgresCluster
         }
     }
 
-    private Task<ToolResult> RunPostgresToolAsync(string tool, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    private Task<CommandResult> RunPostgresToolAsync(string tool, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         string program = Path.Combine(_binDirectory, tool);
         if (!RunsAsRoot)
         {
-            return ToolProcess.RunAsync(program, arguments, ToolTimeout, cancellationToken);
+            return ExternalCommand.RunAsync(program, arguments, ToolTimeout, cancellationToken);
         }
 
-        return ToolProcess.RunAsync("runuser", ["-u", ServiceAccount, "--", program, .. arguments], ToolTimeout, cancellationToken);
+        return ExternalCommand.RunAsync("runuser", ["-u", ServiceAccount, "--", program, .. arguments], ToolTimeout, cancellationToken);
     }
 
     private string TailOfLog()

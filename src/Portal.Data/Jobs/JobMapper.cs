@@ -2,6 +2,7 @@ using System.Text.Json;
 using Portal.Core.Jobs;
 using Portal.Core.Sessions;
 using Portal.Data.Entities.Jobs;
+using Portal.Launcher.Protocol;
 
 namespace Portal.Data.Jobs;
 

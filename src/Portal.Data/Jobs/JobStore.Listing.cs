@@ -5,21 +5,6 @@ namespace Portal.Data.Jobs;
 
 public sealed partial class JobStore
 {
-    // The shape every `portal jobs`, script poll and GET /api/v1/jobs without a state filter asks for: one owner's jobs,
-    // a page of them and the total. Compiled once, so a request skips EF's expression parameter extraction and query
-    // cache lookup (measurable on the API's hot path, bench/api/README.md); other shapes go through LINQ below.
-    private static readonly Func<PortalDbContext, Guid, int, int, IAsyncEnumerable<ListRow>> OwnersPage = EF.CompileAsyncQuery(
-        (PortalDbContext db, Guid ownerId, int skip, int take) => db.Jobs.AsNoTracking()
-            .Where(j => j.OwnerId == ownerId)
-            .OrderByDescending(j => j.Id).Skip(skip).Take(take)
-            .Select(r => new ListRow
-            {
-                Summary = new JobSummary(
-                    r.Id, r.OwnerId, r.OwnerLinuxUserName, r.Name, r.Image, JobMapper.ToDomain(r.State), JobMapper.ToDomain(r.PendingReason),
-                    r.GpuCount, r.SubmittedAt, r.StartedAt, r.FinishedAt, r.ExitCode, r.GpuSeconds, r.AppFile != null),
-                Total = db.Jobs.Count(j => j.OwnerId == ownerId),
-            }));
-
     /// <summary>A page of jobs, newest first. Non-administrators always get only their own jobs.</summary>
     public async Task<JobPage> ListAsync(Guid requesterId, bool isAdmin, JobListQuery query, CancellationToken cancellationToken = default)
     {
@@ -29,18 +14,7 @@ public sealed partial class JobStore
         ArgumentOutOfRangeException.ThrowIfGreaterThan(query.Take, JobListQuery.MaxTake);
         await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
         var ownerFilter = isAdmin ? query.OwnerId : requesterId;
-        var rows = new List<ListRow>(query.Take);
-        if (ownerFilter is { } owner && query.States is not { Count: > 0 })
-        {
-            await foreach (var row in OwnersPage(db, owner, query.Skip, query.Take).WithCancellation(cancellationToken))
-            {
-                rows.Add(row);
-            }
-        }
-        else
-        {
-            rows = await PageQuery(db, ownerFilter, query.States, query.Skip, query.Take).ToListAsync(cancellationToken);
-        }
+        var rows = await PageQuery(db, ownerFilter, query.States, query.Skip, query.Take).ToListAsync(cancellationToken);
 
         // An empty page past the end still needs the total alone.
         var total = rows.Count > 0 ? rows[0].Total : query.Skip == 0 ? 0 : await Filtered(db, ownerFilter, query.States).CountAsync(cancellationToken);

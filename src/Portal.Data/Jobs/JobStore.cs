@@ -4,6 +4,7 @@ using Portal.Core.Jobs;
 using Portal.Data.Configurations.Jobs;
 using Portal.Data.Entities.Jobs;
 using Portal.Data.Quotas;
+using Portal.Launcher.Protocol;
 
 namespace Portal.Data.Jobs;
 
@@ -86,8 +87,7 @@ public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextF
     }
 
     /// <summary>The container name a job's container gets: unique per job, recognisable in <c>podman ps</c>.</summary>
-    public static string ContainerNameFor(long jobId) =>
-        "portal-job-" + jobId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    public static string ContainerNameFor(long jobId) => JobKeys.ContainerName(JobKeys.Format(jobId));
 
     /// <summary>A job, or null when it does not exist or belongs to someone else and the requester is no admin
     /// (callers answer 404 either way, so job ids reveal nothing).</summary>

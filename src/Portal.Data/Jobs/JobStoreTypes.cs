@@ -1,5 +1,6 @@
 using Portal.Core.Jobs;
 using Portal.Core.Scheduling;
+using Portal.Launcher.Protocol;
 
 namespace Portal.Data.Jobs;
 

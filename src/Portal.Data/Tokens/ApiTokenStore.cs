@@ -19,7 +19,10 @@ public sealed class ApiTokenStore(IDbContextFactory<PortalDbContext> contextFact
     /// however many requests it makes.</summary>
     public static TimeSpan LastUsedResolution { get; } = TimeSpan.FromMinutes(1);
 
-    // The hot path of every API request: one round trip for the token, its owner and the owner's admin role.
+    // The hot path of every API request: one round trip for the token, its owner and the owner's admin role, compiled
+    // once so that a request skips EF's expression work. Bench: bench/api, target >= 3,000 requests/s with p99 <= 50 ms;
+    // kept on the profile's evidence (EF's per-request expression work was about 5 % of the portal's samples), as the
+    // one definition of this query: no LINQ twin to keep in step.
     private static readonly Func<PortalDbContext, byte[], Task<TokenRow?>> FindByHash = EF.CompileAsyncQuery(
         (PortalDbContext db, byte[] hash) => db.ApiTokens
             .Where(t => t.SecretHash == hash)

@@ -1,15 +1,11 @@
+using static Portal.Launcher.Native.Glibc;
 using static Tmds.Linux.LibC;
 
 namespace Portal.Launcher.Native;
 
 /// <summary>Keeps descriptors inherited from the caller away from podman and the job.</summary>
-internal static unsafe partial class Descriptors
+internal static unsafe class Descriptors
 {
-    private const int CloseRangeCloexec = 4; // CLOSE_RANGE_CLOEXEC
-
-    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "close_range")]
-    private static partial int CloseRange(uint first, uint last, int flags);
-
     /// <summary>
     /// Opens /dev/null on any of stdin/stdout/stderr the caller closed. Otherwise the next file the
     /// launcher opens (the policy, the audit log) would take that number, and a result written to
@@ -54,7 +50,7 @@ internal static unsafe partial class Descriptors
     public static void CloseOnExecAboveStderr()
     {
         // One system call on Linux 5.11+ (glibc 2.34+); older kernels walk /proc/self/fd.
-        if (CloseRange(3, uint.MaxValue, CloseRangeCloexec) == 0)
+        if (close_range(3, uint.MaxValue, CLOSE_RANGE_CLOEXEC) == 0)
         {
             return;
         }

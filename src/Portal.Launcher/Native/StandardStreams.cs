@@ -9,6 +9,10 @@ namespace Portal.Launcher.Native;
 /// which is start-up time. Not FileStream either: on a regular file it writes at its own offset with
 /// pwrite, and would overwrite what others sharing the descriptor (stderr, the caller) wrote.
 /// </summary>
+/// <remarks>
+/// Bench: bench/launcher, target start-to-exec &lt;= 10 ms. Buys about 0.6 ms per call and 0.15 MB of
+/// image against System.Console (3.51 to 3.36 MB, 2026-11-30).
+/// </remarks>
 internal static class StandardStreams
 {
     public static Stream OpenInput() => new DescriptorStream(0, canRead: true);

@@ -1,57 +1,39 @@
-using System.Runtime.InteropServices;
+using static Portal.Launcher.Native.Glibc;
 
 namespace Portal.Launcher.Native;
 
 /// <summary>Every account and group that NSS will list (files always; LDAP/sssd where enumeration is on).</summary>
 internal static unsafe partial class UserDatabase
 {
-    [LibraryImport("libc", EntryPoint = "setpwent")]
-    private static partial void SetPwEnt();
-
-    [LibraryImport("libc", EntryPoint = "getpwent")]
-    private static partial Passwd* GetPwEnt();
-
-    [LibraryImport("libc", EntryPoint = "endpwent")]
-    private static partial void EndPwEnt();
-
-    [LibraryImport("libc", EntryPoint = "setgrent")]
-    private static partial void SetGrEnt();
-
-    [LibraryImport("libc", EntryPoint = "getgrent")]
-    private static partial Group* GetGrEnt();
-
-    [LibraryImport("libc", EntryPoint = "endgrent")]
-    private static partial void EndGrEnt();
-
     /// <summary>(name, uid) of every listed account and (name, gid) of every listed group.</summary>
     public static (List<(string Name, uint Id)> Users, List<(string Name, uint Id)> Groups) ListIds()
     {
         List<(string, uint)> users = [];
         List<(string, uint)> groups = [];
-        SetPwEnt();
+        setpwent();
         try
         {
-            for (Passwd* p = GetPwEnt(); p != null; p = GetPwEnt())
+            for (passwd* p = getpwent(); p != null; p = getpwent())
             {
-                users.Add((Utf8(p->Name), p->Uid));
+                users.Add((Utf8(p->pw_name), p->pw_uid));
             }
         }
         finally
         {
-            EndPwEnt();
+            endpwent();
         }
 
-        SetGrEnt();
+        setgrent();
         try
         {
-            for (Group* g = GetGrEnt(); g != null; g = GetGrEnt())
+            for (group* g = getgrent(); g != null; g = getgrent())
             {
-                groups.Add((Utf8(g->Name), g->Gid));
+                groups.Add((Utf8(g->gr_name), g->gr_gid));
             }
         }
         finally
         {
-            EndGrEnt();
+            endgrent();
         }
 
         return (users, groups);

@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using static Portal.Launcher.Native.Glibc;
+using static Tmds.Linux.LibC;
 
 namespace Portal.Launcher.Native;
 
@@ -8,55 +10,23 @@ internal sealed record UserAccount(string Name, uint Uid, uint Gid, string Home,
 
 /// <summary>
 /// Looks users and groups up through glibc (getpwnam_r, getgrnam_r, getgrouplist) so that NSS
-/// sources such as LDAP/sssd count exactly as they do for login. Tmds.LibC has no passwd API.
+/// sources such as LDAP/sssd count exactly as they do for login.
 /// </summary>
 internal static unsafe partial class UserDatabase
 {
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Passwd
-    {
-        public byte* Name;
-        public byte* Password;
-        public uint Uid;
-        public uint Gid;
-        public byte* Gecos;
-        public byte* Dir;
-        public byte* Shell;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Group
-    {
-        public byte* Name;
-        public byte* Password;
-        public uint Gid;
-        public byte** Members;
-    }
-
-    [LibraryImport("libc", EntryPoint = "getpwnam_r", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int GetPwNamR(string name, Passwd* pwd, byte* buf, nuint buflen, Passwd** result);
-
-    [LibraryImport("libc", EntryPoint = "getgrnam_r", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int GetGrNamR(string name, Group* grp, byte* buf, nuint buflen, Group** result);
-
-    [LibraryImport("libc", EntryPoint = "getgrouplist", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int GetGroupList(string user, uint group, uint* groups, int* ngroups);
-
-    private const int Erange = 34;
-
     /// <summary>Returns the account, or null when the system knows no such user.</summary>
     public static UserAccount? FindUser(string name)
     {
         for (int size = 4096; size <= 1 << 20; size *= 4)
         {
             byte[] buffer = new byte[size];
-            Passwd pwd;
-            Passwd* result;
+            passwd pwd;
+            passwd* result;
             int rc;
             fixed (byte* buf = buffer)
             {
-                rc = GetPwNamR(name, &pwd, buf, (nuint)size, &result);
-                if (rc == Erange)
+                rc = getpwnam_r(name, &pwd, buf, (nuint)size, &result);
+                if (rc == ERANGE)
                 {
                     continue;
                 }
@@ -71,9 +41,9 @@ internal static unsafe partial class UserDatabase
                     return null;
                 }
 
-                string pwName = Utf8(pwd.Name);
-                string home = Utf8(pwd.Dir);
-                return new UserAccount(pwName, pwd.Uid, pwd.Gid, home, GroupsOf(pwName, pwd.Gid));
+                string pwName = Utf8(pwd.pw_name);
+                string home = Utf8(pwd.pw_dir);
+                return new UserAccount(pwName, pwd.pw_uid, pwd.pw_gid, home, GroupsOf(pwName, pwd.pw_gid));
             }
         }
 
@@ -86,12 +56,12 @@ internal static unsafe partial class UserDatabase
         for (int size = 4096; size <= 1 << 22; size *= 4)
         {
             byte[] buffer = new byte[size];
-            Group grp;
-            Group* result;
+            group grp;
+            group* result;
             fixed (byte* buf = buffer)
             {
-                int rc = GetGrNamR(name, &grp, buf, (nuint)size, &result);
-                if (rc == Erange)
+                int rc = getgrnam_r(name, &grp, buf, (nuint)size, &result);
+                if (rc == ERANGE)
                 {
                     continue;
                 }
@@ -101,7 +71,7 @@ internal static unsafe partial class UserDatabase
                     throw new InvalidOperationException($"getgrnam_r failed (errno {rc}).");
                 }
 
-                return result == null ? null : grp.Gid;
+                return result == null ? null : grp.gr_gid;
             }
         }
 
@@ -117,7 +87,7 @@ internal static unsafe partial class UserDatabase
             int n = count;
             fixed (uint* g = groups)
             {
-                if (GetGroupList(user, primaryGid, g, &n) >= 0)
+                if (getgrouplist(user, primaryGid, g, &n) >= 0)
                 {
                     return groups[..n];
                 }

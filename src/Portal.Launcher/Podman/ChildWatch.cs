@@ -1,5 +1,5 @@
-using System.Runtime.InteropServices;
-using Portal.Launcher.Native;
+using Tmds.Linux;
+using static Portal.Launcher.Native.Glibc;
 using static Tmds.Linux.LibC;
 
 namespace Portal.Launcher.Podman;
@@ -12,7 +12,7 @@ namespace Portal.Launcher.Podman;
 internal sealed unsafe class ChildWatch(int pid) : IDisposable
 {
     private const int PollInterval = 50;
-    private readonly int _pidFd = Spawn.PidFdOpen(pid);
+    private readonly int _pidFd = pidfd_open(pid, 0);
 
     /// <summary>The exit code (128 + signal for a killed child), once it has been reaped.</summary>
     public int? ExitCode { get; private set; }
@@ -24,24 +24,22 @@ internal sealed unsafe class ChildWatch(int pid) : IDisposable
     /// </summary>
     public bool WaitUnlessHangUp(int output, int? input)
     {
-        Spawn.PollFd* fds = stackalloc Spawn.PollFd[3];
-        fds[0] = new Spawn.PollFd { Fd = output, Events = 0 };
-        fds[1] = new Spawn.PollFd { Fd = _pidFd, Events = Spawn.PollIn };
-        fds[2] = new Spawn.PollFd { Fd = input ?? -1, Events = Spawn.PollIn };
+        pollfd* fds = stackalloc pollfd[3];
+        fds[0] = new pollfd { fd = output, events = 0 };
+        fds[1] = new pollfd { fd = _pidFd, events = POLLIN };
+        fds[2] = new pollfd { fd = input ?? -1, events = POLLIN };
         byte* discard = stackalloc byte[512];
         while (true)
         {
             // A negative descriptor is skipped by poll: no pidfd means look every PollInterval ms.
-            int n = Spawn.Poll(fds, 3, _pidFd >= 0 ? -1 : PollInterval);
-            if (n < 0)
+            if (poll(fds, 3, _pidFd >= 0 ? -1 : PollInterval) < 0)
             {
-                int error = Marshal.GetLastPInvokeError();
-                if (error == EINTR)
+                if (errno == EINTR)
                 {
                     continue;
                 }
 
-                throw new IOException($"poll failed (errno {error}).");
+                throw new IOException($"poll failed (errno {errno}).");
             }
 
             if (TryReap())
@@ -49,14 +47,14 @@ internal sealed unsafe class ChildWatch(int pid) : IDisposable
                 return true;
             }
 
-            if ((fds[0].Revents & (Spawn.PollErr | Spawn.PollHup)) != 0)
+            if ((fds[0].revents & (POLLERR | POLLHUP)) != 0)
             {
                 return false;
             }
 
-            if (fds[2].Revents != 0)
+            if (fds[2].revents != 0)
             {
-                long read = (long)Tmds.Linux.LibC.read(fds[2].Fd, discard, 512);
+                long read = (long)LibC.read(fds[2].fd, discard, 512);
                 if (read == 0 || (read < 0 && errno != EINTR && errno != EAGAIN))
                 {
                     return false;
@@ -83,15 +81,15 @@ internal sealed unsafe class ChildWatch(int pid) : IDisposable
                 return;
             }
 
-            Spawn.PollFd watch = new() { Fd = _pidFd, Events = Spawn.PollIn };
-            _ = _pidFd >= 0 ? Spawn.Poll(&watch, 1, (int)Math.Max(1, deadline - Environment.TickCount64)) : Spawn.Poll(null, 0, PollInterval);
+            pollfd watch = new() { fd = _pidFd, events = POLLIN };
+            _ = _pidFd >= 0 ? poll(&watch, 1, (int)Math.Max(1, deadline - Environment.TickCount64)) : poll(null, 0, PollInterval);
         }
 
         _ = kill(pid, SIGKILL);
         Reap(0);
     }
 
-    private bool TryReap() => ExitCode is not null || Reap(Spawn.NoHang);
+    private bool TryReap() => ExitCode is not null || Reap(WNOHANG);
 
     private bool Reap(int options)
     {
@@ -113,12 +111,11 @@ internal sealed unsafe class ChildWatch(int pid) : IDisposable
     {
         int status;
         int rc;
-        while ((rc = Spawn.WaitPid(pid, &status, options)) < 0)
+        while ((rc = waitpid(pid, &status, options)) < 0)
         {
-            int error = Marshal.GetLastPInvokeError();
-            if (error != EINTR)
+            if (errno != EINTR)
             {
-                throw new IOException($"waitpid failed (errno {error}).");
+                throw new IOException($"waitpid failed (errno {errno}).");
             }
         }
 

@@ -28,14 +28,14 @@ internal static class PodmanArgs
         var argv = new List<string>
         {
             policy.Podman, "run", "--detach", "--pull=never",
-            "--name", member is null ? LauncherProtocol.ContainerName(job) : LauncherProtocol.ServiceContainerName(job, member.Service.Name),
+            "--name", member is null ? JobKeys.ContainerName(job) : LauncherProtocol.ServiceContainerName(job, member.Service.Name),
             "--label", member is null ? $"{LauncherProtocol.JobLabel}={job}" : $"{LauncherProtocol.AppLabel}={job}",
             "--label", $"{LauncherProtocol.OwnerLabel}={user.Name}",
             "--runtime", policy.Runtime,
             "--security-opt", "no-new-privileges",
             "--cap-drop", "all",
-            "--pids-limit", (run.PidsLimit ?? policy.Pids.Default).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--log-opt", "max-size=" + (run.LogMaxBytes ?? policy.LogBytes.Default).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--pids-limit", policy.PidsLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--log-opt", "max-size=" + policy.LogMaxBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
 
         if (member is not null)
@@ -53,17 +53,17 @@ internal static class PodmanArgs
             argv.AddRange(["--env-file", envFile]);
         }
 
-        List<GpuDevice> gpus = [.. (run.Gpus ?? []).Select(id => policy.Gpus.Single(g => g.Id == id))];
+        List<PolicyGpu> gpus = [.. (run.Gpus ?? []).Select(id => policy.Gpus.Single(g => g.Id == id))];
         if (policy.UseCdi)
         {
-            foreach (GpuDevice gpu in gpus)
+            foreach (PolicyGpu gpu in gpus)
             {
                 argv.AddRange(["--device", gpu.Cdi!]);
             }
         }
         else
         {
-            foreach (GpuDevice gpu in gpus)
+            foreach (PolicyGpu gpu in gpus)
             {
                 argv.AddRange(["--device", gpu.Node]);
             }
@@ -114,7 +114,7 @@ internal static class PodmanArgs
 
         if (run.Cpus is { } cpus)
         {
-            argv.AddRange(["--cpus", Validation.RunLimits.FormatCpus(cpus)]);
+            argv.AddRange(["--cpus", Validation.RequestValidator.FormatCpus(cpus)]);
         }
 
         if (run.MemoryMiB is { } memory)
@@ -226,17 +226,17 @@ internal static class PodmanArgs
         [p.Podman, "kube", "generate", "--", LauncherProtocol.PodName(job)];
 
     public static List<string> Stop(LauncherPolicy p, string job, int timeoutSeconds) =>
-        [p.Podman, "stop", "--time", timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "--", LauncherProtocol.ContainerName(job)];
+        [p.Podman, "stop", "--time", timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "--", JobKeys.ContainerName(job)];
 
     /// <summary>
     /// Plain rm, run after a stop: "rm --force" reports success for a name that does not exist,
     /// which would hide a wrong owner or job id from the portal.
     /// </summary>
     public static List<string> Remove(LauncherPolicy p, string job) =>
-        [p.Podman, "rm", "--", LauncherProtocol.ContainerName(job)];
+        [p.Podman, "rm", "--", JobKeys.ContainerName(job)];
 
     public static List<string> Inspect(LauncherPolicy p, string job) =>
-        [p.Podman, "container", "inspect", "--", LauncherProtocol.ContainerName(job)];
+        [p.Podman, "container", "inspect", "--", JobKeys.ContainerName(job)];
 
     public static List<string> List(LauncherPolicy p, string user) =>
         [p.Podman, "ps", "--all", "--format", "json", "--filter", $"label={LauncherProtocol.OwnerLabel}={user}"];
@@ -257,12 +257,7 @@ internal static class PodmanArgs
             argv.AddRange(["--tail", tail.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         }
 
-        if (logs?.Since is { } since)
-        {
-            argv.AddRange(["--since", since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)]);
-        }
-
-        argv.AddRange(["--", logs?.Service is { } service ? LauncherProtocol.ServiceContainerName(job, service) : LauncherProtocol.ContainerName(job)]);
+        argv.AddRange(["--", logs?.Service is { } service ? LauncherProtocol.ServiceContainerName(job, service) : JobKeys.ContainerName(job)]);
         return argv;
     }
 

@@ -1,6 +1,7 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using Portal.Launcher.Native;
+using Tmds.Linux;
+using static Portal.Launcher.Native.Glibc;
 using static Tmds.Linux.LibC;
 
 namespace Portal.Launcher.Podman;
@@ -9,13 +10,17 @@ namespace Portal.Launcher.Podman;
 internal sealed record ToolResult(int ExitCode, string Stdout, string Stderr);
 
 /// <summary>
-/// Runs podman (or setfacl, useradd) with an argv and an environment built by the launcher: no
+/// Runs podman (or setfacl) with an argv and an environment built by the launcher: no
 /// shell, nothing inherited but stdio (everything else is close-on-exec), stdin from /dev/null.
 /// </summary>
 /// <remarks>
 /// posix_spawn and poll rather than System.Diagnostics.Process: the launcher runs once per request
 /// and waits for exactly one child, so Process's SIGCHLD thread, thread-pool readers and terminal
-/// handling were start-up cost with no use here (measured in bench/launcher/README.md).
+/// handling were start-up cost with no use here. The portal's own helpers run through Process: that
+/// is Portal.Core's ExternalCommand, a different thing.
+/// Bench: bench/launcher, target launcher/bare podman &lt;= 1.10. Buys about 2.5 ms after podman exits
+/// (6 to 3.5 ms) and 0.5 MB of image (4.06 to 3.58 MB), 2026-11-30; Podman/ChildWatch.cs and
+/// Native/Glibc/spawn.cs belong to it.
 /// </remarks>
 internal static unsafe class ToolProcess
 {
@@ -31,9 +36,9 @@ internal static unsafe class ToolProcess
         int devNull = OpenDevNull();
         int* stdoutPipe = stackalloc int[2];
         int* stderrPipe = stackalloc int[2];
-        if (devNull < 0 || Spawn.Pipe2(stdoutPipe, O_CLOEXEC) != 0 || Spawn.Pipe2(stderrPipe, O_CLOEXEC) != 0)
+        if (devNull < 0 || pipe2(stdoutPipe, O_CLOEXEC) != 0 || pipe2(stderrPipe, O_CLOEXEC) != 0)
         {
-            throw new IOException($"Could not set up the pipes for {argv[0]} (errno {Marshal.GetLastPInvokeError()}).");
+            throw new IOException($"Could not set up the pipes for {argv[0]} (errno {errno}).");
         }
 
         int pid = StartChild(strings, devNull, stdoutPipe[1], stderrPipe[1], argv[0]);
@@ -49,29 +54,29 @@ internal static unsafe class ToolProcess
 
     private static int StartChild(NativeStrings strings, int stdin, int stdout, int stderr, string what)
     {
-        byte* fileActions = stackalloc byte[Spawn.OpaqueBytes];
-        byte* attributes = stackalloc byte[Spawn.OpaqueBytes];
-        byte* signals = stackalloc byte[128];
-        _ = Spawn.FileActionsInit(fileActions);
-        _ = Spawn.AttrInit(attributes);
+        byte* fileActions = stackalloc byte[SPAWN_OPAQUE_BYTES];
+        byte* attributes = stackalloc byte[SPAWN_OPAQUE_BYTES];
+        sigset_t signals;
+        _ = posix_spawn_file_actions_init(fileActions);
+        _ = posix_spawnattr_init(attributes);
         try
         {
             // dup2 onto 0-2 clears close-on-exec on the copies; every other descriptor stays closed-on-exec.
-            Check(Spawn.FileActionsAddDup2(fileActions, stdin, 0), what);
-            Check(Spawn.FileActionsAddDup2(fileActions, stdout, 1), what);
-            Check(Spawn.FileActionsAddDup2(fileActions, stderr, 2), what);
-            Check(Spawn.FileActionsAddChdir(fileActions, strings.WorkingDirectory), what);
+            Check(posix_spawn_file_actions_adddup2(fileActions, stdin, 0), what);
+            Check(posix_spawn_file_actions_adddup2(fileActions, stdout, 1), what);
+            Check(posix_spawn_file_actions_adddup2(fileActions, stderr, 2), what);
+            Check(posix_spawn_file_actions_addchdir_np(fileActions, strings.WorkingDirectory), what);
 
             // The runtime ignores SIGPIPE and may block signals on this thread: the tool starts with
             // every signal at its default and none blocked, as from a shell.
-            _ = Spawn.SigEmptySet(signals);
-            Check(Spawn.AttrSetSigMask(attributes, signals), what);
-            _ = Spawn.SigFillSet(signals);
-            Check(Spawn.AttrSetSigDefault(attributes, signals), what);
-            Check(Spawn.AttrSetFlags(attributes, Spawn.SetSigMask | Spawn.SetSigDefault), what);
+            _ = sigemptyset(&signals);
+            Check(posix_spawnattr_setsigmask(attributes, &signals), what);
+            _ = sigfillset(&signals);
+            Check(posix_spawnattr_setsigdefault(attributes, &signals), what);
+            Check(posix_spawnattr_setflags(attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF), what);
 
             int pid;
-            int rc = Spawn.PosixSpawn(&pid, strings.Argv[0], fileActions, attributes, strings.Argv, strings.Envp);
+            int rc = posix_spawn(&pid, strings.Argv[0], fileActions, attributes, strings.Argv, strings.Envp);
             if (rc != 0)
             {
                 throw new IOException($"Could not start {what} (errno {rc}).");
@@ -81,8 +86,8 @@ internal static unsafe class ToolProcess
         }
         finally
         {
-            _ = Spawn.FileActionsDestroy(fileActions);
-            _ = Spawn.AttrDestroy(attributes);
+            _ = posix_spawn_file_actions_destroy(fileActions);
+            _ = posix_spawnattr_destroy(attributes);
         }
     }
 
@@ -99,32 +104,31 @@ internal static unsafe class ToolProcess
     {
         var stdout = new MemoryStream();
         var stderr = new MemoryStream();
-        Spawn.PollFd* fds = stackalloc Spawn.PollFd[2];
-        fds[0] = new Spawn.PollFd { Fd = stdoutFd, Events = Spawn.PollIn };
-        fds[1] = new Spawn.PollFd { Fd = stderrFd, Events = Spawn.PollIn };
+        pollfd* fds = stackalloc pollfd[2];
+        fds[0] = new pollfd { fd = stdoutFd, events = POLLIN };
+        fds[1] = new pollfd { fd = stderrFd, events = POLLIN };
         byte* buffer = stackalloc byte[16384];
-        while (fds[0].Fd >= 0 || fds[1].Fd >= 0)
+        while (fds[0].fd >= 0 || fds[1].fd >= 0)
         {
-            if (Spawn.Poll(fds, 2, -1) < 0)
+            if (poll(fds, 2, -1) < 0)
             {
-                int error = Marshal.GetLastPInvokeError();
-                if (error == EINTR)
+                if (errno == EINTR)
                 {
                     continue;
                 }
 
-                throw new IOException($"poll failed (errno {error}).");
+                throw new IOException($"poll failed (errno {errno}).");
             }
 
             for (int i = 0; i < 2; i++)
             {
-                if (fds[i].Fd < 0 || fds[i].Revents == 0)
+                if (fds[i].fd < 0 || fds[i].revents == 0)
                 {
                     continue;
                 }
 
                 MemoryStream sink = i == 0 ? stdout : stderr;
-                long n = (long)read(fds[i].Fd, buffer, 16384);
+                long n = (long)read(fds[i].fd, buffer, 16384);
                 if (n > 0)
                 {
                     if (sink.Length < MaxOutputBytes)
@@ -134,8 +138,8 @@ internal static unsafe class ToolProcess
                 }
                 else if (n == 0 || errno != EINTR)
                 {
-                    _ = close(fds[i].Fd);
-                    fds[i].Fd = -1;
+                    _ = close(fds[i].fd);
+                    fds[i].fd = -1;
                 }
             }
         }
@@ -160,7 +164,7 @@ internal static unsafe class ToolProcess
         int devNull = OpenDevNull();
         if (devNull < 0)
         {
-            throw new IOException($"Could not open /dev/null for {argv[0]} (errno {Marshal.GetLastPInvokeError()}).");
+            throw new IOException($"Could not open /dev/null for {argv[0]} (errno {errno}).");
         }
 
         int pid = StartChild(strings, devNull, 1, 2, argv[0]);

@@ -7,18 +7,13 @@ internal sealed record LauncherPolicy
 {
     public const string DefaultStateDir = "/run/portal-launcher";
     public const string DefaultSetfacl = "/usr/bin/setfacl";
-    public const string DefaultUseradd = "/usr/sbin/useradd";
-    public const string DefaultUsermod = "/usr/sbin/usermod";
-    /// <summary>Above real accounts: sssd maps ids up to 2000200000 by default, and 2^31 and up reads as negative to some tools.</summary>
-    public const long DefaultSubIdBase = 2000224256;
-    public const long DefaultSubIdCount = 65536;
 
     public required int Version { get; init; }
 
     /// <summary>Users below this uid (system accounts, root) are never launched for.</summary>
     public required uint MinUid { get; init; }
 
-    /// <summary>Only members of this Unix group are launched for (and provision-user adds to it).</summary>
+    /// <summary>Only members of this Unix group are launched for.</summary>
     public required string Group { get; init; }
 
     public required string Podman { get; init; }
@@ -28,9 +23,9 @@ internal sealed record LauncherPolicy
 
     public bool AllowNetwork { get; init; }
 
-    public IReadOnlyList<MountRoot> MountRoots { get; set; } = [];
+    public IReadOnlyList<PolicyMountRoot> MountRoots { get; set; } = [];
 
-    public IReadOnlyList<GpuDevice> Gpus { get; set; } = [];
+    public IReadOnlyList<PolicyGpu> Gpus { get; set; } = [];
 
     /// <summary>Shared nodes every GPU job needs (nvidiactl, nvidia-uvm, ...).</summary>
     public IReadOnlyList<string> GpuControlNodes { get; set; } = [];
@@ -38,9 +33,11 @@ internal sealed record LauncherPolicy
     /// <summary>Pass GPUs as CDI names (a CDI spec exists) instead of device nodes.</summary>
     public bool UseCdi { get; init; }
 
-    public required Limit Pids { get; init; }
+    /// <summary>podman's <c>--pids-limit</c> for every job.</summary>
+    public required long PidsLimit { get; init; }
 
-    public required Limit LogBytes { get; init; }
+    /// <summary>podman's <c>--log-opt max-size=</c> for every job, in bytes.</summary>
+    public required long LogMaxBytes { get; init; }
 
     /// <summary>The most CPU cores one job may ask for; the host's online CPUs when absent.</summary>
     public double? MaxCpus { get; init; }
@@ -53,19 +50,10 @@ internal sealed record LauncherPolicy
 
     public required string AuditLog { get; init; }
 
-    /// <summary>Root-only directory for launcher state (device grants, provisioning lock).</summary>
+    /// <summary>Root-only directory for launcher state (device grants).</summary>
     public string StateDir { get; set; } = DefaultStateDir;
 
     public string Setfacl { get; set; } = DefaultSetfacl;
-
-    public string Useradd { get; set; } = DefaultUseradd;
-
-    public string Usermod { get; set; } = DefaultUsermod;
-
-    /// <summary>Where provision-user starts looking for a free subuid/subgid block.</summary>
-    public long SubIdBase { get; set; } = DefaultSubIdBase;
-
-    public long SubIdCount { get; set; } = DefaultSubIdCount;
 
     /// <summary>The PAM service (a file in /etc/pam.d) that <c>authenticate</c> checks passwords with.</summary>
     public string PamService { get; set; } = DefaultPamService;
@@ -103,7 +91,8 @@ internal sealed record SessionPolicy
     public string? Bridge { get; init; }
 }
 
-internal sealed record MountRoot
+/// <summary>A mount root as the policy lists it: a folder, or "the user's home".</summary>
+internal sealed record PolicyMountRoot
 {
     /// <summary>An absolute directory; with <see cref="UserHome"/> the user's own home is the root instead.</summary>
     public string? Path { get; init; }
@@ -111,9 +100,16 @@ internal sealed record MountRoot
     public bool UserHome { get; init; }
 
     public bool ReadOnly { get; init; }
+
+    /// <summary>The folder this entry stands for when <paramref name="home"/> is the user's home; null for a home
+    /// entry when that home is no clean path.</summary>
+    public Protocol.MountRoot? For(string home) =>
+        !UserHome ? new(Path!, ReadOnly) : PathRules.IsMountPath(home) ? new(home, ReadOnly) : null;
 }
 
-internal sealed record GpuDevice
+/// <summary>A GPU the policy lets jobs have (a different thing from the portal's <c>Portal.Core.Gpus.GpuDevice</c>,
+/// the driver's view of a GPU): the id requests name, and how podman is given it.</summary>
+internal sealed record PolicyGpu
 {
     /// <summary>The name requests use (an index such as "1", or a UUID).</summary>
     public required string Id { get; init; }
@@ -125,11 +121,4 @@ internal sealed record GpuDevice
 
     /// <summary>Value for CUDA_VISIBLE_DEVICES/NVIDIA_VISIBLE_DEVICES (the UUID where known); defaults to <see cref="Id"/>.</summary>
     public string? VisibleId { get; init; }
-}
-
-internal sealed record Limit
-{
-    public required long Default { get; init; }
-
-    public required long Max { get; init; }
 }

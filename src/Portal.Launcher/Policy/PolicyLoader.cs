@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Portal.Launcher.Native;
+using Portal.Launcher.Protocol;
 
 namespace Portal.Launcher.Policy;
 
@@ -74,14 +75,14 @@ internal static class PolicyLoader
             problems.Add("runtime must be runc, crun or an absolute path");
         }
 
-        if (p.Pids.Default < 1 || p.Pids.Default > p.Pids.Max)
+        if (p.PidsLimit < 1)
         {
-            problems.Add("pids: need 1 <= default <= max");
+            problems.Add("pidsLimit must be at least 1");
         }
 
-        if (p.LogBytes.Default < 4096 || p.LogBytes.Default > p.LogBytes.Max)
+        if (p.LogMaxBytes < 4096)
         {
-            problems.Add("logBytes: need 4096 <= default <= max");
+            problems.Add("logMaxBytes must be at least 4096");
         }
 
         if (p.MaxCpus is { } cpus && !(cpus > 0 && double.IsFinite(cpus)))
@@ -89,22 +90,22 @@ internal static class PolicyLoader
             problems.Add("maxCpus must be a positive number");
         }
 
-        if (p.MaxMemoryMiB is { } memory && memory < Validation.RunLimits.MinMemoryMiB)
+        if (p.MaxMemoryMiB is { } memory && memory < RunRules.MinMemoryMiB)
         {
-            problems.Add($"maxMemoryMiB must be at least {Validation.RunLimits.MinMemoryMiB}");
+            problems.Add($"maxMemoryMiB must be at least {RunRules.MinMemoryMiB}");
         }
 
-        foreach (MountRoot root in p.MountRoots)
+        foreach (PolicyMountRoot root in p.MountRoots)
         {
-            if (root.UserHome == (root.Path is not null) || (root.Path is not null && !Validation.PathRules.IsCleanAbsolute(root.Path)))
+            if (root.UserHome == (root.Path is not null) || (root.Path is not null && !PathRules.IsMountPath(root.Path)))
             {
                 problems.Add("mountRoots: each needs either a clean absolute path or userHome");
             }
         }
 
-        foreach (GpuDevice gpu in p.Gpus)
+        foreach (PolicyGpu gpu in p.Gpus)
         {
-            if (!Validation.PathRules.IsCleanAbsolute(gpu.Node) || (p.UseCdi && gpu.Cdi is null))
+            if (!PathRules.IsMountPath(gpu.Node) || (p.UseCdi && gpu.Cdi is null))
             {
                 problems.Add($"gpus: {gpu.Id} needs a clean absolute node (and a cdi name when useCdi)");
             }
@@ -118,7 +119,7 @@ internal static class PolicyLoader
         ValidateAccounts(p, problems);
         if (p.Sessions is { } sessions)
         {
-            if (!Validation.PathRules.IsCleanAbsolute(sessions.Dir) || sessions.Dir == "/" || sessions.Dir.Length > Protocol.SessionRules.MaxFolderRootLength)
+            if (!PathRules.IsMountPath(sessions.Dir) || sessions.Dir == "/" || sessions.Dir.Length > Protocol.SessionRules.MaxFolderRootLength)
             {
                 problems.Add($"sessions.dir must be a clean absolute path of at most {Protocol.SessionRules.MaxFolderRootLength} characters (a socket path holds 107 bytes)");
             }
@@ -128,7 +129,7 @@ internal static class PolicyLoader
                 problems.Add("sessions.group must name the portal's proxy group, not the users' group");
             }
 
-            if (sessions.Bridge is { } bridge && !Validation.PathRules.IsCleanAbsolute(bridge))
+            if (sessions.Bridge is { } bridge && !PathRules.IsMountPath(bridge))
             {
                 problems.Add("sessions.bridge must be a clean absolute path");
             }
@@ -153,7 +154,7 @@ internal static class PolicyLoader
         {
             if (!Protocol.LinuxUserName.IsValid(group))
             {
-                problems.Add($"privilegedGroups: '{Validation.RequestValidator.Printable(group)}' is not a valid group name");
+                problems.Add($"privilegedGroups: '{UntrustedText.Printable(group)}' is not a valid group name");
             }
         }
 
@@ -169,9 +170,9 @@ internal static class PolicyLoader
 
         foreach (string root in p.HomeRoots)
         {
-            if (root == "/" || !Validation.PathRules.IsCleanAbsolute(root))
+            if (root == "/" || !PathRules.IsMountPath(root))
             {
-                problems.Add($"homeRoots: '{Validation.RequestValidator.Printable(root)}' must be a clean absolute path other than /");
+                problems.Add($"homeRoots: '{UntrustedText.Printable(root)}' must be a clean absolute path other than /");
             }
         }
     }

@@ -25,7 +25,7 @@ internal static class AppValidator
 
         foreach (string volume in volumes.Where(v => !AppRules.IsVolumeName(v)))
         {
-            RequestValidator.Refuse($"'{RequestValidator.Printable(volume)}' is not a volume name.");
+            RequestValidator.Refuse($"'{UntrustedText.Printable(volume)}' is not a volume name.");
         }
 
         var earlier = new Dictionary<string, AppServiceSpec>(StringComparer.Ordinal);
@@ -34,16 +34,28 @@ internal static class AppValidator
         {
             if (!AppRules.IsServiceName(service.Name) || earlier.ContainsKey(service.Name))
             {
-                RequestValidator.Refuse($"'{RequestValidator.Printable(service.Name)}' is not a service name, or is used twice.");
+                RequestValidator.Refuse($"'{UntrustedText.Printable(service.Name)}' is not a service name, or is used twice.");
+            }
+
+            if (service.Run.Session is not null)
+            {
+                // Sessions are jobs of their own; an app's web front is not served through a session folder.
+                RequestValidator.Refuse($"Service '{service.Name}': an app's service takes no session section.");
             }
 
             RequestValidator.ValidateRun(service.Run, policy);
-            RequestValidator.ValidateArgv(service.Entrypoint, "entrypoint");
+            // The entrypoint reaches podman as one JSON array, never as options: it follows the command's rules of shape.
+            if (service.Entrypoint is { } entrypoint
+                && RunRules.Check(service.Run with { Command = entrypoint }).FirstOrDefault(v => v.Field == RunField.Command) is { } bad)
+            {
+                RequestValidator.Refuse($"Service '{service.Name}', entrypoint: {bad.Message}");
+            }
+
             foreach (string gpu in service.Run.Gpus ?? [])
             {
                 if (!gpus.Add(gpu))
                 {
-                    RequestValidator.Refuse($"GPU '{RequestValidator.Printable(gpu)}' is given to two services; each GPU goes to one.");
+                    RequestValidator.Refuse($"GPU '{UntrustedText.Printable(gpu)}' is given to two services; each GPU goes to one.");
                 }
             }
 
@@ -58,7 +70,7 @@ internal static class AppValidator
             {
                 if (!earlier.TryGetValue(dependency.Service, out AppServiceSpec? target))
                 {
-                    RequestValidator.Refuse($"Service '{service.Name}' depends on '{RequestValidator.Printable(dependency.Service)}', which is not a service started before it.");
+                    RequestValidator.Refuse($"Service '{service.Name}' depends on '{UntrustedText.Printable(dependency.Service)}', which is not a service started before it.");
                 }
 
                 if (dependency.Condition is not (DependencyConditions.Started or DependencyConditions.Healthy)
@@ -87,13 +99,17 @@ internal static class AppValidator
         {
             if (!volumes.Contains(mount.Volume, StringComparer.Ordinal))
             {
-                RequestValidator.Refuse($"Service '{service.Name}' mounts '{RequestValidator.Printable(mount.Volume)}', which is not one of the app's volumes.");
+                RequestValidator.Refuse($"Service '{service.Name}' mounts '{UntrustedText.Printable(mount.Volume)}', which is not one of the app's volumes.");
             }
 
-            if (!PathRules.IsCleanAbsolute(mount.Target) || mount.Target == "/" || PathRules.IsUnder(mount.Target, "/proc")
-                || PathRules.IsUnder(mount.Target, "/dev") || PathRules.IsUnder(mount.Target, "/sys") || !targets.Add(mount.Target))
+            if (RunRules.MountTargetProblem(mount.Target) is { } problem)
             {
-                RequestValidator.Refuse($"Service '{service.Name}': volume target '{RequestValidator.Printable(mount.Target)}' is not a clean absolute path, shadows a system directory, or is used twice.");
+                RequestValidator.Refuse($"Service '{service.Name}', volume '{UntrustedText.Printable(mount.Volume)}': {problem}");
+            }
+
+            if (!targets.Add(mount.Target))
+            {
+                RequestValidator.Refuse($"Service '{service.Name}': '{mount.Target}' is mounted twice or is the app's hosts file.");
             }
         }
     }
@@ -114,7 +130,7 @@ internal static class AppValidator
         {
             if (AppRules.LabelProblem(key, value) is { } problem)
             {
-                RequestValidator.Refuse($"Label '{RequestValidator.Printable(key)}': {problem}");
+                RequestValidator.Refuse($"Label '{UntrustedText.Printable(key)}': {problem}");
             }
         }
     }
@@ -122,8 +138,8 @@ internal static class AppValidator
     private static void ValidateHealthcheck(HealthcheckSpec health)
     {
         bool shape = health.Test is ["CMD", _, ..] || health.Test is ["CMD-SHELL", _];
-        if (!shape || health.Test.Count > RequestValidator.MaxCommandItems
-            || health.Test.Any(t => t.Length > RequestValidator.MaxArgLength || t.Contains('\0', StringComparison.Ordinal)))
+        if (!shape || health.Test.Count > RunRules.MaxCommandItems
+            || health.Test.Any(t => t is null || t.Length > RunRules.MaxItemLength || t.Contains('\0', StringComparison.Ordinal)))
         {
             RequestValidator.Refuse("A health check's test is [\"CMD\", program, args...] or [\"CMD-SHELL\", command], without NUL.");
         }

@@ -17,15 +17,11 @@ internal static class MountChecker
     public static List<(string Source, string Target, bool ReadOnly)> Check(IReadOnlyList<MountSpec>? mounts, LauncherPolicy policy, UserAccount user)
     {
         var result = new List<(string, string, bool)>();
+        MountRoot[] roots = [.. policy.MountRoots.Select(r => r.For(user.Home)).OfType<MountRoot>()];
         foreach (MountSpec mount in mounts ?? [])
         {
-            MountRoot? root = policy.MountRoots.FirstOrDefault(r => r.UserHome
-                ? PathRules.IsCleanAbsolute(user.Home) && PathRules.IsUnder(mount.Source, user.Home)
-                : PathRules.IsUnder(mount.Source, r.Path!));
-            if (root is null)
-            {
-                RequestValidator.Refuse($"Mount source '{mount.Source}' is outside the allowed mount roots.");
-            }
+            MountRoot root = MountRoot.Holding(roots, mount.Source)
+                ?? throw new RequestRefusedException($"Mount source '{mount.Source}' is outside the allowed mount roots.");
 
             string walked = "";
             foreach (string segment in mount.Source[1..].Split('/'))

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Portal.Launcher.Policy;
 using Portal.Launcher.Protocol;
 
@@ -6,30 +7,13 @@ namespace Portal.Launcher.Validation;
 /// <summary>
 /// Everything that can be decided from the request and the policy alone, before any user lookup
 /// or file system access. Throws <see cref="RequestRefusedException"/> with the first problem.
+/// The shape of a run section is <see cref="RunRules"/>'s, the same code the portal checks jobs
+/// with at submit; only what the policy decides is checked here alone.
 /// </summary>
 internal static class RequestValidator
 {
-    public const int MaxJobIdLength = 64;
-    public const int MaxCommandItems = 256;
-    public const int MaxArgLength = 8192;
-    public const int MaxEnv = 128;
-
-    /// <summary>Variables the launcher sets itself so the job sees exactly its GPUs.</summary>
-    public static readonly IReadOnlySet<string> ReservedEnv = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES", "NVIDIA_REQUIRE_CUDA",
-        "NVIDIA_DISABLE_REQUIRE", "NVIDIA_MIG_CONFIG_DEVICES", "NVIDIA_MIG_MONITOR_DEVICES", "ROCR_VISIBLE_DEVICES",
-        "HIP_VISIBLE_DEVICES", "GPU_DEVICE_ORDINAL",
-    };
-
-    // Podman options that never belong in a job's argv. They are harmless there (the argv follows
-    // the image), but a request carrying them is someone probing, so it is refused and audited.
-    private static readonly string[] s_smuggledOptions =
-    [
-        "--privileged", "--cap-add", "--security-opt", "--userns", "--cgroupns", "--pid=host", "--ipc=host",
-        "--uts=host", "--network=host", "--net=host", "--volume", "--group-add", "--device-cgroup-rule",
-        "--runtime", "--storage-opt",
-    ];
+    public const int MaxStopSeconds = 3600;
+    public const int MaxLogTail = 1_000_000;
 
     public static void Validate(LauncherRequest r, LauncherPolicy policy)
     {
@@ -40,7 +24,7 @@ internal static class RequestValidator
 
         if (!LauncherVerbs.All.Contains(r.Verb))
         {
-            Refuse($"Unknown verb '{Printable(r.Verb)}'.");
+            Refuse($"Unknown verb '{UntrustedText.Printable(r.Verb)}'.");
         }
 
         bool needsJob = r.Verb is LauncherVerbs.Run or LauncherVerbs.Stop or LauncherVerbs.Remove
@@ -55,32 +39,29 @@ internal static class RequestValidator
             Refuse("logs.service names the service of an app-logs request, and only there.");
         }
 
-        if (r.Verb == LauncherVerbs.Check && r.User is null)
-        {
-            // check without a user reports host facts only.
-        }
-        else if (LinuxUserName.Validate(r.User) is { } userProblem)
+        // check without a user reports host facts only.
+        if (!(r.Verb == LauncherVerbs.Check && r.User is null) && LinuxUserName.Validate(r.User) is { } userProblem)
         {
             Refuse(userProblem);
         }
 
-        if (needsJob)
+        if (needsJob && JobKeys.Validate(r.Job) is { } jobProblem)
         {
-            ValidateJob(r.Job);
+            Refuse(jobProblem);
         }
-        else if (r.Job is not null)
+        else if (!needsJob && r.Job is not null)
         {
             Refuse($"'{r.Verb}' takes no job.");
         }
 
-        if (r.Stop is { } stop && (stop.TimeoutSeconds < 0 || stop.TimeoutSeconds > 3600))
+        if (r.Stop is { } stop && (stop.TimeoutSeconds < 0 || stop.TimeoutSeconds > MaxStopSeconds))
         {
-            Refuse("stop.timeoutSeconds must be between 0 and 3600.");
+            Refuse($"stop.timeoutSeconds must be between 0 and {MaxStopSeconds}.");
         }
 
-        if (r.Logs is { } logs && (logs.Tail is < 0 or > 1_000_000))
+        if (r.Logs is { } logs && (logs.Tail is < 0 or > MaxLogTail))
         {
-            Refuse("logs.tail must be between 0 and 1000000.");
+            Refuse($"logs.tail must be between 0 and {MaxLogTail}.");
         }
 
         if (r.Logs is { UntilStdinCloses: true, Follow: false })
@@ -99,7 +80,7 @@ internal static class RequestValidator
         }
         else if (r.Logs?.Service is { } service && !AppRules.IsServiceName(service))
         {
-            Refuse($"'{Printable(service)}' is not a service name.");
+            Refuse($"'{UntrustedText.Printable(service)}' is not a service name.");
         }
 
         if (r.Authenticate is { } authenticate)
@@ -118,91 +99,44 @@ internal static class RequestValidator
 
         if (spec.RemoteAddress is { } address && (address.Length > 64 || !System.Net.IPAddress.TryParse(address, out _)))
         {
-            Refuse($"authenticate.remoteAddress '{Printable(address)}' is not an IP address.");
+            Refuse($"authenticate.remoteAddress '{UntrustedText.Printable(address)}' is not an IP address.");
         }
     }
 
-    public static void ValidateJob(string? job)
-    {
-        if (string.IsNullOrEmpty(job) || job.Length > MaxJobIdLength || job[0] == '-'
-            || !job.All(c => char.IsAsciiDigit(c) || char.IsAsciiLetterLower(c) || c == '-'))
-        {
-            Refuse($"The job id must be 1 to {MaxJobIdLength} characters of a-z, 0-9 and '-', not starting with '-'.");
-        }
-    }
-
+    /// <summary>A run section, a job's or an app service's: its shape by <see cref="RunRules"/>, then what the policy decides.</summary>
     internal static void ValidateRun(RunSpec run, LauncherPolicy policy)
     {
-        ValidateImage(run.Image);
-        ValidateArgv(run.Command, "command");
-
-        IReadOnlyDictionary<string, string> env = run.Env ?? new Dictionary<string, string>();
-        if (env.Count > MaxEnv)
+        if (RunRules.Check(run) is [var first, ..])
         {
-            Refuse($"More than {MaxEnv} environment variables.");
+            Refuse(first.Message);
         }
 
-        foreach ((string name, string value) in env)
-        {
-            if (!IsEnvName(name))
-            {
-                Refuse($"Environment variable name '{Printable(name)}' is not [A-Za-z_][A-Za-z0-9_]*.");
-            }
-
-            if (ReservedEnv.Contains(name))
-            {
-                Refuse($"Environment variable {name} is set by the launcher from the GPUs allocated.");
-            }
-
-            // The value travels through an env file: one line per variable.
-            if (value.Length > MaxArgLength || value.AsSpan().IndexOfAny('\0', '\n', '\r') >= 0)
-            {
-                Refuse($"Environment variable {name} has a value that is too long or contains NUL or a line break.");
-            }
-        }
-
-        IReadOnlyList<string> gpus = run.Gpus ?? [];
-        if (gpus.Distinct(StringComparer.Ordinal).Count() != gpus.Count)
-        {
-            Refuse("A GPU is named twice.");
-        }
-
-        foreach (string gpu in gpus)
+        foreach (string gpu in run.Gpus ?? [])
         {
             if (!policy.Gpus.Any(g => string.Equals(g.Id, gpu, StringComparison.Ordinal)))
             {
-                Refuse($"GPU '{Printable(gpu)}' is not listed in the launcher policy.");
+                Refuse($"GPU '{gpu}' is not listed in the launcher policy.");
             }
         }
 
-        foreach (MountSpec mount in run.Mounts ?? [])
+        double maxCpus = policy.MaxCpus ?? Environment.ProcessorCount;
+        if (run.Cpus > maxCpus)
         {
-            if (!PathRules.IsCleanAbsolute(mount.Source) || !PathRules.IsCleanAbsolute(mount.Target))
-            {
-                Refuse($"Mount '{Printable(mount.Source)}' -> '{Printable(mount.Target)}': paths must be clean absolute paths (no '..', no ',' ':' '=').");
-            }
+            Refuse($"cpus must be between {RunRules.MinCpus.ToString(CultureInfo.InvariantCulture)} and {FormatCpus(maxCpus)}.");
+        }
 
-            if (mount.Target == "/" || PathRules.IsUnder(mount.Target, "/proc") || PathRules.IsUnder(mount.Target, "/dev") || PathRules.IsUnder(mount.Target, "/sys"))
-            {
-                Refuse($"Mount target '{mount.Target}' would shadow a system directory.");
-            }
-
-            if (SessionRules.IsReservedTarget(mount.Target))
-            {
-                Refuse($"Mount target '{mount.Target}' is where the launcher puts the session folder and its bridge.");
-            }
+        long maxMemory = policy.MaxMemoryMiB ?? RunRules.MaxMemoryMiB;
+        if (run.MemoryMiB > maxMemory)
+        {
+            Refuse($"memoryMiB must be between {RunRules.MinMemoryMiB} and {maxMemory}.");
         }
 
         if (run.Session is { } session)
         {
+            // The session section's shape is RunRules' (SessionRules); whether this box runs sessions is the policy's.
             if (policy.Sessions is null)
             {
                 Refuse("This box runs no interactive sessions: the launcher policy has no 'sessions' section.");
-            }
-
-            if (SessionRules.Problem(session, run.Command?.Count ?? 0) is { } sessionProblem)
-            {
-                Refuse(sessionProblem);
             }
 
             if (session.BridgePort is not null && policy.Sessions.Bridge is null)
@@ -210,98 +144,10 @@ internal static class RequestValidator
                 Refuse("This box serves no apps that listen on TCP: the launcher policy names no sessions.bridge.");
             }
         }
-
-        if (run.Workdir is not null && !PathRules.IsCleanAbsolute(run.Workdir))
-        {
-            Refuse("workdir must be a clean absolute path.");
-        }
-
-        RunLimits.Validate(run, policy);
-
-        if (run.PidsLimit is { } pids && (pids < 1 || pids > policy.Pids.Max))
-        {
-            Refuse($"pidsLimit must be between 1 and {policy.Pids.Max}.");
-        }
-
-        if (run.LogMaxBytes is { } log && (log < 4096 || log > policy.LogBytes.Max))
-        {
-            Refuse($"logMaxBytes must be between 4096 and {policy.LogBytes.Max}.");
-        }
     }
 
-    /// <summary>Argv items placed after the image (or given as the entrypoint): bounded, no NUL, no podman options as probes.</summary>
-    internal static void ValidateArgv(IReadOnlyList<string>? argv, string what)
-    {
-        IReadOnlyList<string> items = argv ?? [];
-        if (items.Count > MaxCommandItems)
-        {
-            Refuse($"The {what} has more than {MaxCommandItems} items.");
-        }
-
-        foreach (string arg in items)
-        {
-            if (arg.Length > MaxArgLength || arg.Contains('\0', StringComparison.Ordinal))
-            {
-                Refuse($"A {what} item is too long or contains NUL.");
-            }
-
-            if (s_smuggledOptions.Any(o => arg.StartsWith(o, StringComparison.Ordinal)))
-            {
-                Refuse($"The {what} carries the podman option '{Printable(arg)}'; container options are set by the launcher only.");
-            }
-        }
-    }
-
-    /// <summary>
-    /// A local image reference: [registry/]name[:tag][@digest] in the lowercase-first character set
-    /// of the distribution spec. It can never start with '-', so podman never reads it as an option.
-    /// </summary>
-    public static void ValidateImage(string? image)
-    {
-        if (string.IsNullOrEmpty(image) || image.Length > 255)
-        {
-            Refuse("The image reference is empty or longer than 255 characters.");
-        }
-
-        if (!(char.IsAsciiLetterLower(image[0]) || char.IsAsciiDigit(image[0])))
-        {
-            Refuse($"The image reference '{Printable(image)}' must start with a lowercase letter or digit.");
-        }
-
-        foreach (char c in image)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '/' or ':' or '@'))
-            {
-                Refuse($"The image reference '{Printable(image)}' contains '{Printable(c.ToString())}'.");
-            }
-        }
-
-        if (image.Contains("..", StringComparison.Ordinal) || image.Contains("//", StringComparison.Ordinal) || image.EndsWith('/') || image.EndsWith(':'))
-        {
-            Refuse($"The image reference '{Printable(image)}' is malformed.");
-        }
-    }
-
-    public static bool IsEnvName(string name) =>
-        name.Length is > 0 and <= 128 && (char.IsAsciiLetter(name[0]) || name[0] == '_')
-        && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
-
-    /// <summary>Quotes untrusted text for messages and the audit log: ASCII printable only, bounded.</summary>
-    public static string Printable(string? s)
-    {
-        if (s is null)
-        {
-            return "(null)";
-        }
-
-        var sb = new System.Text.StringBuilder();
-        foreach (char c in s.Length > 80 ? s[..80] : s)
-        {
-            sb.Append(c is >= ' ' and <= '~' ? c : '?');
-        }
-
-        return s.Length > 80 ? sb + "..." : sb.ToString();
-    }
+    /// <summary>Two decimals are as fine as anyone asks for, and keep the argv free of exponents.</summary>
+    public static string FormatCpus(double cpus) => cpus.ToString("0.##", CultureInfo.InvariantCulture);
 
     private static void CheckSection(bool present, bool belongs, string section, string verb, bool optional = false)
     {

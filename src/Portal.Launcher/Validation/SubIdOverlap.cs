@@ -1,5 +1,4 @@
 using Portal.Launcher.Native;
-using Portal.Launcher.Verbs;
 
 namespace Portal.Launcher.Validation;
 
@@ -12,7 +11,7 @@ internal static class SubIdOverlap
     /// <summary>Why <paramref name="user"/>'s subordinate ranges are unsafe, or null.</summary>
     public static string? Problem(string user)
     {
-        List<(long Start, long Count)> ranges = [.. SubIds.ReadAll().Where(r => r.Owner == user).Select(r => (r.Start, r.Count))];
+        List<(long Start, long Count)> ranges = [.. SubIdFiles.ReadAll().Where(r => r.Owner == user).Select(r => (r.Start, r.Count))];
         if (ranges.Count == 0)
         {
             return null;

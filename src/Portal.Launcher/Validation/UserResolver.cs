@@ -25,7 +25,7 @@ internal static class UserResolver
         // NSS back ends may match case-insensitively or by alias; act only on the exact account asked for.
         if (!string.Equals(account.Name, name, StringComparison.Ordinal))
         {
-            RequestValidator.Refuse($"The system returned account '{RequestValidator.Printable(account.Name)}' for '{name}'; refusing a name that is not exact.");
+            RequestValidator.Refuse($"The system returned account '{UntrustedText.Printable(account.Name)}' for '{name}'; refusing a name that is not exact.");
         }
 
         if (account.Uid == 0 || account.Gid == 0)
@@ -70,9 +70,9 @@ internal static class UserResolver
 
         // The home is mounted into jobs and the launcher enters it: "/" or a system folder would hand out the host.
         string home = account.Home.TrimEnd('/');
-        if (!PathRules.IsCleanAbsolute(home) || !policy.HomeRoots.Any(root => home != root && PathRules.IsUnder(home, root)))
+        if (!PathRules.IsMountPath(home) || !policy.HomeRoots.Any(root => home != root && PathRules.IsUnder(home, root)))
         {
-            RequestValidator.Refuse($"'{name}' has the home '{RequestValidator.Printable(account.Home)}', which is not below the policy's home roots ({string.Join(", ", policy.HomeRoots)}).");
+            RequestValidator.Refuse($"'{name}' has the home '{UntrustedText.Printable(account.Home)}', which is not below the policy's home roots ({string.Join(", ", policy.HomeRoots)}).");
         }
 
         return account;

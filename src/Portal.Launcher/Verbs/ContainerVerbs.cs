@@ -198,7 +198,7 @@ internal static class ContainerVerbs
         return VerbResult.Success(new LauncherResponse
         {
             ContainerId = id,
-            ContainerName = LauncherProtocol.ContainerName(ctx.Request.Job!),
+            ContainerName = JobKeys.ContainerName(ctx.Request.Job!),
             Warnings = warnings.Count > 0 ? warnings : null,
         });
     }
@@ -236,7 +236,7 @@ internal static class ContainerVerbs
 
     internal static async Task<VerbResult> SimpleAsync(LaunchContext ctx, string what, List<string> argv, Dictionary<string, string> env, UserAccount user, List<string> warnings)
     {
-        string name = LauncherVerbs.AppVerbs.Contains(ctx.Request.Verb) ? LauncherProtocol.PodName(ctx.Request.Job!) : LauncherProtocol.ContainerName(ctx.Request.Job!);
+        string name = LauncherVerbs.AppVerbs.Contains(ctx.Request.Verb) ? LauncherProtocol.PodName(ctx.Request.Job!) : JobKeys.ContainerName(ctx.Request.Job!);
         ctx.Audit.Accepted(Describe(argv));
         ToolResult result = await ToolProcess.RunAsync(argv, env, user.Home);
         if (result.ExitCode != 0)
@@ -272,7 +272,7 @@ internal static class ContainerVerbs
 
         ContainerState? state = PodmanJson.ParseInspect(result.Stdout);
         ctx.Audit.Done("inspected");
-        return VerbResult.Success(new LauncherResponse { Container = state, ContainerName = LauncherProtocol.ContainerName(ctx.Request.Job!) });
+        return VerbResult.Success(new LauncherResponse { Container = state, ContainerName = JobKeys.ContainerName(ctx.Request.Job!) });
     }
 
     private static async Task<VerbResult> ListAsync(LaunchContext ctx, Dictionary<string, string> env, UserAccount user)
@@ -330,5 +330,5 @@ internal static class ContainerVerbs
     }
 
     /// <summary>The argv for the audit log. Environment values never appear in argv (they go through an env file).</summary>
-    internal static string Describe(List<string> argv) => string.Join(' ', argv.Select(RequestValidator.Printable));
+    internal static string Describe(List<string> argv) => string.Join(' ', argv.Select(UntrustedText.Printable));
 }

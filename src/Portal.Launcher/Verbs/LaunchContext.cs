@@ -12,7 +12,7 @@ namespace Portal.Launcher.Verbs;
 /// <param name="CallerUid">The real uid of the caller.</param>
 /// <param name="PodmanProblem">Why the policy's podman is not trustworthy, or null; only <c>check</c> runs despite it.</param>
 internal sealed record LaunchContext(
-    LauncherRequest Request, LauncherPolicy Policy, AuditLog Audit, bool Privileged, uint CallerUid, string? PodmanProblem = null);
+    LauncherRequest Request, LauncherPolicy Policy, AuditFile Audit, bool Privileged, uint CallerUid, string? PodmanProblem = null);
 
 /// <summary>A verb's outcome: the exit code and the JSON result to print.</summary>
 internal sealed record VerbResult(int ExitCode, LauncherResponse Response)

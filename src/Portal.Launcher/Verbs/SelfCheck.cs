@@ -86,14 +86,15 @@ internal static class SelfCheck
 
     private static CheckItem SubIdItem(string? user)
     {
-        int n = SubIds.ReadAll().Count;
+        List<(string Owner, long Start, long Count)> uids = SubIdFiles.Read(SubIdFiles.Uids), gids = SubIdFiles.Read(SubIdFiles.Gids);
         if (user is null)
         {
+            int n = uids.Count + gids.Count;
             return Item("subids", n > 0 ? "ok" : "warn", $"{n} subordinate id ranges in /etc/subuid and /etc/subgid.");
         }
 
-        return SubIds.RangeOf(user) is { } r
-            ? Item("subids", "ok", $"{user}: {r.Start.ToString(CultureInfo.InvariantCulture)}+{r.Count.ToString(CultureInfo.InvariantCulture)}")
+        return uids.FirstOrDefault(r => r.Owner == user) is { Owner: not null } range && gids.Any(r => r.Owner == user)
+            ? Item("subids", "ok", $"{user}: {range.Start.ToString(CultureInfo.InvariantCulture)}+{range.Count.ToString(CultureInfo.InvariantCulture)}")
             : Item("subids", "fail", $"{user} has no subuid/subgid range: rootless podman cannot map ids.");
     }
 
@@ -105,7 +106,7 @@ internal static class SelfCheck
     {
         var (users, groups) = UserDatabase.ListIds();
         List<string> clashes = [];
-        foreach ((string owner, long start, long count) in SubIds.ReadAll())
+        foreach ((string owner, long start, long count) in SubIdFiles.ReadAll())
         {
             clashes.AddRange(users.Where(u => u.Id >= start && u.Id < start + count)
                 .Select(u => $"{owner}'s range {start}+{count} covers user {u.Name} (uid {u.Id})"));

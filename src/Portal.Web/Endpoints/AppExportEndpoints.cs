@@ -1,7 +1,7 @@
 using System.Text;
 using Portal.Data.Jobs;
-using Portal.Jobs;
 using Portal.Launcher.Client;
+using Portal.Launcher.Protocol;
 using Portal.Web.Services.Accounts;
 
 namespace Portal.Web.Endpoints;

@@ -1,7 +1,6 @@
 using System.Text;
 using Portal.Core.Jobs;
 using Portal.Data.Jobs;
-using Portal.Jobs;
 using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
 using Portal.Web.Services.Accounts;

@@ -1,5 +1,6 @@
 using Portal.Core.Jobs;
 using Portal.Core.Quotas;
+using Portal.Launcher.Protocol;
 
 namespace Portal.Core.Tests.Apps;
 

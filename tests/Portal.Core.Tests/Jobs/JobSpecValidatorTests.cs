@@ -1,6 +1,7 @@
 using Portal.Core.Jobs;
 using Portal.Core.Quotas;
 using Portal.Core.Scheduling;
+using Portal.Launcher.Protocol;
 
 namespace Portal.Core.Tests.Jobs;
 
@@ -99,6 +100,15 @@ public sealed class JobSpecValidatorTests
     [InlineData("busybox latest")]
     [InlineData("busybox:")]
     [InlineData("a//b")]
+    [InlineData("Docker.io/library/python")]
+    [InlineData("localhost/BusyBox")]
+    [InlineData("a..b")]
+    [InlineData("a._b")]
+    [InlineData("a___b")]
+    [InlineData("host:/x")]
+    [InlineData("host..example/x")]
+    [InlineData("localhost/busybox@sha256:abc")]
+    [InlineData("busybox:-tag")]
     public void Image_references_that_are_not_references_are_refused(string image) =>
         Assert.Equal("Image", Assert.Single(Errors(Valid with { Image = image })).Field);
 
@@ -107,7 +117,20 @@ public sealed class JobSpecValidatorTests
     [InlineData("docker.io/library/python:3.12-slim")]
     [InlineData("registry.example.org:5000/team/model_x:v1.0")]
     [InlineData("localhost/busybox@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")]
+    [InlineData("registry.Example.COM/team/a__b---c.d:Tag_1")]
+    [InlineData("10.0.0.1:80/x")]
+    [InlineData("localhost:5000")]
     public void Ordinary_image_references_are_accepted(string image) => Assert.Empty(Errors(Valid with { Image = image }));
+
+    [Fact]
+    public void A_read_only_root_inside_a_writable_one_keeps_its_mounts_read_only()
+    {
+        var context = User with { AllowedMountRoots = [new MountRoot("/home/alice", ReadOnly: false), new MountRoot("/home/alice/shared", ReadOnly: true)] };
+
+        AssertOnlyError(Errors(Valid with { Mounts = [new MountSpec("/home/alice/shared/set", "/data", false)] }, context),
+            "Mounts", "'/home/alice/shared/set' can only be mounted read-only.");
+        Assert.Empty(Errors(Valid with { Mounts = [new MountSpec("/home/alice/shared/set", "/data", true)] }, context));
+    }
 
     [Theory]
     [InlineData("-x")]
@@ -119,8 +142,8 @@ public sealed class JobSpecValidatorTests
     [Theory]
     [InlineData("/etc", "/x", false, "'/etc' is outside the folders you may mount (/home/alice, /srv/datasets).")]
     [InlineData("/home/alice2", "/x", false, "'/home/alice2' is outside the folders you may mount (/home/alice, /srv/datasets).")]
-    [InlineData("/home/alice/../bob", "/x", false, "'/home/alice/../bob' is not an absolute path without '.' or '..' parts.")]
-    [InlineData("relative", "/x", false, "'relative' is not an absolute path without '.' or '..' parts.")]
+    [InlineData("/home/alice/../bob", "/x", false, "'/home/alice/../bob' is not a usable mount path: an absolute path of letters, digits and . _ - @ + without '.', '..' or empty parts or a trailing '/'.")]
+    [InlineData("relative", "/x", false, "'relative' is not a usable mount path: an absolute path of letters, digits and . _ - @ + without '.', '..' or empty parts or a trailing '/'.")]
     [InlineData("/srv/datasets/imagenet", "/x", false, "'/srv/datasets/imagenet' can only be mounted read-only.")]
     [InlineData("/home/alice", "/proc/self", false, "'/proc/self' cannot be a mount target in the container.")]
     [InlineData("/home/alice", "/", false, "'/' cannot be a mount target in the container.")]
@@ -133,16 +156,80 @@ public sealed class JobSpecValidatorTests
             "Mounts", "'/w' is mounted twice.");
 
     [Theory]
-    [InlineData("CUDA_VISIBLE_DEVICES", "0", "CUDA_VISIBLE_DEVICES is set by the portal to match the assigned GPUs.")]
-    [InlineData("1BAD", "x", "'1BAD' is not a valid variable name (letters, digits and '_', not starting with a digit).")]
-    [InlineData("A-B", "x", "'A-B' is not a valid variable name (letters, digits and '_', not starting with a digit).")]
-    [InlineData("OK", "a\0b", "The value of OK cannot contain NUL characters.")]
+    [InlineData("CUDA_VISIBLE_DEVICES", "0", "CUDA_VISIBLE_DEVICES is reserved: a job's GPU environment is set from the GPUs allocated to it.")]
+    [InlineData("NVIDIA_DRIVER_CAPABILITIES", "all", "NVIDIA_DRIVER_CAPABILITIES is reserved: a job's GPU environment is set from the GPUs allocated to it.")]
+    [InlineData("1BAD", "x", "'1BAD' is not a valid variable name (up to 128 letters, digits and '_', not starting with a digit).")]
+    [InlineData("A-B", "x", "'A-B' is not a valid variable name (up to 128 letters, digits and '_', not starting with a digit).")]
+    [InlineData("OK", "a\0b", "The value of OK cannot contain NUL characters or line breaks.")]
+    [InlineData("OK", "a\nb", "The value of OK cannot contain NUL characters or line breaks.")]
+    [InlineData("OK", "a\rb", "The value of OK cannot contain NUL characters or line breaks.")]
     public void Bad_environment_entries_are_refused(string key, string value, string message) =>
         AssertOnlyError(Errors(Valid with { Environment = new Dictionary<string, string> { [key] = value } }), "Environment", message);
 
     [Fact]
     public void A_nul_in_an_argument_is_refused() =>
         AssertOnlyError(Errors(Valid with { Command = ["sh", "-c\0"] }), "Command", "Arguments cannot contain NUL characters.");
+
+    [Theory]
+    [InlineData("/home/alice/project/", "/x")]
+    [InlineData("/home/alice/my project", "/x")]
+    [InlineData("/home/alice/a,ro=false", "/x")]
+    [InlineData("/home/alice/a:b", "/x")]
+    [InlineData("/home/alice/a=b", "/x")]
+    [InlineData("/home/alice//project", "/x")]
+    [InlineData("/home/alice", "/x/")]
+    [InlineData("/home/alice", "/x y")]
+    public void Mount_paths_the_launcher_would_refuse_are_refused_at_submit(string source, string target) =>
+        Assert.Equal("Mounts", Assert.Single(Errors(Valid with { Mounts = [new MountSpec(source, target, false)] })).Field);
+
+    [Fact]
+    public void An_argument_over_8_KiB_is_refused() =>
+        AssertOnlyError(Errors(Valid with { Command = ["echo", new string('x', 8193)] }), "Command", "An argument is longer than 8192 characters.");
+
+    [Fact]
+    public void An_argument_of_exactly_8_KiB_is_accepted() => Assert.Empty(Errors(Valid with { Command = ["echo", new string('x', 8192)] }));
+
+    [Fact]
+    public void A_request_too_large_for_the_launcher_is_refused_on_the_field_that_fills_it()
+    {
+        // Nine arguments of 8 KiB each are each allowed, but together over the launcher's 64 KiB request limit.
+        var error = Assert.Single(Errors(Valid with { Command = [.. Enumerable.Repeat(new string('x', 8192), 9)] }));
+
+        Assert.Equal("Command", error.Field);
+        Assert.StartsWith("The command, environment and mounts together take ", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Characters_json_escapes_count_as_sent()
+    {
+        // The client's serializer writes '<' as \u003C, six bytes: two arguments of 8,192 of them are 96 KiB as sent.
+        var spec = Valid with { Command = [.. Enumerable.Repeat(new string('<', 8192), 2)] };
+
+        Assert.Equal("Command", Assert.Single(Errors(spec)).Field);
+    }
+
+    [Theory]
+    [InlineData(0.001)]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    public void Fewer_cpus_than_podman_can_be_given_are_refused(double cpus) =>
+        AssertOnlyError(Errors(Valid with { Cpus = cpus }), "Cpus", "Ask for at least 0.01 CPUs.");
+
+    [Fact]
+    public void Less_memory_than_podman_accepts_is_refused() =>
+        AssertOnlyError(Errors(Valid with { MemoryMiB = 5 }), "MemoryMiB", "Ask for at least 6 MiB of memory.");
+
+    [Theory]
+    [InlineData("/work dir")]
+    [InlineData("/a,b")]
+    public void A_working_directory_may_hold_characters_only_mount_paths_may_not(string directory) =>
+        Assert.Empty(Errors(Valid with { WorkingDirectory = directory }));
+
+    [Theory]
+    [InlineData("/work/")]
+    [InlineData("/a/\tb")]
+    public void A_working_directory_with_a_trailing_slash_or_a_control_character_is_refused(string directory) =>
+        Assert.Equal("WorkingDirectory", Assert.Single(Errors(Valid with { WorkingDirectory = directory })).Field);
 
     [Fact]
     public void A_relative_working_directory_is_refused() =>

@@ -60,7 +60,7 @@ public sealed class SessionSpecTests
     [InlineData("/.portal/sockbridge")]
     public void AMountOverTheSessionFolder_IsRefusedAtSubmit(string target)
     {
-        JobSpec spec = Spec() with { Mounts = [new Portal.Core.Jobs.MountSpec("/home/alice/data", target, false)] };
+        JobSpec spec = Spec() with { Mounts = [new Portal.Launcher.Protocol.MountSpec("/home/alice/data", target, false)] };
 
         Assert.Contains(JobSpecValidator.Validate(spec, Context()), e => e.Field == nameof(JobSpec.Mounts));
     }

@@ -157,12 +157,11 @@ public sealed class LauncherFixture : IAsyncLifetime
                 new Dictionary<string, object> { ["id"] = "1", ["node"] = GpuDir + "/nvidia1", ["visibleId"] = "GPU-11111111-1111-1111-1111-111111111111" },
             },
             ["gpuControlNodes"] = new[] { GpuDir + "/nvidiactl", GpuDir + "/nvidia-uvm" },
-            ["pids"] = new Dictionary<string, object> { ["default"] = 256, ["max"] = 4096 },
-            ["logBytes"] = new Dictionary<string, object> { ["default"] = 1048576, ["max"] = 104857600 },
+            ["pidsLimit"] = 256,
+            ["logMaxBytes"] = 1048576,
             ["manageDeviceAcls"] = manageDeviceAcls,
             ["auditLog"] = AuditLogPath,
             ["stateDir"] = StateDir,
-            ["subIdBase"] = 2_000_000_000L,
             ["pamService"] = PamService,
             ["privilegedGroups"] = new[] { ExtraPrivilegedGroup },
             ["sessions"] = new Dictionary<string, object> { ["dir"] = SessionsDir, ["group"] = ProxyGroup, ["bridge"] = BridgePath },
@@ -274,11 +273,14 @@ public sealed class LauncherFixture : IAsyncLifetime
         // Character devices with /dev/null's numbers: opening one works exactly when permissions allow.
         foreach ((string name, bool shared) in new[] { ("nvidia0", false), ("nvidia1", false), ("nvidiactl", true), ("nvidia-uvm", true) })
         {
+            // Made afresh: a node left by another run may have other numbers.
             string node = Path.Combine(GpuDir, name);
-            if (!File.Exists(node))
+            if (File.Exists(node))
             {
-                await Shell.CheckedAsync("/usr/bin/mknod", node, "c", "1", "3");
+                File.Delete(node);
             }
+
+            await Shell.CheckedAsync("/usr/bin/mknod", node, "c", "1", "3");
 
             await Shell.CheckedAsync("/usr/bin/chown", "root:root", node);
             await Shell.CheckedAsync("/usr/bin/chmod", shared ? "0666" : "0660", node);

@@ -40,12 +40,20 @@ public static class Shell
         int pid = process.Id;
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (stdin is not null)
+        try
         {
-            await process.StandardInput.WriteAsync(stdin);
-        }
+            if (stdin is not null)
+            {
+                await process.StandardInput.WriteAsync(stdin);
+            }
 
-        process.StandardInput.Close();
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The program stopped reading before the end (the launcher refuses an oversized request unread and
+            // exits): its exit code and output say the rest.
+        }
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(120));
         try
         {

@@ -75,7 +75,7 @@ public sealed class PodmanArgsTests
         LauncherPolicy cdi = RequestValidatorTests.Policy with
         {
             UseCdi = true,
-            Gpus = [new GpuDevice { Id = "1", Node = "/dev/nvidia1", Cdi = "nvidia.com/gpu=GPU-1" }],
+            Gpus = [new PolicyGpu { Id = "1", Node = "/dev/nvidia1", Cdi = "nvidia.com/gpu=GPU-1" }],
         };
 
         List<string> argv = Run(new RunSpec { Image = "busybox", Gpus = ["1"] }, cdi);

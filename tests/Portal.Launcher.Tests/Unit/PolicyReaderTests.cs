@@ -9,7 +9,7 @@ public sealed class PolicyReaderTests
 {
     private const string Minimal = """
         {"version":1,"minUid":1000,"group":"portal-users","podman":"/usr/bin/podman","runtime":"runc",
-         "pids":{"default":1024,"max":4096},"logBytes":{"default":1048576,"max":104857600},"auditLog":"/var/log/a.log"}
+         "pidsLimit":1024,"logMaxBytes":1048576,"auditLog":"/var/log/a.log"}
         """;
 
     private static LauncherPolicy Parse(string json) => PolicyReader.Parse(Encoding.UTF8.GetBytes(json));
@@ -34,11 +34,10 @@ public sealed class PolicyReaderTests
         Assert.Equal("nvidia.com/gpu=GPU-11111111-1111-1111-1111-111111111111", p.Gpus[1].Cdi);
         Assert.Null(p.Gpus[1].VisibleId);
         Assert.Equal(["/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools"], p.GpuControlNodes);
-        Assert.Equal((1024L, 8192L, 52428800L, 1073741824L), (p.Pids.Default, p.Pids.Max, p.LogBytes.Default, p.LogBytes.Max));
+        Assert.Equal((1024L, 52428800L), (p.PidsLimit, p.LogMaxBytes));
         Assert.Equal((32.0, 262144L), (p.MaxCpus, p.MaxMemoryMiB));
         Assert.False(p.AllowNetwork || p.UseCdi || p.ManageDeviceAcls);
         Assert.Equal(("/var/log/portal-launcher/audit.log", "/run/portal-launcher", "/usr/bin/setfacl"), (p.AuditLog, p.StateDir, p.Setfacl));
-        Assert.Equal(("/usr/sbin/useradd", "/usr/sbin/usermod", 2000224256L, 65536L), (p.Useradd, p.Usermod, p.SubIdBase, p.SubIdCount));
         Assert.Equal("portal", p.PamService);
         Assert.Equal(["portal"], p.PrivilegedGroups);
         Assert.Equal(["/home"], p.HomeRoots);
@@ -66,7 +65,7 @@ public sealed class PolicyReaderTests
         Assert.Empty(p.GpuControlNodes);
         Assert.Null(p.MaxCpus);
         Assert.Null(p.MaxMemoryMiB);
-        Assert.Equal((LauncherPolicy.DefaultStateDir, LauncherPolicy.DefaultSubIdBase, LauncherPolicy.DefaultSubIdCount), (p.StateDir, p.SubIdBase, p.SubIdCount));
+        Assert.Equal((LauncherPolicy.DefaultStateDir, LauncherPolicy.DefaultSetfacl), (p.StateDir, p.Setfacl));
         Assert.Equal(("portal", 0), (p.PamService, p.PrivilegedGroups.Count));
         Assert.Equal(["/home"], p.HomeRoots);
     }
@@ -83,20 +82,20 @@ public sealed class PolicyReaderTests
     public static TheoryData<string, string, string> Refused() => new()
     {
         { "unknown top-level field", With("\"privileged\":true"), "unknown property 'privileged'" },
+        { "a field of the removed provision-user", With("\"useradd\":\"/usr/sbin/useradd\""), "unknown property 'useradd'" },
         { "name in another case", Minimal.Replace("\"group\"", "\"Group\"", StringComparison.Ordinal), "unknown property 'Group'" },
-        { "unknown field in a limit", Minimal.Replace("\"max\":4096", "\"max\":4096,\"soft\":1", StringComparison.Ordinal), "pids: unknown property 'soft'" },
+        { "the old limit objects", Minimal.Replace("\"pidsLimit\":1024", "\"pids\":{\"default\":1024,\"max\":4096}", StringComparison.Ordinal), "unknown property 'pids'" },
         { "unknown field in a GPU", With("\"gpus\":[{\"id\":\"0\",\"node\":\"/dev/nvidia0\",\"mode\":\"rw\"}]"), "gpus[0]: unknown property 'mode'" },
         { "unknown field in a mount root", With("\"mountRoots\":[{\"path\":\"/srv\",\"propagation\":\"shared\"}]"), "mountRoots[0]: unknown property 'propagation'" },
         { "duplicated top-level field", With("\"podman\":\"/tmp/podman\""), "'podman' appears twice" },
-        { "duplicated field in a limit", Minimal.Replace("\"max\":4096", "\"max\":4096,\"max\":1", StringComparison.Ordinal), "'max' appears twice" },
         { "version missing", Minimal.Replace("\"version\":1,", "", StringComparison.Ordinal), "'version' is required" },
         { "minUid missing", Minimal.Replace("\"minUid\":1000,", "", StringComparison.Ordinal), "'minUid' is required" },
         { "group missing", Minimal.Replace("\"group\":\"portal-users\",", "", StringComparison.Ordinal), "'group' is required" },
         { "podman missing", Minimal.Replace("\"podman\":\"/usr/bin/podman\",", "", StringComparison.Ordinal), "'podman' is required" },
         { "runtime missing", Minimal.Replace("\"runtime\":\"runc\",", "", StringComparison.Ordinal), "'runtime' is required" },
         { "auditLog missing", Minimal.Replace(",\"auditLog\":\"/var/log/a.log\"", "", StringComparison.Ordinal), "'auditLog' is required" },
-        { "pids missing", Minimal.Replace("\"pids\":{\"default\":1024,\"max\":4096},", "", StringComparison.Ordinal), "'pids' is required" },
-        { "limit without max", Minimal.Replace(",\"max\":4096", "", StringComparison.Ordinal), "pids: 'max' is required" },
+        { "pidsLimit missing", Minimal.Replace("\"pidsLimit\":1024,", "", StringComparison.Ordinal), "'pidsLimit' is required" },
+        { "logMaxBytes as an object", Minimal.Replace("\"logMaxBytes\":1048576", "\"logMaxBytes\":{}", StringComparison.Ordinal), "logMaxBytes must be a whole number" },
         { "GPU without node", With("\"gpus\":[{\"id\":\"0\"}]"), "gpus[0]: 'node' is required" },
         { "group null", Minimal.Replace("\"portal-users\"", "null", StringComparison.Ordinal), "group must be a string (found null)" },
         { "version as a string", Minimal.Replace("\"version\":1", "\"version\":\"1\"", StringComparison.Ordinal), "version must be a whole number (found a string)" },

@@ -42,7 +42,6 @@ public sealed class ProtocolJsonTests
             Ok = false, Error = "podman run failed: \"<quoted>\" \u00e9\n", ToolExitCode = 125, ContainerId = "ce5f", ContainerName = "portal-job-1",
             Container = container, Containers = [container, container with { Name = "portal-job-2", ExitCode = null }],
             Images = [new ImageInfo { Id = "sha256:1", Names = ["localhost/busybox:latest"], Size = 1 << 20, Created = when }],
-            Provisioned = new ProvisionResult { User = "bob", Uid = 1500, Gid = 1500, Home = "/home/bob", SubIdStart = 100000, SubIdCount = 65536, Created = true },
             Checks = [new CheckItem { Name = "podman", Status = "ok", Detail = "4.3.1" }],
             Warnings = ["Resource limits are not supported"],
         };

@@ -9,9 +9,9 @@ public sealed class RequestValidatorTests
     internal static readonly LauncherPolicy Policy = new()
     {
         Version = 1, MinUid = 1000, Group = "portal-users", Podman = "/usr/bin/podman", Runtime = "runc",
-        Pids = new Limit { Default = 256, Max = 1024 }, LogBytes = new Limit { Default = 1 << 20, Max = 1 << 24 },
+        PidsLimit = 256, LogMaxBytes = 1 << 20,
         AuditLog = "/var/log/portal-launcher/audit.log",
-        Gpus = [new GpuDevice { Id = "0", Node = "/dev/nvidia0" }, new GpuDevice { Id = "1", Node = "/dev/nvidia1" }],
+        Gpus = [new PolicyGpu { Id = "0", Node = "/dev/nvidia0" }, new PolicyGpu { Id = "1", Node = "/dev/nvidia1" }],
     };
 
     [Fact]
@@ -24,8 +24,8 @@ public sealed class RequestValidatorTests
             {
                 Image = "localhost/pytorch:2.4", Command = ["python", "train.py", "--device", "cuda", "--lr=0.1"],
                 Env = new Dictionary<string, string> { ["WANDB_MODE"] = "offline", ["HF_HOME"] = "/data/hf" },
-                Gpus = ["1"], Mounts = [new MountSpec { Source = "/home/alice/data", Target = "/data", ReadOnly = true }],
-                Workdir = "/data", PidsLimit = 512,
+                Gpus = ["1"], Mounts = [new MountSpec("/home/alice/data", "/data", ReadOnly: true)],
+                Workdir = "/data",
             },
         };
 
@@ -56,7 +56,6 @@ public sealed class RequestValidatorTests
     [Theory]
     [InlineData("list")]
     [InlineData("images")]
-    [InlineData("provision-user")]
     [InlineData("check")]
     public void UserVerbs_WithoutAJob_AreAccepted(string verb) =>
         RequestValidator.Validate(new LauncherRequest { Version = 1, Verb = verb, User = "alice" }, Policy);
@@ -73,7 +72,7 @@ public sealed class RequestValidatorTests
         RequestValidator.Validate(new LauncherRequest
         {
             Version = 1, Verb = "run", User = "alice", Job = "1",
-            Run = new RunSpec { Image = "busybox", Mounts = [new MountSpec { Source = "/home/alice", Target = target }] },
+            Run = new RunSpec { Image = "busybox", Mounts = [new MountSpec("/home/alice", target)] },
         }, Policy);
 
     [Theory]

@@ -1,5 +1,6 @@
 using Portal.Core.Jobs;
 using Portal.Data.Jobs;
+using Portal.Launcher.Protocol;
 
 namespace Portal.Web.Tests.Data;
 

@@ -5,6 +5,7 @@ using Portal.Core.Scheduling;
 using Portal.Data.Entities.Jobs;
 using Portal.Data.Jobs;
 using Portal.Data.Quotas;
+using Portal.Launcher.Protocol;
 using static Portal.Web.Tests.Data.JobStoreFixtures;
 
 namespace Portal.Web.Tests.Data;

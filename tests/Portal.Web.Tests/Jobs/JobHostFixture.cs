@@ -201,7 +201,7 @@ public sealed class JobHostFixture : IAsyncLifetime
         if (!File.ReadAllLines("/etc/subuid").Any(l => l.StartsWith(name + ":", StringComparison.Ordinal))
             || !File.ReadAllLines("/etc/subgid").Any(l => l.StartsWith(name + ":", StringComparison.Ordinal)))
         {
-            // A fixed block of its own, away from the launcher tests' (1000000000+) and provisioning's (2000000000+).
+            // A fixed block of its own, away from the launcher tests' (1000000000+).
             var start = 1_200_000_000L + (slot * 65536L);
             var range = $"{start}-{start + 65535}";
             await Sh.CheckedAsync("/usr/sbin/usermod", "--add-subuids", range, "--add-subgids", range, name);
@@ -290,12 +290,11 @@ public sealed class JobHostFixture : IAsyncLifetime
                 ["visibleId"] = uuid,
             }).ToArray(),
             ["gpuControlNodes"] = new[] { GpuDir + "/nvidiactl", GpuDir + "/nvidia-uvm" },
-            ["pids"] = new Dictionary<string, object> { ["default"] = 256, ["max"] = 4096 },
-            ["logBytes"] = new Dictionary<string, object> { ["default"] = 1048576, ["max"] = 104857600 },
+            ["pidsLimit"] = 256,
+            ["logMaxBytes"] = 1048576,
             ["manageDeviceAcls"] = true,
             ["auditLog"] = "/var/log/portal-web-test/audit.log",
             ["stateDir"] = "/run/portal-web-test",
-            ["subIdBase"] = 2_100_000_000L,
             ["pamService"] = PamService,
             ["sessions"] = new Dictionary<string, object> { ["dir"] = SessionsDir, ["group"] = ProxyGroup, ["bridge"] = BridgePath },
         };

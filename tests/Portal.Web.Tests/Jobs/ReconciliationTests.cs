@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Core.Jobs;
 using Portal.Launcher.Client;
-using Portal.Jobs;
 
 namespace Portal.Web.Tests.Jobs;
 
@@ -78,7 +77,7 @@ public sealed class ReconciliationTests(JobHostFixture fixture)
         var id = await t.SubmitAsync(fixture.Alice, spec);
         Assert.True((await t.Store.CommitStartAsync(id, [JobHostFixture.GpuUuids[0]])).Applied);
         // The launcher started the container; the portal died before recording it.
-        var started = await Launcher().RunAsync(fixture.Alice.Name, JobRunnerTests.Key(id), JobActions.ToRunSpec(id, spec, [JobHostFixture.GpuUuids[0]]));
+        var started = await Launcher().RunAsync(fixture.Alice.Name, JobRunnerTests.Key(id), spec.ToRunSpec(id, [JobHostFixture.GpuUuids[0]]));
 
         t.StartPortal();
 
@@ -92,7 +91,7 @@ public sealed class ReconciliationTests(JobHostFixture fixture)
     {
         await using var t = await JobTestContext.CreateAsync(fixture, gpus: 1);
         const long Unknown = 987654;
-        await Launcher().RunAsync(fixture.Bob.Name, JobRunnerTests.Key(Unknown), JobActions.ToRunSpec(Unknown, JobTestContext.Spec(["sleep", "60"]), []));
+        await Launcher().RunAsync(fixture.Bob.Name, JobRunnerTests.Key(Unknown), JobTestContext.Spec(["sleep", "60"]).ToRunSpec(Unknown, []));
         Assert.Single(await JobHostFixture.ContainersOfJobAsync(fixture.Bob, Unknown));
 
         t.StartPortal();

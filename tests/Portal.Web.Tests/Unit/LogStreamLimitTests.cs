@@ -78,7 +78,6 @@ public sealed class LogStreamLimitTests
 
         public Task<IReadOnlyList<ImageInfo>> ImagesAsync(string user, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-        public Task<ProvisionResult> ProvisionUserAsync(string user, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
         public Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 

@@ -2,7 +2,6 @@ using System.Text;
 using Portal.Api.Contracts;
 using Portal.Core.Apps;
 using Portal.Data.Jobs;
-using Portal.Jobs;
 using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
 using Portal.Web.Security.ApiTokens;

@@ -2,6 +2,7 @@ using Portal.Api.Contracts;
 using Portal.Core.Jobs;
 using Portal.Core.Sessions;
 using Portal.Data.Jobs;
+using Portal.Launcher.Protocol;
 using Portal.Web.Services.JobForms;
 
 namespace Portal.Web.Endpoints.Api;

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Http.Features;
 using Portal.Api.Contracts;
 using Portal.Core.Jobs;
 using Portal.Data.Jobs;
-using Portal.Jobs;
 using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
 using Portal.Web.Security.ApiTokens;

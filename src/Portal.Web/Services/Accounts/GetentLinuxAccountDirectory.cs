@@ -21,7 +21,7 @@ internal sealed class GetentLinuxAccountDirectory : ILinuxAccountDirectory
             return null;
         }
 
-        ToolResult result = await ToolProcess.RunAsync("getent", ["passwd", "--", name], Timeout, cancellationToken);
+        CommandResult result = await ExternalCommand.RunAsync("getent", ["passwd", "--", name], Timeout, cancellationToken);
         if (result.ExitCode == 2)
         {
             return null;

@@ -21,7 +21,7 @@ public sealed class LinuxAccountEligibility(LinuxAccountValidator accounts)
         }
 
         // id goes through NSS like the launcher's getgrouplist; the name was validated, so it cannot be an option or a uid.
-        ToolResult groups = await ToolProcess.RunAsync("id", ["-Gn", "--", name], Timeout, cancellationToken);
+        CommandResult groups = await ExternalCommand.RunAsync("id", ["-Gn", "--", name], Timeout, cancellationToken);
         if (!groups.Succeeded)
         {
             return LinuxAccountCheck.Refused($"The groups of '{name}' could not be read: {groups.Message}");

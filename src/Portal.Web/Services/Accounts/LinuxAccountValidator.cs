@@ -28,7 +28,7 @@ public sealed class LinuxAccountValidator(ILinuxAccountDirectory directory, IOpt
         if (account is null)
         {
             return LinuxAccountCheck.Refused(
-                $"There is no Linux account named '{name}' on this host. Create it first (the launcher's provision-user, or useradd).");
+                $"There is no Linux account named '{name}' on this host. Create it first with the system's own tools (useradd), and give it a subuid/subgid range (usermod --add-subuids).");
         }
 
         // NSS may normalise names (case, aliases); the account must be exactly the one asked for.

@@ -48,7 +48,7 @@ internal sealed class GpuProcessReader(NvidiaSmiProcessQuery query, ProcessOwner
         }
 
         // getent goes through NSS, so LDAP/SSSD accounts resolve too. A UID with no account stays nameless.
-        var result = await ToolProcess.RunAsync(
+        var result = await ExternalCommand.RunAsync(
             "getent", ["passwd", uid.ToString(CultureInfo.InvariantCulture)], GetentTimeout, cancellationToken);
         var name = result.Succeeded ? result.StandardOutput.Split(':')[0].Trim() : null;
         _names[uid] = string.IsNullOrEmpty(name) ? null : name;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Portal.Core.Jobs;
 using Portal.Core.Sessions;
+using Portal.Launcher.Protocol;
 
 namespace Portal.Web.Services.JobForms;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 using Portal.Core.Accounts;
-using Portal.Core.Jobs;
+using Portal.Launcher.Protocol;
 
 namespace Portal.Web.Services.JobForms;
 
@@ -26,7 +26,8 @@ public sealed class MountRootResolver(IOptions<MountRootOptions> options, ILinux
                 path = account.Home;
             }
 
-            roots.Add(new MountRoot(path, readOnly));
+            // "/srv/data/" and "/srv/data" are one folder; mount paths are compared without the trailing '/'.
+            roots.Add(new MountRoot(path.Length > 1 ? path.TrimEnd('/') : path, readOnly));
         }
 
         return roots;

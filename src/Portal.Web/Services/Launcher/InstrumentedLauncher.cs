@@ -36,9 +36,6 @@ internal sealed class InstrumentedLauncher(ILauncher inner, LauncherMetrics metr
     public IAsyncEnumerable<string> StreamLogsAsync(string user, string job, LogsSpec options, CancellationToken cancellationToken = default) =>
         inner.StreamLogsAsync(user, job, options, cancellationToken);
 
-    public Task<ProvisionResult> ProvisionUserAsync(string user, CancellationToken cancellationToken = default) =>
-        TimeAsync("provision-user", () => inner.ProvisionUserAsync(user, cancellationToken));
-
     public Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default) =>
         TimeAsync("check", () => inner.CheckAsync(user, cancellationToken));
 

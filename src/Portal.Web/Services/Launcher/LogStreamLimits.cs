@@ -67,9 +67,6 @@ internal sealed class LogStreamLimits(ILauncher inner, LogStreamOptions options)
     public Task<IReadOnlyList<ImageInfo>> ImagesAsync(string user, CancellationToken cancellationToken = default) =>
         inner.ImagesAsync(user, cancellationToken);
 
-    public Task<ProvisionResult> ProvisionUserAsync(string user, CancellationToken cancellationToken = default) =>
-        inner.ProvisionUserAsync(user, cancellationToken);
-
     public Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default) =>
         inner.CheckAsync(user, cancellationToken);
 

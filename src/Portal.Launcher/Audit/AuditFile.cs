@@ -6,16 +6,17 @@ namespace Portal.Launcher.Audit;
 /// <summary>
 /// One JSON line per decision, appended to a root-owned 0600 file opened before the privilege drop.
 /// The descriptor stays open (close-on-exec) so the launcher can still record the outcome after it
-/// has become the user, while the user, and the portal, can never open the file themselves.
+/// has become the user, while the user, and the portal, can never open the file themselves. (The
+/// portal's audit log of what administrators do, in its database, is another thing.)
 /// </summary>
-internal sealed class AuditLog
+internal sealed class AuditFile
 {
     private readonly int _fd;
     private readonly int _pid = Environment.ProcessId;
     private readonly uint _callerUid;
     private readonly bool _privileged;
 
-    private AuditLog(int fd, uint callerUid, bool privileged)
+    private AuditFile(int fd, uint callerUid, bool privileged)
     {
         _fd = fd;
         _callerUid = callerUid;
@@ -28,7 +29,7 @@ internal sealed class AuditLog
 
     public string? Job { get; set; }
 
-    public static AuditLog Open(string path, uint trustedOwner, uint callerUid, bool privileged) =>
+    public static AuditFile Open(string path, uint trustedOwner, uint callerUid, bool privileged) =>
         new(SafeFiles.OpenAppendLog(path, trustedOwner), callerUid, privileged);
 
     public void Accepted(string detail) => Write("accepted", detail);
