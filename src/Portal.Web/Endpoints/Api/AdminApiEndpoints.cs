@@ -1,7 +1,6 @@
-using Microsoft.EntityFrameworkCore;
 using Portal.Api.Contracts;
 using Portal.Core.Scheduling;
-using Portal.Data;
+using Portal.Data.Accounts;
 using Portal.Data.Jobs;
 using Portal.Data.Quotas;
 using Portal.Jobs;
@@ -57,13 +56,13 @@ internal static class AdminApiEndpoints
             [.. groups.Select(g => new QuotaGroupResponse(g.Id, g.Name, QuotaContractMapping.ToRequest(g.Policy), g.MemberIds))]));
     }
 
-    private static async Task<IResult> GetUserQuotaAsync(Guid id, HttpContext context, QuotaStore quotas, IDbContextFactory<PortalDbContext> contexts) =>
-        await UserExistsAsync(id, contexts, context.RequestAborted)
+    private static async Task<IResult> GetUserQuotaAsync(Guid id, HttpContext context, QuotaStore quotas, UserStore users) =>
+        await users.ExistsAsync(id, context.RequestAborted)
             ? TypedResults.Ok(await UserQuotaAsync(id, quotas, context.RequestAborted))
             : NoSuchUser(id);
 
     private static async Task<IResult> SetUserQuotaAsync(
-        Guid id, HttpContext context, QuotaStore quotas, IDbContextFactory<PortalDbContext> contexts, JobRunner runner, AuditLog audit)
+        Guid id, HttpContext context, QuotaStore quotas, UserStore users, JobRunner runner, AuditLog audit)
     {
         var (request, problem) = await ApiBody.ReadAsync<QuotaPolicyRequest>(context);
         if (problem is not null)
@@ -77,7 +76,7 @@ internal static class AdminApiEndpoints
             return ApiProblems.Validation(errors);
         }
 
-        if (!await UserExistsAsync(id, contexts, context.RequestAborted))
+        if (!await users.ExistsAsync(id, context.RequestAborted))
         {
             return NoSuchUser(id);
         }
@@ -89,9 +88,9 @@ internal static class AdminApiEndpoints
     }
 
     private static async Task<IResult> RemoveUserQuotaAsync(
-        Guid id, HttpContext context, QuotaStore quotas, IDbContextFactory<PortalDbContext> contexts, JobRunner runner, AuditLog audit)
+        Guid id, HttpContext context, QuotaStore quotas, UserStore users, JobRunner runner, AuditLog audit)
     {
-        if (!await UserExistsAsync(id, contexts, context.RequestAborted))
+        if (!await users.ExistsAsync(id, context.RequestAborted))
         {
             return NoSuchUser(id);
         }
@@ -138,12 +137,6 @@ internal static class AdminApiEndpoints
         var policy = await quotas.GetUserOverrideAsync(id, cancellationToken);
         var effective = await quotas.ResolveAsync(id, cancellationToken);
         return new UserQuotaResponse(id, policy is null ? null : QuotaContractMapping.ToRequest(policy), QuotaApiEndpoints.ToResponse(effective));
-    }
-
-    private static async Task<bool> UserExistsAsync(Guid id, IDbContextFactory<PortalDbContext> contexts, CancellationToken cancellationToken)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.Users.AnyAsync(u => u.Id == id, cancellationToken);
     }
 
     private static IResult NoSuchUser(Guid id) => ApiProblems.NotFound($"There is no user {id}.");

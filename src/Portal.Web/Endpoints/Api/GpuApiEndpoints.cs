@@ -1,5 +1,4 @@
 using Portal.Api.Contracts;
-using Portal.Core.Jobs;
 using Portal.Data.Jobs;
 using Portal.Web.Security.ApiTokens;
 using Portal.Web.Services.Gpus;
@@ -23,9 +22,8 @@ internal static class GpuApiEndpoints
     {
         var frame = monitor.Current;
         var stored = await gpus.ListGpusAsync(context.RequestAborted);
-        var holding = await jobs.ListAsync(
-            Guid.Empty, isAdmin: true, new JobListQuery(States: [JobState.Starting, JobState.Running], Take: JobListQuery.MaxTake), context.RequestAborted);
-        var holders = holding.Items.ToDictionary(j => j.Id);
+        // Who holds each GPU is shown to every user, as on the dashboard.
+        var holders = (await jobs.ListStartedAsync(context.RequestAborted)).ToDictionary(j => j.Id);
         var result = stored.Where(g => g.IsPresent).Select(g =>
         {
             var sample = frame.SampleOf(g.Uuid);
