@@ -165,7 +165,7 @@ public sealed partial class JobRunner : BackgroundService
             await _gpus.SyncAsync(cancellationToken);
         }
 
-        var state = await _store.LoadSnapshotAsync(null, cancellationToken);
+        var state = await _store.LoadSnapshotAsync(_options.HostCapacity(), cancellationToken);
         foreach (var id in state.UnreadableJobIds)
         {
             LogUnreadable(id);

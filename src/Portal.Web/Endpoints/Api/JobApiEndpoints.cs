@@ -1,19 +1,14 @@
 using Portal.Api.Contracts;
 using Portal.Core.Jobs;
-using Portal.Core.Scheduling;
 using Portal.Data.Jobs;
-using Portal.Jobs;
 using Portal.Web.Security.ApiTokens;
-using Portal.Web.Services.Accounts;
-using Portal.Web.Services.JobForms;
 using Portal.Web.Services.Jobs;
 
 namespace Portal.Web.Endpoints.Api;
 
 /// <summary>
-/// Jobs: submit, list, read, cancel. The same path as the web pages: <see cref="JobStore"/> validates with the
-/// launch form's validator under the submitter's quota, and <see cref="JobCancellation"/> cancels (and audits) as
-/// the pages do.
+/// Jobs: submit, list, read, cancel. The same path as the web pages: <see cref="JobSubmissions"/> validates and queues
+/// under the submitter's quota, and <see cref="JobCancellation"/> cancels (and audits) as the pages do.
 /// Another user's job answers 404, exactly like a job that does not exist.
 /// </summary>
 internal static class JobApiEndpoints
@@ -57,7 +52,7 @@ internal static class JobApiEndpoints
     }
 
     private static async Task<IResult> SubmitAsync(
-        HttpContext context, JobStore jobs, JobRunner runner, MountRootResolver mountRoots)
+        HttpContext context, JobSubmissions submissions)
     {
         var (request, problem) = await ApiBody.ReadAsync<SubmitJobRequest>(context);
         if (problem is not null)
@@ -71,17 +66,12 @@ internal static class JobApiEndpoints
             return ApiProblems.Validation(errors);
         }
 
-        var caller = ApiCaller.From(context.User);
-        var roots = caller.LinuxUserName is { } linuxUser
-            ? await mountRoots.ForAsync(linuxUser, context.RequestAborted)
-            : [];
-        var result = await jobs.SubmitAsync(new JobSubmission(caller.Id, spec, caller.ActsAsAdmin, roots), context.RequestAborted);
+        var result = await submissions.SubmitAsync(ApiCaller.From(context.User).AsRequester(), spec, context.RequestAborted);
         if (result.JobId is not { } id)
         {
             return ApiProblems.JobValidation(result.Errors, spec.Gpus.IsSpecific);
         }
 
-        runner.RequestPass(SchedulingCause.JobSubmitted);
         return TypedResults.Created($"{ApiRoutes.Prefix}/jobs/{id}", new SubmitJobResponse(id, JobStates.Queued));
     }
 
@@ -98,8 +88,7 @@ internal static class JobApiEndpoints
     {
         var caller = ApiCaller.From(context.User);
         // The pages' path: authorize (own job, or any with admin role and scope), cancel on the runner's loop, audit.
-        var requester = new CurrentUser(caller.Id, caller.Name, caller.ActsAsAdmin, caller.LinuxUserName);
-        var result = await cancellation.CancelAsync(requester, id, context.RequestAborted);
+        var result = await cancellation.CancelAsync(caller.AsRequester(), id, context.RequestAborted);
         if (result.Status == JobChangeStatus.NotFound)
         {
             return NoSuchJob(id);

@@ -11,6 +11,7 @@ internal static class AdminRegistration
         services.AddSingleton<GpuAdministration>();
         services.AddSingleton<QuotaAdministration>();
         services.AddSingleton<JobCancellation>();
+        services.AddSingleton<JobSubmissions>();
         return services;
     }
 }
