@@ -12,6 +12,7 @@ internal static class AdminRegistration
         services.AddSingleton<QuotaAdministration>();
         services.AddSingleton<JobCancellation>();
         services.AddSingleton<JobSubmissions>();
+        services.AddSingleton<JobOutput>();
         return services;
     }
 }
