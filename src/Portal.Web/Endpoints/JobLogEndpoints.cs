@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Portal.Jobs;
 using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
@@ -17,7 +18,7 @@ internal static partial class JobLogEndpoints
         return endpoints;
     }
 
-    private static async Task<IResult> DownloadAsync(
+    private static async Task<Results<LogDownload, NotFound, ContentHttpResult>> DownloadAsync(
         long id, HttpContext context, JobOutput output, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var user = CurrentUser.From(context.User);
@@ -34,7 +35,7 @@ internal static partial class JobLogEndpoints
         // Someone else's job is answered exactly like a job that does not exist: ids reveal nothing.
         if (log.State == JobLogState.NoSuchJob)
         {
-            return Results.NotFound();
+            return TypedResults.NotFound();
         }
 
         var job = log.Job!;
@@ -65,9 +66,9 @@ internal static partial class JobLogEndpoints
         return new LogDownload(lines, any, $"job-{JobKeys.Format(id)}.log");
     }
 
-    private static IResult Text(string message, int status) => Results.Text(message, "text/plain; charset=utf-8", statusCode: status);
+    private static ContentHttpResult Text(string message, int status) => TypedResults.Text(message, "text/plain; charset=utf-8", statusCode: status);
 
-    private static IResult LauncherFailed(ILoggerFactory loggers, long id, LauncherException e)
+    private static ContentHttpResult LauncherFailed(ILoggerFactory loggers, long id, LauncherException e)
     {
         LogReadFailed(loggers.CreateLogger(typeof(JobLogEndpoints)), id, e.Message);
         return Text($"The log of job {id} could not be read: {e.Message}", StatusCodes.Status502BadGateway);
@@ -77,7 +78,7 @@ internal static partial class JobLogEndpoints
     private static partial void LogReadFailed(ILogger logger, long jobId, string problem);
 
     /// <summary>Writes the lines as they come (no buffering of the whole log), then ends the launcher.</summary>
-    private sealed class LogDownload(IAsyncEnumerator<string> lines, bool hasFirst, string fileName) : IResult
+    internal sealed class LogDownload(IAsyncEnumerator<string> lines, bool hasFirst, string fileName) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
         {

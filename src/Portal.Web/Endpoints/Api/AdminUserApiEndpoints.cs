@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Portal.Api.Contracts;
 using Portal.Data.Accounts;
 using Portal.Web.Security.ApiTokens;
@@ -15,26 +16,25 @@ internal static class AdminUserApiEndpoints
 {
     public static RouteGroupBuilder MapAdminUserApi(this RouteGroupBuilder admin)
     {
-        admin.MapGet("/users", ListAsync).WithName("AdminListUsers").WithSummary("Every portal account")
-            .Produces<IReadOnlyList<UserResponse>>();
+        admin.MapGet("/users", ListAsync).WithName("AdminListUsers").WithSummary("Every portal account");
         admin.MapPost("/users/{id:guid}/disable", (Guid id, HttpContext context, UserAdministration users, UserStore store) =>
                 SetDisabledAsync(id, disabled: true, context, users, store))
             .WithName("AdminDisableUser").WithSummary("Disable an account: its sessions and access tokens stop working at once")
-            .Produces<UserResponse>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         admin.MapPost("/users/{id:guid}/enable", (Guid id, HttpContext context, UserAdministration users, UserStore store) =>
                 SetDisabledAsync(id, disabled: false, context, users, store))
             .WithName("AdminEnableUser").WithSummary("Enable a disabled account (its tokens work again unless revoked or expired)")
-            .Produces<UserResponse>().ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return admin;
     }
 
-    private static async Task<IResult> ListAsync(HttpContext context, UserStore store)
+    private static async Task<Ok<IReadOnlyList<UserResponse>>> ListAsync(HttpContext context, UserStore store)
     {
         var users = await store.ListAsync(context.RequestAborted);
         return TypedResults.Ok<IReadOnlyList<UserResponse>>([.. users.Select(ToResponse)]);
     }
 
-    private static async Task<IResult> SetDisabledAsync(
+    private static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> SetDisabledAsync(
         Guid id, bool disabled, HttpContext context, UserAdministration users, UserStore store)
     {
         CancellationToken cancellationToken = context.RequestAborted;

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Portal.Api.Contracts;
 using Portal.Data.Jobs;
 using Portal.Web.Security.ApiTokens;
@@ -13,12 +14,11 @@ internal static class GpuApiEndpoints
     public static RouteGroupBuilder MapGpuApi(this RouteGroupBuilder api)
     {
         api.MapGet("/gpus", ListAsync).RequireScope(ApiScopes.JobsRead)
-            .WithName("ListGpus").WithTags("GPUs").WithSummary("The GPUs with live values and the jobs holding them")
-            .Produces<GpuListResponse>();
+            .WithName("ListGpus").WithTags("GPUs").WithSummary("The GPUs with live values and the jobs holding them");
         return api;
     }
 
-    private static async Task<IResult> ListAsync(HttpContext context, GpuStore gpus, JobStore jobs, GpuMonitor monitor)
+    private static async Task<Ok<GpuListResponse>> ListAsync(HttpContext context, GpuStore gpus, JobStore jobs, GpuMonitor monitor)
     {
         var frame = monitor.Current;
         var stored = await gpus.ListGpusAsync(context.RequestAborted);

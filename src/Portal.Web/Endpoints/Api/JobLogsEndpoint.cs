@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Portal.Api.Contracts;
 using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
@@ -29,7 +30,10 @@ internal static partial class JobLogsEndpoint
         return api;
     }
 
-    private static async Task<IResult> StreamAsync(long id, HttpContext context, JobOutput output, ILoggerFactory loggers)
+    // The body is written here as it comes (plain text or server-sent events), so success is an empty result whose 200
+    // is declared above with its content types.
+    private static async Task<Results<EmptyHttpResult, ValidationProblem, ProblemHttpResult>> StreamAsync(
+        long id, HttpContext context, JobOutput output, ILoggerFactory loggers)
     {
         var caller = ApiCaller.From(context.User);
         var query = new ApiQuery(context.Request.Query);
@@ -71,7 +75,7 @@ internal static partial class JobLogsEndpoint
             case JobLogState.NotYet when !follow:
                 // Nothing was logged (yet).
                 await writer.StartAsync();
-                return Results.Empty;
+                return TypedResults.Empty;
             case JobLogState.NotYet:
                 // Answer at once (a client's header timeout must not run out while the job waits), then wait for its
                 // output to exist.
@@ -83,13 +87,13 @@ internal static partial class JobLogsEndpoint
                 catch (Exception e) when (e is LauncherException || (e is OperationCanceledException && context.RequestAborted.IsCancellationRequested))
                 {
                     // The answer has begun: a launcher failure or a client that left just ends it.
-                    return Results.Empty;
+                    return TypedResults.Empty;
                 }
 
                 if (log.State != JobLogState.Available)
                 {
                     // Ended without a log, or its container is already gone.
-                    return Results.Empty;
+                    return TypedResults.Empty;
                 }
 
                 break;
@@ -121,10 +125,10 @@ internal static partial class JobLogsEndpoint
             // The client went away (for instance `portal logs -f` and Ctrl-C); the launcher was ended with it.
         }
 
-        return Results.Empty;
+        return TypedResults.Empty;
     }
 
-    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult LauncherUnavailable(LauncherException e) => TypedResults.Problem(
+    private static ProblemHttpResult LauncherUnavailable(LauncherException e) => TypedResults.Problem(
         $"The launcher could not read the output: {e.Message}", statusCode: StatusCodes.Status502BadGateway, title: "Launcher failed");
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Streaming the output of job {JobId} failed: {Problem}")]
