@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The throwaway Linux accounts the tests make (names starting ptest-, pweb- or pprod-) and everything rootless
 # podman leaves of them: their processes (the pause process, conmon, containers), homes with their image storage,
-# runtime folders, groups and /etc/subuid and /etc/subgid lines. The test fixtures call `remove` for what they made,
-# also when a test failed; tests/run.sh calls `sweep` before a run (what a crashed run left) and `leftovers` after
-# it (the run fails if anything is left).
+# runtime folders, groups (the job groups and the sessions' proxy groups ptest-proxy and pweb-proxy among them) and
+# /etc/subuid and /etc/subgid lines; and the fixed files and folders the test fixtures make as root (below). The test
+# fixtures call `remove` for the accounts they made and delete their own files, also when a test failed;
+# tests/run.sh calls `sweep` before a run (what a crashed run left) and `leftovers` after it (the run fails if
+# anything is left).
 #
 #   tests/throwaway-accounts.sh remove NAME...   remove these accounts (and their groups, if any) completely
-#   tests/throwaway-accounts.sh sweep            remove every account, group and subordinate-id line of the prefixes
+#   tests/throwaway-accounts.sh sweep            remove every account, group and subordinate-id line of the prefixes,
+#                                                the fixed test paths and the session tests' echo apps
 #   tests/throwaway-accounts.sh leftovers        print what is left of them; exit 1 if anything is
 #
 # Processes are ended by pid, after reading each one's uid from /proc: every process running as the account or
@@ -14,6 +17,38 @@
 set -euo pipefail
 
 readonly prefixes='^(ptest|pweb|pprod)-'
+
+# What the fixtures make outside the accounts, each deleted again by the fixture that made it (keep in step with the
+# constants of LauncherFixture, SudoDeployTests and JobHostFixture): test policies, state, audit logs, fake GPU nodes,
+# the sign-in tests' PAM services, the session folders' roots (sockbridge lives under the /var/lib roots) and the sudo
+# rule of the deploy test.
+readonly fixed_paths=(
+  /etc/portal-launcher-test /var/lib/portal-launcher-test /var/log/portal-launcher-test /run/portal-launcher-test
+  /dev/ptest-gpu /etc/pam.d/portal-launcher-test /run/ptest-sessions /etc/sudoers.d/ptest-portal-launcher
+  /etc/portal-web-test /var/lib/portal-web-test /var/log/portal-web-test /run/portal-web-test
+  /dev/pweb-gpu /etc/pam.d/portal-web-test /run/pweb-sessions
+)
+# The session proxy tests run an echo app from a copy in a temporary folder, as uids that have no account.
+readonly session_test_folders='/tmp/portal-session-test-'
+
+# Prints the pids of processes started from a session test folder.
+session_test_pids() {
+  local cmdline pid args
+  for cmdline in /proc/[0-9]*/cmdline; do
+    pid=${cmdline#/proc/}; pid=${pid%/cmdline}
+    # Matched in the shell, not by a grep whose own arguments would name the folder. A process can end while we look.
+    args=$({ tr '\0' ' ' < "$cmdline"; } 2>/dev/null) || continue
+    if [[ $args == *"$session_test_folders"* ]]; then echo "$pid"; fi
+  done
+  return 0
+}
+
+sweep_files() {
+  local pid folder
+  for pid in $(session_test_pids); do kill -KILL "$pid" 2>/dev/null || true; done
+  for folder in "$session_test_folders"*; do [[ -e $folder ]] && rm -rf --one-file-system "$folder"; done
+  rm -rf --one-file-system "${fixed_paths[@]}"
+}
 
 # Prints the pids of processes whose real or effective uid is in [first, first + count).
 pids_in_uid_range() {
@@ -81,6 +116,10 @@ leftovers() {
   { getent group | grep -E "$prefixes" | cut -d: -f1 | sed 's/^/group: /'; } || true
   { grep -sHE "$prefixes" /etc/subuid /etc/subgid | sed 's/^/subordinate ids: /'; } || true
   { ps -eo user:32,pid,comm --no-headers | grep -E "$prefixes" | sed 's/^/process: /'; } || true
+  local path pid
+  for path in "${fixed_paths[@]}" "$session_test_folders"*; do [[ -e $path ]] && echo "file: $path"; done
+  for pid in $(session_test_pids); do echo "process: $pid (a session test's echo app)"; done
+  return 0
 }
 
 case ${1:-} in
@@ -95,6 +134,7 @@ case ${1:-} in
     for name in $(getent passwd | cut -d: -f1 | grep -E "$prefixes" || true); do remove_account "$name"; done
     for name in $(getent group | cut -d: -f1 | grep -E "$prefixes" || true); do groupdel "$name"; done
     drop_subid_lines "$prefixes"
+    sweep_files
     ;;
   leftovers)
     found=$(leftovers)

@@ -108,7 +108,7 @@ public sealed class LauncherFixture : IAsyncLifetime
     /// <summary>Everything <see cref="SetUpAsync"/> made; ending the users' processes ends their containers too.</summary>
     private static async Task RemoveEverythingAsync()
     {
-        await ThrowawayAccounts.RemoveAsync("ptest-alice", "ptest-bob", "ptest-carol", "ptest-sys", Group);
+        await ThrowawayAccounts.RemoveAsync("ptest-alice", "ptest-bob", "ptest-carol", "ptest-sys", Group, ProxyGroup);
         foreach (string dir in new[] { Path.GetDirectoryName(PolicyPath)!, Root, Path.GetDirectoryName(AuditLogPath)!, StateDir, GpuDir })
         {
             if (Directory.Exists(dir))

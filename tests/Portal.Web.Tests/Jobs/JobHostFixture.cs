@@ -121,7 +121,7 @@ public sealed class JobHostFixture : IAsyncLifetime
     {
         try
         {
-            await ThrowawayAccounts.RemoveAsync("pweb-alice", "pweb-bob", Group);
+            await ThrowawayAccounts.RemoveAsync("pweb-alice", "pweb-bob", Group, ProxyGroup);
             foreach (var dir in new[] { Path.GetDirectoryName(PolicyPath)!, "/var/log/portal-web-test", "/run/portal-web-test", GpuDir, Root })
             {
                 if (Directory.Exists(dir))
