@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 source deploy/dev/prerequisites.sh
 ensure_prerequisites tests
 
+# The fixtures make throwaway Linux accounts (ptest-*, pweb-*, pprod-*), fixed test files (policies, PAM services,
+# session folders, fake GPU nodes) and the session tests' echo apps, and remove them again, also when a test fails.
+# A run that was killed cannot: remove what an earlier run left before this one starts.
+tests/throwaway-accounts.sh sweep
+
 work=$(mktemp -d /tmp/portal-tests.XXXXXX)
 chmod 0755 "$work"
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
@@ -63,6 +68,13 @@ status=0
 # Arguments narrow the run, e.g. tests/run.sh tests/Portal.Web.Tests --filter FullyQualifiedName~Quota
 if [[ $# -gt 0 ]]; then targets=("$@"); else targets=(Portal.sln); fi
 dotnet test "${targets[@]}" --no-build -nologo 2>&1 | tee "$log" || status=$?
+
+# Nothing of the throwaway accounts may outlive the run: no account, group, subordinate-id line, process or test file.
+if ! leftovers=$(tests/throwaway-accounts.sh leftovers); then
+  echo "The tests left these behind (the next run removes them first):"
+  echo "$leftovers"
+  status=1
+fi
 
 # One closing line for the whole run: "N passed, N failed".
 awk '/^(Passed|Failed)!/ {

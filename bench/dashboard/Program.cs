@@ -5,7 +5,7 @@
 //   dotnet run -c Release --project bench/dashboard -- [--client headless|playwright] [--portal-dll /tmp/portal-publish/Portal.Web.dll]
 //       [--circuits N] [--seconds S] [--settle S]
 // A published portal, as in production: an unpublished build in the Production environment does not serve the
-// packages' static files (blazor.web.js, MudBlazor), so no browser circuit would start.
+// framework's static files (blazor.web.js), so no browser circuit would start.
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;

@@ -1,17 +1,19 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Portal.Data.Accounts;
+using Portal.Data.Audit;
 using Portal.Data.Jobs;
 using Portal.Data.Quotas;
 using Portal.Data.Tokens;
 
 namespace Portal.Data;
 
-/// <summary>Registers the job, GPU, quota, usage and API token stores.</summary>
+/// <summary>Registers the stores: every read and write of the portal's tables outside ASP.NET Core Identity.</summary>
 public static class DataServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds <see cref="JobStore"/>, <see cref="GpuStore"/>, <see cref="QuotaStore"/>, <see cref="UsageStore"/> and <see cref="ApiTokenStore"/> as
-    /// singletons: they hold no state and open one short-lived context per call, so Blazor circuits and background
+    /// Adds <see cref="JobStore"/>, <see cref="GpuStore"/>, <see cref="QuotaStore"/>, <see cref="UsageStore"/>,
+    /// <see cref="ApiTokenStore"/>, <see cref="UserStore"/> and <see cref="AuditStore"/> as singletons: they hold no state and open one short-lived context per call, so Blazor circuits and background
     /// loops can share them. Needs an <c>IDbContextFactory&lt;PortalDbContext&gt;</c> (AddDbContextFactory); adds
     /// <see cref="TimeProvider.System"/> unless a TimeProvider is registered.
     /// </summary>
@@ -23,6 +25,8 @@ public static class DataServiceCollectionExtensions
         services.TryAddSingleton<QuotaStore>();
         services.TryAddSingleton<UsageStore>();
         services.TryAddSingleton<ApiTokenStore>();
+        services.TryAddSingleton<UserStore>();
+        services.TryAddSingleton<AuditStore>();
         return services;
     }
 }

@@ -23,26 +23,25 @@ internal sealed partial class JobActions(
     private readonly JobRunnerOptions _options = options.Value;
 
     /// <summary>
-    /// Starts the container of a job already committed as Starting on <paramref name="gpus"/>, and records the result:
-    /// Running with the container id, or Failed with the launcher's message and no container left behind. If a
-    /// container with the job's name exists already (the launch of a portal that died mid-way got there first),
-    /// that container is adopted instead: the name is derived from the job id, so podman itself refuses a second one.
+    /// Starts the container of <paramref name="job"/>, already committed as Starting on <paramref name="gpus"/>, and
+    /// records the result: Running with the container id, or Failed with the launcher's message and no container left
+    /// behind. If a container with the job's name exists already (the launch of a portal that died mid-way got there
+    /// first), that container is adopted instead: the name is derived from the job id, so podman itself refuses a
+    /// second one.
     /// </summary>
-    public async Task LaunchAsync(long jobId, string owner, JobSpec spec, IReadOnlyList<string> gpus, CancellationToken cancellationToken)
+    public async Task LaunchAsync(ActiveJob job, JobSpec spec, IReadOnlyList<string> gpus, CancellationToken cancellationToken)
     {
-        var key = JobKeys.Format(jobId);
         StartedJob started;
         try
         {
             started = spec.IsApp
-                ? await launcher.AppUpAsync(owner, key, AppRequests.Build(spec, gpus), cancellationToken)
-                : await launcher.RunAsync(owner, key, spec.ToRunSpec(jobId, gpus), cancellationToken);
+                ? await launcher.AppUpAsync(job.Owner, job.Key, AppRequests.Build(spec, gpus), cancellationToken)
+                : await launcher.RunAsync(job.Owner, job.Key, spec.ToRunSpec(job.Id, gpus), cancellationToken);
         }
         catch (LauncherException e) when (IsNameInUse(e))
         {
-            LogAdopting(jobId, owner);
-            var job = new ActiveJob(jobId, owner, JobState.Starting, DateTimeOffset.MinValue, timeProvider.GetUtcNow(), gpus.Count, spec.IsApp);
-            if (await InspectOrNullAsync(owner, key, spec.IsApp, cancellationToken) is { } existing)
+            LogAdopting(job.Id, job.Owner);
+            if (await InspectOrNullAsync(job.Owner, job.Key, job.IsApp, cancellationToken) is { } existing)
             {
                 await FollowAsync(job, existing, cancellationToken);
             }
@@ -51,23 +50,23 @@ internal sealed partial class JobActions(
         }
         catch (LauncherException e)
         {
-            await FailLaunchAsync(jobId, owner, gpus.Count, spec.IsApp, e.Message, cancellationToken);
+            await FailLaunchAsync(job, e.Message, cancellationToken);
             return;
         }
 
         foreach (var warning in started.Warnings)
         {
-            LogLaunchWarning(jobId, owner, warning);
+            LogLaunchWarning(job.Id, job.Owner, warning);
         }
 
-        var marked = await store.MarkRunningAsync(jobId, started.ContainerId, cancellationToken);
+        var marked = await store.MarkRunningAsync(job.Id, started.ContainerId, cancellationToken);
         if (!marked.Applied)
         {
-            LogNotRecorded(jobId, owner, "running", marked.Message);
+            LogNotRecorded(job.Id, job.Owner, "running", marked.Message);
         }
         else
         {
-            LogStarted(jobId, owner, string.Join(",", gpus), started.ContainerId);
+            LogStarted(job.Id, job.Owner, string.Join(",", gpus), started.ContainerId);
         }
     }
 
@@ -127,7 +126,7 @@ internal sealed partial class JobActions(
     /// </summary>
     public async Task<JobChangeResult> CancelAsync(long jobId, string cancelledBy, CancellationToken cancellationToken)
     {
-        var details = await store.GetAsync(jobId, Guid.Empty, isAdmin: true, cancellationToken);
+        var details = await store.FindAsync(jobId, cancellationToken);
         if (details is null)
         {
             return new JobChangeResult(JobChangeStatus.NotFound, $"There is no job {jobId}.");
@@ -137,7 +136,7 @@ internal sealed partial class JobActions(
         using var scope = logger.BeginJobScope(job.Id, job.Owner);
         if (job.State == JobState.Queued)
         {
-            var withdrawn = await store.CancelQueuedAsync(jobId, Guid.Empty, isAdmin: true, cancelledBy, cancellationToken);
+            var withdrawn = await store.CancelQueuedAsync(jobId, cancelledBy, cancellationToken);
             if (withdrawn.Applied)
             {
                 trigger.Request(SchedulingCause.JobFinished);
@@ -151,7 +150,7 @@ internal sealed partial class JobActions(
             return new JobChangeResult(JobChangeStatus.WrongState, $"Job {jobId} is {job.State}; it has ended already.");
         }
 
-        var active = new ActiveJob(job.Id, job.Owner, job.State, job.SubmittedAt, job.StartedAt, job.AssignedGpuUuids.Count, job.Spec.IsApp);
+        var active = ActiveJob.From(job);
         if (await StopAsync(active, cancellationToken) is { } problem)
         {
             return new JobChangeResult(JobChangeStatus.WrongState, $"Job {jobId} could not be stopped: {problem}");
@@ -254,37 +253,35 @@ internal sealed partial class JobActions(
     /// </summary>
     private async Task<bool> ResumeLaunchAsync(ActiveJob job, CancellationToken cancellationToken)
     {
-        var details = await store.GetAsync(job.Id, Guid.Empty, isAdmin: true, cancellationToken);
+        var details = await store.FindAsync(job.Id, cancellationToken);
         if (details?.Job is not { State: JobState.Starting } stored)
         {
             return false;
         }
 
         LogResuming(job.Id, job.Owner);
-        await LaunchAsync(stored.Id, stored.Owner, stored.Spec, stored.AssignedGpuUuids, cancellationToken);
-        var after = await store.GetAsync(job.Id, Guid.Empty, isAdmin: true, cancellationToken);
+        await LaunchAsync(ActiveJob.From(stored), stored.Spec, stored.AssignedGpuUuids, cancellationToken);
+        var after = await store.FindAsync(job.Id, cancellationToken);
         return after?.Job.State.IsFinal() == true;
     }
 
-    private async Task FailLaunchAsync(long jobId, string owner, int gpuCount, bool isApp, string message, CancellationToken cancellationToken)
+    private async Task FailLaunchAsync(ActiveJob job, string message, CancellationToken cancellationToken)
     {
-        var key = JobKeys.Format(jobId);
         try
         {
             // A run can fail after podman created the container (e.g. the runtime refused to start it). (An app-up that
             // fails removes its own pod; this is for one whose launcher was cut short.)
-            if (await InspectOrNullAsync(owner, key, isApp, cancellationToken) is not null)
+            if (await InspectOrNullAsync(job.Owner, job.Key, job.IsApp, cancellationToken) is not null)
             {
-                await RemoveContainerAsync(owner, key, TimeSpan.Zero, isApp, cancellationToken);
+                await RemoveContainerAsync(job.Owner, job.Key, TimeSpan.Zero, job.IsApp, cancellationToken);
             }
         }
         catch (LauncherException e)
         {
-            LogRemoveFailed(key, owner, e.Message);
+            LogRemoveFailed(job.Key, job.Owner, e.Message);
         }
 
-        LogLaunchFailed(jobId, owner, message);
-        var job = new ActiveJob(jobId, owner, JobState.Starting, DateTimeOffset.MinValue, null, gpuCount, isApp);
+        LogLaunchFailed(job.Id, job.Owner, message);
         await FinishAsync(job, JobState.Failed, null, message, cancellationToken);
     }
 

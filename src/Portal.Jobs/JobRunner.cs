@@ -165,7 +165,7 @@ public sealed partial class JobRunner : BackgroundService
             await _gpus.SyncAsync(cancellationToken);
         }
 
-        var state = await _store.LoadSnapshotAsync(null, cancellationToken);
+        var state = await _store.LoadSnapshotAsync(_options.HostCapacity(), cancellationToken);
         foreach (var id in state.UnreadableJobIds)
         {
             LogUnreadable(id);
@@ -177,7 +177,7 @@ public sealed partial class JobRunner : BackgroundService
         foreach (var id in plan.WalltimeExceeded)
         {
             var job = state.Jobs[id];
-            await GuardJobAsync(job, () => _actions.TimeOutAsync(Active(job), cancellationToken), cancellationToken);
+            await GuardJobAsync(job, () => _actions.TimeOutAsync(ActiveJob.From(job), cancellationToken), cancellationToken);
         }
 
         foreach (var start in plan.Starts)
@@ -204,14 +204,12 @@ public sealed partial class JobRunner : BackgroundService
             return;
         }
 
-        _metrics.RecordQueueWait(_timeProvider.GetUtcNow() - job.SubmittedAt);
-        await _actions.LaunchAsync(job.Id, job.Owner, job.Spec, gpus, cancellationToken);
+        var committedAt = _timeProvider.GetUtcNow();
+        _metrics.RecordQueueWait(committedAt - job.SubmittedAt);
+        await _actions.LaunchAsync(ActiveJob.Starting(job, gpus.Count, committedAt), job.Spec, gpus, cancellationToken);
     }
 
     private sealed record CancelRequest(long JobId, string CancelledBy, TaskCompletionSource<JobChangeResult> Done);
-
-    private static ActiveJob Active(Job job) =>
-        new(job.Id, job.Owner, job.State, job.SubmittedAt, job.StartedAt, job.AssignedGpuUuids.Count);
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b, DateTimeOffset c) =>
         a < b ? (a < c ? a : c) : (b < c ? b : c);

@@ -1,3 +1,5 @@
+using Portal.Core.Scheduling;
+
 namespace Portal.Jobs;
 
 /// <summary>How the portal runs jobs (section "Portal:Jobs"). The defaults suit a small team's box.</summary>
@@ -31,4 +33,23 @@ public sealed class JobRunnerOptions
     /// <summary>Copy the GPU monitor's inventory into the database before each pass, so the scheduler places jobs on
     /// the GPUs the driver reports. Off only where the GPU rows are managed otherwise (tests with fake GPUs).</summary>
     public bool SyncGpuInventory { get; set; } = true;
+
+    /// <summary>The CPU cores and memory the box gives jobs in total. Unset (the default): only GPUs are scheduled, and
+    /// CPU-only jobs are bounded by each owner's concurrent-job quota alone.</summary>
+    public JobCapacityOptions Capacity { get; set; } = new();
+
+    /// <summary>The capacity the scheduler and the submit check use, or null when none is configured.</summary>
+    public HostCapacity? HostCapacity() =>
+        Capacity is { Cpus: { } cpus, MemoryMiB: { } memory } ? new HostCapacity(cpus, memory) : null;
+}
+
+/// <summary>What the box gives jobs beyond GPUs (section "Portal:Jobs:Capacity"); set both or neither. Leave some for
+/// the system and the portal. With it, a job asking for more than the box has is refused at submit, and queued jobs
+/// start only while the running ones leave enough cores and memory (each job's container is limited to what it asked
+/// for, so the sum is what the box must hold).</summary>
+public sealed class JobCapacityOptions
+{
+    public double? Cpus { get; set; }
+
+    public long? MemoryMiB { get; set; }
 }

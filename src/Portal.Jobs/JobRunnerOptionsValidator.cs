@@ -16,6 +16,21 @@ internal sealed class JobRunnerOptionsValidator : IValidateOptions<JobRunnerOpti
         Between(failures, $"{S}:StopGracePeriod", options.StopGracePeriod, TimeSpan.Zero, TimeSpan.FromHours(1));
         Between(failures, $"{S}:KeepFinishedContainers", options.KeepFinishedContainers, TimeSpan.Zero, TimeSpan.FromDays(365));
         Between(failures, $"{S}:StuckLaunchTimeout", options.StuckLaunchTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
+        if (options.Capacity.Cpus.HasValue != options.Capacity.MemoryMiB.HasValue)
+        {
+            failures.Add($"{S}:Capacity needs both Cpus and MemoryMiB, or neither.");
+        }
+
+        if (options.Capacity.Cpus is { } cpus && !(cpus > 0 && double.IsFinite(cpus)))
+        {
+            failures.Add($"{S}:Capacity:Cpus is {cpus}; it must be a positive number of cores.");
+        }
+
+        if (options.Capacity.MemoryMiB is <= 0)
+        {
+            failures.Add($"{S}:Capacity:MemoryMiB is {options.Capacity.MemoryMiB}; it must be positive.");
+        }
+
         if (options.ReconcileInterval < options.WatchInterval)
         {
             failures.Add($"{S}:ReconcileInterval ({options.ReconcileInterval}) must not be shorter than {S}:WatchInterval ({options.WatchInterval}).");

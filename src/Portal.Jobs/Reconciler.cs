@@ -1,7 +1,6 @@
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Portal.Core.Jobs;
-using Portal.Data;
+using Portal.Data.Accounts;
 using Portal.Data.Jobs;
 using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
@@ -26,7 +25,7 @@ internal sealed partial class Reconciler(
     JobStore store,
     ILauncher launcher,
     JobActions actions,
-    IDbContextFactory<PortalDbContext> contextFactory,
+    UserStore users,
     IOptions<JobRunnerOptions> options,
     TimeProvider timeProvider,
     ILogger<Reconciler> logger)
@@ -43,7 +42,8 @@ internal sealed partial class Reconciler(
         var owners = active.Select(j => j.Owner).ToHashSet(StringComparer.Ordinal);
         if (cleanUp)
         {
-            owners.UnionWith(await LinuxAccountsAsync(cancellationToken));
+            // Disabled accounts too: their containers still need looking after.
+            owners.UnionWith(await users.LinuxAccountNamesAsync(cancellationToken));
         }
 
         foreach (var owner in owners.Order(StringComparer.Ordinal))
@@ -133,7 +133,7 @@ internal sealed partial class Reconciler(
     private async Task CleanUpAsync(string owner, long id, ContainerState container, CancellationToken cancellationToken)
     {
         var key = JobKeys.Format(id);
-        var details = await store.GetAsync(id, Guid.Empty, isAdmin: true, cancellationToken);
+        var details = await store.FindAsync(id, cancellationToken);
         if (details is null || details.Job.Owner != owner || details.Job.State == JobState.Queued)
         {
             LogForeign(key, owner, details is null ? "the database has no such job" : "the job never started as this user");
@@ -161,27 +161,8 @@ internal sealed partial class Reconciler(
         }
     }
 
-    private async Task<List<ActiveJob>> StartedJobsAsync(CancellationToken cancellationToken)
-    {
-        var jobs = new List<ActiveJob>();
-        JobPage page;
-        do
-        {
-            var query = new JobListQuery(null, [JobState.Starting, JobState.Running], jobs.Count, JobListQuery.MaxTake);
-            page = await store.ListAsync(Guid.Empty, isAdmin: true, query, cancellationToken);
-            jobs.AddRange(page.Items.Select(ActiveJob.From));
-        }
-        while (page.Items.Count > 0 && jobs.Count < page.Total);
-        return jobs;
-    }
-
-    private async Task<List<string>> LinuxAccountsAsync(CancellationToken cancellationToken)
-    {
-        // Disabled accounts too: their containers still need looking after.
-        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
-        return await db.Users.AsNoTracking().Where(u => u.LinuxUserName != null)
-            .Select(u => u.LinuxUserName!).ToListAsync(cancellationToken);
-    }
+    private async Task<List<ActiveJob>> StartedJobsAsync(CancellationToken cancellationToken) =>
+        [.. (await store.ListStartedAsync(cancellationToken)).Select(ActiveJob.From)];
 
     private static bool LinuxJobKey(string? label) =>
         label is { Length: > 0 and <= 64 } && label[0] != '-' && label.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-');

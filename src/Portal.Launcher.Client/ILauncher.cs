@@ -3,7 +3,7 @@ using Portal.Launcher.Protocol;
 namespace Portal.Launcher.Client;
 
 /// <summary>
-/// The portal's view of the privileged launcher (see DESIGN.md, "Processes and trust"). Every call
+/// The portal's view of the privileged launcher (docs/security.md, "Processes and trust"). Every call
 /// acts as <c>user</c>, who must already be authorised by the portal for that job. Failures throw
 /// <see cref="LauncherException"/> carrying the launcher's readable error.
 /// </summary>

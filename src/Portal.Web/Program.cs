@@ -8,7 +8,7 @@ if (MigrateCommand.IsRequested(args))
 }
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
-// Run from a build (deploy/dev/run.sh), the framework's and MudBlazor's files are found through the
+// Run from a build (deploy/dev/run.sh), the framework's static files are found through the
 // build's static web assets manifest, whatever the environment; a published portal has no such
 // manifest and serves them from its wwwroot, so this changes nothing there.
 builder.WebHost.UseStaticWebAssets();

@@ -10,7 +10,7 @@ public sealed class FirstRunTests(KestrelPortal portal, Chromium chromium) : ICl
     [Fact]
     public async Task First_admin_signs_in_changes_the_password_creates_a_user_who_then_signs_in()
     {
-        await TestLinuxUsers.EnsureAsync("ptest-web-browser");
+        await using var linuxAccount = await TestLinuxUsers.HoldAsync("ptest-web-browser");
         var (adminName, oneTime, _) = Assert.Single(portal.Secrets.Shown);
         await using IBrowserContext adminContext = await NewContextAsync();
         IPage admin = await adminContext.NewPageAsync();

@@ -7,7 +7,7 @@ using Portal.Web.Tests.Jobs;
 namespace Portal.Production.Tests;
 
 /// <summary>
-/// The trust model of DESIGN.md on an installed host: the portal runs as `portal` without privileges, reaches root
+/// The trust model of docs/security.md on an installed host: the portal runs as `portal` without privileges, reaches root
 /// only through the one sudo rule, and jobs run as their owners and outlive the portal.
 /// </summary>
 [Collection(InstalledPortalGroup.Name)]

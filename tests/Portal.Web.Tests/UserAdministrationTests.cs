@@ -12,7 +12,7 @@ public sealed partial class UserAdministrationTests(PortalFactory portal) : ICla
     [Fact]
     public async Task Admin_creates_a_user_bound_to_a_Linux_account_who_then_signs_in_and_must_change_the_password()
     {
-        await TestLinuxUsers.EnsureAsync("ptest-web-carol");
+        await using var linuxAccount = await TestLinuxUsers.HoldAsync("ptest-web-carol");
         using PortalClient admin = await SignedInAdminAsync();
         string name = TestNames.Unique("carol");
 
@@ -69,7 +69,7 @@ public sealed partial class UserAdministrationTests(PortalFactory portal) : ICla
     [Fact]
     public async Task A_Linux_account_can_be_bound_to_only_one_portal_user()
     {
-        await TestLinuxUsers.EnsureAsync("ptest-web-dave");
+        await using var linuxAccount = await TestLinuxUsers.HoldAsync("ptest-web-dave");
         using PortalClient admin = await SignedInAdminAsync();
         using HttpResponseMessage first = await CreateUserAsync(admin, TestNames.Unique("dave"), "ptest-web-dave");
         string second = TestNames.Unique("dave-again");

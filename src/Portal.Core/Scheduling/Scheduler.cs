@@ -29,13 +29,6 @@ public sealed class Scheduler(TimeProvider timeProvider, SchedulerOptions? optio
         return pass.ToPlan();
     }
 
-    /// <summary>The queue in the order the scheduler considers it (what a queue page shows as positions).</summary>
-    public IReadOnlyList<QueuedJob> Order(SchedulingSnapshot snapshot)
-    {
-        ArgumentNullException.ThrowIfNull(snapshot);
-        return Rank(snapshot, timeProvider.GetUtcNow());
-    }
-
     private QueuedJob[] Rank(SchedulingSnapshot snapshot, DateTimeOffset now)
     {
         var queued = snapshot.Queued;

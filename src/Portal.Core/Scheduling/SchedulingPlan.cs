@@ -14,35 +14,7 @@ public sealed record SchedulingPlan(
     IReadOnlyList<JobStart> Starts,
     IReadOnlyDictionary<long, PendingReason> PendingReasons,
     IReadOnlyList<long> WalltimeExceeded,
-    Reservation? Reservation)
-{
-    /// <summary>
-    /// Applies the decisions to the job entities: starts the chosen jobs on their GPUs and records every other queued
-    /// job's pending reason. Stopping the <see cref="WalltimeExceeded"/> jobs needs the launcher, so it is left to the
-    /// caller (mark them with <see cref="Job.TimeOut"/> once stopped).
-    /// </summary>
-    /// <param name="jobsById">The jobs the snapshot was built from.</param>
-    /// <param name="now">The time of the pass.</param>
-    /// <returns>The jobs that moved to <see cref="JobState.Starting"/>, for the launcher to start.</returns>
-    public IReadOnlyList<Job> ApplyTo(IReadOnlyDictionary<long, Job> jobsById, DateTimeOffset now)
-    {
-        ArgumentNullException.ThrowIfNull(jobsById);
-        var started = new List<Job>(Starts.Count);
-        foreach (var start in Starts)
-        {
-            var job = jobsById[start.JobId];
-            job.Start(start.GpuUuids, now);
-            started.Add(job);
-        }
-
-        foreach (var (jobId, reason) in PendingReasons)
-        {
-            jobsById[jobId].MarkPending(reason);
-        }
-
-        return started;
-    }
-}
+    Reservation? Reservation);
 
 /// <summary>
 /// Resources promised to the highest-ranked job that cannot start yet, from <see cref="StartsBy"/> (the latest time

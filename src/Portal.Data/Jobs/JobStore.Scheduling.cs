@@ -70,7 +70,7 @@ public sealed partial class JobStore
     public Task<JobChangeResult> CommitStartAsync(long jobId, IReadOnlyList<string> gpuUuids, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(gpuUuids);
-        return ChangeAsync(jobId, _ => true, async change =>
+        return ChangeAsync(jobId, async change =>
         {
             var job = change.Job;
             if (job.State != JobState.Queued)
@@ -97,7 +97,7 @@ public sealed partial class JobStore
     public Task<JobChangeResult> MarkRunningAsync(long jobId, string containerId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(containerId);
-        return ChangeAsync(jobId, _ => true, change =>
+        return ChangeAsync(jobId, change =>
         {
             change.Job.MarkRunning(containerId, change.Now);
             return Task.FromResult(JobChangeResult.Done);
@@ -125,7 +125,7 @@ public sealed partial class JobStore
             throw new ArgumentException($"{state} with exit code {exitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"} is not a way for a job to end.", nameof(state));
         }
 
-        return ChangeAsync(jobId, _ => true, change =>
+        return ChangeAsync(jobId, change =>
         {
             var job = change.Job;
             if (job.State == JobState.Queued)

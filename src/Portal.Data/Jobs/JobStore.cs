@@ -13,6 +13,11 @@ namespace Portal.Data.Jobs;
 /// and background loops alike). Changes to a job lock its row, rebuild the domain <see cref="Job"/>, apply the domain
 /// method and write back the row, the new history rows and the ledger lines together, so a job is never half moved.
 /// </summary>
+/// <remarks>
+/// Two faces: what people ask for (submit, and reads that take the requester and show a non-administrator only
+/// their own jobs), and what the job host does for the system on any job (JobStore.Host.cs: find, list the started
+/// jobs, withdraw; JobStore.Scheduling.cs: the snapshot and the state moves of a scheduling pass).
+/// </remarks>
 public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextFactory, TimeProvider timeProvider)
 {
     // First key of the per-owner submit lock (pg_advisory_xact_lock(int, int)); the second is a hash of the owner.
@@ -91,7 +96,11 @@ public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextF
 
     /// <summary>A job, or null when it does not exist or belongs to someone else and the requester is no admin
     /// (callers answer 404 either way, so job ids reveal nothing).</summary>
-    public async Task<JobDetails?> GetAsync(long jobId, Guid requesterId, bool isAdmin, CancellationToken cancellationToken = default)
+    public Task<JobDetails?> GetAsync(long jobId, Guid requesterId, bool isAdmin, CancellationToken cancellationToken = default) =>
+        ReadAsync(jobId, isAdmin ? null : requesterId, cancellationToken);
+
+    // ownerId: only a job of this account; null for any job.
+    private async Task<JobDetails?> ReadAsync(long jobId, Guid? ownerId, CancellationToken cancellationToken)
     {
         await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
         // One snapshot for the three reads: read apart, a move committed in between (say to Running) would pair the
@@ -99,7 +108,7 @@ public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextF
         await using var transaction = await db.Database.BeginTransactionAsync(
             System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         var record = await db.Jobs.AsNoTracking()
-            .SingleOrDefaultAsync(j => j.Id == jobId && (isAdmin || j.OwnerId == requesterId), cancellationToken);
+            .SingleOrDefaultAsync(j => j.Id == jobId && (ownerId == null || j.OwnerId == ownerId), cancellationToken);
         if (record is null)
         {
             return null;
@@ -113,30 +122,6 @@ public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextF
             record.ContainerName,
             record.GpuSeconds,
             allocations.OrderBy(a => a.Position).Select(a => new JobGpuAllocation(a.GpuUuid, a.AllocatedAt, a.ReleasedAt)).ToList());
-    }
-
-    /// <summary>Withdraws a queued job (its owner, or an administrator). A started job needs the launcher to stop it
-    /// first; then record the end with <see cref="FinishAsync"/>.</summary>
-    /// <param name="jobId">The job.</param>
-    /// <param name="requesterId">Who asks; a non-administrator may cancel only their own jobs.</param>
-    /// <param name="isAdmin">Whether the requester is an administrator.</param>
-    /// <param name="cancelledBy">The name recorded in the history ("cancelled by alice").</param>
-    /// <param name="cancellationToken">Cancels the database work.</param>
-    public Task<JobChangeResult> CancelQueuedAsync(
-        long jobId, Guid requesterId, bool isAdmin, string cancelledBy, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(cancelledBy);
-        return ChangeAsync(jobId, record => isAdmin || record.OwnerId == requesterId, change =>
-        {
-            if (change.Job.State != JobState.Queued)
-            {
-                return Task.FromResult(WrongState(change.Job, "cancel a queued job"));
-            }
-
-            change.Job.Cancel(cancelledBy, change.Now);
-            change.Record.GpuSeconds = 0;
-            return Task.FromResult(JobChangeResult.Done);
-        }, cancellationToken);
     }
 
     private static SubmitResult Refused(string message) => new(null, [new FieldError("", message)]);
@@ -157,14 +142,14 @@ public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextF
     /// written unless the change returns <see cref="JobChangeResult.Done"/> and every constraint holds.
     /// </summary>
     private async Task<JobChangeResult> ChangeAsync(
-        long jobId, Func<JobRecord, bool> visible, Func<JobChange, Task<JobChangeResult>> change, CancellationToken cancellationToken)
+        long jobId, Func<JobChange, Task<JobChangeResult>> change, CancellationToken cancellationToken)
     {
         await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // Not composed further: PostgreSQL would otherwise see FOR UPDATE inside a subquery EF wraps around it.
         var locked = await db.Jobs.FromSql($"SELECT * FROM \"Jobs\" WHERE \"Id\" = {jobId} FOR UPDATE").ToListAsync(cancellationToken);
         var record = locked.SingleOrDefault();
-        if (record is null || !visible(record))
+        if (record is null)
         {
             return new JobChangeResult(JobChangeStatus.NotFound, $"There is no job {jobId}.");
         }

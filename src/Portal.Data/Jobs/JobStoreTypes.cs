@@ -109,3 +109,10 @@ public sealed record SchedulingState(
     IReadOnlyDictionary<long, Job> Jobs,
     DateTimeOffset ReadAt,
     IReadOnlyList<long> UnreadableJobIds);
+
+/// <summary>A running interactive session as the session proxy needs it.</summary>
+/// <param name="JobId">The session's job.</param>
+/// <param name="OwnerId">The portal account that owns it: the only one it is served to.</param>
+/// <param name="Owner">The Linux account it runs as: its socket's peer must have that account's uid.</param>
+/// <param name="Kind">What serves its page.</param>
+public sealed record RunningSession(long JobId, Guid OwnerId, string Owner, Portal.Core.Sessions.SessionKind Kind);

@@ -117,6 +117,14 @@ public sealed class QuotaStore(IDbContextFactory<PortalDbContext> contextFactory
         return row is null ? null : QuotaMapper.ToPolicy(row);
     }
 
+    /// <summary>Every user's override, by account.</summary>
+    public async Task<IReadOnlyDictionary<Guid, QuotaPolicy>> ListUserOverridesAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
+        var rows = await db.UserQuotaOverrides.AsNoTracking().ToListAsync(cancellationToken);
+        return rows.ToDictionary(o => o.UserId, QuotaMapper.ToPolicy);
+    }
+
     /// <summary>Sets a user's override; null removes it.</summary>
     public async Task SetUserOverrideAsync(Guid userId, QuotaPolicy? policy, CancellationToken cancellationToken = default)
     {

@@ -6,8 +6,6 @@ using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Portal.Api.Contracts;
-using Portal.Data.Jobs;
-using Portal.Data.Tokens;
 using Portal.Web.Endpoints.Api;
 using Portal.Web.Security.ApiTokens;
 
@@ -25,8 +23,6 @@ internal static class ApiServices
     {
         services.AddOptions<ApiOptions>().Bind(configuration.GetSection(ApiOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>();
-        services.TryAddSingleton<ApiTokenStore>();
-        services.TryAddSingleton<UsageStore>();
 
         services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
             context.ProblemDetails.Extensions.TryAdd("traceId", context.HttpContext.TraceIdentifier));

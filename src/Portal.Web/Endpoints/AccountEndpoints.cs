@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Portal.Data.Entities;
 using Portal.Web.Services.Accounts;
@@ -13,7 +14,7 @@ internal static class AccountEndpoints
     {
         // A form post from every page's header. The metadata makes the antiforgery middleware check
         // the token; a forged post gets 400 and the session stays as it was.
-        endpoints.MapPost("/account/logout", async (
+        endpoints.MapPost("/account/logout", async Task<Results<RedirectHttpResult, BadRequest>> (
             HttpContext context,
             ClaimsPrincipal user,
             LoginService login,
@@ -22,7 +23,7 @@ internal static class AccountEndpoints
         {
             if (context.Features.Get<IAntiforgeryValidationFeature>() is { IsValid: false })
             {
-                return Results.BadRequest();
+                return TypedResults.BadRequest();
             }
 
             if (user.Identity?.IsAuthenticated == true)
@@ -31,7 +32,7 @@ internal static class AccountEndpoints
                 await login.SignOutAsync(actor, cancellationToken);
             }
 
-            return Results.LocalRedirect("/account/login");
+            return TypedResults.LocalRedirect("/account/login");
         }).WithMetadata(new RequireAntiforgeryTokenAttribute());
         return endpoints;
     }

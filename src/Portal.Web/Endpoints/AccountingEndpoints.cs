@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Portal.Data;
 using Portal.Data.Jobs;
 using Portal.Web.Services.Admin;
@@ -10,17 +11,18 @@ internal static class AccountingEndpoints
 {
     public static IEndpointRouteBuilder MapAccountingEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/admin/usage.csv", async (string? from, string? to, UsageStore usage, CancellationToken cancellationToken) =>
+        endpoints.MapGet("/admin/usage.csv", async Task<Results<FileContentHttpResult, ContentHttpResult>> (
+            string? from, string? to, UsageStore usage, CancellationToken cancellationToken) =>
         {
             var (range, problem) = UsageRange.Parse(from, to);
             if (range is null)
             {
-                return Results.Text(problem, "text/plain; charset=utf-8", statusCode: StatusCodes.Status400BadRequest);
+                return TypedResults.Text(problem, "text/plain; charset=utf-8", statusCode: StatusCodes.Status400BadRequest);
             }
 
             var rows = await usage.DailyGpuUsageAsync(range.Start, range.End, cancellationToken);
             var csv = Encoding.UTF8.GetBytes(UsageStore.ToCsv(rows));
-            return Results.File(csv, "text/csv; charset=utf-8", range.FileName);
+            return TypedResults.File(csv, "text/csv; charset=utf-8", range.FileName);
         }).RequireAuthorization(policy => policy.RequireRole(Roles.Admin));
         return endpoints;
     }

@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Portal.Data.Jobs;
 using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
@@ -15,24 +16,24 @@ internal static class AppExportEndpoints
         return app;
     }
 
-    private static async Task<IResult> ExportAsync(long id, HttpContext context, JobStore jobs, ILauncher launcher, CancellationToken cancellationToken)
+    private static async Task<Results<NotFound, ContentHttpResult>> ExportAsync(long id, HttpContext context, JobStore jobs, ILauncher launcher, CancellationToken cancellationToken)
     {
         var user = CurrentUser.From(context.User);
         var details = await jobs.GetAsync(id, user.Id, user.IsAdmin, cancellationToken);
         if (details is null || !details.Job.Spec.IsApp)
         {
-            return Results.NotFound();
+            return TypedResults.NotFound();
         }
 
         try
         {
             var yaml = await launcher.AppExportAsync(details.Job.Owner, JobKeys.Format(id), cancellationToken);
             context.Response.Headers.ContentDisposition = $"attachment; filename=\"app-{id}.yaml\"";
-            return Results.Text(yaml, "application/yaml; charset=utf-8", Encoding.UTF8);
+            return TypedResults.Text(yaml, "application/yaml; charset=utf-8", Encoding.UTF8);
         }
         catch (LauncherException e)
         {
-            return Results.Text($"App {id} has no pod to export (it has not started, or was removed): {e.Message}", "text/plain; charset=utf-8",
+            return TypedResults.Text($"App {id} has no pod to export (it has not started, or was removed): {e.Message}", "text/plain; charset=utf-8",
                 statusCode: StatusCodes.Status409Conflict);
         }
     }

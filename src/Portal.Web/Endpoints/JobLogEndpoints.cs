@@ -1,13 +1,14 @@
 using System.Text;
-using Portal.Core.Jobs;
-using Portal.Data.Jobs;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
 using Portal.Web.Services.Accounts;
+using Portal.Web.Services.Jobs;
 
 namespace Portal.Web.Endpoints;
 
-/// <summary>A job's whole log as a download, streamed from podman through the launcher as the job's owner.</summary>
+/// <summary>A job's whole log as a download, streamed from podman through the launcher as the job's owner
+/// (<see cref="JobOutput"/>).</summary>
 internal static partial class JobLogEndpoints
 {
     public static IEndpointRouteBuilder MapJobLogEndpoints(this IEndpointRouteBuilder endpoints)
@@ -16,30 +17,40 @@ internal static partial class JobLogEndpoints
         return endpoints;
     }
 
-    private static async Task<IResult> DownloadAsync(
-        long id, HttpContext context, JobStore jobs, ILauncher launcher, ILoggerFactory loggers, CancellationToken cancellationToken)
+    private static async Task<Results<LogDownload, NotFound, ContentHttpResult>> DownloadAsync(
+        long id, HttpContext context, JobOutput output, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var user = CurrentUser.From(context.User);
+        JobLog log;
+        try
+        {
+            log = await output.OpenAsync(user, id, cancellationToken);
+        }
+        catch (LauncherException e)
+        {
+            return LauncherFailed(loggers, id, e);
+        }
+
         // Someone else's job is answered exactly like a job that does not exist: ids reveal nothing.
-        var details = await jobs.GetAsync(id, user.Id, user.IsAdmin, cancellationToken);
-        if (details is null)
+        if (log.State == JobLogState.NoSuchJob)
         {
-            return Results.NotFound();
+            return TypedResults.NotFound();
         }
 
-        var job = details.Job;
-        if (job.ContainerId is null)
+        var job = log.Job!;
+        switch (log.State)
         {
-            // The log lives in the container, which exists from Running on.
-            return Results.Text(
-                job.State.IsFinal() ? $"Job {id} never ran, so it has no log." : $"Job {id} has not started, so it has no log yet.",
-                "text/plain; charset=utf-8", statusCode: StatusCodes.Status409Conflict);
+            case JobLogState.NotYet:
+                return Text($"Job {id} has not started, so it has no log yet.", StatusCodes.Status409Conflict);
+            case JobLogState.Never:
+                return Text($"Job {id} never ran, so it has no log.", StatusCodes.Status409Conflict);
+            case JobLogState.Gone:
+                return Text($"The log of job {id} is no longer kept: its container was removed.", StatusCodes.Status410Gone);
         }
 
-        // Read the first line before answering, so that a launcher failure (container removed, podman broken) is a
-        // clear error status rather than a truncated download.
-        var lines = launcher.StreamLogsAsync(job.Owner, JobKeys.Format(id), new LogsSpec { Follow = false }, cancellationToken)
-            .GetAsyncEnumerator(cancellationToken);
+        // Read the first line before answering, so that a launcher failure is a clear error status rather than a
+        // truncated download.
+        var lines = output.ReadAsync(job, new LogsSpec { Follow = false }, cancellationToken).GetAsyncEnumerator(cancellationToken);
         bool any;
         try
         {
@@ -48,22 +59,25 @@ internal static partial class JobLogEndpoints
         catch (LauncherException e)
         {
             await lines.DisposeAsync();
-            LogReadFailed(loggers.CreateLogger(typeof(JobLogEndpoints)), id, job.Owner, e.Message);
-            return Results.Text(
-                job.State.IsFinal()
-                    ? $"The log of job {id} could not be read; its container may have been removed: {e.Message}"
-                    : $"The log of job {id} could not be read: {e.Message}",
-                "text/plain; charset=utf-8", statusCode: StatusCodes.Status502BadGateway);
+            return LauncherFailed(loggers, id, e);
         }
 
         return new LogDownload(lines, any, $"job-{JobKeys.Format(id)}.log");
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The log of job {JobId} of {Owner} could not be read: {Problem}")]
-    private static partial void LogReadFailed(ILogger logger, long jobId, string owner, string problem);
+    private static ContentHttpResult Text(string message, int status) => TypedResults.Text(message, "text/plain; charset=utf-8", statusCode: status);
+
+    private static ContentHttpResult LauncherFailed(ILoggerFactory loggers, long id, LauncherException e)
+    {
+        LogReadFailed(loggers.CreateLogger(typeof(JobLogEndpoints)), id, e.Message);
+        return Text($"The log of job {id} could not be read: {e.Message}", StatusCodes.Status502BadGateway);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The log of job {JobId} could not be read: {Problem}")]
+    private static partial void LogReadFailed(ILogger logger, long jobId, string problem);
 
     /// <summary>Writes the lines as they come (no buffering of the whole log), then ends the launcher.</summary>
-    private sealed class LogDownload(IAsyncEnumerator<string> lines, bool hasFirst, string fileName) : IResult
+    internal sealed class LogDownload(IAsyncEnumerator<string> lines, bool hasFirst, string fileName) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
         {

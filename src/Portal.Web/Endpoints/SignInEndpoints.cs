@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Portal.Data.Entities;
 using Portal.Web.Services.Accounts;
@@ -21,34 +22,34 @@ internal static class SignInEndpoints
         return endpoints;
     }
 
-    private static async Task<IResult> CreationOptionsAsync(
+    private static async Task<Results<ContentHttpResult, BadRequest, NotFound>> CreationOptionsAsync(
         HttpContext context, IAntiforgery antiforgery, UserManager<PortalUser> users, PortalSignInManager signIn)
     {
         if (!await antiforgery.IsRequestValidAsync(context))
         {
-            return Results.BadRequest();
+            return TypedResults.BadRequest();
         }
 
         PortalUser? user = await users.GetUserAsync(context.User);
         if (user is null)
         {
-            return Results.NotFound();
+            return TypedResults.NotFound();
         }
 
         string name = user.UserName ?? user.Id.ToString();
         string json = await signIn.MakePasskeyCreationOptionsAsync(new PasskeyUserEntity { Id = user.Id.ToString(), Name = name, DisplayName = name });
-        return Results.Content(json, "application/json");
+        return TypedResults.Content(json, "application/json");
     }
 
     /// <summary>During a two-factor sign-in, the passkeys of that user; otherwise any (discoverable) passkey.</summary>
-    private static async Task<IResult> RequestOptionsAsync(HttpContext context, IAntiforgery antiforgery, PortalSignInManager signIn)
+    private static async Task<Results<ContentHttpResult, BadRequest>> RequestOptionsAsync(HttpContext context, IAntiforgery antiforgery, PortalSignInManager signIn)
     {
         if (!await antiforgery.IsRequestValidAsync(context))
         {
-            return Results.BadRequest();
+            return TypedResults.BadRequest();
         }
 
         PortalUser? pending = context.Request.Query["step"] == "second-factor" ? await signIn.GetTwoFactorAuthenticationUserAsync() : null;
-        return Results.Content(await signIn.MakePasskeyRequestOptionsAsync(pending), "application/json");
+        return TypedResults.Content(await signIn.MakePasskeyRequestOptionsAsync(pending), "application/json");
     }
 }

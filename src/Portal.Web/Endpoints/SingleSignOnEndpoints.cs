@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -29,18 +30,19 @@ internal static class SingleSignOnEndpoints
         return endpoints;
     }
 
-    private static IResult Start(IOptions<SingleSignOnOptions> options, PortalSignInManager signIn)
+    private static Results<NotFound, ChallengeHttpResult> Start(IOptions<SingleSignOnOptions> options, PortalSignInManager signIn)
     {
         if (!options.Value.Enabled)
         {
-            return Results.NotFound();
+            return TypedResults.NotFound();
         }
 
         var properties = signIn.ConfigureExternalAuthenticationProperties(SingleSignOnOptions.Scheme, "/account/sso/complete");
-        return Results.Challenge(properties, [SingleSignOnOptions.Scheme]);
+        return TypedResults.Challenge(properties, [SingleSignOnOptions.Scheme]);
     }
 
-    private static async Task<IResult> CompleteAsync(
+    // Every outcome is a redirect: on into the portal, to the second factor, or to the refusal page.
+    private static async Task<RedirectHttpResult> CompleteAsync(
         HttpContext context, IOptions<SingleSignOnOptions> options, PortalSignInManager signIn, UserManager<PortalUser> users,
         LinuxAccountEligibility eligibility, AuditLog audit, CancellationToken cancellationToken)
     {
@@ -71,7 +73,7 @@ internal static class SingleSignOnEndpoints
         if (result.RequiresTwoFactor)
         {
             await audit.WriteAsync(AuditActions.LoginSingleSignOn, actor, true, bound.UserName, "second factor required", cancellationToken);
-            return Results.LocalRedirect("/account/login/second-factor");
+            return TypedResults.LocalRedirect("/account/login/second-factor");
         }
 
         if (!result.Succeeded)
@@ -82,7 +84,7 @@ internal static class SingleSignOnEndpoints
         }
 
         await audit.WriteAsync(AuditActions.LoginSingleSignOn, actor, true, bound.UserName, $"subject {subject}", cancellationToken);
-        return Results.LocalRedirect("/");
+        return TypedResults.LocalRedirect("/");
     }
 
     /// <summary>The account for a subject seen for the first time, bound to it; or why there is none.</summary>
@@ -160,6 +162,6 @@ internal static class SingleSignOnEndpoints
     }
 
     /// <summary>To the refusal page with a reason code (never text: the page says the words) and the Linux name, if valid.</summary>
-    private static IResult Refuse(string reason, string? name = null) =>
-        Results.LocalRedirect($"{RefusedPath}?reason={Uri.EscapeDataString(reason)}" + (name is null ? "" : $"&name={Uri.EscapeDataString(name)}"));
+    private static RedirectHttpResult Refuse(string reason, string? name = null) =>
+        TypedResults.LocalRedirect($"{RefusedPath}?reason={Uri.EscapeDataString(reason)}" + (name is null ? "" : $"&name={Uri.EscapeDataString(name)}"));
 }

@@ -16,7 +16,7 @@ internal static class BrowserSession
     }
 
     /// <summary>Collects console errors and uncaught exceptions: a Content-Security-Policy violation or a failed
-    /// script (MudBlazor's, Blazor's) shows up here, not in the page.</summary>
+    /// script (Blazor's) shows up here, not in the page.</summary>
     public static List<string> CollectErrors(IPage page)
     {
         var errors = new List<string>();

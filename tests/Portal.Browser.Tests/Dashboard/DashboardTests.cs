@@ -70,7 +70,7 @@ public sealed class DashboardTests(TwoGpuPortal portal, Chromium chromium) : ICl
         await BrowserSession.SignInAsync(page, "gpu-night", BrowserSession.Password);
 
         await Assertions.Expect(page.Locator(".gpu-card")).ToHaveCountAsync(2);
-        // The page's CSS carries MudBlazor's dark palette under prefers-color-scheme: no circuit call decides it.
+        // The portal's CSS carries its dark palette under prefers-color-scheme: no circuit call decides it.
         await Assertions.Expect(page.Locator(".gpu-card").First).ToHaveCSSAsync("background-color", new System.Text.RegularExpressions.Regex(@"^rgb\((\d|[1-5]\d), (\d|[1-5]\d), (\d|[1-6]\d)\)$"), new() { Timeout = 15_000 });
         await Chromium.ScreenshotAsync(page, "dashboard-dark");
     }

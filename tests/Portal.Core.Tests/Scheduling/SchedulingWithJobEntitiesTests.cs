@@ -6,7 +6,8 @@ using Portal.Core.Scheduling;
 
 namespace Portal.Core.Tests.Scheduling;
 
-/// <summary>The path the web layer takes: entities -> snapshot -> plan -> entities.</summary>
+/// <summary>The path the job host takes: entities -> snapshot -> plan -> entities (the store applies each decision to
+/// the job's row with the same domain methods).</summary>
 public sealed class SchedulingWithJobEntitiesTests
 {
     private static readonly DateTimeOffset T0 = SnapshotBuilder.Now;
@@ -37,10 +38,19 @@ public sealed class SchedulingWithJobEntitiesTests
 
         var snapshot = SchedulingSnapshot.FromJobs(jobs, gpus, quotas, SnapshotBuilder.Generous, clock.GetUtcNow(), new HostCapacity(64, 1 << 20));
         var plan = new Scheduler(clock).Plan(snapshot);
-        var started = plan.ApplyTo(jobs.ToDictionary(j => j.Id), clock.GetUtcNow());
+        var byId = jobs.ToDictionary(j => j.Id);
+        foreach (var start in plan.Starts)
+        {
+            byId[start.JobId].Start(start.GpuUuids, clock.GetUtcNow());
+        }
+
+        foreach (var (id, reason) in plan.PendingReasons)
+        {
+            byId[id].MarkPending(reason);
+        }
 
         Assert.Equal(6 * 3600, snapshot.GpuSecondsInWindowByOwner["bob"]);
-        Assert.Equal([3L], started.Select(j => j.Id));
+        Assert.Equal([3L], plan.Starts.Select(s => s.JobId));
         Assert.Equal(JobState.Starting, alices.State);
         Assert.Equal(["GPU-a"], alices.AssignedGpuUuids);
         Assert.Equal(PendingReason.None, alices.PendingReason);

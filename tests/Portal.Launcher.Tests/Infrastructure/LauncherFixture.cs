@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Portal.Tests.Cleanup;
 
 namespace Portal.Launcher.Tests.Infrastructure;
 
@@ -7,7 +8,8 @@ namespace Portal.Launcher.Tests.Infrastructure;
 /// Sets up, idempotently and as root, everything the launcher tests need on a fresh machine:
 /// a policy group and throwaway users with subuid/subgid ranges, a busybox image in each user's
 /// storage, fake GPU nodes, a podman stand-in that records every start, the root-owned test
-/// policy and the published NativeAOT launcher.
+/// policy and the published NativeAOT launcher. At the end (and when the set-up fails) it removes all of it again:
+/// the users with their processes, homes and subordinate ids, the group, the policy, the GPU nodes and the folders.
 /// </summary>
 public sealed class LauncherFixture : IAsyncLifetime
 {
@@ -55,6 +57,21 @@ public sealed class LauncherFixture : IAsyncLifetime
             throw new InvalidOperationException("The launcher tests create Linux users and must run as root (CI does).");
         }
 
+        try
+        {
+            await SetUpAsync();
+        }
+        catch
+        {
+            await RemoveEverythingAsync();
+            throw;
+        }
+    }
+
+    public Task DisposeAsync() => RemoveEverythingAsync();
+
+    private async Task SetUpAsync()
+    {
         await Shell.CheckedAsync("/usr/sbin/groupadd", "-f", Group);
         await Shell.CheckedAsync("/usr/sbin/groupadd", "-f", ProxyGroup);
 
@@ -91,11 +108,16 @@ public sealed class LauncherFixture : IAsyncLifetime
         await VerifyLauncherUsesTestPolicyAsync();
     }
 
-    public async Task DisposeAsync()
+    /// <summary>Everything <see cref="SetUpAsync"/> made; ending the users' processes ends their containers too.</summary>
+    private static async Task RemoveEverythingAsync()
     {
-        foreach (TestUser user in new[] { Alice, Bob })
+        await ThrowawayAccounts.RemoveAsync("ptest-alice", "ptest-bob", "ptest-carol", "ptest-sys", Group, ProxyGroup);
+        foreach (string dir in new[] { Path.GetDirectoryName(PolicyPath)!, Root, Path.GetDirectoryName(AuditLogPath)!, StateDir, GpuDir })
         {
-            await RemoveAllContainersAsync(user);
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
         }
 
         File.Delete(PamServiceFile);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Portal.Launcher.Tests.Infrastructure;
+using Portal.Tests.Cleanup;
 
 namespace Portal.Launcher.Tests.Integration;
 
@@ -32,7 +33,17 @@ public sealed class SudoDeployTests(LauncherFixture f) : IAsyncLifetime
         Assert.True(install.ExitCode == 0, install.ToString());
     }
 
-    public Task DisposeAsync() => Task.CompletedTask;
+    /// <summary>The sudo rule above all: left behind, it would let a stale test account run the launcher as root.</summary>
+    public async Task DisposeAsync()
+    {
+        File.Delete(Sudoers);
+        if (Directory.Exists(Dir))
+        {
+            Directory.Delete(Dir, recursive: true);
+        }
+
+        await ThrowawayAccounts.RemoveAsync(ServiceUser);
+    }
 
     [Fact]
     public async Task TheInstallScript_IsIdempotent_AndLeavesARootOwned0755Launcher()

@@ -37,6 +37,24 @@ public sealed partial class ApiOpenApiTests(ApiPortalFactory portal) : IClassFix
     }
 
     [Fact]
+    public async Task The_document_lists_the_answers_the_handlers_can_give()
+    {
+        using var anonymous = portal.ApiClient(null);
+        using var response = await anonymous.GetAsync("/api/v1/openapi.json");
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var paths = document.RootElement.GetProperty("paths");
+
+        // Success and 400 come from the handlers' typed Results<...>; a Problem's status from the route's metadata.
+        Assert.Equal(["201", "400", "413", "415"], Statuses(paths, "/api/v1/jobs", "post"));
+        Assert.Equal(["200", "404"], Statuses(paths, "/api/v1/jobs/{id}", "get"));
+        Assert.Equal(["200", "404", "409"], Statuses(paths, "/api/v1/jobs/{id}/cancel", "post"));
+        Assert.Equal(["204", "400", "404", "413", "415"], Statuses(paths, "/api/v1/admin/gpus/{uuid}/drain", "post"));
+    }
+
+    private static List<string> Statuses(JsonElement paths, string path, string method) =>
+        [.. paths.GetProperty(path).GetProperty(method).GetProperty("responses").EnumerateObject().Select(r => r.Name).Order(StringComparer.Ordinal)];
+
+    [Fact]
     public async Task Every_API_endpoint_refuses_a_request_without_a_token()
     {
         using var anonymous = portal.ApiClient(null);

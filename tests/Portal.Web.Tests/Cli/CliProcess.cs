@@ -26,6 +26,16 @@ public sealed class CliProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
+    /// <summary>Whether the process ignores SIGINT (bit 1 of SigIgn in /proc/PID/status), as Ctrl-C would then do nothing.</summary>
+    public bool IgnoresSigint
+    {
+        get
+        {
+            var mask = File.ReadLines($"/proc/{Pid}/status").Single(l => l.StartsWith("SigIgn:", StringComparison.Ordinal))[7..].Trim();
+            return (Convert.ToUInt64(mask, 16) & (1UL << 1)) != 0;
+        }
+    }
+
     public string Stdout
     {
         get
@@ -39,13 +49,18 @@ public sealed class CliProcess : IAsyncDisposable
 
     public static CliProcess Start(string configDirectory, IEnumerable<string> args, string? stdin = null)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        // Through env, with SIGINT back at its default: a command at a terminal gets Ctrl-C, but a test run started in
+        // the background (by CI, nohup, `cmd &` in a script) inherits SIGINT ignored, and .NET respects an ignored
+        // signal (it installs no handler), so `kill -INT` would do nothing and a Ctrl-C test would wait in vain.
+        var psi = new ProcessStartInfo("/usr/bin/env")
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
         };
+        psi.ArgumentList.Add("--default-signal=INT");
+        psi.ArgumentList.Add("dotnet");
         psi.ArgumentList.Add("exec");
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "portal.dll"));
         foreach (var arg in args)

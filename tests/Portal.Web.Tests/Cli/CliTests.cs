@@ -113,8 +113,9 @@ public sealed class CliTests(JobHostFixture fixture) : IAsyncLifetime
         await Eventually.UntilAsync(() => Task.FromResult(follower.Stdout), s => s.Contains("ready", StringComparison.Ordinal),
             TimeSpan.FromSeconds(60), "the output to arrive");
 
+        Assert.False(follower.IgnoresSigint, "the portal command was started with SIGINT ignored; Ctrl-C could not reach it");
         await Sh.CheckedAsync("/bin/kill", "-INT", follower.Pid.ToString(CultureInfo.InvariantCulture));
-        var detached = await follower.WaitAsync(TimeSpan.FromSeconds(30));
+        var detached = await follower.WaitAsync(TimeSpan.FromSeconds(60));
 
         Assert.True(detached.ExitCode == 130, detached.ToString());
         Assert.Contains("keeps running", detached.Stderr, StringComparison.Ordinal);

@@ -86,7 +86,7 @@ public sealed class ConcurrencyTests(ITestOutputHelper output)
             var winner = results[0].Applied ? first : second;
             var loser = results[0].Applied ? second : first;
             Assert.True((await store.FinishAsync(winner, Portal.Core.Jobs.JobState.Lost, null, "test")).Applied);
-            Assert.True((await store.CancelQueuedAsync(loser, owner, isAdmin: false, "test")).Applied);
+            Assert.True((await store.CancelQueuedAsync(loser, "test")).Applied);
         }
 
         await AssertLedgerConsistentAsync(database, expectedStarted: 15, expectHolders: false);

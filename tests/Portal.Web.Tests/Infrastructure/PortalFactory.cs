@@ -14,6 +14,7 @@ namespace Portal.Web.Tests.Infrastructure;
 /// <summary>The real portal in-process, on a fresh database of the test PostgreSQL server.</summary>
 public class PortalFactory : WebApplicationFactory<Program>, IAsyncLifetime
 {
+    private readonly List<IAsyncDisposable> _linuxAccounts = [];
     private string _connectionString = "";
 
     public CapturingSecretSink Secrets { get; } = new();
@@ -32,10 +33,20 @@ public class PortalFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     async Task IAsyncLifetime.DisposeAsync()
     {
-        await DisposeAsync();
-        if (Directory.Exists(DataDirectory))
+        try
         {
-            Directory.Delete(DataDirectory, recursive: true);
+            await DisposeAsync();
+            if (Directory.Exists(DataDirectory))
+            {
+                Directory.Delete(DataDirectory, recursive: true);
+            }
+        }
+        finally
+        {
+            foreach (var account in _linuxAccounts)
+            {
+                await account.DisposeAsync();
+            }
         }
     }
 
@@ -63,7 +74,7 @@ public class PortalFactory : WebApplicationFactory<Program>, IAsyncLifetime
         var user = new PortalUser(userName);
         if (linuxUser is not null)
         {
-            await TestLinuxUsers.EnsureAsync(linuxUser);
+            _linuxAccounts.Add(await TestLinuxUsers.HoldAsync(linuxUser));
             LinuxAccount account = await FindLinuxAccountAsync(linuxUser)
                 ?? throw new InvalidOperationException($"{linuxUser} vanished.");
             user.BindLinuxAccount(account.Name, account.Uid);

@@ -1,22 +1,34 @@
 using System.Diagnostics;
+using Portal.Tests.Cleanup;
 
 namespace Portal.Web.Tests.Infrastructure;
 
 /// <summary>
-/// Real Linux accounts for binding tests, created with useradd when missing (CI runs as root).
+/// Real Linux accounts for binding tests (CI runs as root). <see cref="HoldAsync"/> creates an account when it is
+/// missing and hands out a lease; an account this process created is removed, with everything of it, when the last
+/// lease on it ends. Test classes that run at the same time may share a name: the account stays while any holds it.
 /// </summary>
 public static class TestLinuxUsers
 {
     private static readonly SemaphoreSlim Gate = new(1, 1);
 
-    public static async Task EnsureAsync(string name)
+    // Accounts this process created, with how many leases hold each. One that existed before is never removed here.
+    private static readonly Dictionary<string, int> Created = new(StringComparer.Ordinal);
+
+    public static async Task<IAsyncDisposable> HoldAsync(string name)
     {
         await Gate.WaitAsync();
         try
         {
+            if (Created.TryGetValue(name, out var holders))
+            {
+                Created[name] = holders + 1;
+                return new Lease(name);
+            }
+
             if (await RunAsync("getent", "passwd", name) == 0)
             {
-                return;
+                return NotOurs.Instance;
             }
 
             if (!Environment.IsPrivilegedProcess)
@@ -26,10 +38,34 @@ public static class TestLinuxUsers
             }
 
             int exit = await RunAsync("useradd", "--create-home", "--shell", "/bin/sh", name);
-            if (exit != 0 && await RunAsync("getent", "passwd", name) != 0)
+            if (exit != 0)
             {
                 throw new InvalidOperationException($"useradd {name} failed with exit code {exit}.");
             }
+
+            Created[name] = 1;
+            return new Lease(name);
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    private static async Task ReleaseAsync(string name)
+    {
+        await Gate.WaitAsync();
+        try
+        {
+            var holders = Created[name] - 1;
+            if (holders > 0)
+            {
+                Created[name] = holders;
+                return;
+            }
+
+            Created.Remove(name);
+            await ThrowawayAccounts.RemoveAsync(name);
         }
         finally
         {
@@ -48,5 +84,25 @@ public static class TestLinuxUsers
         using Process process = Process.Start(info)!;
         await process.WaitForExitAsync();
         return process.ExitCode;
+    }
+
+    private sealed class Lease(string name) : IAsyncDisposable
+    {
+        private int _released;
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                await ReleaseAsync(name);
+            }
+        }
+    }
+
+    private sealed class NotOurs : IAsyncDisposable
+    {
+        public static NotOurs Instance { get; } = new();
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

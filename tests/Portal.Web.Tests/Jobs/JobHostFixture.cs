@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Portal.Tests.Cleanup;
 
 namespace Portal.Web.Tests.Jobs;
 
@@ -16,6 +17,8 @@ public sealed record JobTestUser(string Name, uint Uid, uint Gid, string Home);
 /// a policy group and two users with subuid/subgid ranges, a busybox image in each user's storage, two fake GPU
 /// nodes, a podman stand-in that can hold a launch, the root-owned policy naming the GPUs by UUID (as the production
 /// policy must: the portal passes the ledger's GPU UUIDs as the launcher's GPU ids), and the published launcher.
+/// At the end (and when the set-up fails) it removes all of it again: the users with their processes, homes and
+/// subordinate ids, the group, the policy, the GPU nodes and the folders (a launcher it published itself too).
 /// </summary>
 public sealed class JobHostFixture : IAsyncLifetime
 {
@@ -59,7 +62,21 @@ public sealed class JobHostFixture : IAsyncLifetime
         }
 
         _inUse = await HoldHostAsync();
+        try
+        {
+            await SetUpAsync();
+        }
+        catch
+        {
+            await ReleaseHostAsync();
+            throw;
+        }
+    }
 
+    public Task DisposeAsync() => ReleaseHostAsync();
+
+    private async Task SetUpAsync()
+    {
         await Sh.CheckedAsync("/usr/sbin/groupadd", "-f", Group);
         await Sh.CheckedAsync("/usr/sbin/groupadd", "-f", ProxyGroup);
         foreach (var file in new[] { "/etc/subuid", "/etc/subgid" })
@@ -98,13 +115,19 @@ public sealed class JobHostFixture : IAsyncLifetime
         return repo;
     }
 
-    public async Task DisposeAsync()
+    /// <summary>Removes everything <see cref="SetUpAsync"/> made (ending the users' processes ends their containers),
+    /// then lets the other test process have the host: it finds a bare machine and sets the host up again.</summary>
+    private async Task ReleaseHostAsync()
     {
         try
         {
-            foreach (var user in new[] { Alice, Bob })
+            await ThrowawayAccounts.RemoveAsync("pweb-alice", "pweb-bob", Group, ProxyGroup);
+            foreach (var dir in new[] { Path.GetDirectoryName(PolicyPath)!, "/var/log/portal-web-test", "/run/portal-web-test", GpuDir, Root })
             {
-                await RemoveAllContainersAsync(user);
+                if (Directory.Exists(dir))
+                {
+                    Directory.Delete(dir, recursive: true);
+                }
             }
         }
         finally
@@ -133,12 +156,13 @@ public sealed class JobHostFixture : IAsyncLifetime
     /// for another test process to finish with the host.</summary>
     private static async Task<FileStream> HoldHostAsync()
     {
-        Directory.CreateDirectory(Root);
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(30);
         while (true)
         {
             try
             {
+                // Made again each time: the process that had the host removes the folder, lock file and all.
+                Directory.CreateDirectory(Root);
                 return new FileStream(Path.Combine(Root, ".in-use"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
             catch (IOException) when (DateTime.UtcNow < deadline)
@@ -356,8 +380,8 @@ public sealed class JobHostFixture : IAsyncLifetime
     }
 
     /// <summary>
-    /// PORTAL_TEST_WEB_LAUNCHER, or a launcher published for this policy path, kept per source version (a NativeAOT
-    /// publish takes minutes).
+    /// PORTAL_TEST_WEB_LAUNCHER (tests/run.sh publishes it once for the run), or else a launcher published for this
+    /// policy path into the host's folder, by source version, and removed with the host.
     /// </summary>
     private static async Task<string> LocateLauncherAsync()
     {

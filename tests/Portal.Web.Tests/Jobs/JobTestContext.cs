@@ -75,7 +75,7 @@ public sealed class JobTestContext : IAsyncDisposable
 
     public Task<long> SubmitAsync(JobTestUser user, JobSpec spec) => JobStoreFixtures.SubmitAsync(Store, Accounts[user.Name], spec);
 
-    public async Task<Job> JobAsync(long id) => (await Store.GetAsync(id, Guid.Empty, isAdmin: true))!.Job;
+    public async Task<Job> JobAsync(long id) => (await Store.FindAsync(id))!.Job;
 
     /// <summary>The job's state and pending reason from its row alone: one statement, so a consistent pair even while
     /// the runner moves the job (a <see cref="JobStore.GetAsync"/> reads row and history in separate statements).</summary>

@@ -1,39 +1,32 @@
-using MudBlazor;
-using MudBlazor.Utilities;
+using System.Text.RegularExpressions;
 using Portal.Web.Tests.Infrastructure;
 
 namespace Portal.Web.Tests.Pages;
 
-/// <summary>MudBlazor's palettes come with every static page, not from a circuit: the light one in :root, the
-/// dark one under prefers-color-scheme, so the dashboard's dark mode cannot silently fall back to light.</summary>
-public sealed class ThemeTests(PortalFactory portal) : IClassFixture<PortalFactory>
+/// <summary>Every page is styled by the portal's own stylesheet alone, light and dark by the system's preference, so
+/// no page (the dashboard included) needs a circuit or a component library for its colours.</summary>
+public sealed partial class ThemeTests(PortalFactory portal) : IClassFixture<PortalFactory>
 {
     [Fact]
-    public async Task Static_page_carries_mudblazors_light_palette_and_its_dark_palette_for_a_dark_system()
+    public async Task Page_UsesOnlyThePortalsStylesheet_WithALightAndADarkPalette()
     {
         using PortalClient client = portal.CreatePortalClient();
 
         string page = await client.PageAsync("/account/login");
+        var stylesheets = Stylesheet().Matches(page).Select(m => m.Groups["href"].Value).ToList();
+        string css = await client.PageAsync("/" + Assert.Single(stylesheets));
 
-        int style = page.IndexOf("<style class=\"mud-palette\">", StringComparison.Ordinal);
-        Assert.True(style >= 0, "No MudBlazor palette style on the page.");
-        int end = page.IndexOf("</style>", style, StringComparison.Ordinal);
-        string css = page[style..end];
-        int media = css.IndexOf("@media (prefers-color-scheme: dark)", StringComparison.Ordinal);
-        Assert.True(media > 0, "No dark palette for a dark system.");
-        var theme = new MudTheme();
-        string light = css[..media];
-        string dark = css[media..];
-        Assert.Contains(Variable("primary", theme.PaletteLight.Primary), light, StringComparison.Ordinal);
-        Assert.Contains(Variable("surface", theme.PaletteLight.Surface), light, StringComparison.Ordinal);
-        Assert.Contains("--mud-typography-default-family:", light, StringComparison.Ordinal);
-        Assert.Contains(Variable("primary", theme.PaletteDark.Primary), dark, StringComparison.Ordinal);
-        Assert.Contains(Variable("surface", theme.PaletteDark.Surface), dark, StringComparison.Ordinal);
-        Assert.Contains(Variable("text-primary", theme.PaletteDark.TextPrimary), dark, StringComparison.Ordinal);
-        Assert.Contains("--mud-native-html-color-scheme: dark;", dark, StringComparison.Ordinal);
-        // Nothing on a static page may need a circuit for its colours.
-        Assert.DoesNotContain("mud-theme-provider", page, StringComparison.Ordinal);
+        Assert.Matches("^app\\.[a-z0-9]+\\.css$|^app\\.css$", stylesheets[0]);
+        Assert.DoesNotContain("_content/", page, StringComparison.Ordinal);
+        int dark = css.IndexOf("@media (prefers-color-scheme: dark)", StringComparison.Ordinal);
+        Assert.True(dark > 0, "No dark palette for a dark system.");
+        foreach (string variable in new[] { "--bg:", "--card:", "--fg:", "--accent:", "--accent-2:" })
+        {
+            Assert.Contains(variable, css[..dark], StringComparison.Ordinal);
+            Assert.Contains(variable, css[dark..], StringComparison.Ordinal);
+        }
     }
 
-    private static string Variable(string name, MudColor color) => $"--mud-palette-{name}: {color.ToString(MudColorOutputFormats.RGBA)};";
+    [GeneratedRegex("<link rel=\"stylesheet\" href=\"(?<href>[^\"]+)\"")]
+    private static partial Regex Stylesheet();
 }

@@ -1,7 +1,7 @@
-using Microsoft.EntityFrameworkCore;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Portal.Api.Contracts;
 using Portal.Core.Scheduling;
-using Portal.Data;
+using Portal.Data.Accounts;
 using Portal.Data.Jobs;
 using Portal.Data.Quotas;
 using Portal.Jobs;
@@ -23,32 +23,32 @@ internal static class AdminApiEndpoints
         admin.MapAdminUserApi();
         admin.MapGet("/jobs", (HttpContext context, JobStore jobs) => JobApiEndpoints.ListJobsAsync(context, jobs, allUsers: true))
             .WithName("AdminListJobs").WithSummary("Everyone's jobs, newest first")
-            .WithDescription("Query: owner (user id), state (repeatable or comma-separated), skip, take (1 to 500).")
-            .Produces<JobListResponse>().ProducesValidationProblem();
-        admin.MapGet("/quotas", GetQuotasAsync).WithName("AdminGetQuotas").WithSummary("The default policy and the quota groups")
-            .Produces<QuotaOverviewResponse>();
+            .WithDescription("Query: owner (user id), state (repeatable or comma-separated), skip, take (1 to 500).");
+        admin.MapGet("/quotas", GetQuotasAsync).WithName("AdminGetQuotas").WithSummary("The default policy and the quota groups");
         admin.MapGet("/users/{id:guid}/quota", GetUserQuotaAsync).WithName("AdminGetUserQuota")
             .WithSummary("A user's override and effective limits")
-            .Produces<UserQuotaResponse>().ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound);
         admin.MapPut("/users/{id:guid}/quota", SetUserQuotaAsync).WithName("AdminSetUserQuota")
             .WithSummary("Replace a user's override (null fields inherit)")
             .Accepts<QuotaPolicyRequest>("application/json")
-            .Produces<UserQuotaResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         admin.MapDelete("/users/{id:guid}/quota", RemoveUserQuotaAsync).WithName("AdminRemoveUserQuota")
-            .WithSummary("Remove a user's override").Produces<UserQuotaResponse>().ProducesProblem(StatusCodes.Status404NotFound);
+            .WithSummary("Remove a user's override").ProducesProblem(StatusCodes.Status404NotFound);
         admin.MapPost("/gpus/{uuid}/drain", (string uuid, HttpContext context, GpuStore gpus, JobRunner runner, AuditLog audit) =>
                 SetDrainedAsync(uuid, drained: true, context, gpus, runner, audit))
             .WithName("AdminDrainGpu").WithSummary("Drain a GPU: running jobs finish, nothing new starts on it")
             .Accepts<DrainGpuRequest>("application/json")
-            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         admin.MapPost("/gpus/{uuid}/undrain", (string uuid, HttpContext context, GpuStore gpus, JobRunner runner, AuditLog audit) =>
                 SetDrainedAsync(uuid, drained: false, context, gpus, runner, audit))
             .WithName("AdminUndrainGpu").WithSummary("Return a drained GPU to service")
-            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return admin;
     }
 
-    private static async Task<IResult> GetQuotasAsync(HttpContext context, QuotaStore quotas)
+    private static async Task<Ok<QuotaOverviewResponse>> GetQuotasAsync(HttpContext context, QuotaStore quotas)
     {
         var defaults = await quotas.GetDefaultAsync(context.RequestAborted);
         var groups = await quotas.ListGroupsAsync(context.RequestAborted);
@@ -57,27 +57,32 @@ internal static class AdminApiEndpoints
             [.. groups.Select(g => new QuotaGroupResponse(g.Id, g.Name, QuotaContractMapping.ToRequest(g.Policy), g.MemberIds))]));
     }
 
-    private static async Task<IResult> GetUserQuotaAsync(Guid id, HttpContext context, QuotaStore quotas, IDbContextFactory<PortalDbContext> contexts) =>
-        await UserExistsAsync(id, contexts, context.RequestAborted)
+    private static async Task<Results<Ok<UserQuotaResponse>, ProblemHttpResult>> GetUserQuotaAsync(Guid id, HttpContext context, QuotaStore quotas, UserStore users) =>
+        await users.ExistsAsync(id, context.RequestAborted)
             ? TypedResults.Ok(await UserQuotaAsync(id, quotas, context.RequestAborted))
             : NoSuchUser(id);
 
-    private static async Task<IResult> SetUserQuotaAsync(
-        Guid id, HttpContext context, QuotaStore quotas, IDbContextFactory<PortalDbContext> contexts, JobRunner runner, AuditLog audit)
+    private static async Task<Results<Ok<UserQuotaResponse>, ValidationProblem, ProblemHttpResult>> SetUserQuotaAsync(
+        Guid id, HttpContext context, QuotaStore quotas, UserStore users, JobRunner runner, AuditLog audit)
     {
-        var (request, problem) = await ApiBody.ReadAsync<QuotaPolicyRequest>(context);
-        if (problem is not null)
+        var body = await ApiBody.ReadAsync<QuotaPolicyRequest>(context);
+        if (body.Problem is { } problem)
         {
             return problem;
         }
 
-        var (policy, errors) = QuotaContractMapping.ToPolicy(request!);
+        if (body.Invalid is { } invalid)
+        {
+            return invalid;
+        }
+
+        var (policy, errors) = QuotaContractMapping.ToPolicy(body.Value!);
         if (policy is null)
         {
             return ApiProblems.Validation(errors);
         }
 
-        if (!await UserExistsAsync(id, contexts, context.RequestAborted))
+        if (!await users.ExistsAsync(id, context.RequestAborted))
         {
             return NoSuchUser(id);
         }
@@ -88,10 +93,10 @@ internal static class AdminApiEndpoints
         return TypedResults.Ok(await UserQuotaAsync(id, quotas, context.RequestAborted));
     }
 
-    private static async Task<IResult> RemoveUserQuotaAsync(
-        Guid id, HttpContext context, QuotaStore quotas, IDbContextFactory<PortalDbContext> contexts, JobRunner runner, AuditLog audit)
+    private static async Task<Results<Ok<UserQuotaResponse>, ProblemHttpResult>> RemoveUserQuotaAsync(
+        Guid id, HttpContext context, QuotaStore quotas, UserStore users, JobRunner runner, AuditLog audit)
     {
-        if (!await UserExistsAsync(id, contexts, context.RequestAborted))
+        if (!await users.ExistsAsync(id, context.RequestAborted))
         {
             return NoSuchUser(id);
         }
@@ -102,20 +107,25 @@ internal static class AdminApiEndpoints
         return TypedResults.Ok(await UserQuotaAsync(id, quotas, context.RequestAborted));
     }
 
-    private static async Task<IResult> SetDrainedAsync(
+    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> SetDrainedAsync(
         string uuid, bool drained, HttpContext context, GpuStore gpus, JobRunner runner, AuditLog audit)
     {
         string? reason = null;
         // The body is optional: read it when one is declared (a length, or chunked with a content type).
         if (drained && (context.Request.ContentLength > 0 || context.Request.ContentType is not null))
         {
-            var (request, problem) = await ApiBody.ReadAsync<DrainGpuRequest>(context);
-            if (problem is not null)
+            var body = await ApiBody.ReadAsync<DrainGpuRequest>(context);
+            if (body.Problem is { } problem)
             {
                 return problem;
             }
 
-            reason = request!.Reason?.Trim();
+            if (body.Invalid is { } invalid)
+            {
+                return invalid;
+            }
+
+            reason = body.Value!.Reason?.Trim();
             if (reason is { Length: > 256 })
             {
                 return ApiProblems.Validation("reason", "Use at most 256 characters.");
@@ -140,13 +150,7 @@ internal static class AdminApiEndpoints
         return new UserQuotaResponse(id, policy is null ? null : QuotaContractMapping.ToRequest(policy), QuotaApiEndpoints.ToResponse(effective));
     }
 
-    private static async Task<bool> UserExistsAsync(Guid id, IDbContextFactory<PortalDbContext> contexts, CancellationToken cancellationToken)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.Users.AnyAsync(u => u.Id == id, cancellationToken);
-    }
-
-    private static IResult NoSuchUser(Guid id) => ApiProblems.NotFound($"There is no user {id}.");
+    private static ProblemHttpResult NoSuchUser(Guid id) => ApiProblems.NotFound($"There is no user {id}.");
 
     private static Task AuditAsync(AuditLog audit, HttpContext context, string action, string target, string? detail)
     {

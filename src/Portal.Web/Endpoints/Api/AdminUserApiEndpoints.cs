@@ -1,6 +1,6 @@
-using Microsoft.EntityFrameworkCore;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Portal.Api.Contracts;
-using Portal.Data;
+using Portal.Data.Accounts;
 using Portal.Web.Security.ApiTokens;
 using Portal.Web.Services.Accounts;
 using Portal.Web.Services.Audit;
@@ -16,31 +16,29 @@ internal static class AdminUserApiEndpoints
 {
     public static RouteGroupBuilder MapAdminUserApi(this RouteGroupBuilder admin)
     {
-        admin.MapGet("/users", ListAsync).WithName("AdminListUsers").WithSummary("Every portal account")
-            .Produces<IReadOnlyList<UserResponse>>();
-        admin.MapPost("/users/{id:guid}/disable", (Guid id, HttpContext context, UserAdministration users, IDbContextFactory<PortalDbContext> contexts) =>
-                SetDisabledAsync(id, disabled: true, context, users, contexts))
+        admin.MapGet("/users", ListAsync).WithName("AdminListUsers").WithSummary("Every portal account");
+        admin.MapPost("/users/{id:guid}/disable", (Guid id, HttpContext context, UserAdministration users, UserStore store) =>
+                SetDisabledAsync(id, disabled: true, context, users, store))
             .WithName("AdminDisableUser").WithSummary("Disable an account: its sessions and access tokens stop working at once")
-            .Produces<UserResponse>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
-        admin.MapPost("/users/{id:guid}/enable", (Guid id, HttpContext context, UserAdministration users, IDbContextFactory<PortalDbContext> contexts) =>
-                SetDisabledAsync(id, disabled: false, context, users, contexts))
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        admin.MapPost("/users/{id:guid}/enable", (Guid id, HttpContext context, UserAdministration users, UserStore store) =>
+                SetDisabledAsync(id, disabled: false, context, users, store))
             .WithName("AdminEnableUser").WithSummary("Enable a disabled account (its tokens work again unless revoked or expired)")
-            .Produces<UserResponse>().ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return admin;
     }
 
-    private static async Task<IResult> ListAsync(HttpContext context, IDbContextFactory<PortalDbContext> contexts)
+    private static async Task<Ok<IReadOnlyList<UserResponse>>> ListAsync(HttpContext context, UserStore store)
     {
-        await using var db = await contexts.CreateDbContextAsync(context.RequestAborted);
-        List<UserResponse> users = await Users(db, db.Users.OrderBy(u => u.UserName)).ToListAsync(context.RequestAborted);
-        return TypedResults.Ok<IReadOnlyList<UserResponse>>(users);
+        var users = await store.ListAsync(context.RequestAborted);
+        return TypedResults.Ok<IReadOnlyList<UserResponse>>([.. users.Select(ToResponse)]);
     }
 
-    private static async Task<IResult> SetDisabledAsync(
-        Guid id, bool disabled, HttpContext context, UserAdministration users, IDbContextFactory<PortalDbContext> contexts)
+    private static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> SetDisabledAsync(
+        Guid id, bool disabled, HttpContext context, UserAdministration users, UserStore store)
     {
         CancellationToken cancellationToken = context.RequestAborted;
-        if (await FindAsync(id, contexts, cancellationToken) is null)
+        if (await store.FindAsync(id, cancellationToken) is null)
         {
             return ApiProblems.NotFound($"There is no user {id}.");
         }
@@ -55,19 +53,9 @@ internal static class AdminUserApiEndpoints
             return ApiProblems.Conflict(result.Message);
         }
 
-        return TypedResults.Ok(await FindAsync(id, contexts, cancellationToken));
+        return TypedResults.Ok(ToResponse((await store.FindAsync(id, cancellationToken))!));
     }
 
-    private static async Task<UserResponse?> FindAsync(Guid id, IDbContextFactory<PortalDbContext> contexts, CancellationToken cancellationToken)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await Users(db, db.Users.Where(u => u.Id == id)).SingleOrDefaultAsync(cancellationToken);
-    }
-
-    /// <summary>Filters and order go on the entities, before the projection: EF cannot translate them after it.</summary>
-    private static IQueryable<UserResponse> Users(PortalDbContext db, IQueryable<Portal.Data.Entities.PortalUser> users) =>
-        users.AsNoTracking().Select(u => new UserResponse(
-            u.Id, u.UserName ?? "", u.LinuxUserName, u.LinuxUid,
-            db.UserRoles.Any(ur => ur.UserId == u.Id && db.Roles.Any(r => r.Id == ur.RoleId && r.Name == Roles.Admin)),
-            u.IsDisabled, u.CreatedAt));
+    private static UserResponse ToResponse(UserSummary u) =>
+        new(u.Id, u.UserName, u.LinuxUserName, u.LinuxUid, u.IsAdmin, u.IsDisabled, u.CreatedAt);
 }

@@ -1,34 +1,37 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Portal.Core.Jobs;
 
 namespace Portal.Web.Endpoints.Api;
 
-/// <summary>The API's error answers, all RFC 9457 Problem Details.</summary>
+/// <summary>The API's error answers, all RFC 9457 Problem Details: <see cref="ProblemHttpResult"/> for a status with a
+/// message, <see cref="ValidationProblem"/> (400) for field errors. Handlers declare them in their typed
+/// <c>Results&lt;...&gt;</c>.</summary>
 internal static class ApiProblems
 {
-    public static IResult NotFound(string detail) =>
+    public static ProblemHttpResult NotFound(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
 
-    public static IResult Conflict(string detail) =>
+    public static ProblemHttpResult Conflict(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status409Conflict, title: "Conflict");
 
-    public static IResult Gone(string detail) =>
+    public static ProblemHttpResult Gone(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status410Gone, title: "Gone");
 
-    public static IResult BadRequest(string detail) =>
+    public static ProblemHttpResult BadRequest(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Bad request");
 
     /// <summary>Field-level errors keyed by the request's JSON property ("" for the request as a whole).</summary>
-    public static IResult Validation(IEnumerable<(string Field, string Message)> errors) =>
+    public static ValidationProblem Validation(IEnumerable<(string Field, string Message)> errors) =>
         TypedResults.ValidationProblem(
             errors.GroupBy(e => e.Field, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray(), StringComparer.Ordinal),
             detail: "The request has problems; see errors.",
             title: "One or more validation errors occurred.");
 
-    public static IResult Validation(string field, string message) => Validation([(field, message)]);
+    public static ValidationProblem Validation(string field, string message) => Validation([(field, message)]);
 
     /// <summary>The validator's errors (named after <see cref="JobSpec"/> properties, as the launch form shows
     /// them) keyed by the submit request's JSON properties instead.</summary>
-    public static IResult JobValidation(IEnumerable<FieldError> errors, bool specificGpus) =>
+    public static ValidationProblem JobValidation(IEnumerable<FieldError> errors, bool specificGpus) =>
         Validation(errors.Select(e => (JobFieldName(e.Field, specificGpus), e.Message)));
 
     private static string JobFieldName(string specField, bool specificGpus) => specField switch

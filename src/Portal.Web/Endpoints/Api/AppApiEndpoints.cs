@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Text;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Portal.Api.Contracts;
 using Portal.Core.Apps;
 using Portal.Data.Jobs;
@@ -7,6 +9,7 @@ using Portal.Launcher.Protocol;
 using Portal.Web.Security.ApiTokens;
 using Portal.Web.Services.Accounts;
 using Portal.Web.Services.Apps;
+using Portal.Web.Services.Jobs;
 
 namespace Portal.Web.Endpoints.Api;
 
@@ -19,52 +22,71 @@ internal static class AppApiEndpoints
 {
     public static RouteGroupBuilder MapAppApi(this RouteGroupBuilder api)
     {
+        // Success and validation answers are declared by the handlers' typed results; a Problem's status is not, so
+        // those are listed here.
         api.MapPost("/apps/review", ReviewAsync).RequireScope(ApiScopes.JobsRead)
             .WithName("ReviewApp").WithTags("Apps").WithSummary("What the portal understands from a compose file or Pod; starts nothing")
-            .Accepts<AppRequest>("application/json").Produces<AppReviewResponse>();
+            .Accepts<AppRequest>("application/json")
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         api.MapPost("/apps", SubmitAsync).RequireScope(ApiScopes.JobsWrite)
             .WithName("SubmitApp").WithTags("Apps").WithSummary("Queue an app as one job")
             .Accepts<AppRequest>("application/json")
-            .Produces<SubmitJobResponse>(StatusCodes.Status201Created).Produces<AppReviewResponse>(StatusCodes.Status422UnprocessableEntity);
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         api.MapGet("/apps/{id:long}", GetAsync).RequireScope(ApiScopes.JobsRead)
             .WithName("GetApp").WithTags("Apps").WithSummary("An app's state and each service's container")
-            .Produces<AppResponse>().ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/apps/{id:long}/export", ExportAsync).RequireScope(ApiScopes.JobsRead)
             .WithName("ExportApp").WithTags("Apps").WithSummary("What ran, as podman kube generate writes it")
-            .Produces<AppExportResponse>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         api.MapGet("/apps/{id:long}/services/{service}/logs", LogsAsync).RequireScope(ApiScopes.JobsRead)
             .WithName("AppServiceLogs").WithTags("Apps").WithSummary("One service's log as plain text (follow=true to stream)")
-            .Produces<string>(contentType: "text/plain").ProducesProblem(StatusCodes.Status404NotFound);
+            .Produces<string>(StatusCodes.Status200OK, "text/plain")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status410Gone)
+            .ProducesProblem(StatusCodes.Status502BadGateway);
         return api;
     }
 
-    private static async Task<IResult> ReviewAsync(HttpContext context, AppSubmissions apps)
+    private static async Task<Results<Ok<AppReviewResponse>, ValidationProblem, ProblemHttpResult>> ReviewAsync(
+        HttpContext context, AppSubmissions apps)
     {
-        var (request, problem) = await ApiBody.ReadAsync<AppRequest>(context);
-        if (problem is not null)
+        var body = await ApiBody.ReadAsync<AppRequest>(context);
+        if (body.Problem is { } problem)
         {
             return problem;
         }
 
-        var review = await apps.ReviewAsync(Caller(context), request!.File ?? "", request.Name, Walltime(request), context.RequestAborted);
+        if (body.Invalid is { } invalid)
+        {
+            return invalid;
+        }
+
+        var request = body.Value!;
+        var review = await apps.ReviewAsync(Caller(context), request.File ?? "", request.Name, Walltime(request), context.RequestAborted);
         return TypedResults.Ok(ToResponse(review));
     }
 
-    private static async Task<IResult> SubmitAsync(HttpContext context, AppSubmissions apps)
+    private static async Task<Results<Created<SubmitJobResponse>, UnprocessableEntity<AppReviewResponse>, ValidationProblem, ProblemHttpResult>> SubmitAsync(
+        HttpContext context, AppSubmissions apps)
     {
-        var (request, problem) = await ApiBody.ReadAsync<AppRequest>(context);
-        if (problem is not null)
+        var body = await ApiBody.ReadAsync<AppRequest>(context);
+        if (body.Problem is { } problem)
         {
             return problem;
         }
 
-        var (id, review) = await apps.SubmitAsync(Caller(context), request!.File ?? "", request.Name, Walltime(request), context.RequestAborted);
+        if (body.Invalid is { } invalid)
+        {
+            return invalid;
+        }
+
+        var request = body.Value!;
+        var (id, review) = await apps.SubmitAsync(Caller(context), request.File ?? "", request.Name, Walltime(request), context.RequestAborted);
         return id is { } jobId
             ? TypedResults.Created($"{ApiRoutes.Prefix}/apps/{jobId}", new SubmitJobResponse(jobId, JobStates.Queued))
             : TypedResults.UnprocessableEntity(ToResponse(review));
     }
 
-    private static async Task<IResult> GetAsync(long id, HttpContext context, JobStore jobs, ILauncher launcher)
+    private static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> GetAsync(long id, HttpContext context, JobStore jobs, ILauncher launcher)
     {
         var caller = ApiCaller.From(context.User);
         var details = await jobs.GetAsync(id, caller.Id, caller.ActsAsAdmin, context.RequestAborted);
@@ -78,7 +100,7 @@ internal static class AppApiEndpoints
             [.. services.Select(s => new AppServiceStateResponse(s.Service ?? "?", s.State, s.ExitCode, s.StartedAt, s.FinishedAt))]));
     }
 
-    private static async Task<IResult> ExportAsync(long id, HttpContext context, JobStore jobs, ILauncher launcher)
+    private static async Task<Results<Ok<AppExportResponse>, ProblemHttpResult>> ExportAsync(long id, HttpContext context, JobStore jobs, ILauncher launcher)
     {
         var caller = ApiCaller.From(context.User);
         var details = await jobs.GetAsync(id, caller.Id, caller.ActsAsAdmin, context.RequestAborted);
@@ -97,27 +119,66 @@ internal static class AppApiEndpoints
         }
     }
 
-    private static async Task<IResult> LogsAsync(long id, string service, HttpContext context, JobStore jobs, ILauncher launcher)
+    /// <summary>One service's log, through <see cref="JobOutput"/> like every other log reader: the same rule for when
+    /// there is one, and the service must be one the app's file names.</summary>
+    private static async Task<Results<ServiceLog, ProblemHttpResult>> LogsAsync(long id, string service, HttpContext context, JobOutput output)
     {
-        var caller = ApiCaller.From(context.User);
-        var details = await jobs.GetAsync(id, caller.Id, caller.ActsAsAdmin, context.RequestAborted);
-        var spec = details?.Job.Spec.IsApp == true ? AppFileParser.Parse(details.Job.Spec.AppFile!).Spec : null;
-        if (details is null || spec is null || !spec.Services.Any(s => s.Name == service))
+        JobLog log;
+        try
+        {
+            log = await output.OpenAsync(ApiCaller.From(context.User).AsRequester(), id, context.RequestAborted);
+        }
+        catch (LauncherException e)
+        {
+            return TypedResults.Problem($"The launcher could not read the output: {e.Message}", statusCode: StatusCodes.Status502BadGateway, title: "Launcher failed");
+        }
+
+        if (log.Job is not { } job || !JobOutput.HasService(job, service))
         {
             return ApiProblems.NotFound($"There is no app {id} with a service '{service}' that you can see.");
         }
 
+        if (log.State == JobLogState.Gone)
+        {
+            return ApiProblems.Gone($"The output of app {id} is no longer kept: its pod was removed.");
+        }
+
+        // As for a job's own log: following waits for the app to start; otherwise one that has not (or never did) has
+        // no lines.
         var follow = context.Request.Query["follow"] == "true";
-        return new ServiceLog(launcher.StreamLogsAsync(details.Job.Owner, JobKeys.Format(id), new LogsSpec { Follow = follow, Service = service }, context.RequestAborted));
+        var spec = new LogsSpec { Follow = follow, Service = service };
+        return new ServiceLog(log.State switch
+        {
+            JobLogState.Available => output.ReadAsync(job, spec, context.RequestAborted),
+            JobLogState.NotYet when follow => AfterStartAsync(output, ApiCaller.From(context.User).AsRequester(), id, spec, context.RequestAborted),
+            _ => AsyncEnumerable.Empty<string>(),
+        });
+    }
+
+    private static async IAsyncEnumerable<string> AfterStartAsync(
+        JobOutput output, CurrentUser reader, long id, LogsSpec spec, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var log = await output.WaitForLogAsync(reader, id, waiting: null, cancellationToken);
+        if (log.State != JobLogState.Available)
+        {
+            yield break;
+        }
+
+        await foreach (var line in output.ReadAsync(log.Job!, spec, cancellationToken))
+        {
+            yield return line;
+        }
     }
 
     /// <summary>Each line as it comes; a launcher failure mid-way ends the text with a line that says so.</summary>
-    private sealed class ServiceLog(IAsyncEnumerable<string> lines) : IResult
+    internal sealed class ServiceLog(IAsyncEnumerable<string> lines) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
         {
             httpContext.Response.ContentType = "text/plain; charset=utf-8";
             httpContext.Response.Headers["X-Content-Type-Options"] = "nosniff";
+            // Answer at once: a follower may wait for the app to start, and its header timeout must not run out.
+            await httpContext.Response.StartAsync(httpContext.RequestAborted);
             try
             {
                 await foreach (var line in lines)
@@ -166,5 +227,5 @@ internal static class AppApiEndpoints
 
     private static TimeSpan? Walltime(AppRequest request) => request.WalltimeMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null;
 
-    private static IResult NoSuchApp(long id) => ApiProblems.NotFound($"There is no app {id} that you can see.");
+    private static ProblemHttpResult NoSuchApp(long id) => ApiProblems.NotFound($"There is no app {id} that you can see.");
 }

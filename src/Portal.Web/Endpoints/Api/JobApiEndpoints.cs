@@ -1,45 +1,41 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Portal.Api.Contracts;
 using Portal.Core.Jobs;
-using Portal.Core.Scheduling;
 using Portal.Data.Jobs;
-using Portal.Jobs;
 using Portal.Web.Security.ApiTokens;
-using Portal.Web.Services.Accounts;
-using Portal.Web.Services.JobForms;
 using Portal.Web.Services.Jobs;
 
 namespace Portal.Web.Endpoints.Api;
 
 /// <summary>
-/// Jobs: submit, list, read, cancel. The same path as the web pages: <see cref="JobStore"/> validates with the
-/// launch form's validator under the submitter's quota, and <see cref="JobCancellation"/> cancels (and audits) as
-/// the pages do.
+/// Jobs: submit, list, read, cancel. The same path as the web pages: <see cref="JobSubmissions"/> validates and queues
+/// under the submitter's quota, and <see cref="JobCancellation"/> cancels (and audits) as the pages do.
 /// Another user's job answers 404, exactly like a job that does not exist.
 /// </summary>
 internal static class JobApiEndpoints
 {
     public static RouteGroupBuilder MapJobApi(this RouteGroupBuilder api)
     {
+        // Success and validation answers are declared by the handlers' typed results; a Problem's status is not, so
+        // those are listed here.
         api.MapPost("/jobs", SubmitAsync).RequireScope(ApiScopes.JobsWrite)
             .WithName("SubmitJob").WithTags("Jobs").WithSummary("Queue a job")
             .Accepts<SubmitJobRequest>("application/json")
-            .Produces<SubmitJobResponse>(StatusCodes.Status201Created)
-            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         api.MapGet("/jobs", ListAsync).RequireScope(ApiScopes.JobsRead)
             .WithName("ListJobs").WithTags("Jobs").WithSummary("Your jobs, newest first")
-            .WithDescription("Query: state (repeatable or comma-separated), skip (default 0), take (1 to 500, default 50).")
-            .Produces<JobListResponse>().ProducesValidationProblem();
+            .WithDescription("Query: state (repeatable or comma-separated), skip (default 0), take (1 to 500, default 50).");
         api.MapGet("/jobs/{id:long}", GetAsync).RequireScope(ApiScopes.JobsRead)
             .WithName("GetJob").WithTags("Jobs").WithSummary("One of your jobs with its history")
-            .Produces<JobResponse>().ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/jobs/{id:long}/cancel", CancelAsync).RequireScope(ApiScopes.JobsWrite)
             .WithName("CancelJob").WithTags("Jobs").WithSummary("Withdraw a queued job or stop a started one")
-            .Produces<JobResponse>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         return api;
     }
 
     /// <summary>Lists jobs for a caller: their own, or (admin endpoint) anyone's filtered by owner.</summary>
-    public static async Task<IResult> ListJobsAsync(HttpContext context, JobStore jobs, bool allUsers)
+    public static async Task<Results<Ok<JobListResponse>, ValidationProblem>> ListJobsAsync(HttpContext context, JobStore jobs, bool allUsers)
     {
         var caller = ApiCaller.From(context.User);
         var query = new ApiQuery(context.Request.Query);
@@ -56,50 +52,51 @@ internal static class JobApiEndpoints
         return TypedResults.Ok(new JobListResponse([.. page.Items.Select(JobContractMapping.ToResponse)], page.Total, skip, take));
     }
 
-    private static async Task<IResult> SubmitAsync(
-        HttpContext context, JobStore jobs, JobRunner runner, MountRootResolver mountRoots)
+    private static async Task<Results<Created<SubmitJobResponse>, ValidationProblem, ProblemHttpResult>> SubmitAsync(
+        HttpContext context, JobSubmissions submissions)
     {
-        var (request, problem) = await ApiBody.ReadAsync<SubmitJobRequest>(context);
-        if (problem is not null)
+        var body = await ApiBody.ReadAsync<SubmitJobRequest>(context);
+        if (body.Problem is { } problem)
         {
             return problem;
         }
 
-        var (spec, errors) = JobContractMapping.ToSpec(request!);
+        if (body.Invalid is { } invalid)
+        {
+            return invalid;
+        }
+
+        var (spec, errors) = JobContractMapping.ToSpec(body.Value!);
         if (spec is null)
         {
             return ApiProblems.Validation(errors);
         }
 
-        var caller = ApiCaller.From(context.User);
-        var roots = caller.LinuxUserName is { } linuxUser
-            ? await mountRoots.ForAsync(linuxUser, context.RequestAborted)
-            : [];
-        var result = await jobs.SubmitAsync(new JobSubmission(caller.Id, spec, caller.ActsAsAdmin, roots), context.RequestAborted);
+        var result = await submissions.SubmitAsync(ApiCaller.From(context.User).AsRequester(), spec, context.RequestAborted);
         if (result.JobId is not { } id)
         {
             return ApiProblems.JobValidation(result.Errors, spec.Gpus.IsSpecific);
         }
 
-        runner.RequestPass(SchedulingCause.JobSubmitted);
         return TypedResults.Created($"{ApiRoutes.Prefix}/jobs/{id}", new SubmitJobResponse(id, JobStates.Queued));
     }
 
-    private static Task<IResult> ListAsync(HttpContext context, JobStore jobs) => ListJobsAsync(context, jobs, allUsers: false);
+    private static Task<Results<Ok<JobListResponse>, ValidationProblem>> ListAsync(HttpContext context, JobStore jobs) =>
+        ListJobsAsync(context, jobs, allUsers: false);
 
-    private static async Task<IResult> GetAsync(long id, HttpContext context, JobStore jobs)
+    private static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> GetAsync(long id, HttpContext context, JobStore jobs)
     {
         var caller = ApiCaller.From(context.User);
         var details = await jobs.GetAsync(id, caller.Id, caller.ActsAsAdmin, context.RequestAborted);
         return details is null ? NoSuchJob(id) : TypedResults.Ok(JobContractMapping.ToResponse(details));
     }
 
-    private static async Task<IResult> CancelAsync(long id, HttpContext context, JobStore jobs, JobCancellation cancellation)
+    private static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> CancelAsync(
+        long id, HttpContext context, JobStore jobs, JobCancellation cancellation)
     {
         var caller = ApiCaller.From(context.User);
         // The pages' path: authorize (own job, or any with admin role and scope), cancel on the runner's loop, audit.
-        var requester = new CurrentUser(caller.Id, caller.Name, caller.ActsAsAdmin, caller.LinuxUserName);
-        var result = await cancellation.CancelAsync(requester, id, context.RequestAborted);
+        var result = await cancellation.CancelAsync(caller.AsRequester(), id, context.RequestAborted);
         if (result.Status == JobChangeStatus.NotFound)
         {
             return NoSuchJob(id);
@@ -114,5 +111,5 @@ internal static class JobApiEndpoints
         return after is null ? NoSuchJob(id) : TypedResults.Ok(JobContractMapping.ToResponse(after));
     }
 
-    public static IResult NoSuchJob(long id) => ApiProblems.NotFound($"There is no job {id} that you can see.");
+    public static ProblemHttpResult NoSuchJob(long id) => ApiProblems.NotFound($"There is no job {id} that you can see.");
 }

@@ -1,11 +1,11 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Portal.Api.Contracts;
-using Portal.Core.Jobs;
-using Portal.Data.Jobs;
 using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
 using Portal.Web.Security.ApiTokens;
+using Portal.Web.Services.Jobs;
 
 namespace Portal.Web.Endpoints.Api;
 
@@ -19,9 +19,6 @@ internal static partial class JobLogsEndpoint
 {
     private const string EventStream = "text/event-stream";
 
-    // How often a followed job that has not started yet is looked at again.
-    private static readonly TimeSpan StartPoll = TimeSpan.FromSeconds(1);
-
     public static RouteGroupBuilder MapJobLogsApi(this RouteGroupBuilder api)
     {
         api.MapGet("/jobs/{id:long}/logs", StreamAsync).RequireScope(ApiScopes.JobsRead)
@@ -33,7 +30,10 @@ internal static partial class JobLogsEndpoint
         return api;
     }
 
-    private static async Task<IResult> StreamAsync(long id, HttpContext context, JobStore jobs, ILauncher launcher, ILoggerFactory loggers)
+    // The body is written here as it comes (plain text or server-sent events), so success is an empty result whose 200
+    // is declared above with its content types.
+    private static async Task<Results<EmptyHttpResult, ValidationProblem, ProblemHttpResult>> StreamAsync(
+        long id, HttpContext context, JobOutput output, ILoggerFactory loggers)
     {
         var caller = ApiCaller.From(context.User);
         var query = new ApiQuery(context.Request.Query);
@@ -53,62 +53,59 @@ internal static partial class JobLogsEndpoint
             return ApiProblems.Validation(query.Errors);
         }
 
-        var details = await jobs.GetAsync(id, caller.Id, caller.ActsAsAdmin, context.RequestAborted);
-        if (details is null)
+        var reader = caller.AsRequester();
+        JobLog log;
+        try
         {
-            return JobApiEndpoints.NoSuchJob(id);
+            log = await output.OpenAsync(reader, id, context.RequestAborted);
+        }
+        catch (LauncherException e)
+        {
+            return LauncherUnavailable(e);
         }
 
-        var owner = details.Job.Owner;
-        var key = JobKeys.Format(id);
-        var job = details.Job;
         var writer = new LogWriter(context, sse);
-        if (job.StartedAt is null && (job.State.IsFinal() || !follow))
+        switch (log.State)
         {
-            // Never started (yet): nothing was logged.
-            await writer.StartAsync();
-            return Results.Empty;
-        }
-
-        if (follow && job.State is JobState.Queued or JobState.Starting)
-        {
-            // Answer at once (a client's header timeout must not run out while the job waits), then wait for its
-            // container to exist.
-            await writer.StartAsync();
-            if (!await WaitForContainerAsync(id, caller, jobs, launcher, owner, key, context.RequestAborted))
-            {
-                return Results.Empty;
-            }
-        }
-        else
-        {
-            try
-            {
-                await launcher.InspectAsync(owner, key, context.RequestAborted);
-            }
-            catch (LauncherException e) when (e.Failure == LauncherFailure.OperationFailed)
-            {
-                if (!job.State.IsFinal())
+            case JobLogState.NoSuchJob:
+                return JobApiEndpoints.NoSuchJob(id);
+            case JobLogState.Gone:
+                return ApiProblems.Gone($"The output of job {id} is no longer kept: its container was removed.");
+            case JobLogState.Never:
+            case JobLogState.NotYet when !follow:
+                // Nothing was logged (yet).
+                await writer.StartAsync();
+                return TypedResults.Empty;
+            case JobLogState.NotYet:
+                // Answer at once (a client's header timeout must not run out while the job waits), then wait for its
+                // output to exist.
+                await writer.StartAsync();
+                try
                 {
-                    // Starting: podman has not created the container yet, so there is no output so far.
-                    await writer.StartAsync();
-                    return Results.Empty;
+                    log = await output.WaitForLogAsync(reader, id, waiting: null, context.RequestAborted);
+                }
+                catch (Exception e) when (e is LauncherException || (e is OperationCanceledException && context.RequestAborted.IsCancellationRequested))
+                {
+                    // The answer has begun: a launcher failure or a client that left just ends it.
+                    return TypedResults.Empty;
                 }
 
-                return ApiProblems.Gone($"The output of job {id} is no longer kept: its container was removed.");
-            }
-            catch (LauncherException e)
-            {
-                return LauncherUnavailable(e);
-            }
+                if (log.State != JobLogState.Available)
+                {
+                    // Ended without a log, or its container is already gone.
+                    return TypedResults.Empty;
+                }
 
-            await writer.StartAsync();
+                break;
+            default:
+                await writer.StartAsync();
+                break;
         }
 
         var line = 0;
         try
         {
-            await foreach (var text in launcher.StreamLogsAsync(owner, key, new LogsSpec { Follow = follow }, context.RequestAborted))
+            await foreach (var text in output.ReadAsync(log.Job!, new LogsSpec { Follow = follow }, context.RequestAborted))
             {
                 if (++line > offset)
                 {
@@ -128,44 +125,10 @@ internal static partial class JobLogsEndpoint
             // The client went away (for instance `portal logs -f` and Ctrl-C); the launcher was ended with it.
         }
 
-        return Results.Empty;
+        return TypedResults.Empty;
     }
 
-    /// <summary>Waits until the queued or starting job has a container (true) or ends without one (false).</summary>
-    private static async Task<bool> WaitForContainerAsync(
-        long id, ApiCaller caller, JobStore jobs, ILauncher launcher, string owner, string key, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var details = await jobs.GetAsync(id, caller.Id, caller.ActsAsAdmin, cancellationToken);
-            if (details is null || (details.Job.State.IsFinal() && details.Job.StartedAt is null))
-            {
-                return false;
-            }
-
-            if (details.Job.StartedAt is not null)
-            {
-                try
-                {
-                    await launcher.InspectAsync(owner, key, cancellationToken);
-                    return true;
-                }
-                catch (LauncherException e) when (e.Failure == LauncherFailure.OperationFailed && !details.Job.State.IsFinal())
-                {
-                    // Starting: podman has not created the container yet.
-                }
-                catch (LauncherException)
-                {
-                    // Ended without a container, or the launcher fails: the answer has begun, so it just ends.
-                    return false;
-                }
-            }
-
-            await Task.Delay(StartPoll, cancellationToken);
-        }
-    }
-
-    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult LauncherUnavailable(LauncherException e) => TypedResults.Problem(
+    private static ProblemHttpResult LauncherUnavailable(LauncherException e) => TypedResults.Problem(
         $"The launcher could not read the output: {e.Message}", statusCode: StatusCodes.Status502BadGateway, title: "Launcher failed");
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Streaming the output of job {JobId} failed: {Problem}")]

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Portal.Api.Contracts;
 using Portal.Core.Quotas;
 using Portal.Data.Jobs;
@@ -12,7 +13,7 @@ internal static class QuotaApiEndpoints
     {
         api.MapGet("/quota", GetAsync).RequireScope(ApiScopes.JobsRead)
             .WithName("GetMyQuota").WithTags("Quota").WithSummary("Your limits and your use of each")
-            .Produces<QuotaUsageResponse>().ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
 
@@ -24,7 +25,7 @@ internal static class QuotaApiEndpoints
             quota.Window.TotalHours, quota.MaxWalltime.TotalHours, quota.MaxCpusPerJob, quota.MaxMemoryMiBPerJob);
     }
 
-    private static async Task<IResult> GetAsync(HttpContext context, UsageStore usage)
+    private static async Task<Results<Ok<QuotaUsageResponse>, ProblemHttpResult>> GetAsync(HttpContext context, UsageStore usage)
     {
         var caller = ApiCaller.From(context.User);
         var quota = await usage.QuotaUsageAsync(caller.Id, context.RequestAborted);

@@ -21,4 +21,7 @@ public sealed record ApiCaller(Guid Id, string Name, string? LinuxUserName, bool
             System.Globalization.CultureInfo.InvariantCulture);
         return new ApiCaller(user.Id, user.Name, user.LinuxUserName, principal.IsInRole(Roles.Admin) && hasAdminScope, tokenId);
     }
+
+    /// <summary>The caller as the services the pages use see a requester: an administrator only with the admin scope.</summary>
+    public CurrentUser AsRequester() => new(Id, Name, ActsAsAdmin, LinuxUserName);
 }

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Portal.Data.Jobs;
 using Portal.Web.Services.Jobs;
 
 namespace Portal.Web.Services.Admin;
@@ -10,10 +8,11 @@ internal static class AdminRegistration
 {
     public static IServiceCollection AddPortalAdministration(this IServiceCollection services)
     {
-        services.TryAddSingleton<UsageStore>();
         services.AddSingleton<GpuAdministration>();
         services.AddSingleton<QuotaAdministration>();
         services.AddSingleton<JobCancellation>();
+        services.AddSingleton<JobSubmissions>();
+        services.AddSingleton<JobOutput>();
         services.AddSingleton<Portal.Web.Services.Apps.AppSubmissions>();
         return services;
     }

@@ -1,9 +1,8 @@
 using System.Text.RegularExpressions;
-using Microsoft.EntityFrameworkCore;
 using Portal.Core.Jobs;
 using Portal.Core.Quotas;
 using Portal.Core.Scheduling;
-using Portal.Data;
+using Portal.Data.Accounts;
 using Portal.Data.Quotas;
 using Portal.Jobs;
 using Portal.Web.Services.Audit;
@@ -24,7 +23,7 @@ public sealed record QuotaChangeResult(bool Succeeded, string Message, IReadOnly
 /// limit can start queued jobs at once, a lowered one changes their pending reasons.
 /// </summary>
 internal sealed partial class QuotaAdministration(
-    QuotaStore quotas, IDbContextFactory<PortalDbContext> contextFactory, JobRunner runner, AuditLog audit)
+    QuotaStore quotas, UserStore users, JobRunner runner, AuditLog audit)
 {
     public async Task<QuotaChangeResult> SetDefaultAsync(AuditActor admin, QuotaForm form, CancellationToken cancellationToken)
     {
@@ -173,11 +172,8 @@ internal sealed partial class QuotaAdministration(
     private async Task<string> UserNameAsync(Guid userId, CancellationToken cancellationToken) =>
         await UserNameOrNullAsync(userId, cancellationToken) ?? userId.ToString();
 
-    private async Task<string?> UserNameOrNullAsync(Guid userId, CancellationToken cancellationToken)
-    {
-        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
-        return await db.Users.AsNoTracking().Where(u => u.Id == userId).Select(u => u.UserName).SingleOrDefaultAsync(cancellationToken);
-    }
+    private Task<string?> UserNameOrNullAsync(Guid userId, CancellationToken cancellationToken) =>
+        users.NameAsync(userId, cancellationToken);
 
     private async Task<QuotaChangeResult> DoneAsync(
         string action, AuditActor admin, string target, string? detail, string message, CancellationToken cancellationToken)

@@ -1,12 +1,9 @@
 using System.Globalization;
 using Portal.Core.Apps;
 using Portal.Core.Jobs;
-using Portal.Core.Scheduling;
-using Portal.Data.Jobs;
-using Portal.Jobs;
 using Portal.Web.Services.Accounts;
 using Portal.Web.Services.Audit;
-using Portal.Web.Services.JobForms;
+using Portal.Web.Services.Jobs;
 
 namespace Portal.Web.Services.Apps;
 
@@ -18,10 +15,11 @@ public sealed record AppReview(AppSpec? Spec, JobSpec? Job, IReadOnlyList<AppPro
 
 /// <summary>
 /// "New app", for the page, the API and (through the API) the command line alike: read the file (the pure parser),
-/// check it as a job under the submitter's quota (the job store's own validator and counts), and queue it as one job.
-/// Every refused submission is audited with its first problems; nothing is started by a review or a refusal.
+/// then check it and queue it as one job through <see cref="JobSubmissions"/>, the way every job enters the queue
+/// (the same validator, quota, mount roots and host capacity). Every refused submission is audited with its first
+/// problems; nothing is started by a review or a refusal.
 /// </summary>
-public sealed class AppSubmissions(JobStore jobs, JobRunner runner, AuditLog audit, MountRootResolver mountRoots)
+internal sealed class AppSubmissions(JobSubmissions submissions, AuditLog audit)
 {
     /// <summary>The walltime an app gets when none is given.</summary>
     public static readonly TimeSpan DefaultWalltime = TimeSpan.FromMinutes(60);
@@ -29,13 +27,13 @@ public sealed class AppSubmissions(JobStore jobs, JobRunner runner, AuditLog aud
     public async Task<AppReview> ReviewAsync(CurrentUser user, string file, string? name, TimeSpan? walltime, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        var (review, submission) = await PrepareAsync(user, file, name, walltime, cancellationToken);
-        if (submission is null)
+        var review = Prepare(file, name, walltime);
+        if (review.Job is not { } job)
         {
             return review;
         }
 
-        var errors = await jobs.CheckAsync(submission, cancellationToken);
+        var errors = await submissions.CheckAsync(user, job, cancellationToken);
         return errors.Count == 0 ? review : review with { Problems = ToProblems(errors) };
     }
 
@@ -43,13 +41,12 @@ public sealed class AppSubmissions(JobStore jobs, JobRunner runner, AuditLog aud
     public async Task<(long? Id, AppReview Review)> SubmitAsync(CurrentUser user, string file, string? name, TimeSpan? walltime, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        var (review, submission) = await PrepareAsync(user, file, name, walltime, cancellationToken);
-        if (submission is not null)
+        var review = Prepare(file, name, walltime);
+        if (review.Job is { } job)
         {
-            var result = await jobs.SubmitAsync(submission, cancellationToken);
+            var result = await submissions.SubmitAsync(user, job, cancellationToken);
             if (result.JobId is { } id)
             {
-                runner.RequestPass(SchedulingCause.JobSubmitted);
                 await audit.WriteAsync(AuditActions.AppSubmitted, user.Actor, true, "job " + id.ToString(CultureInfo.InvariantCulture),
                     string.Join(", ", review.Spec!.Services.Select(s => $"{s.Name}={s.Image}")), cancellationToken);
                 return (id, review);
@@ -63,19 +60,18 @@ public sealed class AppSubmissions(JobStore jobs, JobRunner runner, AuditLog aud
         return (null, review);
     }
 
-    private async Task<(AppReview Review, JobSubmission? Submission)> PrepareAsync(
-        CurrentUser user, string file, string? name, TimeSpan? walltime, CancellationToken cancellationToken)
+    /// <summary>The file read by the pure parser: the app and the job it is queued as, or every problem at its line.</summary>
+    private static AppReview Prepare(string file, string? name, TimeSpan? walltime)
     {
         var parsed = AppFileParser.Parse(file ?? "");
         if (parsed.Spec is not { } spec)
         {
-            return (new AppReview(null, null, parsed.Problems), null);
+            return new AppReview(null, null, parsed.Problems);
         }
 
         var jobName = string.IsNullOrWhiteSpace(name) ? spec.Name ?? "app" : name.Trim();
         var job = AppSpecValidator.AsAppJob(spec, new AppSubmission(jobName, walltime ?? DefaultWalltime), file!);
-        var roots = user.LinuxUserName is { } linuxUser ? await mountRoots.ForAsync(linuxUser, cancellationToken) : [];
-        return (new AppReview(spec, job, []), new JobSubmission(user.Id, job, user.IsAdmin, roots));
+        return new AppReview(spec, job, []);
     }
 
     /// <summary>The validator's field errors: an app's own carry their line and key in the text already.</summary>

@@ -1,13 +1,11 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using MudBlazor.Services;
 using Portal.Core.Gpus;
 using Portal.Jobs;
 
 namespace Portal.Web.Services.Gpus;
 
-/// <summary>Registers the live GPU view: one monitor (and one nvidia-smi) for the whole portal, and the MudBlazor
-/// services its components use.</summary>
+/// <summary>Registers the live GPU view: one monitor (and one nvidia-smi) for the whole portal.</summary>
 public static class GpuMonitoringServices
 {
     public static IServiceCollection AddGpuMonitoring(this IServiceCollection services, IConfiguration configuration)
@@ -25,8 +23,6 @@ public static class GpuMonitoringServices
         services.AddSingleton<GpuMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<GpuMonitor>());
         services.AddSingleton<IGpuInventorySource>(sp => sp.GetRequiredService<GpuMonitor>());
-        // The dashboard's components come from MudBlazor, which needs its own services in every circuit.
-        services.AddMudServices();
         return services;
     }
 }

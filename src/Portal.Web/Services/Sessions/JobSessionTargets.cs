@@ -1,22 +1,20 @@
 using System.Collections.Concurrent;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Portal.Core.Accounts;
 using Portal.Core.Sessions;
-using Portal.Data;
-using Portal.Data.Entities.Jobs;
+using Portal.Data.Jobs;
 using Portal.Launcher.Protocol;
 
 namespace Portal.Web.Services.Sessions;
 
 /// <summary>
-/// The proxy's targets from the jobs table: a running job with a session is served from
+/// The proxy's targets from the job store: a running job with a session is served from
 /// <c>&lt;Portal:Sessions:SocketDirectory&gt;/&lt;id&gt;/http.sock</c>, to its owner, and its socket's peer must be the uid of
 /// the Linux account the job runs as. Answers are kept for a moment, so a page's burst of requests costs one query:
 /// an owner never changes, and a stopped job's folder is gone before its record is.
 /// </summary>
 public sealed class JobSessionTargets(
-    IDbContextFactory<PortalDbContext> contexts,
+    JobStore jobs,
     ILinuxAccountDirectory accounts,
     IOptions<SessionOptions> options,
     TimeProvider clock) : ISessionTargets
@@ -47,19 +45,15 @@ public sealed class JobSessionTargets(
 
     private async Task<SessionTarget?> LoadAsync(long jobId, CancellationToken cancellationToken)
     {
-        await using PortalDbContext db = await contexts.CreateDbContextAsync(cancellationToken);
-        var job = await db.Set<JobRecord>().AsNoTracking()
-            .Where(j => j.Id == jobId && j.SessionKind != null && j.State == JobStateColumn.Running)
-            .Select(j => new { j.OwnerId, j.OwnerLinuxUserName, j.SessionKind })
-            .FirstOrDefaultAsync(cancellationToken);
-        if (job is null || await accounts.FindByNameAsync(job.OwnerLinuxUserName, cancellationToken) is not { } account)
+        var session = await jobs.FindRunningSessionAsync(jobId, cancellationToken);
+        if (session is null || await accounts.FindByNameAsync(session.Owner, cancellationToken) is not { } account)
         {
             return null;
         }
 
-        var app = new SessionApp(Enum.Parse<SessionKind>(job.SessionKind!));
+        var app = new SessionApp(session.Kind);
         string socket = options.Value.SocketDirectory.TrimEnd('/') + "/" + jobId.ToString(System.Globalization.CultureInfo.InvariantCulture)
             + "/" + SessionRules.SocketName;
-        return new SessionTarget(jobId, job.OwnerId, account.Uid, socket, app.StripsPrefix ? SessionPathMode.StripPrefix : SessionPathMode.KeepPrefix);
+        return new SessionTarget(jobId, session.OwnerId, account.Uid, socket, app.StripsPrefix ? SessionPathMode.StripPrefix : SessionPathMode.KeepPrefix);
     }
 }

@@ -12,7 +12,7 @@ public sealed class GpuBoardTests : GpuComponentTest
         var board = Render<GpuBoard>(p => p.Add(b => b.Frame, GpuTestData.Frame(GpuDiscoveryStatus.Starting, [])));
 
         Assert.Equal("Looking for GPUs…", board.Find("[role=status]").TextContent.Trim());
-        Assert.NotEmpty(board.FindAll(".mud-progress-circular"));
+        Assert.NotEmpty(board.FindAll(".spinner"));
         Assert.Empty(board.FindAll(".gpu-card"));
     }
 

@@ -1,0 +1,110 @@
+using Microsoft.AspNetCore.Components;
+using Portal.Core.Quotas;
+using Portal.Data.Accounts;
+using Portal.Data.Quotas;
+using Portal.Web.Services.Accounts;
+using Portal.Web.Services.Admin;
+
+namespace Portal.Web.Components.Pages.Admin;
+
+public partial class QuotaGroupPage
+{
+    [Parameter]
+    public int Id { get; set; }
+
+    [CascadingParameter]
+    private HttpContext HttpContext { get; set; } = default!;
+
+    [SupplyParameterFromForm(FormName = "quota-group")]
+    private QuotaForm Policy { get; set; } = default!;
+
+    [SupplyParameterFromForm(FormName = "quota-member-add")]
+    private Guid? MemberToAdd { get; set; }
+
+    [SupplyParameterFromForm(FormName = "quota-member-remove")]
+    private Guid? MemberToRemove { get; set; }
+
+    [SupplyParameterFromForm(FormName = "quota-group-delete")]
+    private bool ConfirmDelete { get; set; }
+
+    private QuotaGroup? _group;
+    private EffectiveQuota? _defaultQuota;
+    private List<UserRef> _members = [];
+    private List<UserRef> _candidates = [];
+    private QuotaChangeResult? _result;
+    private IReadOnlyList<Portal.Core.Jobs.FieldError> _errors = [];
+
+    protected override async Task OnInitializedAsync()
+    {
+        Policy ??= new();
+        await LoadAsync(keepForm: HttpMethods.IsPost(HttpContext.Request.Method));
+    }
+
+    private async Task SaveAsync()
+    {
+        _result = await Admin.UpdateGroupAsync(Actor, Id, Policy, HttpContext.RequestAborted);
+        _errors = _result.Errors;
+        await LoadAsync(keepForm: !_result.Succeeded);
+    }
+
+    private async Task AddMemberAsync()
+    {
+        _result = MemberToAdd is { } user
+            ? await Admin.AddMemberAsync(Actor, Id, user, HttpContext.RequestAborted)
+            : QuotaChangeResult.Fail("Choose a user.");
+        await LoadAsync(keepForm: false);
+    }
+
+    private async Task RemoveMemberAsync()
+    {
+        _result = MemberToRemove is { } user
+            ? await Admin.RemoveMemberAsync(Actor, Id, user, HttpContext.RequestAborted)
+            : QuotaChangeResult.Fail("Choose a member.");
+        await LoadAsync(keepForm: false);
+    }
+
+    private async Task DeleteAsync()
+    {
+        if (!ConfirmDelete)
+        {
+            _result = QuotaChangeResult.Fail("Tick the box to confirm.");
+            await LoadAsync(keepForm: false);
+            return;
+        }
+
+        _result = await Admin.DeleteGroupAsync(Actor, Id, HttpContext.RequestAborted);
+        if (_result.Succeeded)
+        {
+            Navigation.NavigateTo("/admin/quotas");
+            return;
+        }
+
+        await LoadAsync(keepForm: false);
+    }
+
+    private Portal.Web.Services.Audit.AuditActor Actor => CurrentUser.From(HttpContext.User).Actor;
+
+    private async Task LoadAsync(bool keepForm)
+    {
+        CancellationToken ct = HttpContext.RequestAborted;
+        _group = (await QuotaStore.ListGroupsAsync(ct)).FirstOrDefault(g => g.Id == Id);
+        if (_group is null)
+        {
+            // The status page would render a second page; this one says what is missing.
+            // 404 through the framework, so the status page (Error.razor) renders the body a browser shows.
+            Navigation.NotFound();
+            return;
+        }
+
+        _defaultQuota = QuotaResolver.Resolve(await QuotaStore.GetDefaultAsync(ct), [], null);
+        if (!keepForm)
+        {
+            Policy = QuotaForm.From(_group.Policy);
+        }
+
+        var users = await Users.NamesAsync(cancellationToken: ct);
+        var memberIds = _group.MemberIds.ToHashSet();
+        _members = users.Where(u => memberIds.Contains(u.Id)).ToList();
+        _candidates = users.Where(u => !memberIds.Contains(u.Id)).ToList();
+    }
+}

@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Options;
+using Portal.Core.Jobs;
+using Portal.Core.Scheduling;
+using Portal.Data.Jobs;
+using Portal.Jobs;
+using Portal.Launcher.Protocol;
+using Portal.Web.Services.Accounts;
+using Portal.Web.Services.JobForms;
+
+namespace Portal.Web.Services.Jobs;
+
+/// <summary>
+/// The one way a job enters the queue, for the launch and session pages, the "New app" page and the API (and so the
+/// CLI): the submitter's mount roots, the box's capacity, validation and queueing under the submitter's quota
+/// (<see cref="JobStore.SubmitAsync"/>), then a scheduling pass, so the job can start at once. Sessions and apps are
+/// jobs too (<see cref="JobSpec.Session"/>, <see cref="JobSpec.AppFile"/>) and come through here like any other.
+/// </summary>
+internal sealed class JobSubmissions(JobStore jobs, MountRootResolver mountRoots, JobRunner runner, IOptions<JobRunnerOptions> options)
+{
+    /// <summary>Queues <paramref name="spec"/> for <paramref name="submitter"/>, or says what is wrong with it, field by
+    /// field (named after <see cref="JobSpec"/>'s properties).</summary>
+    public async Task<SubmitResult> SubmitAsync(CurrentUser submitter, JobSpec spec, CancellationToken cancellationToken)
+    {
+        var result = await jobs.SubmitAsync(await SubmissionAsync(submitter, spec, cancellationToken), cancellationToken);
+        if (result.Accepted)
+        {
+            runner.RequestPass(SchedulingCause.JobSubmitted);
+        }
+
+        return result;
+    }
+
+    /// <summary>What <see cref="SubmitAsync"/> would say about <paramref name="spec"/> now, without queuing it (the
+    /// review step of "New app").</summary>
+    public async Task<IReadOnlyList<FieldError>> CheckAsync(CurrentUser submitter, JobSpec spec, CancellationToken cancellationToken) =>
+        await jobs.CheckAsync(await SubmissionAsync(submitter, spec, cancellationToken), cancellationToken);
+
+    private async Task<JobSubmission> SubmissionAsync(CurrentUser submitter, JobSpec spec, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(submitter);
+        // Without a Linux account the store refuses the submission, with its own message.
+        IReadOnlyList<MountRoot> roots = submitter.LinuxUserName is { } linuxUser
+            ? await mountRoots.ForAsync(linuxUser, cancellationToken)
+            : [];
+        return new JobSubmission(submitter.Id, spec, submitter.IsAdmin, roots, options.Value.HostCapacity());
+    }
+}

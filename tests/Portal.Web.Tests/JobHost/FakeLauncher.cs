@@ -1,0 +1,227 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using Portal.Launcher.Client;
+using Portal.Launcher.Protocol;
+
+namespace Portal.Web.Tests.JobHost;
+
+/// <summary>
+/// The launcher boundary in memory, for fast tests of the job host's decisions: each user's containers as podman
+/// would report them, every call recorded, and failures a test scripts per verb. It keeps podman's rules the host
+/// relies on (one container per job name, "no such container" for a missing one, a stopped container's exit code;
+/// for an app, one pod per job with a container per service, listed as one job); the real launcher and podman are
+/// tested against these same rules in Portal.Launcher.Tests.
+/// </summary>
+public sealed class FakeLauncher(TimeProvider clock) : ILauncher
+{
+    private readonly ConcurrentDictionary<(string User, string Job), ContainerState> _containers = new();
+    private readonly ConcurrentDictionary<(string User, string Job), IReadOnlyList<ContainerState>> _apps = new();
+    private readonly ConcurrentDictionary<string, Queue<LauncherException>> _failures = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _calls = new();
+    private int _nextId;
+
+    /// <summary>Every call so far as "verb user job" (job left out where the verb has none).</summary>
+    public IReadOnlyList<string> Calls => [.. _calls];
+
+    /// <summary>Makes the next call of <paramref name="verb"/> (run, stop, rm, release, inspect, list, logs, app-up,
+    /// app-stop, app-rm, app-inspect, app-export) fail.</summary>
+    public void FailNext(string verb, LauncherFailure failure = LauncherFailure.OperationFailed, string message = "podman failed")
+    {
+        var queue = _failures.GetOrAdd(verb, _ => new Queue<LauncherException>());
+        lock (queue)
+        {
+            queue.Enqueue(new LauncherException(failure, message, exitCode: 1, stderr: message));
+        }
+    }
+
+    /// <summary>Puts a container in place as podman would report it (left from an earlier run, or made by hand).</summary>
+    public ContainerState Put(string user, string job, string state, int? exitCode = null, DateTimeOffset? startedAt = null)
+    {
+        var container = new ContainerState
+        {
+            Name = "portal-job-" + job,
+            Id = NewId(),
+            Job = job,
+            Owner = user,
+            State = state,
+            ExitCode = exitCode,
+            StartedAt = startedAt ?? clock.GetUtcNow(),
+        };
+        _containers[(user, job)] = container;
+        return container;
+    }
+
+    /// <summary>The container of a job, or null when there is none.</summary>
+    public ContainerState? Container(string user, string job) => _containers.GetValueOrDefault((user, job));
+
+    /// <summary>An app's service containers, or null when it has no pod.</summary>
+    public IReadOnlyList<ContainerState>? App(string user, string job) => _apps.GetValueOrDefault((user, job));
+
+    /// <summary>Ends one service of an app on its own, with an exit code.</summary>
+    public void ExitService(string user, string job, string service, int exitCode) =>
+        _apps[(user, job)] = [.. ExistingApp(user, job).Select(c => c.Service == service ? c with { State = "exited", ExitCode = exitCode } : c)];
+
+    /// <summary>Ends a job's command on its own, with an exit code.</summary>
+    public void Exit(string user, string job, int exitCode) =>
+        _containers[(user, job)] = Existing(user, job) with { State = "exited", ExitCode = exitCode };
+
+    public Task<StartedJob> RunAsync(string user, string job, RunSpec spec, CancellationToken cancellationToken = default)
+    {
+        Call("run", user, job);
+        if (_containers.ContainsKey((user, job)))
+        {
+            throw new LauncherException(LauncherFailure.OperationFailed,
+                $"podman run failed: the container name \"portal-job-{job}\" is already in use", 1, "Error: name already in use");
+        }
+
+        var container = Put(user, job, "running");
+        return Task.FromResult(new StartedJob(container.Id!, container.Name, []));
+    }
+
+    public Task StopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default)
+    {
+        Call("stop", user, job);
+        var container = Existing(user, job);
+        if (container.State != "exited")
+        {
+            // SIGTERM ended it: 128 + 15.
+            _containers[(user, job)] = container with { State = "exited", ExitCode = 143 };
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task RemoveAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default)
+    {
+        Call("rm", user, job);
+        Existing(user, job);
+        _containers.TryRemove((user, job), out _);
+        return Task.CompletedTask;
+    }
+
+    public Task ReleaseAsync(string user, string job, CancellationToken cancellationToken = default)
+    {
+        Call("release", user, job);
+        return Task.CompletedTask;
+    }
+
+    public Task<ContainerState> InspectAsync(string user, string job, CancellationToken cancellationToken = default)
+    {
+        Call("inspect", user, job);
+        return Task.FromResult(Existing(user, job));
+    }
+
+    public Task<IReadOnlyList<ContainerState>> ListAsync(string user, CancellationToken cancellationToken = default)
+    {
+        Call("list", user, null);
+        // As the launcher lists them: each app once, as the job it is.
+        IReadOnlyList<ContainerState> mine =
+        [
+            .. _containers.Where(c => c.Key.User == user).Select(c => c.Value),
+            .. _apps.Where(a => a.Key.User == user).Select(a => AppStates.Aggregate(a.Key.Job, user, a.Value)),
+        ];
+        return Task.FromResult(mine);
+    }
+
+    public Task<IReadOnlyList<ImageInfo>> ImagesAsync(string user, CancellationToken cancellationToken = default)
+    {
+        Call("images", user, null);
+        return Task.FromResult<IReadOnlyList<ImageInfo>>([]);
+    }
+
+    public async IAsyncEnumerable<string> StreamLogsAsync(
+        string user, string job, LogsSpec options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        Call("logs", user, job);
+        Existing(user, job);
+        await Task.Yield();
+        yield return $"output of job {job}";
+    }
+
+    public Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default)
+    {
+        Call("check", user ?? "", null);
+        return Task.FromResult<IReadOnlyList<CheckItem>>([]);
+    }
+
+    public Task<StartedJob> AppUpAsync(string user, string job, AppSpec app, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        Call("app-up", user, job);
+        if (_apps.ContainsKey((user, job)))
+        {
+            throw new LauncherException(LauncherFailure.OperationFailed,
+                $"podman pod create failed: pod \"{LauncherProtocol.PodName(job)}\" already exists", 1, "Error: pod already exists");
+        }
+
+        _apps[(user, job)] = [.. app.Services.Select(service => new ContainerState
+        {
+            Name = LauncherProtocol.ServiceContainerName(job, service.Name),
+            Id = NewId(),
+            Job = job,
+            App = job,
+            Service = service.Name,
+            Owner = user,
+            State = "running",
+            StartedAt = clock.GetUtcNow(),
+            Image = service.Run.Image,
+        })];
+        return Task.FromResult(new StartedJob(NewId(), LauncherProtocol.PodName(job), []));
+    }
+
+    public Task AppStopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default)
+    {
+        Call("app-stop", user, job);
+        _apps[(user, job)] = [.. ExistingApp(user, job).Select(c => c.State == "exited" ? c : c with { State = "exited", ExitCode = 143 })];
+        return Task.CompletedTask;
+    }
+
+    public Task AppRemoveAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default)
+    {
+        Call("app-rm", user, job);
+        ExistingApp(user, job);
+        _apps.TryRemove((user, job), out _);
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<ContainerState>> AppInspectAsync(string user, string job, CancellationToken cancellationToken = default)
+    {
+        Call("app-inspect", user, job);
+        return Task.FromResult(_apps.GetValueOrDefault((user, job)) ?? []);
+    }
+
+    public Task<string> AppExportAsync(string user, string job, CancellationToken cancellationToken = default)
+    {
+        Call("app-export", user, job);
+        return Task.FromResult($"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {ExistingApp(user, job)[0].App}\n");
+    }
+
+    private void Call(string verb, string user, string? job)
+    {
+        _calls.Enqueue(job is null ? $"{verb} {user}" : $"{verb} {user} {job}");
+        if (_failures.TryGetValue(verb, out var queue))
+        {
+            lock (queue)
+            {
+                if (queue.TryDequeue(out var failure))
+                {
+                    throw failure;
+                }
+            }
+        }
+    }
+
+    private ContainerState Existing(string user, string job) =>
+        _containers.GetValueOrDefault((user, job))
+        ?? throw new LauncherException(LauncherFailure.OperationFailed,
+            $"podman failed: no container with name or ID \"portal-job-{job}\" found: no such container", 125, "Error: no such container");
+
+    private IReadOnlyList<ContainerState> ExistingApp(string user, string job) =>
+        _apps.GetValueOrDefault((user, job))
+        ?? throw new LauncherException(LauncherFailure.OperationFailed,
+            $"podman failed: no pod with name or ID \"{LauncherProtocol.PodName(job)}\" found: no such pod", 125, "Error: no such pod");
+
+    private string NewId() =>
+        Interlocked.Increment(ref _nextId).ToString("x64", CultureInfo.InvariantCulture);
+}
