@@ -80,6 +80,11 @@ public sealed class SessionFlowTests(JobHostFixture host, Chromium chromium) : I
         await Assertions.Expect(page.GetByTestId("open-session")).ToBeVisibleAsync(new() { Timeout = 120_000 });
         await Chromium.ScreenshotAsync(page, "session-ready");
 
+        // Open it as the Open button does: Jupyter's first page sets its XSRF cookie (path /s/<id>/), which the calls
+        // below send back.
+        await page.GotoAsync(session);
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"/s/{id}/"));
+
         // A notebook: its kernel talks over a WebSocket through the proxy.
         string notebook = await page.EvaluateAsync<string>(Js("(async () => (await call('POST', 'api/contents', {type: 'notebook'})).path)()"), session);
         await page.GotoAsync(session + "notebooks/" + notebook);
