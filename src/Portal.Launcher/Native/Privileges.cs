@@ -56,6 +56,41 @@ internal static unsafe class Privileges
         VerifyIsOnly(user);
     }
 
+    /// <summary>
+    /// Runs <paramref name="action"/> with the user's effective ids and groups, then becomes root again: for what the
+    /// root side must do as the user (checking mount sources, writing the env file, reading podman's files in the
+    /// user's home) before and after podman, which it runs through setpriv while it stays root to own the job's
+    /// cgroup. Only the effective ids change: the real and saved uid stay 0, so the user can neither signal nor trace
+    /// the launcher meanwhile (and the kernel marks it not dumpable from the first change on).
+    /// </summary>
+    public static T AsUser<T>(UserAccount user, Func<T> action)
+    {
+        gid_t* saved = stackalloc gid_t[256];
+        int count = getgroups(256, saved);
+        Check(count, "getgroups");
+        uint[] groups = [.. user.Groups];
+        fixed (uint* g = groups)
+        {
+            Check(setgroups((size_t)groups.Length, (gid_t*)g), "setgroups");
+        }
+
+        Check(setresgid(unchecked((uint)-1), user.Gid, unchecked((uint)-1)), "setresgid");
+        Check(setresuid(unchecked((uint)-1), user.Uid, unchecked((uint)-1)), "setresuid");
+        try
+        {
+            return action();
+        }
+        finally
+        {
+            // Failing to become root again leaves a process that is neither: end it rather than carry on.
+            if (setresuid(unchecked((uint)-1), 0, unchecked((uint)-1)) < 0 || setresgid(unchecked((uint)-1), 0, unchecked((uint)-1)) < 0
+                || setgroups((size_t)count, saved) < 0)
+            {
+                Environment.FailFast("portal-launcher: could not return to root after acting as the user.");
+            }
+        }
+    }
+
     /// <summary>Fails unless every id is the user's and neither uid 0 nor gid 0 can be regained.</summary>
     public static void VerifyIsOnly(UserAccount user)
     {

@@ -5,8 +5,8 @@ using static Tmds.Linux.LibC;
 
 namespace Portal.Launcher.Podman;
 
-/// <summary>Output of a finished tool run.</summary>
-internal sealed record ToolResult(int ExitCode, string Stdout, string Stderr);
+/// <summary>Output of a finished tool run. <paramref name="TimedOut"/>: it passed its deadline and its process group was killed.</summary>
+internal sealed record ToolResult(int ExitCode, string Stdout, string Stderr, bool TimedOut = false);
 
 /// <summary>
 /// Runs podman (or setfacl, useradd) with an argv and an environment built by the launcher: no
@@ -22,10 +22,20 @@ internal static unsafe class ToolProcess
     /// <summary>Cap on what is kept of a tool's output; podman's answers are far smaller.</summary>
     private const int MaxOutputBytes = 16 << 20;
 
-    public static Task<ToolResult> RunAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string? workingDirectory = null) =>
-        Task.FromResult(Run(argv, env, workingDirectory ?? "/"));
+    /// <summary>After a deadline's kill, how long output from processes that left the group may keep the pipes open.</summary>
+    private const int DrainAfterKillMs = 2000;
 
-    private static ToolResult Run(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string workingDirectory)
+    /// <param name="argv">The program (absolute path) and its arguments.</param>
+    /// <param name="env">The whole environment.</param>
+    /// <param name="workingDirectory">Its working directory; / when null.</param>
+    /// <param name="deadline">
+    /// When given, the tool runs in a process group of its own, which is killed (SIGKILL) once the deadline passes:
+    /// a podman stuck on a locked database never holds the launcher, and so the portal, for longer.
+    /// </param>
+    public static Task<ToolResult> RunAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string? workingDirectory = null, TimeSpan? deadline = null) =>
+        Task.FromResult(Run(argv, env, workingDirectory ?? "/", deadline));
+
+    private static ToolResult Run(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string workingDirectory, TimeSpan? deadline)
     {
         using var strings = new NativeStrings(argv, env, workingDirectory);
         int devNull = OpenDevNull();
@@ -36,18 +46,19 @@ internal static unsafe class ToolProcess
             throw new IOException($"Could not set up the pipes for {argv[0]} (errno {Marshal.GetLastPInvokeError()}).");
         }
 
-        int pid = StartChild(strings, devNull, stdoutPipe[1], stderrPipe[1], argv[0]);
+        int pid = StartChild(strings, devNull, stdoutPipe[1], stderrPipe[1], argv[0], ownGroup: deadline is not null);
         _ = close(devNull);
         _ = close(stdoutPipe[1]);
         _ = close(stderrPipe[1]);
-        (string stdout, string stderr) = ReadBoth(stdoutPipe[0], stderrPipe[0]);
-        return new ToolResult(ChildWatch.WaitForExit(pid), stdout, stderr);
+        long? until = deadline is { } d ? Environment.TickCount64 + (long)d.TotalMilliseconds : null;
+        (string stdout, string stderr, bool timedOut) = ReadBoth(stdoutPipe[0], stderrPipe[0], pid, until);
+        return new ToolResult(ChildWatch.WaitForExit(pid), stdout, stderr, timedOut);
     }
 
     /// <summary>The tool's stdin: it never reads the caller's.</summary>
     private static int OpenDevNull() => SafeFiles.WithPath("/dev/null", p => open(p, O_RDONLY | O_CLOEXEC));
 
-    private static int StartChild(NativeStrings strings, int stdin, int stdout, int stderr, string what)
+    private static int StartChild(NativeStrings strings, int stdin, int stdout, int stderr, string what, bool ownGroup = false)
     {
         byte* fileActions = stackalloc byte[Spawn.OpaqueBytes];
         byte* attributes = stackalloc byte[Spawn.OpaqueBytes];
@@ -68,7 +79,15 @@ internal static unsafe class ToolProcess
             Check(Spawn.AttrSetSigMask(attributes, signals), what);
             _ = Spawn.SigFillSet(signals);
             Check(Spawn.AttrSetSigDefault(attributes, signals), what);
-            Check(Spawn.AttrSetFlags(attributes, Spawn.SetSigMask | Spawn.SetSigDefault), what);
+            short flags = Spawn.SetSigMask | Spawn.SetSigDefault;
+            if (ownGroup)
+            {
+                // Its own process group (id = its pid): a deadline kills the tool and what it started, and nothing else.
+                Check(Spawn.AttrSetPgroup(attributes, 0), what);
+                flags |= Spawn.SetPgroup;
+            }
+
+            Check(Spawn.AttrSetFlags(attributes, flags), what);
 
             int pid;
             int rc = Spawn.PosixSpawn(&pid, strings.Argv[0], fileActions, attributes, strings.Argv, strings.Envp);
@@ -94,9 +113,14 @@ internal static unsafe class ToolProcess
         }
     }
 
-    /// <summary>Drains both pipes until both writers are gone, so neither can fill up and stall the tool.</summary>
-    private static (string Stdout, string Stderr) ReadBoth(int stdoutFd, int stderrFd)
+    /// <summary>
+    /// Drains both pipes until both writers are gone, so neither can fill up and stall the tool. Past
+    /// <paramref name="until"/> (a tick count) the tool's process group is killed, and the pipes are left after a
+    /// short drain even if something that escaped the group still holds them.
+    /// </summary>
+    private static (string Stdout, string Stderr, bool TimedOut) ReadBoth(int stdoutFd, int stderrFd, int pid, long? until)
     {
+        bool killed = false;
         var stdout = new MemoryStream();
         var stderr = new MemoryStream();
         Spawn.PollFd* fds = stackalloc Spawn.PollFd[2];
@@ -105,7 +129,22 @@ internal static unsafe class ToolProcess
         byte* buffer = stackalloc byte[16384];
         while (fds[0].Fd >= 0 || fds[1].Fd >= 0)
         {
-            if (Spawn.Poll(fds, 2, -1) < 0)
+            int timeout = until is { } u ? (int)Math.Clamp(u - Environment.TickCount64, 0, int.MaxValue) : -1;
+            int ready = Spawn.Poll(fds, 2, timeout);
+            if (ready == 0)
+            {
+                if (killed)
+                {
+                    break;
+                }
+
+                _ = kill(-pid, SIGKILL);
+                killed = true;
+                until = Environment.TickCount64 + DrainAfterKillMs;
+                continue;
+            }
+
+            if (ready < 0)
             {
                 int error = Marshal.GetLastPInvokeError();
                 if (error == EINTR)
@@ -140,7 +179,15 @@ internal static unsafe class ToolProcess
             }
         }
 
-        return (Encoding.UTF8.GetString(stdout.GetBuffer(), 0, (int)stdout.Length), Encoding.UTF8.GetString(stderr.GetBuffer(), 0, (int)stderr.Length));
+        for (int i = 0; i < 2; i++)
+        {
+            if (fds[i].Fd >= 0)
+            {
+                _ = close(fds[i].Fd);
+            }
+        }
+
+        return (Encoding.UTF8.GetString(stdout.GetBuffer(), 0, (int)stdout.Length), Encoding.UTF8.GetString(stderr.GetBuffer(), 0, (int)stderr.Length), killed);
     }
 
     /// <summary>
@@ -154,7 +201,12 @@ internal static unsafe class ToolProcess
     /// job's owner, never under the portal's uid. Without this a followed log of a quiet job would
     /// live until the job ends.
     /// </remarks>
-    public static int? Stream(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, bool untilStdinCloses)
+    /// <param name="argv">The program and its arguments.</param>
+    /// <param name="env">The whole environment.</param>
+    /// <param name="untilStdinCloses">Also end when the caller closes stdin.</param>
+    /// <param name="deadline">When given, the tool is ended (and <paramref name="timedOut"/> set) once it passes.</param>
+    /// <param name="timedOut">True when the deadline ended the tool.</param>
+    public static int? Stream(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, bool untilStdinCloses, TimeSpan? deadline, out bool timedOut)
     {
         using var strings = new NativeStrings(argv, env, "/");
         int devNull = OpenDevNull();
@@ -163,10 +215,13 @@ internal static unsafe class ToolProcess
             throw new IOException($"Could not open /dev/null for {argv[0]} (errno {Marshal.GetLastPInvokeError()}).");
         }
 
-        int pid = StartChild(strings, devNull, 1, 2, argv[0]);
+        int pid = StartChild(strings, devNull, 1, 2, argv[0], ownGroup: true);
         _ = close(devNull);
         using var child = new ChildWatch(pid);
-        if (child.WaitUnlessHangUp(1, untilStdinCloses ? 0 : null))
+        long? until = deadline is { } d ? Environment.TickCount64 + (long)d.TotalMilliseconds : null;
+        bool exited = child.WaitUnlessHangUp(1, untilStdinCloses ? 0 : null, until);
+        timedOut = child.TimedOut;
+        if (exited)
         {
             return child.ExitCode;
         }

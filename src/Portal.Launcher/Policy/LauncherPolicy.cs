@@ -9,6 +9,13 @@ internal sealed record LauncherPolicy
     public const string DefaultUsermod = "/usr/sbin/usermod";
     public const long DefaultSubIdBase = 100000;
     public const long DefaultSubIdCount = 65536;
+    public const string DefaultCgroupParent = "portal";
+    public const int DefaultPodmanTimeoutSeconds = 30;
+    public const string DefaultConmon = "/usr/bin/conmon";
+    public const string DefaultSetpriv = "/usr/bin/setpriv";
+    public const string DefaultFuseOverlayfs = "/usr/bin/fuse-overlayfs";
+    public const string OverlayStorage = "overlay";
+    public const string VfsStorage = "vfs";
 
     public required int Version { get; init; }
 
@@ -63,6 +70,27 @@ internal sealed record LauncherPolicy
     public long SubIdBase { get; set; } = DefaultSubIdBase;
 
     public long SubIdCount { get; set; } = DefaultSubIdCount;
+
+    /// <summary>
+    /// Where job cgroups live, relative to the root of each cgroup hierarchy: <c>portal</c> (the launcher creates it)
+    /// or, on a systemd host, the cgroup of a unit with <c>Delegate=yes</c> (e.g. <c>system.slice/portal-jobs.service</c>).
+    /// </summary>
+    public string CgroupParent { get; set; } = DefaultCgroupParent;
+
+    /// <summary>The deadline of every podman call (a stop's grace period comes on top); past it podman is killed.</summary>
+    public int PodmanTimeoutSeconds { get; set; } = DefaultPodmanTimeoutSeconds;
+
+    /// <summary>conmon, by absolute path, written into the root-owned containers.conf.</summary>
+    public string Conmon { get; set; } = DefaultConmon;
+
+    /// <summary>setpriv (util-linux): runs podman as the user where the launcher itself must stay root around the call.</summary>
+    public string Setpriv { get; set; } = DefaultSetpriv;
+
+    /// <summary>overlay (native where the kernel allows rootless overlay, else through fuse-overlayfs) or vfs.</summary>
+    public string StorageDriver { get; set; } = OverlayStorage;
+
+    /// <summary>fuse-overlayfs, used for overlay storage on kernels without rootless overlay (before 5.13).</summary>
+    public string FuseOverlayfs { get; set; } = DefaultFuseOverlayfs;
 }
 
 internal sealed record MountRoot

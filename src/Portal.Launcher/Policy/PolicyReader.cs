@@ -50,6 +50,10 @@ internal static class PolicyReader
         string stateDir = LauncherPolicy.DefaultStateDir, setfacl = LauncherPolicy.DefaultSetfacl;
         string useradd = LauncherPolicy.DefaultUseradd, usermod = LauncherPolicy.DefaultUsermod;
         long subIdBase = LauncherPolicy.DefaultSubIdBase, subIdCount = LauncherPolicy.DefaultSubIdCount;
+        string cgroupParent = LauncherPolicy.DefaultCgroupParent, conmon = LauncherPolicy.DefaultConmon;
+        string setpriv = LauncherPolicy.DefaultSetpriv, storageDriver = LauncherPolicy.OverlayStorage;
+        string fuseOverlayfs = LauncherPolicy.DefaultFuseOverlayfs;
+        int podmanTimeoutSeconds = LauncherPolicy.DefaultPodmanTimeoutSeconds;
 
         var seen = StartObject(ref r, where);
         while (NextProperty(ref r, seen, where, out string name))
@@ -78,6 +82,12 @@ internal static class PolicyReader
                 case "usermod": usermod = String(ref r, name); break;
                 case "subIdBase": subIdBase = Int64(ref r, name); break;
                 case "subIdCount": subIdCount = Int64(ref r, name); break;
+                case "cgroupParent": cgroupParent = String(ref r, name); break;
+                case "podmanTimeoutSeconds": podmanTimeoutSeconds = Int32(ref r, name); break;
+                case "conmon": conmon = String(ref r, name); break;
+                case "setpriv": setpriv = String(ref r, name); break;
+                case "storageDriver": storageDriver = String(ref r, name); break;
+                case "fuseOverlayfs": fuseOverlayfs = String(ref r, name); break;
                 default: throw Unknown(where, name);
             }
         }
@@ -106,6 +116,12 @@ internal static class PolicyReader
             Usermod = usermod,
             SubIdBase = subIdBase,
             SubIdCount = subIdCount,
+            CgroupParent = cgroupParent,
+            PodmanTimeoutSeconds = podmanTimeoutSeconds,
+            Conmon = conmon,
+            Setpriv = setpriv,
+            StorageDriver = storageDriver,
+            FuseOverlayfs = fuseOverlayfs,
         };
     }
 
