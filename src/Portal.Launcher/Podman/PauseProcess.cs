@@ -24,8 +24,12 @@ internal static class PauseProcess
                 return false;
             }
 
-            string? uidLine = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
-            return uidLine is not null && uidLine.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1] == uid.ToString(CultureInfo.InvariantCulture);
+            // A pause process that was killed but not yet reaped is a zombie: podman cannot join its namespaces.
+            string[] status = File.ReadAllLines($"/proc/{pid}/status");
+            string? state = status.FirstOrDefault(l => l.StartsWith("State:", StringComparison.Ordinal));
+            string? uidLine = status.FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
+            return state is not null && !state.Contains("(zombie)", StringComparison.Ordinal) && !state.Contains("(dead)", StringComparison.Ordinal)
+                && uidLine is not null && uidLine.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1] == uid.ToString(CultureInfo.InvariantCulture);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

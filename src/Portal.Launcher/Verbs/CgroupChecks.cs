@@ -50,7 +50,8 @@ internal static class CgroupChecks
             }
         }
 
-        bool kill = host.Unified is { } unified && File.Exists(unified + "/cgroup.kill");
+        // cgroup.kill exists in every non-root cgroup2 cgroup from Linux 5.14 on.
+        bool kill = host.Unified is not null && KernelAtLeast(5, 14);
         string where = host.Mode == CgroupMode.V2
             ? $"v2: job cgroups under {host.Unified}/{parent}, each with a child delegated to its owner"
             : $"{Describe(host)}: job cgroups under <controller>/{parent} in {string.Join(", ", host.V1.Keys.Order(StringComparer.Ordinal))}"
@@ -74,6 +75,12 @@ internal static class CgroupChecks
             (true, false) => Item("device-control", "ok", "A job opens only the standard devices and its own GPUs: the v1 devices controller."),
             _ => Item("device-control", "fail", "Neither a devices controller nor cgroup2: a job can open any device its owner can."),
         };
+    }
+
+    private static bool KernelAtLeast(int major, int minor)
+    {
+        string[] parts = File.ReadAllText("/proc/sys/kernel/osrelease").Trim().Split('.', '-');
+        return int.TryParse(parts[0], out int a) && parts.Length > 1 && int.TryParse(parts[1], out int b) && (a > major || (a == major && b >= minor));
     }
 
     private static string Describe(CgroupHost host) => host.Mode switch

@@ -135,7 +135,9 @@ internal static class SelfCheck
             string mode = Convert.ToString((int)(st.st_mode & 0xFFF), 8);
             yield return ctx.Policy.ManageDeviceAcls
                 ? Item("gpu " + gpu.Id, others ? "fail" : "ok", others ? $"{gpu.Node} is {mode}: any user can open it, ACL mode enforces nothing (set NVreg_DeviceFileMode=0660)." : $"{gpu.Node} is {mode}: ACL mode enforces allocation.")
-                : Item("gpu " + gpu.Id, others ? "warn" : "ok", others ? $"{gpu.Node} is {mode}: allocation is advisory, any local user can open it." : $"{gpu.Node} is {mode}.");
+                : Item("gpu " + gpu.Id, others ? "warn" : "ok", others
+                    ? $"{gpu.Node} is {mode}: jobs open only their own GPUs (device control), but any process outside a job can open it (ACL mode closes that)."
+                    : $"{gpu.Node} is {mode}.");
         }
 
         bool cdi = Directory.Exists("/etc/cdi") && Directory.EnumerateFiles("/etc/cdi").Any() || Directory.Exists("/var/run/cdi") && Directory.EnumerateFiles("/var/run/cdi").Any();
@@ -154,7 +156,7 @@ internal static class SelfCheck
         [
             Item("podman", "ok", $"podman {version}"),
             Item("rootless", rootless ? "ok" : "fail", rootless ? "podman runs rootless as the user." : "podman is not rootless!"),
-            Item("podman-cgroups", cgroupVersion == "v2" ? "ok" : "warn", $"cgroup {cgroupVersion}, manager {cgroupManager}; policy runtime {runtime}."),
+            Item("podman-cgroups", "ok", $"podman sees cgroup {cgroupVersion}, manager {cgroupManager}; policy runtime {runtime}. Job limits are the launcher's job cgroups, not podman's."),
         ];
     }
 

@@ -11,6 +11,8 @@ namespace Portal.Launcher.Verbs;
 /// </summary>
 internal sealed class UserCall
 {
+    private bool _dropped;
+
     private UserCall(LaunchContext ctx, UserAccount user, string? runtimeDir, string configDir, UserCgroups? cgroups)
     {
         Ctx = ctx;
@@ -62,17 +64,17 @@ internal sealed class UserCall
     }
 
     /// <summary>Runs <paramref name="action"/> with the user's rights: effective ids while the launcher is root, else as is.</summary>
-    public T AsUser<T>(Func<T> action) => Ctx.Privileged ? Privileges.AsUser(User, action) : action();
+    public T AsUser<T>(Func<T> action) => Ctx.Privileged && !_dropped ? Privileges.AsUser(User, action) : action();
 
     /// <summary>podman for this user, the storage driver read from the user's storage with the user's rights.</summary>
     public PodmanSession Podman() => new(Ctx.Policy, ConfigDir, AsUser(() => UserStorage.DriverOf(User.Home, Ctx.Policy.StorageDriver)));
 
     /// <summary>
     /// Runs a podman call as the user while the launcher stays what it is (root supervising, through setpriv; or the
-    /// user already, in dev mode). Every call has the policy's deadline on top of <paramref name="extra"/>.
+    /// user already, after the drop or in dev mode). Every call has the policy's deadline on top of <paramref name="extra"/>.
     /// </summary>
     public Task<ToolResult> RunAsync(PodmanSession podman, List<string> argv, TimeSpan extra = default) =>
-        ToolProcess.RunAsync(Ctx.Privileged ? podman.AsUser(User, argv) : argv, podman.Environment(User, RuntimeDir), User.Home, podman.Deadline + extra);
+        ToolProcess.RunAsync(Ctx.Privileged && !_dropped ? podman.AsUser(User, argv) : argv, podman.Environment(User, RuntimeDir), User.Home, podman.Deadline + extra);
 
     /// <summary>Enters the home with the user's rights (podman's working directory), refusing a user who cannot.</summary>
     public void EnterHomeAsUser() => AsUser(() =>
@@ -84,6 +86,12 @@ internal sealed class UserCall
     /// <summary>For verbs that need no root after podman: becomes the user for good (or proves it already is).</summary>
     public void DropForGood()
     {
+        if (_dropped)
+        {
+            return;
+        }
+
+        _dropped = true;
         if (Ctx.Privileged)
         {
             Privileges.DropTo(User);
