@@ -63,6 +63,10 @@ public sealed record ContainerState
     public DateTimeOffset? FinishedAt { get; init; }
 
     public string? Image { get; init; }
+
+    /// <summary>The job's cgroup as the kernel reports it (<c>inspect</c> and <c>list</c>, for jobs the launcher started
+    /// in a cgroup): whether it still runs, and its accounting, whatever podman's state says.</summary>
+    public CgroupState? Cgroup { get; init; }
 }
 
 public sealed record ImageInfo

@@ -70,7 +70,7 @@ internal static class ContainerVerbs
             return VerbResult.ToolFailed("podman inspect", result, cgroup);
         }
 
-        ContainerState? state = PodmanJson.ParseInspect(result.Stdout);
+        ContainerState? state = PodmanJson.ParseInspect(result.Stdout) is { } parsed ? parsed with { Cgroup = cgroup } : null;
         ctx.Audit.Done("inspected");
         return VerbResult.Success(new LauncherResponse { Container = state, ContainerName = LauncherProtocol.ContainerName(ctx.Request.Job!), Cgroup = cgroup });
     }
@@ -99,7 +99,8 @@ internal static class ContainerVerbs
         ctx.Audit.Done($"listed {all.Count}");
         return VerbResult.Success(new LauncherResponse
         {
-            Containers = [.. all.Where(c => c.Job is not null && c.Owner == call.User.Name)],
+            Containers = [.. all.Where(c => c.Job is not null && c.Owner == call.User.Name)
+                .Select(c => c with { Cgroup = cgroups?.FirstOrDefault(g => g.Job == c.Job) })],
             Cgroups = cgroups,
         });
     }
