@@ -7,9 +7,14 @@ public static class Requests
 {
     public static string Run(string user, string job, IEnumerable<string> command, IEnumerable<string>? gpus = null,
         IReadOnlyDictionary<string, string>? env = null, IEnumerable<object>? mounts = null, string image = LauncherFixture.Image,
-        double? cpus = null, long? memoryMiB = null)
+        double? cpus = null, long? memoryMiB = null, int? pidsLimit = null)
     {
         var run = new Dictionary<string, object> { ["image"] = image, ["command"] = command.ToArray() };
+        if (pidsLimit is not null)
+        {
+            run["pidsLimit"] = pidsLimit;
+        }
+
         if (cpus is not null)
         {
             run["cpus"] = cpus;

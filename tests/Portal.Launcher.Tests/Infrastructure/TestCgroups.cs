@@ -20,6 +20,10 @@ public static class TestCgroups
 
     public static string? Unified(TestUser user, string job) => Host.Unified is { } u ? JobDir(u, user, job) : null;
 
+    /// <summary>The owner's uid of a file or directory (not following a link).</summary>
+    public static uint Owner(string path) =>
+        Portal.Launcher.Native.SafeFiles.StatPath(path, follow: false, out Tmds.Linux.stat st) == 0 ? st.st_uid : throw new FileNotFoundException(path);
+
     /// <summary>The pids in a cgroup directory (not its children).</summary>
     public static List<int> Pids(string dir) =>
         File.Exists(dir + "/cgroup.procs")
