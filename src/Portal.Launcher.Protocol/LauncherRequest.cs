@@ -45,17 +45,16 @@ public sealed record RunSpec
     /// <summary>Absolute working directory inside the container.</summary>
     public string? Workdir { get; init; }
 
-    /// <summary>Process limit; the policy default when absent, never above the policy maximum.</summary>
+    /// <summary>Task limit of the job's cgroup (threads count); the policy default when absent, never above the policy maximum.</summary>
     public int? PidsLimit { get; init; }
 
     /// <summary>Container log size limit in bytes; the policy default when absent.</summary>
     public long? LogMaxBytes { get; init; }
 
-    /// <summary>CPU limit in cores (podman <c>--cpus</c>); none when absent. Rootless podman on cgroup v1 ignores it
-    /// and says so in the run's warnings.</summary>
+    /// <summary>CPU limit in cores: the CFS quota of the job's cgroup, enforced by the kernel on cgroup v1 and v2; none when absent.</summary>
     public double? Cpus { get; init; }
 
-    /// <summary>Memory limit in MiB (podman <c>--memory</c>); none when absent. Ignored like <see cref="Cpus"/> on cgroup v1.</summary>
+    /// <summary>Memory limit in MiB of the job's cgroup (no swap); a job over it is OOM-killed inside its cgroup. None when absent.</summary>
     public long? MemoryMiB { get; init; }
 }
 
