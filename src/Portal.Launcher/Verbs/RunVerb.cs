@@ -19,20 +19,25 @@ internal static class RunVerb
         RunSpec run = ctx.Request.Run!;
         string job = ctx.Request.Job!;
         await DeviceGrants.GrantAsync(call);
-        if (ctx.Privileged)
-        {
-            call.EnterHomeAsUser();
-        }
-        else
+        if (!ctx.Privileged)
         {
             call.DropForGood();
         }
 
-        var mounts = call.AsUser(() => MountChecker.Check(run.Mounts, ctx.Policy, call.User));
-        string? envFile = run.Env is { Count: > 0 } ? call.AsUser(() => EnvFile.Write(run.Env, call.RuntimeDir ?? call.User.Home, job)) : null;
+        // Everything the launcher must do as the user, in one switch of its effective ids: enter the home, check the
+        // mount sources, write the env file, read which driver the user's storage has and whether podman's pause
+        // process runs.
+        (var mounts, string? envFile, string driver, bool pauseRunning) = call.AsUser(() =>
+        {
+            call.EnterHome();
+            var checkedMounts = MountChecker.Check(run.Mounts, ctx.Policy, call.User);
+            string? file = run.Env is { Count: > 0 } ? EnvFile.Write(run.Env, call.RuntimeDir ?? call.User.Home, job) : null;
+            return (checkedMounts, file, UserStorage.DriverOf(call.User.Home, ctx.Policy.StorageDriver),
+                call.RuntimeDir is { } runtimeDir && PauseProcess.IsRunning(call.User.Uid, runtimeDir));
+        });
         try
         {
-            PodmanSession podman = call.Podman();
+            var podman = new PodmanSession(ctx.Policy, call.ConfigDir, driver);
             JobCgroup? cgroup = call.JobCgroup;
             JobLimits limits = JobDevices.Limits(run, ctx.Policy, podman.StorageDriver);
             bool fresh = false;
@@ -41,7 +46,11 @@ internal static class RunVerb
                 fresh = cgroup.Create(limits.ForStart());
                 try
                 {
-                    await EnsurePauseProcessAsync(call, podman);
+                    if (!pauseRunning)
+                    {
+                        await StartPauseProcessAsync(call, podman);
+                    }
+
                     cgroup.Enter();
                 }
                 catch
@@ -115,16 +124,11 @@ internal static class RunVerb
     }
 
     /// <summary>
-    /// Starts podman's pause process from the user's <c>calls</c> cgroup when there is none, so that the
+    /// Starts podman's pause process from the user's <c>calls</c> cgroup (where the launcher still is), so that the
     /// <c>podman run</c> that follows inside the job's cgroup joins it instead of leaving a new one in the job.
     /// </summary>
-    private static async Task EnsurePauseProcessAsync(UserCall call, PodmanSession podman)
+    private static async Task StartPauseProcessAsync(UserCall call, PodmanSession podman)
     {
-        if (call.RuntimeDir is not { } runtimeDir || call.AsUser(() => PauseProcess.IsRunning(call.User.Uid, runtimeDir)))
-        {
-            return;
-        }
-
         ToolResult result = await call.RunAsync(podman, PodmanArgs.Version(podman.Command()));
         if (result.TimedOut || result.ExitCode != 0)
         {

@@ -105,7 +105,8 @@ internal sealed class UserCall
         EnterHome();
     }
 
-    private void EnterHome()
+    /// <summary>Enters the home with the current rights (call it as the user).</summary>
+    public void EnterHome()
     {
         try
         {

@@ -141,7 +141,7 @@ public sealed class CgroupTests(LauncherFixture f)
     }
 
     [Fact]
-    public async Task TheFirstPodmanCallOfAUser_LeavesThePausProcessInCalls_NotInTheJob()
+    public async Task TheFirstPodmanCallOfAUser_LeavesThePauseProcessInCalls_NotInTheJob()
     {
         // No pause process: the next podman call of Alice's makes one, and it stays where that call ran.
         string pauseFile = $"/run/user/{f.Alice.Uid}/libpod/tmp/pause.pid";
