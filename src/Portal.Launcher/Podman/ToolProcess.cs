@@ -32,10 +32,13 @@ internal static unsafe class ToolProcess
     /// When given, the tool runs in a process group of its own, which is killed (SIGKILL) once the deadline passes:
     /// a podman stuck on a locked database never holds the launcher, and so the portal, for longer.
     /// </param>
-    public static Task<ToolResult> RunAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string? workingDirectory = null, TimeSpan? deadline = null) =>
-        Task.FromResult(Run(argv, env, workingDirectory ?? "/", deadline));
+    /// <param name="started">Called once the tool runs, before its output is read (the launcher leaves a job's cgroup
+    /// there: the tool is in it, and the launcher's own memory and threads should not count against the job).</param>
+    public static Task<ToolResult> RunAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string? workingDirectory = null,
+        TimeSpan? deadline = null, Action? started = null) =>
+        Task.FromResult(Run(argv, env, workingDirectory ?? "/", deadline, started));
 
-    private static ToolResult Run(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string workingDirectory, TimeSpan? deadline)
+    private static ToolResult Run(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string workingDirectory, TimeSpan? deadline, Action? started)
     {
         using var strings = new NativeStrings(argv, env, workingDirectory);
         int devNull = OpenDevNull();
@@ -50,6 +53,7 @@ internal static unsafe class ToolProcess
         _ = close(devNull);
         _ = close(stdoutPipe[1]);
         _ = close(stderrPipe[1]);
+        started?.Invoke();
         long? until = deadline is { } d ? Environment.TickCount64 + (long)d.TotalMilliseconds : null;
         (string stdout, string stderr, bool timedOut) = ReadBoth(stdoutPipe[0], stderrPipe[0], pid, until);
         return new ToolResult(ChildWatch.WaitForExit(pid), stdout, stderr, timedOut);

@@ -65,7 +65,8 @@ internal static class RunVerb
             ToolResult result;
             try
             {
-                result = await call.RunAsync(podman, argv);
+                // podman inherits the job's cgroup when it starts; the launcher leaves at once.
+                result = await call.RunAsync(podman, argv, started: () => call.Cgroups?.EnterCalls());
             }
             finally
             {

@@ -73,8 +73,8 @@ internal sealed class UserCall
     /// Runs a podman call as the user while the launcher stays what it is (root supervising, through setpriv; or the
     /// user already, after the drop or in dev mode). Every call has the policy's deadline on top of <paramref name="extra"/>.
     /// </summary>
-    public Task<ToolResult> RunAsync(PodmanSession podman, List<string> argv, TimeSpan extra = default) =>
-        ToolProcess.RunAsync(Ctx.Privileged && !_dropped ? podman.AsUser(User, argv) : argv, podman.Environment(User, RuntimeDir), User.Home, podman.Deadline + extra);
+    public Task<ToolResult> RunAsync(PodmanSession podman, List<string> argv, TimeSpan extra = default, Action? started = null) =>
+        ToolProcess.RunAsync(Ctx.Privileged && !_dropped ? podman.AsUser(User, argv) : argv, podman.Environment(User, RuntimeDir), User.Home, podman.Deadline + extra, started);
 
     /// <summary>Enters the home with the user's rights (podman's working directory), refusing a user who cannot.</summary>
     public void EnterHomeAsUser() => AsUser(() =>
