@@ -38,7 +38,7 @@ write_policy() { # $1 = podman path
   cat > $policy.new <<JSON
 {"version":1,"minUid":1000,"group":"$group","podman":"$1","runtime":"runc",
  "pids":{"default":1024,"max":4096},"logBytes":{"default":1048576,"max":104857600},
- "auditLog":"/var/log/portal-bench/audit.log","stateDir":"/run/portal-bench"}
+ "auditLog":"/var/log/portal-bench/audit.log","stateDir":"/run/portal-bench","cgroupParent":"portal-bench"}
 JSON
   chmod 0644 $policy.new && mv -f $policy.new $policy
 }
