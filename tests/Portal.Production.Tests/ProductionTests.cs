@@ -179,7 +179,7 @@ public sealed class ProductionTests(InstalledPortal installed, ITestOutputHelper
         await JobPages.WaitForStateAsync(bob, job, "Succeeded");
 
         var entries = installed.Portal.Lines.Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement).ToList();
-        var jobLines = entries.Where(e => e.GetProperty("Category").GetString()!.StartsWith("Portal.Web.Services.Jobs.", StringComparison.Ordinal)
+        var jobLines = entries.Where(e => e.GetProperty("Category").GetString()!.StartsWith("Portal.Jobs.", StringComparison.Ordinal)
             && e.TryGetProperty("State", out var state) && state.TryGetProperty("JobId", out _)).ToList();
 
         Assert.Contains(jobLines, e => e.GetProperty("State").GetProperty("JobId").GetInt64() == job);

@@ -7,6 +7,7 @@ using Portal.Data;
 using Portal.Data.Entities;
 using Portal.Data.Jobs;
 using Portal.Data.Quotas;
+using Portal.Jobs;
 using Portal.Web.Components;
 using Portal.Web.Endpoints;
 using Portal.Web.Security;
@@ -16,7 +17,6 @@ using Portal.Web.Services.Audit;
 using Portal.Web.Services.Database;
 using Portal.Web.Services.JobForms;
 using Portal.Web.Services.Gpus;
-using Portal.Web.Services.Jobs;
 using Portal.Web.Services.Launcher;
 using Portal.Web.Services.Metrics;
 

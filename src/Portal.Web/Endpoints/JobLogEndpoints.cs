@@ -1,10 +1,10 @@
 using System.Text;
 using Portal.Core.Jobs;
 using Portal.Data.Jobs;
+using Portal.Jobs;
 using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
 using Portal.Web.Services.Accounts;
-using Portal.Web.Services.Jobs;
 
 namespace Portal.Web.Endpoints;
 

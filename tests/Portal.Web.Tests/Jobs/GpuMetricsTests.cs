@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Core.Jobs;
 using Portal.Core.Scheduling;
-using Portal.Web.Services.Jobs;
+using Portal.Jobs;
 using Portal.Web.Tests.Components.Gpus;
 using Portal.Web.Tests.Infrastructure;
 

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Portal.Core.Jobs;
 using Portal.Core.Scheduling;
 using Portal.Launcher.Client;
-using Portal.Web.Services.Jobs;
+using Portal.Jobs;
 
 namespace Portal.Web.Tests.Jobs;
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Core.Jobs;
 using Portal.Launcher.Client;
-using Portal.Web.Services.Jobs;
+using Portal.Jobs;
 
 namespace Portal.Web.Tests.Jobs;
 

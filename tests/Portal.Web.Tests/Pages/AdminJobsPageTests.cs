@@ -5,7 +5,7 @@ using Portal.Core.Scheduling;
 using Portal.Data.Entities;
 using Portal.Data.Entities.Jobs;
 using Portal.Web.Services.Audit;
-using Portal.Web.Services.Jobs;
+using Portal.Jobs;
 using Portal.Web.Tests.Infrastructure;
 using Portal.Web.Tests.Jobs;
 

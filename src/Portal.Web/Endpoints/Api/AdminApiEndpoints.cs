@@ -4,9 +4,9 @@ using Portal.Core.Scheduling;
 using Portal.Data;
 using Portal.Data.Jobs;
 using Portal.Data.Quotas;
+using Portal.Jobs;
 using Portal.Web.Security.ApiTokens;
 using Portal.Web.Services.Audit;
-using Portal.Web.Services.Jobs;
 
 namespace Portal.Web.Endpoints.Api;
 

@@ -2,6 +2,7 @@ using Portal.Api.Contracts;
 using Portal.Core.Jobs;
 using Portal.Core.Scheduling;
 using Portal.Data.Jobs;
+using Portal.Jobs;
 using Portal.Web.Security.ApiTokens;
 using Portal.Web.Services.Accounts;
 using Portal.Web.Services.JobForms;

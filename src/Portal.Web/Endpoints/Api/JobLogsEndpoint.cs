@@ -3,10 +3,10 @@ using Microsoft.AspNetCore.Http.Features;
 using Portal.Api.Contracts;
 using Portal.Core.Jobs;
 using Portal.Data.Jobs;
+using Portal.Jobs;
 using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
 using Portal.Web.Security.ApiTokens;
-using Portal.Web.Services.Jobs;
 
 namespace Portal.Web.Endpoints.Api;
 

@@ -1,8 +1,8 @@
 using Portal.Core.Scheduling;
 using Portal.Data.Jobs;
+using Portal.Jobs;
 using Portal.Web.Services.Accounts;
 using Portal.Web.Services.Audit;
-using Portal.Web.Services.Jobs;
 
 namespace Portal.Web.Services.Admin;
 

@@ -5,8 +5,8 @@ using Portal.Core.Quotas;
 using Portal.Core.Scheduling;
 using Portal.Data;
 using Portal.Data.Quotas;
+using Portal.Jobs;
 using Portal.Web.Services.Audit;
-using Portal.Web.Services.Jobs;
 
 namespace Portal.Web.Services.Admin;
 

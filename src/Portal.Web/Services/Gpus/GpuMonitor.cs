@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Portal.Core.Gpus;
+using Portal.Jobs;
 
 namespace Portal.Web.Services.Gpus;
 
@@ -11,7 +12,7 @@ namespace Portal.Web.Services.Gpus;
 /// a bounded history per GPU, and the holders/processes from <see cref="IGpuHolderSource"/>. Components read
 /// <see cref="Current"/> and subscribe with <see cref="WatchAsync"/>.
 /// </summary>
-public sealed partial class GpuMonitor : BackgroundService
+public sealed partial class GpuMonitor : BackgroundService, IGpuInventorySource
 {
     // Each subscriber gets a one-slot channel that drops the older frame: the sampler never waits for a circuit,
     // and a slow circuit skips to the newest frame instead of buffering a backlog.
@@ -43,6 +44,9 @@ public sealed partial class GpuMonitor : BackgroundService
 
     /// <summary>The latest frame; never null.</summary>
     public GpuDashboardFrame Current => Volatile.Read(ref _current);
+
+    /// <summary>The job host copies the inventory of this reading into the database.</summary>
+    GpuSnapshot IGpuInventorySource.CurrentSnapshot => Current.Snapshot;
 
     /// <summary>How many subscribers are attached now (the benchmark and tests read it).</summary>
     public int SubscriberCount => _subscribers.Length;

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 using Portal.Core.Gpus;
+using Portal.Jobs;
 
 namespace Portal.Web.Services.Gpus;
 
@@ -23,6 +24,7 @@ public static class GpuMonitoringServices
         services.TryAddSingleton<IGpuHolderSource, LedgerHolderSource>();
         services.AddSingleton<GpuMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<GpuMonitor>());
+        services.AddSingleton<IGpuInventorySource>(sp => sp.GetRequiredService<GpuMonitor>());
         // The dashboard's components come from MudBlazor, which needs its own services in every circuit.
         services.AddMudServices();
         return services;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Portal.Data.Jobs;
+using Portal.Jobs;
 using Portal.Web.Services.Accounts;
 using Portal.Web.Services.Audit;
 

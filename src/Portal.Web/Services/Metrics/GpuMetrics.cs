@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Portal.Core.Gpus;
+using Portal.Jobs;
 using Portal.Web.Services.Gpus;
 
 namespace Portal.Web.Services.Metrics;

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Portal.Data;
 using Portal.Data.Entities.Jobs;
+using Portal.Jobs;
 
 namespace Portal.Web.Services.Metrics;
 

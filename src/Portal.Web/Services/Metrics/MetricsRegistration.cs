@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
+using Portal.Jobs;
 
 namespace Portal.Web.Services.Metrics;
 

@@ -6,7 +6,7 @@ using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
 using ProtocolMount = Portal.Launcher.Protocol.MountSpec;
 
-namespace Portal.Web.Services.Jobs;
+namespace Portal.Jobs;
 
 /// <summary>
 /// The launcher calls for one job and how their outcome is recorded: launch (or adopt), follow what podman reports,

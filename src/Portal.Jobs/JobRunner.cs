@@ -4,9 +4,8 @@ using Microsoft.Extensions.Options;
 using Portal.Core.Jobs;
 using Portal.Core.Scheduling;
 using Portal.Data.Jobs;
-using Portal.Web.Services.Metrics;
 
-namespace Portal.Web.Services.Jobs;
+namespace Portal.Jobs;
 
 /// <summary>
 /// Runs the queue: one loop that, at start, reconciles the database with podman, and then
@@ -19,7 +18,7 @@ namespace Portal.Web.Services.Jobs;
 /// Everything happens on this one loop, one step at a time, so no two steps of this portal ever act on the same job at
 /// once. A failing step is logged and the loop goes on.
 /// </summary>
-internal sealed partial class JobRunner : BackgroundService
+public sealed partial class JobRunner : BackgroundService
 {
     private readonly SchedulingTrigger _trigger;
     private readonly IServiceProvider _services;

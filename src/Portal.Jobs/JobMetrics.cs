@@ -1,11 +1,11 @@
 using System.Diagnostics.Metrics;
 using Portal.Data.Entities.Jobs;
 
-namespace Portal.Web.Services.Metrics;
+namespace Portal.Jobs;
 
 /// <summary>
 /// Jobs and the queue: how many jobs are in each state, how long the queue is and how long its oldest job has
-/// waited (read from the database by <see cref="JobStatsRefresher"/>), how long started jobs waited, and how long
+/// waited (read from the database by the web host's <c>JobStatsRefresher</c>), how long started jobs waited, and how long
 /// scheduling passes take (recorded by the job runner as they happen).
 /// </summary>
 public sealed class JobMetrics

@@ -1,6 +1,6 @@
 using Portal.Launcher.Protocol;
 
-namespace Portal.Web.Services.Jobs;
+namespace Portal.Jobs;
 
 /// <summary>What podman's state word (always lower case) means for a job.</summary>
 internal enum ContainerPhase

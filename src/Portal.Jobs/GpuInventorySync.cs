@@ -1,8 +1,7 @@
 using Portal.Core.Gpus;
 using Portal.Data.Jobs;
-using Portal.Web.Services.Gpus;
 
-namespace Portal.Web.Services.Jobs;
+namespace Portal.Jobs;
 
 /// <summary>
 /// Copies the GPU monitor's inventory (what nvidia-smi reports, by UUID) into the database the scheduler reads.
@@ -17,12 +16,12 @@ internal sealed class GpuInventorySync(GpuStore store, IServiceProvider services
     public async Task SyncAsync(CancellationToken cancellationToken)
     {
         // The monitor is optional: a host without it keeps whatever inventory the database has.
-        if (services.GetService(typeof(GpuMonitor)) is not GpuMonitor monitor)
+        if (services.GetService(typeof(IGpuInventorySource)) is not IGpuInventorySource source)
         {
             return;
         }
 
-        var snapshot = monitor.Current.Snapshot;
+        var snapshot = source.CurrentSnapshot;
         if (snapshot.Status != GpuDiscoveryStatus.Available)
         {
             return;

@@ -1,7 +1,7 @@
 using Portal.Core.Jobs;
 using Portal.Data.Jobs;
 
-namespace Portal.Web.Services.Jobs;
+namespace Portal.Jobs;
 
 /// <summary>A started job as the watch and the reconciler see it: enough to match it with a container.</summary>
 internal sealed record ActiveJob(long Id, string Owner, JobState State, DateTimeOffset SubmittedAt, DateTimeOffset? StartedAt, int GpuCount)
@@ -13,7 +13,7 @@ internal sealed record ActiveJob(long Id, string Owner, JobState State, DateTime
 }
 
 /// <summary>Job ids as launcher job names and container labels.</summary>
-internal static class JobKeys
+public static class JobKeys
 {
     public static string Format(long jobId) => jobId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 

@@ -1,4 +1,4 @@
-namespace Portal.Web.Services.Jobs;
+namespace Portal.Jobs;
 
 /// <summary>
 /// Log scopes for job work: every line logged inside one, by any component (the launcher client, EF Core, the

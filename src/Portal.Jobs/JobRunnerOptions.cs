@@ -1,4 +1,4 @@
-namespace Portal.Web.Services.Jobs;
+namespace Portal.Jobs;
 
 /// <summary>How the portal runs jobs (section "Portal:Jobs"). The defaults suit a small team's box.</summary>
 public sealed class JobRunnerOptions

@@ -6,7 +6,7 @@ using Portal.Data.Jobs;
 using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
 
-namespace Portal.Web.Services.Jobs;
+namespace Portal.Jobs;
 
 /// <summary>
 /// Compares the database with what podman reports, owner by owner (one launcher <c>list</c> per owner, never one

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace Portal.Web.Services.Jobs;
+namespace Portal.Jobs;
 
 /// <summary>Lists every problem in the "Portal:Jobs" section at once, at start.</summary>
 internal sealed class JobRunnerOptionsValidator : IValidateOptions<JobRunnerOptions>

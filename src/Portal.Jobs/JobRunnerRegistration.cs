@@ -2,11 +2,11 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Portal.Core.Scheduling;
 
-namespace Portal.Web.Services.Jobs;
+namespace Portal.Jobs;
 
 /// <summary>Registers the job runner (section "Portal:Jobs"). Call after the database, the launcher and the GPU
 /// monitor are registered: hosted services start in registration order, and the runner needs the database up.</summary>
-internal static class JobRunnerRegistration
+public static class JobRunnerRegistration
 {
     public static IServiceCollection AddJobRunner(this IServiceCollection services, IConfiguration configuration)
     {
