@@ -89,7 +89,16 @@ public sealed class LauncherFixture : IAsyncLifetime
             await RemoveAllContainersAsync(user);
         }
 
-        // podman's pause processes live in the users' calls cgroups; they end with the tree.
+        // What is left of the users' podman (their pause processes, wherever the first podman call made them), then
+        // the launcher's cgroup tree.
+        foreach (TestUser user in new[] { Alice, Bob })
+        {
+            foreach (int pid in Procs.Find(user.Uid))
+            {
+                _ = Procs.TryKill(pid);
+            }
+        }
+
         await TestCgroups.RemoveTreeAsync(CgroupParent);
     }
 
