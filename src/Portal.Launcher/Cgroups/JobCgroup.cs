@@ -52,6 +52,22 @@ internal sealed class JobCgroup(CgroupHost host, UserCgroups owner, string job)
             }
         }
 
+        try
+        {
+            Make(limits);
+        }
+        catch
+        {
+            // Half a cgroup is no cgroup: nothing has entered it yet, so it goes whole.
+            _ = Remove();
+            throw;
+        }
+
+        return true;
+    }
+
+    private void Make(JobLimits limits)
+    {
         foreach (string controller in CgroupHost.V1Controllers.Where(host.V1.ContainsKey))
         {
             CgroupFs.EnsureRootDir(V1Dir(controller));
@@ -83,8 +99,7 @@ internal sealed class JobCgroup(CgroupHost host, UserCgroups owner, string job)
             }
         }
 
-        ApplyLimits(limits);
-        return true;
+        _ = ApplyLimits(limits);
     }
 
     /// <summary>Writes memory, CPU and task limits (raising or lowering them). False when the job already holds more
