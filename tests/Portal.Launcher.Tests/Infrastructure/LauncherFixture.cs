@@ -22,6 +22,9 @@ public sealed class LauncherFixture : IAsyncLifetime
     public const string StateDir = "/run/portal-launcher-test";
     public const string GpuDir = "/dev/ptest-gpu";
 
+    /// <summary>The policy id of the fake GPU whose node really opens (nvidia2); not a plain number, which the bad-input corpus uses.</summary>
+    public const string OpenableGpu = "openable";
+
     /// <summary>The test policy's cgroupParent: the launcher's tree under every cgroup hierarchy, removed on dispose.</summary>
     public const string CgroupParent = "portal-launcher-test";
     public const string Group = "ptest-portal";
@@ -123,7 +126,7 @@ public sealed class LauncherFixture : IAsyncLifetime
             {
                 new Dictionary<string, object> { ["id"] = "0", ["node"] = GpuDir + "/nvidia0", ["visibleId"] = "GPU-00000000-0000-0000-0000-000000000000" },
                 new Dictionary<string, object> { ["id"] = "1", ["node"] = GpuDir + "/nvidia1", ["visibleId"] = "GPU-11111111-1111-1111-1111-111111111111" },
-                new Dictionary<string, object> { ["id"] = "2", ["node"] = GpuDir + "/nvidia2", ["visibleId"] = "GPU-22222222-2222-2222-2222-222222222222" },
+                new Dictionary<string, object> { ["id"] = OpenableGpu, ["node"] = GpuDir + "/nvidia2", ["visibleId"] = "GPU-22222222-2222-2222-2222-222222222222" },
             },
             ["gpuControlNodes"] = new[] { GpuDir + "/nvidiactl", GpuDir + "/nvidia-uvm" },
             ["pids"] = new Dictionary<string, object> { ["default"] = 256, ["max"] = 4096 },

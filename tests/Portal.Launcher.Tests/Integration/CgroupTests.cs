@@ -125,7 +125,7 @@ public sealed class CgroupTests(LauncherFixture f)
         try
         {
             await Jobs.StartAsync(f, Requests.Run(f.Alice.Name, job,
-                ["sh", "-c", "i=0; while [ $i -lt 200 ]; do sleep 300 & i=$((i+1)); done; echo forked-all; sleep 300"], pidsLimit: 32));
+                ["sh", "-c", "exec 2>&1; i=0; while [ $i -lt 200 ]; do sleep 300 & i=$((i+1)); done; echo forked-all; sleep 300"], pidsLimit: 32));
 
             string logs = await Jobs.WaitForLogAsync(f, f.Alice, job, "can't fork");
 

@@ -177,7 +177,7 @@ public sealed class KernelTruthTests(LauncherFixture f)
     [Fact]
     public async Task AfterARevoke_AProcessOfTheOwnerStillHoldingTheNode_IsKilled_AndNoOtherProcess()
     {
-        string job = await Jobs.StartAsync(f, f.Alice, ["sleep", "300"], gpus: ["2"]);
+        string job = await Jobs.StartAsync(f, f.Alice, ["sleep", "300"], gpus: [LauncherFixture.OpenableGpu]);
         using Process holder = StartAsAlice("sh", "-c", "exec 3<" + LauncherFixture.GpuDir + "/nvidia2; exec sleep 300");
         using Process bystander = StartAsAlice("sleep", "300");
         try
