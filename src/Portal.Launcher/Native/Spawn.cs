@@ -12,6 +12,7 @@ internal static unsafe partial class Spawn
     /// <summary>Room for glibc's posix_spawn_file_actions_t (80 bytes on x86-64) and posix_spawnattr_t (336), with margin.</summary>
     public const int OpaqueBytes = 1024;
 
+    public const short ResetIds = 0x01;     // POSIX_SPAWN_RESETIDS
     public const short SetPgroup = 0x02;    // POSIX_SPAWN_SETPGROUP
     public const short SetSigMask = 0x08;   // POSIX_SPAWN_SETSIGMASK
     public const short SetSigDefault = 0x04; // POSIX_SPAWN_SETSIGDEF

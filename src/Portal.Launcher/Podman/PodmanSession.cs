@@ -1,4 +1,3 @@
-using System.Globalization;
 using Portal.Launcher.Native;
 using Portal.Launcher.Policy;
 using Tmds.Linux;
@@ -63,26 +62,6 @@ internal sealed class PodmanSession
         env[StorageConfVariable] = StorageConf;
         env[RegistriesConfVariable] = RegistriesConf;
         return env;
-    }
-
-    /// <summary>
-    /// <paramref name="argv"/> run through setpriv(1) as the user, for calls the launcher supervises as root: setpriv
-    /// sets the user's groups, gid and uid (real, effective and saved) and clears the inheritable capabilities before
-    /// it execs, so what runs is the user's exactly as after the launcher's own drop.
-    /// </summary>
-    public List<string> AsUser(UserAccount user, List<string> argv)
-    {
-        string groups = string.Join(',', user.Groups.Select(g => g.ToString(CultureInfo.InvariantCulture)));
-        return
-        [
-            _policy.Setpriv,
-            "--reuid=" + user.Uid.ToString(CultureInfo.InvariantCulture),
-            "--regid=" + user.Gid.ToString(CultureInfo.InvariantCulture),
-            groups.Length > 0 ? "--groups=" + groups : "--clear-groups",
-            "--inh-caps=-all",
-            "--",
-            .. argv,
-        ];
     }
 }
 

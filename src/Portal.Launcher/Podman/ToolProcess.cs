@@ -34,11 +34,14 @@ internal static unsafe class ToolProcess
     /// </param>
     /// <param name="started">Called once the tool runs, before its output is read (the launcher leaves a job's cgroup
     /// there: the tool is in it, and the launcher's own memory and threads should not count against the job).</param>
+    /// <param name="asUser">Start the tool as this user for good while the launcher itself stays root
+    /// (<see cref="Privileges.SpawnAs"/>); null: as the launcher is.</param>
     public static Task<ToolResult> RunAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string? workingDirectory = null,
-        TimeSpan? deadline = null, Action? started = null) =>
-        Task.FromResult(Run(argv, env, workingDirectory ?? "/", deadline, started));
+        TimeSpan? deadline = null, Action? started = null, UserAccount? asUser = null) =>
+        Task.FromResult(Run(argv, env, workingDirectory ?? "/", deadline, started, asUser));
 
-    private static ToolResult Run(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string workingDirectory, TimeSpan? deadline, Action? started)
+    private static ToolResult Run(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string workingDirectory, TimeSpan? deadline,
+        Action? started, UserAccount? asUser)
     {
         using var strings = new NativeStrings(argv, env, workingDirectory);
         int devNull = OpenDevNull();
@@ -49,7 +52,10 @@ internal static unsafe class ToolProcess
             throw new IOException($"Could not set up the pipes for {argv[0]} (errno {Marshal.GetLastPInvokeError()}).");
         }
 
-        int pid = StartChild(strings, devNull, stdoutPipe[1], stderrPipe[1], argv[0], ownGroup: deadline is not null);
+        int stdoutWriter = stdoutPipe[1], stderrWriter = stderrPipe[1];
+        int pid = asUser is null
+            ? StartChild(strings, devNull, stdoutWriter, stderrWriter, argv[0], ownGroup: deadline is not null)
+            : Privileges.SpawnAs(asUser, () => StartChild(strings, devNull, stdoutWriter, stderrWriter, argv[0], ownGroup: deadline is not null, resetIds: true));
         _ = close(devNull);
         _ = close(stdoutPipe[1]);
         _ = close(stderrPipe[1]);
@@ -62,7 +68,7 @@ internal static unsafe class ToolProcess
     /// <summary>The tool's stdin: it never reads the caller's.</summary>
     private static int OpenDevNull() => SafeFiles.WithPath("/dev/null", p => open(p, O_RDONLY | O_CLOEXEC));
 
-    private static int StartChild(NativeStrings strings, int stdin, int stdout, int stderr, string what, bool ownGroup = false)
+    private static int StartChild(NativeStrings strings, int stdin, int stdout, int stderr, string what, bool ownGroup = false, bool resetIds = false)
     {
         byte* fileActions = stackalloc byte[Spawn.OpaqueBytes];
         byte* attributes = stackalloc byte[Spawn.OpaqueBytes];
@@ -89,6 +95,12 @@ internal static unsafe class ToolProcess
                 // Its own process group (id = its pid): a deadline kills the tool and what it started, and nothing else.
                 Check(Spawn.AttrSetPgroup(attributes, 0), what);
                 flags |= Spawn.SetPgroup;
+            }
+
+            if (resetIds)
+            {
+                // The child takes its real ids as effective ones before it execs (see Privileges.SpawnAs).
+                flags |= Spawn.ResetIds;
             }
 
             Check(Spawn.AttrSetFlags(attributes, flags), what);

@@ -12,7 +12,6 @@ internal sealed record LauncherPolicy
     public const string DefaultCgroupParent = "portal";
     public const int DefaultPodmanTimeoutSeconds = 30;
     public const string DefaultConmon = "/usr/bin/conmon";
-    public const string DefaultSetpriv = "/usr/bin/setpriv";
     public const string DefaultFuseOverlayfs = "/usr/bin/fuse-overlayfs";
     public const string OverlayStorage = "overlay";
     public const string VfsStorage = "vfs";
@@ -82,9 +81,6 @@ internal sealed record LauncherPolicy
 
     /// <summary>conmon, by absolute path, written into the root-owned containers.conf.</summary>
     public string Conmon { get; set; } = DefaultConmon;
-
-    /// <summary>setpriv (util-linux): runs podman as the user where the launcher itself must stay root around the call.</summary>
-    public string Setpriv { get; set; } = DefaultSetpriv;
 
     /// <summary>overlay (native where the kernel allows rootless overlay, else through fuse-overlayfs) or vfs.</summary>
     public string StorageDriver { get; set; } = OverlayStorage;

@@ -69,7 +69,7 @@ internal static class PolicyLoader
             problems.Add("stateDir must be an absolute path");
         }
 
-        foreach ((string name, string tool) in new[] { ("conmon", p.Conmon), ("setpriv", p.Setpriv), ("fuseOverlayfs", p.FuseOverlayfs) })
+        foreach ((string name, string tool) in new[] { ("conmon", p.Conmon), ("fuseOverlayfs", p.FuseOverlayfs) })
         {
             if (!Validation.PathRules.IsCleanAbsolute(tool))
             {

@@ -51,7 +51,7 @@ internal static class PolicyReader
         string useradd = LauncherPolicy.DefaultUseradd, usermod = LauncherPolicy.DefaultUsermod;
         long subIdBase = LauncherPolicy.DefaultSubIdBase, subIdCount = LauncherPolicy.DefaultSubIdCount;
         string cgroupParent = LauncherPolicy.DefaultCgroupParent, conmon = LauncherPolicy.DefaultConmon;
-        string setpriv = LauncherPolicy.DefaultSetpriv, storageDriver = LauncherPolicy.OverlayStorage;
+        string storageDriver = LauncherPolicy.OverlayStorage;
         string fuseOverlayfs = LauncherPolicy.DefaultFuseOverlayfs;
         int podmanTimeoutSeconds = LauncherPolicy.DefaultPodmanTimeoutSeconds;
 
@@ -85,7 +85,6 @@ internal static class PolicyReader
                 case "cgroupParent": cgroupParent = String(ref r, name); break;
                 case "podmanTimeoutSeconds": podmanTimeoutSeconds = Int32(ref r, name); break;
                 case "conmon": conmon = String(ref r, name); break;
-                case "setpriv": setpriv = String(ref r, name); break;
                 case "storageDriver": storageDriver = String(ref r, name); break;
                 case "fuseOverlayfs": fuseOverlayfs = String(ref r, name); break;
                 default: throw Unknown(where, name);
@@ -119,7 +118,6 @@ internal static class PolicyReader
             CgroupParent = cgroupParent,
             PodmanTimeoutSeconds = podmanTimeoutSeconds,
             Conmon = conmon,
-            Setpriv = setpriv,
             StorageDriver = storageDriver,
             FuseOverlayfs = fuseOverlayfs,
         };

@@ -8,7 +8,7 @@ namespace Portal.Launcher.Verbs;
 /// <summary>
 /// <c>run</c>. Privileged, the launcher stays root around podman so that the job's cgroup is its own from first to
 /// last: it makes the cgroup with the job's limits and device filter, moves itself into it, runs <c>podman run</c>
-/// as the user (setpriv), so podman, conmon and every process of the job start inside it, then leaves it, writes the
+/// as the user, so podman, conmon and every process of the job start inside it, then leaves it, writes the
 /// exact limits and answers. A failed or timed-out start is killed and its cgroup removed.
 /// </summary>
 internal static class RunVerb
@@ -48,6 +48,7 @@ internal static class RunVerb
                 {
                     if (!pauseRunning)
                     {
+                        call.Cgroups!.EnterCalls();
                         await StartPauseProcessAsync(call, podman);
                     }
 
@@ -62,15 +63,23 @@ internal static class RunVerb
 
             List<string> argv = PodmanArgs.Run(podman.Command(), job, run, call.User, ctx.Policy, envFile, mounts);
             ctx.Audit.Accepted(ContainerVerbs.Describe(argv));
+            // podman inherits the job's cgroup when it starts; the launcher leaves at once.
+            bool left = false;
             ToolResult result;
             try
             {
-                // podman inherits the job's cgroup when it starts; the launcher leaves at once.
-                result = await call.RunAsync(podman, argv, started: () => call.Cgroups?.EnterCalls());
+                result = await call.RunAsync(podman, argv, started: () =>
+                {
+                    call.Cgroups?.EnterCalls();
+                    left = true;
+                });
             }
             finally
             {
-                call.Cgroups?.EnterCalls();
+                if (!left)
+                {
+                    call.Cgroups?.EnterCalls();
+                }
             }
 
             if (result.TimedOut || result.ExitCode != 0)

@@ -36,7 +36,7 @@ internal sealed class UserCall
     public JobCgroup? JobCgroup => Cgroups is { } c && Ctx.Request.Job is { } job ? c.Job(job) : null;
 
     /// <summary>Resolves the user and does the root steps every podman call needs: the runtime directory, podman's
-    /// configuration, and the user's cgroups (the launcher moves into the user's <c>calls</c> cgroup).</summary>
+    /// configuration, and the user's cgroups (the launcher moves into the user's <c>calls</c> cgroup where it runs podman).</summary>
     public static UserCall Open(LaunchContext ctx)
     {
         UserAccount user = UserResolver.Resolve(ctx.Request.User!, ctx.Policy, ctx.Privileged ? null : ctx.CallerUid,
@@ -57,7 +57,13 @@ internal sealed class UserCall
         {
             cgroups = new UserCgroups(host, ctx.Policy.CgroupParent, user);
             cgroups.Ensure();
-            cgroups.EnterCalls();
+
+            // Every podman call that starts no job runs from calls. A run enters calls only when it must start podman
+            // there first (the pause process), and release runs no podman: moving a process between cgroups costs.
+            if (ctx.Request.Verb is not (Protocol.LauncherVerbs.Run or Protocol.LauncherVerbs.Release))
+            {
+                cgroups.EnterCalls();
+            }
         }
 
         return new UserCall(ctx, user, runtimeDir, configDir, cgroups);
@@ -70,11 +76,13 @@ internal sealed class UserCall
     public PodmanSession Podman() => new(Ctx.Policy, ConfigDir, AsUser(() => UserStorage.DriverOf(User.Home, Ctx.Policy.StorageDriver)));
 
     /// <summary>
-    /// Runs a podman call as the user while the launcher stays what it is (root supervising, through setpriv; or the
-    /// user already, after the drop or in dev mode). Every call has the policy's deadline on top of <paramref name="extra"/>.
+    /// Runs a podman call as the user while the launcher stays what it is (root supervising, starting podman as the user
+    /// for good; or the user already, after the drop or in dev mode). Every call has the policy's deadline on top of
+    /// <paramref name="extra"/>.
     /// </summary>
     public Task<ToolResult> RunAsync(PodmanSession podman, List<string> argv, TimeSpan extra = default, Action? started = null) =>
-        ToolProcess.RunAsync(Ctx.Privileged && !_dropped ? podman.AsUser(User, argv) : argv, podman.Environment(User, RuntimeDir), User.Home, podman.Deadline + extra, started);
+        ToolProcess.RunAsync(argv, podman.Environment(User, RuntimeDir), User.Home, podman.Deadline + extra, started,
+            asUser: Ctx.Privileged && !_dropped ? User : null);
 
     /// <summary>Enters the home with the user's rights (podman's working directory), refusing a user who cannot.</summary>
     public void EnterHomeAsUser() => AsUser(() =>

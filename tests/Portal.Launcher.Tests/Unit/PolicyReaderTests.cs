@@ -38,7 +38,7 @@ public sealed class PolicyReaderTests
         Assert.Equal((32.0, 262144L), (p.MaxCpus, p.MaxMemoryMiB));
         Assert.False(p.AllowNetwork || p.UseCdi || p.ManageDeviceAcls);
         Assert.Equal(("/var/log/portal-launcher/audit.log", "/run/portal-launcher", "/usr/bin/setfacl"), (p.AuditLog, p.StateDir, p.Setfacl));
-        Assert.Equal(("/usr/sbin/useradd", "/usr/sbin/usermod", 100000L, 65536L), (p.Useradd, p.Usermod, p.SubIdBase, p.SubIdCount));        Assert.Equal(("portal", 30, "/usr/bin/conmon", "/usr/bin/setpriv"), (p.CgroupParent, p.PodmanTimeoutSeconds, p.Conmon, p.Setpriv));
+        Assert.Equal(("/usr/sbin/useradd", "/usr/sbin/usermod", 100000L, 65536L), (p.Useradd, p.Usermod, p.SubIdBase, p.SubIdCount));        Assert.Equal(("portal", 30, "/usr/bin/conmon"), (p.CgroupParent, p.PodmanTimeoutSeconds, p.Conmon));
         Assert.Equal(("overlay", "/usr/bin/fuse-overlayfs"), (p.StorageDriver, p.FuseOverlayfs));
     }
 
@@ -59,11 +59,11 @@ public sealed class PolicyReaderTests
     public void TheCgroupSettings_AreRead()
     {
         LauncherPolicy p = Parse(With("""
-            "cgroupParent":"system.slice/portal-jobs.service","podmanTimeoutSeconds":5,"storageDriver":"vfs","conmon":"/opt/conmon","setpriv":"/opt/setpriv","fuseOverlayfs":"/opt/fo"
+            "cgroupParent":"system.slice/portal-jobs.service","podmanTimeoutSeconds":5,"storageDriver":"vfs","conmon":"/opt/conmon","fuseOverlayfs":"/opt/fo"
             """));
 
         Assert.Equal(("system.slice/portal-jobs.service", 5, "vfs"), (p.CgroupParent, p.PodmanTimeoutSeconds, p.StorageDriver));
-        Assert.Equal(("/opt/conmon", "/opt/setpriv", "/opt/fo"), (p.Conmon, p.Setpriv, p.FuseOverlayfs));
+        Assert.Equal(("/opt/conmon", "/opt/fo"), (p.Conmon, p.FuseOverlayfs));
     }
 
     [Fact]
