@@ -8,22 +8,23 @@ namespace Portal.Launcher.Podman;
 internal static class PodmanArgs
 {
     /// <summary>
-    /// The full argv for <c>podman run</c>. Options come only from the launcher and the policy; the
-    /// image follows a "--" and the job's command follows the image as separate items.
+    /// The full argv for <c>podman run</c>, after <paramref name="podman"/> (podman and its global options). Options
+    /// come only from the launcher and the policy; the image follows a "--" and the job's command follows the image
+    /// as separate items. Memory, CPU and task limits are not podman options: the job's cgroup enforces them on
+    /// everything the job runs (podman's own start included), where podman's configuration cannot undo them.
     /// </summary>
-    public static List<string> Run(string job, RunSpec run, UserAccount user, LauncherPolicy policy,
+    public static List<string> Run(IReadOnlyList<string> podman, string job, RunSpec run, UserAccount user, LauncherPolicy policy,
         string? envFile, IReadOnlyList<(string Source, string Target, bool ReadOnly)> mounts)
     {
-        var argv = new List<string>
+        var argv = new List<string>(podman)
         {
-            policy.Podman, "run", "--detach", "--pull=never",
+            "run", "--detach", "--pull=never",
             "--name", JobKeys.ContainerName(job),
             "--label", $"{LauncherProtocol.JobLabel}={job}",
             "--label", $"{LauncherProtocol.OwnerLabel}={user.Name}",
             "--runtime", policy.Runtime,
             "--security-opt", "no-new-privileges",
             "--cap-drop", "all",
-            "--pids-limit", policy.PidsLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--log-opt", "max-size=" + policy.LogMaxBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
 
@@ -77,43 +78,36 @@ internal static class PodmanArgs
             argv.AddRange(["--workdir", run.Workdir]);
         }
 
-        if (run.Cpus is { } cpus)
-        {
-            argv.AddRange(["--cpus", Validation.RequestValidator.FormatCpus(cpus)]);
-        }
-
-        if (run.MemoryMiB is { } memory)
-        {
-            argv.AddRange(["--memory", memory.ToString(System.Globalization.CultureInfo.InvariantCulture) + "m"]);
-        }
-
         argv.Add("--");
         argv.Add(run.Image);
         argv.AddRange(run.Command ?? []);
         return argv;
     }
 
-    public static List<string> Stop(LauncherPolicy p, string job, int timeoutSeconds) =>
-        [p.Podman, "stop", "--time", timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "--", JobKeys.ContainerName(job)];
+    public static List<string> Stop(IReadOnlyList<string> podman, string job, int timeoutSeconds) =>
+        [.. podman, "stop", "--time", timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "--", JobKeys.ContainerName(job)];
 
     /// <summary>
     /// Plain rm, run after a stop: "rm --force" reports success for a name that does not exist,
     /// which would hide a wrong owner or job id from the portal.
     /// </summary>
-    public static List<string> Remove(LauncherPolicy p, string job) =>
-        [p.Podman, "rm", "--", JobKeys.ContainerName(job)];
+    public static List<string> Remove(IReadOnlyList<string> podman, string job) =>
+        [.. podman, "rm", "--", JobKeys.ContainerName(job)];
 
-    public static List<string> Inspect(LauncherPolicy p, string job) =>
-        [p.Podman, "container", "inspect", "--", JobKeys.ContainerName(job)];
+    public static List<string> Inspect(IReadOnlyList<string> podman, string job) =>
+        [.. podman, "container", "inspect", "--", JobKeys.ContainerName(job)];
 
-    public static List<string> List(LauncherPolicy p, string user) =>
-        [p.Podman, "ps", "--all", "--format", "json", "--filter", $"label={LauncherProtocol.OwnerLabel}={user}"];
+    public static List<string> List(IReadOnlyList<string> podman, string user) =>
+        [.. podman, "ps", "--all", "--format", "json", "--filter", $"label={LauncherProtocol.OwnerLabel}={user}"];
 
-    public static List<string> Images(LauncherPolicy p) => [p.Podman, "images", "--format", "json"];
+    public static List<string> Images(IReadOnlyList<string> podman) => [.. podman, "images", "--format", "json"];
 
-    public static List<string> Logs(LauncherPolicy p, string job, LogsSpec? logs)
+    /// <summary>A cheap call that makes podman set up the user's namespace and its pause process, if there is none.</summary>
+    public static List<string> Version(IReadOnlyList<string> podman) => [.. podman, "version", "--format", "{{.Client.Version}}"];
+
+    public static List<string> Logs(IReadOnlyList<string> podman, string job, LogsSpec? logs)
     {
-        var argv = new List<string> { p.Podman, "logs" };
+        var argv = new List<string>(podman) { "logs" };
         if (logs?.Follow == true)
         {
             argv.Add("--follow");

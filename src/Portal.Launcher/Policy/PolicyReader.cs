@@ -51,6 +51,10 @@ internal static class PolicyReader
         double? maxCpus = null;
         long? maxMemoryMiB = null;
         string stateDir = LauncherPolicy.DefaultStateDir, setfacl = LauncherPolicy.DefaultSetfacl;
+        string cgroupParent = LauncherPolicy.DefaultCgroupParent, conmon = LauncherPolicy.DefaultConmon;
+        string storageDriver = LauncherPolicy.OverlayStorage;
+        string fuseOverlayfs = LauncherPolicy.DefaultFuseOverlayfs;
+        int podmanTimeoutSeconds = LauncherPolicy.DefaultPodmanTimeoutSeconds;
 
         var seen = StartObject(ref r, where);
         while (NextProperty(ref r, seen, where, out string name))
@@ -75,6 +79,11 @@ internal static class PolicyReader
                 case "auditLog": auditLog = String(ref r, name); break;
                 case "stateDir": stateDir = String(ref r, name); break;
                 case "setfacl": setfacl = String(ref r, name); break;
+                case "cgroupParent": cgroupParent = String(ref r, name); break;
+                case "podmanTimeoutSeconds": podmanTimeoutSeconds = Int32(ref r, name); break;
+                case "conmon": conmon = String(ref r, name); break;
+                case "storageDriver": storageDriver = String(ref r, name); break;
+                case "fuseOverlayfs": fuseOverlayfs = String(ref r, name); break;
                 default: throw Unknown(where, name);
             }
         }
@@ -99,6 +108,11 @@ internal static class PolicyReader
             AuditLog = auditLog ?? throw Missing(where, "auditLog"),
             StateDir = stateDir,
             Setfacl = setfacl,
+            CgroupParent = cgroupParent,
+            PodmanTimeoutSeconds = podmanTimeoutSeconds,
+            Conmon = conmon,
+            StorageDriver = storageDriver,
+            FuseOverlayfs = fuseOverlayfs,
         };
     }
 

@@ -1,208 +1,121 @@
 using Portal.Launcher.Native;
 using Portal.Launcher.Podman;
 using Portal.Launcher.Protocol;
-using Portal.Launcher.Validation;
 
 namespace Portal.Launcher.Verbs;
 
 /// <summary>
-/// The verbs that act on a user's containers. Each resolves the user, does the few root-only steps
-/// (runtime directory, device ACLs), drops to the user for good, and only then runs podman.
+/// The verbs that act on a user's containers. <c>run</c>, <c>stop</c>, <c>remove</c> and <c>release</c> start or
+/// end a job and keep root around podman to own its cgroup (<see cref="RunVerb"/>, <see cref="EndVerbs"/>); the
+/// others only read, and drop to the user for good before podman runs.
 /// </summary>
 internal static class ContainerVerbs
 {
     public static async Task<VerbResult> ExecuteAsync(LaunchContext ctx)
     {
-        LauncherRequest r = ctx.Request;
-        UserAccount user = UserResolver.Resolve(r.User!, ctx.Policy, ctx.Privileged ? null : ctx.CallerUid,
-            UserDatabase.FindUser, UserDatabase.FindGroupId);
-
-        string? runtimeDir = null;
-        if (ctx.Privileged)
-        {
-            runtimeDir = RuntimeDirectory.Ensure(user);
-        }
-        else if (Directory.Exists(RuntimeDirectory.PathFor(user.Uid)))
-        {
-            runtimeDir = RuntimeDirectory.PathFor(user.Uid);
-        }
-
-        List<string> warnings = [];
-        await RootStepsAsync(ctx, user, warnings);
-        if (r.Verb == LauncherVerbs.Release)
-        {
-            ctx.Audit.Done(warnings.Count == 0 ? "nothing to revoke" : string.Join("; ", warnings));
-            return VerbResult.Success(new LauncherResponse { Warnings = warnings });
-        }
-
-        if (ctx.Privileged)
-        {
-            Privileges.DropTo(user);
-        }
-        else
-        {
-            Privileges.VerifyIsOnly(user);
-        }
-
+        UserCall call = UserCall.Open(ctx);
         try
         {
-            // After the drop: the home is entered with the user's own rights.
-            Directory.SetCurrentDirectory(user.Home);
+            return ctx.Request.Verb switch
+            {
+                LauncherVerbs.Run => await RunVerb.ExecuteAsync(call),
+                LauncherVerbs.Stop or LauncherVerbs.Remove or LauncherVerbs.Release => await EndVerbs.ExecuteAsync(call),
+                _ => await ReadAsync(call),
+            };
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (ToolTimeoutOrFailure e)
         {
-            throw new RequestRefusedException($"Cannot enter the home directory {user.Home} as {user.Name}: {e.Message}");
+            return e.Result;
         }
+        catch (CgroupException e)
+        {
+            ctx.Audit.Failed("cgroup: " + e.Message);
+            return new VerbResult(LauncherExitCodes.InternalError, new LauncherResponse { Ok = false, Error = "Job cgroups: " + e.Message });
+        }
+    }
 
-        Dictionary<string, string> env = PodmanArgs.Environment(user, runtimeDir);
-        return r.Verb switch
+    private static async Task<VerbResult> ReadAsync(UserCall call)
+    {
+        call.DropForGood();
+        PodmanSession podman = call.Podman();
+        return call.Ctx.Request.Verb switch
         {
-            LauncherVerbs.Run => await RunAsync(ctx, user, env, runtimeDir, warnings),
-            LauncherVerbs.Stop => await SimpleAsync(ctx, "podman stop", PodmanArgs.Stop(ctx.Policy, r.Job!, r.Stop?.TimeoutSeconds ?? 10), env, user, warnings),
-            LauncherVerbs.Remove => await RemoveAsync(ctx, env, user, warnings),
-            LauncherVerbs.Inspect => await InspectAsync(ctx, env, user),
-            LauncherVerbs.List => await ListAsync(ctx, env, user),
-            LauncherVerbs.Images => await ImagesAsync(ctx, env, user),
-            LauncherVerbs.Logs => Logs(ctx, env),
-            _ => throw new InvalidOperationException($"Verb {r.Verb} is not a container verb."),
+            LauncherVerbs.Inspect => await InspectAsync(call, podman),
+            LauncherVerbs.List => await ListAsync(call, podman),
+            LauncherVerbs.Images => await ImagesAsync(call, podman),
+            LauncherVerbs.Logs => Logs(call, podman),
+            _ => throw new InvalidOperationException($"Verb {call.Ctx.Request.Verb} is not a container verb."),
         };
     }
 
-    /// <summary>Device ACLs change as root, before the drop: granted before run, revoked before stop.</summary>
-    private static async Task RootStepsAsync(LaunchContext ctx, UserAccount user, List<string> warnings)
+    private static async Task<VerbResult> InspectAsync(UserCall call, PodmanSession podman)
     {
-        LauncherRequest r = ctx.Request;
-        if (!ctx.Policy.ManageDeviceAcls)
-        {
-            return;
-        }
-
-        if (!ctx.Privileged)
-        {
-            if (r.Verb == LauncherVerbs.Run && r.Run!.Gpus is { Count: > 0 })
-            {
-                throw new RequestRefusedException("Device ACL mode needs the privileged launcher; dev mode cannot grant GPUs.");
-            }
-
-            return;
-        }
-
-        if (r.Verb == LauncherVerbs.Run && r.Run!.Gpus is { Count: > 0 } gpus)
-        {
-            List<string> nodes = [.. gpus.Select(id => ctx.Policy.Gpus.Single(g => g.Id == id).Node)];
-            await DeviceAcls.GrantAsync(ctx.Policy, user, r.Job!, nodes);
-            ctx.Audit.Accepted("granted ACL on " + string.Join(",", nodes));
-        }
-        else if (r.Verb is LauncherVerbs.Stop or LauncherVerbs.Remove or LauncherVerbs.Release)
-        {
-            // Revoked before the stop: descriptors already open survive, but the stop that follows
-            // kills every process holding one, and nothing new can be opened meanwhile.
-            IReadOnlyList<string> revoked = await DeviceAcls.RevokeAsync(ctx.Policy, user, r.Job!);
-            if (revoked.Count > 0)
-            {
-                warnings.Add("revoked ACL on " + string.Join(",", revoked));
-                ctx.Audit.Accepted("revoked ACL on " + string.Join(",", revoked));
-            }
-        }
-    }
-
-    private static async Task<VerbResult> RunAsync(LaunchContext ctx, UserAccount user, Dictionary<string, string> env, string? runtimeDir, List<string> warnings)
-    {
-        RunSpec run = ctx.Request.Run!;
-        var mounts = MountChecker.Check(run.Mounts, ctx.Policy, user);
-        string? envFile = run.Env is { Count: > 0 } ? EnvFile.Write(run.Env, runtimeDir ?? user.Home, ctx.Request.Job!) : null;
-        try
-        {
-            List<string> argv = PodmanArgs.Run(ctx.Request.Job!, run, user, ctx.Policy, envFile, mounts);
-            ctx.Audit.Accepted(Describe(argv));
-            ToolResult result = await ToolProcess.RunAsync(argv, env, user.Home);
-            if (result.ExitCode != 0)
-            {
-                ctx.Audit.Failed($"podman run exited {result.ExitCode}: {VerbResult.Summarize(result.Stderr)}");
-                return VerbResult.ToolFailed("podman run", result);
-            }
-
-            warnings.AddRange(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-            string id = result.Stdout.Trim();
-            ctx.Audit.Done("started " + id);
-            return VerbResult.Success(new LauncherResponse
-            {
-                ContainerId = id,
-                ContainerName = JobKeys.ContainerName(ctx.Request.Job!),
-                Warnings = warnings.Count > 0 ? warnings : null,
-            });
-        }
-        finally
-        {
-            if (envFile is not null)
-            {
-                File.Delete(envFile);
-            }
-        }
-    }
-
-    private static async Task<VerbResult> SimpleAsync(LaunchContext ctx, string what, List<string> argv, Dictionary<string, string> env, UserAccount user, List<string> warnings)
-    {
+        LaunchContext ctx = call.Ctx;
+        List<string> argv = PodmanArgs.Inspect(podman.Command(), ctx.Request.Job!);
         ctx.Audit.Accepted(Describe(argv));
-        ToolResult result = await ToolProcess.RunAsync(argv, env, user.Home);
-        if (result.ExitCode != 0)
+        ToolResult result = await call.RunAsync(podman, argv);
+
+        // The kernel's answer comes whatever podman's was: a job whose podman record is gone or locked may still run.
+        CgroupState? cgroup = call.JobCgroup?.State();
+        if (result.TimedOut)
         {
-            ctx.Audit.Failed($"{what} exited {result.ExitCode}: {VerbResult.Summarize(result.Stderr)}");
-            return VerbResult.ToolFailed(what, result);
+            ctx.Audit.Failed("podman inspect timed out");
+            return VerbResult.TimedOut("podman inspect", ctx.Policy.PodmanTimeoutSeconds, cgroup);
         }
 
-        ctx.Audit.Done(what + " ok");
-        return VerbResult.Success(new LauncherResponse
-        {
-            ContainerName = JobKeys.ContainerName(ctx.Request.Job!),
-            Warnings = warnings.Count > 0 ? warnings : null,
-        });
-    }
-
-    private static async Task<VerbResult> RemoveAsync(LaunchContext ctx, Dictionary<string, string> env, UserAccount user, List<string> warnings)
-    {
-        VerbResult stopped = await SimpleAsync(ctx, "podman stop", PodmanArgs.Stop(ctx.Policy, ctx.Request.Job!, ctx.Request.Stop?.TimeoutSeconds ?? 10), env, user, warnings);
-        return stopped.ExitCode != 0 ? stopped : await SimpleAsync(ctx, "podman rm", PodmanArgs.Remove(ctx.Policy, ctx.Request.Job!), env, user, warnings);
-    }
-
-    private static async Task<VerbResult> InspectAsync(LaunchContext ctx, Dictionary<string, string> env, UserAccount user)
-    {
-        List<string> argv = PodmanArgs.Inspect(ctx.Policy, ctx.Request.Job!);
-        ctx.Audit.Accepted(Describe(argv));
-        ToolResult result = await ToolProcess.RunAsync(argv, env, user.Home);
         if (result.ExitCode != 0)
         {
             ctx.Audit.Failed($"podman inspect exited {result.ExitCode}");
-            return VerbResult.ToolFailed("podman inspect", result);
+            return VerbResult.ToolFailed("podman inspect", result, cgroup);
         }
 
-        ContainerState? state = PodmanJson.ParseInspect(result.Stdout);
+        ContainerState? state = PodmanJson.ParseInspect(result.Stdout) is { } parsed ? parsed with { Cgroup = cgroup } : null;
         ctx.Audit.Done("inspected");
-        return VerbResult.Success(new LauncherResponse { Container = state, ContainerName = JobKeys.ContainerName(ctx.Request.Job!) });
+        return VerbResult.Success(new LauncherResponse { Container = state, ContainerName = JobKeys.ContainerName(ctx.Request.Job!), Cgroup = cgroup });
     }
 
-    private static async Task<VerbResult> ListAsync(LaunchContext ctx, Dictionary<string, string> env, UserAccount user)
+    private static async Task<VerbResult> ListAsync(UserCall call, PodmanSession podman)
     {
-        List<string> argv = PodmanArgs.List(ctx.Policy, user.Name);
+        LaunchContext ctx = call.Ctx;
+        List<string> argv = PodmanArgs.List(podman.Command(), call.User.Name);
         ctx.Audit.Accepted(Describe(argv));
-        ToolResult result = await ToolProcess.RunAsync(argv, env, user.Home);
+        ToolResult result = await call.RunAsync(podman, argv);
+        List<CgroupState>? cgroups = call.Cgroups is { } tree ? [.. tree.JobIds().Select(id => tree.Job(id).State())] : null;
+        if (result.TimedOut)
+        {
+            ctx.Audit.Failed("podman ps timed out");
+            return new VerbResult(LauncherExitCodes.ToolTimedOut, VerbResult.TimedOut("podman ps", ctx.Policy.PodmanTimeoutSeconds, null).Response with { Cgroups = cgroups });
+        }
+
         if (result.ExitCode != 0)
         {
             ctx.Audit.Failed($"podman ps exited {result.ExitCode}");
-            return VerbResult.ToolFailed("podman ps", result);
+            return new VerbResult(LauncherExitCodes.OperationFailed, VerbResult.ToolFailed("podman ps", result).Response with { Cgroups = cgroups });
         }
 
         // The storage is the user's own; the label filter keeps out containers the user ran by hand.
         List<ContainerState> all = PodmanJson.ParsePs(result.Stdout);
         ctx.Audit.Done($"listed {all.Count}");
-        return VerbResult.Success(new LauncherResponse { Containers = [.. all.Where(c => c.Job is not null && c.Owner == user.Name)] });
+        return VerbResult.Success(new LauncherResponse
+        {
+            Containers = [.. all.Where(c => c.Job is not null && c.Owner == call.User.Name)
+                .Select(c => c with { Cgroup = cgroups?.FirstOrDefault(g => g.Job == c.Job) })],
+            Cgroups = cgroups,
+        });
     }
 
-    private static async Task<VerbResult> ImagesAsync(LaunchContext ctx, Dictionary<string, string> env, UserAccount user)
+    private static async Task<VerbResult> ImagesAsync(UserCall call, PodmanSession podman)
     {
-        List<string> argv = PodmanArgs.Images(ctx.Policy);
+        LaunchContext ctx = call.Ctx;
+        List<string> argv = PodmanArgs.Images(podman.Command());
         ctx.Audit.Accepted(Describe(argv));
-        ToolResult result = await ToolProcess.RunAsync(argv, env, user.Home);
+        ToolResult result = await call.RunAsync(podman, argv);
+        if (result.TimedOut)
+        {
+            ctx.Audit.Failed("podman images timed out");
+            return VerbResult.TimedOut("podman images", ctx.Policy.PodmanTimeoutSeconds, null);
+        }
+
         if (result.ExitCode != 0)
         {
             ctx.Audit.Failed($"podman images exited {result.ExitCode}");
@@ -213,11 +126,22 @@ internal static class ContainerVerbs
         return VerbResult.Success(new LauncherResponse { Images = PodmanJson.ParseImages(result.Stdout) });
     }
 
-    private static VerbResult Logs(LaunchContext ctx, Dictionary<string, string> env)
+    private static VerbResult Logs(UserCall call, PodmanSession podman)
     {
-        List<string> argv = PodmanArgs.Logs(ctx.Policy, ctx.Request.Job!, ctx.Request.Logs);
+        LaunchContext ctx = call.Ctx;
+        List<string> argv = PodmanArgs.Logs(podman.Command(), ctx.Request.Job!, ctx.Request.Logs);
         ctx.Audit.Accepted(Describe(argv));
-        int? exitCode = ToolProcess.Stream(argv, env, untilStdinCloses: ctx.Request.Logs?.UntilStdinCloses == true);
+
+        // A followed stream lasts as long as the job; the caller ends it early. Any other read has the deadline.
+        bool follow = ctx.Request.Logs?.Follow == true;
+        int? exitCode = ToolProcess.Stream(argv, podman.Environment(call.User, call.RuntimeDir),
+            untilStdinCloses: ctx.Request.Logs?.UntilStdinCloses == true, deadline: follow ? null : podman.Deadline, out bool timedOut);
+        if (timedOut)
+        {
+            ctx.Audit.Failed("podman logs timed out");
+            return VerbResult.TimedOut("podman logs", ctx.Policy.PodmanTimeoutSeconds, null);
+        }
+
         if (exitCode is null)
         {
             ctx.Audit.Done("caller hung up; podman logs ended");
@@ -230,5 +154,5 @@ internal static class ContainerVerbs
     }
 
     /// <summary>The argv for the audit log. Environment values never appear in argv (they go through an env file).</summary>
-    private static string Describe(List<string> argv) => string.Join(' ', argv.Select(UntrustedText.Printable));
+    public static string Describe(List<string> argv) => string.Join(' ', argv.Select(UntrustedText.Printable));
 }

@@ -84,6 +84,9 @@ public sealed class JobHostFixture : IAsyncLifetime
             {
                 await RemoveAllContainersAsync(user);
             }
+
+            // The users' podman pause processes live in the launcher's cgroups; they end with the tree.
+            await CgroupTree.RemoveAsync();
         }
         finally
         {
@@ -252,6 +255,7 @@ public sealed class JobHostFixture : IAsyncLifetime
             ["manageDeviceAcls"] = true,
             ["auditLog"] = "/var/log/portal-web-test/audit.log",
             ["stateDir"] = "/run/portal-web-test",
+            ["cgroupParent"] = CgroupTree.Parent,
         };
         File.WriteAllText(PolicyPath, JsonSerializer.Serialize(policy));
         File.SetUnixFileMode(PolicyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
