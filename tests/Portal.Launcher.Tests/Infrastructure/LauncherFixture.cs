@@ -42,6 +42,14 @@ public sealed class LauncherFixture : IAsyncLifetime
 
     public string LauncherPath { get; private set; } = null!;
 
+    /// <summary>
+    /// Whether this host lets root open a character device made with mknod (one with /dev/null's numbers). Some hosts
+    /// refuse every such open (a device policy of the machine itself), whatever the permissions and the job's device
+    /// filter say: there, the tests that read the fake GPU nodes' answers (ENXIO from the absent driver, EPERM from
+    /// the job's filter) learn nothing, and the device filter is proven on real nodes instead (<see cref="DeviceProbe"/>).
+    /// </summary>
+    public bool HandMadeNodesOpen { get; private set; }
+
     public async Task InitializeAsync()
     {
         if (Environment.UserName != "root")
@@ -67,6 +75,7 @@ public sealed class LauncherFixture : IAsyncLifetime
 
         await PrepareDirectoriesAsync();
         await PrepareGpuNodesAsync();
+        HandMadeNodesOpen = await HandMadeNodesOpenAsync();
         WritePolicy(manageDeviceAcls: true);
         await TestCgroups.RemoveTreeAsync(CgroupParent);
         LauncherPath = await LocateLauncherAsync();
@@ -271,6 +280,30 @@ public sealed class LauncherFixture : IAsyncLifetime
             {
                 await Shell.CheckedAsync("/usr/bin/setfacl", "-b", node);
             }
+        }
+    }
+
+    private static async Task<bool> HandMadeNodesOpenAsync()
+    {
+        string node = Path.Combine(GpuDir, "probe-null");
+        if (File.Exists(node))
+        {
+            File.Delete(node);
+        }
+
+        await Shell.CheckedAsync("/usr/bin/mknod", "-m", "0666", node, "c", "1", "3");
+        try
+        {
+            using var opened = new FileStream(node, FileMode.Open, FileAccess.Read);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+        finally
+        {
+            File.Delete(node);
         }
     }
 

@@ -3,14 +3,18 @@ using Portal.Launcher.Tests.Infrastructure;
 namespace Portal.Launcher.Tests.Integration;
 
 /// <summary>
-/// A job's processes open only the standard devices and their own GPUs, whatever the node's file mode. The nodes here
-/// are 0666 and reachable from the job through a mount of the owner's home, as /dev/nvidia* are on a stock host: an
-/// open the job's cgroup refuses fails with EPERM; one it allows reaches the (absent) driver and fails with ENXIO.
+/// A job's processes open only the standard devices and their own GPUs, whatever the node's file mode. Two proofs in
+/// each test. Real nodes (<see cref="DeviceProbe"/>): from inside the job's device control, /dev/null opens and
+/// /dev/net/tun fails with EPERM, and /dev/fuse, whose numbers are the openable fake GPU's, opens exactly when the job
+/// was given that GPU. Fake GPU nodes as a job meets them: 0666 and reachable through a mount of the owner's home, as
+/// /dev/nvidia* are on a stock host; an open the job's cgroup refuses fails with EPERM, one it allows reaches the
+/// (absent) driver and fails with ENXIO. The second proof needs a host that lets nodes made with mknod be opened at
+/// all (<see cref="LauncherFixture.HandMadeNodesOpen"/>); the first holds on any host.
 /// </summary>
 [Collection(LauncherTestGroup.Name)]
 public sealed class DeviceControlTests(LauncherFixture f) : IAsyncLifetime
 {
-    private const string Eperm = "Operation not permitted";
+    private const string Eperm = DeviceProbe.Eperm;
     private const string Enxio = "No such device or address";
     private string Nodes => Path.Combine(f.Alice.Home, "ptest-devices");
 
@@ -43,9 +47,16 @@ public sealed class DeviceControlTests(LauncherFixture f) : IAsyncLifetime
             await Jobs.StartAsync(f, Run(job, "cat /d/gpu0 2>&1; cat /d/gpu1 2>&1; echo end-of-check"));
 
             string logs = await Jobs.WaitForLogAsync(f, f.Alice, job, "end-of-check");
+            string real = await DeviceProbe.OpenAsync(f.Alice, job, DeviceProbe.AllowedNode, DeviceProbe.OpenableGpuNode, DeviceProbe.DeniedNode);
 
-            Assert.Contains("/d/gpu0': " + Eperm, logs, StringComparison.Ordinal);
-            Assert.Contains("/d/gpu1': " + Eperm, logs, StringComparison.Ordinal);
+            Assert.Contains(DeviceProbe.AllowedNode + ": " + DeviceProbe.Opened, real, StringComparison.Ordinal);
+            Assert.Contains(DeviceProbe.OpenableGpuNode + ": " + Eperm, real, StringComparison.Ordinal);
+            Assert.Contains(DeviceProbe.DeniedNode + ": " + Eperm, real, StringComparison.Ordinal);
+            if (f.HandMadeNodesOpen)
+            {
+                Assert.Contains("/d/gpu0': " + Eperm, logs, StringComparison.Ordinal);
+                Assert.Contains("/d/gpu1': " + Eperm, logs, StringComparison.Ordinal);
+            }
         }
         finally
         {
@@ -54,19 +65,27 @@ public sealed class DeviceControlTests(LauncherFixture f) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AJobWithGpu1_ReachesGpu1AndTheControlNodes_ButGetsEpermOnGpu0()
+    public async Task AJobWithGpus_ReachesThemAndTheControlNodes_ButGetsEpermOnAnotherGpu()
     {
         string job = LauncherRunner.NewJob();
         try
         {
-            await Jobs.StartAsync(f, Run(job, "cat /d/gpu0 2>&1; cat /d/gpu1 2>&1; cat /dev/ptest-gpu/nvidia1 2>&1; cat /dev/ptest-gpu/nvidiactl 2>&1; echo end-of-check", gpus: ["1"]));
+            await Jobs.StartAsync(f, Run(job, "cat /d/gpu0 2>&1; cat /d/gpu1 2>&1; cat /dev/ptest-gpu/nvidia1 2>&1; cat /dev/ptest-gpu/nvidiactl 2>&1; echo end-of-check",
+                gpus: ["1", LauncherFixture.OpenableGpu]));
 
             string logs = await Jobs.WaitForLogAsync(f, f.Alice, job, "end-of-check");
+            string real = await DeviceProbe.OpenAsync(f.Alice, job, DeviceProbe.AllowedNode, DeviceProbe.OpenableGpuNode, DeviceProbe.DeniedNode);
 
-            Assert.Contains("/d/gpu0': " + Eperm, logs, StringComparison.Ordinal);
-            Assert.Contains("/d/gpu1': " + Enxio, logs, StringComparison.Ordinal);
-            Assert.Contains("/dev/ptest-gpu/nvidia1': " + Enxio, logs, StringComparison.Ordinal);
-            Assert.Contains("/dev/ptest-gpu/nvidiactl': " + Enxio, logs, StringComparison.Ordinal);
+            Assert.Contains(DeviceProbe.AllowedNode + ": " + DeviceProbe.Opened, real, StringComparison.Ordinal);
+            Assert.Contains(DeviceProbe.OpenableGpuNode + ": " + DeviceProbe.Opened, real, StringComparison.Ordinal);
+            Assert.Contains(DeviceProbe.DeniedNode + ": " + Eperm, real, StringComparison.Ordinal);
+            if (f.HandMadeNodesOpen)
+            {
+                Assert.Contains("/d/gpu0': " + Eperm, logs, StringComparison.Ordinal);
+                Assert.Contains("/d/gpu1': " + Enxio, logs, StringComparison.Ordinal);
+                Assert.Contains("/dev/ptest-gpu/nvidia1': " + Enxio, logs, StringComparison.Ordinal);
+                Assert.Contains("/dev/ptest-gpu/nvidiactl': " + Enxio, logs, StringComparison.Ordinal);
+            }
         }
         finally
         {
@@ -88,8 +107,15 @@ public sealed class DeviceControlTests(LauncherFixture f) : IAsyncLifetime
             File.WriteAllText(TestCgroups.V1("devices", f.Alice, job) + "/devices.allow", "a");
             File.WriteAllText(Path.Combine(Nodes, "go"), "");
             string logs = await Jobs.WaitForLogAsync(f, f.Alice, job, "end-of-check");
+            string real = await DeviceProbe.OpenAsync(f.Alice, job, DeviceProbe.AllowedNode, DeviceProbe.OpenableGpuNode, DeviceProbe.DeniedNode);
 
-            Assert.Contains("/d/gpu0': " + Eperm, logs, StringComparison.Ordinal);
+            Assert.Contains(DeviceProbe.AllowedNode + ": " + DeviceProbe.Opened, real, StringComparison.Ordinal);
+            Assert.Contains(DeviceProbe.OpenableGpuNode + ": " + Eperm, real, StringComparison.Ordinal);
+            Assert.Contains(DeviceProbe.DeniedNode + ": " + Eperm, real, StringComparison.Ordinal);
+            if (f.HandMadeNodesOpen)
+            {
+                Assert.Contains("/d/gpu0': " + Eperm, logs, StringComparison.Ordinal);
+            }
         }
         finally
         {
@@ -104,7 +130,8 @@ public sealed class DeviceControlTests(LauncherFixture f) : IAsyncLifetime
         string job = LauncherRunner.NewJob();
         try
         {
-            await Jobs.StartAsync(f, Run(job, "while [ ! -e /d/go ]; do sleep 0.1; done; cat /d/gpu0 2>&1; cat /d/gpu1 2>&1; echo end-of-check; sleep 300", gpus: ["1"]));
+            await Jobs.StartAsync(f, Run(job, "while [ ! -e /d/go ]; do sleep 0.1; done; cat /d/gpu0 2>&1; cat /d/gpu1 2>&1; echo end-of-check; sleep 300",
+                gpus: ["1", LauncherFixture.OpenableGpu]));
             Assert.Contains("c 195:1 rw", File.ReadAllText(TestCgroups.V1("devices", f.Alice, job) + "/devices.list"), StringComparison.Ordinal);
 
             if (TestCgroups.Unified(f.Alice, job) is { } unified)
@@ -115,9 +142,16 @@ public sealed class DeviceControlTests(LauncherFixture f) : IAsyncLifetime
 
             File.WriteAllText(Path.Combine(Nodes, "go"), "");
             string logs = await Jobs.WaitForLogAsync(f, f.Alice, job, "end-of-check");
+            string real = await DeviceProbe.OpenAsync(f.Alice, job, DeviceProbe.AllowedNode, DeviceProbe.OpenableGpuNode, DeviceProbe.DeniedNode);
 
-            Assert.Contains("/d/gpu0': " + Eperm, logs, StringComparison.Ordinal);
-            Assert.Contains("/d/gpu1': " + Enxio, logs, StringComparison.Ordinal);
+            Assert.Contains(DeviceProbe.AllowedNode + ": " + DeviceProbe.Opened, real, StringComparison.Ordinal);
+            Assert.Contains(DeviceProbe.OpenableGpuNode + ": " + DeviceProbe.Opened, real, StringComparison.Ordinal);
+            Assert.Contains(DeviceProbe.DeniedNode + ": " + Eperm, real, StringComparison.Ordinal);
+            if (f.HandMadeNodesOpen)
+            {
+                Assert.Contains("/d/gpu0': " + Eperm, logs, StringComparison.Ordinal);
+                Assert.Contains("/d/gpu1': " + Enxio, logs, StringComparison.Ordinal);
+            }
         }
         finally
         {

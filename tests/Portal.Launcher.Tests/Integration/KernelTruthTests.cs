@@ -178,11 +178,14 @@ public sealed class KernelTruthTests(LauncherFixture f)
     public async Task AfterARevoke_AProcessOfTheOwnerStillHoldingTheNode_IsKilled_AndNoOtherProcess()
     {
         string job = await Jobs.StartAsync(f, f.Alice, ["sleep", "300"], gpus: [LauncherFixture.OpenableGpu]);
-        using Process holder = StartAsAlice("sh", "-c", "exec 3<" + LauncherFixture.GpuDir + "/nvidia2; exec sleep 300");
+        // The GPU's node, or where the host refuses opening nodes made with mknod, the real device with its numbers
+        // (/dev/fuse): the launcher looks for the device, whatever path it was opened by.
+        string node = f.HandMadeNodesOpen ? LauncherFixture.GpuDir + "/nvidia2" : DeviceProbe.OpenableGpuNode;
+        using Process holder = StartAsAlice("sh", "-c", "exec 3<" + node + "; exec sleep 300");
         using Process bystander = StartAsAlice("sleep", "300");
         try
         {
-            await Wait.UntilAsync(() => Task.FromResult(HoldsNode(holder.Id)), held => held, TimeSpan.FromSeconds(10), "the holder to open the node");
+            await Wait.UntilAsync(() => Task.FromResult(HoldsNode(holder.Id, node)), held => held, TimeSpan.FromSeconds(10), "the holder to open the node");
 
             LauncherCall stop = await LauncherRunner.RunAsync(f, Requests.Stop(f.Alice.Name, job, 1));
 
@@ -202,8 +205,8 @@ public sealed class KernelTruthTests(LauncherFixture f)
         }
     }
 
-    private static bool HoldsNode(int pid) =>
-        Directory.EnumerateFiles($"/proc/{pid}/fd").Any(fd => new FileInfo(fd).LinkTarget == LauncherFixture.GpuDir + "/nvidia2");
+    private static bool HoldsNode(int pid, string node) =>
+        Directory.EnumerateFiles($"/proc/{pid}/fd").Any(fd => new FileInfo(fd).LinkTarget == node);
 
     /// <summary>Holds an exclusive lock on Alice's podman database (as Alice) until killed.</summary>
     private async Task<Process> LockDatabaseAsync()
