@@ -16,7 +16,8 @@
 #    local PostgreSQL cluster, reached through its Unix socket with peer authentication (no password anywhere);
 #  - /etc/portal/portal.env (root:portal 0640: it holds the connection string) and the migrations, applied as the
 #    `portal` account, as a step of their own (the portal does not migrate at start in production);
-#  - the systemd unit (deploy/systemd/portal.service); enabled and restarted when systemd runs.
+#  - the systemd units (deploy/systemd/portal.service; portal-jobs.service, the delegated cgroup the launcher puts
+#    every job's cgroup in); enabled and (re)started when systemd runs.
 #
 # Settings (environment):
 #   PORTAL_DB_CONNECTION  an existing database (Npgsql connection string); empty: create one in the local cluster
@@ -43,6 +44,7 @@ env_file=$config_dir/portal.env
 db_marker=$config_dir/database-created-by-install
 data_dir=/var/lib/portal
 unit=/etc/systemd/system/portal.service
+jobs_unit=/etc/systemd/system/portal-jobs.service
 tmpfiles=/usr/lib/tmpfiles.d/portal.conf
 pg_host=${PG_HOST:-/var/run/postgresql}
 pg_port=${PG_PORT:-5432}
@@ -145,6 +147,10 @@ if [[ ! -e $policy ]]; then
   [[ -n $gpus ]] || todo+=("No GPU was found (nvidia-smi): $policy lists none, so jobs run on CPUs only. Add the GPUs there by UUID once the driver works.")
   runtime=runc
   [[ -f /sys/fs/cgroup/cgroup.controllers ]] && command -v crun >/dev/null && runtime=crun
+  # Under systemd the job cgroups go in portal-jobs.service's delegated cgroup; elsewhere in a "portal" cgroup of
+  # each hierarchy that the launcher makes itself.
+  cgroup_parent=portal
+  [[ -d /run/systemd/system ]] && cgroup_parent=system.slice/portal-jobs.service
   cat > "$policy.new" <<POLICY
 {
   "version": 1,
@@ -168,7 +174,10 @@ if [[ ! -e $policy ]]; then
   "setfacl": "/usr/bin/setfacl",
   "pamService": "portal",
   "privilegedGroups": ["$portal_user"],
-  "homeRoots": ["/home"]
+  "homeRoots": ["/home"],
+  "cgroupParent": "$cgroup_parent",
+  "podmanTimeoutSeconds": 30,
+  "storageDriver": "overlay"
 }
 POLICY
   chown root:root "$policy.new"
@@ -261,11 +270,17 @@ done < "$env_file"
 sed "s#^ExecStart=/usr/bin/dotnet #ExecStart=$dotnet #" "$here/systemd/portal.service" > "$unit.new"
 chmod 0644 "$unit.new"
 mv -f "$unit.new" "$unit"
+install -m 0644 "$here/systemd/portal-jobs.service" "$jobs_unit.new"
+mv -f "$jobs_unit.new" "$jobs_unit"
 # The sessions' socket folders live on a small tmpfs of their own (deploy/systemd/run-portal\x2dsessions.mount).
 install -o root -g root -m 0644 "$here/systemd/run-portal\x2dsessions.mount" "/etc/systemd/system/run-portal\x2dsessions.mount"
 if [[ -d /run/systemd/system ]]; then
   systemctl daemon-reload
   systemctl enable --quiet --now 'run-portal\x2dsessions.mount'
+  # Started, never restarted: restarting it would end every running job.
+  systemctl enable --now --quiet portal-jobs.service
+  grep -q '"cgroupParent": *"system.slice/portal-jobs.service"' "$policy" \
+    || todo+=("systemd runs here: set \"cgroupParent\": \"system.slice/portal-jobs.service\" in $policy, so that job cgroups go in the cgroup systemd delegates to the launcher (docs/operations.md).")
   systemctl enable --quiet portal.service
   systemctl restart portal.service
   say "portal.service enabled and (re)started"

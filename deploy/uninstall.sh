@@ -36,6 +36,30 @@ rm -f '/etc/systemd/system/run-portal\x2dsessions.mount'
 [[ -d /run/systemd/system ]] && systemctl daemon-reload
 say "removed the systemd unit"
 
+# The launcher's job cgroups: only empty ones go (rmdir refuses a cgroup that holds a process), so a job still
+# running keeps its cgroup, and portal-jobs.service stays while it has any.
+parent=$(sed -n 's/.*"cgroupParent": *"\([^"]*\)".*/\1/p' "$config_dir/launcher.json" 2>/dev/null | head -n 1)
+parent=${parent:-portal}
+for root in /sys/fs/cgroup /sys/fs/cgroup/*; do
+  [[ -d $root/$parent ]] || continue
+  depth=0
+  [[ $parent == */* ]] && depth=1   # a systemd unit's cgroup: only what the launcher made below it
+  find "$root/$parent" -mindepth $depth -depth -type d -exec rmdir {} + 2>/dev/null || true
+done
+jobs_cgroup=/sys/fs/cgroup/system.slice/portal-jobs.service
+if [[ -d /run/systemd/system ]] && systemctl list-unit-files portal-jobs.service >/dev/null 2>&1; then
+  if [[ -d $jobs_cgroup ]] && grep -q '^populated 1' "$jobs_cgroup/cgroup.events" 2>/dev/null; then
+    say "kept portal-jobs.service: jobs still run in it (stopping it would end them)"
+  else
+    systemctl disable --now --quiet portal-jobs.service 2>/dev/null || true
+    rm -f /etc/systemd/system/portal-jobs.service
+    systemctl daemon-reload
+  fi
+else
+  rm -f /etc/systemd/system/portal-jobs.service
+fi
+say "removed the launcher's empty job cgroups"
+
 # The sudo rule first: from here on the portal account can no longer reach the launcher.
 rm -f /etc/sudoers.d/portal-launcher
 rm -rf /usr/libexec/portal /usr/lib/portal /usr/lib/portal.new /usr/lib/portal.old

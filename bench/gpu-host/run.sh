@@ -10,7 +10,9 @@
 #   - the long-lived `nvidia-smi --query-gpu ... -lms` sampler reads every GPU, round after round, from one process;
 #   - a CUDA process of a throwaway non-root user is seen by --query-compute-apps and attributed to that UID
 #     through /proc (as the dashboard's "who is really on this GPU" does);
-#   - the launcher's `check` finds the policy's GPU nodes.
+#   - the launcher's `check` finds the policy's GPU nodes;
+#   - on a cgroup v2 host, device control (device-control.sh): a job given the GPU computes on it, a job without it
+#     gets EPERM opening the GPU's node. Needs podman, or its packages in bench/gpu-host/debs (fetch-debs.sh).
 # OUT_DIR receives the raw outputs of the exact commands the portal runs (idle and under load), in the section format
 # of tests/Portal.Core.Tests/TestData/nvidia-smi, so they can become test data.
 set -uo pipefail
@@ -85,4 +87,12 @@ grep -q '"name":"gpu GPU-' "$out/launcher-check.json" && ! grep -q '"name":"gpu 
 
 userdel -r $user >/dev/null 2>&1 || true
 rm -rf "$(dirname $policy)" /run/portal-gpu-host /var/log/portal-gpu-host
+
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+  echo "== device control (cgroup v2)"
+  "$repo/bench/gpu-host/device-control.sh" "$bin" | tee "$out/device-control.txt"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+else
+  echo "SKIP device control: not a cgroup v2 host"
+fi
 echo "== raw captures in $out"; exit $status

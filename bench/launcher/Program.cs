@@ -56,6 +56,9 @@ namespace Portal.Bench.Launcher
                 string request = $$$"""{"version":1,"verb":"run","user":"{{{o.User}}}","job":"b{{{i}}}","run":{"image":"{{{o.Image}}}","command":["sleep","600"]}}""";
                 launcher.Add(Time(AsUser(o.ServiceUser, ["sudo", "-n", o.Launcher]), request));
                 List<string> launcherArgv = LastRunArgv();
+
+                // Untimed: the launcher removes the job's container and its cgroups, so the next run starts clean.
+                _ = Output(AsUser(o.ServiceUser, ["sudo", "-n", o.Launcher]), $$$"""{"version":1,"verb":"remove","user":"{{{o.User}}}","job":"b{{{i}}}","stop":{"timeoutSeconds":0}}""");
                 RemoveAll();
 
                 bare.Add(Time(AsUser(o.User, ["podman", "run", "-d", "--network", "none", "--name", $"bare-{i}", o.Image, "sleep", "600"])));
@@ -92,6 +95,7 @@ namespace Portal.Bench.Launcher
                 {
                     string request = $$$"""{"version":1,"verb":"run","user":"{{{o.User}}}","job":"s{{{i}}}","run":{"image":"{{{o.Image}}}","command":["sleep","600"]}}""";
                     launcher.Add(UntilStamp([o.Launcher], request, fromJson: true));
+                    _ = Output([o.Launcher], $$$"""{"version":1,"verb":"release","user":"{{{o.User}}}","job":"s{{{i}}}"}""");
                     floor.Add(UntilStamp([o.ExecFloor, o.Stamp]));
                     alone.Add(UntilStamp([o.Stamp]));
                 }

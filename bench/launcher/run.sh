@@ -38,7 +38,7 @@ write_policy() { # $1 = podman path
   cat > $policy.new <<JSON
 {"version":1,"minUid":1000,"group":"$group","podman":"$1","runtime":"runc",
  "pidsLimit":1024,"logMaxBytes":1048576,
- "auditLog":"/var/log/portal-bench/audit.log","stateDir":"/run/portal-bench"}
+ "auditLog":"/var/log/portal-bench/audit.log","stateDir":"/run/portal-bench","cgroupParent":"portal-bench"}
 JSON
   chmod 0644 $policy.new && mv -f $policy.new $policy
 }

@@ -27,6 +27,12 @@ public interface ILauncher
     /// <summary>The user's portal containers (label <c>portal.job</c>), for reconciliation.</summary>
     Task<IReadOnlyList<ContainerState>> ListAsync(string user, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The user's portal containers as podman reports them, and every job cgroup the launcher keeps for the user as the
+    /// kernel reports it: a job whose cgroup holds processes still runs, even when podman no longer knows it.
+    /// </summary>
+    Task<UserJobs> ListJobsAsync(string user, CancellationToken cancellationToken = default);
+
     /// <summary>The user's local images.</summary>
     Task<IReadOnlyList<ImageInfo>> ImagesAsync(string user, CancellationToken cancellationToken = default);
 
@@ -68,6 +74,9 @@ public interface ILauncher
         return perCall + TimeSpan.FromSeconds(waits);
     }
 }
+
+/// <summary>What <see cref="ILauncher.ListJobsAsync"/> reports: podman's containers and the kernel's job cgroups.</summary>
+public sealed record UserJobs(IReadOnlyList<ContainerState> Containers, IReadOnlyList<CgroupState> Cgroups);
 
 /// <summary>A started job's container.</summary>
 public sealed record StartedJob(string ContainerId, string ContainerName, IReadOnlyList<string> Warnings);

@@ -1,3 +1,5 @@
+using Portal.Launcher.Protocol;
+
 namespace Portal.Launcher.Client;
 
 /// <summary>Why a launcher call failed, in words a person can act on.</summary>
@@ -21,6 +23,12 @@ public enum LauncherFailure
     /// <summary>The call ran past its timeout and was ended.</summary>
     TimedOut,
 
+    /// <summary>
+    /// Podman did not answer within the launcher policy's deadline and was killed (a locked or broken podman
+    /// database). The job may well still run: <see cref="LauncherException.Response"/> carries the kernel's view.
+    /// </summary>
+    ToolTimedOut,
+
     /// <summary>Anything else the launcher reported.</summary>
     Internal,
 }
@@ -28,13 +36,14 @@ public enum LauncherFailure
 /// <summary>A failed launcher call, with the launcher's own message.</summary>
 public sealed class LauncherException : Exception
 {
-    public LauncherException(LauncherFailure failure, string message, int exitCode, string stderr, int? toolExitCode = null)
+    public LauncherException(LauncherFailure failure, string message, int exitCode, string stderr, int? toolExitCode = null, LauncherResponse? response = null)
         : base(message)
     {
         Failure = failure;
         ExitCode = exitCode;
         Stderr = stderr;
         ToolExitCode = toolExitCode;
+        Response = response;
     }
 
     public LauncherException()
@@ -63,4 +72,10 @@ public sealed class LauncherException : Exception
 
     /// <summary>What the launcher (or sudo) wrote on stderr, trimmed.</summary>
     public string Stderr { get; }
+
+    /// <summary>
+    /// The launcher's whole answer, when it gave one: a failed or timed-out <c>inspect</c> still says whether the job's
+    /// cgroup holds processes (<see cref="LauncherResponse.Cgroup"/>), a failed <c>list</c> lists the job cgroups.
+    /// </summary>
+    public LauncherResponse? Response { get; }
 }

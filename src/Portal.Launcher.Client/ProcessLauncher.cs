@@ -38,6 +38,12 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
     public async Task<IReadOnlyList<ContainerState>> ListAsync(string user, CancellationToken cancellationToken = default) =>
         (await CallAsync(Request(LauncherVerbs.List, user), cancellationToken)).Containers ?? [];
 
+    public async Task<UserJobs> ListJobsAsync(string user, CancellationToken cancellationToken = default)
+    {
+        LauncherResponse r = await CallAsync(Request(LauncherVerbs.List, user), cancellationToken);
+        return new UserJobs(r.Containers ?? [], r.Cgroups ?? []);
+    }
+
     public async Task<IReadOnlyList<ImageInfo>> ImagesAsync(string user, CancellationToken cancellationToken = default) =>
         (await CallAsync(Request(LauncherVerbs.Images, user), cancellationToken)).Images ?? [];
 
@@ -267,12 +273,13 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
                 LauncherExitCodes.OperationFailed => LauncherFailure.OperationFailed,
                 LauncherExitCodes.PolicyError => LauncherFailure.PolicyError,
                 LauncherExitCodes.PrivilegeError => LauncherFailure.PrivilegeError,
+                LauncherExitCodes.ToolTimedOut => LauncherFailure.ToolTimedOut,
                 _ => LauncherFailure.Internal,
             };
         string message = response?.Error ?? launcherLine
             ?? stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault()
             ?? $"The launcher exited with code {exitCode}.";
-        return new LauncherException(failure, message, exitCode, Trim(stderr), response?.ToolExitCode);
+        return new LauncherException(failure, message, exitCode, Trim(stderr), response?.ToolExitCode, response);
     }
 
     private static string? LauncherLine(string stderr) =>

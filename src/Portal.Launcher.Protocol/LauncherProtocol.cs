@@ -87,4 +87,11 @@ public static class LauncherExitCodes
 
     /// <summary>A bug or an unexpected host state.</summary>
     public const int InternalError = 5;
+
+    /// <summary>
+    /// Podman did not finish within the policy's <c>podmanTimeoutSeconds</c> (a locked or broken podman database,
+    /// a hung runtime); it and what it started were killed. The result says which call, and carries the job's
+    /// <see cref="LauncherResponse.Cgroup"/> where there is one.
+    /// </summary>
+    public const int ToolTimedOut = 6;
 }

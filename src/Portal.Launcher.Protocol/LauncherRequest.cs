@@ -51,11 +51,10 @@ public sealed record RunSpec
     /// <summary>Absolute working directory inside the container.</summary>
     public string? Workdir { get; init; }
 
-    /// <summary>CPU limit in cores (podman <c>--cpus</c>); none when absent. Rootless podman on cgroup v1 ignores it
-    /// and says so in the run's warnings.</summary>
+    /// <summary>CPU limit in cores: the CFS quota of the job's cgroup, enforced by the kernel on cgroup v1 and v2; none when absent.</summary>
     public double? Cpus { get; init; }
 
-    /// <summary>Memory limit in MiB (podman <c>--memory</c>); none when absent. Ignored like <see cref="Cpus"/> on cgroup v1.</summary>
+    /// <summary>Memory limit in MiB of the job's cgroup (no swap); a job over it is OOM-killed inside its cgroup. None when absent.</summary>
     public long? MemoryMiB { get; init; }
 
     /// <summary>

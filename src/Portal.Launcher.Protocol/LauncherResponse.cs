@@ -28,6 +28,15 @@ public sealed record LauncherResponse
 
     /// <summary>For <c>app-export</c>: the pod as <c>podman kube generate</c> writes it.</summary>
     public string? Export { get; init; }
+    /// <summary>
+    /// The kernel's view of the job (<c>run</c>, <c>inspect</c>, <c>stop</c>, <c>remove</c>, <c>release</c>): whether
+    /// its cgroup still holds a process, and its accounting. Present also when podman failed or timed out, so the
+    /// portal can tell a job that still runs from one that is gone whatever podman's database says.
+    /// </summary>
+    public CgroupState? Cgroup { get; init; }
+
+    /// <summary><c>list</c>: every job cgroup the launcher keeps for the user, known to podman or not.</summary>
+    public IReadOnlyList<CgroupState>? Cgroups { get; init; }
 
     /// <summary>Non-fatal notes, e.g. podman saying that limits are ignored on this host.</summary>
     public IReadOnlyList<string>? Warnings { get; init; }
@@ -63,6 +72,9 @@ public sealed record ContainerState
 
     /// <summary>For a container of an app: its service (label <c>portal.service</c>).</summary>
     public string? Service { get; init; }
+    /// <summary>The job's cgroup as the kernel reports it (<c>inspect</c> and <c>list</c>, for jobs the launcher started
+    /// in a cgroup): whether it still runs, and its accounting, whatever podman's state says.</summary>
+    public CgroupState? Cgroup { get; init; }
 }
 
 public sealed record ImageInfo
@@ -74,6 +86,34 @@ public sealed record ImageInfo
     public long? Size { get; init; }
 
     public DateTimeOffset? Created { get; init; }
+}
+
+/// <summary>
+/// A job's root-owned cgroup as the kernel reports it (docs/launcher.md, "Job cgroups"). The job's processes,
+/// podman's conmon among them, cannot leave it; every figure covers all of them.
+/// </summary>
+public sealed record CgroupState
+{
+    /// <summary>The job id.</summary>
+    public required string Job { get; init; }
+
+    /// <summary>False when the launcher keeps no cgroup for the job (never started here, or removed after its end).</summary>
+    public bool Exists { get; init; }
+
+    /// <summary>True while any process is left in the job's cgroup: the job runs, whatever podman says.</summary>
+    public bool Populated { get; init; }
+
+    /// <summary>CPU time used by every process of the job, podman's start of it included.</summary>
+    public double CpuSeconds { get; init; }
+
+    /// <summary>The most memory the job's cgroup held since the container started (null where the kernel keeps no peak).</summary>
+    public long? PeakMemoryBytes { get; init; }
+
+    /// <summary>The memory limit enforced on the job; null when none was asked for.</summary>
+    public long? MemoryLimitBytes { get; init; }
+
+    /// <summary>Processes the kernel's OOM killer ended inside the job's cgroup; above 0 means the job hit its memory limit.</summary>
+    public long OomKills { get; init; }
 }
 
 /// <summary>One line of the <c>check</c> self-test.</summary>

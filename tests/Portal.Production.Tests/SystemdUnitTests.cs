@@ -6,18 +6,22 @@ namespace Portal.Production.Tests;
 public sealed class SystemdUnitTests
 {
     private static readonly string Unit = Path.Combine(InstalledPortal.Repository, "deploy/systemd/portal.service");
+    private static readonly string JobsUnit = Path.Combine(InstalledPortal.Repository, "deploy/systemd/portal-jobs.service");
 
-    [Fact]
-    public async Task The_unit_passes_systemd_analyze_verify_without_a_single_warning()
+    [Theory]
+    [InlineData("portal.service")]
+    [InlineData("portal-jobs.service")]
+    public async Task The_unit_passes_systemd_analyze_verify_without_a_single_warning(string name)
     {
         // verify wants a unit-file name; an unknown key or a bad value is only a warning, so any output fails the test.
+        // Both units sit side by side, as installed: portal.service wants portal-jobs.service.
         var dir = Directory.CreateTempSubdirectory("portal-unit-");
         try
         {
-            var copy = Path.Combine(dir.FullName, "portal.service");
-            File.Copy(Unit, copy);
+            File.Copy(Unit, Path.Combine(dir.FullName, "portal.service"));
+            File.Copy(JobsUnit, Path.Combine(dir.FullName, "portal-jobs.service"));
 
-            var r = await Sh.RunAsync("/usr/bin/systemd-analyze", ["verify", copy]);
+            var r = await Sh.RunAsync("/usr/bin/systemd-analyze", ["verify", Path.Combine(dir.FullName, name)]);
 
             Assert.True(r.ExitCode == 0 && r.Stdout.Length == 0 && r.Stderr.Length == 0, r.ToString());
         }
@@ -25,6 +29,18 @@ public sealed class SystemdUnitTests
         {
             dir.Delete(recursive: true);
         }
+    }
+
+    [Fact]
+    public void The_jobs_unit_delegates_its_cgroup_and_holds_no_process_of_its_own()
+    {
+        var settings = File.ReadAllLines(JobsUnit).Where(l => l.Length > 0 && !l.StartsWith('#') && l.Contains('=', StringComparison.Ordinal))
+            .Select(l => l.Split('=', 2)).ToLookup(kv => kv[0], kv => kv[1], StringComparer.Ordinal);
+
+        Assert.Equal(["yes"], settings["Delegate"]);
+        Assert.Equal(["oneshot"], settings["Type"]);
+        Assert.Equal(["yes"], settings["RemainAfterExit"]);
+        Assert.Contains("portal-jobs.service", File.ReadAllText(Unit), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -41,7 +57,7 @@ public sealed class SystemdUnitTests
         Assert.Single(settings["RestrictAddressFamilies"]);
         // Each protection left off is named in a comment with its reason, and not set.
         var text = File.ReadAllText(Unit);
-        foreach (var off in new[] { "NoNewPrivileges", "CapabilityBoundingSet", "ProtectHome", "PrivateDevices", "ProtectKernelTunables", "RestrictNamespaces", "SystemCallFilter", "MemoryDenyWriteExecute" })
+        foreach (var off in new[] { "NoNewPrivileges", "CapabilityBoundingSet", "ProtectHome", "PrivateDevices", "ProtectKernelTunables", "ProtectControlGroups", "RestrictNamespaces", "SystemCallFilter", "MemoryDenyWriteExecute" })
         {
             Assert.Contains("# " + off + "=", text, StringComparison.Ordinal);
             Assert.Empty(settings[off]);

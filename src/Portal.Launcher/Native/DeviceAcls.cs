@@ -47,7 +47,7 @@ internal static class DeviceAcls
 
     private static string GrantFile(LauncherPolicy policy, UserAccount user, string job)
     {
-        RuntimeDirectory.EnsureRootDir(policy.StateDir, 0x1C0);
+        RuntimeDirectory.EnsureRootDir(policy.StateDir, 0x1C9 /* 0711: podman reads its configuration below it */);
         string dir = Path.Combine(policy.StateDir, "acl");
         RuntimeDirectory.EnsureRootDir(dir, 0x1C0);
         return Path.Combine(dir, $"{user.Uid}-{job}");

@@ -54,8 +54,11 @@ internal static unsafe class RuntimeDirectory
         return dir;
     }
 
-    /// <summary>Creates a root-owned directory (and checks an existing one is root's and not a link).</summary>
-    public static void EnsureRootDir(string dir, int mode)
+    /// <summary>
+    /// Creates a directory of root's (or, in dev mode, of <paramref name="trustedOwner"/>'s) and checks an existing one
+    /// is theirs, not a link, and writable by nobody else; with <paramref name="exactMode"/> its mode is then set.
+    /// </summary>
+    public static void EnsureRootDir(string dir, int mode, uint trustedOwner = 0, bool exactMode = false)
     {
         int rc = SafeFiles.WithPath(dir, p => mkdir(p, (mode_t)mode));
         if (rc < 0 && errno != EEXIST)
@@ -63,10 +66,28 @@ internal static unsafe class RuntimeDirectory
             throw new IOException($"mkdir {dir} failed (errno {errno}).");
         }
 
-        if (SafeFiles.StatPath(dir, follow: false, out stat st) < 0 || (st.st_mode & S_IFMT) != S_IFDIR || st.st_uid != 0
-            || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+        int fd = SafeFiles.WithPath(dir, p => open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (fd < 0)
         {
-            throw new IOException($"{dir} is not a root-owned directory that only root can write.");
+            throw new IOException($"{dir} is not a directory (or is a link).");
+        }
+
+        try
+        {
+            stat st;
+            if (fstat(fd, &st) < 0 || (st.st_uid != 0 && st.st_uid != trustedOwner) || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+            {
+                throw new IOException($"{dir} is not a root-owned directory that only root can write.");
+            }
+
+            if (exactMode && (int)(st.st_mode & 0xFFF) != mode && fchmod(fd, (mode_t)mode) < 0)
+            {
+                throw new IOException($"chmod {dir} failed (errno {errno}).");
+            }
+        }
+        finally
+        {
+            _ = close(fd);
         }
     }
 }

@@ -9,6 +9,8 @@ namespace Portal.Launcher.Podman;
 /// child (SIGTERM, then SIGKILL) when asked. Uses a pidfd, so poll wakes the moment the child exits;
 /// on kernels without pidfd_open (before 5.3) it looks every 50 ms instead.
 /// </summary>
+/// <remarks>The child leads a process group of its own (<see cref="ToolProcess"/> starts it so): ending it signals the
+/// whole group, so that podman's re-executed child inside the user namespace ends with it.</remarks>
 internal sealed unsafe class ChildWatch(int pid) : IDisposable
 {
     private const int PollInterval = 50;
@@ -17,12 +19,18 @@ internal sealed unsafe class ChildWatch(int pid) : IDisposable
     /// <summary>The exit code (128 + signal for a killed child), once it has been reaped.</summary>
     public int? ExitCode { get; private set; }
 
+    /// <summary>True when <see cref="WaitUnlessHangUp"/> returned because its deadline passed.</summary>
+    public bool TimedOut { get; private set; }
+
     /// <summary>
     /// True once the child has exited; false if the caller hung up first: <paramref name="output"/>
     /// reported POLLERR or POLLHUP (no reader left), or <paramref name="input"/>, when given, reached
     /// its end (the caller closed it). Bytes that arrive on the input are read and ignored.
     /// </summary>
-    public bool WaitUnlessHangUp(int output, int? input)
+    /// <param name="output">The caller's end to watch for a hang-up.</param>
+    /// <param name="input">The caller's stdin, when its end means the caller left.</param>
+    /// <param name="until">A tick count past which the wait ends (with <see cref="TimedOut"/> set).</param>
+    public bool WaitUnlessHangUp(int output, int? input, long? until = null)
     {
         pollfd* fds = stackalloc pollfd[3];
         fds[0] = new pollfd { fd = output, events = 0 };
@@ -32,7 +40,14 @@ internal sealed unsafe class ChildWatch(int pid) : IDisposable
         while (true)
         {
             // A negative descriptor is skipped by poll: no pidfd means look every PollInterval ms.
-            if (poll(fds, 3, _pidFd >= 0 ? -1 : PollInterval) < 0)
+            int wait = _pidFd >= 0 ? -1 : PollInterval;
+            if (until is { } u)
+            {
+                int left = (int)Math.Clamp(u - Environment.TickCount64, 0, int.MaxValue);
+                wait = wait < 0 ? left : Math.Min(wait, left);
+            }
+
+            if (poll(fds, 3, wait) < 0)
             {
                 if (errno == EINTR)
                 {
@@ -45,6 +60,12 @@ internal sealed unsafe class ChildWatch(int pid) : IDisposable
             if (TryReap())
             {
                 return true;
+            }
+
+            if (until is { } end && Environment.TickCount64 >= end)
+            {
+                TimedOut = true;
+                return false;
             }
 
             if ((fds[0].revents & (POLLERR | POLLHUP)) != 0)
@@ -72,7 +93,7 @@ internal sealed unsafe class ChildWatch(int pid) : IDisposable
             return;
         }
 
-        _ = kill(pid, SIGTERM);
+        _ = kill(-pid, SIGTERM);
         long deadline = Environment.TickCount64 + (long)grace.TotalMilliseconds;
         while (Environment.TickCount64 < deadline)
         {
@@ -85,7 +106,7 @@ internal sealed unsafe class ChildWatch(int pid) : IDisposable
             _ = _pidFd >= 0 ? poll(&watch, 1, (int)Math.Max(1, deadline - Environment.TickCount64)) : poll(null, 0, PollInterval);
         }
 
-        _ = kill(pid, SIGKILL);
+        _ = kill(-pid, SIGKILL);
         Reap(0);
     }
 

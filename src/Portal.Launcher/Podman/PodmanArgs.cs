@@ -8,10 +8,14 @@ namespace Portal.Launcher.Podman;
 internal static class PodmanArgs
 {
     /// <summary>
-    /// The full argv for <c>podman run</c>. Options come only from the launcher and the policy; the
-    /// image follows a "--" and the job's command follows the image as separate items. A session's run also gets its
-    /// session folder (<paramref name="sessionFolder"/>, made by the launcher; null for a batch job).
+    /// The full argv for <c>podman run</c>, after <paramref name="podman"/> (podman and its global options). Options
+    /// come only from the launcher and the policy; the image follows a "--" and the job's command follows the image
+    /// as separate items. Memory, CPU and task limits are not podman options: the job's cgroup enforces them on
+    /// everything the job runs (podman's own start included), where podman's configuration cannot undo them; an app's
+    /// services share the one cgroup of their app, whose limits are their sums. A session's run also gets its session
+    /// folder (<paramref name="sessionFolder"/>, made by the launcher; null for a batch job).
     /// </summary>
+    /// <param name="podman">podman and its global options.</param>
     /// <param name="job">The job id.</param>
     /// <param name="run">The validated run section (a job's, or one service's of an app).</param>
     /// <param name="user">The owner.</param>
@@ -21,20 +25,19 @@ internal static class PodmanArgs
     /// <param name="member">For a service of an app: what it adds to the same hardened container (pod, hosts file,
     /// volumes, entrypoint, health check, labels). Null for a job.</param>
     /// <param name="sessionFolder">A session's folder, made by the launcher; null for a batch job.</param>
-    public static List<string> Run(string job, RunSpec run, UserAccount user, LauncherPolicy policy,
+    public static List<string> Run(IReadOnlyList<string> podman, string job, RunSpec run, UserAccount user, LauncherPolicy policy,
         string? envFile, IReadOnlyList<(string Source, string Target, bool ReadOnly)> mounts, PodMember? member = null,
         string? sessionFolder = null)
     {
-        var argv = new List<string>
+        var argv = new List<string>(podman)
         {
-            policy.Podman, "run", "--detach", "--pull=never",
+            "run", "--detach", "--pull=never",
             "--name", member is null ? JobKeys.ContainerName(job) : LauncherProtocol.ServiceContainerName(job, member.Service.Name),
             "--label", member is null ? $"{LauncherProtocol.JobLabel}={job}" : $"{LauncherProtocol.AppLabel}={job}",
             "--label", $"{LauncherProtocol.OwnerLabel}={user.Name}",
             "--runtime", policy.Runtime,
             "--security-opt", "no-new-privileges",
             "--cap-drop", "all",
-            "--pids-limit", policy.PidsLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--log-opt", "max-size=" + policy.LogMaxBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
 
@@ -112,16 +115,6 @@ internal static class PodmanArgs
             }
         }
 
-        if (run.Cpus is { } cpus)
-        {
-            argv.AddRange(["--cpus", Validation.RequestValidator.FormatCpus(cpus)]);
-        }
-
-        if (run.MemoryMiB is { } memory)
-        {
-            argv.AddRange(["--memory", memory.ToString(System.Globalization.CultureInfo.InvariantCulture) + "m"]);
-        }
-
         argv.Add("--");
         argv.Add(run.Image);
         argv.AddRange(command);
@@ -193,60 +186,63 @@ internal static class PodmanArgs
     private static string Number(int n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The app's pod: no network (services reach each other on 127.0.0.1), labelled like its containers.</summary>
-    public static List<string> PodCreate(LauncherPolicy p, string job, string user) =>
-        [p.Podman, "pod", "create", "--name", LauncherProtocol.PodName(job), "--network", "none",
+    public static List<string> PodCreate(IReadOnlyList<string> podman, string job, string user) =>
+        [.. podman, "pod", "create", "--name", LauncherProtocol.PodName(job), "--network", "none",
             "--label", $"{LauncherProtocol.AppLabel}={job}", "--label", $"{LauncherProtocol.OwnerLabel}={user}"];
 
-    public static List<string> VolumeCreate(LauncherPolicy p, string job, string user, string volume) =>
-        [p.Podman, "volume", "create", "--label", $"{LauncherProtocol.AppLabel}={job}", "--label", $"{LauncherProtocol.OwnerLabel}={user}",
+    public static List<string> VolumeCreate(IReadOnlyList<string> podman, string job, string user, string volume) =>
+        [.. podman, "volume", "create", "--label", $"{LauncherProtocol.AppLabel}={job}", "--label", $"{LauncherProtocol.OwnerLabel}={user}",
             "--", LauncherProtocol.AppVolumeName(job, volume)];
 
-    public static List<string> HealthcheckRun(LauncherPolicy p, string job, string service) =>
-        [p.Podman, "healthcheck", "run", "--", LauncherProtocol.ServiceContainerName(job, service)];
+    public static List<string> HealthcheckRun(IReadOnlyList<string> podman, string job, string service) =>
+        [.. podman, "healthcheck", "run", "--", LauncherProtocol.ServiceContainerName(job, service)];
 
-    public static List<string> PodStop(LauncherPolicy p, string job, int timeoutSeconds) =>
-        [p.Podman, "pod", "stop", "--time", Number(timeoutSeconds), "--", LauncherProtocol.PodName(job)];
+    public static List<string> PodStop(IReadOnlyList<string> podman, string job, int timeoutSeconds) =>
+        [.. podman, "pod", "stop", "--time", Number(timeoutSeconds), "--", LauncherProtocol.PodName(job)];
 
     /// <summary>Plain rm after a stop, as for a job's container: it fails for a pod that does not exist.</summary>
-    public static List<string> PodRemove(LauncherPolicy p, string job) =>
-        [p.Podman, "pod", "rm", "--", LauncherProtocol.PodName(job)];
+    public static List<string> PodRemove(IReadOnlyList<string> podman, string job) =>
+        [.. podman, "pod", "rm", "--", LauncherProtocol.PodName(job)];
 
     /// <summary>Removes what a failed app-up left: the pod with its containers, running or not.</summary>
-    public static List<string> PodRemoveForce(LauncherPolicy p, string job) =>
-        [p.Podman, "pod", "rm", "--force", "--time", "0", "--", LauncherProtocol.PodName(job)];
+    public static List<string> PodRemoveForce(IReadOnlyList<string> podman, string job) =>
+        [.. podman, "pod", "rm", "--force", "--time", "0", "--", LauncherProtocol.PodName(job)];
 
     /// <summary>The app's volumes, by label: only the ones this app's pod used (and nothing in use is removed).</summary>
-    public static List<string> VolumePrune(LauncherPolicy p, string job) =>
-        [p.Podman, "volume", "prune", "--force", "--filter", $"label={LauncherProtocol.AppLabel}={job}"];
+    public static List<string> VolumePrune(IReadOnlyList<string> podman, string job) =>
+        [.. podman, "volume", "prune", "--force", "--filter", $"label={LauncherProtocol.AppLabel}={job}"];
 
-    public static List<string> PodPs(LauncherPolicy p, string job) =>
-        [p.Podman, "ps", "--all", "--format", "json", "--filter", "pod=" + LauncherProtocol.PodName(job)];
+    public static List<string> PodPs(IReadOnlyList<string> podman, string job) =>
+        [.. podman, "ps", "--all", "--format", "json", "--filter", "pod=" + LauncherProtocol.PodName(job)];
 
-    public static List<string> KubeGenerate(LauncherPolicy p, string job) =>
-        [p.Podman, "kube", "generate", "--", LauncherProtocol.PodName(job)];
+    public static List<string> KubeGenerate(IReadOnlyList<string> podman, string job) =>
+        [.. podman, "kube", "generate", "--", LauncherProtocol.PodName(job)];
 
-    public static List<string> Stop(LauncherPolicy p, string job, int timeoutSeconds) =>
-        [p.Podman, "stop", "--time", timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "--", JobKeys.ContainerName(job)];
+    public static List<string> Stop(IReadOnlyList<string> podman, string job, int timeoutSeconds) =>
+        [.. podman, "stop", "--time", timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "--", JobKeys.ContainerName(job)];
 
     /// <summary>
     /// Plain rm, run after a stop: "rm --force" reports success for a name that does not exist,
     /// which would hide a wrong owner or job id from the portal.
     /// </summary>
-    public static List<string> Remove(LauncherPolicy p, string job) =>
-        [p.Podman, "rm", "--", JobKeys.ContainerName(job)];
+    public static List<string> Remove(IReadOnlyList<string> podman, string job) =>
+        [.. podman, "rm", "--", JobKeys.ContainerName(job)];
 
-    public static List<string> Inspect(LauncherPolicy p, string job) =>
-        [p.Podman, "container", "inspect", "--", JobKeys.ContainerName(job)];
+    public static List<string> Inspect(IReadOnlyList<string> podman, string job) =>
+        [.. podman, "container", "inspect", "--", JobKeys.ContainerName(job)];
 
-    public static List<string> List(LauncherPolicy p, string user) =>
-        [p.Podman, "ps", "--all", "--format", "json", "--filter", $"label={LauncherProtocol.OwnerLabel}={user}"];
+    public static List<string> List(IReadOnlyList<string> podman, string user) =>
+        [.. podman, "ps", "--all", "--format", "json", "--filter", $"label={LauncherProtocol.OwnerLabel}={user}"];
 
-    public static List<string> Images(LauncherPolicy p) => [p.Podman, "images", "--format", "json"];
+    public static List<string> Images(IReadOnlyList<string> podman) => [.. podman, "images", "--format", "json"];
+
+    /// <summary>A cheap call that makes podman set up the user's namespace and its pause process, if there is none.</summary>
+    public static List<string> Version(IReadOnlyList<string> podman) => [.. podman, "version", "--format", "{{.Client.Version}}"];
 
     /// <summary>A job's log, or (with <c>logs.service</c>) one service's of an app.</summary>
-    public static List<string> Logs(LauncherPolicy p, string job, LogsSpec? logs)
+    public static List<string> Logs(IReadOnlyList<string> podman, string job, LogsSpec? logs)
     {
-        var argv = new List<string> { p.Podman, "logs" };
+        var argv = new List<string>(podman) { "logs" };
         if (logs?.Follow == true)
         {
             argv.Add("--follow");

@@ -6,8 +6,8 @@ using static Tmds.Linux.LibC;
 
 namespace Portal.Launcher.Podman;
 
-/// <summary>Output of a finished tool run.</summary>
-internal sealed record ToolResult(int ExitCode, string Stdout, string Stderr);
+/// <summary>Output of a finished tool run. <paramref name="TimedOut"/>: it passed its deadline and its process group was killed.</summary>
+internal sealed record ToolResult(int ExitCode, string Stdout, string Stderr, bool TimedOut = false);
 
 /// <summary>
 /// Runs podman (or setfacl) with an argv and an environment built by the launcher: no
@@ -27,10 +27,26 @@ internal static unsafe class ToolProcess
     /// <summary>Cap on what is kept of a tool's output; podman's answers are far smaller.</summary>
     private const int MaxOutputBytes = 16 << 20;
 
-    public static Task<ToolResult> RunAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string? workingDirectory = null) =>
-        Task.FromResult(Run(argv, env, workingDirectory ?? "/"));
+    /// <summary>After a deadline's kill, how long output from processes that left the group may keep the pipes open.</summary>
+    private const int DrainAfterKillMs = 2000;
 
-    private static ToolResult Run(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string workingDirectory)
+    /// <param name="argv">The program (absolute path) and its arguments.</param>
+    /// <param name="env">The whole environment.</param>
+    /// <param name="workingDirectory">Its working directory; / when null.</param>
+    /// <param name="deadline">
+    /// When given, the tool runs in a process group of its own, which is killed (SIGKILL) once the deadline passes:
+    /// a podman stuck on a locked database never holds the launcher, and so the portal, for longer.
+    /// </param>
+    /// <param name="started">Called once the tool runs, before its output is read (the launcher leaves a job's cgroup
+    /// there: the tool is in it, and the launcher's own memory and threads should not count against the job).</param>
+    /// <param name="asUser">Start the tool as this user for good while the launcher itself stays root
+    /// (<see cref="Privileges.SpawnAs"/>); null: as the launcher is.</param>
+    public static Task<ToolResult> RunAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string? workingDirectory = null,
+        TimeSpan? deadline = null, Action? started = null, UserAccount? asUser = null) =>
+        Task.FromResult(Run(argv, env, workingDirectory ?? "/", deadline, started, asUser));
+
+    private static ToolResult Run(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string workingDirectory, TimeSpan? deadline,
+        Action? started, UserAccount? asUser)
     {
         using var strings = new NativeStrings(argv, env, workingDirectory);
         int devNull = OpenDevNull();
@@ -41,18 +57,23 @@ internal static unsafe class ToolProcess
             throw new IOException($"Could not set up the pipes for {argv[0]} (errno {errno}).");
         }
 
-        int pid = StartChild(strings, devNull, stdoutPipe[1], stderrPipe[1], argv[0]);
+        int stdoutWriter = stdoutPipe[1], stderrWriter = stderrPipe[1];
+        int pid = asUser is null
+            ? StartChild(strings, devNull, stdoutWriter, stderrWriter, argv[0], ownGroup: deadline is not null)
+            : Privileges.SpawnAs(asUser, () => StartChild(strings, devNull, stdoutWriter, stderrWriter, argv[0], ownGroup: deadline is not null, resetIds: true));
         _ = close(devNull);
         _ = close(stdoutPipe[1]);
         _ = close(stderrPipe[1]);
-        (string stdout, string stderr) = ReadBoth(stdoutPipe[0], stderrPipe[0]);
-        return new ToolResult(ChildWatch.WaitForExit(pid), stdout, stderr);
+        started?.Invoke();
+        long? until = deadline is { } d ? Environment.TickCount64 + (long)d.TotalMilliseconds : null;
+        (string stdout, string stderr, bool timedOut) = ReadBoth(stdoutPipe[0], stderrPipe[0], pid, until);
+        return new ToolResult(ChildWatch.WaitForExit(pid), stdout, stderr, timedOut);
     }
 
     /// <summary>The tool's stdin: it never reads the caller's.</summary>
     private static int OpenDevNull() => SafeFiles.WithPath("/dev/null", p => open(p, O_RDONLY | O_CLOEXEC));
 
-    private static int StartChild(NativeStrings strings, int stdin, int stdout, int stderr, string what)
+    private static int StartChild(NativeStrings strings, int stdin, int stdout, int stderr, string what, bool ownGroup = false, bool resetIds = false)
     {
         byte* fileActions = stackalloc byte[SPAWN_OPAQUE_BYTES];
         byte* attributes = stackalloc byte[SPAWN_OPAQUE_BYTES];
@@ -73,7 +94,21 @@ internal static unsafe class ToolProcess
             Check(posix_spawnattr_setsigmask(attributes, &signals), what);
             _ = sigfillset(&signals);
             Check(posix_spawnattr_setsigdefault(attributes, &signals), what);
-            Check(posix_spawnattr_setflags(attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF), what);
+            short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+            if (ownGroup)
+            {
+                // Its own process group (id = its pid): a deadline kills the tool and what it started, and nothing else.
+                Check(posix_spawnattr_setpgroup(attributes, 0), what);
+                flags |= POSIX_SPAWN_SETPGROUP;
+            }
+
+            if (resetIds)
+            {
+                // The child takes its real ids as effective ones before it execs (see Privileges.SpawnAs).
+                flags |= POSIX_SPAWN_RESETIDS;
+            }
+
+            Check(posix_spawnattr_setflags(attributes, flags), what);
 
             int pid;
             int rc = posix_spawn(&pid, strings.Argv[0], fileActions, attributes, strings.Argv, strings.Envp);
@@ -99,9 +134,14 @@ internal static unsafe class ToolProcess
         }
     }
 
-    /// <summary>Drains both pipes until both writers are gone, so neither can fill up and stall the tool.</summary>
-    private static (string Stdout, string Stderr) ReadBoth(int stdoutFd, int stderrFd)
+    /// <summary>
+    /// Drains both pipes until both writers are gone, so neither can fill up and stall the tool. Past
+    /// <paramref name="until"/> (a tick count) the tool's process group is killed, and the pipes are left after a
+    /// short drain even if something that escaped the group still holds them.
+    /// </summary>
+    private static (string Stdout, string Stderr, bool TimedOut) ReadBoth(int stdoutFd, int stderrFd, int pid, long? until)
     {
+        bool killed = false;
         var stdout = new MemoryStream();
         var stderr = new MemoryStream();
         pollfd* fds = stackalloc pollfd[2];
@@ -110,7 +150,22 @@ internal static unsafe class ToolProcess
         byte* buffer = stackalloc byte[16384];
         while (fds[0].fd >= 0 || fds[1].fd >= 0)
         {
-            if (poll(fds, 2, -1) < 0)
+            int timeout = until is { } u ? (int)Math.Clamp(u - Environment.TickCount64, 0, int.MaxValue) : -1;
+            int ready = poll(fds, 2, timeout);
+            if (ready == 0)
+            {
+                if (killed)
+                {
+                    break;
+                }
+
+                _ = kill(-pid, SIGKILL);
+                killed = true;
+                until = Environment.TickCount64 + DrainAfterKillMs;
+                continue;
+            }
+
+            if (ready < 0)
             {
                 if (errno == EINTR)
                 {
@@ -144,7 +199,15 @@ internal static unsafe class ToolProcess
             }
         }
 
-        return (Encoding.UTF8.GetString(stdout.GetBuffer(), 0, (int)stdout.Length), Encoding.UTF8.GetString(stderr.GetBuffer(), 0, (int)stderr.Length));
+        for (int i = 0; i < 2; i++)
+        {
+            if (fds[i].fd >= 0)
+            {
+                _ = close(fds[i].fd);
+            }
+        }
+
+        return (Encoding.UTF8.GetString(stdout.GetBuffer(), 0, (int)stdout.Length), Encoding.UTF8.GetString(stderr.GetBuffer(), 0, (int)stderr.Length), killed);
     }
 
     /// <summary>
@@ -158,7 +221,12 @@ internal static unsafe class ToolProcess
     /// job's owner, never under the portal's uid. Without this a followed log of a quiet job would
     /// live until the job ends.
     /// </remarks>
-    public static int? Stream(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, bool untilStdinCloses)
+    /// <param name="argv">The program and its arguments.</param>
+    /// <param name="env">The whole environment.</param>
+    /// <param name="untilStdinCloses">Also end when the caller closes stdin.</param>
+    /// <param name="deadline">When given, the tool is ended (and <paramref name="timedOut"/> set) once it passes.</param>
+    /// <param name="timedOut">True when the deadline ended the tool.</param>
+    public static int? Stream(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, bool untilStdinCloses, TimeSpan? deadline, out bool timedOut)
     {
         using var strings = new NativeStrings(argv, env, "/");
         int devNull = OpenDevNull();
@@ -167,10 +235,13 @@ internal static unsafe class ToolProcess
             throw new IOException($"Could not open /dev/null for {argv[0]} (errno {errno}).");
         }
 
-        int pid = StartChild(strings, devNull, 1, 2, argv[0]);
+        int pid = StartChild(strings, devNull, 1, 2, argv[0], ownGroup: true);
         _ = close(devNull);
         using var child = new ChildWatch(pid);
-        if (child.WaitUnlessHangUp(1, untilStdinCloses ? 0 : null))
+        long? until = deadline is { } d ? Environment.TickCount64 + (long)d.TotalMilliseconds : null;
+        bool exited = child.WaitUnlessHangUp(1, untilStdinCloses ? 0 : null, until);
+        timedOut = child.TimedOut;
+        if (exited)
         {
             return child.ExitCode;
         }

@@ -7,6 +7,12 @@ internal sealed record LauncherPolicy
 {
     public const string DefaultStateDir = "/run/portal-launcher";
     public const string DefaultSetfacl = "/usr/bin/setfacl";
+    public const string DefaultCgroupParent = "portal";
+    public const int DefaultPodmanTimeoutSeconds = 30;
+    public const string DefaultConmon = "/usr/bin/conmon";
+    public const string DefaultFuseOverlayfs = "/usr/bin/fuse-overlayfs";
+    public const string OverlayStorage = "overlay";
+    public const string VfsStorage = "vfs";
 
     public required int Version { get; init; }
 
@@ -76,6 +82,24 @@ internal sealed record LauncherPolicy
 
     /// <summary>Where session folders live and who may connect to them; null: this box runs no sessions.</summary>
     public SessionPolicy? Sessions { get; init; }
+
+    /// <summary>
+    /// Where job cgroups live, relative to the root of each cgroup hierarchy: <c>portal</c> (the launcher creates it)
+    /// or, on a systemd host, the cgroup of a unit with <c>Delegate=yes</c> (e.g. <c>system.slice/portal-jobs.service</c>).
+    /// </summary>
+    public string CgroupParent { get; set; } = DefaultCgroupParent;
+
+    /// <summary>The deadline of every podman call (a stop's grace period comes on top); past it podman is killed.</summary>
+    public int PodmanTimeoutSeconds { get; set; } = DefaultPodmanTimeoutSeconds;
+
+    /// <summary>conmon, by absolute path, written into the root-owned containers.conf.</summary>
+    public string Conmon { get; set; } = DefaultConmon;
+
+    /// <summary>overlay (native where the kernel allows rootless overlay, else through fuse-overlayfs) or vfs.</summary>
+    public string StorageDriver { get; set; } = OverlayStorage;
+
+    /// <summary>fuse-overlayfs, used for overlay storage on kernels without rootless overlay (before 5.13).</summary>
+    public string FuseOverlayfs { get; set; } = DefaultFuseOverlayfs;
 }
 
 /// <summary>Interactive sessions (docs/sessions.md): the session folders and the portal's proxy group.</summary>

@@ -70,6 +70,29 @@ internal static class PolicyLoader
             problems.Add("stateDir must be an absolute path");
         }
 
+        foreach ((string name, string tool) in new[] { ("conmon", p.Conmon), ("fuseOverlayfs", p.FuseOverlayfs) })
+        {
+            if (!PathRules.IsMountPath(tool))
+            {
+                problems.Add($"{name} must be a clean absolute path");
+            }
+        }
+
+        if (!Cgroups.CgroupPaths.IsValidParent(p.CgroupParent))
+        {
+            problems.Add("cgroupParent must be a relative path of names made of letters, digits, '.', '_', '@' and '-' (e.g. portal)");
+        }
+
+        if (p.PodmanTimeoutSeconds is < 1 or > 600)
+        {
+            problems.Add("podmanTimeoutSeconds must be between 1 and 600");
+        }
+
+        if (p.StorageDriver is not (LauncherPolicy.OverlayStorage or LauncherPolicy.VfsStorage))
+        {
+            problems.Add("storageDriver must be overlay or vfs");
+        }
+
         if (p.Runtime is not ("runc" or "crun") && !Path.IsPathFullyQualified(p.Runtime))
         {
             problems.Add("runtime must be runc, crun or an absolute path");

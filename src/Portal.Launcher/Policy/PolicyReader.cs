@@ -55,6 +55,10 @@ internal static class PolicyReader
         List<string> privilegedGroups = [];
         IReadOnlyList<string> homeRoots = LauncherPolicy.DefaultHomeRoots;
         SessionPolicy? sessions = null;
+        string cgroupParent = LauncherPolicy.DefaultCgroupParent, conmon = LauncherPolicy.DefaultConmon;
+        string storageDriver = LauncherPolicy.OverlayStorage;
+        string fuseOverlayfs = LauncherPolicy.DefaultFuseOverlayfs;
+        int podmanTimeoutSeconds = LauncherPolicy.DefaultPodmanTimeoutSeconds;
 
         var seen = StartObject(ref r, where);
         while (NextProperty(ref r, seen, where, out string name))
@@ -83,6 +87,11 @@ internal static class PolicyReader
                 case "privilegedGroups": privilegedGroups = Strings(ref r, name); break;
                 case "homeRoots": homeRoots = Strings(ref r, name); break;
                 case "sessions": sessions = IsNull(ref r) ? null : ReadSessions(ref r); break;
+                case "cgroupParent": cgroupParent = String(ref r, name); break;
+                case "podmanTimeoutSeconds": podmanTimeoutSeconds = Int32(ref r, name); break;
+                case "conmon": conmon = String(ref r, name); break;
+                case "storageDriver": storageDriver = String(ref r, name); break;
+                case "fuseOverlayfs": fuseOverlayfs = String(ref r, name); break;
                 default: throw Unknown(where, name);
             }
         }
@@ -111,6 +120,11 @@ internal static class PolicyReader
             PrivilegedGroups = privilegedGroups,
             HomeRoots = homeRoots,
             Sessions = sessions,
+            CgroupParent = cgroupParent,
+            PodmanTimeoutSeconds = podmanTimeoutSeconds,
+            Conmon = conmon,
+            StorageDriver = storageDriver,
+            FuseOverlayfs = fuseOverlayfs,
         };
     }
 

@@ -6,76 +6,43 @@ using Portal.Launcher.Validation;
 namespace Portal.Launcher.Verbs;
 
 /// <summary>
-/// The verbs that act on a user's containers. Each resolves the user, does the few root-only steps
-/// (runtime directory, device ACLs), drops to the user for good, and only then runs podman.
+/// The verbs that act on a user's containers. <c>run</c> and <c>app-up</c> start a job, <c>stop</c>, <c>remove</c>,
+/// <c>release</c>, <c>app-stop</c> and <c>app-remove</c> end one: these keep root around podman to own the job's
+/// cgroup (<see cref="RunVerb"/>, <see cref="AppVerbs"/>, <see cref="EndVerbs"/>). The others only read, and drop to
+/// the user for good before podman runs.
 /// </summary>
 internal static class ContainerVerbs
 {
     public static async Task<VerbResult> ExecuteAsync(LaunchContext ctx)
     {
-        LauncherRequest r = ctx.Request;
-        UserAccount user = UserResolver.Resolve(r.User!, ctx.Policy, ctx.Privileged ? null : ctx.CallerUid,
-            UserDatabase.FindUser, UserDatabase.FindGroupId);
-        if (r.Verb == LauncherVerbs.Run && SubIdOverlap.Problem(user.Name) is { } overlap)
+        UserCall call = UserCall.Open(ctx);
+        if (ctx.Request.Verb == LauncherVerbs.Run && SubIdOverlap.Problem(call.User.Name) is { } overlap)
         {
             throw new RequestRefusedException(overlap);
         }
 
-        string? runtimeDir = null;
-        if (ctx.Privileged)
-        {
-            runtimeDir = RuntimeDirectory.Ensure(user);
-        }
-        else if (Directory.Exists(RuntimeDirectory.PathFor(user.Uid)))
-        {
-            runtimeDir = RuntimeDirectory.PathFor(user.Uid);
-        }
-
-        List<string> warnings = [];
-        string? sessionFolder = SessionSteps(ctx, user, warnings);
-        await RootStepsAsync(ctx, user, warnings);
-        if (r.Verb == LauncherVerbs.Release)
-        {
-            ctx.Audit.Done(warnings.Count == 0 ? "nothing to revoke" : string.Join("; ", warnings));
-            return VerbResult.Success(new LauncherResponse { Warnings = warnings });
-        }
-
-        if (ctx.Privileged)
-        {
-            Privileges.DropTo(user);
-        }
-        else
-        {
-            Privileges.VerifyIsOnly(user);
-        }
-
         try
         {
-            // After the drop: the home is entered with the user's own rights.
-            Directory.SetCurrentDirectory(user.Home);
+            List<string> warnings = [];
+            string? sessionFolder = SessionSteps(ctx, call.User, warnings);
+            return ctx.Request.Verb switch
+            {
+                LauncherVerbs.Run => await RunVerb.ExecuteAsync(call, sessionFolder, warnings),
+                LauncherVerbs.AppUp => await AppVerbs.UpAsync(call, warnings),
+                LauncherVerbs.Stop or LauncherVerbs.Remove or LauncherVerbs.Release or LauncherVerbs.AppStop or LauncherVerbs.AppRemove
+                    => await EndVerbs.ExecuteAsync(call, warnings),
+                _ => await ReadAsync(call),
+            };
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (ToolTimeoutOrFailure e)
         {
-            throw new RequestRefusedException($"Cannot enter the home directory {user.Home} as {user.Name}: {e.Message}");
+            return e.Result;
         }
-
-        Dictionary<string, string> env = PodmanArgs.Environment(user, runtimeDir);
-        return r.Verb switch
+        catch (CgroupException e)
         {
-            LauncherVerbs.Run => await RunAsync(ctx, user, env, runtimeDir, sessionFolder, warnings),
-            LauncherVerbs.Stop => await SimpleAsync(ctx, "podman stop", PodmanArgs.Stop(ctx.Policy, r.Job!, r.Stop?.TimeoutSeconds ?? 10), env, user, warnings),
-            LauncherVerbs.Remove => await RemoveAsync(ctx, env, user, warnings),
-            LauncherVerbs.Inspect => await InspectAsync(ctx, env, user),
-            LauncherVerbs.List => await ListAsync(ctx, env, user),
-            LauncherVerbs.Images => await ImagesAsync(ctx, env, user),
-            LauncherVerbs.Logs or LauncherVerbs.AppLogs => Logs(ctx, env),
-            LauncherVerbs.AppUp => await AppVerbs.UpAsync(ctx, user, env, runtimeDir ?? user.Home, warnings),
-            LauncherVerbs.AppStop => await SimpleAsync(ctx, "podman pod stop", PodmanArgs.PodStop(ctx.Policy, r.Job!, r.Stop?.TimeoutSeconds ?? 10), env, user, warnings),
-            LauncherVerbs.AppRemove => await AppVerbs.RemoveAsync(ctx, user, env, runtimeDir ?? user.Home, warnings),
-            LauncherVerbs.AppInspect => await AppVerbs.InspectAsync(ctx, user, env),
-            LauncherVerbs.AppExport => await AppVerbs.ExportAsync(ctx, user, env),
-            _ => throw new InvalidOperationException($"Verb {r.Verb} is not a container verb."),
-        };
+            ctx.Audit.Failed("cgroup: " + e.Message);
+            return new VerbResult(LauncherExitCodes.InternalError, new LauncherResponse { Ok = false, Error = "Job cgroups: " + e.Message });
+        }
     }
 
     /// <summary>
@@ -136,173 +103,95 @@ internal static class ContainerVerbs
         return null;
     }
 
-    /// <summary>Device ACLs change as root, before the drop: granted before run, revoked before stop.</summary>
-    private static async Task RootStepsAsync(LaunchContext ctx, UserAccount user, List<string> warnings)
+    private static async Task<VerbResult> ReadAsync(UserCall call)
     {
-        LauncherRequest r = ctx.Request;
-        if (!ctx.Policy.ManageDeviceAcls)
+        call.DropForGood();
+        PodmanSession podman = call.Podman();
+        return call.Ctx.Request.Verb switch
         {
-            return;
-        }
-
-        if (!ctx.Privileged)
-        {
-            if (GpusToGrant(r) is { Count: > 0 })
-            {
-                throw new RequestRefusedException("Device ACL mode needs the privileged launcher; dev mode cannot grant GPUs.");
-            }
-
-            return;
-        }
-
-        if (GpusToGrant(r) is { Count: > 0 } gpus)
-        {
-            List<string> nodes = [.. gpus.Select(id => ctx.Policy.Gpus.Single(g => g.Id == id).Node)];
-            await DeviceAcls.GrantAsync(ctx.Policy, user, r.Job!, nodes);
-            ctx.Audit.Accepted("granted ACL on " + string.Join(",", nodes));
-        }
-        else if (r.Verb is LauncherVerbs.Stop or LauncherVerbs.Remove or LauncherVerbs.Release or LauncherVerbs.AppStop or LauncherVerbs.AppRemove)
-        {
-            // Revoked before the stop: descriptors already open survive, but the stop that follows
-            // kills every process holding one, and nothing new can be opened meanwhile.
-            IReadOnlyList<string> revoked = await DeviceAcls.RevokeAsync(ctx.Policy, user, r.Job!);
-            if (revoked.Count > 0)
-            {
-                warnings.Add("revoked ACL on " + string.Join(",", revoked));
-                ctx.Audit.Accepted("revoked ACL on " + string.Join(",", revoked));
-            }
-        }
+            LauncherVerbs.Inspect => await InspectAsync(call, podman),
+            LauncherVerbs.List => await ListAsync(call, podman),
+            LauncherVerbs.Images => await ImagesAsync(call, podman),
+            LauncherVerbs.Logs or LauncherVerbs.AppLogs => Logs(call, podman),
+            LauncherVerbs.AppInspect => await AppVerbs.InspectAsync(call, podman),
+            LauncherVerbs.AppExport => await AppVerbs.ExportAsync(call, podman),
+            _ => throw new InvalidOperationException($"Verb {call.Ctx.Request.Verb} is not a container verb."),
+        };
     }
 
-    /// <summary>The GPUs a run or app-up is given: an app's services hold them together, under the one job.</summary>
-    private static List<string>? GpusToGrant(LauncherRequest r) => r.Verb switch
+    private static async Task<VerbResult> InspectAsync(UserCall call, PodmanSession podman)
     {
-        LauncherVerbs.Run => [.. r.Run!.Gpus ?? []],
-        LauncherVerbs.AppUp => [.. r.App!.Services.SelectMany(s => s.Run.Gpus ?? [])],
-        _ => null,
-    };
-
-    private static async Task<VerbResult> RunAsync(LaunchContext ctx, UserAccount user, Dictionary<string, string> env, string? runtimeDir, string? sessionFolder, List<string> warnings)
-    {
-        RunSpec run = ctx.Request.Run!;
-        var mounts = MountChecker.Check(run.Mounts, ctx.Policy, user);
-        ToolResult result = await StartContainerAsync(ctx, user, env, runtimeDir ?? user.Home, run, mounts, member: null, sessionFolder);
-        if (result.ExitCode != 0)
-        {
-            return VerbResult.ToolFailed("podman run", result);
-        }
-
-        warnings.AddRange(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        string id = result.Stdout.Trim();
-        ctx.Audit.Done("started " + id);
-        return VerbResult.Success(new LauncherResponse
-        {
-            ContainerId = id,
-            ContainerName = JobKeys.ContainerName(ctx.Request.Job!),
-            Warnings = warnings.Count > 0 ? warnings : null,
-        });
-    }
-
-    /// <summary>
-    /// The one way the launcher starts a container, for a job and for each service of an app: the environment through a
-    /// 0600 file removed right after, the argv from <see cref="PodmanArgs.Run"/>, the decision audited.
-    /// </summary>
-    internal static async Task<ToolResult> StartContainerAsync(LaunchContext ctx, UserAccount user, Dictionary<string, string> env,
-        string envDirectory, RunSpec run, IReadOnlyList<(string Source, string Target, bool ReadOnly)> mounts, PodMember? member,
-        string? sessionFolder = null)
-    {
-        string job = ctx.Request.Job!;
-        string? envFile = run.Env is { Count: > 0 } ? EnvFile.Write(run.Env, envDirectory, member is null ? job : job + "-" + member.Service.Name) : null;
-        try
-        {
-            List<string> argv = PodmanArgs.Run(job, run, user, ctx.Policy, envFile, mounts, member, sessionFolder);
-            ctx.Audit.Accepted(Describe(argv));
-            ToolResult result = await ToolProcess.RunAsync(argv, env, user.Home);
-            if (result.ExitCode != 0)
-            {
-                ctx.Audit.Failed($"podman run exited {result.ExitCode}: {VerbResult.Summarize(result.Stderr)}");
-            }
-
-            return result;
-        }
-        finally
-        {
-            if (envFile is not null)
-            {
-                File.Delete(envFile);
-            }
-        }
-    }
-
-    internal static async Task<VerbResult> SimpleAsync(LaunchContext ctx, string what, List<string> argv, Dictionary<string, string> env, UserAccount user, List<string> warnings)
-    {
-        string name = LauncherVerbs.AppVerbs.Contains(ctx.Request.Verb) ? LauncherProtocol.PodName(ctx.Request.Job!) : JobKeys.ContainerName(ctx.Request.Job!);
+        LaunchContext ctx = call.Ctx;
+        List<string> argv = PodmanArgs.Inspect(podman.Command(), ctx.Request.Job!);
         ctx.Audit.Accepted(Describe(argv));
-        ToolResult result = await ToolProcess.RunAsync(argv, env, user.Home);
-        if (result.ExitCode != 0)
+        ToolResult result = await call.RunAsync(podman, argv);
+
+        // The kernel's answer comes whatever podman's was: a job whose podman record is gone or locked may still run.
+        CgroupState? cgroup = call.JobCgroup?.State();
+        if (result.TimedOut)
         {
-            ctx.Audit.Failed($"{what} exited {result.ExitCode}: {VerbResult.Summarize(result.Stderr)}");
-            return VerbResult.ToolFailed(what, result);
+            ctx.Audit.Failed("podman inspect timed out");
+            return VerbResult.TimedOut("podman inspect", ctx.Policy.PodmanTimeoutSeconds, cgroup);
         }
 
-        ctx.Audit.Done(what + " ok");
-        return VerbResult.Success(new LauncherResponse
-        {
-            ContainerName = name,
-            Warnings = warnings.Count > 0 ? warnings : null,
-        });
-    }
-
-    private static async Task<VerbResult> RemoveAsync(LaunchContext ctx, Dictionary<string, string> env, UserAccount user, List<string> warnings)
-    {
-        VerbResult stopped = await SimpleAsync(ctx, "podman stop", PodmanArgs.Stop(ctx.Policy, ctx.Request.Job!, ctx.Request.Stop?.TimeoutSeconds ?? 10), env, user, warnings);
-        return stopped.ExitCode != 0 ? stopped : await SimpleAsync(ctx, "podman rm", PodmanArgs.Remove(ctx.Policy, ctx.Request.Job!), env, user, warnings);
-    }
-
-    private static async Task<VerbResult> InspectAsync(LaunchContext ctx, Dictionary<string, string> env, UserAccount user)
-    {
-        List<string> argv = PodmanArgs.Inspect(ctx.Policy, ctx.Request.Job!);
-        ctx.Audit.Accepted(Describe(argv));
-        ToolResult result = await ToolProcess.RunAsync(argv, env, user.Home);
         if (result.ExitCode != 0)
         {
             ctx.Audit.Failed($"podman inspect exited {result.ExitCode}");
-            return VerbResult.ToolFailed("podman inspect", result);
+            return VerbResult.ToolFailed("podman inspect", result, cgroup);
         }
 
-        ContainerState? state = PodmanJson.ParseInspect(result.Stdout);
+        ContainerState? state = PodmanJson.ParseInspect(result.Stdout) is { } parsed ? parsed with { Cgroup = cgroup } : null;
         ctx.Audit.Done("inspected");
-        return VerbResult.Success(new LauncherResponse { Container = state, ContainerName = JobKeys.ContainerName(ctx.Request.Job!) });
+        return VerbResult.Success(new LauncherResponse { Container = state, ContainerName = JobKeys.ContainerName(ctx.Request.Job!), Cgroup = cgroup });
     }
 
-    private static async Task<VerbResult> ListAsync(LaunchContext ctx, Dictionary<string, string> env, UserAccount user)
+    private static async Task<VerbResult> ListAsync(UserCall call, PodmanSession podman)
     {
-        List<string> argv = PodmanArgs.List(ctx.Policy, user.Name);
+        LaunchContext ctx = call.Ctx;
+        List<string> argv = PodmanArgs.List(podman.Command(), call.User.Name);
         ctx.Audit.Accepted(Describe(argv));
-        ToolResult result = await ToolProcess.RunAsync(argv, env, user.Home);
+        ToolResult result = await call.RunAsync(podman, argv);
+        List<CgroupState>? cgroups = call.Cgroups is { } tree ? [.. tree.JobIds().Select(id => tree.Job(id).State())] : null;
+        if (result.TimedOut)
+        {
+            ctx.Audit.Failed("podman ps timed out");
+            return new VerbResult(LauncherExitCodes.ToolTimedOut, VerbResult.TimedOut("podman ps", ctx.Policy.PodmanTimeoutSeconds, null).Response with { Cgroups = cgroups });
+        }
+
         if (result.ExitCode != 0)
         {
             ctx.Audit.Failed($"podman ps exited {result.ExitCode}");
-            return VerbResult.ToolFailed("podman ps", result);
+            return new VerbResult(LauncherExitCodes.OperationFailed, VerbResult.ToolFailed("podman ps", result).Response with { Cgroups = cgroups });
         }
 
         // The storage is the user's own; the label filter keeps out containers the user ran by hand.
         List<ContainerState> all = PodmanJson.ParsePs(result.Stdout);
-        List<ContainerState> jobs = [.. all.Where(c => c.Job is not null && c.Owner == user.Name)];
+        List<ContainerState> jobs = [.. all.Where(c => c.Job is not null && c.Owner == call.User.Name)];
 
         // Each app once, as the job it is (its services' containers share the owner label; the infra container has no service).
-        jobs.AddRange(all.Where(c => c.App is not null && c.Service is not null && c.Owner == user.Name)
+        jobs.AddRange(all.Where(c => c.App is not null && c.Service is not null && c.Owner == call.User.Name)
             .GroupBy(c => c.App!, StringComparer.Ordinal)
-            .Select(app => AppStates.Aggregate(app.Key, user.Name, [.. app])));
+            .Select(app => AppStates.Aggregate(app.Key, call.User.Name, [.. app])));
         ctx.Audit.Done($"listed {jobs.Count}");
-        return VerbResult.Success(new LauncherResponse { Containers = jobs });
+        return VerbResult.Success(new LauncherResponse
+        {
+            Containers = [.. jobs.Select(c => c with { Cgroup = cgroups?.FirstOrDefault(g => g.Job == c.Job) })],
+            Cgroups = cgroups,
+        });
     }
 
-    private static async Task<VerbResult> ImagesAsync(LaunchContext ctx, Dictionary<string, string> env, UserAccount user)
+    private static async Task<VerbResult> ImagesAsync(UserCall call, PodmanSession podman)
     {
-        List<string> argv = PodmanArgs.Images(ctx.Policy);
+        LaunchContext ctx = call.Ctx;
+        List<string> argv = PodmanArgs.Images(podman.Command());
         ctx.Audit.Accepted(Describe(argv));
-        ToolResult result = await ToolProcess.RunAsync(argv, env, user.Home);
+        ToolResult result = await call.RunAsync(podman, argv);
+        if (result.TimedOut)
+        {
+            ctx.Audit.Failed("podman images timed out");
+            return VerbResult.TimedOut("podman images", ctx.Policy.PodmanTimeoutSeconds, null);
+        }
+
         if (result.ExitCode != 0)
         {
             ctx.Audit.Failed($"podman images exited {result.ExitCode}");
@@ -313,11 +202,22 @@ internal static class ContainerVerbs
         return VerbResult.Success(new LauncherResponse { Images = PodmanJson.ParseImages(result.Stdout) });
     }
 
-    private static VerbResult Logs(LaunchContext ctx, Dictionary<string, string> env)
+    private static VerbResult Logs(UserCall call, PodmanSession podman)
     {
-        List<string> argv = PodmanArgs.Logs(ctx.Policy, ctx.Request.Job!, ctx.Request.Logs);
+        LaunchContext ctx = call.Ctx;
+        List<string> argv = PodmanArgs.Logs(podman.Command(), ctx.Request.Job!, ctx.Request.Logs);
         ctx.Audit.Accepted(Describe(argv));
-        int? exitCode = ToolProcess.Stream(argv, env, untilStdinCloses: ctx.Request.Logs?.UntilStdinCloses == true);
+
+        // A followed stream lasts as long as the job; the caller ends it early. Any other read has the deadline.
+        bool follow = ctx.Request.Logs?.Follow == true;
+        int? exitCode = ToolProcess.Stream(argv, podman.Environment(call.User, call.RuntimeDir),
+            untilStdinCloses: ctx.Request.Logs?.UntilStdinCloses == true, deadline: follow ? null : podman.Deadline, out bool timedOut);
+        if (timedOut)
+        {
+            ctx.Audit.Failed("podman logs timed out");
+            return VerbResult.TimedOut("podman logs", ctx.Policy.PodmanTimeoutSeconds, null);
+        }
+
         if (exitCode is null)
         {
             ctx.Audit.Done("caller hung up; podman logs ended");

@@ -19,9 +19,19 @@ internal sealed record VerbResult(int ExitCode, LauncherResponse Response)
 {
     public static VerbResult Success(LauncherResponse response) => new(LauncherExitCodes.Ok, response with { Ok = true });
 
-    public static VerbResult ToolFailed(string what, Podman.ToolResult r) => new(
+    public static VerbResult ToolFailed(string what, Podman.ToolResult r, CgroupState? cgroup = null) => new(
         LauncherExitCodes.OperationFailed,
-        new LauncherResponse { Ok = false, Error = $"{what} failed: {Summarize(r.Stderr)}", ToolExitCode = r.ExitCode });
+        new LauncherResponse { Ok = false, Error = $"{what} failed: {Summarize(r.Stderr)}", ToolExitCode = r.ExitCode, Cgroup = cgroup });
+
+    /// <summary>A tool that passed its deadline and was killed (exit code <see cref="LauncherExitCodes.ToolTimedOut"/>).</summary>
+    public static VerbResult TimedOut(string what, int seconds, CgroupState? cgroup) => new(
+        LauncherExitCodes.ToolTimedOut,
+        new LauncherResponse
+        {
+            Ok = false,
+            Error = $"{what} did not finish within {seconds} s (the policy's podmanTimeoutSeconds) and was killed; podman's database may be locked or broken.",
+            Cgroup = cgroup,
+        });
 
     /// <summary>Podman's stderr, trimmed to what a person needs to read.</summary>
     public static string Summarize(string stderr)

@@ -20,7 +20,8 @@ internal static class SelfCheck
         var items = new List<CheckItem>();
         ctx.Audit.Accepted("self-test");
         items.Add(Item("policy", "ok", $"{PolicyLoader_Path(ctx)}: group {ctx.Policy.Group}, minUid {ctx.Policy.MinUid}, runtime {ctx.Policy.Runtime}"));
-        items.Add(CgroupItem());
+        items.AddRange(CgroupChecks.Items(ctx));
+        items.Add(PodmanConfigItem(ctx));
         items.Add(TunItem(ctx.Policy.AllowNetwork));
         items.Add(SubIdItem(ctx.Request.User));
         items.Add(SubIdOverlapItem());
@@ -31,18 +32,18 @@ internal static class SelfCheck
             // Never run a podman that someone other than root could have replaced, not even for --version.
             items.Add(Item("podman", "fail", $"{problem} Every other verb is refused until podman is root's."));
         }
-        else if (ctx.Request.User is { } name)
+        else if (ctx.Request.User is not null)
         {
-            UserAccount user = UserResolver.Resolve(name, ctx.Policy, ctx.Privileged ? null : ctx.CallerUid, UserDatabase.FindUser, UserDatabase.FindGroupId);
-            string? runtimeDir = ctx.Privileged ? RuntimeDirectory.Ensure(user) : null;
-            if (ctx.Privileged)
-            {
-                Privileges.DropTo(user);
-            }
-
+            UserCall call = UserCall.Open(ctx);
+            call.DropForGood();
+            UserAccount user = call.User;
             items.Add(Item("privilege-drop", "ok", $"now uid {user.Uid} gid {user.Gid}; uid 0 cannot be regained"));
-            ToolResult info = await ToolProcess.RunAsync([ctx.Policy.Podman, "info", "--format", "json"], PodmanArgs.Environment(user, runtimeDir), user.Home);
-            items.AddRange(info.ExitCode == 0 ? PodmanInfoItems(info.Stdout, ctx.Policy.Runtime) : [Item("podman", "fail", VerbResult.Summarize(info.Stderr))]);
+            PodmanSession podman = call.Podman();
+            items.Add(StorageItem(user, podman.StorageDriver, ctx.Policy.StorageDriver));
+            ToolResult info = await call.RunAsync(podman, podman.Command("info", "--format", "json"));
+            items.AddRange(info.TimedOut
+                ? [Item("podman", "fail", $"podman info did not answer within {ctx.Policy.PodmanTimeoutSeconds} s; it was killed.")]
+                : info.ExitCode == 0 ? PodmanInfoItems(info.Stdout, ctx.Policy.Runtime) : [Item("podman", "fail", VerbResult.Summarize(info.Stderr))]);
         }
         else
         {
@@ -56,19 +57,38 @@ internal static class SelfCheck
 
     private static string PolicyLoader_Path(LaunchContext ctx) => Policy.PolicyLoader.PathFor(ctx.Privileged);
 
-    private static CheckItem CgroupItem()
+    /// <summary>Whether podman's configuration is the launcher's, root's, and what storage it gives.</summary>
+    private static CheckItem PodmanConfigItem(LaunchContext ctx)
     {
-        bool v2 = File.Exists("/sys/fs/cgroup/cgroup.controllers");
-        if (!v2)
+        uint trusted = ctx.Privileged ? 0 : ctx.CallerUid;
+        string dir;
+        try
         {
-            return Item("cgroup", "warn", "cgroup v1 (legacy or hybrid): rootless podman ignores --memory/--cpus, and crun refuses hybrid mode (use runc).");
+            dir = PodmanConfigFiles.Ensure(ctx.Policy, trusted);
+            foreach (string file in new[] { "containers.conf", "storage.conf", "registries.conf", "mounts.conf" })
+            {
+                _ = SafeFiles.ReadTrusted(dir + "/" + file, trusted, 64 * 1024);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnsafeFileException or UnauthorizedAccessException)
+        {
+            return Item("podman-config", "fail", "podman's configuration cannot be written root-owned: " + e.Message);
         }
 
-        string delegated = File.Exists("/sys/fs/cgroup/user.slice/cgroup.controllers") ? File.ReadAllText("/sys/fs/cgroup/user.slice/cgroup.controllers").Trim() : "";
-        return delegated.Contains("memory", StringComparison.Ordinal) && delegated.Contains("cpu", StringComparison.Ordinal)
-            ? Item("cgroup", "ok", "cgroup v2 with cpu and memory delegated to users: limits are enforced.")
-            : Item("cgroup", "warn", $"cgroup v2, but user.slice delegates only '{delegated}': rootless limits may be ignored.");
+        bool native = PodmanConfig.KernelHasRootlessOverlay(File.ReadAllText("/proc/sys/kernel/osrelease").Trim());
+        string storage = ctx.Policy.StorageDriver == Policy.LauncherPolicy.VfsStorage
+            ? "vfs (the policy says so: every container copies its whole image)"
+            : native ? "overlay, native (the kernel mounts overlay in user namespaces)" : $"overlay through {ctx.Policy.FuseOverlayfs} (kernel before 5.13)";
+        return Item("podman-config", ctx.Privileged ? "ok" : "warn",
+            $"podman reads only {dir}/containers.conf, storage.conf and registries.conf ({(ctx.Privileged ? "root's" : "dev mode: the caller's")}); "
+            + $"each user's ~/.config/containers is ignored; storage: {storage}.");
     }
+
+    private static CheckItem StorageItem(UserAccount user, string driver, string policyDriver) =>
+        driver == policyDriver
+            ? Item("storage", "ok", $"{user.Name}: {driver}.")
+            : Item("storage", "warn", $"{user.Name}'s existing storage is {driver}: it keeps working, but every container copies its whole image "
+                + "(docs/operations.md, \"Moving a user off vfs storage\").");
 
     private static CheckItem TunItem(bool allowNetwork)
     {
@@ -139,7 +159,9 @@ internal static class SelfCheck
             string mode = Convert.ToString((int)(st.st_mode & 0xFFF), 8);
             yield return ctx.Policy.ManageDeviceAcls
                 ? Item("gpu " + gpu.Id, others ? "fail" : "ok", others ? $"{gpu.Node} is {mode}: any user can open it, ACL mode enforces nothing (set NVreg_DeviceFileMode=0660)." : $"{gpu.Node} is {mode}: ACL mode enforces allocation.")
-                : Item("gpu " + gpu.Id, others ? "warn" : "ok", others ? $"{gpu.Node} is {mode}: allocation is advisory, any local user can open it." : $"{gpu.Node} is {mode}.");
+                : Item("gpu " + gpu.Id, others ? "warn" : "ok", others
+                    ? $"{gpu.Node} is {mode}: jobs open only their own GPUs (device control), but any process outside a job can open it (ACL mode closes that)."
+                    : $"{gpu.Node} is {mode}.");
         }
 
         bool cdi = Directory.Exists("/etc/cdi") && Directory.EnumerateFiles("/etc/cdi").Any() || Directory.Exists("/var/run/cdi") && Directory.EnumerateFiles("/var/run/cdi").Any();
@@ -158,7 +180,7 @@ internal static class SelfCheck
         [
             Item("podman", "ok", $"podman {version}"),
             Item("rootless", rootless ? "ok" : "fail", rootless ? "podman runs rootless as the user." : "podman is not rootless!"),
-            Item("podman-cgroups", cgroupVersion == "v2" ? "ok" : "warn", $"cgroup {cgroupVersion}, manager {cgroupManager}; policy runtime {runtime}."),
+            Item("podman-cgroups", "ok", $"podman sees cgroup {cgroupVersion}, manager {cgroupManager}; policy runtime {runtime}. Job limits are the launcher's job cgroups, not podman's."),
         ];
     }
 

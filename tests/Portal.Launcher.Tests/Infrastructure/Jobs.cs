@@ -14,6 +14,22 @@ public static class Jobs
         return job;
     }
 
+    /// <summary>Starts a job from a full run request (limits, mounts) and fails the test unless it started.</summary>
+    public static async Task<LauncherCall> StartAsync(LauncherFixture f, string request)
+    {
+        LauncherCall call = await LauncherRunner.RunAsync(f, request);
+        Assert.True(call.ExitCode == 0, call.ToString());
+        return call;
+    }
+
+    /// <summary>The kernel's view of the job, from <c>inspect</c> (which carries it also when podman fails).</summary>
+    public static async Task<CgroupState> CgroupAsync(LauncherFixture f, TestUser user, string job)
+    {
+        LauncherCall call = await LauncherRunner.RunAsync(f, Requests.Job("inspect", user.Name, job));
+        Assert.True(call.Response?.Cgroup is not null, call.ToString());
+        return call.Response!.Cgroup!;
+    }
+
     public static async Task<ContainerState> InspectAsync(LauncherFixture f, TestUser user, string job)
     {
         LauncherCall call = await LauncherRunner.RunAsync(f, Requests.Job("inspect", user.Name, job));

@@ -23,6 +23,12 @@ public sealed class LauncherFixture : IAsyncLifetime
     public const string ProjectsRoot = Root + "/projects";
     public const string StateDir = "/run/portal-launcher-test";
     public const string GpuDir = "/dev/ptest-gpu";
+
+    /// <summary>The policy id of the fake GPU whose node really opens (nvidia2); not a plain number, which the bad-input corpus uses.</summary>
+    public const string OpenableGpu = "openable";
+
+    /// <summary>The test policy's cgroupParent: the launcher's tree under every cgroup hierarchy, removed on dispose.</summary>
+    public const string CgroupParent = "portal-launcher-test";
     public const string Group = "ptest-portal";
 
     /// <summary>The sessions' proxy group (the portal account's alone in production) and where session folders go.</summary>
@@ -49,6 +55,14 @@ public sealed class LauncherFixture : IAsyncLifetime
     public TestUser SystemUser { get; private set; } = null!;
 
     public string LauncherPath { get; private set; } = null!;
+
+    /// <summary>
+    /// Whether this host lets root open a character device made with mknod (one with /dev/null's numbers). Some hosts
+    /// refuse every such open (a device policy of the machine itself), whatever the permissions and the job's device
+    /// filter say: there, the tests that read the fake GPU nodes' answers (ENXIO from the absent driver, EPERM from
+    /// the job's filter) learn nothing, and the device filter is proven on real nodes instead (<see cref="DeviceProbe"/>).
+    /// </summary>
+    public bool HandMadeNodesOpen { get; private set; }
 
     public async Task InitializeAsync()
     {
@@ -95,17 +109,24 @@ public sealed class LauncherFixture : IAsyncLifetime
         await PrepareDirectoriesAsync();
         await PrepareGpuNodesAsync();
         WritePamService();
+        HandMadeNodesOpen = await HandMadeNodesOpenAsync();
         WritePolicy(manageDeviceAcls: true);
-        string tar = await BuildBusyboxTarAsync();
-        foreach (TestUser user in new[] { Alice, Bob })
-        {
-            await EnsureImageAsync(user, tar);
-            await RemoveAllContainersAsync(user);
-        }
-
+        await TestCgroups.RemoveTreeAsync(CgroupParent);
         LauncherPath = await LocateLauncherAsync();
         await BuildBridgeAsync();
+
+        // The first call also writes podman's root-owned configuration, which Bob's image import uses below.
         await VerifyLauncherUsesTestPolicyAsync();
+        string tar = await BuildBusyboxTarAsync();
+
+        // Alice keeps storage made by podman's own defaults (vfs on Debian 12), as a user from before the launcher
+        // gave podman its configuration; Bob's is made with that configuration (overlay). Both must work.
+        await EnsureImageAsync(Alice, tar, launcherStorage: false);
+        await EnsureImageAsync(Bob, tar, launcherStorage: true);
+        foreach (TestUser user in new[] { Alice, Bob })
+        {
+            await RemoveAllContainersAsync(user);
+        }
     }
 
     /// <summary>Everything <see cref="SetUpAsync"/> made; ending the users' processes ends their containers too.</summary>
@@ -127,6 +148,9 @@ public sealed class LauncherFixture : IAsyncLifetime
         }
 
         DeleteLauncherState();
+
+        // The users' pause processes ended with their accounts; the launcher's cgroup tree goes last.
+        await TestCgroups.RemoveTreeAsync(CgroupParent);
     }
 
     private static void DeleteLauncherState()
@@ -156,8 +180,11 @@ public sealed class LauncherFixture : IAsyncLifetime
         await Shell.CheckedAsync(Path.Combine(repo, "src/Portal.SocketBridge/build.sh"), BridgePath);
     }
 
+    /// <summary>The test policy's task limit for every job (a request carries none).</summary>
+    public const int PidsLimit = 256;
+
     /// <summary>Writes the test policy. ACL mode is on: fake GPU nodes are 0660 root, as the design asks on real hosts.</summary>
-    public static void WritePolicy(bool manageDeviceAcls)
+    public static void WritePolicy(bool manageDeviceAcls, int podmanTimeoutSeconds = 30, int pidsLimit = PidsLimit)
     {
         var policy = new Dictionary<string, object>
         {
@@ -177,9 +204,10 @@ public sealed class LauncherFixture : IAsyncLifetime
             {
                 new Dictionary<string, object> { ["id"] = "0", ["node"] = GpuDir + "/nvidia0", ["visibleId"] = "GPU-00000000-0000-0000-0000-000000000000" },
                 new Dictionary<string, object> { ["id"] = "1", ["node"] = GpuDir + "/nvidia1", ["visibleId"] = "GPU-11111111-1111-1111-1111-111111111111" },
+                new Dictionary<string, object> { ["id"] = OpenableGpu, ["node"] = GpuDir + "/nvidia2", ["visibleId"] = "GPU-22222222-2222-2222-2222-222222222222" },
             },
             ["gpuControlNodes"] = new[] { GpuDir + "/nvidiactl", GpuDir + "/nvidia-uvm" },
-            ["pidsLimit"] = 256,
+            ["pidsLimit"] = pidsLimit,
             ["logMaxBytes"] = 1048576,
             ["manageDeviceAcls"] = manageDeviceAcls,
             ["auditLog"] = AuditLogPath,
@@ -187,6 +215,8 @@ public sealed class LauncherFixture : IAsyncLifetime
             ["pamService"] = PamService,
             ["privilegedGroups"] = new[] { ExtraPrivilegedGroup },
             ["sessions"] = new Dictionary<string, object> { ["dir"] = SessionsDir, ["group"] = ProxyGroup, ["bridge"] = BridgePath },
+            ["cgroupParent"] = CgroupParent,
+            ["podmanTimeoutSeconds"] = podmanTimeoutSeconds,
         };
         Directory.CreateDirectory(Path.GetDirectoryName(PolicyPath)!);
         File.WriteAllText(PolicyPath, JsonSerializer.Serialize(policy));
@@ -289,11 +319,20 @@ public sealed class LauncherFixture : IAsyncLifetime
         File.SetUnixFileMode(ShimPath, rwxr_xr_x);
     }
 
+    /// <summary>
+    /// Fake GPUs: character devices with NVIDIA's major number (195) and no driver behind them, so an open that the
+    /// permissions and the job's device filter allow fails with ENXIO ("No such device or address"), and one the
+    /// device filter refuses fails with EPERM. nvidia2 has /dev/fuse's numbers instead: a node that really opens, so
+    /// that a process can hold it (the revocation tests).
+    /// </summary>
     private static async Task PrepareGpuNodesAsync()
     {
         Directory.CreateDirectory(GpuDir);
-        // Character devices with /dev/null's numbers: opening one works exactly when permissions allow.
-        foreach ((string name, bool shared) in new[] { ("nvidia0", false), ("nvidia1", false), ("nvidiactl", true), ("nvidia-uvm", true) })
+        foreach ((string name, bool shared, string major, string minor) in new[]
+        {
+            ("nvidia0", false, "195", "0"), ("nvidia1", false, "195", "1"), ("nvidia2", false, "10", "229"),
+            ("nvidiactl", true, "195", "255"), ("nvidia-uvm", true, "195", "254"),
+        })
         {
             // Made afresh: a node left by another run may have other numbers.
             string node = Path.Combine(GpuDir, name);
@@ -302,7 +341,7 @@ public sealed class LauncherFixture : IAsyncLifetime
                 File.Delete(node);
             }
 
-            await Shell.CheckedAsync("/usr/bin/mknod", node, "c", "1", "3");
+            await Shell.CheckedAsync("/usr/bin/mknod", node, "c", major, minor);
 
             await Shell.CheckedAsync("/usr/bin/chown", "root:root", node);
             await Shell.CheckedAsync("/usr/bin/chmod", shared ? "0666" : "0660", node);
@@ -310,6 +349,30 @@ public sealed class LauncherFixture : IAsyncLifetime
             {
                 await Shell.CheckedAsync("/usr/bin/setfacl", "-b", node);
             }
+        }
+    }
+
+    private static async Task<bool> HandMadeNodesOpenAsync()
+    {
+        string node = Path.Combine(GpuDir, "probe-null");
+        if (File.Exists(node))
+        {
+            File.Delete(node);
+        }
+
+        await Shell.CheckedAsync("/usr/bin/mknod", "-m", "0666", node, "c", "1", "3");
+        try
+        {
+            using var opened = new FileStream(node, FileMode.Open, FileAccess.Read);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+        finally
+        {
+            File.Delete(node);
         }
     }
 
@@ -352,15 +415,23 @@ public sealed class LauncherFixture : IAsyncLifetime
         return tar;
     }
 
-    private static async Task EnsureImageAsync(TestUser user, string tar)
+    private static async Task EnsureImageAsync(TestUser user, string tar, bool launcherStorage)
     {
-        if ((await Shell.AsUserAsync(user, "/usr/bin/podman", "image", "exists", Image)).ExitCode == 0)
+        bool hasVfs = Directory.Exists(Path.Combine(user.Home, ".local/share/containers/storage/vfs-layers"));
+        if (launcherStorage && hasVfs)
+        {
+            // Storage from an earlier run of podman's defaults: start again with the launcher's configuration.
+            await Shell.AsUserAsync(user, "/usr/bin/podman", "system", "reset", "--force");
+        }
+
+        IReadOnlyDictionary<string, string>? env = launcherStorage ? PodmanConfigEnvironment : null;
+        if ((await Shell.AsUserAsync(user, env, "/usr/bin/podman", "image", "exists", Image)).ExitCode == 0)
         {
             return;
         }
 
         // The image says NVIDIA_VISIBLE_DEVICES=all, as CUDA images do; the launcher must override it.
-        ShellResult r = await Shell.AsUserAsync(user, "/usr/bin/podman", "import",
+        ShellResult r = await Shell.AsUserAsync(user, env, "/usr/bin/podman", "import",
             "--change", "ENV NVIDIA_VISIBLE_DEVICES=all", "--change", "ENV PATH=/bin", tar, Image);
         if (r.ExitCode != 0)
         {
@@ -368,12 +439,28 @@ public sealed class LauncherFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>The variables that give podman the launcher's root-owned configuration, as the launcher sets them.</summary>
+    public static readonly IReadOnlyDictionary<string, string> PodmanConfigEnvironment = new Dictionary<string, string>
+    {
+        ["CONTAINERS_CONF"] = StateDir + "/podman/containers.conf",
+        ["CONTAINERS_STORAGE_CONF"] = StateDir + "/podman/storage.conf",
+        ["CONTAINERS_REGISTRIES_CONF"] = StateDir + "/podman/registries.conf",
+    };
+
+    /// <summary>podman as the user with the launcher's configuration (and the user's storage driver), as the launcher runs it.</summary>
+    public static Task<ShellResult> PodmanAsync(TestUser user, params string[] args)
+    {
+        bool vfs = Directory.Exists(Path.Combine(user.Home, ".local/share/containers/storage/vfs-layers"))
+            && !Directory.Exists(Path.Combine(user.Home, ".local/share/containers/storage/overlay-layers"));
+        return Shell.AsUserAsync(user, PodmanConfigEnvironment, "/usr/bin/podman", vfs ? ["--storage-driver", "vfs", .. args] : args);
+    }
+
     public static async Task RemoveAllContainersAsync(TestUser user)
     {
         // Apps first: a pod's infra container goes only with its pod.
-        await Shell.AsUserAsync(user, "/usr/bin/podman", "pod", "rm", "--all", "--force", "--time", "0");
-        await Shell.AsUserAsync(user, "/usr/bin/podman", "rm", "--all", "--force", "--time", "0");
-        await Shell.AsUserAsync(user, "/usr/bin/podman", "volume", "prune", "--force");
+        await PodmanAsync(user, "pod", "rm", "--all", "--force", "--time", "0");
+        await PodmanAsync(user, "rm", "--all", "--force", "--time", "0");
+        await PodmanAsync(user, "volume", "prune", "--force");
     }
 
     private static async Task<string> LocateLauncherAsync()

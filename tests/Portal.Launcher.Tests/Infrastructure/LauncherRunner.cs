@@ -89,6 +89,11 @@ public static class LauncherRunner
             .Select(name => Path.Combine(LauncherFixture.SpawnDir, name))];
     }
 
+    /// <summary>The one podman start of <paramref name="call"/> whose subcommand is <paramref name="subcommand"/> (a run may
+    /// first start a <c>podman version</c> that sets up the user's namespace).</summary>
+    public static string PodmanStart(LauncherCall call, string subcommand) =>
+        Assert.Single(PodmanStarts(call), s => File.ReadAllText(s + ".argv").Split('\0').Contains(subcommand));
+
     public static string Json(object request) => JsonSerializer.Serialize(request);
 
     /// <summary>A fresh job id, so tests never collide with each other or with earlier runs.</summary>

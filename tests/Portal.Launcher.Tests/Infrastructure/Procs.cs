@@ -39,6 +39,21 @@ public static class Procs
         return pids;
     }
 
+    /// <summary>SIGKILL, if the process is still there; false when it is gone already.</summary>
+    public static bool TryKill(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            process.Kill();
+            return true;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>SIGKILLs every process of <paramref name="uid"/> and waits until none is left.</summary>
     public static async Task KillAllAsync(uint uid)
     {

@@ -11,10 +11,11 @@ public sealed record ShellResult(int ExitCode, string Stdout, string Stderr, int
 public static class Shell
 {
     public static async Task<ShellResult> RunAsync(string file, IEnumerable<string> args, string? stdin = null,
-        IReadOnlyDictionary<string, string>? env = null, bool clearEnv = false, TimeSpan? timeout = null)
+        IReadOnlyDictionary<string, string>? env = null, bool clearEnv = false, TimeSpan? timeout = null, string? cwd = null)
     {
         var psi = new ProcessStartInfo(file)
         {
+            WorkingDirectory = cwd ?? "",
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -81,12 +82,15 @@ public static class Shell
     }
 
     /// <summary>Runs a command as a test user, with that user's groups and a clean environment (setpriv, util-linux).</summary>
-    public static Task<ShellResult> AsUserAsync(TestUser user, string file, params string[] args) =>
+    public static Task<ShellResult> AsUserAsync(TestUser user, string file, params string[] args) => AsUserAsync(user, null, file, args);
+
+    /// <summary>As <see cref="AsUserAsync(TestUser, string, string[])"/>, with <paramref name="env"/> added to the clean environment.</summary>
+    public static Task<ShellResult> AsUserAsync(TestUser user, IReadOnlyDictionary<string, string>? env, string file, params string[] args) =>
         RunAsync("/usr/bin/setpriv", ["--reuid", user.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--regid", user.Gid.ToString(System.Globalization.CultureInfo.InvariantCulture), "--init-groups", "--",
             "/usr/bin/env", "-i", "HOME=" + user.Home, "USER=" + user.Name, "LOGNAME=" + user.Name,
             "PATH=/usr/bin:/bin", "XDG_RUNTIME_DIR=/run/user/" + user.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "LANG=C.UTF-8", file, .. args]);
+            "LANG=C.UTF-8", .. (env ?? new Dictionary<string, string>()).Select(kv => kv.Key + "=" + kv.Value), file, .. args], cwd: "/");
 }
 
 /// <summary>Polls a condition until it holds or the deadline passes (never a bare sleep).</summary>

@@ -4,11 +4,11 @@ using Portal.Launcher.Tests.Infrastructure;
 namespace Portal.Launcher.Tests.Integration;
 
 /// <summary>
-/// Fake GPUs (character devices with /dev/null's numbers under /dev/ptest-gpu). The test policy has
+/// Fake GPUs (character devices with NVIDIA's major and no driver, under /dev/ptest-gpu). The test policy has
 /// device ACL mode on, so the allocated nodes are 0660 root plus an ACL entry for the job's owner.
-/// What the launcher controls is that permission, so the checks ask the kernel's permission check
-/// (access(2), which reads the ACL) rather than open(2): some hosts refuse opening hand-made device
-/// nodes outright (a device policy on the machine, nodev), which says nothing about the ACL.
+/// What the launcher controls on the host is that permission, so the host-side checks ask the kernel's permission
+/// check (access(2), which reads the ACL) rather than open(2): some hosts refuse opening hand-made device
+/// nodes outright (a device policy on the machine), which says nothing about the ACL.
 /// </summary>
 [Collection(LauncherTestGroup.Name)]
 public sealed class GpuTests(LauncherFixture f)
@@ -21,7 +21,7 @@ public sealed class GpuTests(LauncherFixture f)
     public async Task JobGivenGpu1_SeesExactlyThatNodeAndTheControlNodes_AndMatchingVisibleDevices()
     {
         string job = await Jobs.StartAsync(f, f.Alice,
-            ["sh", "-c", "ls -1 /dev/ptest-gpu; echo CUDA=$CUDA_VISIBLE_DEVICES; echo NVIDIA=$NVIDIA_VISIBLE_DEVICES; test -r /dev/ptest-gpu/nvidia1 && test -w /dev/ptest-gpu/nvidia1 && echo gpu1-usable; echo end-of-check"],
+            ["sh", "-c", "ls -1 /dev/ptest-gpu; echo CUDA=$CUDA_VISIBLE_DEVICES; echo NVIDIA=$NVIDIA_VISIBLE_DEVICES; test -r /dev/ptest-gpu/nvidia1 && test -w /dev/ptest-gpu/nvidia1 && echo gpu1-usable; cat /dev/ptest-gpu/nvidia1 2>&1; echo end-of-check"],
             gpus: ["1"]);
 
         string logs = await Jobs.WaitForLogAsync(f, f.Alice, job, "end-of-check");
@@ -32,6 +32,12 @@ public sealed class GpuTests(LauncherFixture f)
         // The image sets NVIDIA_VISIBLE_DEVICES=all; the launcher's value must win.
         Assert.Contains("NVIDIA=" + Gpu1Uuid, lines);
         Assert.True(lines.Contains("gpu1-usable"), logs);
+        if (f.HandMadeNodesOpen)
+        {
+            // ENXIO: the open got past the permissions and the job's device filter to the (absent) driver.
+            Assert.Contains(lines, l => l.EndsWith("nvidia1': No such device or address", StringComparison.Ordinal));
+        }
+
         await LauncherRunner.RunAsync(f, Requests.Remove(f.Alice.Name, job));
     }
 

@@ -35,32 +35,26 @@ public sealed class HappyPathTests(LauncherFixture f)
         Assert.Contains("-- " + LauncherFixture.Image + " true", records[0].GetProperty("detail").GetString(), StringComparison.Ordinal);
         // The env value reaches the job through a 0600 file, never argv or the audit log.
         Assert.DoesNotContain("s3cret-value", File.ReadAllText(LauncherFixture.AuditLogPath), StringComparison.Ordinal);
-        Assert.DoesNotContain("s3cret-value", File.ReadAllText(Assert.Single(LauncherRunner.PodmanStarts(run)) + ".argv"), StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret-value", File.ReadAllText(LauncherRunner.PodmanStart(run, "run") + ".argv"), StringComparison.Ordinal);
         await LauncherRunner.RunAsync(f, Requests.Remove(f.Alice.Name, job));
     }
 
     [Fact]
-    public async Task CpuAndMemoryLimits_AreEnforced_OrTheRunSaysTheyAreIgnored()
+    public async Task CpuMemoryAndTaskLimits_AreTheJobsCgroups_NotPodmanOptions()
     {
         string job = LauncherRunner.NewJob();
 
-        LauncherCall run = await LauncherRunner.RunAsync(f, Requests.Run(f.Alice.Name, job,
-            ["sh", "-c", "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes"], cpus: 1, memoryMiB: 64));
+        LauncherCall run = await LauncherRunner.RunAsync(f, Requests.Run(f.Alice.Name, job, ["sleep", "300"], cpus: 1, memoryMiB: 64));
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        string argv = File.ReadAllText(Assert.Single(LauncherRunner.PodmanStarts(run)) + ".argv");
-        Assert.Contains("--cpus\01\0", argv, StringComparison.Ordinal);
-        Assert.Contains("--memory\064m\0", argv, StringComparison.Ordinal);
-        if (File.Exists("/sys/fs/cgroup/cgroup.controllers"))
-        {
-            // cgroup v2 with delegation: the kernel holds the job to 64 MiB.
-            Assert.Contains("67108864", await Jobs.WaitForLogAsync(f, f.Alice, job, "67108864"), StringComparison.Ordinal);
-        }
-        else
-        {
-            // cgroup v1 rootless: podman cannot enforce limits; the portal must be told, not left to assume.
-            Assert.Contains(run.Response!.Warnings!, w => w.Contains("ignored", StringComparison.OrdinalIgnoreCase));
-        }
+        string argv = File.ReadAllText(LauncherRunner.PodmanStart(run, "run") + ".argv");
+        Assert.DoesNotContain("--memory", argv, StringComparison.Ordinal);
+        Assert.DoesNotContain("--pids-limit", argv, StringComparison.Ordinal);
+        Assert.Equal("67108864", File.ReadAllText(TestCgroups.V1("memory", f.Alice, job) + "/memory.limit_in_bytes").Trim());
+        Assert.Equal(LauncherFixture.PidsLimit.ToString(CultureInfo.InvariantCulture), File.ReadAllText(TestCgroups.V1("pids", f.Alice, job) + "/pids.max").Trim());
+        Assert.Equal("100000", File.ReadAllText(TestCgroups.V1("cpu", f.Alice, job) + "/cpu.cfs_quota_us").Trim());
+        Assert.True(run.Response!.Cgroup is { Exists: true, Populated: true, MemoryLimitBytes: 67108864 }, run.ToString());
+        Assert.DoesNotContain(run.Response.Warnings ?? [], w => w.Contains("ignored", StringComparison.OrdinalIgnoreCase));
 
         await LauncherRunner.RunAsync(f, Requests.Remove(f.Alice.Name, job));
     }
@@ -187,7 +181,11 @@ public sealed class HappyPathTests(LauncherFixture f)
         Assert.True(call.ExitCode == 0, call.ToString());
         var checks = call.Response!.Checks!;
         Assert.Contains(checks, c => c.Name == "rootless" && c.Status == "ok");
-        Assert.Contains(checks, c => c.Name == "cgroup");
+        Assert.Contains(checks, c => c.Name == "cgroup" && c.Status == "ok");
+        Assert.Contains(checks, c => c.Name == "cgroup-limits" && c.Status == "ok");
+        Assert.Contains(checks, c => c.Name == "device-control" && c.Status == "ok");
+        Assert.Contains(checks, c => c.Name == "podman-config" && c.Status == "ok");
+        Assert.Contains(checks, c => c.Name == "storage");
         Assert.Contains(checks, c => c.Name == "subids" && c.Status == "ok");
         Assert.Contains(checks, c => c.Name == "gpu 1" && c.Status == "ok");
         Assert.Contains(checks, c => c.Name == "privilege-drop" && c.Status == "ok");

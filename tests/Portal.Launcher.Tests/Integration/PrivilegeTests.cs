@@ -64,6 +64,9 @@ public sealed class PrivilegeTests(LauncherFixture f)
             {
                 ["HOME"] = f.Alice.Home, ["USER"] = f.Alice.Name, ["LOGNAME"] = f.Alice.Name,
                 ["PATH"] = "/usr/local/bin:/usr/bin:/bin", ["LANG"] = "C.UTF-8", ["XDG_RUNTIME_DIR"] = "/run/user/" + uid,
+                ["CONTAINERS_CONF"] = LauncherFixture.PodmanConfigEnvironment["CONTAINERS_CONF"],
+                ["CONTAINERS_STORAGE_CONF"] = LauncherFixture.PodmanConfigEnvironment["CONTAINERS_STORAGE_CONF"],
+                ["CONTAINERS_REGISTRIES_CONF"] = LauncherFixture.PodmanConfigEnvironment["CONTAINERS_REGISTRIES_CONF"],
             },
             env);
     }

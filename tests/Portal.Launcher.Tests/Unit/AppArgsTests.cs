@@ -8,16 +8,18 @@ public sealed class AppArgsTests
 {
     private static readonly UserAccount Alice = new("alice", 1500, 1500, "/home/alice", [1500, 5000]);
 
+    private static readonly string[] Podman = ["/usr/bin/podman", "--default-mounts-file", "/run/x/mounts.conf"];
+
     private static List<string> Service(AppServiceSpec service) =>
-        PodmanArgs.Run("42", service.Run, Alice, RequestValidatorTests.Policy, null, [], new PodMember(service, "/run/user/1500/portal-app-42.hosts"));
+        PodmanArgs.Run(Podman, "42", service.Run, Alice, RequestValidatorTests.Policy, null, [], new PodMember(service, "/run/user/1500/portal-app-42.hosts"));
 
     [Fact]
     public void AService_GetsEveryHardeningOptionAJobGets_JoinsThePod_AndSetsNoNetworkOfItsOwn()
     {
-        List<string> job = PodmanArgs.Run("42", new RunSpec { Image = "busybox" }, Alice, RequestValidatorTests.Policy, null, []);
+        List<string> job = PodmanArgs.Run(Podman, "42", new RunSpec { Image = "busybox" }, Alice, RequestValidatorTests.Policy, null, []);
         List<string> service = Service(new AppServiceSpec { Name = "web", Run = new RunSpec { Image = "busybox" } });
 
-        foreach (string option in new[] { "--pull=never", "--runtime", "--security-opt", "--cap-drop", "--pids-limit", "--log-opt" })
+        foreach (string option in new[] { "--pull=never", "--runtime", "--security-opt", "--cap-drop", "--log-opt" })
         {
             Assert.Equal(job[job.IndexOf(option) + (option.Contains('=', StringComparison.Ordinal) ? 0 : 1)],
                 service[service.IndexOf(option) + (option.Contains('=', StringComparison.Ordinal) ? 0 : 1)]);
@@ -30,6 +32,51 @@ public sealed class AppArgsTests
         Assert.Contains("portal.service=web", service);
         Assert.DoesNotContain("portal.job=42", service);
         Assert.Contains("type=bind,source=/run/user/1500/portal-app-42.hosts,target=/etc/hosts,ro=true", service);
+    }
+
+    [Fact]
+    public void AService_SetsNoLimitOfItsOwn_TheAppsCgroupHoldsThem()
+    {
+        List<string> service = Service(new AppServiceSpec { Name = "web", Run = new RunSpec { Image = "busybox", Cpus = 1.5, MemoryMiB = 512 } });
+
+        Assert.DoesNotContain("--cpus", service);
+        Assert.DoesNotContain("--memory", service);
+        Assert.DoesNotContain("--pids-limit", service);
+    }
+
+    [Fact]
+    public void AnAppsCgroupLimits_AreItsServicesSums_AndThePolicysTaskLimit()
+    {
+        var app = new AppSpec
+        {
+            Services =
+            [
+                new AppServiceSpec { Name = "web", Run = new RunSpec { Image = "busybox", Cpus = 1.5, MemoryMiB = 512 } },
+                new AppServiceSpec { Name = "db", Run = new RunSpec { Image = "busybox", Cpus = 0.5, MemoryMiB = 256 } },
+            ],
+        };
+
+        Cgroups.JobLimits limits = Verbs.JobDevices.Limits(app, RequestValidatorTests.Policy, "vfs");
+
+        Assert.Equal((2.0, 768L << 20, RequestValidatorTests.Policy.PidsLimit), (limits.Cpus, limits.MemoryBytes, limits.Pids));
+        Assert.Equal(Cgroups.DeviceRule.Standard.Count, limits.Devices.Count);
+    }
+
+    [Fact]
+    public void AnAppWithAServiceWithoutALimit_IsUnboundedThere_AsThatServiceAloneWouldBe()
+    {
+        var app = new AppSpec
+        {
+            Services =
+            [
+                new AppServiceSpec { Name = "web", Run = new RunSpec { Image = "busybox", Cpus = 1.5, MemoryMiB = 512 } },
+                new AppServiceSpec { Name = "db", Run = new RunSpec { Image = "busybox", MemoryMiB = 256 } },
+            ],
+        };
+
+        Cgroups.JobLimits limits = Verbs.JobDevices.Limits(app, RequestValidatorTests.Policy, "vfs");
+
+        Assert.Equal(((double?)null, (long?)(768L << 20)), (limits.Cpus, limits.MemoryBytes));
     }
 
     [Fact]
@@ -67,7 +114,7 @@ public sealed class AppArgsTests
     [Fact]
     public void PodCreate_HasNoNetwork_AndTheAppsLabels()
     {
-        List<string> argv = PodmanArgs.PodCreate(RequestValidatorTests.Policy, "42", "alice");
+        List<string> argv = PodmanArgs.PodCreate(Podman, "42", "alice");
 
         Assert.Equal("none", argv[argv.IndexOf("--network") + 1]);
         Assert.Contains("portal.app=42", argv);
@@ -78,7 +125,7 @@ public sealed class AppArgsTests
     [Fact]
     public void ServiceLogs_NameTheServicesContainer()
     {
-        List<string> argv = PodmanArgs.Logs(RequestValidatorTests.Policy, "42", new LogsSpec { Service = "web" });
+        List<string> argv = PodmanArgs.Logs(Podman, "42", new LogsSpec { Service = "web" });
 
         Assert.Equal(["--", "portal-app-42-web"], argv[^2..]);
     }

@@ -10,7 +10,7 @@ public sealed class PodmanArgsTests
     private static readonly UserAccount Alice = new("alice", 1500, 1500, "/home/alice", [1500, 5000]);
 
     private static List<string> Run(RunSpec spec, LauncherPolicy? policy = null) =>
-        PodmanArgs.Run("42", spec, Alice, policy ?? RequestValidatorTests.Policy, "/run/user/1500/env", []);
+        PodmanArgs.Run(["/usr/bin/podman", "--default-mounts-file", "/run/x/mounts.conf"], "42", spec, Alice, policy ?? RequestValidatorTests.Policy, "/run/user/1500/env", []);
 
     [Fact]
     public void TheImage_FollowsAllOptionsAndADoubleDash_AndTheCommandFollowsTheImage()
@@ -30,7 +30,6 @@ public sealed class PodmanArgsTests
 
         Assert.Contains("no-new-privileges", argv);
         Assert.Equal("all", argv[argv.IndexOf("--cap-drop") + 1]);
-        Assert.Equal("256", argv[argv.IndexOf("--pids-limit") + 1]);
         Assert.Equal("max-size=1048576", argv[argv.IndexOf("--log-opt") + 1]);
         Assert.Equal("runc", argv[argv.IndexOf("--runtime") + 1]);
         Assert.Equal("none", argv[argv.IndexOf("--network") + 1]);
@@ -40,22 +39,21 @@ public sealed class PodmanArgsTests
     }
 
     [Fact]
-    public void CpuAndMemoryLimits_BecomePodmanOptions_BeforeTheImage()
+    public void Limits_AreNotPodmanOptions_TheJobsCgroupEnforcesThem()
     {
         List<string> argv = Run(new RunSpec { Image = "busybox", Cpus = 1.5, MemoryMiB = 2048 });
 
-        Assert.Equal("1.5", argv[argv.IndexOf("--cpus") + 1]);
-        Assert.Equal("2048m", argv[argv.IndexOf("--memory") + 1]);
-        Assert.True(argv.IndexOf("--memory") < argv.IndexOf("busybox"));
+        Assert.DoesNotContain("--cpus", argv);
+        Assert.DoesNotContain("--memory", argv);
+        Assert.DoesNotContain("--pids-limit", argv);
     }
 
     [Fact]
-    public void WithoutLimits_NoCpuOrMemoryOptionIsPassed()
+    public void GlobalOptions_ComeBeforeTheSubcommand()
     {
         List<string> argv = Run(new RunSpec { Image = "busybox" });
 
-        Assert.DoesNotContain("--cpus", argv);
-        Assert.DoesNotContain("--memory", argv);
+        Assert.Equal(["/usr/bin/podman", "--default-mounts-file", "/run/x/mounts.conf", "run"], argv[..4]);
     }
 
     [Fact]

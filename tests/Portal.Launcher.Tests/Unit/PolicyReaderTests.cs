@@ -38,6 +38,8 @@ public sealed class PolicyReaderTests
         Assert.Equal((32.0, 262144L), (p.MaxCpus, p.MaxMemoryMiB));
         Assert.False(p.AllowNetwork || p.UseCdi || p.ManageDeviceAcls);
         Assert.Equal(("/var/log/portal-launcher/audit.log", "/run/portal-launcher", "/usr/bin/setfacl"), (p.AuditLog, p.StateDir, p.Setfacl));
+        Assert.Equal(("portal", 30, "/usr/bin/conmon"), (p.CgroupParent, p.PodmanTimeoutSeconds, p.Conmon));
+        Assert.Equal(("overlay", "/usr/bin/fuse-overlayfs"), (p.StorageDriver, p.FuseOverlayfs));
         Assert.Equal("portal", p.PamService);
         Assert.Equal(["portal"], p.PrivilegedGroups);
         Assert.Equal(["/home"], p.HomeRoots);
@@ -68,6 +70,18 @@ public sealed class PolicyReaderTests
         Assert.Equal((LauncherPolicy.DefaultStateDir, LauncherPolicy.DefaultSetfacl), (p.StateDir, p.Setfacl));
         Assert.Equal(("portal", 0), (p.PamService, p.PrivilegedGroups.Count));
         Assert.Equal(["/home"], p.HomeRoots);
+        Assert.Equal(("portal", 30, LauncherPolicy.OverlayStorage), (p.CgroupParent, p.PodmanTimeoutSeconds, p.StorageDriver));
+    }
+
+    [Fact]
+    public void TheCgroupSettings_AreRead()
+    {
+        LauncherPolicy p = Parse(With("""
+            "cgroupParent":"system.slice/portal-jobs.service","podmanTimeoutSeconds":5,"storageDriver":"vfs","conmon":"/opt/conmon","fuseOverlayfs":"/opt/fo"
+            """));
+
+        Assert.Equal(("system.slice/portal-jobs.service", 5, "vfs"), (p.CgroupParent, p.PodmanTimeoutSeconds, p.StorageDriver));
+        Assert.Equal(("/opt/conmon", "/opt/fo"), (p.Conmon, p.FuseOverlayfs));
     }
 
     [Fact]

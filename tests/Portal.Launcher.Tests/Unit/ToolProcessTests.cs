@@ -1,4 +1,5 @@
 using Portal.Launcher.Podman;
+using Portal.Launcher.Tests.Infrastructure;
 
 namespace Portal.Launcher.Tests.Unit;
 
@@ -24,6 +25,28 @@ public sealed class ToolProcessTests
     {
         Assert.Equal(7, (await ToolProcess.RunAsync(["/bin/sh", "-c", "exit 7"], Env)).ExitCode);
         Assert.Equal(128 + 9, (await ToolProcess.RunAsync(["/bin/sh", "-c", "kill -9 $$"], Env)).ExitCode);
+    }
+
+    [Fact]
+    public async Task PastItsDeadline_TheToolAndWhatItStartedAreKilled()
+    {
+        // The tool's child prints its pid first: it must be gone too, not only the tool.
+        ToolResult r = await ToolProcess.RunAsync(["/bin/sh", "-c", "sleep 300 & echo $!; wait"], Env, deadline: TimeSpan.FromMilliseconds(500));
+
+        Assert.True(r.TimedOut);
+        Assert.Equal(128 + 9, r.ExitCode);
+        int child = int.Parse(r.Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        await Wait.UntilAsync(() => Task.FromResult(File.Exists($"/proc/{child}/stat") && !File.ReadAllText($"/proc/{child}/stat").Contains(") Z ", StringComparison.Ordinal)),
+            alive => !alive, TimeSpan.FromSeconds(10), "the tool's child to be killed");
+    }
+
+    [Fact]
+    public async Task WithinItsDeadline_TheToolFinishesNormally()
+    {
+        ToolResult r = await ToolProcess.RunAsync(["/bin/sh", "-c", "echo fine"], Env, deadline: TimeSpan.FromSeconds(30));
+
+        Assert.False(r.TimedOut);
+        Assert.Equal("fine\n", r.Stdout);
     }
 
     [Fact]

@@ -112,6 +112,10 @@ public sealed class FakeLauncher(TimeProvider clock) : ILauncher
         return Task.FromResult(Existing(user, job));
     }
 
+    /// <summary>The fake keeps no cgroups: the kernel's side of the list is empty, podman's is <see cref="ListAsync"/>.</summary>
+    public async Task<UserJobs> ListJobsAsync(string user, CancellationToken cancellationToken = default) =>
+        new(await ListAsync(user, cancellationToken), []);
+
     public Task<IReadOnlyList<ContainerState>> ListAsync(string user, CancellationToken cancellationToken = default)
     {
         Call("list", user, null);

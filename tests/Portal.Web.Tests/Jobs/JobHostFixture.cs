@@ -129,6 +129,9 @@ public sealed class JobHostFixture : IAsyncLifetime
                     Directory.Delete(dir, recursive: true);
                 }
             }
+
+            // The users' podman pause processes live in the launcher's cgroups; they end with the tree.
+            await CgroupTree.RemoveAsync();
         }
         finally
         {
@@ -321,6 +324,7 @@ public sealed class JobHostFixture : IAsyncLifetime
             ["stateDir"] = "/run/portal-web-test",
             ["pamService"] = PamService,
             ["sessions"] = new Dictionary<string, object> { ["dir"] = SessionsDir, ["group"] = ProxyGroup, ["bridge"] = BridgePath },
+            ["cgroupParent"] = CgroupTree.Parent,
         };
         File.WriteAllText(PolicyPath, JsonSerializer.Serialize(policy));
         // The real pam_unix, as Debian's common-auth and common-account use it (minus nullok), in a service of its own.

@@ -76,6 +76,8 @@ public sealed class LogStreamLimitTests
 
         public Task<IReadOnlyList<ContainerState>> ListAsync(string user, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
+        public Task<UserJobs> ListJobsAsync(string user, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
         public Task<IReadOnlyList<ImageInfo>> ImagesAsync(string user, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
 

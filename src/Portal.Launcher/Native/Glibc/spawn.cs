@@ -11,6 +11,8 @@ internal static unsafe partial class Glibc
     /// the launcher treats both as opaque.</summary>
     public const int SPAWN_OPAQUE_BYTES = 1024;
 
+    public const short POSIX_SPAWN_RESETIDS = 0x01;
+    public const short POSIX_SPAWN_SETPGROUP = 0x02;
     public const short POSIX_SPAWN_SETSIGDEF = 0x04;
     public const short POSIX_SPAWN_SETSIGMASK = 0x08;
 
@@ -38,6 +40,9 @@ internal static unsafe partial class Glibc
 
     [LibraryImport("libc", EntryPoint = "posix_spawnattr_setflags")]
     public static partial int posix_spawnattr_setflags(void* attr, short flags);
+
+    [LibraryImport("libc", EntryPoint = "posix_spawnattr_setpgroup")]
+    public static partial int posix_spawnattr_setpgroup(void* attr, int pgroup);
 
     [LibraryImport("libc", EntryPoint = "posix_spawnattr_setsigmask")]
     public static partial int posix_spawnattr_setsigmask(void* attr, sigset_t* sigmask);

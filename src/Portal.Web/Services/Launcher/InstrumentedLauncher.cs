@@ -30,6 +30,9 @@ internal sealed class InstrumentedLauncher(ILauncher inner, LauncherMetrics metr
     public Task<IReadOnlyList<ContainerState>> ListAsync(string user, CancellationToken cancellationToken = default) =>
         TimeAsync("list", () => inner.ListAsync(user, cancellationToken));
 
+    public Task<UserJobs> ListJobsAsync(string user, CancellationToken cancellationToken = default) =>
+        TimeAsync("list", () => inner.ListJobsAsync(user, cancellationToken));
+
     public Task<IReadOnlyList<ImageInfo>> ImagesAsync(string user, CancellationToken cancellationToken = default) =>
         TimeAsync("images", () => inner.ImagesAsync(user, cancellationToken));
 

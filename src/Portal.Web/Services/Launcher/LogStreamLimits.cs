@@ -64,6 +64,9 @@ internal sealed class LogStreamLimits(ILauncher inner, LogStreamOptions options)
     public Task<IReadOnlyList<ContainerState>> ListAsync(string user, CancellationToken cancellationToken = default) =>
         inner.ListAsync(user, cancellationToken);
 
+    public Task<UserJobs> ListJobsAsync(string user, CancellationToken cancellationToken = default) =>
+        inner.ListJobsAsync(user, cancellationToken);
+
     public Task<IReadOnlyList<ImageInfo>> ImagesAsync(string user, CancellationToken cancellationToken = default) =>
         inner.ImagesAsync(user, cancellationToken);
 

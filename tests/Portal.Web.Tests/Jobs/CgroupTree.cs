@@ -1,0 +1,49 @@
+using System.Globalization;
+
+namespace Portal.Web.Tests.Jobs;
+
+/// <summary>The launcher's job cgroups for these tests (the test policy's cgroupParent), removed when the tests end.</summary>
+internal static class CgroupTree
+{
+    public const string Parent = "portal-web-test";
+
+    /// <summary>Kills every process left in the tree, in every hierarchy, and removes it, deepest first.</summary>
+    public static async Task RemoveAsync()
+    {
+        // /sys/fs/cgroup itself (cgroup v2) and each hierarchy mounted below it (v1 controllers, a hybrid host's unified).
+        List<string> tops = [.. Directory.EnumerateDirectories("/sys/fs/cgroup").Prepend("/sys/fs/cgroup")
+            .Select(root => Path.Combine(root, Parent)).Where(Directory.Exists)];
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        List<int> left;
+        while ((left = [.. tops.SelectMany(Walk).SelectMany(Pids).Distinct()]).Count > 0 && DateTime.UtcNow < deadline)
+        {
+            foreach (var pid in left)
+            {
+                try
+                {
+                    using var process = System.Diagnostics.Process.GetProcessById(pid);
+                    process.Kill();
+                }
+                catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+                {
+                    // Already gone.
+                }
+            }
+
+            await Task.Delay(50);
+        }
+
+        foreach (var dir in tops.SelectMany(Walk).Reverse())
+        {
+            Directory.Delete(dir);
+        }
+    }
+
+    private static IEnumerable<string> Walk(string dir) =>
+        Directory.Exists(dir) ? Directory.EnumerateDirectories(dir).SelectMany(Walk).Prepend(dir) : [];
+
+    private static IEnumerable<int> Pids(string dir) =>
+        File.Exists(dir + "/cgroup.procs")
+            ? File.ReadAllLines(dir + "/cgroup.procs").Where(l => l.Length > 0).Select(l => int.Parse(l, CultureInfo.InvariantCulture))
+            : [];
+}
