@@ -50,5 +50,5 @@ public static class Apps
         LauncherRunner.RunAsync(f, Verb(LauncherVerbs.AppRemove, user.Name, job, stopSeconds: 0));
 
     public static async Task<bool> PodExistsAsync(TestUser user, string job) =>
-        (await Shell.AsUserAsync(user, "/usr/bin/podman", "pod", "exists", LauncherProtocol.PodName(job))).ExitCode == 0;
+        (await LauncherFixture.PodmanAsync(user, "pod", "exists", LauncherProtocol.PodName(job))).ExitCode == 0;
 }

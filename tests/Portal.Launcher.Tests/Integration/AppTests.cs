@@ -92,7 +92,7 @@ public sealed class AppTests(LauncherFixture f)
             Assert.True(up.ExitCode == 0, up.ToString());
             Assert.Contains("shared-data", await Apps.WaitForLogAsync(f, f.Alice, job, "reader", "reader-done"), StringComparison.Ordinal);
             await Apps.RemoveAsync(f, f.Alice, job);
-            ShellResult volumes = await Shell.AsUserAsync(f.Alice, "/usr/bin/podman", "volume", "ls", "--quiet");
+            ShellResult volumes = await LauncherFixture.PodmanAsync(f.Alice, "volume", "ls", "--quiet");
             Assert.DoesNotContain(LauncherProtocol.AppVolumeName(job, "data"), volumes.Stdout, StringComparison.Ordinal);
         }
         finally
@@ -113,7 +113,7 @@ public sealed class AppTests(LauncherFixture f)
         Assert.Contains("broken", up.Response!.Error, StringComparison.Ordinal);
         Assert.False(await Apps.PodExistsAsync(f.Alice, job));
         Assert.False(File.Exists($"/run/user/{f.Alice.Uid}/portal-app-{job}.hosts"));
-        ShellResult volumes = await Shell.AsUserAsync(f.Alice, "/usr/bin/podman", "volume", "ls", "--quiet");
+        ShellResult volumes = await LauncherFixture.PodmanAsync(f.Alice, "volume", "ls", "--quiet");
         Assert.DoesNotContain(LauncherProtocol.AppVolumeName(job, "scratch"), volumes.Stdout, StringComparison.Ordinal);
         Assert.Contains(LauncherRunner.AuditRecords(up), r => r.GetProperty("decision").GetString() == "failed");
     }
