@@ -48,8 +48,10 @@ public static class AppRequests
                 ? [.. service.Binds.Select(b => new MountSpec(b.Source, b.Target, b.ReadOnly))]
                 : null,
             Workdir = service.WorkingDirectory,
-            Cpus = service.Cpus,
-            MemoryMiB = service.MemoryMiB,
+            // What the scheduler charged the service: its limit, or the default a service without one is given. The
+            // launcher sums them into the app's one cgroup, so the kernel holds the app to what was counted.
+            Cpus = service.Cpus ?? AppSpecValidator.DefaultServiceCpus,
+            MemoryMiB = service.MemoryMiB ?? AppSpecValidator.DefaultServiceMemoryMiB,
         },
         Entrypoint = service.Entrypoint,
         Volumes = service.Volumes.Count > 0

@@ -40,6 +40,20 @@ public sealed class AppRequestsTests
     }
 
     [Fact]
+    public void A_service_without_limits_is_sent_the_defaults_it_is_charged_for_so_the_apps_cgroup_holds_the_counted_sum()
+    {
+        var spec = AppFileParser.Parse(File).Spec!;
+        var job = AppSpecValidator.AsAppJob(spec, new AppSubmission("a", TimeSpan.FromHours(1)), File);
+
+        var request = AppRequests.Build(job, ["GPU-1", "GPU-2", "GPU-3"]);
+
+        Assert.All(request.Services, s => Assert.Equal(AppSpecValidator.DefaultServiceCpus, s.Run.Cpus));
+        Assert.All(request.Services, s => Assert.Equal(AppSpecValidator.DefaultServiceMemoryMiB, s.Run.MemoryMiB));
+        Assert.Equal(AppSpecValidator.TotalCpus(spec), request.Services.Sum(s => s.Run.Cpus!.Value));
+        Assert.Equal(AppSpecValidator.TotalMemoryMiB(spec), request.Services.Sum(s => s.Run.MemoryMiB!.Value));
+    }
+
+    [Fact]
     public void Every_service_setting_reaches_the_request()
     {
         var spec = AppFileParser.Parse(File).Spec!;
