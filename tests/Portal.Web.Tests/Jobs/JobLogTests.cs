@@ -11,6 +11,7 @@ using Portal.Data.Entities;
 using Portal.Data.Jobs;
 using Portal.Launcher.Client;
 using Portal.Web.Components.Jobs;
+using Portal.Web.Services.Jobs;
 using Portal.Web.Services.Revocation;
 using Portal.Web.Tests.Infrastructure;
 
