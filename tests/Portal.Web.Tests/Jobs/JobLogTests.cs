@@ -11,7 +11,6 @@ using Portal.Data.Entities;
 using Portal.Data.Jobs;
 using Portal.Launcher.Client;
 using Portal.Web.Components.Jobs;
-using Portal.Web.Services.Jobs;
 using Portal.Web.Services.Revocation;
 using Portal.Web.Tests.Infrastructure;
 
@@ -54,7 +53,7 @@ public sealed class JobLogTests(JobHostFixture fixture)
         bunit.Services.AddSingleton(t.Store);
         bunit.Services.AddSingleton(portal.Services.GetRequiredService<ILauncher>());
         bunit.Services.AddSingleton(portal.Services.GetRequiredService<SessionRevocations>());
-        bunit.Services.AddSingleton(portal.Services.GetRequiredService<JobOutput>());
+        bunit.Services.AddSingleton(portal.Services.GetRequiredService<Portal.Web.Services.Jobs.JobOutput>());
         bunit.AddAuthorization().SetAuthorized(fixture.Alice.Name)
             .SetClaims(new Claim(ClaimTypes.NameIdentifier, t.Accounts[fixture.Alice.Name].ToString()));
         bunit.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
@@ -92,7 +91,7 @@ public sealed class JobLogTests(JobHostFixture fixture)
         bunit.Services.AddSingleton(t.Store);
         bunit.Services.AddSingleton(portal.Services.GetRequiredService<ILauncher>());
         bunit.Services.AddSingleton(portal.Services.GetRequiredService<SessionRevocations>());
-        bunit.Services.AddSingleton(portal.Services.GetRequiredService<JobOutput>());
+        bunit.Services.AddSingleton(portal.Services.GetRequiredService<Portal.Web.Services.Jobs.JobOutput>());
         bunit.AddAuthorization().SetAuthorized(fixture.Bob.Name)
             .SetClaims(new Claim(ClaimTypes.NameIdentifier, t.Accounts[fixture.Bob.Name].ToString()));
         bunit.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
