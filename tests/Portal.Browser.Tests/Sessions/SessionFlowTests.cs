@@ -97,8 +97,16 @@ public sealed class SessionFlowTests(JobHostFixture host, Chromium chromium) : I
 
         // A terminal: another WebSocket (terminado).
         string terminal = await page.EvaluateAsync<string>(Js("(async () => (await call('POST', 'api/terminals')).name)()"), session);
-        await page.GotoAsync(session + "terminals/" + terminal);
-        await page.Locator(".xterm-helper-textarea").FocusAsync();
+        IResponse? terminalPage = await page.GotoAsync(session + "terminals/" + terminal);
+        try
+        {
+            await page.Locator(".xterm-helper-textarea").FocusAsync();
+        }
+        catch (TimeoutException)
+        {
+            throw new InvalidOperationException($"No terminal at {page.Url} ({terminalPage?.Status}); the page says: {await page.InnerTextAsync("body")}");
+        }
+
         await page.Keyboard.TypeAsync("echo hi-$((6*7))\n");
         await Assertions.Expect(page.Locator(".xterm-rows")).ToContainTextAsync("hi-42", Slow);
 
