@@ -110,7 +110,9 @@ internal static unsafe class ToolProcess
         byte* buffer = stackalloc byte[16384];
         while (fds[0].fd >= 0 || fds[1].fd >= 0)
         {
-            if (poll(fds, 2, -1) < 0)
+            // Glibc.poll, not Tmds.LibC's: only ours captures errno, and poll returns EINTR whenever the
+            // runtime signals this thread (GC suspension); a stale errno there read as a failed run.
+            if (Glibc.poll(fds, 2, -1) < 0)
             {
                 if (errno == EINTR)
                 {
