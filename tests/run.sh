@@ -67,7 +67,9 @@ log="$work/test-output.log"
 status=0
 # Arguments narrow the run, e.g. tests/run.sh tests/Portal.Web.Tests --filter FullyQualifiedName~Quota
 if [[ $# -gt 0 ]]; then targets=("$@"); else targets=(Portal.sln); fi
-dotnet test "${targets[@]}" --no-build -nologo 2>&1 | tee "$log" || status=$?
+# One test project at a time (-m:1): the web and browser tests share the job host's fixed throwaway accounts
+# (pweb-*), and a fixture removing them at its end must not race another project still using them.
+dotnet test "${targets[@]}" --no-build -nologo -m:1 2>&1 | tee "$log" || status=$?
 
 # Nothing of the throwaway accounts may outlive the run: no account, group, subordinate-id line, process or test file.
 if ! leftovers=$(tests/throwaway-accounts.sh leftovers); then

@@ -96,13 +96,21 @@ drop_subid_lines() {
 remove_account() {
   local name=$1 uid
   if uid=$(id -u "$name" 2>/dev/null); then
-    kill_account_processes "$name" "$uid"
-    # userdel also drops the account's subordinate ids and its own group; it warns about a missing mail spool.
-    userdel --remove "$name" 2>/dev/null || true
-    if id -u "$name" >/dev/null 2>&1; then
-      echo "throwaway-accounts: userdel $name failed" >&2
-      return 1
-    fi
+    # A podman call of the account still in flight can start a new process (its pause process) between the kill
+    # and userdel, which then refuses: end everything again and retry until the account is gone.
+    local deadline=$((SECONDS + 60))
+    while :; do
+      kill_account_processes "$name" "$uid" || true
+      # userdel also drops the account's subordinate ids and its own group; it warns about a missing mail spool.
+      userdel --remove "$name" 2>/dev/null || true
+      id -u "$name" >/dev/null 2>&1 || break
+      if (( SECONDS > deadline )); then
+        echo "throwaway-accounts: userdel $name failed" >&2
+        ps -o pid,ppid,stat,comm -u "$uid" >&2 || true
+        return 1
+      fi
+      sleep 0.2
+    done
     # Rootless podman's runtime state, wherever it put it.
     rm -rf --one-file-system "/run/user/$uid" "/tmp/podman-run-$uid" "/tmp/containers-user-$uid" "/tmp/storage-run-$uid"
   fi

@@ -1,3 +1,4 @@
+using Portal.Launcher.Native;
 using Tmds.Linux;
 using static Portal.Launcher.Native.Glibc;
 using static Tmds.Linux.LibC;
@@ -47,7 +48,7 @@ internal sealed unsafe class ChildWatch(int pid) : IDisposable
                 wait = wait < 0 ? left : Math.Min(wait, left);
             }
 
-            if (poll(fds, 3, wait) < 0)
+            if (Glibc.poll(fds, 3, wait) < 0)
             {
                 if (errno == EINTR)
                 {
@@ -103,7 +104,7 @@ internal sealed unsafe class ChildWatch(int pid) : IDisposable
             }
 
             pollfd watch = new() { fd = _pidFd, events = POLLIN };
-            _ = _pidFd >= 0 ? poll(&watch, 1, (int)Math.Max(1, deadline - Environment.TickCount64)) : poll(null, 0, PollInterval);
+            _ = _pidFd >= 0 ? Glibc.poll(&watch, 1, (int)Math.Max(1, deadline - Environment.TickCount64)) : Glibc.poll(null, 0, PollInterval);
         }
 
         _ = kill(-pid, SIGKILL);

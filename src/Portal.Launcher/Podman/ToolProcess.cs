@@ -151,7 +151,9 @@ internal static unsafe class ToolProcess
         while (fds[0].fd >= 0 || fds[1].fd >= 0)
         {
             int timeout = until is { } u ? (int)Math.Clamp(u - Environment.TickCount64, 0, int.MaxValue) : -1;
-            int ready = poll(fds, 2, timeout);
+            // Glibc.poll, not Tmds.LibC's: only ours captures errno, and poll returns EINTR whenever the
+            // runtime signals this thread (GC suspension); a stale errno there read as a failed run.
+            int ready = Glibc.poll(fds, 2, timeout);
             if (ready == 0)
             {
                 if (killed)

@@ -30,7 +30,12 @@ internal static class ApiServices
             .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(ApiTokenAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder().AddApiPolicies();
         // Source-generated contracts first: no reflection on the hot path; anything else falls back to the default.
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
+            // A number is a JSON number: "2" for cpus is refused as the launcher refuses it, not read as 2.
+            o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
+        });
         services.AddRateLimiter(AddTokenBuckets);
         services.AddOpenApi(o =>
         {

@@ -132,25 +132,26 @@ public sealed class LauncherFixture : IAsyncLifetime
     /// <summary>Everything <see cref="SetUpAsync"/> made; ending the users' processes ends their containers too.</summary>
     private static async Task RemoveEverythingAsync()
     {
-        await ThrowawayAccounts.RemoveAsync("ptest-alice", "ptest-bob", "ptest-carol", "ptest-sys", Group, ProxyGroup);
-        foreach (string dir in new[] { Path.GetDirectoryName(PolicyPath)!, Root, Path.GetDirectoryName(AuditLogPath)!, StateDir, GpuDir })
+        try
         {
-            if (Directory.Exists(dir))
+            await ThrowawayAccounts.RemoveAsync("ptest-alice", "ptest-bob", "ptest-carol", "ptest-sys", Group, ProxyGroup);
+        }
+        finally
+        {
+            // The files go even when an account would not: nothing of the run stays that need not.
+            foreach (string dir in new[] { Path.GetDirectoryName(PolicyPath)!, Root, Path.GetDirectoryName(AuditLogPath)!, StateDir, GpuDir, SessionsDir })
             {
-                Directory.Delete(dir, recursive: true);
+                if (Directory.Exists(dir))
+                {
+                    Directory.Delete(dir, recursive: true);
+                }
             }
+
+            File.Delete(PamServiceFile);
+
+            // The users' pause processes ended with their accounts; the launcher's cgroup tree goes last.
+            await TestCgroups.RemoveTreeAsync(CgroupParent);
         }
-
-        File.Delete(PamServiceFile);
-        if (Directory.Exists(SessionsDir))
-        {
-            Directory.Delete(SessionsDir, recursive: true);
-        }
-
-        DeleteLauncherState();
-
-        // The users' pause processes ended with their accounts; the launcher's cgroup tree goes last.
-        await TestCgroups.RemoveTreeAsync(CgroupParent);
     }
 
     private static void DeleteLauncherState()

@@ -76,6 +76,19 @@ public sealed class LauncherCorpusAtSubmitTests(ApiPortalFactory portal) : IClas
         Assert.Equal(before, await JobCountAsync());
     }
 
+    [Fact]
+    public async Task A_NUL_in_a_launch_form_field_is_refused_whole_and_queues_nothing()
+    {
+        JsonObject run = LauncherCorpus.Case("command \"a\\u0000b\"").Run(await PlacesAsync())!;
+        using PortalClient alice = await SignInAsync();
+        int before = await JobCountAsync();
+
+        using HttpResponseMessage response = await alice.PostFormAsync("/jobs/new", "launch", FormFields(run));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(before, await JobCountAsync());
+    }
+
     /// <summary>The submit request for a run section, with the launch form's defaults for the rest.</summary>
     private static JsonObject ApiBody(JsonObject run)
     {

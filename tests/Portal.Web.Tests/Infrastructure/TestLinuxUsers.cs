@@ -12,6 +12,9 @@ public static class TestLinuxUsers
 {
     private static readonly SemaphoreSlim Gate = new(1, 1);
 
+    // Never below what this process handed out before (under Gate), so no uid is used twice in one test run.
+    private static long NextUid = 1000;
+
     // Accounts this process created, with how many leases hold each. One that existed before is never removed here.
     private static readonly Dictionary<string, int> Created = new(StringComparer.Ordinal);
 
@@ -37,7 +40,12 @@ public static class TestLinuxUsers
                     $"The test needs the Linux account '{name}'; run the tests as root (tests/run.sh does in CI) or create it with useradd.");
             }
 
-            int exit = await RunAsync("useradd", "--create-home", "--shell", "/bin/sh", name);
+            // useradd gives the next uid after the highest: one freed by an account a test removed would come back, and
+            // the portal account bound to the removed one (kept in its fixture's database) would hold it already.
+            NextUid = Math.Max(NextUid, HighestUid() + 1);
+            int exit = await RunAsync("useradd", "--create-home", "--shell", "/bin/sh", "--uid",
+                NextUid.ToString(System.Globalization.CultureInfo.InvariantCulture), name);
+            NextUid++;
             if (exit != 0)
             {
                 throw new InvalidOperationException($"useradd {name} failed with exit code {exit}.");
@@ -72,6 +80,15 @@ public static class TestLinuxUsers
             Gate.Release();
         }
     }
+
+    /// <summary>The highest uid of a regular account (below nobody's 65534) in the account database.</summary>
+    private static long HighestUid() =>
+        File.ReadLines("/etc/passwd")
+            .Select(line => line.Split(':'))
+            .Select(fields => fields.Length > 2 && long.TryParse(fields[2], System.Globalization.CultureInfo.InvariantCulture, out long uid) ? uid : 0)
+            .Where(uid => uid < 65534)
+            .DefaultIfEmpty(999)
+            .Max();
 
     private static async Task<int> RunAsync(string program, params string[] arguments)
     {

@@ -53,6 +53,7 @@ public sealed class JobLogTests(JobHostFixture fixture)
         bunit.Services.AddSingleton(t.Store);
         bunit.Services.AddSingleton(portal.Services.GetRequiredService<ILauncher>());
         bunit.Services.AddSingleton(portal.Services.GetRequiredService<SessionRevocations>());
+        bunit.Services.AddSingleton(portal.Services.GetRequiredService<Portal.Web.Services.Jobs.JobOutput>());
         bunit.AddAuthorization().SetAuthorized(fixture.Alice.Name)
             .SetClaims(new Claim(ClaimTypes.NameIdentifier, t.Accounts[fixture.Alice.Name].ToString()));
         bunit.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
@@ -90,6 +91,7 @@ public sealed class JobLogTests(JobHostFixture fixture)
         bunit.Services.AddSingleton(t.Store);
         bunit.Services.AddSingleton(portal.Services.GetRequiredService<ILauncher>());
         bunit.Services.AddSingleton(portal.Services.GetRequiredService<SessionRevocations>());
+        bunit.Services.AddSingleton(portal.Services.GetRequiredService<Portal.Web.Services.Jobs.JobOutput>());
         bunit.AddAuthorization().SetAuthorized(fixture.Bob.Name)
             .SetClaims(new Claim(ClaimTypes.NameIdentifier, t.Accounts[fixture.Bob.Name].ToString()));
         bunit.SetRendererInfo(new RendererInfo("Server", isInteractive: true));

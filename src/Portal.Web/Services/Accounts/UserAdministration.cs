@@ -122,6 +122,15 @@ public sealed class UserAdministration(
             return AdminResult.Fail($"The Linux account '{linuxUserName}' is already bound to another portal user.");
         }
 
+        // A uid is one owner on the box (files, containers, GPU ACLs): an account removed and made again can get the
+        // uid of one still bound, which the database refuses; say so instead of failing on the unique index.
+        long linuxUid = uid;
+        if (await userManager.Users.Where(u => u.LinuxUid == linuxUid).Select(u => u.LinuxUserName).FirstOrDefaultAsync() is { } holder)
+        {
+            return AdminResult.Fail(
+                $"UID {uid} of '{linuxUserName}' is already bound to another portal user (as '{holder}'): that account was removed and its UID reused. Disable or rebind that user first.");
+        }
+
         var user = new PortalUser(userName) { MustChangePassword = !linuxPassword };
         user.BindLinuxAccount(linuxUserName, uid);
         string? password = linuxPassword ? null : OneTimePassword.Generate();

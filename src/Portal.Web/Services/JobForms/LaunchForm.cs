@@ -96,8 +96,9 @@ public sealed class LaunchForm
         return (spec, errors);
     }
 
+    /// <summary>One item per line; CR LF (what browsers send), LF and a lone CR all end a line, as a textarea shows them.</summary>
     private static List<string> Lines(string? text, bool trim = true) =>
-        [.. (text ?? "").Replace("\r", "", StringComparison.Ordinal).Split('\n')
+        [.. (text ?? "").Split(["\r\n", "\r", "\n"], StringSplitOptions.None)
             .Select(l => trim ? l.Trim() : l)
             .Where(l => l.Trim().Length > 0)];
 
