@@ -8,8 +8,8 @@ using Portal.Launcher.Protocol;
 namespace Portal.Jobs;
 
 /// <summary>
-/// The launcher calls for one job and how their outcome is recorded: launch (or adopt), follow what podman reports,
-/// stop at the walltime, clean up. Every launcher call acts as the job's owner. Used only from the
+/// The launcher calls for one job and how their outcome is recorded: launch (or adopt), follow what podman and the
+/// kernel (the job's cgroup) report, stop at the walltime, clean up. Every launcher call acts as the job's owner. Used only from the
 /// <see cref="JobRunner"/>'s single loop, so two of these never work on the same job at once in one portal.
 /// </summary>
 internal sealed partial class JobActions(
@@ -43,7 +43,7 @@ internal sealed partial class JobActions(
             LogAdopting(job.Id, job.Owner);
             if (await InspectOrNullAsync(job.Owner, job.Key, job.IsApp, cancellationToken) is { } existing)
             {
-                await FollowAsync(job, existing, cancellationToken);
+                await FollowAsync(job, existing, existing.Cgroup, cancellationToken);
             }
 
             return;
@@ -71,16 +71,31 @@ internal sealed partial class JobActions(
     }
 
     /// <summary>
-    /// Brings a Starting or Running job in line with its container as podman reports it (null: podman has none).
-    /// Returns true when the job reached a final state.
+    /// Brings a Starting or Running job in line with its container as podman reports it (null: podman has none) and its
+    /// cgroup as the kernel reports it (null: the launcher keeps none for it, and podman's word is all there is).
+    /// A job whose cgroup holds processes runs, whatever podman says; its GPUs are released only once the cgroup is
+    /// empty. Returns true when the job reached a final state.
     /// </summary>
-    public async Task<bool> FollowAsync(ActiveJob job, ContainerState? container, CancellationToken cancellationToken)
+    public async Task<bool> FollowAsync(ActiveJob job, ContainerState? container, CgroupState? cgroup, CancellationToken cancellationToken)
     {
+        cgroup = KnownCgroup(container?.Cgroup) ?? KnownCgroup(cgroup);
         if (container is null)
         {
-            return job.State == JobState.Starting
-                ? await ResumeLaunchAsync(job, cancellationToken)
-                : await FinishAsync(job, JobState.Lost, null, "the container vanished: podman no longer knows it", cancellationToken);
+            if (job.State == JobState.Starting)
+            {
+                return await ResumeLaunchAsync(job, cancellationToken);
+            }
+
+            if (cgroup is { Populated: true })
+            {
+                // Podman lost its record (its database hidden, replaced or broken); the kernel says the job runs.
+                LogRunsWithoutContainer(job.Id, job.Owner);
+                return false;
+            }
+
+            return await FinishAsync(job, JobState.Lost, null, cgroup is null
+                ? "the container vanished: podman no longer knows it"
+                : "its processes ended while podman had no record of its container (no exit code)", cgroup, cancellationToken);
         }
 
         switch (ContainerStates.Phase(container))
@@ -94,13 +109,27 @@ internal sealed partial class JobActions(
                     return false;
                 }
 
+                if (cgroup is { Populated: true })
+                {
+                    // The command ended but something of the job lives on (a process that daemonized, a stuck conmon):
+                    // it must be gone before the GPUs go to another job. The launcher's stop kills it as root.
+                    LogLeftovers(job.Id, job.Owner);
+                    var (problem, stopped) = await StopAsync(job, cancellationToken);
+                    if (problem is not null)
+                    {
+                        return false;
+                    }
+
+                    cgroup = stopped ?? cgroup with { Populated = false };
+                }
+
                 return container.ExitCode is { } exit
-                    ? await FinishAsync(job, exit == 0 ? JobState.Succeeded : JobState.Failed, exit, null, cancellationToken)
-                    : await FinishAsync(job, JobState.Lost, null, "the container ended without an exit code", cancellationToken);
+                    ? await FinishAsync(job, exit == 0 ? JobState.Succeeded : JobState.Failed, exit, null, cgroup, cancellationToken)
+                    : await FinishAsync(job, JobState.Lost, null, "the container ended without an exit code", cgroup, cancellationToken);
             case ContainerPhase.Created when job.State == JobState.Starting
                 && job.StartedAt is { } at && timeProvider.GetUtcNow() - at > _options.StuckLaunchTimeout:
                 await RemoveContainerAsync(job.Owner, job.Key, TimeSpan.Zero, job.IsApp, cancellationToken);
-                return await FinishAsync(job, JobState.Failed, null, "the container was created but never started", cancellationToken);
+                return await FinishAsync(job, JobState.Failed, null, "the container was created but never started", null, cancellationToken);
             default:
                 // Alive and already Running, or a launch still in flight: nothing to record.
                 return false;
@@ -114,9 +143,10 @@ internal sealed partial class JobActions(
     /// </summary>
     public async Task TimeOutAsync(ActiveJob job, CancellationToken cancellationToken)
     {
-        if (await StopAsync(job, cancellationToken) is null)
+        var (problem, cgroup) = await StopAsync(job, cancellationToken);
+        if (problem is null)
         {
-            await FinishAsync(job, JobState.TimedOut, null, null, cancellationToken);
+            await FinishAsync(job, JobState.TimedOut, null, null, cgroup, cancellationToken);
         }
     }
 
@@ -151,12 +181,13 @@ internal sealed partial class JobActions(
         }
 
         var active = ActiveJob.From(job);
-        if (await StopAsync(active, cancellationToken) is { } problem)
+        var (problem, cgroup) = await StopAsync(active, cancellationToken);
+        if (problem is not null)
         {
             return new JobChangeResult(JobChangeStatus.WrongState, $"Job {jobId} could not be stopped: {problem}");
         }
 
-        return await EndAsync(active, JobState.Cancelled, null, cancelledBy, cancellationToken);
+        return await EndAsync(active, JobState.Cancelled, null, cancelledBy, cgroup, cancellationToken);
     }
 
     /// <summary>Stops and deletes a container, or an app's whole pod (its job is over, unknown, or not this container's
@@ -203,13 +234,38 @@ internal sealed partial class JobActions(
         }
     }
 
-    /// <summary>Records the end, releases the GPUs (in the same transaction) and the device ACLs, and wakes the
-    /// scheduler so the freed GPUs go to the next job.</summary>
-    private async Task<bool> FinishAsync(ActiveJob job, JobState state, int? exitCode, string? detail, CancellationToken cancellationToken) =>
-        (await EndAsync(job, state, exitCode, detail, cancellationToken)).Applied;
+    /// <summary>Releases the job at the launcher (device ACLs, and its cgroup, emptied and removed), then records the end
+    /// and releases the GPUs (in the same transaction), and wakes the scheduler so the freed GPUs go to the next job.</summary>
+    private async Task<bool> FinishAsync(ActiveJob job, JobState state, int? exitCode, string? detail, CgroupState? cgroup, CancellationToken cancellationToken) =>
+        (await EndAsync(job, state, exitCode, detail, cgroup, cancellationToken)).Applied;
 
-    private async Task<JobChangeResult> EndAsync(ActiveJob job, JobState state, int? exitCode, string? detail, CancellationToken cancellationToken)
+    /// <param name="job">The job, whose processes are known to be gone (its cgroup empty, or podman's word where it has none).</param>
+    /// <param name="state">How it ended.</param>
+    /// <param name="exitCode">The command's exit code, when it ran to an end.</param>
+    /// <param name="detail">Why, for the history.</param>
+    /// <param name="cgroup">The job's cgroup as last seen (by the list or the stop), for its accounting when the release
+    /// cannot give the final figures.</param>
+    /// <param name="cancellationToken">Stops the work.</param>
+    private async Task<JobChangeResult> EndAsync(ActiveJob job, JobState state, int? exitCode, string? detail, CgroupState? cgroup, CancellationToken cancellationToken)
     {
+        // Every ended job, not only GPU jobs: a container that ended on its own (or vanished) still has its owner's ACLs
+        // on its GPU nodes, a session its socket folder, and the job its cgroup. Release runs no podman, so it costs
+        // little; it kills whatever is left in the cgroup and answers ok only once it is empty, so it comes before the
+        // GPUs are handed back.
+        try
+        {
+            cgroup = KnownCgroup(await launcher.ReleaseAsync(job.Owner, job.Key, cancellationToken)) ?? cgroup;
+        }
+        catch (LauncherException e) when (e.Response?.Cgroup is { Exists: true, Populated: true })
+        {
+            LogReleaseFailed(job.Id, job.Owner, e.Message);
+            return new JobChangeResult(JobChangeStatus.WrongState, $"Job {job.Id} still has processes: {e.Message}");
+        }
+        catch (LauncherException e)
+        {
+            LogReleaseFailed(job.Id, job.Owner, e.Message);
+        }
+
         var result = await store.FinishAsync(job.Id, state, exitCode, detail, cancellationToken);
         if (!result.Applied)
         {
@@ -218,20 +274,12 @@ internal sealed partial class JobActions(
         }
 
         LogFinished(job.Id, job.Owner, state, exitCode, detail);
-        // Every ended job, not only GPU jobs: a container that ended on its own (or vanished) still has its owner's
-        // ACLs on its GPU nodes, and a session its socket folder. Release runs no podman, so it costs little.
-        try
-        {
-            await launcher.ReleaseAsync(job.Owner, job.Key, cancellationToken);
-        }
-        catch (LauncherException e)
-        {
-            LogReleaseFailed(job.Id, job.Owner, e.Message);
-        }
-
         trigger.Request(SchedulingCause.JobFinished);
         return result;
     }
+
+    /// <summary>The cgroup when the launcher keeps one for the job; null when podman's word is all there is.</summary>
+    private static CgroupState? KnownCgroup(CgroupState? cgroup) => cgroup is { Exists: true } ? cgroup : null;
 
     private async Task<bool> AdoptAsync(ActiveJob job, ContainerState container, CancellationToken cancellationToken)
     {
@@ -282,28 +330,29 @@ internal sealed partial class JobActions(
         }
 
         LogLaunchFailed(job.Id, job.Owner, message);
-        await FinishAsync(job, JobState.Failed, null, message, cancellationToken);
+        await FinishAsync(job, JobState.Failed, null, message, null, cancellationToken);
     }
 
-    /// <summary>Stops the job's container as its owner. Returns null when nothing of it runs any more (stopped now,
-    /// ended before, or no container at all), else why it may still run.</summary>
-    private async Task<string?> StopAsync(ActiveJob job, CancellationToken cancellationToken)
+    /// <summary>Stops the job as its owner: podman's stop, then the launcher empties the job's cgroup as root. Returns no
+    /// problem when nothing of it runs any more (stopped now, ended before, or no container at all), with the emptied
+    /// cgroup and its final figures where the launcher keeps one; else why it may still run.</summary>
+    private async Task<(string? Problem, CgroupState? Cgroup)> StopAsync(ActiveJob job, CancellationToken cancellationToken)
     {
         try
         {
-            if (job.IsApp)
-            {
-                await launcher.AppStopAsync(job.Owner, job.Key, _options.StopGracePeriod, cancellationToken);
-            }
-            else
-            {
-                await launcher.StopAsync(job.Owner, job.Key, _options.StopGracePeriod, cancellationToken);
-            }
-
-            return null;
+            var cgroup = job.IsApp
+                ? await launcher.AppStopAsync(job.Owner, job.Key, _options.StopGracePeriod, cancellationToken)
+                : await launcher.StopAsync(job.Owner, job.Key, _options.StopGracePeriod, cancellationToken);
+            return (null, KnownCgroup(cgroup));
         }
         catch (LauncherException e)
         {
+            if (KnownCgroup(e.Response?.Cgroup) is { } failed)
+            {
+                // The kernel's word: a job whose cgroup is empty is stopped, whatever podman answered.
+                return failed.Populated ? Stuck(job, e.Message, failed) : (null, failed);
+            }
+
             ContainerState? container;
             try
             {
@@ -311,18 +360,27 @@ internal sealed partial class JobActions(
             }
             catch (LauncherException inspectFailure)
             {
-                LogStopFailed(job.Id, job.Owner, $"{e.Message}; {inspectFailure.Message}");
-                return e.Message;
+                return Stuck(job, $"{e.Message}; {inspectFailure.Message}", null);
+            }
+
+            if (KnownCgroup(container?.Cgroup) is { } inspected)
+            {
+                return inspected.Populated ? Stuck(job, e.Message, inspected) : (null, inspected);
             }
 
             if (container is not null && ContainerStates.Phase(container) != ContainerPhase.Ended)
             {
-                LogStopFailed(job.Id, job.Owner, e.Message);
-                return e.Message;
+                return Stuck(job, e.Message, null);
             }
 
-            return null;
+            return (null, null);
         }
+    }
+
+    private (string? Problem, CgroupState? Cgroup) Stuck(ActiveJob job, string problem, CgroupState? cgroup)
+    {
+        LogStopFailed(job.Id, job.Owner, problem);
+        return (problem, cgroup);
     }
 
     private static bool IsNameInUse(LauncherException e) =>
@@ -357,8 +415,14 @@ internal sealed partial class JobActions(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} of {Owner} could not be stopped: {Problem}")]
     private partial void LogStopFailed(long jobId, string owner, string problem);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} of {Owner}: could not release its GPU devices: {Problem}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} of {Owner}: the launcher could not release it (device ACLs, cgroup): {Problem}")]
     private partial void LogReleaseFailed(long jobId, string owner, string problem);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} of {Owner}: podman has no record of its container, but its cgroup holds processes: it runs")]
+    private partial void LogRunsWithoutContainer(long jobId, string owner);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} of {Owner}: its command ended but processes are left in its cgroup; stopping them before its GPUs are released")]
+    private partial void LogLeftovers(long jobId, string owner);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Removed the container of job {JobKey} of {Owner}")]
     private partial void LogRemoved(string jobKey, string owner);

@@ -8,16 +8,20 @@ using Portal.Launcher.Protocol;
 namespace Portal.Jobs;
 
 /// <summary>
-/// Compares the database with what podman reports, owner by owner (one launcher <c>list</c> per owner, never one
-/// call per job). Containers outlive the portal, so this is what makes a restart (or a crash) lose nothing:
+/// Compares the database with what podman and the kernel report, owner by owner (one launcher <c>list</c> per owner,
+/// never one call per job: it returns the owner's containers and the launcher's job cgroups). Containers outlive the
+/// portal, so this is what makes a restart (or a crash) lose nothing:
 /// <list type="bullet">
 /// <item>a Starting job whose container runs is adopted (Running); one whose container exited gets its exit code;</item>
 /// <item>a Starting job without a container is launched again (a second launch of the same job fails on the
 /// container name, which the launch treats as adoption, so a job never runs twice);</item>
-/// <item>a Running job whose container vanished becomes Lost, releasing its GPUs;</item>
+/// <item>a job whose cgroup holds processes runs, whatever podman says (its container missing or exited); a Running
+/// job becomes Lost only when neither a running container nor a populated cgroup is left; a job whose command ended
+/// with processes left in its cgroup is stopped (the launcher kills them as root) before it ends and its GPUs go;</item>
 /// <item>with <c>cleanUp</c>: containers of finished jobs are removed once <see cref="JobRunnerOptions.KeepFinishedContainers"/>
 /// has passed (at once if they still run, since their GPUs went back to the pool), and containers labelled with a
-/// job id the database does not know are stopped and removed.</item>
+/// job id the database does not know are stopped and removed; so are job cgroups podman has no container for whose
+/// job is over or unknown (the launcher's release kills what is left in them and removes them).</item>
 /// </list>
 /// A failed <c>list</c> proves nothing, so that owner is skipped until the next round.
 /// </summary>
@@ -62,15 +66,27 @@ internal sealed partial class Reconciler(
 
     private async Task ReconcileOwnerAsync(string owner, List<ActiveJob> jobs, bool cleanUp, CancellationToken cancellationToken)
     {
-        IReadOnlyList<ContainerState> containers;
+        UserJobs listed;
         try
         {
-            containers = await launcher.ListAsync(owner, cancellationToken);
+            listed = await launcher.ListJobsAsync(owner, cancellationToken);
         }
         catch (LauncherException e)
         {
+            // Even when the failed answer carries the job cgroups, podman's half is missing: a job may have ended
+            // with an exit code nobody has read yet. A job that runs loses nothing by waiting for the next round.
             LogListFailed(owner, e.Message);
             return;
+        }
+
+        var containers = listed.Containers;
+        var cgroups = new Dictionary<long, CgroupState>();
+        foreach (var cgroup in listed.Cgroups)
+        {
+            if (cgroup.Exists && JobKeys.TryParse(cgroup.Job, out var jobId))
+            {
+                cgroups.TryAdd(jobId, cgroup);
+            }
         }
 
         var byJob = new Dictionary<long, ContainerState>();
@@ -89,17 +105,19 @@ internal sealed partial class Reconciler(
         {
             using var scope = logger.BeginJobScope(job.Id, owner);
             byJob.Remove(job.Id, out var container);
+            cgroups.Remove(job.Id, out var cgroup);
             if (container is not null && ContainerStates.PredatesJob(container, job.SubmittedAt))
             {
                 // Left from an earlier job with the same id; it also blocks this job's container name.
                 LogForeign(job.Key, owner, "it started before the job was submitted");
                 await actions.RemoveContainerAsync(owner, job.Key, _options.StopGracePeriod, container.App is not null, cancellationToken);
                 container = null;
+                cgroup = null;
             }
 
             try
             {
-                await actions.FollowAsync(job, container, cancellationToken);
+                await actions.FollowAsync(job, container, cgroup, cancellationToken);
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -115,7 +133,14 @@ internal sealed partial class Reconciler(
         foreach (var (id, container) in byJob)
         {
             using var scope = logger.BeginJobScope(id, owner);
-            await CleanUpAsync(owner, id, container, cancellationToken);
+            cgroups.Remove(id, out var cgroup);
+            await CleanUpAsync(owner, id, container, cgroup, cancellationToken);
+        }
+
+        foreach (var (id, cgroup) in cgroups)
+        {
+            using var scope = logger.BeginJobScope(id, owner);
+            await ReleaseLeftoverCgroupAsync(owner, id, cgroup, cancellationToken);
         }
 
         foreach (var stray in strays)
@@ -130,7 +155,7 @@ internal sealed partial class Reconciler(
     }
 
     /// <summary>A container whose job is not Starting or Running.</summary>
-    private async Task CleanUpAsync(string owner, long id, ContainerState container, CancellationToken cancellationToken)
+    private async Task CleanUpAsync(string owner, long id, ContainerState container, CgroupState? cgroup, CancellationToken cancellationToken)
     {
         var key = JobKeys.Format(id);
         var details = await store.FindAsync(id, cancellationToken);
@@ -148,7 +173,7 @@ internal sealed partial class Reconciler(
         }
 
         var phase = ContainerStates.Phase(container);
-        if (phase is ContainerPhase.Alive or ContainerPhase.Created)
+        if (phase is ContainerPhase.Alive or ContainerPhase.Created || cgroup is { Populated: true })
         {
             // The job is over and its GPUs are back in the pool: nothing of it may keep running.
             LogStillRunning(id, owner, details.Job.State);
@@ -158,6 +183,32 @@ internal sealed partial class Reconciler(
             && timeProvider.GetUtcNow() - ended >= _options.KeepFinishedContainers)
         {
             await actions.RemoveContainerAsync(owner, key, TimeSpan.Zero, container.App is not null, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// A job cgroup podman has no container for, of a job that is not Starting or Running (when the round read them):
+    /// its job is over, unknown, or never started as this user, so nothing in it may run. The launcher's release kills
+    /// what is left, revokes the device ACLs and removes the cgroup.
+    /// </summary>
+    private async Task ReleaseLeftoverCgroupAsync(string owner, long id, CgroupState cgroup, CancellationToken cancellationToken)
+    {
+        var details = await store.FindAsync(id, cancellationToken);
+        if (details is not null && details.Job.Owner == owner && !details.Job.State.IsFinal() && details.Job.State != JobState.Queued)
+        {
+            // It started after this round read the started jobs; the next round follows it.
+            return;
+        }
+
+        var key = JobKeys.Format(id);
+        LogLeftoverCgroup(key, owner, cgroup.Populated);
+        try
+        {
+            await launcher.ReleaseAsync(owner, key, cancellationToken);
+        }
+        catch (LauncherException e)
+        {
+            LogReleaseFailed(key, owner, e.Message);
         }
     }
 
@@ -178,6 +229,12 @@ internal sealed partial class Reconciler(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Removing container of job {JobKey} of {Owner}: {Why}")]
     private partial void LogForeign(string jobKey, string owner, string why);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Releasing the cgroup of job {JobKey} of {Owner} (processes left: {Populated}): its job is over or unknown and podman has no container for it")]
+    private partial void LogLeftoverCgroup(string jobKey, string owner, bool populated);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not release the cgroup of job {JobKey} of {Owner}: {Problem}")]
+    private partial void LogReleaseFailed(string jobKey, string owner, string problem);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} of {Owner} is {State} but its container still runs; stopping it")]
     private partial void LogStillRunning(long jobId, string owner, JobState state);

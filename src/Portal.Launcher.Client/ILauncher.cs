@@ -12,14 +12,22 @@ public interface ILauncher
     /// <summary>Starts the job's container detached (<c>portal-job-&lt;job&gt;</c>).</summary>
     Task<StartedJob> RunAsync(string user, string job, RunSpec spec, CancellationToken cancellationToken = default);
 
-    /// <summary>SIGTERM, then SIGKILL after <paramref name="gracePeriod"/>; revokes device ACLs first in ACL mode.</summary>
-    Task StopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// SIGTERM, then SIGKILL after <paramref name="gracePeriod"/>; revokes device ACLs first in ACL mode; then, as root,
+    /// kills whatever is left in the job's cgroup. Succeeds only once the cgroup is empty, and returns it with the job's
+    /// final accounting (null where the launcher keeps no cgroup for the job).
+    /// </summary>
+    Task<CgroupState?> StopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default);
 
     /// <summary>Stops (as <see cref="StopAsync"/>) and deletes the container; fails if it does not exist.</summary>
     Task RemoveAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default);
 
-    /// <summary>Revokes a finished job's device ACLs (a no-op when the policy does not manage them).</summary>
-    Task ReleaseAsync(string user, string job, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Revokes a finished job's device ACLs, kills what is left in its cgroup and removes it. Succeeds only once the
+    /// cgroup is empty; returns its final accounting, read before the removal (null, or not <c>Exists</c>, where there
+    /// was none).
+    /// </summary>
+    Task<CgroupState?> ReleaseAsync(string user, string job, CancellationToken cancellationToken = default);
 
     /// <summary>The job's container state and exit code.</summary>
     Task<ContainerState> InspectAsync(string user, string job, CancellationToken cancellationToken = default);
@@ -53,8 +61,9 @@ public interface ILauncher
     /// </summary>
     Task<StartedJob> AppUpAsync(string user, string job, AppSpec app, CancellationToken cancellationToken = default);
 
-    /// <summary>Stops every service of an app at once (device ACLs revoked first in ACL mode).</summary>
-    Task AppStopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default);
+    /// <summary>Stops every service of an app at once (device ACLs revoked first in ACL mode), then empties the job's
+    /// cgroup as <see cref="StopAsync"/> does and returns it.</summary>
+    Task<CgroupState?> AppStopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default);
 
     /// <summary>Stops and deletes an app's pod, containers, volumes and hosts file; fails if there is no such pod.</summary>
     Task AppRemoveAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default);

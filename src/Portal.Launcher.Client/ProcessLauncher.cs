@@ -22,14 +22,14 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
         return new StartedJob(r.ContainerId ?? "", r.ContainerName ?? JobKeys.ContainerName(job), r.Warnings ?? []);
     }
 
-    public Task StopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
-        CallAsync(Request(LauncherVerbs.Stop, user, job) with { Stop = new StopSpec { TimeoutSeconds = Seconds(gracePeriod) } }, cancellationToken);
+    public async Task<CgroupState?> StopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
+        (await CallAsync(Request(LauncherVerbs.Stop, user, job) with { Stop = new StopSpec { TimeoutSeconds = Seconds(gracePeriod) } }, cancellationToken)).Cgroup;
 
     public Task RemoveAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
         CallAsync(Request(LauncherVerbs.Remove, user, job) with { Stop = new StopSpec { TimeoutSeconds = Seconds(gracePeriod) } }, cancellationToken);
 
-    public Task ReleaseAsync(string user, string job, CancellationToken cancellationToken = default) =>
-        CallAsync(Request(LauncherVerbs.Release, user, job), cancellationToken);
+    public async Task<CgroupState?> ReleaseAsync(string user, string job, CancellationToken cancellationToken = default) =>
+        (await CallAsync(Request(LauncherVerbs.Release, user, job), cancellationToken)).Cgroup;
 
     public async Task<ContainerState> InspectAsync(string user, string job, CancellationToken cancellationToken = default) =>
         (await CallAsync(Request(LauncherVerbs.Inspect, user, job), cancellationToken)).Container
@@ -57,8 +57,8 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
         return new StartedJob(r.ContainerName ?? LauncherProtocol.PodName(job), r.ContainerName ?? LauncherProtocol.PodName(job), r.Warnings ?? []);
     }
 
-    public Task AppStopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
-        CallAsync(Request(LauncherVerbs.AppStop, user, job) with { Stop = new StopSpec { TimeoutSeconds = Seconds(gracePeriod) } }, cancellationToken);
+    public async Task<CgroupState?> AppStopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
+        (await CallAsync(Request(LauncherVerbs.AppStop, user, job) with { Stop = new StopSpec { TimeoutSeconds = Seconds(gracePeriod) } }, cancellationToken)).Cgroup;
 
     public Task AppRemoveAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
         CallAsync(Request(LauncherVerbs.AppRemove, user, job) with { Stop = new StopSpec { TimeoutSeconds = Seconds(gracePeriod) } }, cancellationToken);

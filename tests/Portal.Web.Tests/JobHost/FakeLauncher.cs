@@ -11,12 +11,16 @@ namespace Portal.Web.Tests.JobHost;
 /// would report them, every call recorded, and failures a test scripts per verb. It keeps podman's rules the host
 /// relies on (one container per job name, "no such container" for a missing one, a stopped container's exit code;
 /// for an app, one pod per job with a container per service, listed as one job); the real launcher and podman are
-/// tested against these same rules in Portal.Launcher.Tests.
+/// tested against these same rules in Portal.Launcher.Tests. It keeps the launcher's job cgroups as the kernel would
+/// report them, consistent with the containers: a launch makes the job's cgroup (populated), the command's end empties
+/// it (unless a test leaves a process behind), stop and release empty it and answer with it, remove and release
+/// remove it, and a container podman loses (<see cref="Forget"/>) keeps its cgroup.
 /// </summary>
 public sealed class FakeLauncher(TimeProvider clock) : ILauncher
 {
     private readonly ConcurrentDictionary<(string User, string Job), ContainerState> _containers = new();
     private readonly ConcurrentDictionary<(string User, string Job), IReadOnlyList<ContainerState>> _apps = new();
+    private readonly ConcurrentDictionary<(string User, string Job), CgroupState> _cgroups = new();
     private readonly ConcurrentDictionary<string, Queue<LauncherException>> _failures = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _calls = new();
     private int _nextId;
@@ -58,13 +62,37 @@ public sealed class FakeLauncher(TimeProvider clock) : ILauncher
     /// <summary>An app's service containers, or null when it has no pod.</summary>
     public IReadOnlyList<ContainerState>? App(string user, string job) => _apps.GetValueOrDefault((user, job));
 
-    /// <summary>Ends one service of an app on its own, with an exit code.</summary>
-    public void ExitService(string user, string job, string service, int exitCode) =>
-        _apps[(user, job)] = [.. ExistingApp(user, job).Select(c => c.Service == service ? c with { State = "exited", ExitCode = exitCode } : c)];
+    /// <summary>Ends one service of an app on its own, with an exit code; the app's cgroup empties with the last.</summary>
+    public void ExitService(string user, string job, string service, int exitCode)
+    {
+        var services = _apps[(user, job)] = [.. ExistingApp(user, job).Select(c => c.Service == service ? c with { State = "exited", ExitCode = exitCode } : c)];
+        UpdateCgroup(user, job, c => c with { Populated = services.Any(s => s.State != "exited") });
+    }
 
-    /// <summary>Ends a job's command on its own, with an exit code.</summary>
-    public void Exit(string user, string job, int exitCode) =>
+    /// <summary>Ends a job's command on its own, with an exit code; its cgroup empties (unless
+    /// <paramref name="leaveProcess"/>: a process that outlived the command, which podman does not see).</summary>
+    public void Exit(string user, string job, int exitCode, bool leaveProcess = false)
+    {
         _containers[(user, job)] = Existing(user, job) with { State = "exited", ExitCode = exitCode };
+        UpdateCgroup(user, job, c => c with { Populated = leaveProcess, CpuSeconds = c.CpuSeconds + 1.5, PeakMemoryBytes = 48L << 20 });
+    }
+
+    /// <summary>The kernel's OOM killer ends the job's command inside its cgroup (SIGKILL: exit code 137).</summary>
+    public void OomKill(string user, string job)
+    {
+        _containers[(user, job)] = Existing(user, job) with { State = "exited", ExitCode = 137 };
+        UpdateCgroup(user, job, c => c with { Populated = false, OomKills = c.OomKills + 1, PeakMemoryBytes = c.MemoryLimitBytes });
+    }
+
+    /// <summary>Podman loses its record of the job's container (its database hidden or replaced); the job's processes
+    /// and cgroup stay.</summary>
+    public void Forget(string user, string job) => _containers.TryRemove((user, job), out _);
+
+    /// <summary>The last processes of the job end (the kernel's view; podman's, if it still has the container, is unchanged).</summary>
+    public void EndProcesses(string user, string job) => UpdateCgroup(user, job, c => c with { Populated = false });
+
+    /// <summary>The job's cgroup as the launcher reports it, or null when it keeps none.</summary>
+    public CgroupState? Cgroup(string user, string job) => _cgroups.GetValueOrDefault((user, job));
 
     public Task<StartedJob> RunAsync(string user, string job, RunSpec spec, CancellationToken cancellationToken = default)
     {
@@ -76,20 +104,28 @@ public sealed class FakeLauncher(TimeProvider clock) : ILauncher
         }
 
         var container = Put(user, job, "running");
+        _cgroups[(user, job)] = NewCgroup(job, spec.MemoryMiB);
         return Task.FromResult(new StartedJob(container.Id!, container.Name, []));
     }
 
-    public Task StopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default)
+    public Task<CgroupState?> StopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default)
     {
         Call("stop", user, job);
-        var container = Existing(user, job);
-        if (container.State != "exited")
+        // As the launcher: podman's failure to find the container is only a warning where the job has a cgroup to empty.
+        if (_containers.GetValueOrDefault((user, job)) is { } container)
         {
-            // SIGTERM ended it: 128 + 15.
-            _containers[(user, job)] = container with { State = "exited", ExitCode = 143 };
+            if (container.State != "exited")
+            {
+                // SIGTERM ended it: 128 + 15.
+                _containers[(user, job)] = container with { State = "exited", ExitCode = 143 };
+            }
+        }
+        else if (!_cgroups.ContainsKey((user, job)))
+        {
+            Existing(user, job);
         }
 
-        return Task.CompletedTask;
+        return Task.FromResult(UpdateCgroup(user, job, c => c with { Populated = false }));
     }
 
     public Task RemoveAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default)
@@ -97,24 +133,32 @@ public sealed class FakeLauncher(TimeProvider clock) : ILauncher
         Call("rm", user, job);
         Existing(user, job);
         _containers.TryRemove((user, job), out _);
+        _cgroups.TryRemove((user, job), out _);
         return Task.CompletedTask;
     }
 
-    public Task ReleaseAsync(string user, string job, CancellationToken cancellationToken = default)
+    public Task<CgroupState?> ReleaseAsync(string user, string job, CancellationToken cancellationToken = default)
     {
         Call("release", user, job);
-        return Task.CompletedTask;
+        var final = UpdateCgroup(user, job, c => c with { Populated = false });
+        _cgroups.TryRemove((user, job), out _);
+        return Task.FromResult<CgroupState?>(final ?? new CgroupState { Job = job });
     }
 
     public Task<ContainerState> InspectAsync(string user, string job, CancellationToken cancellationToken = default)
     {
         Call("inspect", user, job);
-        return Task.FromResult(Existing(user, job));
+        return Task.FromResult(Existing(user, job) with { Cgroup = Cgroup(user, job) });
     }
 
-    /// <summary>The fake keeps no cgroups: the kernel's side of the list is empty, podman's is <see cref="ListAsync"/>.</summary>
-    public async Task<UserJobs> ListJobsAsync(string user, CancellationToken cancellationToken = default) =>
-        new(await ListAsync(user, cancellationToken), []);
+    /// <summary>podman's side as <see cref="ListAsync"/> (each container with its cgroup), and every job cgroup kept.</summary>
+    public async Task<UserJobs> ListJobsAsync(string user, CancellationToken cancellationToken = default)
+    {
+        var containers = await ListAsync(user, cancellationToken);
+        return new UserJobs(
+            [.. containers.Select(c => c with { Cgroup = c.Job is { } job ? Cgroup(user, job) : null })],
+            [.. _cgroups.Where(g => g.Key.User == user).Select(g => g.Value)]);
+    }
 
     public Task<IReadOnlyList<ContainerState>> ListAsync(string user, CancellationToken cancellationToken = default)
     {
@@ -171,14 +215,15 @@ public sealed class FakeLauncher(TimeProvider clock) : ILauncher
             StartedAt = clock.GetUtcNow(),
             Image = service.Run.Image,
         })];
+        _cgroups[(user, job)] = NewCgroup(job, app.Services.Sum(s => s.Run.MemoryMiB ?? 0) is > 0 and var sum ? sum : null);
         return Task.FromResult(new StartedJob(NewId(), LauncherProtocol.PodName(job), []));
     }
 
-    public Task AppStopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default)
+    public Task<CgroupState?> AppStopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default)
     {
         Call("app-stop", user, job);
         _apps[(user, job)] = [.. ExistingApp(user, job).Select(c => c.State == "exited" ? c : c with { State = "exited", ExitCode = 143 })];
-        return Task.CompletedTask;
+        return Task.FromResult(UpdateCgroup(user, job, c => c with { Populated = false }));
     }
 
     public Task AppRemoveAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default)
@@ -186,6 +231,7 @@ public sealed class FakeLauncher(TimeProvider clock) : ILauncher
         Call("app-rm", user, job);
         ExistingApp(user, job);
         _apps.TryRemove((user, job), out _);
+        _cgroups.TryRemove((user, job), out _);
         return Task.CompletedTask;
     }
 
@@ -215,6 +261,17 @@ public sealed class FakeLauncher(TimeProvider clock) : ILauncher
             }
         }
     }
+
+    private static CgroupState NewCgroup(string job, long? memoryMiB) => new()
+    {
+        Job = job,
+        Exists = true,
+        Populated = true,
+        MemoryLimitBytes = memoryMiB * 1024 * 1024,
+    };
+
+    private CgroupState? UpdateCgroup(string user, string job, Func<CgroupState, CgroupState> change) =>
+        _cgroups.TryGetValue((user, job), out var cgroup) ? _cgroups[(user, job)] = change(cgroup) : null;
 
     private ContainerState Existing(string user, string job) =>
         _containers.GetValueOrDefault((user, job))

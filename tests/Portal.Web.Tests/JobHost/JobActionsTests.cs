@@ -73,12 +73,59 @@ public sealed class JobActionsTests
         await using var w = await JobHostWorld.CreateAsync();
         var alice = await w.AddOwnerAsync("alice", 5001);
         var id = await w.StartAsync(alice);
+        w.Launcher.Forget("alice", JobKeys.Format(id));
+        w.Launcher.EndProcesses("alice", JobKeys.Format(id));
 
-        var ended = await w.Actions.FollowAsync(await w.ActiveAsync(id), container: null, default);
+        var ended = await w.Actions.FollowAsync(await w.ActiveAsync(id), container: null, w.Launcher.Cgroup("alice", JobKeys.Format(id)), default);
 
         Assert.True(ended);
         Assert.Equal(JobState.Lost, (await w.JobAsync(id)).State);
         Assert.Empty(await w.HeldGpusAsync());
+        Assert.Null(w.Launcher.Cgroup("alice", JobKeys.Format(id)));
+    }
+
+    [Fact]
+    public async Task Follow_RunningJobPodmanNoLongerKnows_WhileItsCgroupHoldsProcesses_StaysRunningWithItsGpu()
+    {
+        await using var w = await JobHostWorld.CreateAsync();
+        var alice = await w.AddOwnerAsync("alice", 5001);
+        var id = await w.StartAsync(alice);
+        // Podman's database hidden or replaced: no container, but the kernel still has the job's processes.
+        w.Launcher.Forget("alice", JobKeys.Format(id));
+
+        var ended = await w.Actions.FollowAsync(await w.ActiveAsync(id), container: null, w.Launcher.Cgroup("alice", JobKeys.Format(id)), default);
+        await w.Reconciler.RunAsync(cleanUp: true, default);
+
+        Assert.False(ended);
+        Assert.Equal(JobState.Running, (await w.JobAsync(id)).State);
+        Assert.Equal([JobHostWorld.Gpu], await w.HeldGpusAsync());
+        Assert.DoesNotContain(w.Launcher.Calls, c => c.StartsWith("release ", StringComparison.Ordinal) || c.StartsWith("stop ", StringComparison.Ordinal));
+        Assert.True(w.Launcher.Cgroup("alice", JobKeys.Format(id))!.Populated);
+    }
+
+    [Fact]
+    public async Task Follow_CommandEndedWithAProcessLeftInItsCgroup_EndsOnlyOnceTheStopHasEmptiedIt()
+    {
+        await using var w = await JobHostWorld.CreateAsync();
+        var alice = await w.AddOwnerAsync("alice", 5001);
+        var id = await w.StartAsync(alice);
+        var key = JobKeys.Format(id);
+        w.Launcher.Exit("alice", key, 0, leaveProcess: true);
+        w.Launcher.FailNext("stop", message: "processes of the job are still alive");
+
+        var first = await w.Actions.FollowAsync(await w.ActiveAsync(id), w.Launcher.Container("alice", key), w.Launcher.Cgroup("alice", key), default);
+        var whileLeft = await w.HeldGpusAsync();
+        var second = await w.Actions.FollowAsync(await w.ActiveAsync(id), w.Launcher.Container("alice", key), w.Launcher.Cgroup("alice", key), default);
+
+        Assert.False(first);
+        Assert.Equal([JobHostWorld.Gpu], whileLeft);
+        Assert.True(second);
+        var job = await w.JobAsync(id);
+        Assert.Equal(JobState.Succeeded, job.State);
+        Assert.Equal(0, job.ExitCode);
+        Assert.Empty(await w.HeldGpusAsync());
+        var calls = w.Launcher.Calls.Where(c => c.EndsWith(" " + key, StringComparison.Ordinal)).ToList();
+        Assert.Equal(["run alice " + key, "stop alice " + key, "inspect alice " + key, "stop alice " + key, "release alice " + key], calls);
     }
 
     [Fact]
@@ -90,7 +137,7 @@ public sealed class JobActionsTests
         // The portal stopped between committing the start and calling the launcher.
         await w.CommitStartAsync(id);
 
-        var ended = await w.Actions.FollowAsync(await w.ActiveAsync(id), container: null, default);
+        var ended = await w.Actions.FollowAsync(await w.ActiveAsync(id), container: null, cgroup: null, default);
 
         Assert.False(ended);
         Assert.Equal(JobState.Running, (await w.JobAsync(id)).State);
@@ -108,7 +155,7 @@ public sealed class JobActionsTests
         var id = await w.StartAsync(alice);
         w.Launcher.Exit("alice", JobKeys.Format(id), exitCode);
 
-        var ended = await w.Actions.FollowAsync(await w.ActiveAsync(id), w.Launcher.Container("alice", JobKeys.Format(id)), default);
+        var ended = await w.Actions.FollowAsync(await w.ActiveAsync(id), w.Launcher.Container("alice", JobKeys.Format(id)), w.Launcher.Cgroup("alice", JobKeys.Format(id)), default);
 
         Assert.True(ended);
         var job = await w.JobAsync(id);
@@ -126,9 +173,9 @@ public sealed class JobActionsTests
         await w.CommitStartAsync(id);
         var stuck = w.Launcher.Put("alice", JobKeys.Format(id), "created");
 
-        var early = await w.Actions.FollowAsync(await w.ActiveAsync(id), stuck, default);
+        var early = await w.Actions.FollowAsync(await w.ActiveAsync(id), stuck, stuck.Cgroup, default);
         w.Clock.Advance(w.Options.StuckLaunchTimeout + TimeSpan.FromSeconds(1));
-        var late = await w.Actions.FollowAsync(await w.ActiveAsync(id), stuck, default);
+        var late = await w.Actions.FollowAsync(await w.ActiveAsync(id), stuck, stuck.Cgroup, default);
 
         Assert.False(early);
         Assert.True(late);
@@ -207,7 +254,7 @@ public sealed class JobActionsTests
         var id = await w.StartAsync(alice);
         // The completion watch recorded the exit between the request and the runner's turn.
         w.Launcher.Exit("alice", JobKeys.Format(id), 0);
-        await w.Actions.FollowAsync(await w.ActiveAsync(id), w.Launcher.Container("alice", JobKeys.Format(id)), default);
+        await w.Actions.FollowAsync(await w.ActiveAsync(id), w.Launcher.Container("alice", JobKeys.Format(id)), w.Launcher.Cgroup("alice", JobKeys.Format(id)), default);
 
         var result = await w.Actions.CancelAsync(id, "alice", default);
 

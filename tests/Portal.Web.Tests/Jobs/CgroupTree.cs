@@ -39,6 +39,27 @@ internal static class CgroupTree
         }
     }
 
+    /// <summary>
+    /// Moves a process into a job's cgroup in every hierarchy (as root: the tree is root's), as a process the job left
+    /// behind would be: the launcher must count it and kill it. On cgroup v2, into the cgroup podman started in.
+    /// </summary>
+    public static void Join(uint uid, string job, int pid)
+    {
+        List<string> dirs = [.. Directory.EnumerateDirectories("/sys/fs/cgroup").Prepend("/sys/fs/cgroup")
+            .Select(root => $"{root}/{Parent}/user-{uid.ToString(CultureInfo.InvariantCulture)}/job-{job}")
+            .Where(Directory.Exists)
+            .Select(dir => Directory.Exists(dir + "/owner/podman") ? dir + "/owner/podman" : dir)];
+        if (dirs.Count == 0)
+        {
+            throw new InvalidOperationException($"Job {job} of uid {uid} has no cgroup.");
+        }
+
+        foreach (var dir in dirs)
+        {
+            File.WriteAllText(dir + "/cgroup.procs", pid.ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
     private static IEnumerable<string> Walk(string dir) =>
         Directory.Exists(dir) ? Directory.EnumerateDirectories(dir).SelectMany(Walk).Prepend(dir) : [];
 

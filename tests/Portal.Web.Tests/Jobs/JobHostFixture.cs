@@ -213,6 +213,16 @@ public sealed class JobHostFixture : IAsyncLifetime
     public static int HeldLaunches(long jobId) =>
         Directory.EnumerateFiles(HoldDir, $"held-portal-job-{jobId.ToString(CultureInfo.InvariantCulture)}-*").Count();
 
+    /// <summary>From now on the stand-in holds every <c>podman stop</c> of this job until <see cref="ReleaseStopHold"/>.</summary>
+    public static void HoldStops(long jobId) => File.WriteAllText(Path.Combine(HoldDir, "hold-stop-portal-job-" + N(jobId)), "");
+
+    public static void ReleaseStopHold(long jobId) => File.Delete(Path.Combine(HoldDir, "hold-stop-portal-job-" + N(jobId)));
+
+    /// <summary>How many <c>podman stop</c>s of this job have reached the stand-in while it was held.</summary>
+    public static int HeldStops(long jobId) => Directory.EnumerateFiles(HoldDir, $"held-stop-portal-job-{N(jobId)}-*").Count();
+
+    private static string N(long id) => id.ToString(CultureInfo.InvariantCulture);
+
     private static string HoldFile(long jobId) => Path.Combine(HoldDir, "hold-portal-job-" + jobId.ToString(CultureInfo.InvariantCulture));
 
     private static string N(uint id) => id.ToString(CultureInfo.InvariantCulture);
@@ -263,17 +273,29 @@ public sealed class JobHostFixture : IAsyncLifetime
             File.Delete(stale);
         }
 
-        // The podman stand-in: a "podman run" of a job with a hold file waits until the test removes it, so a test
-        // can kill the portal while the launcher is mid-way through a launch.
+        // The podman stand-in: a "podman run" (or "podman stop") of a job with a hold file waits until the test removes
+        // it, so a test can kill the portal while the launcher is mid-way through a launch, or look at a job while the
+        // portal's stop of it is under way. The launcher puts global options (--default-mounts-file FILE, ...) before the
+        // verb: the verb is the first argument that is one.
         File.WriteAllText(ShimPath, $$"""
             #!/bin/bash
-            if [ "$1" = run ]; then
-              prev=""; name=""
-              for a in "$@"; do [ "$prev" = "--name" ] && name="$a"; prev="$a"; done
-              if [ -n "$name" ] && [ -e "{{HoldDir}}/hold-$name" ]; then
-                : > "{{HoldDir}}/held-$name-$$"
-                while [ -e "{{HoldDir}}/hold-$name" ]; do sleep 0.05; done
+            verb=""; name=""; prev=""
+            for a in "$@"; do
+              if [ -z "$verb" ]; then
+                if [ "$a" = run ] || [ "$a" = stop ]; then verb="$a"; fi
+              elif [ "$verb" = run ] && [ "$prev" = "--name" ]; then name="$a"
+              elif [ "$verb" = stop ] && [ "$prev" = "--" ]; then name="$a"
               fi
+              prev="$a"
+            done
+            hold=""
+            if [ -n "$name" ]; then
+              [ "$verb" = run ] && hold="{{HoldDir}}/hold-$name"
+              [ "$verb" = stop ] && hold="{{HoldDir}}/hold-stop-$name"
+            fi
+            if [ -n "$hold" ] && [ -e "$hold" ]; then
+              : > "{{HoldDir}}/held-${hold#{{HoldDir}}/hold-}-$$"
+              while [ -e "$hold" ]; do sleep 0.05; done
             fi
             exec /usr/bin/podman "$@"
 

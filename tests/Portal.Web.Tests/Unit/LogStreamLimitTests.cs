@@ -66,11 +66,11 @@ public sealed class LogStreamLimitTests
 
         public Task<StartedJob> RunAsync(string user, string job, RunSpec spec, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-        public Task StopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public Task<CgroupState?> StopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
         public Task RemoveAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-        public Task ReleaseAsync(string user, string job, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public Task<CgroupState?> ReleaseAsync(string user, string job, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
         public Task<ContainerState> InspectAsync(string user, string job, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
@@ -85,7 +85,7 @@ public sealed class LogStreamLimitTests
 
         public Task<StartedJob> AppUpAsync(string user, string job, AppSpec app, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-        public Task AppStopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public Task<CgroupState?> AppStopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
         public Task AppRemoveAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 

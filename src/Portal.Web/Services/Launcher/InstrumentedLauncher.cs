@@ -15,13 +15,13 @@ internal sealed class InstrumentedLauncher(ILauncher inner, LauncherMetrics metr
     public Task<StartedJob> RunAsync(string user, string job, RunSpec spec, CancellationToken cancellationToken = default) =>
         TimeAsync("run", () => inner.RunAsync(user, job, spec, cancellationToken));
 
-    public Task StopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
+    public Task<CgroupState?> StopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
         TimeAsync("stop", () => inner.StopAsync(user, job, gracePeriod, cancellationToken));
 
     public Task RemoveAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
         TimeAsync("remove", () => inner.RemoveAsync(user, job, gracePeriod, cancellationToken));
 
-    public Task ReleaseAsync(string user, string job, CancellationToken cancellationToken = default) =>
+    public Task<CgroupState?> ReleaseAsync(string user, string job, CancellationToken cancellationToken = default) =>
         TimeAsync("release", () => inner.ReleaseAsync(user, job, cancellationToken));
 
     public Task<ContainerState> InspectAsync(string user, string job, CancellationToken cancellationToken = default) =>
@@ -45,7 +45,7 @@ internal sealed class InstrumentedLauncher(ILauncher inner, LauncherMetrics metr
     public Task<StartedJob> AppUpAsync(string user, string job, AppSpec app, CancellationToken cancellationToken = default) =>
         TimeAsync("app-up", () => inner.AppUpAsync(user, job, app, cancellationToken));
 
-    public Task AppStopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
+    public Task<CgroupState?> AppStopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
         TimeAsync("app-stop", () => inner.AppStopAsync(user, job, gracePeriod, cancellationToken));
 
     public Task AppRemoveAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>

@@ -49,13 +49,13 @@ internal sealed class LogStreamLimits(ILauncher inner, LogStreamOptions options)
     public Task<StartedJob> RunAsync(string user, string job, RunSpec spec, CancellationToken cancellationToken = default) =>
         inner.RunAsync(user, job, spec, cancellationToken);
 
-    public Task StopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
+    public Task<CgroupState?> StopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
         inner.StopAsync(user, job, gracePeriod, cancellationToken);
 
     public Task RemoveAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
         inner.RemoveAsync(user, job, gracePeriod, cancellationToken);
 
-    public Task ReleaseAsync(string user, string job, CancellationToken cancellationToken = default) =>
+    public Task<CgroupState?> ReleaseAsync(string user, string job, CancellationToken cancellationToken = default) =>
         inner.ReleaseAsync(user, job, cancellationToken);
 
     public Task<ContainerState> InspectAsync(string user, string job, CancellationToken cancellationToken = default) =>
@@ -76,7 +76,7 @@ internal sealed class LogStreamLimits(ILauncher inner, LogStreamOptions options)
     public Task<StartedJob> AppUpAsync(string user, string job, AppSpec app, CancellationToken cancellationToken = default) =>
         inner.AppUpAsync(user, job, app, cancellationToken);
 
-    public Task AppStopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
+    public Task<CgroupState?> AppStopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
         inner.AppStopAsync(user, job, gracePeriod, cancellationToken);
 
     public Task AppRemoveAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) =>
