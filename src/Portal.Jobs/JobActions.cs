@@ -266,11 +266,17 @@ internal sealed partial class JobActions(
             LogReleaseFailed(job.Id, job.Owner, e.Message);
         }
 
-        var result = await store.FinishAsync(job.Id, state, exitCode, detail, cancellationToken);
+        var usage = cgroup is null ? null : new JobResourceUsage(cgroup.CpuSeconds, cgroup.PeakMemoryBytes, cgroup.OomKills);
+        var result = await store.FinishAsync(job.Id, state, exitCode, detail, usage, cgroup?.MemoryLimitBytes, cancellationToken);
         if (!result.Applied)
         {
             LogNotRecorded(job.Id, job.Owner, state.ToString(), result.Message);
             return result;
+        }
+
+        if (usage is { RanOutOfMemory: true })
+        {
+            LogOutOfMemory(job.Id, job.Owner, usage.OomKills, cgroup!.MemoryLimitBytes);
         }
 
         LogFinished(job.Id, job.Owner, state, exitCode, detail);
@@ -417,6 +423,9 @@ internal sealed partial class JobActions(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} of {Owner}: the launcher could not release it (device ACLs, cgroup): {Problem}")]
     private partial void LogReleaseFailed(long jobId, string owner, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} of {Owner} hit its memory limit ({LimitBytes} bytes): the kernel's OOM killer ended {OomKills} of its processes")]
+    private partial void LogOutOfMemory(long jobId, string owner, long oomKills, long? limitBytes);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} of {Owner}: podman has no record of its container, but its cgroup holds processes: it runs")]
     private partial void LogRunsWithoutContainer(long jobId, string owner);

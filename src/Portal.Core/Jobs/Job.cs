@@ -175,6 +175,20 @@ public sealed class Job
         Move(JobState.Failed, at, reason);
     }
 
+    /// <summary>
+    /// The kernel's OOM killer ended a process of the job inside its cgroup: the job failed for that reason, whatever
+    /// its command returned. An exit code other than 0 is kept (usually 137: the command was the process killed).
+    /// </summary>
+    public void FailOutOfMemory(int? exitCode, string reason, DateTimeOffset at)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reason);
+        Move(JobState.Failed, at, reason);
+        if (exitCode is { } code and not 0)
+        {
+            ExitCode = code;
+        }
+    }
+
     /// <summary>Its owner or an administrator cancelled it (queued: withdrawn; started: stopped).</summary>
     public void Cancel(string cancelledBy, DateTimeOffset at) => Move(JobState.Cancelled, at, "cancelled by " + cancelledBy);
 

@@ -105,7 +105,9 @@ public sealed partial class JobStore
     }
 
     /// <summary>
-    /// Records that a started job ended, releases its GPUs and stores its GPU-seconds, in one transaction.
+    /// Records that a started job ended, releases its GPUs and stores its GPU-seconds (and, when given, what its cgroup
+    /// counted), in one transaction. A job that ended on its own after the kernel's OOM killer ended a process of it ends
+    /// Failed with the reason "out of memory: limit N MiB".
     /// </summary>
     /// <param name="jobId">The job.</param>
     /// <param name="state">The final state: <see cref="JobState.Succeeded"/> or <see cref="JobState.Failed"/> with the
@@ -114,10 +116,14 @@ public sealed partial class JobStore
     /// <param name="exitCode">The command's exit code, when it ran to an end.</param>
     /// <param name="detail">For Cancelled: who cancelled; for Lost: what was seen; for Failed without an exit code:
     /// why it could not start.</param>
+    /// <param name="usage">What the job's cgroup counted, read after its last process ended; null when not known.</param>
+    /// <param name="memoryLimitBytes">The memory limit the kernel enforced, for the out-of-memory reason (the job's
+    /// <c>memoryMiB</c> when null).</param>
     /// <param name="cancellationToken">Cancels the database work.</param>
     /// <exception cref="ArgumentException"><paramref name="state"/> is not final or does not match the exit code.</exception>
     public Task<JobChangeResult> FinishAsync(
-        long jobId, JobState state, int? exitCode, string? detail = null, CancellationToken cancellationToken = default)
+        long jobId, JobState state, int? exitCode, string? detail = null, JobResourceUsage? usage = null, long? memoryLimitBytes = null,
+        CancellationToken cancellationToken = default)
     {
         if (!state.IsFinal() || (exitCode is { } code && state != (code == 0 ? JobState.Succeeded : JobState.Failed))
             || (state == JobState.Succeeded && exitCode is null))
@@ -135,6 +141,11 @@ public sealed partial class JobStore
 
             switch (state)
             {
+                case JobState.Succeeded or JobState.Failed or JobState.Lost when usage is { RanOutOfMemory: true }:
+                    // The job ended on its own, and the kernel says why: it hit its memory limit. (A job stopped by
+                    // its owner or its walltime keeps that reason.)
+                    job.FailOutOfMemory(exitCode, JobResourceUsage.OutOfMemoryReason(memoryLimitBytes, job.Spec.MemoryMiB), change.Now);
+                    break;
                 case JobState.Succeeded or JobState.Failed when exitCode is { } exit:
                     job.Finish(exit, change.Now);
                     break;
@@ -150,6 +161,13 @@ public sealed partial class JobStore
                 default:
                     job.MarkLost(detail ?? "the container vanished", change.Now);
                     break;
+            }
+
+            if (usage is not null)
+            {
+                change.Record.CpuSeconds = Math.Max(0, usage.CpuSeconds);
+                change.Record.PeakMemoryBytes = usage.PeakMemoryBytes is { } peak ? Math.Max(0, peak) : null;
+                change.Record.OomKills = Math.Max(0, usage.OomKills);
             }
 
             foreach (var allocation in change.Allocations.Where(a => a.ReleasedAt is null))

@@ -121,7 +121,8 @@ public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextF
             record.OwnerId,
             record.ContainerName,
             record.GpuSeconds,
-            allocations.OrderBy(a => a.Position).Select(a => new JobGpuAllocation(a.GpuUuid, a.AllocatedAt, a.ReleasedAt)).ToList());
+            allocations.OrderBy(a => a.Position).Select(a => new JobGpuAllocation(a.GpuUuid, a.AllocatedAt, a.ReleasedAt)).ToList(),
+            record.CpuSeconds is { } cpu ? new JobResourceUsage(cpu, record.PeakMemoryBytes, record.OomKills ?? 0) : null);
     }
 
     private static SubmitResult Refused(string message) => new(null, [new FieldError("", message)]);

@@ -59,12 +59,14 @@ public sealed record JobGpuAllocation(string GpuUuid, DateTimeOffset AllocatedAt
 /// <param name="ContainerName">The container name the launcher uses.</param>
 /// <param name="GpuSeconds">GPU-seconds recorded when it ended; null while it has not.</param>
 /// <param name="Allocations">Its ledger lines.</param>
+/// <param name="Usage">What its cgroup counted, recorded when it ended; null while it runs or when not known.</param>
 public sealed record JobDetails(
     Job Job,
     Guid OwnerId,
     string? ContainerName,
     double? GpuSeconds,
-    IReadOnlyList<JobGpuAllocation> Allocations);
+    IReadOnlyList<JobGpuAllocation> Allocations,
+    JobResourceUsage? Usage = null);
 
 /// <summary>A row of a job list (no history; cheap to page through).</summary>
 public sealed record JobSummary(

@@ -27,6 +27,11 @@ internal sealed class JobRecordConfiguration : IEntityTypeConfiguration<JobRecor
             table.HasCheckConstraint("CK_Jobs_SucceededMeansExitZero", "\"State\" <> 'Succeeded' OR \"ExitCode\" = 0");
             table.HasCheckConstraint("CK_Jobs_GpuSecondsOnlyWhenFinal",
                 "\"GpuSeconds\" IS NULL OR (\"FinishedAt\" IS NOT NULL AND \"GpuSeconds\" >= 0)");
+            // The cgroup's figures are read once, when the job ends.
+            table.HasCheckConstraint("CK_Jobs_ResourceUsageOnlyWhenFinal",
+                "(\"CpuSeconds\" IS NULL AND \"PeakMemoryBytes\" IS NULL AND \"OomKills\" IS NULL) OR \"FinishedAt\" IS NOT NULL");
+            table.HasCheckConstraint("CK_Jobs_ResourceUsageNotNegative",
+                "\"CpuSeconds\" >= 0 AND \"PeakMemoryBytes\" >= 0 AND \"OomKills\" >= 0");
             table.HasCheckConstraint("CK_Jobs_TimesInOrder",
                 "\"StartedAt\" >= \"SubmittedAt\" AND \"FinishedAt\" >= COALESCE(\"StartedAt\", \"SubmittedAt\")");
             table.HasCheckConstraint("CK_Jobs_Resources",

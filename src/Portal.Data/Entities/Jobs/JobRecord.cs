@@ -75,4 +75,13 @@ public sealed class JobRecord
 
     /// <summary>GPUs held times seconds held, written when the job ends.</summary>
     public double? GpuSeconds { get; set; }
+
+    /// <summary>CPU time of every process of the job, from its cgroup, written when the job ends (null: not known).</summary>
+    public double? CpuSeconds { get; set; }
+
+    /// <summary>The job's peak memory from its cgroup, written when the job ends (null: not known).</summary>
+    public long? PeakMemoryBytes { get; set; }
+
+    /// <summary>Processes of the job the kernel's OOM killer ended, written when the job ends (null: not known).</summary>
+    public long? OomKills { get; set; }
 }
