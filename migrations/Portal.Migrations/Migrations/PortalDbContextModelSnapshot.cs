@@ -347,6 +347,9 @@ namespace Portal.Migrations.Migrations
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)");
 
+                    b.Property<double?>("CpuSeconds")
+                        .HasColumnType("double precision");
+
                     b.Property<double>("Cpus")
                         .HasColumnType("double precision");
 
@@ -383,6 +386,9 @@ namespace Portal.Migrations.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<long?>("OomKills")
+                        .HasColumnType("bigint");
+
                     b.Property<Guid>("OwnerId")
                         .HasColumnType("uuid");
 
@@ -390,6 +396,9 @@ namespace Portal.Migrations.Migrations
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
+
+                    b.Property<long?>("PeakMemoryBytes")
+                        .HasColumnType("bigint");
 
                     b.Property<string>("PendingReason")
                         .IsRequired()
@@ -450,6 +459,10 @@ namespace Portal.Migrations.Migrations
                             t.HasCheckConstraint("CK_Jobs_PendingOnlyWhileQueued", "\"PendingReason\" = 'None' OR \"State\" = 'Queued'");
 
                             t.HasCheckConstraint("CK_Jobs_PendingReason", "\"PendingReason\" IN ('None', 'Resources', 'Priority', 'UserGpuLimit', 'UserJobLimit', 'GpuHoursExhausted', 'GpuDrained')");
+
+                            t.HasCheckConstraint("CK_Jobs_ResourceUsageNotNegative", "\"CpuSeconds\" >= 0 AND \"PeakMemoryBytes\" >= 0 AND \"OomKills\" >= 0");
+
+                            t.HasCheckConstraint("CK_Jobs_ResourceUsageOnlyWhenFinal", "(\"CpuSeconds\" IS NULL AND \"PeakMemoryBytes\" IS NULL AND \"OomKills\" IS NULL) OR \"FinishedAt\" IS NOT NULL");
 
                             t.HasCheckConstraint("CK_Jobs_Resources", "\"GpuCount\" >= 0 AND \"Cpus\" > 0 AND \"MemoryMiB\" > 0 AND \"Walltime\" > interval '0'");
 
