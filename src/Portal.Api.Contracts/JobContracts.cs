@@ -109,11 +109,22 @@ public sealed record JobResponse(
     double? GpuHours,
     string? ContainerName,
     IReadOnlyList<JobHistoryEntry> History,
-    SessionInfo? Session = null)
+    SessionInfo? Session = null,
+    JobUsageResponse? Usage = null)
 {
     /// <summary>True once the job can no longer change.</summary>
     public bool IsFinal => State is JobStates.Succeeded or JobStates.Failed or JobStates.Cancelled or JobStates.TimedOut or JobStates.Lost;
 }
+
+/// <summary>
+/// What a job used, as the kernel counted it in the job's own cgroup, recorded when the job ended (absent while it
+/// runs, and for jobs that ended before the portal kept these figures).
+/// </summary>
+/// <param name="CpuSeconds">CPU time of every process of the job.</param>
+/// <param name="PeakMemoryBytes">The most memory the job held at once (absent where the kernel keeps no peak).</param>
+/// <param name="OomKills">Processes of the job the kernel's OOM killer ended; above 0, the job hit its memory limit
+/// (and, unless it was cancelled or timed out, ended Failed with "out of memory: limit N MiB").</param>
+public sealed record JobUsageResponse(double CpuSeconds, long? PeakMemoryBytes, long OomKills);
 
 /// <summary>The job states as the API spells them.</summary>
 public static class JobStates

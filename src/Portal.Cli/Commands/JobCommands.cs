@@ -69,6 +69,11 @@ internal static class JobCommands
             w.WriteLine($"  CPUs:      {Formats.Number(job.Cpus)}   Memory: {Formats.Number(job.MemoryMiB)} MiB   Walltime: {Formats.Number(job.WalltimeMinutes)} min");
             w.WriteLine($"  Submitted: {Formats.Time(job.SubmittedAt)}   Started: {Formats.Time(job.StartedAt)}   Finished: {Formats.Time(job.FinishedAt)}");
             w.WriteLine($"  Exit code: {job.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "-"}   GPU-hours: {Formats.Number(job.GpuHours, "0.00")}");
+            if (job.Usage is { } usage)
+            {
+                w.WriteLine($"  Used:      CPU {Formats.Number(usage.CpuSeconds, "0.0")} s   Peak memory: {Formats.MiB(usage.PeakMemoryBytes)}   OOM kills: {Formats.Number(usage.OomKills)}");
+            }
+
             w.WriteLine("  History:");
             foreach (var change in job.History)
             {

@@ -12,4 +12,8 @@ public static class Formats
         value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "-";
 
     public static string Number(long? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "-";
+
+    /// <summary>Bytes as MiB with one decimal ("48.0 MiB"), or "-" when not known.</summary>
+    public static string MiB(long? bytes) =>
+        bytes is { } b ? (b / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture) + " MiB" : "-";
 }

@@ -7,7 +7,16 @@ using Portal.Data.Quotas;
 
 namespace Portal.Data.Jobs;
 
-/// <summary>Accounting reads: GPU-seconds per user per day for the report, and a user's use of each quota limit.</summary>
+/// <summary>What the jobs of one owner that ended on one UTC day used, as their cgroups counted it.</summary>
+/// <param name="Owner">The Linux account.</param>
+/// <param name="Day">The UTC day the jobs ended.</param>
+/// <param name="CpuSeconds">Their CPU seconds, summed.</param>
+/// <param name="PeakMemoryBytes">The highest peak memory of one of them; null when none has one.</param>
+/// <param name="OomKills">Their processes the OOM killer ended, summed.</param>
+public sealed record DailyJobUsage(string Owner, DateOnly Day, double CpuSeconds, long? PeakMemoryBytes, long OomKills);
+
+/// <summary>Accounting reads: GPU-seconds per user per day for the report, what ended jobs used (from their cgroups), and
+/// a user's use of each quota limit.</summary>
 public sealed class UsageStore(IDbContextFactory<PortalDbContext> contextFactory, TimeProvider timeProvider)
 {
     /// <summary>
@@ -27,17 +36,48 @@ public sealed class UsageStore(IDbContextFactory<PortalDbContext> contextFactory
         return GpuAccounting.PerOwnerPerDay(intervals, from, end);
     }
 
-    /// <summary>The usage report as CSV (header <c>day,user,gpu_seconds,gpu_hours</c>), invariant culture.</summary>
-    public static string ToCsv(IEnumerable<DailyGpuUsage> rows)
+    /// <summary>
+    /// What the jobs that ended inside [<paramref name="from"/>, <paramref name="to"/>) used, as their cgroups counted
+    /// it, per owner per UTC day of their end: CPU seconds and OOM kills summed, the highest peak memory. Jobs without
+    /// these figures (never started, or ended before the portal kept them) are left out.
+    /// </summary>
+    public async Task<IReadOnlyList<DailyJobUsage>> DailyJobUsageAsync(
+        DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
+        var ended = await db.Jobs.AsNoTracking()
+            .Where(j => j.CpuSeconds != null && j.FinishedAt >= from && j.FinishedAt < to)
+            .Select(j => new { Owner = j.OwnerLinuxUserName, FinishedAt = j.FinishedAt!.Value, Cpu = j.CpuSeconds!.Value, j.PeakMemoryBytes, j.OomKills })
+            .ToListAsync(cancellationToken);
+        return [.. ended
+            .GroupBy(j => (Day: DateOnly.FromDateTime(j.FinishedAt.UtcDateTime), j.Owner))
+            .Select(g => new DailyJobUsage(g.Key.Owner, g.Key.Day, g.Sum(j => j.Cpu), g.Max(j => j.PeakMemoryBytes), g.Sum(j => j.OomKills ?? 0)))
+            .OrderBy(r => r.Day).ThenBy(r => r.Owner, StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// The usage report as CSV (header <c>day,user,gpu_seconds,gpu_hours,cpu_seconds,peak_memory_mib,oom_kills</c>),
+    /// invariant culture, one row per owner and UTC day with either kind of use. The GPU columns count every job that
+    /// held GPUs that day; the cgroup columns the jobs that ended that day (<c>peak_memory_mib</c> empty when none of
+    /// them has a peak).
+    /// </summary>
+    public static string ToCsv(IEnumerable<DailyGpuUsage> rows, IEnumerable<DailyJobUsage>? jobs = null)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        var csv = new StringBuilder("day,user,gpu_seconds,gpu_hours\n");
-        foreach (var row in rows)
+        var gpu = rows.ToDictionary(r => (r.Day, r.Owner));
+        var used = (jobs ?? []).ToDictionary(r => (r.Day, r.Owner));
+        var csv = new StringBuilder("day,user,gpu_seconds,gpu_hours,cpu_seconds,peak_memory_mib,oom_kills\n");
+        foreach (var (day, owner) in gpu.Keys.Union(used.Keys).OrderBy(k => k.Day).ThenBy(k => k.Owner, StringComparer.Ordinal))
         {
-            csv.Append(row.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)).Append(',')
-                .Append(CsvField(row.Owner)).Append(',')
-                .Append(Math.Round(row.GpuSeconds).ToString("0", CultureInfo.InvariantCulture)).Append(',')
-                .Append((row.GpuSeconds / 3600).ToString("0.###", CultureInfo.InvariantCulture)).Append('\n');
+            var gpuSeconds = gpu.TryGetValue((day, owner), out var g) ? g.GpuSeconds : 0;
+            var job = used.GetValueOrDefault((day, owner));
+            csv.Append(day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)).Append(',')
+                .Append(CsvField(owner)).Append(',')
+                .Append(Math.Round(gpuSeconds).ToString("0", CultureInfo.InvariantCulture)).Append(',')
+                .Append((gpuSeconds / 3600).ToString("0.###", CultureInfo.InvariantCulture)).Append(',')
+                .Append(Math.Round(job?.CpuSeconds ?? 0).ToString("0", CultureInfo.InvariantCulture)).Append(',')
+                .Append(job?.PeakMemoryBytes is { } peak ? (peak / 1048576.0).ToString("0.#", CultureInfo.InvariantCulture) : "").Append(',')
+                .Append((job?.OomKills ?? 0).ToString(CultureInfo.InvariantCulture)).Append('\n');
         }
 
         return csv.ToString();

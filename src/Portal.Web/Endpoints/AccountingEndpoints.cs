@@ -6,7 +6,8 @@ using Portal.Web.Services.Admin;
 
 namespace Portal.Web.Endpoints;
 
-/// <summary>The accounting report as a download: GPU-seconds per user per UTC day, for administrators only.</summary>
+/// <summary>The accounting report as a download: GPU-seconds per user per UTC day, and what the jobs that ended that day
+/// used as their cgroups counted it (CPU seconds, peak memory, OOM kills), for administrators only.</summary>
 internal static class AccountingEndpoints
 {
     public static IEndpointRouteBuilder MapAccountingEndpoints(this IEndpointRouteBuilder endpoints)
@@ -21,7 +22,8 @@ internal static class AccountingEndpoints
             }
 
             var rows = await usage.DailyGpuUsageAsync(range.Start, range.End, cancellationToken);
-            var csv = Encoding.UTF8.GetBytes(UsageStore.ToCsv(rows));
+            var jobs = await usage.DailyJobUsageAsync(range.Start, range.End, cancellationToken);
+            var csv = Encoding.UTF8.GetBytes(UsageStore.ToCsv(rows, jobs));
             return TypedResults.File(csv, "text/csv; charset=utf-8", range.FileName);
         }).RequireAuthorization(policy => policy.RequireRole(Roles.Admin));
         return endpoints;

@@ -52,6 +52,35 @@ public sealed class ApiJobLifecycleTests(JobHostFixture fixture) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_job_over_its_memory_is_OOM_killed_in_its_own_cgroup_and_fails_out_of_memory_while_another_users_job_runs_on()
+    {
+        var bobs = await SubmitAsync(_bob, ["sh", "-c", "until [ -e /tmp/done ]; do sleep 0.2; done"]);
+        await Eventually.UntilAsync(async () => (await _bob.GetFromJsonAsync<JobResponse>($"/api/v1/jobs/{bobs}"))!, j => j.State == JobStates.Running,
+            TimeSpan.FromSeconds(60), $"Bob's job {bobs} to run");
+
+        // dd's 200 MiB buffer, in a 64 MiB job.
+        var alices = await SubmitAsync(_alice, ["dd", "if=/dev/zero", "of=/dev/null", "bs=200M", "count=1"], memoryMiB: 64);
+        var job = await WaitForFinalAsync(_alice, alices);
+
+        Assert.Equal(JobStates.Failed, job.State);
+        Assert.Equal("out of memory: limit 64 MiB", job.History[^1].Detail);
+        Assert.Equal(137, job.ExitCode);
+        Assert.NotNull(job.Usage);
+        Assert.True(job.Usage.OomKills >= 1, job.Usage.ToString());
+        Assert.True(job.Usage.CpuSeconds > 0, job.Usage.ToString());
+        Assert.True(job.Usage.PeakMemoryBytes is > 32L << 20 and <= 64L << 20, job.Usage.ToString());
+
+        var bob = (await _bob.GetFromJsonAsync<JobResponse>($"/api/v1/jobs/{bobs}"))!;
+        Assert.Equal(JobStates.Running, bob.State);
+        Assert.Null(bob.Usage);
+        var done = await JobHostFixture.PodmanAsync(fixture.Bob, "exec", "portal-job-" + JobRunnerTests.Key(bobs), "touch", "/tmp/done");
+        Assert.True(done.ExitCode == 0, done.ToString());
+        var bobEnded = await WaitForFinalAsync(_bob, bobs);
+        Assert.Equal(JobStates.Succeeded, bobEnded.State);
+        Assert.Equal(0, bobEnded.Usage!.OomKills);
+    }
+
+    [Fact]
     public async Task Logs_resume_from_an_offset_and_as_server_sent_events_from_Last_Event_ID()
     {
         var id = await SubmitAsync(_alice, ["sh", "-c", "echo a; echo b; echo c"]);
@@ -164,11 +193,11 @@ public sealed class ApiJobLifecycleTests(JobHostFixture fixture) : IAsyncLifetim
         Assert.Empty(running!.Items);
     }
 
-    private static async Task<long> SubmitAsync(HttpClient client, IReadOnlyList<string> command, int gpus = 0)
+    private static async Task<long> SubmitAsync(HttpClient client, IReadOnlyList<string> command, int gpus = 0, long memoryMiB = 512)
     {
         using var response = await client.PostAsJsonAsync("/api/v1/jobs", new SubmitJobRequest
         {
-            Name = "api-test", Image = JobHostFixture.Image, Command = command, Gpus = gpus, MemoryMiB = 512, WalltimeMinutes = 10,
+            Name = "api-test", Image = JobHostFixture.Image, Command = command, Gpus = gpus, MemoryMiB = memoryMiB, WalltimeMinutes = 10,
         });
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
         return (await response.Content.ReadFromJsonAsync<SubmitJobResponse>())!.Id;

@@ -10,6 +10,60 @@ public sealed class JobLifecycleTests
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 28, 10, 0, 0, TimeSpan.Zero);
 
+    [Theory]
+    [InlineData(JobState.Failed, 137, 137)]
+    [InlineData(JobState.Succeeded, 0, null)]
+    public async Task A_job_that_ended_after_the_OOM_killer_struck_in_its_cgroup_fails_out_of_memory_with_its_usage_recorded(
+        JobState reported, int exitCode, int? recordedExitCode)
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var clock = new ManualClock(Start);
+        var store = new JobStore(database, clock);
+        await new GpuStore(database, clock).UpsertGpusAsync([TestDatabase.Gpu(0)]);
+        var alice = await database.AddUserAsync("alice", 6001);
+        var id = await SubmitAsync(store, alice, Spec(gpus: 1));
+        Assert.True((await store.CommitStartAsync(id, [TestDatabase.Gpu(0).Uuid])).Applied);
+        Assert.True((await store.MarkRunningAsync(id, "c0ffee")).Applied);
+        var usage = new JobResourceUsage(CpuSeconds: 12.5, PeakMemoryBytes: 64L << 20, OomKills: 1);
+
+        Assert.True((await store.FinishAsync(id, reported, exitCode, usage: usage, memoryLimitBytes: 64L << 20)).Applied);
+
+        var details = await store.GetAsync(id, alice, isAdmin: false);
+        Assert.NotNull(details);
+        Assert.Equal(JobState.Failed, details.Job.State);
+        Assert.Equal(recordedExitCode, details.Job.ExitCode);
+        Assert.Equal("out of memory: limit 64 MiB", details.Job.History[^1].Detail);
+        Assert.Equal(usage, details.Usage);
+        Assert.Equal(0L, await database.ScalarAsync("SELECT count(*) FROM \"GpuAllocations\" WHERE \"ReleasedAt\" IS NULL"));
+    }
+
+    [Fact]
+    public async Task A_job_cancelled_after_an_OOM_kill_stays_cancelled_and_a_job_without_figures_has_no_usage()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var clock = new ManualClock(Start);
+        var store = new JobStore(database, clock);
+        await new GpuStore(database, clock).UpsertGpusAsync([TestDatabase.Gpu(0)]);
+        var alice = await database.AddUserAsync("alice", 6001);
+        var cancelled = await SubmitAsync(store, alice, Spec(gpus: 0));
+        var plain = await SubmitAsync(store, alice, Spec(gpus: 0));
+        foreach (var id in new[] { cancelled, plain })
+        {
+            Assert.True((await store.CommitStartAsync(id, [])).Applied);
+            Assert.True((await store.MarkRunningAsync(id, "c0ffee" + id)).Applied);
+        }
+
+        Assert.True((await store.FinishAsync(cancelled, JobState.Cancelled, null, "alice", new JobResourceUsage(1, null, 2))).Applied);
+        Assert.True((await store.FinishAsync(plain, JobState.Succeeded, 0)).Applied);
+
+        var first = (await store.FindAsync(cancelled))!;
+        Assert.Equal(JobState.Cancelled, first.Job.State);
+        Assert.Equal(new JobResourceUsage(1, null, 2), first.Usage);
+        var second = (await store.FindAsync(plain))!;
+        Assert.Equal(JobState.Succeeded, second.Job.State);
+        Assert.Null(second.Usage);
+    }
+
     [Fact]
     public async Task A_job_runs_to_its_end_releases_its_GPUs_records_GPU_seconds_and_keeps_its_whole_history()
     {

@@ -78,7 +78,9 @@ public sealed class QuotaAndUsageTests
         Assert.Equal(
             [new DailyGpuUsage("judy", new DateOnly(2026, 11, 27), 7200), new DailyGpuUsage("judy", new DateOnly(2026, 11, 28), 7200)],
             days);
-        Assert.Equal("day,user,gpu_seconds,gpu_hours\n2026-11-27,judy,7200,2\n2026-11-28,judy,7200,2\n", UsageStore.ToCsv(days));
+        Assert.Equal(
+            "day,user,gpu_seconds,gpu_hours,cpu_seconds,peak_memory_mib,oom_kills\n2026-11-27,judy,7200,2,0,,0\n2026-11-28,judy,7200,2,0,,0\n",
+            UsageStore.ToCsv(days));
         var quotaUsage = await usage.QuotaUsageAsync(judy);
         Assert.NotNull(quotaUsage);
         Assert.Equal(4, quotaUsage.GpuHoursInWindow);

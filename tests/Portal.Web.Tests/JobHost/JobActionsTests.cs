@@ -85,6 +85,27 @@ public sealed class JobActionsTests
     }
 
     [Fact]
+    public async Task Follow_JobOomKilledInItsCgroup_EndsFailedOutOfMemory_WithWhatItsCgroupCounted()
+    {
+        await using var w = await JobHostWorld.CreateAsync();
+        var alice = await w.AddOwnerAsync("alice", 5001);
+        var id = await w.StartAsync(alice);
+        var key = JobKeys.Format(id);
+        var memoryMiB = (await w.JobAsync(id)).Spec.MemoryMiB;
+        w.Launcher.OomKill("alice", key);
+
+        var ended = await w.Actions.FollowAsync(await w.ActiveAsync(id), w.Launcher.Container("alice", key), w.Launcher.Cgroup("alice", key), default);
+
+        Assert.True(ended);
+        var details = (await w.Store.FindAsync(id))!;
+        Assert.Equal(JobState.Failed, details.Job.State);
+        Assert.Equal(137, details.Job.ExitCode);
+        Assert.Equal($"out of memory: limit {memoryMiB} MiB", details.Job.History[^1].Detail);
+        Assert.Equal(new JobResourceUsage(0, memoryMiB << 20, 1), details.Usage);
+        Assert.Empty(await w.HeldGpusAsync());
+    }
+
+    [Fact]
     public async Task Follow_RunningJobPodmanNoLongerKnows_WhileItsCgroupHoldsProcesses_StaysRunningWithItsGpu()
     {
         await using var w = await JobHostWorld.CreateAsync();

@@ -11,12 +11,12 @@ namespace Portal.Web.Tests.Pages;
 public sealed class AccountingExportTests(PortalFactory portal) : IClassFixture<PortalFactory>
 {
     [Fact]
-    public async Task Csv_has_gpu_seconds_per_user_per_day_with_a_job_split_at_midnight()
+    public async Task Csv_has_gpu_seconds_per_user_per_day_with_a_job_split_at_midnight_and_its_cgroup_figures_on_the_day_it_ended()
     {
         PortalUser owner = await portal.CreateUserAsync(TestNames.Unique("csv"), TestNames.Password, linuxUser: "ptest-csv");
         string gpu = await portal.AddGpuAsync();
         long job = await portal.RunningJobAsync(owner.Id, gpu);
-        JobChangeResult finished = await portal.Services.GetRequiredService<JobStore>().FinishAsync(job, JobState.Succeeded, 0);
+        JobChangeResult finished = await portal.Services.GetRequiredService<JobStore>().FinishAsync(job, JobState.Succeeded, 0, usage: new JobResourceUsage(90.4, 48L << 20, 0));
         Assert.True(finished.Applied, finished.Message);
         // Move the job to a known past: 23:00 to 01:00 UTC across New Year's night.
         await portal.WithDbAsync(async db =>
@@ -39,11 +39,12 @@ public sealed class AccountingExportTests(PortalFactory portal) : IClassFixture<
         Assert.Equal("attachment", response.Content.Headers.ContentDisposition?.DispositionType);
         Assert.Equal("gpu-usage-2025-12-31-to-2026-01-01.csv", response.Content.Headers.ContentDisposition?.FileName?.Trim('"'));
         Assert.Equal(
-            "day,user,gpu_seconds,gpu_hours\n2025-12-31,ptest-csv,3600,1\n2026-01-01,ptest-csv,3600,1\n",
+            "day,user,gpu_seconds,gpu_hours,cpu_seconds,peak_memory_mib,oom_kills\n2025-12-31,ptest-csv,3600,1,0,,0\n2026-01-01,ptest-csv,3600,1,90,48,0\n",
             await response.Content.ReadAsStringAsync());
 
         using HttpResponseMessage oneDay = await admin.Client.Http.GetAsync("/admin/usage.csv?from=2026-01-01&to=2026-01-01");
-        Assert.Equal("day,user,gpu_seconds,gpu_hours\n2026-01-01,ptest-csv,3600,1\n", await oneDay.Content.ReadAsStringAsync());
+        Assert.Equal("day,user,gpu_seconds,gpu_hours,cpu_seconds,peak_memory_mib,oom_kills\n2026-01-01,ptest-csv,3600,1,90,48,0\n",
+            await oneDay.Content.ReadAsStringAsync());
 
         string page = WebUtility.HtmlDecode(await admin.Client.PageAsync("/admin/usage?from=2025-12-31&to=2026-01-01"));
         Assert.Contains("<td><code>ptest-csv</code></td><td>2.00</td><td>2</td>", page, StringComparison.Ordinal);

@@ -90,7 +90,8 @@ internal static class JobContractMapping
             GpuHours(details.GpuSeconds),
             details.ContainerName,
             [.. job.History.Select(h => new JobHistoryEntry(h.At, h.State.ToString(), h.Detail))],
-            spec.Session is { } app ? new SessionInfo(KindName(app.Kind), app.Port, SessionLaunch.BasePath(job.Id)) : null);
+            spec.Session is { } app ? new SessionInfo(KindName(app.Kind), app.Port, SessionLaunch.BasePath(job.Id)) : null,
+            details.Usage is { } usage ? new JobUsageResponse(usage.CpuSeconds, usage.PeakMemoryBytes, usage.OomKills) : null);
     }
 
     private static string KindName(SessionKind kind) => kind switch

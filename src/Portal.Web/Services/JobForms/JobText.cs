@@ -26,4 +26,16 @@ public static class JobText
 
     public static string GpuHours(double? gpuSeconds) =>
         gpuSeconds is { } s ? (s / 3600).ToString("0.00", CultureInfo.InvariantCulture) : "—";
+
+    /// <summary>CPU time from the job's cgroup, "—" until it ended.</summary>
+    public static string CpuSeconds(JobResourceUsage? usage) =>
+        usage is null ? "—" : usage.CpuSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s";
+
+    /// <summary>Peak memory from the job's cgroup in MiB, "—" until it ended or where the kernel keeps no peak.</summary>
+    public static string PeakMemory(JobResourceUsage? usage) =>
+        usage?.PeakMemoryBytes is { } b ? (b / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture) + " MiB" : "—";
+
+    /// <summary>How many processes of the job the OOM killer ended, "—" until it ended.</summary>
+    public static string OomKills(JobResourceUsage? usage) =>
+        usage?.OomKills.ToString(CultureInfo.InvariantCulture) ?? "—";
 }
