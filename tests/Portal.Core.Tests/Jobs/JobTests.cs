@@ -31,6 +31,31 @@ public sealed class JobTests
         Assert.Equal(T0.AddMinutes(31), job.EndedAt);
     }
 
+    [Theory]
+    [InlineData(137, 137)]
+    [InlineData(0, null)]
+    [InlineData(null, null)]
+    public void A_job_out_of_memory_fails_with_the_reason_and_keeps_only_a_nonzero_exit_code(int? exitCode, int? kept)
+    {
+        var job = NewJob();
+        job.Start(["GPU-a", "GPU-b"], T0);
+        job.MarkRunning("c0ffee", T0);
+
+        job.FailOutOfMemory(exitCode, "out of memory: limit 64 MiB", T0.AddMinutes(1));
+
+        Assert.Equal(JobState.Failed, job.State);
+        Assert.Equal(kept, job.ExitCode);
+        Assert.Equal("out of memory: limit 64 MiB", job.History[^1].Detail);
+        Assert.Equal(T0.AddMinutes(1), job.EndedAt);
+    }
+
+    [Theory]
+    [InlineData(64L << 20, 4096L, "out of memory: limit 64 MiB")]
+    [InlineData((64L << 20) + 1, 4096L, "out of memory: limit 65 MiB")]
+    [InlineData(null, 512L, "out of memory: limit 512 MiB")]
+    public void The_out_of_memory_reason_names_the_enforced_limit_else_the_request(long? limitBytes, long requestedMiB, string expected) =>
+        Assert.Equal(expected, JobResourceUsage.OutOfMemoryReason(limitBytes, requestedMiB));
+
     [Fact]
     public void A_nonzero_exit_code_fails_the_job()
     {
