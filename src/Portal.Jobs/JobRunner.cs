@@ -8,15 +8,19 @@ using Portal.Data.Jobs;
 namespace Portal.Jobs;
 
 /// <summary>
-/// Runs the queue: one loop that, at start, reconciles the database with podman, and then
+/// Runs the queue: one loop that, at start, reconciles the database with podman and the kernel, and then
 /// <list type="bullet">
 /// <item>plans a scheduling pass when woken (<see cref="RequestPass"/>: submit, finish, quota change, GPU drain) and
 /// at least every <see cref="JobRunnerOptions.SchedulingTick"/>: pending reasons, walltime stops, starts;</item>
 /// <item>every <see cref="JobRunnerOptions.WatchInterval"/> records the exits of started jobs;</item>
 /// <item>every <see cref="JobRunnerOptions.ReconcileInterval"/> reconciles every account's containers.</item>
 /// </list>
-/// Everything happens on this one loop, one step at a time, so no two steps of this portal ever act on the same job at
-/// once. A failing step is logged and the loop goes on.
+/// The loop plans; the launcher calls run in one lane per owner (<see cref="OwnerLanes"/>): an owner's reconciliation,
+/// their walltime stops and starts of a pass, a cancel of their job, one at a time in that owner's lane, different
+/// owners at once (at most <see cref="JobRunnerOptions.OwnerConcurrency"/>). Every job has one owner, so no two steps
+/// of this portal ever act on the same job at once; and one owner's slow podman (a launcher call can take up to its
+/// deadline) delays only that owner. An owner whose lane is busy is skipped and looked at again at the next round.
+/// A failing step is logged and the loop goes on.
 /// </summary>
 public sealed partial class JobRunner : BackgroundService
 {
@@ -27,6 +31,9 @@ public sealed partial class JobRunner : BackgroundService
     private readonly ILogger<JobRunner> _logger;
     private readonly JobMetrics _metrics;
     private readonly ConcurrentQueue<CancelRequest> _cancels = new();
+    private readonly OwnerLanes _lanes;
+    // Set when work was left for a busy owner; the end of that owner's lane work wakes the loop to do it.
+    private volatile bool _leftForBusyOwner;
     private JobStore _store = null!;
     private Scheduler _scheduler = null!;
     private JobActions _actions = null!;
@@ -48,6 +55,13 @@ public sealed partial class JobRunner : BackgroundService
         _timeProvider = timeProvider;
         _logger = logger;
         _metrics = metrics;
+        _lanes = new OwnerLanes(_options.OwnerConcurrency);
+    }
+
+    public override void Dispose()
+    {
+        _lanes.Dispose();
+        base.Dispose();
     }
 
     /// <summary>
@@ -84,8 +98,22 @@ public sealed partial class JobRunner : BackgroundService
         _reconciler = _services.GetRequiredService<Reconciler>();
         _gpus = _services.GetRequiredService<GpuInventorySync>();
 
+        try
+        {
+            await RunLoopAsync(stoppingToken);
+        }
+        finally
+        {
+            // Lane work sees the same token; let it end before the host goes on stopping.
+            await _lanes.IdleAsync();
+        }
+    }
+
+    private async Task RunLoopAsync(CancellationToken stoppingToken)
+    {
         // Before anything is started: adopt what survived a restart, so no GPU is handed out twice.
-        await GuardAsync("reconciliation at start", () => _reconciler.RunAsync(cleanUp: true, stoppingToken), stoppingToken);
+        await GuardAsync("reconciliation at start", () => DispatchReconciliationAsync(cleanUp: true, stoppingToken), stoppingToken);
+        await _lanes.IdleAsync();
         var now = _timeProvider.GetUtcNow();
         var nextPass = now;
         var nextWatch = now + _options.WatchInterval;
@@ -106,17 +134,17 @@ public sealed partial class JobRunner : BackgroundService
                 }
             }
 
-            await CancelRequestedAsync(stoppingToken);
+            await GuardAsync("cancels", () => DispatchCancelsAsync(stoppingToken), stoppingToken);
             now = _timeProvider.GetUtcNow();
             if (now >= nextReconcile)
             {
-                await GuardAsync("reconciliation", () => _reconciler.RunAsync(cleanUp: true, stoppingToken), stoppingToken);
+                await GuardAsync("reconciliation", () => DispatchReconciliationAsync(cleanUp: true, stoppingToken), stoppingToken);
                 nextReconcile = now + _options.ReconcileInterval;
                 nextWatch = now + _options.WatchInterval;
             }
             else if (now >= nextWatch)
             {
-                await GuardAsync("completion watch", () => _reconciler.RunAsync(cleanUp: false, stoppingToken), stoppingToken);
+                await GuardAsync("completion watch", () => DispatchReconciliationAsync(cleanUp: false, stoppingToken), stoppingToken);
                 nextWatch = now + _options.WatchInterval;
             }
 
@@ -128,20 +156,86 @@ public sealed partial class JobRunner : BackgroundService
         }
     }
 
-    private async Task CancelRequestedAsync(CancellationToken stoppingToken)
+    /// <summary>Each owner's share of a reconciliation (or completion watch) in the owner's lane.</summary>
+    private async Task DispatchReconciliationAsync(bool cleanUp, CancellationToken stoppingToken)
     {
+        foreach (var round in await _reconciler.OwnersAsync(cleanUp, stoppingToken))
+        {
+            // A busy owner is looked at by the next round; their lane's work is about their jobs anyway.
+            StartInLane(round.Owner, () => _reconciler.ReconcileAsync(round, cleanUp, stoppingToken), wake: false, stoppingToken);
+        }
+    }
+
+    /// <summary>Each cancel in its job's owner's lane (so it never races a launch or a stop of the same job); one for
+    /// a busy owner waits for the next turn of the loop.</summary>
+    private async Task DispatchCancelsAsync(CancellationToken stoppingToken)
+    {
+        List<CancelRequest> later = [];
         while (_cancels.TryDequeue(out var request))
+        {
+            var owner = (await _store.FindAsync(request.JobId, stoppingToken))?.Job.Owner;
+            if (owner is null)
+            {
+                await CancelAsync(request, stoppingToken);
+            }
+            else if (!StartInLane(owner, () => CancelAsync(request, stoppingToken), wake: true, stoppingToken))
+            {
+                later.Add(request);
+            }
+        }
+
+        foreach (var request in later)
+        {
+            _cancels.Enqueue(request);
+        }
+    }
+
+    private async Task CancelAsync(CancelRequest request, CancellationToken stoppingToken)
+    {
+        try
+        {
+            request.Done.TrySetResult(await _actions.CancelAsync(request.JobId, request.CancelledBy, stoppingToken));
+        }
+        catch (Exception e)
+        {
+            LogCancelFailed(e, request.JobId);
+            request.Done.TrySetException(e);
+        }
+    }
+
+    /// <summary>
+    /// Starts work in the owner's lane. When the lane is busy nothing starts and the answer is false; with
+    /// <paramref name="wake"/>, the end of the owner's current work then wakes the loop, so what was left is done soon
+    /// rather than at the next tick.
+    /// </summary>
+    private bool StartInLane(string owner, Func<Task> work, bool wake, CancellationToken stoppingToken)
+    {
+        if (_lanes.TryStart(owner, async () =>
         {
             try
             {
-                request.Done.TrySetResult(await _actions.CancelAsync(request.JobId, request.CancelledBy, stoppingToken));
+                await work();
             }
-            catch (Exception e)
+            finally
             {
-                LogCancelFailed(e, request.JobId);
-                request.Done.TrySetException(e);
+                if (_leftForBusyOwner)
+                {
+                    _leftForBusyOwner = false;
+                    _trigger.Request(SchedulingCause.JobFinished);
+                }
             }
+        }, stoppingToken))
+        {
+            return true;
         }
+
+        LogOwnerBusy(owner);
+        if (wake)
+        {
+            _leftForBusyOwner = true;
+        }
+
+        return false;
     }
 
     /// <summary>One scheduling pass: read, plan, record why jobs wait, stop overdue jobs, start the chosen ones.</summary>
@@ -174,16 +268,22 @@ public sealed partial class JobRunner : BackgroundService
         var plan = _scheduler.Plan(state.Snapshot);
         await _store.SetPendingReasonsAsync(plan.PendingReasons, cancellationToken);
 
-        foreach (var id in plan.WalltimeExceeded)
+        // Per owner, in the owner's lane: first their walltime stops, then their starts, one after the other.
+        var steps = plan.WalltimeExceeded.Select(id => (Job: state.Jobs[id], Gpus: (IReadOnlyList<string>?)null))
+            .Concat(plan.Starts.Select(start => (Job: state.Jobs[start.JobId], Gpus: (IReadOnlyList<string>?)start.GpuUuids)));
+        foreach (var owner in steps.GroupBy(step => step.Job.Owner, StringComparer.Ordinal))
         {
-            var job = state.Jobs[id];
-            await GuardJobAsync(job, () => _actions.TimeOutAsync(ActiveJob.From(job), cancellationToken), cancellationToken);
-        }
-
-        foreach (var start in plan.Starts)
-        {
-            var job = state.Jobs[start.JobId];
-            await GuardJobAsync(job, () => StartAsync(job, start.GpuUuids, cancellationToken), cancellationToken);
+            List<(Job Job, IReadOnlyList<string>? Gpus)> mine = [.. owner];
+            // A busy owner's stops and starts are planned again by the next pass (woken when the lane frees).
+            StartInLane(owner.Key, async () =>
+            {
+                foreach (var (job, gpus) in mine)
+                {
+                    await GuardJobAsync(job, () => gpus is null
+                        ? _actions.TimeOutAsync(ActiveJob.From(job), cancellationToken)
+                        : StartAsync(job, gpus, cancellationToken), cancellationToken);
+                }
+            }, wake: true, cancellationToken);
         }
     }
 
@@ -242,6 +342,9 @@ public sealed partial class JobRunner : BackgroundService
             LogJobFailed(e, job.Id, job.Owner);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "The launcher work for {Owner} is still under way; what is due for their jobs waits for the next round")]
+    private partial void LogOwnerBusy(string owner);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Cancelling job {JobId} failed")]
     private partial void LogCancelFailed(Exception e, long jobId);

@@ -30,6 +30,10 @@ public sealed class JobRunnerOptions
     /// after this long: the container is removed and the job fails.</summary>
     public TimeSpan StuckLaunchTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How many owners' launcher work (reconciliation, starts, walltime stops, cancels) may run at once. Each
+    /// owner's runs one step at a time; one owner's slow podman holds only their own lane.</summary>
+    public int OwnerConcurrency { get; set; } = 4;
+
     /// <summary>Copy the GPU monitor's inventory into the database before each pass, so the scheduler places jobs on
     /// the GPUs the driver reports. Off only where the GPU rows are managed otherwise (tests with fake GPUs).</summary>
     public bool SyncGpuInventory { get; set; } = true;

@@ -16,6 +16,11 @@ internal sealed class JobRunnerOptionsValidator : IValidateOptions<JobRunnerOpti
         Between(failures, $"{S}:StopGracePeriod", options.StopGracePeriod, TimeSpan.Zero, TimeSpan.FromHours(1));
         Between(failures, $"{S}:KeepFinishedContainers", options.KeepFinishedContainers, TimeSpan.Zero, TimeSpan.FromDays(365));
         Between(failures, $"{S}:StuckLaunchTimeout", options.StuckLaunchTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
+        if (options.OwnerConcurrency is < 1 or > 64)
+        {
+            failures.Add($"{S}:OwnerConcurrency is {options.OwnerConcurrency}; it must be between 1 and 64.");
+        }
+
         if (options.Capacity.Cpus.HasValue != options.Capacity.MemoryMiB.HasValue)
         {
             failures.Add($"{S}:Capacity needs both Cpus and MemoryMiB, or neither.");

@@ -36,11 +36,23 @@ internal sealed partial class Reconciler(
 {
     private readonly JobRunnerOptions _options = options.Value;
 
-    /// <summary>One round.</summary>
+    /// <summary>One round, owner after owner (the job runner instead runs each owner's share in that owner's lane,
+    /// <see cref="OwnersAsync"/> and <see cref="ReconcileAsync"/>).</summary>
     /// <param name="cleanUp">False for the frequent completion watch (only owners with started jobs, only their
     /// started jobs); true for reconciliation (every account bound to a Linux user, and their leftover containers).</param>
     /// <param name="cancellationToken">Stops the round.</param>
     public async Task RunAsync(bool cleanUp, CancellationToken cancellationToken)
+    {
+        foreach (var round in await OwnersAsync(cleanUp, cancellationToken))
+        {
+            await ReconcileAsync(round, cleanUp, cancellationToken);
+        }
+    }
+
+    /// <summary>Who a round looks at, each owner with their started jobs as the database has them now.</summary>
+    /// <param name="cleanUp">As for <see cref="RunAsync"/>.</param>
+    /// <param name="cancellationToken">Stops the reads.</param>
+    public async Task<IReadOnlyList<OwnerRound>> OwnersAsync(bool cleanUp, CancellationToken cancellationToken)
     {
         var active = await StartedJobsAsync(cancellationToken);
         var owners = active.Select(j => j.Owner).ToHashSet(StringComparer.Ordinal);
@@ -50,17 +62,22 @@ internal sealed partial class Reconciler(
             owners.UnionWith(await users.LinuxAccountNamesAsync(cancellationToken));
         }
 
-        foreach (var owner in owners.Order(StringComparer.Ordinal))
+        return [.. owners.Order(StringComparer.Ordinal).Select(owner => new OwnerRound(owner, [.. active.Where(j => j.Owner == owner)]))];
+    }
+
+    /// <summary>One owner's share of a round: one launcher <c>list</c>, then each of the owner's jobs followed. A failure
+    /// is logged; the next round tries again.</summary>
+    public async Task ReconcileAsync(OwnerRound round, bool cleanUp, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(round);
+        using var scope = logger.BeginUserScope(round.Owner);
+        try
         {
-            using var scope = logger.BeginUserScope(owner);
-            try
-            {
-                await ReconcileOwnerAsync(owner, active.Where(j => j.Owner == owner).ToList(), cleanUp, cancellationToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                LogOwnerFailed(e, owner);
-            }
+            await ReconcileOwnerAsync(round.Owner, [.. round.Jobs], cleanUp, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogOwnerFailed(e, round.Owner);
         }
     }
 
@@ -239,3 +256,8 @@ internal sealed partial class Reconciler(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} of {Owner} is {State} but its container still runs; stopping it")]
     private partial void LogStillRunning(long jobId, string owner, JobState state);
 }
+
+/// <summary>One owner's share of a reconciliation round.</summary>
+/// <param name="Owner">The Linux account.</param>
+/// <param name="Jobs">Its Starting and Running jobs when the round began.</param>
+internal sealed record OwnerRound(string Owner, IReadOnlyList<ActiveJob> Jobs);
