@@ -267,9 +267,16 @@ public sealed class JobHostFixture : IAsyncLifetime
         // can kill the portal while the launcher is mid-way through a launch.
         File.WriteAllText(ShimPath, $$"""
             #!/bin/bash
-            if [ "$1" = run ]; then
-              prev=""; name=""
-              for a in "$@"; do [ "$prev" = "--name" ] && name="$a"; prev="$a"; done
+            # The subcommand is the first word that is not a global option or its value (the launcher puts
+            # --default-mounts-file and sometimes --storage-driver before it).
+            sub=""; prev=""; name=""
+            for a in "$@"; do
+              if [ -z "$sub" ]; then
+                case "$prev" in --default-mounts-file|--storage-driver) ;; *) case "$a" in -*) ;; *) sub="$a" ;; esac ;; esac
+              fi
+              [ "$prev" = "--name" ] && name="$a"; prev="$a"
+            done
+            if [ "$sub" = run ]; then
               if [ -n "$name" ] && [ -e "{{HoldDir}}/hold-$name" ]; then
                 : > "{{HoldDir}}/held-$name-$$"
                 while [ -e "{{HoldDir}}/hold-$name" ]; do sleep 0.05; done
