@@ -275,23 +275,24 @@ public sealed class JobHostFixture : IAsyncLifetime
 
         // The podman stand-in: a "podman run" (or "podman stop") of a job with a hold file waits until the test removes
         // it, so a test can kill the portal while the launcher is mid-way through a launch, or look at a job while the
-        // portal's stop of it is under way. The launcher puts global options (--default-mounts-file FILE, ...) before the
-        // verb: the verb is the first argument that is one.
+        // portal's stop of it is under way.
         File.WriteAllText(ShimPath, $$"""
             #!/bin/bash
-            verb=""; name=""; prev=""
+            # The subcommand is the first word that is not a global option or its value (the launcher puts
+            # --default-mounts-file and sometimes --storage-driver before it).
+            sub=""; prev=""; name=""
             for a in "$@"; do
-              if [ -z "$verb" ]; then
-                if [ "$a" = run ] || [ "$a" = stop ]; then verb="$a"; fi
-              elif [ "$verb" = run ] && [ "$prev" = "--name" ]; then name="$a"
-              elif [ "$verb" = stop ] && [ "$prev" = "--" ]; then name="$a"
+              if [ -z "$sub" ]; then
+                case "$prev" in --default-mounts-file|--storage-driver) ;; *) case "$a" in -*) ;; *) sub="$a" ;; esac ;; esac
+              elif [ "$sub" = run ] && [ "$prev" = "--name" ]; then name="$a"
+              elif [ "$sub" = stop ] && [ "$prev" = "--" ]; then name="$a"
               fi
               prev="$a"
             done
             hold=""
             if [ -n "$name" ]; then
-              [ "$verb" = run ] && hold="{{HoldDir}}/hold-$name"
-              [ "$verb" = stop ] && hold="{{HoldDir}}/hold-stop-$name"
+              [ "$sub" = run ] && hold="{{HoldDir}}/hold-$name"
+              [ "$sub" = stop ] && hold="{{HoldDir}}/hold-stop-$name"
             fi
             if [ -n "$hold" ] && [ -e "$hold" ]; then
               : > "{{HoldDir}}/held-${hold#{{HoldDir}}/hold-}-$$"
