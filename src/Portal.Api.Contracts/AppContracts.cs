@@ -45,7 +45,15 @@ public sealed record AppReviewResponse(
 public sealed record AppServiceStateResponse(string Service, string? State, int? ExitCode, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt);
 
 /// <summary>An app: its job state and each service's container.</summary>
-public sealed record AppResponse(long Id, string Name, string State, IReadOnlyList<AppServiceStateResponse> Services);
+/// <param name="Id">The app's job.</param>
+/// <param name="Name">The job's name.</param>
+/// <param name="State">The job's state.</param>
+/// <param name="Services">Each service's container.</param>
+/// <param name="WebFront">The web front as <c>service:port</c>, when the file marks one.</param>
+/// <param name="WebPath">Where the portal serves the web front to the app's owner while the app runs (<c>/s/&lt;id&gt;/</c>,
+/// on the sessions' origin when one is set); null without a web front.</param>
+public sealed record AppResponse(long Id, string Name, string State, IReadOnlyList<AppServiceStateResponse> Services,
+    string? WebFront = null, string? WebPath = null);
 
 /// <summary>What ran, as <c>podman kube generate</c> writes it.</summary>
 public sealed record AppExportResponse(string Yaml);

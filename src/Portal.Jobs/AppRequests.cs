@@ -28,12 +28,27 @@ public static class AppRequests
         var services = new List<AppServiceSpec>();
         foreach (var service in spec.Services)
         {
-            services.Add(ToService(service, gpus.Skip(next).Take(service.Gpus).ToList()));
+            var request = ToService(service, gpus.Skip(next).Take(service.Gpus).ToList());
+            services.Add(spec.WebFront is { } web && web.Service == service.Name ? AsWebFront(request, web.Port) : request);
             next += service.Gpus;
         }
 
         return new ProtocolApp { Services = services, Volumes = spec.Volumes.Count > 0 ? spec.Volumes : null };
     }
+
+    /// <summary>
+    /// The web front gets the job's session folder, and sockbridge as its entrypoint, which starts the service's whole
+    /// argv (its entrypoint, then its command) and serves its port on the folder's socket (docs/apps.md).
+    /// </summary>
+    private static AppServiceSpec AsWebFront(AppServiceSpec service, int port) => service with
+    {
+        Run = service.Run with
+        {
+            Command = [.. service.Entrypoint ?? [], .. service.Run.Command ?? []],
+            Session = new SessionSpec { BridgePort = port },
+        },
+        Entrypoint = null,
+    };
 
     private static AppServiceSpec ToService(AppService service, List<string> gpus) => new()
     {

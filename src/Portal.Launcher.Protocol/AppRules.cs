@@ -61,5 +61,25 @@ public static class AppRules
             : null;
     }
 
+    /// <summary>
+    /// Why the app's web front is wrong, or null. The web front is the one service with a session section: it gets the
+    /// job's session folder, and with a port sockbridge becomes its entrypoint and starts the service's command. So at
+    /// most one service has one, and it carries its whole argv as its command (the portal folds a file's entrypoint
+    /// into it): an entrypoint of its own would replace the bridge.
+    /// </summary>
+    public static string? WebFrontProblem(AppSpec app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        List<AppServiceSpec> fronts = [.. app.Services.Where(s => s?.Run?.Session is not null)];
+        if (fronts.Count > 1)
+        {
+            return "Only one service of an app can be its web front (a session section).";
+        }
+
+        return fronts is [{ Entrypoint: not null } front]
+            ? $"Service '{UntrustedText.Printable(front.Name)}': the web front takes its whole argv as its command, no entrypoint (the bridge is its entrypoint)."
+            : null;
+    }
+
     private static bool IsLowerAlnum(char c) => c is >= 'a' and <= 'z' or >= '0' and <= '9';
 }

@@ -118,6 +118,12 @@ internal static class AppCommands
             }
 
             output.Out.WriteLine($"app {app.Id} ({app.Name}): {app.State}");
+            if (app.WebPath is { } web)
+            {
+                // Served to the owner while the app runs; relative to the portal (or to its sessions' origin when set).
+                output.Out.WriteLine($"web front {app.WebFront}: {api.BaseAddress}{web.TrimStart('/')}");
+            }
+
             var table = new TextTable("SERVICE", "STATE", "EXIT");
             foreach (var s in app.Services)
             {

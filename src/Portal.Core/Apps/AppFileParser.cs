@@ -131,9 +131,23 @@ public static class AppFileParser
         if (web.Count > 0)
         {
             webFront = new AppWebFront(web[0].Service, web[0].Port);
-            if (!drafts.Any(d => d.Name == web[0].Service))
+            var front = drafts.FirstOrDefault(d => d.Name == web[0].Service);
+            if (front is null)
             {
                 r.Refuse(web[0].Line, KubePodReader.WebFrontAnnotation, $"There is no container named '{Printable(web[0].Service)}'.");
+            }
+            else if ((front.Entrypoint?.Count ?? 0) + (front.Command?.Count ?? 0) == 0)
+            {
+                // The portal's bridge becomes the web front's entrypoint and starts the service's own argv, which the
+                // portal only knows when the file says it (an image's own entrypoint and command are not read).
+                r.Refuse(web[0].Line, isKube ? KubePodReader.WebFrontAnnotation : prefix + front.Name + "." + ComposeRules.WebFrontKey,
+                    "The web front needs its command (or entrypoint) in the file: the portal's bridge starts it, and cannot know the image's own.");
+            }
+            else if ((front.Entrypoint?.Count ?? 0) + (front.Command?.Count ?? 0) > RunRules.MaxCommandItems)
+            {
+                // The launcher gets the web front's entrypoint and command as one command: it must fit one.
+                r.Refuse(web[0].Line, isKube ? KubePodReader.WebFrontAnnotation : prefix + front.Name + "." + ComposeRules.WebFrontKey,
+                    Format($"The web front's entrypoint and command together have at most {RunRules.MaxCommandItems} items."));
             }
         }
 

@@ -42,6 +42,20 @@ public sealed partial class JobStore
         return row is null ? null : new RunningSession(jobId, row.OwnerId, row.OwnerLinuxUserName, Enum.Parse<SessionKind>(row.SessionKind!));
     }
 
+    /// <summary>
+    /// A running app, whoever owns it, with its file (which says whether it has a web front), or null when
+    /// <paramref name="jobId"/> is not one. The session proxy serves an app's web front as it serves a session.
+    /// </summary>
+    public async Task<RunningApp?> FindRunningAppAsync(long jobId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
+        var row = await db.Jobs.AsNoTracking()
+            .Where(j => j.Id == jobId && j.AppFile != null && j.State == JobStateColumn.Running)
+            .Select(j => new { j.OwnerId, j.OwnerLinuxUserName, j.AppFile })
+            .FirstOrDefaultAsync(cancellationToken);
+        return row is null ? null : new RunningApp(jobId, row.OwnerId, row.OwnerLinuxUserName, row.AppFile!);
+    }
+
     /// <summary>Withdraws a queued job. A started job needs the launcher to stop it first; then record the end with
     /// <see cref="FinishAsync"/>.</summary>
     /// <param name="jobId">The job.</param>

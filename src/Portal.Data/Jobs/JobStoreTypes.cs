@@ -118,3 +118,10 @@ public sealed record SchedulingState(
 /// <param name="Owner">The Linux account it runs as: its socket's peer must have that account's uid.</param>
 /// <param name="Kind">What serves its page.</param>
 public sealed record RunningSession(long JobId, Guid OwnerId, string Owner, Portal.Core.Sessions.SessionKind Kind);
+
+/// <summary>A running app as the session proxy needs it.</summary>
+/// <param name="JobId">The app's job.</param>
+/// <param name="OwnerId">The portal account that owns it: the only one its web front is served to.</param>
+/// <param name="Owner">The Linux account it runs as: its socket's peer must have that account's uid.</param>
+/// <param name="AppFile">The app's file as given: whether it has a web front is the parser's answer.</param>
+public sealed record RunningApp(long JobId, Guid OwnerId, string Owner, string AppFile);

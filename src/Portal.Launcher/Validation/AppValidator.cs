@@ -28,6 +28,11 @@ internal static class AppValidator
             RequestValidator.Refuse($"'{UntrustedText.Printable(volume)}' is not a volume name.");
         }
 
+        if (AppRules.WebFrontProblem(app) is { } webFront)
+        {
+            RequestValidator.Refuse(webFront);
+        }
+
         var earlier = new Dictionary<string, AppServiceSpec>(StringComparer.Ordinal);
         var gpus = new HashSet<string>(StringComparer.Ordinal);
         foreach (AppServiceSpec service in app.Services)
@@ -35,12 +40,6 @@ internal static class AppValidator
             if (!AppRules.IsServiceName(service.Name) || earlier.ContainsKey(service.Name))
             {
                 RequestValidator.Refuse($"'{UntrustedText.Printable(service.Name)}' is not a service name, or is used twice.");
-            }
-
-            if (service.Run.Session is not null)
-            {
-                // Sessions are jobs of their own; an app's web front is not served through a session folder.
-                RequestValidator.Refuse($"Service '{service.Name}': an app's service takes no session section.");
             }
 
             RequestValidator.ValidateRun(service.Run, policy);

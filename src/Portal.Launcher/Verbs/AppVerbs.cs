@@ -16,7 +16,10 @@ namespace Portal.Launcher.Verbs;
 /// </summary>
 internal static class AppVerbs
 {
-    public static async Task<VerbResult> UpAsync(UserCall call, List<string> warnings)
+    /// <param name="call">The call.</param>
+    /// <param name="sessionFolder">The web front's session folder, made as root before the call; null for an app without one.</param>
+    /// <param name="warnings">Warnings for the answer.</param>
+    public static async Task<VerbResult> UpAsync(UserCall call, string? sessionFolder, List<string> warnings)
     {
         LaunchContext ctx = call.Ctx;
         string job = ctx.Request.Job!;
@@ -61,7 +64,7 @@ internal static class AppVerbs
             }
         }
 
-        var up = new Up(call, podman, cgroup, call.RuntimeDir ?? call.User.Home, warnings);
+        var up = new Up(call, podman, cgroup, call.RuntimeDir ?? call.User.Home, sessionFolder, warnings);
         string? failure;
         try
         {
@@ -150,7 +153,7 @@ internal static class AppVerbs
     }
 
     /// <summary>One app-up: its steps, and the undoing of what they made.</summary>
-    private sealed class Up(UserCall call, PodmanSession podman, JobCgroup? cgroup, string stateDirectory, List<string> warnings)
+    private sealed class Up(UserCall call, PodmanSession podman, JobCgroup? cgroup, string stateDirectory, string? sessionFolder, List<string> warnings)
     {
         private readonly string _job = call.Ctx.Request.Job!;
         private readonly AppSpec _app = call.Ctx.Request.App!;
@@ -260,7 +263,8 @@ internal static class AppVerbs
                 : null;
             try
             {
-                List<string> argv = PodmanArgs.Run(podman.Command(), _job, run, call.User, Ctx.Policy, envFile, mounts, new PodMember(service, Hosts));
+                List<string> argv = PodmanArgs.Run(podman.Command(), _job, run, call.User, Ctx.Policy, envFile, mounts, new PodMember(service, Hosts),
+                    service.Run.Session is null ? null : sessionFolder);
                 Ctx.Audit.Accepted(ContainerVerbs.Describe(argv));
                 ToolResult result = await RunInJobAsync(argv);
                 if (result.TimedOut || result.ExitCode != 0)

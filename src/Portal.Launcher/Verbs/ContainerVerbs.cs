@@ -28,7 +28,7 @@ internal static class ContainerVerbs
             return ctx.Request.Verb switch
             {
                 LauncherVerbs.Run => await RunVerb.ExecuteAsync(call, sessionFolder, warnings),
-                LauncherVerbs.AppUp => await AppVerbs.UpAsync(call, warnings),
+                LauncherVerbs.AppUp => await AppVerbs.UpAsync(call, sessionFolder, warnings),
                 LauncherVerbs.Stop or LauncherVerbs.Remove or LauncherVerbs.Release or LauncherVerbs.AppStop or LauncherVerbs.AppRemove
                     => await EndVerbs.ExecuteAsync(call, warnings),
                 _ => await ReadAsync(call),
@@ -46,8 +46,9 @@ internal static class ContainerVerbs
     }
 
     /// <summary>
-    /// The session folder, as root before the drop: made for a session's run, removed on stop, remove and release
-    /// (a request for a job without one finds none). Returns the folder made, or null.
+    /// The session folder, as root before the drop: made for a session's run and for an app's web front, removed on
+    /// stop, remove and release and on app-stop and app-remove (a request for a job without one finds none). Returns
+    /// the folder made, or null.
     /// </summary>
     private static string? SessionSteps(LaunchContext ctx, UserAccount user, List<string> warnings)
     {
@@ -57,7 +58,14 @@ internal static class ContainerVerbs
             return null;
         }
 
-        if (r.Verb == LauncherVerbs.Run && r.Run!.Session is not null)
+        // A session's run, or an app's web front (the one service with a session section): the same folder, the same rules.
+        SessionSpec? session = r.Verb switch
+        {
+            LauncherVerbs.Run => r.Run!.Session,
+            LauncherVerbs.AppUp => r.App!.Services.FirstOrDefault(s => s.Run.Session is not null)?.Run.Session,
+            _ => null,
+        };
+        if (session is not null)
         {
             if (!ctx.Privileged)
             {
@@ -72,7 +80,7 @@ internal static class ContainerVerbs
                 throw new RequestRefusedException($"'{user.Name}' is a member of the sessions group '{sessions.Group}', which only the portal may be.");
             }
 
-            if (r.Run.Session.BridgePort is not null)
+            if (session.BridgePort is not null)
             {
                 SafeFiles.CheckTrustedExecutable(sessions.Bridge!, 0);
             }
@@ -82,7 +90,7 @@ internal static class ContainerVerbs
             return folder;
         }
 
-        if (ctx.Privileged && r.Verb is LauncherVerbs.Stop or LauncherVerbs.Remove or LauncherVerbs.Release)
+        if (ctx.Privileged && r.Verb is LauncherVerbs.Stop or LauncherVerbs.Remove or LauncherVerbs.Release or LauncherVerbs.AppStop or LauncherVerbs.AppRemove)
         {
             try
             {

@@ -129,4 +129,32 @@ public sealed class AppArgsTests
 
         Assert.Equal(["--", "portal-app-42-web"], argv[^2..]);
     }
+
+    [Fact]
+    public void TheWebFront_GetsTheSessionFolderAndTheBridgeAsASessionsRunDoes_AndTheOtherServicesDoNot()
+    {
+        var policy = RequestValidatorTests.Policy with
+        {
+            Sessions = new Policy.SessionPolicy { Dir = "/run/portal-sessions", Group = "portal-proxy", Bridge = "/usr/libexec/portal/sockbridge" },
+        };
+        var front = new AppServiceSpec
+        {
+            Name = "ui",
+            Run = new RunSpec { Image = "busybox", Command = ["httpd", "-f", "-p", "127.0.0.1:8080"], Session = new SessionSpec { BridgePort = 8080 } },
+        };
+        var worker = new AppServiceSpec { Name = "worker", Run = new RunSpec { Image = "busybox", Command = ["sleep", "300"] } };
+        const string hosts = "/run/user/1500/portal-app-42.hosts";
+
+        List<string> ui = PodmanArgs.Run(Podman, "42", front.Run, Alice, policy, null, [], new PodMember(front, hosts), "/run/portal-sessions/42");
+        List<string> other = PodmanArgs.Run(Podman, "42", worker.Run, Alice, policy, null, [], new PodMember(worker, hosts), sessionFolder: null);
+
+        Assert.Contains("type=bind,source=/run/portal-sessions/42,target=/run/portal-session", ui);
+        Assert.Equal("0007", ui[ui.IndexOf("--umask") + 1]);
+        Assert.Contains("type=bind,source=/usr/libexec/portal/sockbridge,target=/.portal/sockbridge,ro=true", ui);
+        Assert.Equal("/.portal/sockbridge", ui[ui.IndexOf("--entrypoint") + 1]);
+        Assert.Single(ui, "--entrypoint");
+        Assert.Equal(["busybox", "/run/portal-session/http.sock", "8080", "--", "httpd", "-f", "-p", "127.0.0.1:8080"], ui[(ui.IndexOf("--") + 1)..]);
+        Assert.Equal("portal-app-42", ui[ui.IndexOf("--pod") + 1]);
+        Assert.DoesNotContain(other, a => a.Contains("portal-session", StringComparison.Ordinal) || a.Contains("sockbridge", StringComparison.Ordinal));
+    }
 }

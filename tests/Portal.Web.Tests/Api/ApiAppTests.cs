@@ -72,6 +72,32 @@ public sealed class ApiAppTests(ApiPortalFactory portal) : IClassFixture<ApiPort
         Assert.Equal(HttpStatusCode.OK, asJob.StatusCode);
     }
 
+    [Fact]
+    public async Task An_app_with_a_web_front_says_where_the_portal_serves_it_and_one_without_says_nothing()
+    {
+        using var client = await AliceAsync();
+        const string withFront = """
+            services:
+              web:
+                image: localhost/busybox:latest
+                command: httpd -f -p 127.0.0.1:8080
+                x-portal-web: {port: 8080}
+              worker:
+                image: localhost/busybox:latest
+                command: sleep 300
+            """;
+
+        using var front = await client.PostAsJsonAsync("/api/v1/apps", new AppRequest { File = withFront, Name = "with-front" });
+        using var plain = await client.PostAsJsonAsync("/api/v1/apps", new AppRequest { File = TwoServices, Name = "no-front" });
+
+        var frontId = (await front.Content.ReadFromJsonAsync<SubmitJobResponse>())!.Id;
+        var plainId = (await plain.Content.ReadFromJsonAsync<SubmitJobResponse>())!.Id;
+        var withWeb = await client.GetFromJsonAsync<AppResponse>($"/api/v1/apps/{frontId}");
+        var without = await client.GetFromJsonAsync<AppResponse>($"/api/v1/apps/{plainId}");
+        Assert.Equal(("web:8080", $"/s/{frontId}/"), (withWeb!.WebFront, withWeb.WebPath));
+        Assert.Equal((null, null), (without!.WebFront, without.WebPath));
+    }
+
     [Theory]
     [MemberData(nameof(HostileFiles))]
     public async Task A_hostile_file_is_refused_at_its_line_audited_once_and_queues_nothing(string file)

@@ -144,6 +144,32 @@ public sealed class CliTests(JobHostFixture fixture) : IAsyncLifetime
         Assert.Equal(JobHostFixture.GpuUuids[0], Assert.Single(list.Gpus).Uuid);
     }
 
+    [Fact]
+    public async Task App_show_prints_where_the_portal_serves_the_apps_web_front()
+    {
+        await LoginAsync();
+        var file = Path.Combine(_config, "compose.yaml");
+        await File.WriteAllTextAsync(file, $$"""
+            services:
+              web:
+                image: {{JobHostFixture.Image}}
+                command: ["httpd", "-f", "-p", "127.0.0.1:8080", "-h", "/etc"]
+                x-portal-web: {port: 8080}
+              worker:
+                image: {{JobHostFixture.Image}}
+                command: ["sleep", "300"]
+            """);
+
+        var up = await RunAsync("app", "up", "-f", file, "--name", "cli-front");
+        Assert.True(up.ExitCode == 0, up.ToString());
+        var id = long.Parse(up.Stdout.Trim(), CultureInfo.InvariantCulture);
+        var show = await RunAsync("app", "show", Id(id));
+        await RunAsync("cancel", Id(id));
+
+        Assert.True(show.ExitCode == 0, show.ToString());
+        Assert.Contains($"web front web:8080: {Url}/s/{id}/", show.Stdout, StringComparison.Ordinal);
+    }
+
     private string Url => _portal.BaseAddress.ToString().TrimEnd('/');
 
     private string ConfigFile => Path.Combine(_config, "portal", "config.json");

@@ -80,4 +80,34 @@ public sealed class AppRequestsTests
 
         Assert.Throws<InvalidOperationException>(() => AppRequests.Build(job, ["GPU-1"]));
     }
+
+    [Fact]
+    public void The_web_front_gets_a_bridged_session_section_with_its_entrypoint_folded_into_its_command_and_the_others_none()
+    {
+        const string file = """
+            services:
+              ui:
+                image: localhost/busybox
+                entrypoint: ["httpd"]
+                command: ["-f", "-p", "127.0.0.1:8080"]
+                x-portal-web: {port: 8080}
+              worker:
+                image: localhost/busybox
+                entrypoint: ["sleep"]
+                command: ["300"]
+            """;
+        var spec = AppFileParser.Parse(file).Spec!;
+        var job = AppSpecValidator.AsAppJob(spec, new AppSubmission("a", TimeSpan.FromHours(1)), file);
+
+        var request = AppRequests.Build(job, []);
+
+        var ui = request.Services.Single(s => s.Name == "ui");
+        var worker = request.Services.Single(s => s.Name == "worker");
+        Assert.Equal(8080, ui.Run.Session?.BridgePort);
+        Assert.Equal(["httpd", "-f", "-p", "127.0.0.1:8080"], ui.Run.Command);
+        Assert.Null(ui.Entrypoint);
+        Assert.Null(worker.Run.Session);
+        Assert.Equal(["sleep"], worker.Entrypoint);
+        Assert.Null(Portal.Launcher.Protocol.AppRules.WebFrontProblem(request));
+    }
 }

@@ -10,6 +10,7 @@ using Portal.Web.Security.ApiTokens;
 using Portal.Web.Services.Accounts;
 using Portal.Web.Services.Apps;
 using Portal.Web.Services.Jobs;
+using Portal.Web.Services.Sessions;
 
 namespace Portal.Web.Endpoints.Api;
 
@@ -96,8 +97,10 @@ internal static class AppApiEndpoints
         }
 
         var services = details.Job.ContainerId is null ? [] : await ServicesOrEmptyAsync(launcher, details.Job.Owner, id, context.RequestAborted);
+        var web = AppFileParser.Parse(details.Job.Spec.AppFile ?? "").Spec?.WebFront;
         return TypedResults.Ok(new AppResponse(id, details.Job.Spec.Name, details.Job.State.ToString(),
-            [.. services.Select(s => new AppServiceStateResponse(s.Service ?? "?", s.State, s.ExitCode, s.StartedAt, s.FinishedAt))]));
+            [.. services.Select(s => new AppServiceStateResponse(s.Service ?? "?", s.State, s.ExitCode, s.StartedAt, s.FinishedAt))],
+            web is null ? null : $"{web.Service}:{web.Port}", web is null ? null : SessionPaths.Prefix(id)));
     }
 
     private static async Task<Results<Ok<AppExportResponse>, ProblemHttpResult>> ExportAsync(long id, HttpContext context, JobStore jobs, ILauncher launcher)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Portal.Core.Accounts;
+using Portal.Core.Apps;
 using Portal.Core.Sessions;
 using Portal.Data.Jobs;
 using Portal.Launcher.Protocol;
@@ -8,7 +9,7 @@ using Portal.Launcher.Protocol;
 namespace Portal.Web.Services.Sessions;
 
 /// <summary>
-/// The proxy's targets from the job store: a running job with a session is served from
+/// The proxy's targets from the job store: a running job with a session, or a running app with a web front, is served from
 /// <c>&lt;Portal:Sessions:SocketDirectory&gt;/&lt;id&gt;/http.sock</c>, to its owner, and its socket's peer must be the uid of
 /// the Linux account the job runs as. Answers are kept for a moment, so a page's burst of requests costs one query:
 /// an owner never changes, and a stopped job's folder is gone before its record is.
@@ -46,14 +47,28 @@ public sealed class JobSessionTargets(
     private async Task<SessionTarget?> LoadAsync(long jobId, CancellationToken cancellationToken)
     {
         var session = await jobs.FindRunningSessionAsync(jobId, cancellationToken);
-        if (session is null || await accounts.FindByNameAsync(session.Owner, cancellationToken) is not { } account)
+        if (session is not null)
+        {
+            return await TargetAsync(jobId, session.OwnerId, session.Owner, new SessionApp(session.Kind).StripsPrefix, cancellationToken);
+        }
+
+        // An app's web front: the launcher gave that service the job's session folder and sockbridge. A compose file
+        // cannot know its job's id, so the front serves from "/" and gets the path after /s/<id>.
+        var app = await jobs.FindRunningAppAsync(jobId, cancellationToken);
+        return app is not null && AppFileParser.Parse(app.AppFile).Spec?.WebFront is not null
+            ? await TargetAsync(jobId, app.OwnerId, app.Owner, stripsPrefix: true, cancellationToken)
+            : null;
+    }
+
+    private async Task<SessionTarget?> TargetAsync(long jobId, Guid ownerId, string owner, bool stripsPrefix, CancellationToken cancellationToken)
+    {
+        if (await accounts.FindByNameAsync(owner, cancellationToken) is not { } account)
         {
             return null;
         }
 
-        var app = new SessionApp(session.Kind);
         string socket = options.Value.SocketDirectory.TrimEnd('/') + "/" + jobId.ToString(System.Globalization.CultureInfo.InvariantCulture)
             + "/" + SessionRules.SocketName;
-        return new SessionTarget(jobId, session.OwnerId, account.Uid, socket, app.StripsPrefix ? SessionPathMode.StripPrefix : SessionPathMode.KeepPrefix);
+        return new SessionTarget(jobId, ownerId, account.Uid, socket, stripsPrefix ? SessionPathMode.StripPrefix : SessionPathMode.KeepPrefix);
     }
 }
