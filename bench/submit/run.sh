@@ -128,12 +128,15 @@ grep -q "^$user:" /etc/subuid || usermod --add-subuids $subids-$((subids + 65535
 uid=$(id -u $user)
 install -d -o $user -g $user -m 0700 /run/user/$uid
 install -d -o root -g root -m 0755 "$root" "$(dirname "$policy")"
-# Only keys the launcher has known since before its cgroup work, so the same script runs on older commits.
+# The launcher refuses keys it does not know: the job cgroups' parent only where it has them, so that the same
+# script runs on commits from before that work.
+cgroup_parent=""
+grep -q '"cgroupParent"' "$repo/src/Portal.Launcher/Policy/PolicyReader.cs" && cgroup_parent=",\"cgroupParent\":\"$name\""
 cat > $policy.new <<JSON
 {"version":1,"minUid":1000,"group":"$group","podman":"/usr/bin/podman","runtime":"runc",
  "pidsLimit":1024,"logMaxBytes":1048576,"maxCpus":2,"maxMemoryMiB":4096,
  "mountRoots":[{"userHome":true}],"homeRoots":["/home"],
- "auditLog":"$audit/audit.log","stateDir":"$state","cgroupParent":"$name"}
+ "auditLog":"$audit/audit.log","stateDir":"$state"$cgroup_parent}
 JSON
 chmod 0644 $policy.new && mv -f $policy.new $policy
 PORTAL_USER=$svc PORTAL_GROUP=$group LAUNCHER_DIR=$libexec SUDOERS_FILE=$sudoers POLICY_FILE=$policy AUDIT_DIR=$audit \
