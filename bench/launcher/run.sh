@@ -2,7 +2,8 @@
 # Launch latency of portal-launcher (through sudo, as in production) against bare `podman run -d`
 # of the same image as the same user, in one run. Not a test: it prints numbers.
 #
-#   sudo bench/launcher/run.sh [iterations]     (root; sets up its own users, policy and sudoers)
+#   sudo bench/launcher/run.sh [iterations]     (root; sets up its own users, policy and sudoers, and removes
+#                                               them again at the end, also on failure)
 #
 # Prints the median of each, their ratio (target <= 1.10), the same podman command line the launcher
 # builds run without it, and the launcher's own start-to-exec time for a run (target <= 10 ms),
@@ -21,7 +22,34 @@ svc=pbench-svc
 image=localhost/pbench-busybox:latest
 libexec=$root/libexec
 
+subids=1100000000
+proxy_group=pbench-proxy
+pam=/etc/pam.d/portal-bench
+sudoers=/etc/sudoers.d/portal-bench
+
 [ "$(id -u)" -eq 0 ] || { echo "run.sh: run as root" >&2; exit 1; }
+# shellcheck source=../lib/teardown.sh
+. "$repo/bench/lib/teardown.sh"
+
+cleanup() {
+  set +e
+  echo "== removing everything the bench made" >&2
+  if uid=$(id -u $user 2>/dev/null); then
+    kill_uid_range "$uid" 1
+    kill_uid_range $subids 65536
+    userdel --remove $user 2>/dev/null
+    rm -rf --one-file-system "/run/user/$uid" "/tmp/podman-run-$uid" "/tmp/containers-user-$uid" "/tmp/storage-run-$uid"
+  fi
+  if svc_uid=$(id -u $svc 2>/dev/null); then kill_uid_range "$svc_uid" 1; userdel $svc 2>/dev/null; fi
+  sed -i "/^$user:/d" /etc/subuid /etc/subgid
+  for g in $user $svc $group $proxy_group; do getent group $g >/dev/null && groupdel $g; done
+  remove_cgroups portal-bench
+  rm -rf --one-file-system "$root" /etc/portal-bench /var/log/portal-bench /run/portal-bench "$sudoers" "$pam"
+  for a in $user $svc; do id -u $a >/dev/null 2>&1 && echo "run.sh: WARNING: account $a is left" >&2; done
+  return 0
+}
+trap cleanup EXIT
+
 mkdir -p "$root" /etc/portal-bench
 chmod 0755 "$root" /etc/portal-bench
 
@@ -30,7 +58,7 @@ dotnet publish "$repo/src/Portal.Launcher" -c Release -p:LauncherPolicyPath=$pol
 getent group $group >/dev/null || groupadd $group
 id -u $user >/dev/null 2>&1 || useradd --create-home -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 -G $group $user
 id -u $svc >/dev/null 2>&1 || useradd --system --shell /usr/sbin/nologin $svc
-grep -q "^$user:" /etc/subuid || usermod --add-subuids 1100000000-1100065535 --add-subgids 1100000000-1100065535 $user
+grep -q "^$user:" /etc/subuid || usermod --add-subuids $subids-$((subids + 65535)) --add-subgids $subids-$((subids + 65535)) $user
 uid=$(id -u $user)
 install -d -o $user -g $user -m 0700 /run/user/$uid
 
@@ -43,7 +71,8 @@ JSON
   chmod 0644 $policy.new && mv -f $policy.new $policy
 }
 write_policy /usr/bin/podman
-PORTAL_USER=$svc PORTAL_GROUP=$group LAUNCHER_DIR=$libexec SUDOERS_FILE=/etc/sudoers.d/portal-bench \
+PORTAL_USER=$svc PORTAL_GROUP=$group LAUNCHER_DIR=$libexec SUDOERS_FILE=$sudoers \
+  PAM_SERVICE_FILE=$pam PROXY_GROUP=$proxy_group \
   POLICY_FILE=$policy AUDIT_DIR=/var/log/portal-bench "$repo/deploy/install-launcher.sh" "$root/publish/portal-launcher" >&2
 
 as_user() { setpriv --reuid $uid --regid "$(id -g $user)" --init-groups -- env -i HOME="/home/$user" USER=$user LOGNAME=$user \

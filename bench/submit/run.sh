@@ -48,36 +48,8 @@ pg_data=$work/pg/data
 pg_run=$work/pg/run
 portal_pid=""
 
-# Ends every process whose real or effective uid is in [first, first + count), by pid, until none is left.
-kill_uid_range() {
-  local first=$1 count=$2 status pid real effective found deadline=$((SECONDS + 30))
-  while :; do
-    found=0
-    for status in /proc/[0-9]*/status; do
-      pid=${status#/proc/}; pid=${pid%/status}
-      read -r _ real effective _ < <(grep -s '^Uid:' "$status") || continue
-      if (( (real >= first && real < first + count) || (effective >= first && effective < first + count) )); then
-        kill -KILL "$pid" 2>/dev/null || true; found=1
-      fi
-    done
-    (( found == 0 || SECONDS > deadline )) && return 0
-    sleep 0.1
-  done
-}
-
-# The job cgroups the launcher made under the policy's cgroupParent, in every hierarchy: processes ended, then
-# removed deepest first.
-remove_cgroups() {
-  local tops=() dir pid
-  for dir in /sys/fs/cgroup/$name /sys/fs/cgroup/*/$name; do [ -d "$dir" ] && tops+=("$dir"); done
-  [ ${#tops[@]} -eq 0 ] && return 0
-  for dir in $(find "${tops[@]}" -depth -type d); do
-    for pid in $(cat "$dir/cgroup.procs" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
-  done
-  for dir in $(find "${tops[@]}" -depth -type d); do
-    for _ in $(seq 1 50); do rmdir "$dir" 2>/dev/null && break; sleep 0.1; done
-  done
-}
+# shellcheck source=../lib/teardown.sh
+. "$repo/bench/lib/teardown.sh"
 
 cleanup() {
   set +e
@@ -93,7 +65,7 @@ cleanup() {
   if svc_uid=$(id -u $svc 2>/dev/null); then kill_uid_range "$svc_uid" 1; userdel $svc 2>/dev/null; fi
   sed -i "/^$user:/d" /etc/subuid /etc/subgid
   for g in $user $svc $group $proxy_group; do getent group $g >/dev/null && groupdel $g; done
-  remove_cgroups
+  remove_cgroups $name
   rm -rf --one-file-system "$work" "$root" "$(dirname "$policy")" "$audit" "$state" "$sudoers" "$pam"
   for a in $user $svc; do id -u $a >/dev/null 2>&1 && echo "run.sh: WARNING: account $a is left" >&2; done
   return 0
