@@ -22,6 +22,10 @@ internal sealed partial class JobActions(
 {
     private readonly JobRunnerOptions _options = options.Value;
 
+    /// <summary>How long after its command exited a job's cgroup may still hold processes (conmon, podman's clean-up)
+    /// before they count as leftovers to kill; generous, so that a loaded host's slow clean-up is never taken for one.</summary>
+    private static readonly TimeSpan ExitCleanupGrace = TimeSpan.FromSeconds(15);
+
     /// <summary>
     /// Starts the container of <paramref name="job"/>, already committed as Starting on <paramref name="gpus"/>, and
     /// records the result: Running with the container id, or Failed with the launcher's message and no container left
@@ -111,6 +115,14 @@ internal sealed partial class JobActions(
 
                 if (cgroup is { Populated: true })
                 {
+                    // conmon and podman's clean-up stay in the job's cgroup for a moment after the command exits (they
+                    // record the exit and tear down the container); killing them then would break that clean-up and a
+                    // reader's `podman logs -f`. What is still there after ExitCleanupGrace is a leftover.
+                    if (container.FinishedAt is { } finished && timeProvider.GetUtcNow() - finished < ExitCleanupGrace)
+                    {
+                        return false;
+                    }
+
                     // The command ended but something of the job lives on (a process that daemonized, a stuck conmon):
                     // it must be gone before the GPUs go to another job. The launcher's stop kills it as root.
                     LogLeftovers(job.Id, job.Owner);
