@@ -85,8 +85,10 @@ internal static class RunVerb
             if (result.TimedOut || result.ExitCode != 0)
             {
                 // Whatever the failed start left (conmon, a half-made container's processes) goes with its cgroup;
-                // a cgroup that held another start's job before this call is not this call's to clean.
-                if (fresh)
+                // a cgroup that held another start's job before this call is not this call's to clean. Nor is one whose
+                // container name podman found taken: another start of the same job (a portal that died mid-launch and
+                // its successor) made that container in this cgroup meanwhile, and podman made nothing for this call.
+                if (fresh && !NameTaken(result))
                 {
                     _ = cgroup!.KillAll() && cgroup.Remove();
                 }
@@ -132,6 +134,9 @@ internal static class RunVerb
             }
         }
     }
+
+    /// <summary>podman's refusal of a container name that exists: it fails before creating anything.</summary>
+    private static bool NameTaken(ToolResult result) => result.Stderr.Contains("is already in use", StringComparison.Ordinal);
 
     /// <summary>
     /// Starts podman's pause process from the user's <c>calls</c> cgroup (where the launcher still is), so that the
