@@ -44,25 +44,8 @@ internal static class AppVerbs
         var podman = new PodmanSession(ctx.Policy, call.ConfigDir, driver);
         JobCgroup? cgroup = call.JobCgroup;
         JobLimits limits = JobDevices.Limits(app, ctx.Policy, podman.StorageDriver);
-        bool fresh = false;
-        if (cgroup is not null)
-        {
-            fresh = cgroup.Create(limits.ForStart());
-            try
-            {
-                if (!pauseRunning)
-                {
-                    // From the calls cgroup, so that the app's podman calls join it instead of leaving one in the job.
-                    call.Cgroups!.EnterCalls();
-                    await RunVerb.StartPauseProcessAsync(call, podman);
-                }
-            }
-            catch
-            {
-                _ = fresh && cgroup.Remove();
-                throw;
-            }
-        }
+        // Each of the app's podman calls is started inside the cgroup later (Up), so the launcher does not enter it here.
+        bool fresh = await RunVerb.PrepareJobCgroupAsync(call, podman, cgroup, limits, pauseRunning, enter: false);
 
         var up = new Up(call, podman, cgroup, call.RuntimeDir ?? call.User.Home, sessionFolder, warnings);
         string? failure;

@@ -40,26 +40,7 @@ internal static class RunVerb
             var podman = new PodmanSession(ctx.Policy, call.ConfigDir, driver);
             JobCgroup? cgroup = call.JobCgroup;
             JobLimits limits = JobDevices.Limits(run, ctx.Policy, podman.StorageDriver);
-            bool fresh = false;
-            if (cgroup is not null)
-            {
-                fresh = cgroup.Create(limits.ForStart());
-                try
-                {
-                    if (!pauseRunning)
-                    {
-                        call.Cgroups!.EnterCalls();
-                        await StartPauseProcessAsync(call, podman);
-                    }
-
-                    cgroup.Enter();
-                }
-                catch
-                {
-                    _ = fresh && cgroup.Remove();
-                    throw;
-                }
-            }
+            bool fresh = await PrepareJobCgroupAsync(call, podman, cgroup, limits, pauseRunning, enter: true);
 
             List<string> argv = PodmanArgs.Run(podman.Command(), job, run, call.User, ctx.Policy, envFile, mounts, member: null, sessionFolder);
             ctx.Audit.Accepted(ContainerVerbs.Describe(argv));
@@ -137,6 +118,43 @@ internal static class RunVerb
 
     /// <summary>podman's refusal of a container name that exists: it fails before creating anything.</summary>
     private static bool NameTaken(ToolResult result) => result.Stderr.Contains("is already in use", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Makes the job's cgroup with the limits a start may use, starts podman's pause process first where none runs, and
+    /// with <paramref name="enter"/> moves the launcher into the cgroup. Returns whether this call made the cgroup (and
+    /// so owns its clean-up); a cgroup it made is removed again when a step fails. No cgroup (dev mode): false.
+    /// </summary>
+    internal static async Task<bool> PrepareJobCgroupAsync(UserCall call, PodmanSession podman, JobCgroup? cgroup, JobLimits limits, bool pauseRunning, bool enter)
+    {
+        if (cgroup is null)
+        {
+            return false;
+        }
+
+        bool fresh = cgroup.Create(limits.ForStart());
+        try
+        {
+            if (!pauseRunning)
+            {
+                // From the calls cgroup, so that the job's podman calls join the pause process instead of leaving a new
+                // one in the job.
+                call.Cgroups!.EnterCalls();
+                await StartPauseProcessAsync(call, podman);
+            }
+
+            if (enter)
+            {
+                cgroup.Enter();
+            }
+        }
+        catch
+        {
+            _ = fresh && cgroup.Remove();
+            throw;
+        }
+
+        return fresh;
+    }
 
     /// <summary>
     /// Starts podman's pause process from the user's <c>calls</c> cgroup (where the launcher still is), so that the
