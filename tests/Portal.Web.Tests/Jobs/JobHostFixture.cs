@@ -307,15 +307,16 @@ public sealed class JobHostFixture : IAsyncLifetime
     private static async Task PrepareGpuNodesAsync()
     {
         Directory.CreateDirectory(GpuDir);
-        // Character devices with /dev/null's numbers: opening one works exactly when permissions allow.
-        foreach (var (name, shared) in new[] { ("nvidia0", false), ("nvidia1", false), ("nvidiactl", true), ("nvidia-uvm", true) })
+        // Character devices of major 120, which Linux keeps for local use and never hands to a driver: no process holds
+        // one, as the launcher's release must find when it kills whatever of the owner still holds a revoked GPU node
+        // (it matches by device numbers). Nodes with /dev/null's numbers made every process of the owner holding
+        // /dev/null (a followed `podman logs`, the owner's other podman calls) such a holder. Nothing opens these
+        // nodes here; podman only passes them into the job.
+        foreach (var (name, minor, shared) in new[] { ("nvidia0", "0", false), ("nvidia1", "1", false), ("nvidiactl", "255", true), ("nvidia-uvm", "254", true) })
         {
             var node = Path.Combine(GpuDir, name);
-            if (!File.Exists(node))
-            {
-                await Sh.CheckedAsync("/usr/bin/mknod", node, "c", "1", "3");
-            }
-
+            File.Delete(node);
+            await Sh.CheckedAsync("/usr/bin/mknod", node, "c", "120", minor);
             await Sh.CheckedAsync("/usr/bin/chown", "root:root", node);
             await Sh.CheckedAsync("/usr/bin/chmod", shared ? "0666" : "0660", node);
         }
