@@ -110,12 +110,14 @@ JSON
   mv -f "$file.new" "$file"
 }
 
-# Runs podman as $1 (root: dropped to that account, its own rootless storage).
+# Runs podman as $1 (root: dropped to that account, its own rootless storage). Storage made here is overlay, as
+# the launcher's configuration makes it; podman's own default could pick vfs, which copies the image per container.
 qs_podman_as() {
   local name=$1; shift
-  if [[ $(id -u) -ne 0 ]]; then podman "$@"; return; fi
   local uid home
   uid=$(id -u "$name"); home=$(getent passwd "$name" | cut -d: -f6)
+  [[ -e $home/.local/share/containers/storage ]] || set -- --storage-driver overlay "$@"
+  if [[ $(id -u) -ne 0 ]]; then podman "$@"; return; fi
   install -d -o root -g root -m 0755 /run/user
   install -d -o "$name" -g "$(id -g "$name")" -m 0700 "/run/user/$uid"
   (cd / && setpriv --reuid "$uid" --regid "$(id -g "$name")" --init-groups -- /usr/bin/env -i HOME="$home" USER="$name" \

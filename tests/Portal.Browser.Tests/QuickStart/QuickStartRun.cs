@@ -117,22 +117,22 @@ internal sealed partial class QuickStartRun : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
+        // Stopped as a service manager stops it: SIGTERM to the whole group (the portal, and `dotnet run` above it),
+        // and the portal stops its private cluster on the way out. SIGINT would not do: a script's background job
+        // ignores it. SIGKILL past the deadline.
+        await SignalGroupAsync("-TERM");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (await GroupAliveAsync() && DateTime.UtcNow < deadline)
         {
-            // Ctrl-C: the portal stops its private cluster on the way out.
-            await SignalGroupAsync("-INT");
-            using var stopped = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            try
-            {
-                await _process.WaitForExitAsync(stopped.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                await SignalGroupAsync("-KILL");
-                await _process.WaitForExitAsync();
-            }
+            await Task.Delay(200);
         }
 
+        if (await GroupAliveAsync())
+        {
+            await SignalGroupAsync("-KILL");
+        }
+
+        await _process.WaitForExitAsync();
         _process.Dispose();
         string cluster = Path.Combine(DataDirectory, "postgres", "data");
         if (File.Exists(Path.Combine(cluster, "postmaster.pid")))
@@ -160,20 +160,24 @@ internal sealed partial class QuickStartRun : IAsyncDisposable
         throw new InvalidOperationException("The repository root (Portal.sln) is not above " + AppContext.BaseDirectory);
     }
 
-    private static async Task RunAsync(string program, params string[] args)
+    private static async Task<int> RunAsync(string program, params string[] args)
     {
-        var psi = new ProcessStartInfo(program) { UseShellExecute = false };
+        var psi = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardError = true };
         foreach (string arg in args)
         {
             psi.ArgumentList.Add(arg);
         }
 
         using Process process = Process.Start(psi)!;
+        await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
+        return process.ExitCode;
     }
 
-    private Task SignalGroupAsync(string signal) =>
+    private Task<int> SignalGroupAsync(string signal) =>
         RunAsync("/bin/kill", signal, "--", "-" + _process.Id.ToString(CultureInfo.InvariantCulture));
+
+    private async Task<bool> GroupAliveAsync() => await SignalGroupAsync("-0") == 0;
 
     private void Read(string? line)
     {
