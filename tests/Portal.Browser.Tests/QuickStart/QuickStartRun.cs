@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using Portal.Tests.Cleanup;
 using Portal.Web.Tests.Jobs;
 
 namespace Portal.Browser.Tests.QuickStart;

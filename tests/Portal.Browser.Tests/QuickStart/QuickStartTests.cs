@@ -1,5 +1,4 @@
 using Microsoft.Playwright;
-using Portal.Web.Tests.Jobs;
 
 namespace Portal.Browser.Tests.QuickStart;
 
