@@ -56,7 +56,7 @@ qs_free_subid_block() {
     }'
 }
 
-# Root: the account jobs run as, made ready (group, subordinate ids). Prints its name.
+# Root: the account jobs run as, made ready (group, subordinate ids), in QS_ACCOUNT.
 qs_root_account() {
   local group=$1 name problem start
   name=${PORTAL_QUICKSTART_ACCOUNT:-}
@@ -75,13 +75,13 @@ qs_root_account() {
   fi
   problem=$(qs_account_problem "$name")
   [[ -z $problem ]] || { echo "error: jobs cannot run as $problem; set PORTAL_QUICKSTART_ACCOUNT to another account." >&2; return 1; }
+  QS_ACCOUNT=$name
   getent group "$group" >/dev/null || groupadd "$group"
   id -nG "$name" | tr ' ' '\n' | grep -qx "$group" || usermod -aG "$group" "$name"
   if ! grep -q "^$name:" /etc/subuid 2>/dev/null || ! grep -q "^$name:" /etc/subgid 2>/dev/null; then
     start=$(qs_free_subid_block "${PORTAL_SUBID_BASE:-2000224256}")
     usermod --add-subuids "$start-$((start + 65535))" --add-subgids "$start-$((start + 65535))" "$name"
   fi
-  echo "$name"
 }
 
 # The development policy: no GPUs (list them to use them), the user's home as the only mount root.
@@ -126,28 +126,28 @@ qs_podman_as() {
 
 # The sample image: the host's static busybox and its applets, imported into the account's storage. No registry.
 qs_sample_image() {
-  local name=$1 work
+  local name=$1 work applet
   if qs_podman_as "$name" image exists "$QS_SAMPLE_IMAGE" 2>/dev/null; then return 0; fi
   if [[ ! -x /bin/busybox ]] || ! file_is_static /bin/busybox; then
     qs_say "No sample image: install busybox-static to get one ('apt-get install busybox-static')."
     return 0
   fi
+  # Our own folder, opened so that the account podman runs as can read the archive in it.
   work=$(mktemp -d)
-  mkdir -p "$work"/{bin,dev,proc,sys,tmp,etc,root}
-  cp /bin/busybox "$work/bin/busybox"
-  local applet
-  for applet in $(/bin/busybox --list); do [[ -e $work/bin/$applet ]] || ln -s busybox "$work/bin/$applet"; done
-  echo "root:x:0:0:root:/root:/bin/sh" >"$work/etc/passwd"
-  echo "root:x:0:" >"$work/etc/group"
-  tar -C "$work" -cf "$work.tar" .
-  chmod 0644 "$work.tar"
-  chmod 0755 "$(dirname "$work.tar")" 2>/dev/null || true
-  if qs_podman_as "$name" import --change "ENV PATH=/bin" "$work.tar" "$QS_SAMPLE_IMAGE" >/dev/null; then
+  chmod 0755 "$work"
+  mkdir -p "$work"/rootfs/{bin,dev,proc,sys,tmp,etc,root}
+  cp /bin/busybox "$work/rootfs/bin/busybox"
+  for applet in $(/bin/busybox --list); do [[ -e $work/rootfs/bin/$applet ]] || ln -s busybox "$work/rootfs/bin/$applet"; done
+  echo "root:x:0:0:root:/root:/bin/sh" >"$work/rootfs/etc/passwd"
+  echo "root:x:0:" >"$work/rootfs/etc/group"
+  tar -C "$work/rootfs" -cf "$work/rootfs.tar" .
+  chmod 0644 "$work/rootfs.tar"
+  if qs_podman_as "$name" import --change "ENV PATH=/bin" "$work/rootfs.tar" "$QS_SAMPLE_IMAGE" >/dev/null; then
     qs_say "Built the sample image $QS_SAMPLE_IMAGE (the host's busybox) in $name's own image store."
   else
     qs_say "Could not build the sample image $QS_SAMPLE_IMAGE; the Host check page says what is missing."
   fi
-  rm -rf "$work" "$work.tar"
+  rm -rf "$work"
 }
 
 file_is_static() { ! ldd "$1" >/dev/null 2>&1; }
@@ -168,7 +168,8 @@ quickstart() {
 
   if [[ $(id -u) -eq 0 ]]; then
     group=${PORTAL_QUICKSTART_GROUP:-portal-users}
-    account=$(qs_root_account "$group") || return 1
+    qs_root_account "$group" || return 1
+    account=$QS_ACCOUNT
     qs_write_policy "$launcher/launcher.json" "$group" "$launcher"
     chown -R root:root "$launcher"
     QS_ARGS+=("--Portal:FirstAdminLinuxAccount=$account")
