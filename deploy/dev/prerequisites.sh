@@ -2,12 +2,12 @@
 # when run as root, installs the missing ones; otherwise it names them and stops.
 # Usage: ensure_prerequisites portal|tests
 
-PORTAL_PACKAGES=(postgresql podman runc uidmap slirp4netns fuse-overlayfs)
-# busybox-static: the tests build their container image from its single static binary.
+# busybox-static: the quick start's sample image, and the tests' container image, are its single static binary.
+PORTAL_PACKAGES=(postgresql podman runc uidmap slirp4netns fuse-overlayfs busybox-static)
 # systemd: systemd-analyze, which checks the production unit file (systemd need not be running).
 # curl: the session tests connect to session sockets as other users (curl --unix-socket).
 # gcc, libc6-dev: sockbridge is built as a static C program (the launcher's NativeAOT link needs them too).
-TEST_PACKAGES=(chromium acl sudo busybox-static libc-bin systemd curl gcc libc6-dev)
+TEST_PACKAGES=(chromium acl sudo libc-bin systemd curl gcc libc6-dev)
 
 package_installed() {
   [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]

@@ -14,6 +14,12 @@ WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 builder.WebHost.UseStaticWebAssets();
 builder.Services.AddPortal(builder.Configuration);
 
+if (await DataFolderPreflight.ProblemAsync(builder.Configuration, CancellationToken.None) is { } problem)
+{
+    await Console.Error.WriteLineAsync("error: " + problem);
+    return 1;
+}
+
 WebApplication app = builder.Build();
 app.UsePortal();
 await app.RunAsync();

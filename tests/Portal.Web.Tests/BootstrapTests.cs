@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Portal.Data;
 using Portal.Web.Services.Accounts;
@@ -30,5 +31,23 @@ public sealed class BootstrapTests(PortalFactory portal) : IClassFixture<PortalF
         Assert.Equal("/account/change-password", login.RedirectPath());
         using HttpResponseMessage admin = await client.Http.GetAsync("/admin/users");
         Assert.Equal("/account/change-password", admin.RedirectPath());
+    }
+
+    [Fact]
+    public async Task The_forced_password_change_page_gets_its_stylesheet_and_shows_no_menu()
+    {
+        var shown = Assert.Single(portal.Secrets.Shown);
+        using PortalClient client = portal.CreatePortalClient();
+        using HttpResponseMessage login = await client.LoginAsync(shown.UserName, shown.Password);
+
+        string page = await client.Http.GetStringAsync("/account/change-password");
+        Match stylesheet = Regex.Match(page, "<link rel=\"stylesheet\" href=\"(?<href>[^\"]+)\"");
+        Assert.True(stylesheet.Success, "the page links no stylesheet");
+        using HttpResponseMessage css = await client.Http.GetAsync(new Uri(stylesheet.Groups["href"].Value, UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, css.StatusCode);
+        Assert.Equal("text/css", css.Content.Headers.ContentType?.MediaType);
+        Assert.DoesNotContain("aria-label=\"Main\"", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("href=\"/jobs/new\"", page, StringComparison.Ordinal);
     }
 }

@@ -62,6 +62,11 @@ public sealed class PrivatePostgresCluster
         root = Path.GetFullPath(root);
         var cluster = new PrivatePostgresCluster(binDirectory, root, logger);
         cluster.CheckSocketPathLength();
+        if (await FindFolderTheServiceAccountCannotEnterAsync(root, cancellationToken) is { } problem)
+        {
+            throw new PrivateClusterException(problem);
+        }
+
         await cluster.InitializeIfNeededAsync(root, cancellationToken);
         await cluster.StartServerAsync(cancellationToken);
         await cluster.EnsureDatabaseAsync(cancellationToken);
@@ -83,6 +88,43 @@ public sealed class PrivatePostgresCluster
     }
 
     private static bool RunsAsRoot => Environment.IsPrivilegedProcess;
+
+    /// <summary>
+    /// Run as root, the cluster runs as <c>postgres</c>, which must be able to pass through every folder above
+    /// <paramref name="root"/> (a <c>mktemp -d</c> folder, 0700, stops it). Asked up front, as that account, so the
+    /// answer covers modes, owners and ACLs alike; null when it can, or when the portal is not root.
+    /// </summary>
+    public static async Task<string?> FindFolderTheServiceAccountCannotEnterAsync(string root, CancellationToken cancellationToken)
+    {
+        if (!RunsAsRoot)
+        {
+            return null;
+        }
+
+        List<string> above = [];
+        for (string? folder = Path.GetDirectoryName(Path.GetFullPath(root)); folder is not null; folder = Path.GetDirectoryName(folder))
+        {
+            above.Insert(0, folder);
+        }
+
+        // The folders the portal will create itself get the default mode, which lets everyone through.
+        foreach (string folder in above.Where(Directory.Exists))
+        {
+            CommandResult enter = await ExternalCommand.RunAsync(
+                "runuser", ["-u", ServiceAccount, "--", "test", "-x", folder], ToolTimeout, cancellationToken);
+            if (!enter.Succeeded)
+            {
+                string mode = Convert.ToString((int)File.GetUnixFileMode(folder), 8).PadLeft(4, '0');
+                return $"The data folder {Path.GetDirectoryName(root)} cannot hold the private PostgreSQL cluster: running as root, " +
+                    $"the cluster runs as the '{ServiceAccount}' account, which cannot enter {folder} (mode {mode}). " +
+                    $"Either let others pass through it without listing it ('chmod o+x {folder}'), or choose a data folder " +
+                    "outside it (--Portal:DataDirectory=..., by default /var/lib/gpu-portal), or use an existing server " +
+                    "(ConnectionStrings:Portal).";
+            }
+        }
+
+        return null;
+    }
 
     private void CheckSocketPathLength()
     {

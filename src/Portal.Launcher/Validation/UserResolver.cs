@@ -49,18 +49,24 @@ internal static class UserResolver
             RequestValidator.Refuse($"'{name}' is a member of group 0.");
         }
 
-        // Members of these can become root or read secrets (sudo, docker, disk, shadow, ...): the portal serves none of them.
-        foreach (string privileged in policy.AllPrivilegedGroups)
-        {
-            if (findGroupId(privileged) is { } privilegedId && account.Groups.Contains(privilegedId))
-            {
-                RequestValidator.Refuse($"'{name}' is a member of the privileged group '{privileged}'; the portal never acts as such an account.");
-            }
-        }
-
         if (callerUid is { } caller && caller != account.Uid)
         {
             RequestValidator.Refuse($"Without privileges the launcher acts only as its caller (uid {caller}), not as '{name}'.");
+        }
+
+        // Members of these can become root or read secrets (sudo, docker, disk, shadow, ...): the portal serves none of
+        // them. Not asked in dev mode, where the launcher acts only as its own caller and so hands out nothing the
+        // caller does not hold already; refusing there would only shut a developer in the sudo group out of the
+        // single-user portal.
+        if (callerUid is null)
+        {
+            foreach (string privileged in policy.AllPrivilegedGroups)
+            {
+                if (findGroupId(privileged) is { } privilegedId && account.Groups.Contains(privilegedId))
+                {
+                    RequestValidator.Refuse($"'{name}' is a member of the privileged group '{privileged}'; the portal never acts as such an account.");
+                }
+            }
         }
 
         if (!Path.IsPathFullyQualified(account.Home))

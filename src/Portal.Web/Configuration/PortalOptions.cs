@@ -25,4 +25,17 @@ public sealed class PortalOptions
     /// through sudo. Set by the production install.
     /// </summary>
     public bool Production { get; set; }
+
+    /// <summary>
+    /// The Linux account the first admin is bound to when the portal makes that admin on an empty database, run as
+    /// root or installed (the quick start passes the account it chose). Empty: unbound there. A portal run by a
+    /// normal user always binds its own account instead.
+    /// </summary>
+    public string? FirstAdminLinuxAccount { get; set; }
+
+    /// <summary>
+    /// A local image the home page offers as "Run your first job" (the quick start builds one from the host's own
+    /// busybox). Empty: no such offer.
+    /// </summary>
+    public string? SampleImage { get; set; }
 }

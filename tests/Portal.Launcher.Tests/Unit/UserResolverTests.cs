@@ -33,6 +33,17 @@ public sealed class UserResolverTests
         Assert.Contains($"privileged group '{group}'", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [MemberData(nameof(BuiltInPrivilegedGroups))]
+    public void InDevMode_TheCallerInAPrivilegedGroup_IsServedAsItself_ButNeverAnotherMember(string group)
+    {
+        UserAccount alice = Account("alice", groups: [1500, GroupId, PrivilegedIds[group]]);
+
+        Assert.Equal(1500u, Resolve("alice", alice, caller: 1500).Uid);
+        var e = Assert.Throws<RequestRefusedException>(() => Resolve("alice", alice, caller: 1600));
+        Assert.Contains("acts only as its caller", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AMemberOfAGroupThePolicyNamesPrivileged_IsRefused()
     {

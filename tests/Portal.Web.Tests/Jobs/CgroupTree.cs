@@ -3,16 +3,19 @@ using System.Globalization;
 namespace Portal.Web.Tests.Jobs;
 
 /// <summary>The launcher's job cgroups for these tests (the test policy's cgroupParent), removed when the tests end.</summary>
-internal static class CgroupTree
+public static class CgroupTree
 {
     public const string Parent = "portal-web-test";
 
     /// <summary>Kills every process left in the tree, in every hierarchy, and removes it, deepest first.</summary>
-    public static async Task RemoveAsync()
+    public static Task RemoveAsync() => RemoveAsync(Parent);
+
+    /// <summary>The same for the tree of another launcher policy's <c>cgroupParent</c>.</summary>
+    public static async Task RemoveAsync(string parent)
     {
         // /sys/fs/cgroup itself (cgroup v2) and each hierarchy mounted below it (v1 controllers, a hybrid host's unified).
         List<string> tops = [.. Directory.EnumerateDirectories("/sys/fs/cgroup").Prepend("/sys/fs/cgroup")
-            .Select(root => Path.Combine(root, Parent)).Where(Directory.Exists)];
+            .Select(root => Path.Combine(root, parent)).Where(Directory.Exists)];
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         List<int> left;
         while ((left = [.. tops.SelectMany(Walk).SelectMany(Pids).Distinct()]).Count > 0 && DateTime.UtcNow < deadline)

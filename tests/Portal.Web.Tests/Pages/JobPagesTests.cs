@@ -91,6 +91,28 @@ public sealed class JobPagesTests(PortalFactory portal) : IClassFixture<PortalFa
     }
 
     [Fact]
+    public async Task A_stale_cancel_of_a_job_that_has_ended_gets_the_page_saying_so_not_a_bare_400()
+    {
+        string gpu = $"GPU-{Guid.NewGuid()}";
+        GpuStore gpus = portal.Services.GetRequiredService<GpuStore>();
+        await gpus.UpsertGpusAsync([new GpuDevice(0, gpu, "Test GPU", 1024, null, "/dev/nvidia0", [])]);
+        Assert.True(await gpus.SetGpuDrainedAsync(gpu, drained: true, "test", "keeps the job queued"));
+        using PortalClient erin = await SignInAsync("ptest-page-erin");
+        using HttpResponseMessage submitted = await LaunchAsync(erin, name: "cancel-twice", image: "localhost/busybox:latest", gpus: 1);
+        string path = submitted.RedirectPath()!;
+        using HttpResponseMessage first = await erin.PostFormAsync(path, "cancel", [new("Confirm", "true")]);
+        Assert.Contains("The job is cancelled.", await first.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // The same form again, as from a second tab opened while the job was queued.
+        using HttpResponseMessage stale = await erin.PostFormAsync(path, "cancel", [new("Confirm", "true")]);
+
+        string page = await stale.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, stale.StatusCode);
+        Assert.Contains("it has ended already", page, StringComparison.Ordinal);
+        Assert.Contains("<dd class=\"job-state\">Cancelled</dd>", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_user_without_a_Linux_account_is_told_so_and_cannot_launch()
     {
         string name = TestNames.Unique("unbound");

@@ -62,10 +62,14 @@ internal sealed class FirstRunBootstrap(
         }
 
         var admin = new PortalUser(FirstAdminName) { MustChangePassword = true };
-        if (HostModes.Detect(options.Value) == HostMode.SingleUser)
+        // Single-user mode: the admin is the person who started the portal, and jobs run as them. Otherwise the
+        // account the quick start (or an installer) named, if any.
+        string? bindTo = HostModes.Detect(options.Value) == HostMode.SingleUser
+            ? Environment.UserName
+            : string.IsNullOrWhiteSpace(options.Value.FirstAdminLinuxAccount) ? null : options.Value.FirstAdminLinuxAccount.Trim();
+        if (bindTo is not null)
         {
-            // Development mode: the admin is the person who started the portal, and jobs run as them.
-            LinuxAccountCheck check = await linuxAccounts.CheckAsync(Environment.UserName, cancellationToken);
+            LinuxAccountCheck check = await linuxAccounts.CheckAsync(bindTo, cancellationToken);
             if (check.Account is { } account)
             {
                 admin.BindLinuxAccount(account.Name, account.Uid);

@@ -10,6 +10,8 @@ internal static class AdminRegistration
     {
         services.AddSingleton<GpuAdministration>();
         services.AddSingleton<QuotaAdministration>();
+        services.AddScoped<UserHostCheck>();
+        services.AddSingleton<JobGroupMembership>();
         services.AddSingleton<JobCancellation>();
         services.AddSingleton<JobSubmissions>();
         services.AddSingleton<JobOutput>();

@@ -56,6 +56,20 @@ public sealed class QuotaBarsTests : BunitContext
         Assert.Equal("your quota allows none", bars.Find(".quota-gpus .quota-full-note").TextContent);
     }
 
+    [Fact]
+    public void Shown_to_an_admin_about_another_user_the_notes_speak_of_the_users_quota_not_yours()
+    {
+        var full = new QuotaUsage(Quota, RunningGpus: 2, RunningJobs: 2, QueuedJobs: 0, GpuSecondsInWindow: 0);
+        var none = new QuotaUsage(Quota with { MaxConcurrentGpus = 0 }, 0, 0, 0, 0);
+
+        var fullBars = Render<QuotaBars>(p => p.Add(b => b.Usage, full).Add(b => b.OfAnotherUser, true));
+        var noneBars = Render<QuotaBars>(p => p.Add(b => b.Usage, none).Add(b => b.OfAnotherUser, true));
+
+        Assert.Equal("new GPU jobs wait until one of the user's jobs ends", fullBars.Find(".quota-gpus .quota-full-note").TextContent);
+        Assert.Equal("the user's quota allows none", noneBars.Find(".quota-gpus .quota-full-note").TextContent);
+        Assert.DoesNotContain("your", fullBars.Markup + noneBars.Markup, StringComparison.OrdinalIgnoreCase);
+    }
+
     [Theory]
     [InlineData(7 * 24 * 60, "7 days")]
     [InlineData(24 * 60, "day")]

@@ -26,6 +26,8 @@ public partial class Users
     private IReadOnlySet<string> _requiring = new HashSet<string>();
     private IReadOnlyList<UserSummary> _users = [];
     private AdminResult? _result;
+    private string? _jobGroup;
+    private IReadOnlySet<string> _outsideJobGroup = new HashSet<string>();
 
     protected override Task OnInitializedAsync()
     {
@@ -97,6 +99,13 @@ public partial class Users
     {
         _users = await UserStore.ListAsync(HttpContext.RequestAborted);
         _requiring = await SecondFactors.RolesRequiringAsync();
+        // Flag an account outside the job group here, where it is bound, not at its first job's failure.
+        _jobGroup = await JobGroups.JobGroupAsync(HttpContext.RequestAborted);
+        if (_jobGroup is not null)
+        {
+            _outsideJobGroup = await Services.Admin.JobGroupMembership.OutsideAsync(
+                _jobGroup, _users.Select(u => u.LinuxUserName).OfType<string>(), HttpContext.RequestAborted);
+        }
     }
 
     private AuditActor Actor() =>

@@ -15,6 +15,16 @@ public partial class LaunchJob
     [SupplyParameterFromForm(FormName = "launch")]
     private LaunchForm Form { get; set; } = default!;
 
+    /// <summary>Pre-fills a new form (the home page's "Run your first job" link); a posted form keeps what was typed.</summary>
+    [SupplyParameterFromQuery(Name = "image")]
+    private string? PrefillImage { get; set; }
+
+    [SupplyParameterFromQuery(Name = "name")]
+    private string? PrefillName { get; set; }
+
+    [SupplyParameterFromQuery(Name = "command")]
+    private string? PrefillCommand { get; set; }
+
     private CurrentUser? _user;
     private IReadOnlyList<MountRoot> _roots = [];
     private IReadOnlyList<FieldError> _errors = [];
@@ -24,7 +34,15 @@ public partial class LaunchJob
 
     protected override async Task OnInitializedAsync()
     {
+        bool fresh = Form is null;
         Form ??= new();
+        if (fresh)
+        {
+            Form.Image = PrefillImage ?? Form.Image;
+            Form.Name = PrefillName ?? Form.Name;
+            Form.Command = PrefillCommand ?? Form.Command;
+        }
+
         _user = CurrentUser.From(HttpContext.User);
         if (_user.LinuxUserName is not null)
         {
@@ -33,6 +51,11 @@ public partial class LaunchJob
             var usable = (await GpuStore.ListGpusAsync(HttpContext.RequestAborted)).Where(g => g.IsPresent && !g.Drained).ToList();
             _usableGpus = usable.Count;
             _freeGpus = usable.Count(g => g.HeldByJobId is null);
+            if (fresh && _usableGpus == 0)
+            {
+                // A box without GPUs: a default of one would make every first submission fail.
+                Form.Gpus = 0;
+            }
         }
     }
 
