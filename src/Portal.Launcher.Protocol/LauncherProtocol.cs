@@ -30,8 +30,20 @@ public static class LauncherVerbs
     public const string ProvisionUser = "provision-user";
     public const string Check = "check";
 
+    /// <summary>Submits the job to Slurm (<c>sbatch</c> as the user) with a batch script the launcher writes.</summary>
+    public const string SlurmSubmit = "slurm-submit";
+
+    /// <summary>Cancels the user's Slurm job (<c>scancel</c> as the user, after checking the job is theirs).</summary>
+    public const string SlurmCancel = "slurm-cancel";
+
+    /// <summary>Streams the Slurm job's output file, read as the user.</summary>
+    public const string SlurmLog = "slurm-log";
+
+    /// <summary>The verbs whose stdout is a raw stream (a log), not a JSON result.</summary>
+    public static bool Streams(string? verb) => verb is Logs or SlurmLog;
+
     public static readonly IReadOnlyList<string> All =
-        [Run, Stop, Remove, Release, Inspect, List, Logs, Images, ProvisionUser, Check];
+        [Run, Stop, Remove, Release, Inspect, List, Logs, Images, ProvisionUser, Check, SlurmSubmit, SlurmCancel, SlurmLog];
 }
 
 /// <summary>Launcher exit codes (docs/launcher.md lists them too).</summary>

@@ -23,6 +23,9 @@ public sealed record LauncherRequest
     public StopSpec? Stop { get; init; }
 
     public LogsSpec? Logs { get; init; }
+
+    /// <summary>The Slurm part of <c>slurm-submit</c>, <c>slurm-cancel</c> and <c>slurm-log</c>.</summary>
+    public SlurmSpec? Slurm { get; init; }
 }
 
 /// <summary>What a <c>run</c> request may choose. Everything else is fixed by the launcher and its policy.</summary>

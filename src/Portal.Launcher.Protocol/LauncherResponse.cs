@@ -25,6 +25,9 @@ public sealed record LauncherResponse
 
     public IReadOnlyList<CheckItem>? Checks { get; init; }
 
+    /// <summary>Slurm's id of the job <c>slurm-submit</c> created.</summary>
+    public long? SlurmJobId { get; init; }
+
     /// <summary>Non-fatal notes, e.g. podman saying that limits are ignored on this host.</summary>
     public IReadOnlyList<string>? Warnings { get; init; }
 }

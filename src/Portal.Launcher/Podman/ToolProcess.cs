@@ -23,21 +23,29 @@ internal static unsafe class ToolProcess
     private const int MaxOutputBytes = 16 << 20;
 
     public static Task<ToolResult> RunAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string? workingDirectory = null) =>
-        Task.FromResult(Run(argv, env, workingDirectory ?? "/"));
+        Task.FromResult(Run(argv, env, workingDirectory ?? "/", OpenDevNull()));
 
-    private static ToolResult Run(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string workingDirectory)
+    /// <summary>As <see cref="RunAsync(IReadOnlyList{string}, IReadOnlyDictionary{string, string}, string?)"/>, with
+    /// <paramref name="input"/> as the tool's stdin (sbatch reads its batch script there).</summary>
+    public static Task<ToolResult> RunWithInputAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string workingDirectory, ReadOnlySpan<byte> input) =>
+        Task.FromResult(Run(argv, env, workingDirectory, MemoryInput.Create(input)));
+
+    /// <param name="argv">The program and its arguments.</param>
+    /// <param name="env">The whole environment.</param>
+    /// <param name="workingDirectory">Its working directory.</param>
+    /// <param name="stdin">The tool's stdin (closed here once the tool has it).</param>
+    private static ToolResult Run(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string workingDirectory, int stdin)
     {
         using var strings = new NativeStrings(argv, env, workingDirectory);
-        int devNull = OpenDevNull();
         int* stdoutPipe = stackalloc int[2];
         int* stderrPipe = stackalloc int[2];
-        if (devNull < 0 || Spawn.Pipe2(stdoutPipe, O_CLOEXEC) != 0 || Spawn.Pipe2(stderrPipe, O_CLOEXEC) != 0)
+        if (stdin < 0 || Spawn.Pipe2(stdoutPipe, O_CLOEXEC) != 0 || Spawn.Pipe2(stderrPipe, O_CLOEXEC) != 0)
         {
             throw new IOException($"Could not set up the pipes for {argv[0]} (errno {Marshal.GetLastPInvokeError()}).");
         }
 
-        int pid = StartChild(strings, devNull, stdoutPipe[1], stderrPipe[1], argv[0]);
-        _ = close(devNull);
+        int pid = StartChild(strings, stdin, stdoutPipe[1], stderrPipe[1], argv[0]);
+        _ = close(stdin);
         _ = close(stdoutPipe[1]);
         _ = close(stderrPipe[1]);
         (string stdout, string stderr) = ReadBoth(stdoutPipe[0], stderrPipe[0]);

@@ -63,6 +63,9 @@ internal sealed record LauncherPolicy
     public long SubIdBase { get; set; } = DefaultSubIdBase;
 
     public long SubIdCount { get; set; } = DefaultSubIdCount;
+
+    /// <summary>Set when jobs go to a Slurm cluster; the Slurm verbs are refused without it.</summary>
+    public SlurmPolicy? Slurm { get; init; }
 }
 
 internal sealed record MountRoot

@@ -115,6 +115,7 @@ internal static class PolicyLoader
             problems.Add("gpus: ids must be unique");
         }
 
+        SlurmPolicyRules.Validate(p.Slurm, problems);
         if (problems.Count > 0)
         {
             throw new PolicyException($"{path}: {string.Join("; ", problems)}.");

@@ -13,7 +13,7 @@ namespace Portal.Launcher.Policy;
 /// for these types cost more than reading them (bench/launcher/README.md). The request keeps the
 /// source-generated serializer: it is the input that crosses the trust boundary.
 /// </remarks>
-internal static class PolicyReader
+internal static partial class PolicyReader
 {
     private static readonly JsonReaderOptions Options = new() { CommentHandling = JsonCommentHandling.Skip, MaxDepth = 16 };
 
@@ -50,6 +50,7 @@ internal static class PolicyReader
         string stateDir = LauncherPolicy.DefaultStateDir, setfacl = LauncherPolicy.DefaultSetfacl;
         string useradd = LauncherPolicy.DefaultUseradd, usermod = LauncherPolicy.DefaultUsermod;
         long subIdBase = LauncherPolicy.DefaultSubIdBase, subIdCount = LauncherPolicy.DefaultSubIdCount;
+        SlurmPolicy? slurm = null;
 
         var seen = StartObject(ref r, where);
         while (NextProperty(ref r, seen, where, out string name))
@@ -78,6 +79,7 @@ internal static class PolicyReader
                 case "usermod": usermod = String(ref r, name); break;
                 case "subIdBase": subIdBase = Int64(ref r, name); break;
                 case "subIdCount": subIdCount = Int64(ref r, name); break;
+                case "slurm": slurm = IsNull(ref r) ? null : ReadSlurm(ref r); break;
                 default: throw Unknown(where, name);
             }
         }
@@ -106,6 +108,7 @@ internal static class PolicyReader
             Usermod = usermod,
             SubIdBase = subIdBase,
             SubIdCount = subIdCount,
+            Slurm = slurm,
         };
     }
 

@@ -43,11 +43,13 @@ internal static class RequestValidator
             Refuse($"Unknown verb '{Printable(r.Verb)}'.");
         }
 
-        bool needsJob = r.Verb is LauncherVerbs.Run or LauncherVerbs.Stop or LauncherVerbs.Remove
+        bool slurmVerb = Slurm.SlurmRequestRules.IsSlurmVerb(r.Verb);
+        bool needsJob = slurmVerb || r.Verb is LauncherVerbs.Run or LauncherVerbs.Stop or LauncherVerbs.Remove
             or LauncherVerbs.Release or LauncherVerbs.Inspect or LauncherVerbs.Logs;
-        CheckSection(r.Run is not null, r.Verb == LauncherVerbs.Run, "run", r.Verb);
+        CheckSection(r.Run is not null, r.Verb is LauncherVerbs.Run or LauncherVerbs.SlurmSubmit, "run", r.Verb);
         CheckSection(r.Stop is not null, r.Verb is LauncherVerbs.Stop or LauncherVerbs.Remove, "stop", r.Verb, optional: true);
-        CheckSection(r.Logs is not null, r.Verb == LauncherVerbs.Logs, "logs", r.Verb, optional: true);
+        CheckSection(r.Logs is not null, r.Verb is LauncherVerbs.Logs or LauncherVerbs.SlurmLog, "logs", r.Verb, optional: true);
+        CheckSection(r.Slurm is not null, slurmVerb, "slurm", r.Verb);
 
         if (r.Verb == LauncherVerbs.Check && r.User is null)
         {
@@ -84,8 +86,10 @@ internal static class RequestValidator
 
         if (r.Run is { } run)
         {
-            ValidateRun(run, policy);
+            ValidateRun(run, policy, hostLimits: r.Verb == LauncherVerbs.Run);
         }
+
+        Slurm.SlurmRequestRules.Validate(r, policy);
     }
 
     public static void ValidateJob(string? job)
@@ -97,7 +101,10 @@ internal static class RequestValidator
         }
     }
 
-    private static void ValidateRun(RunSpec run, LauncherPolicy policy)
+    /// <param name="run">The container.</param>
+    /// <param name="policy">The policy.</param>
+    /// <param name="hostLimits">CPUs and memory are checked against this host (a run here); a Slurm job's are Slurm's.</param>
+    private static void ValidateRun(RunSpec run, LauncherPolicy policy, bool hostLimits)
     {
         ValidateImage(run.Image);
 
@@ -177,7 +184,10 @@ internal static class RequestValidator
             Refuse("workdir must be a clean absolute path.");
         }
 
-        RunLimits.Validate(run, policy);
+        if (hostLimits)
+        {
+            RunLimits.Validate(run, policy);
+        }
 
         if (run.PidsLimit is { } pids && (pids < 1 || pids > policy.Pids.Max))
         {

@@ -1,0 +1,106 @@
+using Portal.Launcher.Policy;
+using Portal.Launcher.Protocol;
+using Portal.Launcher.Validation;
+
+namespace Portal.Launcher.Slurm;
+
+/// <summary>What a Slurm verb's request may say, decided from the request and the policy alone (the part of
+/// <see cref="RequestValidator"/> that belongs to Slurm).</summary>
+internal static class SlurmRequestRules
+{
+    /// <summary>Slurm keeps job ids below 2^32 (MaxJobId is at most 0x03ff0000 by default).</summary>
+    public const long MaxJobId = uint.MaxValue;
+
+    /// <summary>A year, in minutes: past anything a partition allows, and far below what overflows Slurm's fields.</summary>
+    public const int MaxWalltimeMinutes = 366 * 24 * 60;
+
+    /// <summary>The most GPUs one job may ask of one node.</summary>
+    public const int MaxGpus = 64;
+
+    /// <summary>The most CPUs, and memory in MiB, one single-node job may ask for: sanity bounds; Slurm refuses what
+    /// no node has.</summary>
+    public const double MaxCpus = 4096;
+
+    public static bool IsSlurmVerb(string verb) =>
+        verb is LauncherVerbs.SlurmSubmit or LauncherVerbs.SlurmCancel or LauncherVerbs.SlurmLog;
+
+    public static void Validate(LauncherRequest r, LauncherPolicy policy)
+    {
+        if (!IsSlurmVerb(r.Verb))
+        {
+            return;
+        }
+
+        if (policy.Slurm is null)
+        {
+            RequestValidator.Refuse($"'{r.Verb}' needs a slurm section in the launcher policy; this host does not submit to Slurm.");
+        }
+
+        SlurmSpec spec = r.Slurm!;
+        if (r.Verb == LauncherVerbs.SlurmSubmit)
+        {
+            ValidateSubmit(r.Run!, spec, policy.Slurm);
+        }
+        else
+        {
+            if (spec.JobId is not { } id || id < 1 || id > MaxJobId)
+            {
+                RequestValidator.Refuse($"'{r.Verb}' needs slurm.jobId, Slurm's job id (1 to {MaxJobId}).");
+            }
+
+            if (spec.Partition is not null || spec.Gpus != 0 || spec.WalltimeMinutes is not null)
+            {
+                RequestValidator.Refuse($"'{r.Verb}' takes only slurm.jobId.");
+            }
+        }
+
+        if (r.Logs?.Since is not null)
+        {
+            RequestValidator.Refuse("slurm-log reads the job's output file, which has no timestamps: logs.since is not available.");
+        }
+    }
+
+    private static void ValidateSubmit(RunSpec run, SlurmSpec spec, SlurmPolicy slurm)
+    {
+        if (spec.JobId is not null)
+        {
+            RequestValidator.Refuse("slurm-submit takes no slurm.jobId: Slurm assigns it.");
+        }
+
+        if (run.Gpus is { Count: > 0 })
+        {
+            RequestValidator.Refuse("slurm-submit takes no run.gpus: Slurm picks the GPUs; ask for a number in slurm.gpus.");
+        }
+
+        if (spec.Gpus is < 0 or > MaxGpus)
+        {
+            RequestValidator.Refuse($"slurm.gpus must be between 0 and {MaxGpus}.");
+        }
+
+        if (spec.WalltimeMinutes is { } minutes && (minutes < 1 || minutes > MaxWalltimeMinutes))
+        {
+            RequestValidator.Refuse($"slurm.walltimeMinutes must be between 1 and {MaxWalltimeMinutes}.");
+        }
+
+        if (spec.Partition is { } partition && !slurm.Partitions.Contains(partition, StringComparer.Ordinal))
+        {
+            RequestValidator.Refuse($"Partition '{RequestValidator.Printable(partition)}' is not one the launcher policy allows"
+                + (slurm.Partitions.Count == 0 ? " (it allows only the cluster's default)." : $" ({string.Join(", ", slurm.Partitions)})."));
+        }
+
+        if (run.Cpus is { } cpus && !(double.IsFinite(cpus) && cpus > 0 && cpus <= MaxCpus))
+        {
+            RequestValidator.Refuse($"cpus must be above 0 and at most {MaxCpus}.");
+        }
+
+        if (run.MemoryMiB is { } memory && (memory < RunLimits.MinMemoryMiB || memory > RunLimits.UnboundedMemoryMiB))
+        {
+            RequestValidator.Refuse($"memoryMiB must be between {RunLimits.MinMemoryMiB} and {RunLimits.UnboundedMemoryMiB}.");
+        }
+
+        if (run.PidsLimit is not null || run.LogMaxBytes is not null)
+        {
+            RequestValidator.Refuse("slurm-submit takes no pidsLimit or logMaxBytes: the job's limits are Slurm's and its log is its output file.");
+        }
+    }
+}
