@@ -137,7 +137,7 @@ public sealed class SlurmRequestTests
         List<string> argv = SlurmArgs.OwnerQuery(Slurm, 77);
 
         Assert.Contains("--jobs=77", argv);
-        Assert.Equal("--format=%U\x1f%j\x1f%T\x1f%k", argv[^1]);
+        Assert.Equal("--format=%U\u001f%j\u001f%T\u001f%k", argv[^1]);
     }
 
     [Fact]
