@@ -10,7 +10,7 @@ namespace Portal.Launcher.Client;
 /// <see cref="ILauncher"/> over the real launcher process: <c>sudo -n &lt;launcher&gt;</c> (or the launcher
 /// itself in dev mode), the request on stdin, an argv list and never a shell.
 /// </summary>
-public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
+public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher, ISlurmLauncher
 {
     public async Task<StartedJob> RunAsync(string user, string job, RunSpec spec, CancellationToken cancellationToken = default)
     {
@@ -44,11 +44,15 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
     public async Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default) =>
         (await CallAsync(Request(LauncherVerbs.Check, user), cancellationToken)).Checks ?? [];
 
-    public async IAsyncEnumerable<string> StreamLogsAsync(string user, string job, LogsSpec options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<string> StreamLogsAsync(string user, string job, LogsSpec options, CancellationToken cancellationToken = default) =>
+        StreamAsync(Request(LauncherVerbs.Logs, user, job), options, cancellationToken);
+
+    /// <summary>A log stream: <paramref name="request"/> with <paramref name="options"/> as its logs section.</summary>
+    private async IAsyncEnumerable<string> StreamAsync(LauncherRequest request, LogsSpec options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // A followed stream lasts while stdin stays open: closing it is how the portal ends it (see EndAsync).
         LogsSpec spec = options with { UntilStdinCloses = options.Follow };
-        using Process process = await StartAsync(Request(LauncherVerbs.Logs, user, job) with { Logs = spec }, holdStdin: spec.UntilStdinCloses, cancellationToken);
+        using Process process = await StartAsync(request with { Logs = spec }, holdStdin: spec.UntilStdinCloses, cancellationToken);
         Task<string> stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
         try
         {

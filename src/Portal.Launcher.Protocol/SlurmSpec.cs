@@ -7,8 +7,9 @@ namespace Portal.Launcher.Protocol;
 /// </summary>
 public sealed record SlurmSpec
 {
-    /// <summary><c>slurm-submit</c>: a partition the policy lists, or null for the cluster's default.</summary>
-    public string? Partition { get; init; }
+    /// <summary><c>slurm-submit</c>: partitions the policy lists (Slurm starts the job in whichever can run it first),
+    /// or none for the cluster's default partition.</summary>
+    public IReadOnlyList<string>? Partitions { get; init; }
 
     /// <summary><c>slurm-submit</c>: GPUs as generic resources (<c>--gres=gpu:N</c>).</summary>
     public int Gpus { get; init; }

@@ -48,9 +48,10 @@ internal static class SlurmArgs
             argv.Add("--time=" + minutes.ToString(CultureInfo.InvariantCulture));
         }
 
-        if (spec.Partition is { } partition)
+        if (spec.Partitions is { Count: > 0 } partitions)
         {
-            argv.Add("--partition=" + partition);
+            // Several partitions: Slurm starts the job in the one that can run it first.
+            argv.Add("--partition=" + string.Join(',', partitions));
         }
 
         if (envToken is not null)

@@ -48,7 +48,7 @@ internal static class SlurmRequestRules
                 RequestValidator.Refuse($"'{r.Verb}' needs slurm.jobId, Slurm's job id (1 to {MaxJobId}).");
             }
 
-            if (spec.Partition is not null || spec.Gpus != 0 || spec.WalltimeMinutes is not null)
+            if (spec.Partitions is not null || spec.Gpus != 0 || spec.WalltimeMinutes is not null)
             {
                 RequestValidator.Refuse($"'{r.Verb}' takes only slurm.jobId.");
             }
@@ -82,10 +82,19 @@ internal static class SlurmRequestRules
             RequestValidator.Refuse($"slurm.walltimeMinutes must be between 1 and {MaxWalltimeMinutes}.");
         }
 
-        if (spec.Partition is { } partition && !slurm.Partitions.Contains(partition, StringComparer.Ordinal))
+        IReadOnlyList<string> partitions = spec.Partitions ?? [];
+        if (partitions.Count > 16 || partitions.Distinct(StringComparer.Ordinal).Count() != partitions.Count)
         {
-            RequestValidator.Refuse($"Partition '{RequestValidator.Printable(partition)}' is not one the launcher policy allows"
-                + (slurm.Partitions.Count == 0 ? " (it allows only the cluster's default)." : $" ({string.Join(", ", slurm.Partitions)})."));
+            RequestValidator.Refuse("slurm.partitions names at most 16 partitions, each once.");
+        }
+
+        foreach (string partition in partitions)
+        {
+            if (!slurm.Partitions.Contains(partition, StringComparer.Ordinal))
+            {
+                RequestValidator.Refuse($"Partition '{RequestValidator.Printable(partition)}' is not one the launcher policy allows"
+                    + (slurm.Partitions.Count == 0 ? " (it allows only the cluster's default)." : $" ({string.Join(", ", slurm.Partitions)})."));
+            }
         }
 
         if (run.Cpus is { } cpus && !(double.IsFinite(cpus) && cpus > 0 && cpus <= MaxCpus))

@@ -24,7 +24,7 @@ public sealed class SlurmRequestTests
     {
         Version = 1, Verb = LauncherVerbs.SlurmSubmit, User = "alice", Job = "42",
         Run = run ?? new RunSpec { Image = "localhost/pytorch:2.4", Command = ["python", "train.py"], Cpus = 4, MemoryMiB = 8192 },
-        Slurm = slurm ?? new SlurmSpec { Gpus = 2, WalltimeMinutes = 120, Partition = "gpu" },
+        Slurm = slurm ?? new SlurmSpec { Gpus = 2, WalltimeMinutes = 120, Partitions = ["gpu"] },
     };
 
     private static string Refusal(LauncherRequest request, LauncherPolicy? policy = null) =>
@@ -44,7 +44,7 @@ public sealed class SlurmRequestTests
 
     [Fact]
     public void APartition_ThePolicyDoesNotList_IsRefused() =>
-        Assert.Contains("not one the launcher policy allows", Refusal(Submit(slurm: new SlurmSpec { Partition = "admin" })), StringComparison.Ordinal);
+        Assert.Contains("not one the launcher policy allows", Refusal(Submit(slurm: new SlurmSpec { Partitions = ["admin"] })), StringComparison.Ordinal);
 
     [Theory]
     [InlineData(0)]
