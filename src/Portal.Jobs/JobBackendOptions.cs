@@ -1,0 +1,23 @@
+namespace Portal.Jobs;
+
+/// <summary>Where jobs run (setting <c>Portal:Backend</c>).</summary>
+public sealed class JobBackendOptions
+{
+    /// <summary>Rootless podman containers on this host, placed by the portal's own scheduler.</summary>
+    public const string Local = "local";
+
+    /// <summary>Slurm jobs of each job's owner, placed by Slurm (see <see cref="Slurm.SlurmOptions"/>).</summary>
+    public const string Slurm = "slurm";
+
+    /// <summary><see cref="Local"/> or <see cref="Slurm"/>.</summary>
+    public string Backend { get; set; } = Local;
+
+    public bool IsSlurm => Backend == Slurm;
+
+    /// <summary>Reads <c>Portal:Backend</c> (absent means local).</summary>
+    public static JobBackendOptions From(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return new JobBackendOptions { Backend = configuration["Portal:Backend"] is { Length: > 0 } value ? value.Trim().ToLowerInvariant() : Local };
+    }
+}
