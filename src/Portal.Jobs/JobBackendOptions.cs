@@ -21,3 +21,12 @@ public sealed class JobBackendOptions
         return new JobBackendOptions { Backend = configuration["Portal:Backend"] is { Length: > 0 } value ? value.Trim().ToLowerInvariant() : Local };
     }
 }
+
+/// <summary>Refuses a <c>Portal:Backend</c> the portal does not know, at start.</summary>
+internal sealed class JobBackendOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<JobBackendOptions>
+{
+    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, JobBackendOptions options) =>
+        options.Backend is JobBackendOptions.Local or JobBackendOptions.Slurm
+            ? Microsoft.Extensions.Options.ValidateOptionsResult.Success
+            : Microsoft.Extensions.Options.ValidateOptionsResult.Fail($"Portal:Backend is '{options.Backend}'; it must be {JobBackendOptions.Local} or {JobBackendOptions.Slurm}.");
+}

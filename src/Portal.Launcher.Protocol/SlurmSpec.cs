@@ -37,3 +37,28 @@ public static class SlurmNames
     /// <summary>The same, as sbatch's <c>--output</c> pattern (<c>%j</c> is the job id).</summary>
     public static string OutputPattern(string job) => $"portal-{job}-%j.log";
 }
+
+/// <summary>
+/// The bounds of a <c>slurm-submit</c> request. The launcher refuses anything outside them, and the portal's job
+/// validator checks the same numbers first, so a job the portal accepts is never refused by the launcher (Slurm may
+/// still refuse what no node can give, in its own words).
+/// </summary>
+public static class SlurmLimits
+{
+    /// <summary>Slurm keeps job ids below 2^32.</summary>
+    public const long MaxJobId = uint.MaxValue;
+
+    /// <summary>A year, in minutes: past anything a partition allows, and far below what overflows Slurm's fields.</summary>
+    public const int MaxWalltimeMinutes = 366 * 24 * 60;
+
+    /// <summary>The most GPUs one job may ask of one node.</summary>
+    public const int MaxGpus = 64;
+
+    /// <summary>The most CPUs one single-node job may ask for.</summary>
+    public const double MaxCpus = 4096;
+
+    /// <summary>Memory bounds in MiB: Slurm takes whole MiB; 16 TiB is past any node.</summary>
+    public const long MinMemoryMiB = 1;
+
+    public const long MaxMemoryMiB = 16L * 1024 * 1024;
+}

@@ -43,7 +43,7 @@ public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextF
         var queued = await db.Jobs.CountAsync(
             j => j.OwnerId == submission.OwnerId && j.State == JobStateColumn.Queued, cancellationToken);
         var gpus = await db.Gpus.Where(g => g.IsPresent).Select(g => g.Uuid).ToListAsync(cancellationToken);
-        var context = new JobSubmitContext(submission.IsAdmin, quota, queued, submission.AllowedMountRoots, gpus, submission.Host);
+        var context = new JobSubmitContext(submission.IsAdmin, quota, queued, submission.AllowedMountRoots, gpus, submission.Host, submission.Cluster);
         var errors = JobSpecValidator.Validate(submission.Spec, context);
         if (errors.Count > 0)
         {
@@ -51,7 +51,8 @@ public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextF
         }
 
         var now = Now();
-        var record = JobMapper.NewRecord(submission.OwnerId, owner.LinuxUserName, submission.Spec, now);
+        var record = JobMapper.NewRecord(submission.OwnerId, owner.LinuxUserName, submission.Spec, now,
+            submission.Cluster is null ? JobBackends.Local : JobBackends.Slurm);
         db.Jobs.Add(record);
         await db.SaveChangesAsync(cancellationToken);
         record.ContainerName = ContainerNameFor(record.Id);
@@ -88,8 +89,13 @@ public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextF
             record.OwnerId,
             record.ContainerName,
             record.GpuSeconds,
-            allocations.OrderBy(a => a.Position).Select(a => new JobGpuAllocation(a.GpuUuid, a.AllocatedAt, a.ReleasedAt)).ToList());
+            allocations.OrderBy(a => a.Position).Select(a => new JobGpuAllocation(a.GpuUuid, a.AllocatedAt, a.ReleasedAt)).ToList(),
+            BackendFacts(record));
     }
+
+    /// <summary>What the job's backend last said about it.</summary>
+    internal static JobBackendFacts BackendFacts(JobRecord record) =>
+        new(record.Backend, record.BackendJobId, record.BackendState, record.BackendReason, record.BackendNodes, record.BackendGpus);
 
     /// <summary>Withdraws a queued job (its owner, or an administrator). A started job needs the launcher to stop it
     /// first; then record the end with <see cref="FinishAsync"/>.</summary>

@@ -8,19 +8,6 @@ namespace Portal.Launcher.Slurm;
 /// <see cref="RequestValidator"/> that belongs to Slurm).</summary>
 internal static class SlurmRequestRules
 {
-    /// <summary>Slurm keeps job ids below 2^32 (MaxJobId is at most 0x03ff0000 by default).</summary>
-    public const long MaxJobId = uint.MaxValue;
-
-    /// <summary>A year, in minutes: past anything a partition allows, and far below what overflows Slurm's fields.</summary>
-    public const int MaxWalltimeMinutes = 366 * 24 * 60;
-
-    /// <summary>The most GPUs one job may ask of one node.</summary>
-    public const int MaxGpus = 64;
-
-    /// <summary>The most CPUs, and memory in MiB, one single-node job may ask for: sanity bounds; Slurm refuses what
-    /// no node has.</summary>
-    public const double MaxCpus = 4096;
-
     public static bool IsSlurmVerb(string verb) =>
         verb is LauncherVerbs.SlurmSubmit or LauncherVerbs.SlurmCancel or LauncherVerbs.SlurmLog;
 
@@ -43,9 +30,9 @@ internal static class SlurmRequestRules
         }
         else
         {
-            if (spec.JobId is not { } id || id < 1 || id > MaxJobId)
+            if (spec.JobId is not { } id || id < 1 || id > SlurmLimits.MaxJobId)
             {
-                RequestValidator.Refuse($"'{r.Verb}' needs slurm.jobId, Slurm's job id (1 to {MaxJobId}).");
+                RequestValidator.Refuse($"'{r.Verb}' needs slurm.jobId, Slurm's job id (1 to {SlurmLimits.MaxJobId}).");
             }
 
             if (spec.Partitions is not null || spec.Gpus != 0 || spec.WalltimeMinutes is not null)
@@ -72,14 +59,14 @@ internal static class SlurmRequestRules
             RequestValidator.Refuse("slurm-submit takes no run.gpus: Slurm picks the GPUs; ask for a number in slurm.gpus.");
         }
 
-        if (spec.Gpus is < 0 or > MaxGpus)
+        if (spec.Gpus is < 0 or > SlurmLimits.MaxGpus)
         {
-            RequestValidator.Refuse($"slurm.gpus must be between 0 and {MaxGpus}.");
+            RequestValidator.Refuse($"slurm.gpus must be between 0 and {SlurmLimits.MaxGpus}.");
         }
 
-        if (spec.WalltimeMinutes is { } minutes && (minutes < 1 || minutes > MaxWalltimeMinutes))
+        if (spec.WalltimeMinutes is { } minutes && (minutes < 1 || minutes > SlurmLimits.MaxWalltimeMinutes))
         {
-            RequestValidator.Refuse($"slurm.walltimeMinutes must be between 1 and {MaxWalltimeMinutes}.");
+            RequestValidator.Refuse($"slurm.walltimeMinutes must be between 1 and {SlurmLimits.MaxWalltimeMinutes}.");
         }
 
         IReadOnlyList<string> partitions = spec.Partitions ?? [];
@@ -97,14 +84,14 @@ internal static class SlurmRequestRules
             }
         }
 
-        if (run.Cpus is { } cpus && !(double.IsFinite(cpus) && cpus > 0 && cpus <= MaxCpus))
+        if (run.Cpus is { } cpus && !(double.IsFinite(cpus) && cpus > 0 && cpus <= SlurmLimits.MaxCpus))
         {
-            RequestValidator.Refuse($"cpus must be above 0 and at most {MaxCpus}.");
+            RequestValidator.Refuse($"cpus must be above 0 and at most {SlurmLimits.MaxCpus}.");
         }
 
-        if (run.MemoryMiB is { } memory && (memory < RunLimits.MinMemoryMiB || memory > RunLimits.UnboundedMemoryMiB))
+        if (run.MemoryMiB is { } memory && (memory < SlurmLimits.MinMemoryMiB || memory > SlurmLimits.MaxMemoryMiB))
         {
-            RequestValidator.Refuse($"memoryMiB must be between {RunLimits.MinMemoryMiB} and {RunLimits.UnboundedMemoryMiB}.");
+            RequestValidator.Refuse($"memoryMiB must be between {SlurmLimits.MinMemoryMiB} and {SlurmLimits.MaxMemoryMiB}.");
         }
 
         if (run.PidsLimit is not null || run.LogMaxBytes is not null)

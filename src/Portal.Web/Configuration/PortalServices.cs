@@ -19,6 +19,7 @@ using Portal.Web.Services.JobForms;
 using Portal.Web.Services.Gpus;
 using Portal.Web.Services.Launcher;
 using Portal.Web.Services.Metrics;
+using Portal.Web.Services.Slurm;
 
 namespace Portal.Web.Configuration;
 
@@ -60,6 +61,7 @@ internal static class PortalServices
 
         services.AddGpuMonitoring(configuration);
         services.AddJobRunner(configuration);
+        services.AddClusterMonitoring(configuration);
         services.AddPortalMetrics(configuration);
         services.AddPortalAdministration();
         services.AddPortalApi(configuration);

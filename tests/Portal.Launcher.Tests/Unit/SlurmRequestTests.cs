@@ -49,7 +49,7 @@ public sealed class SlurmRequestTests
     [Theory]
     [InlineData(0)]
     [InlineData(-5)]
-    [InlineData(SlurmRequestRules.MaxWalltimeMinutes + 1)]
+    [InlineData(SlurmLimits.MaxWalltimeMinutes + 1)]
     public void AWalltimeOutsideItsBounds_IsRefused(int minutes) =>
         Assert.Contains("walltimeMinutes", Refusal(Submit(slurm: new SlurmSpec { WalltimeMinutes = minutes })), StringComparison.Ordinal);
 

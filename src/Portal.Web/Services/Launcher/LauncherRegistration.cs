@@ -20,8 +20,9 @@ internal static class LauncherRegistration
                 // directly: as the portal's own user (it may then act only as that user), or as root.
                 launcher.UseSudo = HostModes.Detect(portal.Value) == HostMode.Production;
             });
-        services.AddSingleton<ILauncher>(sp => new InstrumentedLauncher(
-            new ProcessLauncher(sp.GetRequiredService<IOptions<LauncherOptions>>().Value), sp.GetRequiredService<LauncherMetrics>()));
+        services.AddSingleton(sp => new ProcessLauncher(sp.GetRequiredService<IOptions<LauncherOptions>>().Value));
+        services.AddSingleton<ILauncher>(sp => new InstrumentedLauncher(sp.GetRequiredService<ProcessLauncher>(), sp.GetRequiredService<LauncherMetrics>()));
+        services.AddSingleton<ISlurmLauncher>(sp => sp.GetRequiredService<ProcessLauncher>());
         return services;
     }
 }
