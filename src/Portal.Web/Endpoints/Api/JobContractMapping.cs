@@ -55,7 +55,7 @@ internal static class JobContractMapping
             [.. spec.Mounts.Select(m => new MountRequest(m.Source, m.Target, m.ReadOnly))],
             job.State.ToString(),
             PendingOf(job.State, job.PendingReason),
-            job.State == JobState.Queued ? JobText.Reason(job.PendingReason) : null,
+            job.State == JobState.Queued ? JobText.Reason(job.PendingReason, details.Backend?.Reason) : null,
             spec.Gpus.Count,
             job.AssignedGpuUuids,
             spec.Cpus,
@@ -68,7 +68,10 @@ internal static class JobContractMapping
             job.ExitCode,
             GpuHours(details.GpuSeconds),
             details.ContainerName,
-            [.. job.History.Select(h => new JobHistoryEntry(h.At, h.State.ToString(), h.Detail))]);
+            [.. job.History.Select(h => new JobHistoryEntry(h.At, h.State.ToString(), h.Detail))],
+            details.Backend is { } backend
+                ? new JobBackendResponse(backend.Kind, backend.JobId, backend.State, backend.Reason, backend.Nodes, backend.Gpus)
+                : null);
     }
 
     private static string? PendingOf(JobState state, PendingReason reason) => state == JobState.Queued ? reason.ToString() : null;
