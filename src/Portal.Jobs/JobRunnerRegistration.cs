@@ -43,6 +43,7 @@ public static class JobRunnerRegistration
         services.AddOptions<SlurmOptions>().Bind(configuration.GetSection(SlurmOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SlurmOptions>, SlurmOptionsValidator>();
         services.TryAddSingleton<SlurmCommands>();
+        services.TryAddSingleton<SlurmJobOutput>();
         return services;
     }
 }

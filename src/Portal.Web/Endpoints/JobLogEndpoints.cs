@@ -2,6 +2,7 @@ using System.Text;
 using Portal.Core.Jobs;
 using Portal.Data.Jobs;
 using Portal.Jobs;
+using Portal.Jobs.Slurm;
 using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
 using Portal.Web.Services.Accounts;
@@ -18,7 +19,7 @@ internal static partial class JobLogEndpoints
     }
 
     private static async Task<IResult> DownloadAsync(
-        long id, HttpContext context, JobStore jobs, ILauncher launcher, ILoggerFactory loggers, CancellationToken cancellationToken)
+        long id, HttpContext context, JobStore jobs, ILauncher launcher, ILoggerFactory loggers, IServiceProvider services, CancellationToken cancellationToken)
     {
         var user = CurrentUser.From(context.User);
         // Someone else's job is answered exactly like a job that does not exist: ids reveal nothing.
@@ -39,7 +40,9 @@ internal static partial class JobLogEndpoints
 
         // Read the first line before answering, so that a launcher failure (container removed, podman broken) is a
         // clear error status rather than a truncated download.
-        var lines = launcher.StreamLogsAsync(job.Owner, JobKeys.Format(id), new LogsSpec { Follow = false }, cancellationToken)
+        var lines = (details.Backend is { IsSlurm: true }
+                ? services.GetRequiredService<SlurmJobOutput>().StreamAsync(details, follow: false, cancellationToken)
+                : launcher.StreamLogsAsync(job.Owner, JobKeys.Format(id), new LogsSpec { Follow = false }, cancellationToken))
             .GetAsyncEnumerator(cancellationToken);
         bool any;
         try

@@ -213,7 +213,10 @@ public sealed class LocalSlurmCluster
             MinJobAge=300
             # A killed slurmd shows as a down node within seconds, not the default five minutes.
             SlurmdTimeout=10
-            KillWait=5
+            # Slurm's default: longer than the batch script's podman stop (10 s), so a container that ignores SIGTERM
+            # is killed by podman, not left behind when Slurm kills the script (linuxproc does not track conmon).
+            KillWait=30
+            MaxJobCount=50000
             InactiveLimit=0
             DefMemPerCPU=100
             MpiDefault=none

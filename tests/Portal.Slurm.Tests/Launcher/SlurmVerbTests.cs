@@ -42,8 +42,13 @@ public sealed class SlurmVerbTests(SlurmHost host) : IAsyncLifetime
 
     private static string NewJob() => "s" + Guid.NewGuid().ToString("N")[..10];
 
+    /// <summary>A container that says it started and then sleeps for a time no other test's container sleeps: its
+    /// <c>sleep</c> process is found on the host by that number.</summary>
     private static RunSpec Sleeper(string marker) =>
-        new() { Image = SlurmHost.Image, Command = ["sh", "-c", $"echo started {marker}; echo CUDA=$CUDA_VISIBLE_DEVICES; exec sleep 600"], MemoryMiB = 200 };
+        new() { Image = SlurmHost.Image, Command = ["sh", "-c", $"echo started {marker}; echo CUDA=$CUDA_VISIBLE_DEVICES; exec sleep {SleepOf(marker)}"], MemoryMiB = 200 };
+
+    private static string SleepOf(string marker) =>
+        (600_000 + (uint)marker.GetHashCode(StringComparison.Ordinal) % 100_000).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     [Fact]
     public async Task ASubmittedJob_RunsAsItsOwnersUid_InsideTheAllocation_AndItsLogIsTheContainersOutput()
@@ -66,7 +71,7 @@ public sealed class SlurmVerbTests(SlurmHost host) : IAsyncLifetime
         Assert.Equal((host.Alice.Uid, "portal-" + job), (row.Uid, row.Name));
         Assert.Equal(["started " + job, "CUDA=0,1"], lines);
         // The container's process (rootless: root inside, the owner's uid outside) on the host.
-        Assert.NotEmpty(SlurmJobs.ProcessesOf(host.Alice.Uid, "sleep 600"));
+        Assert.NotEmpty(SlurmJobs.ProcessesOf(host.Alice.Uid, "sleep " + SleepOf(job)));
     }
 
     [Fact]
@@ -98,7 +103,7 @@ public sealed class SlurmVerbTests(SlurmHost host) : IAsyncLifetime
         await host.Launcher.CancelAsync(host.Alice.Name, job, id);
 
         await SlurmJobs.WaitForStateAsync(id, "CANCELLED");
-        await LocalSlurmCluster.WaitForAsync(() => Task.FromResult(SlurmJobs.ProcessesOf(host.Alice.Uid, "started " + job).Count == 0 && SlurmJobs.ProcessesOf(host.Alice.Uid, "sleep 600").Count == 0),
+        await LocalSlurmCluster.WaitForAsync(() => Task.FromResult(SlurmJobs.ProcessesOf(host.Alice.Uid, "sleep " + SleepOf(job)).Count == 0),
             TimeSpan.FromSeconds(60), "the container to end");
     }
 
@@ -121,7 +126,7 @@ public sealed class SlurmVerbTests(SlurmHost host) : IAsyncLifetime
         var secret = "s3cret-" + Guid.NewGuid().ToString("N");
         var spec = new RunSpec
         {
-            Image = SlurmHost.Image, Command = ["sh", "-c", "echo token=$TOKEN; exec sleep 600"], MemoryMiB = 200,
+            Image = SlurmHost.Image, Command = ["sh", "-c", "echo token=$TOKEN; exec sleep " + SleepOf(job)], MemoryMiB = 200,
             Env = new Dictionary<string, string> { ["TOKEN"] = secret },
         };
 
@@ -173,8 +178,9 @@ public sealed class SlurmVerbTests(SlurmHost host) : IAsyncLifetime
         Assert.Contains("sbatch failed", e.Message, StringComparison.Ordinal);
         Assert.Contains("Requested node configuration is not available", e.Message, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(host.Alice.Home, ".portal/slurm"), $"portal-{job}-*.env"));
-        var queue = await LocalSlurmCluster.RunAsync("/usr/bin/squeue", "--noheader", "--states=all", "--name=portal-" + job, "--format=%A");
-        Assert.Equal("", queue.Stdout.Trim());
+        // Slurm keeps a record of the refused submission (FAILED, BadConstraints) for accounting; nothing waits or runs.
+        var queue = await LocalSlurmCluster.RunAsync("/usr/bin/squeue", "--noheader", "--states=all", "--name=portal-" + job, "--format=%T");
+        Assert.All(queue.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries), state => Assert.Equal("FAILED", state));
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using Portal.Core.Scheduling;
 using Portal.Data.Jobs;
 using Portal.Jobs;
 using Portal.Web.Security.ApiTokens;
+using Portal.Web.Services.Slurm;
 using Portal.Web.Services.Accounts;
 using Portal.Web.Services.JobForms;
 using Portal.Web.Services.Jobs;
@@ -57,7 +58,7 @@ internal static class JobApiEndpoints
     }
 
     private static async Task<IResult> SubmitAsync(
-        HttpContext context, JobStore jobs, JobRunner runner, MountRootResolver mountRoots)
+        HttpContext context, JobStore jobs, JobRunner runner, MountRootResolver mountRoots, ClusterCapacitySource clusterCapacity)
     {
         var (request, problem) = await ApiBody.ReadAsync<SubmitJobRequest>(context);
         if (problem is not null)
@@ -75,7 +76,8 @@ internal static class JobApiEndpoints
         var roots = caller.LinuxUserName is { } linuxUser
             ? await mountRoots.ForAsync(linuxUser, context.RequestAborted)
             : [];
-        var result = await jobs.SubmitAsync(new JobSubmission(caller.Id, spec, caller.ActsAsAdmin, roots), context.RequestAborted);
+        var cluster = await clusterCapacity.CurrentAsync(context.RequestAborted);
+        var result = await jobs.SubmitAsync(new JobSubmission(caller.Id, spec, caller.ActsAsAdmin, roots, Cluster: cluster), context.RequestAborted);
         if (result.JobId is not { } id)
         {
             return ApiProblems.JobValidation(result.Errors, spec.Gpus.IsSpecific);

@@ -4,6 +4,7 @@ using Portal.Api.Contracts;
 using Portal.Core.Jobs;
 using Portal.Data.Jobs;
 using Portal.Jobs;
+using Portal.Jobs.Slurm;
 using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
 using Portal.Web.Security.ApiTokens;
@@ -34,7 +35,8 @@ internal static partial class JobLogsEndpoint
         return api;
     }
 
-    private static async Task<IResult> StreamAsync(long id, HttpContext context, JobStore jobs, ILauncher launcher, ILoggerFactory loggers)
+    private static async Task<IResult> StreamAsync(long id, HttpContext context, JobStore jobs, ILauncher launcher, ILoggerFactory loggers,
+        IServiceProvider services)
     {
         var caller = ApiCaller.From(context.User);
         var query = new ApiQuery(context.Request.Query);
@@ -64,6 +66,11 @@ internal static partial class JobLogsEndpoint
         var key = JobKeys.Format(id);
         var job = details.Job;
         var writer = new LogWriter(context, sse);
+        if (details.Backend is { IsSlurm: true })
+        {
+            return await StreamSlurmAsync(details, follow, offset, writer, caller, jobs, services.GetRequiredService<SlurmJobOutput>(), loggers, context);
+        }
+
         if (job.StartedAt is null && (job.State.IsFinal() || !follow))
         {
             // Never started (yet): nothing was logged.
@@ -127,6 +134,55 @@ internal static partial class JobLogsEndpoint
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             // The client went away (for instance `portal logs -f` and Ctrl-C); the launcher was ended with it.
+        }
+
+        return Results.Empty;
+    }
+
+    /// <summary>A Slurm job's output file, once Slurm has started the job (followed: waits for that, and ends when the
+    /// job does).</summary>
+    private static async Task<IResult> StreamSlurmAsync(JobDetails details, bool follow, int offset, LogWriter writer, ApiCaller caller,
+        JobStore jobs, SlurmJobOutput output, ILoggerFactory loggers, HttpContext context)
+    {
+        var job = details.Job;
+        await writer.StartAsync();
+        if (job.StartedAt is null && (job.State.IsFinal() || !follow))
+        {
+            return Results.Empty;
+        }
+
+        while (details.Job.StartedAt is null)
+        {
+            // Pending in Slurm: the answer has begun, and the output follows once the job runs.
+            await Task.Delay(StartPoll, context.RequestAborted);
+            if (await jobs.GetAsync(job.Id, caller.Id, caller.ActsAsAdmin, context.RequestAborted) is not { } again
+                || (again.Job.State.IsFinal() && again.Job.StartedAt is null))
+            {
+                return Results.Empty;
+            }
+
+            details = again;
+        }
+
+        var line = 0;
+        try
+        {
+            await foreach (var text in output.StreamAsync(details, follow, context.RequestAborted))
+            {
+                if (++line > offset)
+                {
+                    await writer.WriteLineAsync(line, text);
+                }
+            }
+        }
+        catch (LauncherException e)
+        {
+            LogStreamFailed(loggers.CreateLogger(typeof(JobLogsEndpoint)), job.Id, e.Message);
+            context.Abort();
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away.
         }
 
         return Results.Empty;

@@ -8,6 +8,7 @@ public static class ClusterServices
 {
     public static IServiceCollection AddClusterMonitoring(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddSingleton<ClusterCapacitySource>();
         if (!JobBackendOptions.From(configuration).IsSlurm)
         {
             return services;
