@@ -1,19 +1,19 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
-using Portal.Core.Jobs;
 using Portal.Core.Scheduling;
 using Portal.Data.Jobs;
 
 namespace Portal.Jobs;
 
 /// <summary>
-/// Runs the queue: one loop that, at start, reconciles the database with podman, and then
+/// Runs the queue through the configured <see cref="IJobBackend"/> (podman on this host, or Slurm): one loop that, at
+/// start, lets the backend adopt what survived a restart, and then
 /// <list type="bullet">
-/// <item>plans a scheduling pass when woken (<see cref="RequestPass"/>: submit, finish, quota change, GPU drain) and
-/// at least every <see cref="JobRunnerOptions.SchedulingTick"/>: pending reasons, walltime stops, starts;</item>
-/// <item>every <see cref="JobRunnerOptions.WatchInterval"/> records the exits of started jobs;</item>
-/// <item>every <see cref="JobRunnerOptions.ReconcileInterval"/> reconciles every account's containers.</item>
+/// <item>runs a scheduling pass when woken (<see cref="RequestPass"/>: submit, finish, quota change, GPU drain) and
+/// at least every <see cref="JobRunnerOptions.SchedulingTick"/>;</item>
+/// <item>every <see cref="IJobBackend.WatchInterval"/> records what became of started jobs;</item>
+/// <item>every <see cref="JobRunnerOptions.ReconcileInterval"/> reconciles thoroughly.</item>
 /// </list>
 /// Everything happens on this one loop, one step at a time, so no two steps of this portal ever act on the same job at
 /// once. A failing step is logged and the loop goes on.
@@ -27,11 +27,7 @@ public sealed partial class JobRunner : BackgroundService
     private readonly ILogger<JobRunner> _logger;
     private readonly JobMetrics _metrics;
     private readonly ConcurrentQueue<CancelRequest> _cancels = new();
-    private JobStore _store = null!;
-    private Scheduler _scheduler = null!;
-    private JobActions _actions = null!;
-    private Reconciler _reconciler = null!;
-    private GpuInventorySync _gpus = null!;
+    private IJobBackend _backend = null!;
 
     public JobRunner(
         SchedulingTrigger trigger,
@@ -78,17 +74,13 @@ public sealed partial class JobRunner : BackgroundService
     {
         // Resolved only now: the database's connection string exists once the database start-up (an earlier hosted
         // service) has run, and the host builds every hosted service before it starts the first.
-        _store = _services.GetRequiredService<JobStore>();
-        _scheduler = _services.GetRequiredService<Scheduler>();
-        _actions = _services.GetRequiredService<JobActions>();
-        _reconciler = _services.GetRequiredService<Reconciler>();
-        _gpus = _services.GetRequiredService<GpuInventorySync>();
+        _backend = _services.GetRequiredService<IJobBackend>();
 
-        // Before anything is started: adopt what survived a restart, so no GPU is handed out twice.
-        await GuardAsync("reconciliation at start", () => _reconciler.RunAsync(cleanUp: true, stoppingToken), stoppingToken);
+        // Before anything is started: adopt what survived a restart, so nothing is started twice.
+        await GuardAsync("recovery at start", () => _backend.RecoverAsync(stoppingToken), stoppingToken);
         var now = _timeProvider.GetUtcNow();
         var nextPass = now;
-        var nextWatch = now + _options.WatchInterval;
+        var nextWatch = now + _backend.WatchInterval;
         var nextReconcile = now + _options.ReconcileInterval;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -110,14 +102,14 @@ public sealed partial class JobRunner : BackgroundService
             now = _timeProvider.GetUtcNow();
             if (now >= nextReconcile)
             {
-                await GuardAsync("reconciliation", () => _reconciler.RunAsync(cleanUp: true, stoppingToken), stoppingToken);
+                await GuardAsync("reconciliation", () => _backend.ReconcileAsync(stoppingToken), stoppingToken);
                 nextReconcile = now + _options.ReconcileInterval;
-                nextWatch = now + _options.WatchInterval;
+                nextWatch = now + _backend.WatchInterval;
             }
             else if (now >= nextWatch)
             {
-                await GuardAsync("completion watch", () => _reconciler.RunAsync(cleanUp: false, stoppingToken), stoppingToken);
-                nextWatch = now + _options.WatchInterval;
+                await GuardAsync("completion watch", () => _backend.WatchAsync(stoppingToken), stoppingToken);
+                nextWatch = now + _backend.WatchInterval;
             }
 
             if (cause != SchedulingCause.Tick || now >= nextPass)
@@ -134,7 +126,7 @@ public sealed partial class JobRunner : BackgroundService
         {
             try
             {
-                request.Done.TrySetResult(await _actions.CancelAsync(request.JobId, request.CancelledBy, stoppingToken));
+                request.Done.TrySetResult(await _backend.CancelAsync(request.JobId, request.CancelledBy, stoppingToken));
             }
             catch (Exception e)
             {
@@ -144,69 +136,18 @@ public sealed partial class JobRunner : BackgroundService
         }
     }
 
-    /// <summary>One scheduling pass: read, plan, record why jobs wait, stop overdue jobs, start the chosen ones.</summary>
+    /// <summary>One scheduling pass of the backend, timed.</summary>
     private async Task PassAsync(CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
         try
         {
-            await PlanAndActAsync(cancellationToken);
+            await _backend.PassAsync(cancellationToken);
         }
         finally
         {
             _metrics.RecordPass(Stopwatch.GetElapsedTime(started));
         }
-    }
-
-    private async Task PlanAndActAsync(CancellationToken cancellationToken)
-    {
-        if (_options.SyncGpuInventory)
-        {
-            await _gpus.SyncAsync(cancellationToken);
-        }
-
-        var state = await _store.LoadSnapshotAsync(_options.HostCapacity(), cancellationToken);
-        foreach (var id in state.UnreadableJobIds)
-        {
-            LogUnreadable(id);
-        }
-
-        var plan = _scheduler.Plan(state.Snapshot);
-        await _store.SetPendingReasonsAsync(plan.PendingReasons, cancellationToken);
-
-        foreach (var id in plan.WalltimeExceeded)
-        {
-            var job = state.Jobs[id];
-            await GuardJobAsync(job, () => _actions.TimeOutAsync(ActiveJob.From(job), cancellationToken), cancellationToken);
-        }
-
-        foreach (var start in plan.Starts)
-        {
-            var job = state.Jobs[start.JobId];
-            await GuardJobAsync(job, () => StartAsync(job, start.GpuUuids, cancellationToken), cancellationToken);
-        }
-    }
-
-    private async Task StartAsync(Job job, IReadOnlyList<string> gpus, CancellationToken cancellationToken)
-    {
-        // The job's state and its ledger lines commit together before the launcher is asked, so a crash from here
-        // on leaves a Starting job holding its GPUs, which reconciliation adopts or launches again.
-        var commit = await _store.CommitStartAsync(job.Id, gpus, cancellationToken);
-        if (!commit.Applied)
-        {
-            LogNotStarted(job.Id, job.Owner, commit.Status, commit.Message);
-            if (commit.Status is JobChangeStatus.GpuBusy or JobChangeStatus.GpuUnusable)
-            {
-                // The plan was made on an older picture of the GPUs: plan again.
-                _trigger.Request(SchedulingCause.GpuDrainChanged);
-            }
-
-            return;
-        }
-
-        var committedAt = _timeProvider.GetUtcNow();
-        _metrics.RecordQueueWait(committedAt - job.SubmittedAt);
-        await _actions.LaunchAsync(ActiveJob.Starting(job, gpus.Count, committedAt), job.Spec, gpus, cancellationToken);
     }
 
     private sealed record CancelRequest(long JobId, string CancelledBy, TaskCompletionSource<JobChangeResult> Done);
@@ -230,31 +171,9 @@ public sealed partial class JobRunner : BackgroundService
         }
     }
 
-    private async Task GuardJobAsync(Job job, Func<Task> action, CancellationToken stoppingToken)
-    {
-        using var scope = _logger.BeginJobScope(job.Id, job.Owner);
-        try
-        {
-            await action();
-        }
-        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-        {
-            LogJobFailed(e, job.Id, job.Owner);
-        }
-    }
-
     [LoggerMessage(Level = LogLevel.Error, Message = "Cancelling job {JobId} failed")]
     private partial void LogCancelFailed(Exception e, long jobId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The job runner's {Step} failed; it runs again at the next occasion")]
     private partial void LogStepFailed(Exception e, string step);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Handling job {JobId} of {Owner} failed")]
-    private partial void LogJobFailed(Exception e, long jobId, string owner);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} of {Owner} was not started ({Status}): {Problem}")]
-    private partial void LogNotStarted(long jobId, string owner, JobChangeStatus status, string? problem);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} has stored rows that break the job rules; the scheduler leaves it out")]
-    private partial void LogUnreadable(long jobId);
 }

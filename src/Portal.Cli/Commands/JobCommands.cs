@@ -69,6 +69,11 @@ internal static class JobCommands
             w.WriteLine($"  CPUs:      {Formats.Number(job.Cpus)}   Memory: {Formats.Number(job.MemoryMiB)} MiB   Walltime: {Formats.Number(job.WalltimeMinutes)} min");
             w.WriteLine($"  Submitted: {Formats.Time(job.SubmittedAt)}   Started: {Formats.Time(job.StartedAt)}   Finished: {Formats.Time(job.FinishedAt)}");
             w.WriteLine($"  Exit code: {job.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "-"}   GPU-hours: {Formats.Number(job.GpuHours, "0.00")}");
+            if (job.Backend is { Kind: "slurm" } slurm)
+            {
+                w.WriteLine($"  Slurm:     job {slurm.JobId ?? "-"}   state {slurm.State ?? "-"}{(slurm.Reason is { } word ? " (" + word + ")" : "")}   node {slurm.Nodes ?? "-"}");
+            }
+
             w.WriteLine("  History:");
             foreach (var change in job.History)
             {

@@ -26,6 +26,7 @@ internal static class LauncherRegistration
         services.AddSingleton<ILauncher>(sp => new LogStreamLimits(
             new InstrumentedLauncher(sp.GetRequiredService<ProcessLauncher>(), sp.GetRequiredService<LauncherMetrics>()),
             sp.GetRequiredService<IOptions<LogStreamOptions>>().Value));
+        services.AddSingleton<ISlurmLauncher>(sp => sp.GetRequiredService<ProcessLauncher>());
         return services;
     }
 }
