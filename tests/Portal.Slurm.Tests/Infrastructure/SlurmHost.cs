@@ -1,3 +1,4 @@
+using Portal.Tests.Cleanup;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -19,6 +20,7 @@ public sealed class SlurmHost : IAsyncLifetime
     public const string PolicyPath = "/etc/portal-slurm-test/launcher.json";
     public const string Root = "/var/lib/portal-slurm-test";
     public const string AuditDirectory = "/var/log/portal-slurm-test";
+    public const string StateDirectory = "/run/portal-slurm-test-launcher";
     public const string Group = "pslurm-portal";
     public const string Image = "localhost/pslurm-busybox:latest";
 
@@ -72,8 +74,7 @@ public sealed class SlurmHost : IAsyncLifetime
     {
         await LocalSlurmCluster.StopAsync();
         await RemoveUsersAsync();
-        await Sh.RunAsync("/usr/sbin/groupdel", [Group]);
-        foreach (var dir in new[] { Path.GetDirectoryName(PolicyPath)!, AuditDirectory, Root })
+        foreach (var dir in new[] { Path.GetDirectoryName(PolicyPath)!, AuditDirectory, StateDirectory, Root })
         {
             if (Directory.Exists(dir))
             {
@@ -82,26 +83,21 @@ public sealed class SlurmHost : IAsyncLifetime
         }
     }
 
-    /// <summary>The user's containers gone, their rootless pause process ended, their processes killed, the account,
-    /// home, subordinate ids (userdel drops them) and runtime directory removed.</summary>
+    /// <summary>The users' containers removed by podman, then the accounts and everything rootless podman left of them
+    /// (processes of the account and its subordinate ids, home, runtime folder, subordinate ids) and the policy group,
+    /// by tests/throwaway-accounts.sh, the script tests/run.sh sweeps and checks with.</summary>
     private static async Task RemoveUsersAsync()
     {
         foreach (var name in new[] { "pslurm-alice", "pslurm-bob" })
         {
-            if ((await Sh.RunAsync("/usr/bin/id", ["-u", name])).ExitCode != 0)
+            if ((await Sh.RunAsync("/usr/bin/id", ["-u", name])).ExitCode == 0)
             {
-                continue;
+                var user = await SlurmTestUser.ReadAsync(name);
+                await user.PodmanAsync("rm", "--all", "--force", "--time", "0");
             }
-
-            var user = await SlurmTestUser.ReadAsync(name);
-            await user.PodmanAsync("rm", "--all", "--force", "--time", "0");
-            await user.PodmanAsync("system", "migrate");
-            await Sh.RunAsync("/usr/bin/pkill", ["-KILL", "-U", user.Uid.ToString(CultureInfo.InvariantCulture)]);
-            await LocalSlurmCluster.WaitForAsync(async () => (await Sh.RunAsync("/usr/bin/pgrep", ["-U", user.Uid.ToString(CultureInfo.InvariantCulture)])).ExitCode != 0,
-                TimeSpan.FromSeconds(20), $"the processes of {name} to end", throwOnTimeout: false);
-            await Sh.RunAsync("/usr/sbin/userdel", ["--remove", name]);
-            await Sh.RunAsync("/bin/rm", ["-rf", "--one-file-system", user.RuntimeDirectory]);
         }
+
+        await ThrowawayAccounts.RemoveAsync("pslurm-alice", "pslurm-bob", Group);
     }
 
     private static async Task<SlurmTestUser> CreateUserAsync(string name, int slot)
@@ -129,10 +125,10 @@ public sealed class SlurmHost : IAsyncLifetime
             ["runtime"] = "runc",
             ["allowNetwork"] = false,
             ["mountRoots"] = new object[] { new Dictionary<string, object> { ["userHome"] = true } },
-            ["pids"] = new Dictionary<string, object> { ["default"] = 256, ["max"] = 4096 },
-            ["logBytes"] = new Dictionary<string, object> { ["default"] = 1048576, ["max"] = 104857600 },
+            ["pidsLimit"] = 256,
+            ["logMaxBytes"] = 1048576,
             ["auditLog"] = AuditDirectory + "/audit.log",
-            ["stateDir"] = "/run/portal-slurm-test-launcher",
+            ["stateDir"] = StateDirectory,
             ["slurm"] = new Dictionary<string, object?>
             {
                 ["config"] = LocalSlurmCluster.ConfigFile,
