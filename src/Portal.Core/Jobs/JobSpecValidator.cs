@@ -22,6 +22,12 @@ public static partial class JobSpecValidator
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(context);
+        if (spec.AppFile is not null && context.Cluster is not null)
+        {
+            // An app is a pod of several containers on the portal's host; a Slurm job is one container in its allocation.
+            return [new(nameof(JobSpec.AppFile), "Jobs run on a Slurm cluster, where the portal runs no apps yet.")];
+        }
+
         if (spec.AppFile is not null)
         {
             return Apps.AppSpecValidator.ValidateAppJob(spec, context);
@@ -208,15 +214,10 @@ public static partial class JobSpecValidator
     /// <summary>On a Slurm cluster Slurm picks the GPUs, on one node: a job can ask for a number, up to the largest node's.</summary>
     private static void ValidateCluster(JobSpec spec, GpuRequest request, ClusterCapacity cluster, List<FieldError> errors)
     {
-        // A Slurm job is one container in the allocation: the session proxy and an app's pod live on the portal's host.
+        // The session proxy reaches a session through a socket on the portal's host; a Slurm job runs on some node.
         if (spec.Session is not null)
         {
             errors.Add(new(nameof(JobSpec.Session), "Jobs run on a Slurm cluster, where the portal runs no interactive sessions yet."));
-        }
-
-        if (spec.IsApp)
-        {
-            errors.Add(new(nameof(JobSpec.AppFile), "Jobs run on a Slurm cluster, where the portal runs no apps yet."));
         }
 
         if (request.IsSpecific)
