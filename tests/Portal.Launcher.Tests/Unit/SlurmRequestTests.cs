@@ -60,12 +60,12 @@ public sealed class SlurmRequestTests
     [Fact]
     public void ASubmit_StillGetsTheRunRules_ForItsCommandAndEnvironment()
     {
-        Assert.Contains("podman option", Refusal(Submit(new RunSpec { Image = "busybox", Command = ["--privileged"] })), StringComparison.Ordinal);
+        Assert.Contains("NUL", Refusal(Submit(new RunSpec { Image = "busybox", Command = ["a\0b"] })), StringComparison.Ordinal);
         Assert.Contains("line break", Refusal(Submit(new RunSpec
         {
             Image = "busybox", Env = new Dictionary<string, string> { ["A"] = "x\n#SBATCH --uid=0" },
         })), StringComparison.Ordinal);
-        Assert.Contains("must start with", Refusal(Submit(new RunSpec { Image = "-v" })), StringComparison.Ordinal);
+        Assert.Contains("Not a valid image reference", Refusal(Submit(new RunSpec { Image = "-v" })), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -170,7 +170,7 @@ public sealed class SlurmRequestTests
     [InlineData("\"nodeRuntime\":\"crun\",\"cgroups\":\"inherit\",\"partitions\":[\"--uid=0\"]", "slurm.partitions")]
     public void ASlurmSectionThatCannotWork_IsAPolicyProblem(string fields, string problem)
     {
-        string json = """{"version":1,"minUid":1000,"group":"g","podman":"/usr/bin/podman","runtime":"runc","pids":{"default":1,"max":2},"logBytes":{"default":4096,"max":8192},"auditLog":"/a","slurm":{"nodePodman":"/usr/bin/podman","gpuDevices":"none",""" + fields + "}}";
+        string json = """{"version":1,"minUid":1000,"group":"g","podman":"/usr/bin/podman","runtime":"runc","pidsLimit":1,"logMaxBytes":4096,"auditLog":"/a","slurm":{"nodePodman":"/usr/bin/podman","gpuDevices":"none",""" + fields + "}}";
         List<string> problems = [];
 
         SlurmPolicyRules.Validate(PolicyReader.Parse(Encoding.UTF8.GetBytes(json)).Slurm, problems);
