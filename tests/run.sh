@@ -54,6 +54,13 @@ dotnet publish src/Portal.Launcher -c Release -nologo -v quiet -clp:ErrorsOnly \
   -p:LauncherPolicyPath=/etc/portal-web-test/launcher.json -o "$work/web-launcher"
 export PORTAL_TEST_WEB_LAUNCHER="$work/web-launcher/portal-launcher"
 
+# The Slurm tests (tests/Portal.Slurm.Tests) run a one-node cluster of their own and a launcher with their own policy.
+if [[ $# -eq 0 || "$*" == *Slurm* ]]; then
+  dotnet publish src/Portal.Launcher -c Release -nologo -v quiet -clp:ErrorsOnly \
+    -p:LauncherPolicyPath=/etc/portal-slurm-test/launcher.json -o "$work/slurm-launcher"
+  export PORTAL_TEST_SLURM_LAUNCHER="$work/slurm-launcher/portal-launcher"
+fi
+
 # The production end-to-end test (tests/Portal.Production.Tests) installs these with deploy/install.sh: the portal
 # and the launcher with its production policy path, published as install.sh would publish them.
 if [[ $# -eq 0 || "$*" == *Production* ]]; then

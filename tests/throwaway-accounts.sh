@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The throwaway Linux accounts the tests make (names starting ptest-, pweb- or pprod-) and everything rootless
+# The throwaway Linux accounts the tests make (names starting ptest-, pweb-, pprod- or pslurm-) and everything rootless
 # podman leaves of them: their processes (the pause process, conmon, containers), homes with their image storage,
 # runtime folders, groups (the job groups and the sessions' proxy groups ptest-proxy and pweb-proxy among them) and
 # /etc/subuid and /etc/subgid lines; and the fixed files and folders the test fixtures make as root (below). The test
@@ -16,17 +16,21 @@
 # as one of its subordinate ids (a container's processes), nothing else.
 set -euo pipefail
 
-readonly prefixes='^(ptest|pweb|pprod)-'
+readonly prefixes='^(ptest|pweb|pprod|pslurm)-'
 
 # What the fixtures make outside the accounts, each deleted again by the fixture that made it (keep in step with the
 # constants of LauncherFixture, SudoDeployTests and JobHostFixture): test policies, state, audit logs, fake GPU nodes,
 # the sign-in tests' PAM services, the session folders' roots (sockbridge lives under the /var/lib roots) and the sudo
 # rule of the deploy test.
+# The Slurm tests' one-node cluster: its configuration, state and sockets (LocalSlurmCluster.Root).
+readonly slurm_test_root=/run/portal-slurm-test
 readonly fixed_paths=(
   /etc/portal-launcher-test /var/lib/portal-launcher-test /var/log/portal-launcher-test /run/portal-launcher-test
   /dev/ptest-gpu /etc/pam.d/portal-launcher-test /run/ptest-sessions /etc/sudoers.d/ptest-portal-launcher
   /etc/portal-web-test /var/lib/portal-web-test /var/log/portal-web-test /run/portal-web-test
   /dev/pweb-gpu /etc/pam.d/portal-web-test /run/pweb-sessions
+  /etc/portal-slurm-test /var/lib/portal-slurm-test /var/log/portal-slurm-test /run/portal-slurm-test-launcher
+  "$slurm_test_root"
 )
 # The session proxy tests run an echo app from a copy in a temporary folder, as uids that have no account.
 readonly session_test_folders='/tmp/portal-session-test-'
@@ -43,9 +47,22 @@ session_test_pids() {
   return 0
 }
 
+# Prints the pids of the Slurm tests' daemons: munged, slurmctld and slurmd name a file under the cluster's root on
+# their command line, and each job's slurmstepd works in its spool there.
+slurm_test_pids() {
+  local cmdline pid args cwd
+  for cmdline in /proc/[0-9]*/cmdline; do
+    pid=${cmdline#/proc/}; pid=${pid%/cmdline}
+    args=$({ tr '\0' ' ' < "$cmdline"; } 2>/dev/null) || continue
+    cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null) || cwd=""
+    if [[ $args == *"$slurm_test_root/"* || ($args == slurmstepd* && $cwd == "$slurm_test_root"/*) ]]; then echo "$pid"; fi
+  done
+  return 0
+}
+
 sweep_files() {
   local pid folder
-  for pid in $(session_test_pids); do kill -KILL "$pid" 2>/dev/null || true; done
+  for pid in $(session_test_pids) $(slurm_test_pids); do kill -KILL "$pid" 2>/dev/null || true; done
   for folder in "$session_test_folders"*; do [[ -e $folder ]] && rm -rf --one-file-system "$folder"; done
   rm -rf --one-file-system "${fixed_paths[@]}"
 }
@@ -127,6 +144,7 @@ leftovers() {
   local path pid
   for path in "${fixed_paths[@]}" "$session_test_folders"*; do [[ -e $path ]] && echo "file: $path"; done
   for pid in $(session_test_pids); do echo "process: $pid (a session test's echo app)"; done
+  for pid in $(slurm_test_pids); do echo "process: $pid (the Slurm tests' cluster)"; done
   return 0
 }
 

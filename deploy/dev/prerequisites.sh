@@ -8,6 +8,8 @@ PORTAL_PACKAGES=(postgresql podman runc uidmap slirp4netns fuse-overlayfs busybo
 # curl: the session tests connect to session sockets as other users (curl --unix-socket).
 # gcc, libc6-dev: sockbridge is built as a static C program (the launcher's NativeAOT link needs them too).
 TEST_PACKAGES=(chromium acl sudo libc-bin systemd curl gcc libc6-dev)
+# The Slurm tests run a one-node cluster on localhost (started and stopped by the tests themselves).
+SLURM_TEST_PACKAGES=(slurm-wlm munge)
 
 package_installed() {
   [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]
@@ -30,16 +32,47 @@ ensure_prerequisites() {
   for pkg in "${wanted[@]}"; do
     package_installed "$pkg" || missing+=("$pkg")
   done
-  if ((${#missing[@]} == 0)); then return 0; fi
+  local slurm_missing=()
+  if [[ $mode == tests ]]; then
+    for pkg in "${SLURM_TEST_PACKAGES[@]}"; do
+      package_installed "$pkg" || slurm_missing+=("$pkg")
+    done
+  fi
+  if ((${#missing[@]} == 0 && ${#slurm_missing[@]} == 0)); then return 0; fi
 
   if [[ $(id -u) -eq 0 ]]; then
-    echo "Installing missing packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q >/dev/null
-    apt-get install -y -q "${missing[@]}" >/dev/null
+    if ((${#missing[@]} > 0)); then
+      echo "Installing missing packages: ${missing[*]}"
+      apt-get install -y -q "${missing[@]}" >/dev/null
+    fi
+    if ((${#slurm_missing[@]} > 0)); then
+      install_without_starting_daemons "${slurm_missing[@]}"
+    fi
   else
+    missing+=("${slurm_missing[@]}")
     echo "error: missing packages: ${missing[*]}" >&2
     echo "Install them with: sudo apt-get install ${missing[*]}" >&2
     return 1
   fi
+}
+
+# slurmctld's and slurmd's maintainer scripts start their daemons (slurmctld's fails the install when it cannot, and
+# it cannot before a slurm.conf exists). A policy-rc.d that answers 101 ("action forbidden") makes invoke-rc.d skip
+# every start; the tests start the daemons themselves with a configuration of their own. An existing policy-rc.d is
+# put back afterwards.
+install_without_starting_daemons() {
+  local policy=/usr/sbin/policy-rc.d saved=""
+  echo "Installing (without starting their daemons): $*"
+  if [[ -e $policy ]]; then
+    saved=$(mktemp /usr/sbin/policy-rc.d.saved.XXXXXX)
+    cp -p "$policy" "$saved"
+  fi
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod 0755 "$policy"
+  local status=0
+  apt-get install -y -q --no-install-recommends "$@" >/dev/null || status=$?
+  if [[ -n $saved ]]; then mv -f "$saved" "$policy"; else rm -f "$policy"; fi
+  return "$status"
 }

@@ -110,7 +110,8 @@ public sealed record JobResponse(
     string? ContainerName,
     IReadOnlyList<JobHistoryEntry> History,
     SessionInfo? Session = null,
-    JobUsageResponse? Usage = null)
+    JobUsageResponse? Usage = null,
+    JobBackendResponse? Backend = null)
 {
     /// <summary>True once the job can no longer change.</summary>
     public bool IsFinal => State is JobStates.Succeeded or JobStates.Failed or JobStates.Cancelled or JobStates.TimedOut or JobStates.Lost;
@@ -125,6 +126,16 @@ public sealed record JobResponse(
 /// <param name="OomKills">Processes of the job the kernel's OOM killer ended; above 0, the job hit its memory limit
 /// (and, unless it was cancelled or timed out, ended Failed with "out of memory: limit N MiB").</param>
 public sealed record JobUsageResponse(double CpuSeconds, long? PeakMemoryBytes, long OomKills);
+
+/// <summary>Where a job runs, and for a Slurm job Slurm's own view of it.</summary>
+/// <param name="Kind">local (podman on the portal's host) or slurm.</param>
+/// <param name="JobId">Slurm's job id, once the job was handed to Slurm.</param>
+/// <param name="State">Slurm's state word (PENDING, RUNNING, COMPLETED, NODE_FAIL, ...).</param>
+/// <param name="Reason">Slurm's pending reason word (Resources, Priority, QOSMaxGRESPerUser, ...), kept beside the
+/// portal's own pendingReason it maps to.</param>
+/// <param name="Nodes">The nodes it ran on.</param>
+/// <param name="Gpus">The GPUs Slurm allocated (node/gpuINDEX).</param>
+public sealed record JobBackendResponse(string Kind, string? JobId, string? State, string? Reason, string? Nodes, IReadOnlyList<string> Gpus);
 
 /// <summary>The job states as the API spells them.</summary>
 public static class JobStates

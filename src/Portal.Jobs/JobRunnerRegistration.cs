@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Portal.Core.Scheduling;
+using Portal.Jobs.Slurm;
 
 namespace Portal.Jobs;
 
@@ -18,8 +19,31 @@ public static class JobRunnerRegistration
         services.AddSingleton<GpuInventorySync>();
         services.AddSingleton<JobActions>();
         services.AddSingleton<Reconciler>();
+        var backend = JobBackendOptions.From(configuration);
+        services.AddOptions<JobBackendOptions>().Configure(o => o.Backend = backend.Backend).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<JobBackendOptions>, JobBackendOptionsValidator>();
+        if (backend.IsSlurm)
+        {
+            services.AddSlurm(configuration);
+            services.AddSingleton<IJobBackend, SlurmJobBackend>();
+        }
+        else
+        {
+            services.AddSingleton<IJobBackend, LocalJobBackend>();
+        }
+
         services.AddSingleton<JobRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<JobRunner>());
+        return services;
+    }
+
+    /// <summary>The Slurm side (section "Portal:Slurm"): options and the portal's own read-only Slurm queries.</summary>
+    public static IServiceCollection AddSlurm(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<SlurmOptions>().Bind(configuration.GetSection(SlurmOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SlurmOptions>, SlurmOptionsValidator>();
+        services.TryAddSingleton<SlurmCommands>();
+        services.TryAddSingleton<SlurmJobOutput>();
         return services;
     }
 }

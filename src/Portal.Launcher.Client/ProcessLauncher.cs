@@ -11,7 +11,7 @@ namespace Portal.Launcher.Client;
 /// <see cref="ILauncher"/> over the real launcher process: <c>sudo -n &lt;launcher&gt;</c> (or the launcher
 /// itself in dev mode), the request on stdin, an argv list and never a shell.
 /// </summary>
-public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
+public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher, ISlurmLauncher
 {
     // StreamLogsAsync's own parameter is named options too.
     private readonly int _maxLogLineLength = options.MaxLogLineLength;
@@ -69,12 +69,15 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
     public async Task<string> AppExportAsync(string user, string job, CancellationToken cancellationToken = default) =>
         (await CallAsync(Request(LauncherVerbs.AppExport, user, job), cancellationToken)).Export ?? "";
 
-    public async IAsyncEnumerable<string> StreamLogsAsync(string user, string job, LogsSpec options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<string> StreamLogsAsync(string user, string job, LogsSpec options, CancellationToken cancellationToken = default) =>
+        StreamAsync(Request(options.Service is null ? LauncherVerbs.Logs : LauncherVerbs.AppLogs, user, job), options, cancellationToken);
+
+    /// <summary>A log stream: <paramref name="request"/> with <paramref name="options"/> as its logs section.</summary>
+    private async IAsyncEnumerable<string> StreamAsync(LauncherRequest request, LogsSpec options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // A followed stream lasts while stdin stays open: closing it is how the portal ends it (see EndAsync).
         LogsSpec spec = options with { UntilStdinCloses = options.Follow };
-        string verb = spec.Service is null ? LauncherVerbs.Logs : LauncherVerbs.AppLogs;
-        using Process process = await StartAsync(Request(verb, user, job) with { Logs = spec }, holdStdin: spec.UntilStdinCloses, cancellationToken);
+        using Process process = await StartAsync(request with { Logs = spec }, holdStdin: spec.UntilStdinCloses, cancellationToken);
         Task<string> stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
         try
         {

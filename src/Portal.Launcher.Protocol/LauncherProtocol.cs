@@ -60,8 +60,20 @@ public static class LauncherVerbs
     /// <summary>What ran, as <c>podman kube generate</c> writes it.</summary>
     public const string AppExport = "app-export";
 
+    /// <summary>Submits the job to Slurm (<c>sbatch</c> as the user) with a batch script the launcher writes.</summary>
+    public const string SlurmSubmit = "slurm-submit";
+
+    /// <summary>Cancels the user's Slurm job (<c>scancel</c> as the user, after checking the job is theirs).</summary>
+    public const string SlurmCancel = "slurm-cancel";
+
+    /// <summary>Streams the Slurm job's output file, read as the user.</summary>
+    public const string SlurmLog = "slurm-log";
+
+    /// <summary>The verbs whose stdout is a raw stream (a log), not a JSON result.</summary>
+    public static bool Streams(string? verb) => verb is Logs or AppLogs or SlurmLog;
+
     public static readonly IReadOnlyList<string> All =
-        [Run, Stop, Remove, Release, Inspect, List, Logs, Images, Check, Authenticate, AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport];
+        [Run, Stop, Remove, Release, Inspect, List, Logs, Images, Check, Authenticate, AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport, SlurmSubmit, SlurmCancel, SlurmLog];
 
     /// <summary>The verbs that act on an app's pod.</summary>
     public static readonly IReadOnlyList<string> AppVerbs = [AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport];

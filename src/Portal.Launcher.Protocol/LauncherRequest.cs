@@ -29,6 +29,9 @@ public sealed record LauncherRequest
 
     /// <summary>For <c>app-up</c>: the app's services, in start order.</summary>
     public AppSpec? App { get; init; }
+
+    /// <summary>The Slurm part of <c>slurm-submit</c>, <c>slurm-cancel</c> and <c>slurm-log</c>.</summary>
+    public SlurmSpec? Slurm { get; init; }
 }
 
 /// <summary>What a <c>run</c> request may choose. Everything else is fixed by the launcher and its policy.</summary>

@@ -28,6 +28,7 @@ public sealed record LauncherResponse
 
     /// <summary>For <c>app-export</c>: the pod as <c>podman kube generate</c> writes it.</summary>
     public string? Export { get; init; }
+
     /// <summary>
     /// The kernel's view of the job (<c>run</c>, <c>inspect</c>, <c>stop</c>, <c>remove</c>, <c>release</c>): whether
     /// its cgroup still holds a process, and its accounting. Present also when podman failed or timed out, so the
@@ -37,6 +38,9 @@ public sealed record LauncherResponse
 
     /// <summary><c>list</c>: every job cgroup the launcher keeps for the user, known to podman or not.</summary>
     public IReadOnlyList<CgroupState>? Cgroups { get; init; }
+
+    /// <summary>Slurm's id of the job <c>slurm-submit</c> created.</summary>
+    public long? SlurmJobId { get; init; }
 
     /// <summary>Non-fatal notes, e.g. podman saying that limits are ignored on this host.</summary>
     public IReadOnlyList<string>? Warnings { get; init; }

@@ -60,19 +60,19 @@ namespace Portal.Launcher
             catch (RequestRefusedException e)
             {
                 audit.Refused(e.Message);
-                return Reply(LauncherExitCodes.Refused, e.Message, request?.Verb is LauncherVerbs.Logs or LauncherVerbs.AppLogs);
+                return Reply(LauncherExitCodes.Refused, e.Message, LauncherVerbs.Streams(request?.Verb));
             }
 
             // The self-test reports an unusable podman as one of its findings; every other verb but the password check refuses.
             if (podmanProblem is not null && request.Verb is not (LauncherVerbs.Check or LauncherVerbs.Authenticate))
             {
                 audit.Failed("podman unusable: " + podmanProblem);
-                return Reply(LauncherExitCodes.PolicyError, "Launcher policy unusable: " + podmanProblem, request.Verb is LauncherVerbs.Logs or LauncherVerbs.AppLogs);
+                return Reply(LauncherExitCodes.PolicyError, "Launcher policy unusable: " + podmanProblem, LauncherVerbs.Streams(request.Verb));
             }
 
             // For logs stdout is the raw stream; errors then go to stderr only, so that no JSON
             // error can be mistaken for a line the job wrote.
-            bool streaming = request.Verb is LauncherVerbs.Logs or LauncherVerbs.AppLogs;
+            bool streaming = LauncherVerbs.Streams(request.Verb);
             var ctx = new LaunchContext(request, policy, audit, privileged, caller, podmanProblem);
             try
             {
@@ -80,6 +80,7 @@ namespace Portal.Launcher
                 {
                     LauncherVerbs.Check => await SelfCheck.ExecuteAsync(ctx),
                     LauncherVerbs.Authenticate => await Authenticate.ExecuteAsync(ctx),
+                    LauncherVerbs.SlurmSubmit or LauncherVerbs.SlurmCancel or LauncherVerbs.SlurmLog => await Slurm.SlurmVerbs.ExecuteAsync(ctx),
                     _ => await ContainerVerbs.ExecuteAsync(ctx),
                 };
                 if (streaming)

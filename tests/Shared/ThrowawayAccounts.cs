@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Portal.Tests.Cleanup;
 
 /// <summary>
-/// Removes throwaway Linux accounts a test made (ptest-*, pweb-*, pprod-*) with everything rootless podman left of
+/// Removes throwaway Linux accounts a test made (ptest-*, pweb-*, pprod-*, pslurm-*) with everything rootless podman left of
 /// them: their processes (the pause process included), home and image storage, runtime folder, group and subordinate
 /// id lines. It runs tests/throwaway-accounts.sh, the script tests/run.sh sweeps and checks with, so there is one
 /// definition of "removed".

@@ -335,6 +335,33 @@ namespace Portal.Migrations.Migrations
                         .HasMaxLength(262144)
                         .HasColumnType("character varying(262144)");
 
+                    b.Property<string>("Backend")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("local");
+
+                    b.PrimitiveCollection<string[]>("BackendGpus")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.Property<string>("BackendJobId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("BackendNodes")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("BackendReason")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("BackendState")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
                     b.PrimitiveCollection<string[]>("Command")
                         .IsRequired()
                         .HasColumnType("text[]");
@@ -446,10 +473,18 @@ namespace Portal.Migrations.Migrations
 
                     b.HasIndex("State");
 
+                    b.HasIndex("Backend", "BackendJobId")
+                        .IsUnique()
+                        .HasFilter("\"BackendJobId\" IS NOT NULL");
+
                     b.HasIndex("OwnerId", "State");
 
                     b.ToTable("Jobs", null, t =>
                         {
+                            t.HasCheckConstraint("CK_Jobs_Backend", "\"Backend\" IN ('local', 'slurm')");
+
+                            t.HasCheckConstraint("CK_Jobs_BackendFieldsOnlyForSlurm", "\"Backend\" = 'slurm' OR (\"BackendJobId\" IS NULL AND \"BackendState\" IS NULL AND cardinality(\"BackendGpus\") = 0)");
+
                             t.HasCheckConstraint("CK_Jobs_ExitCodeOnlyWhenEnded", "\"ExitCode\" IS NULL OR \"State\" IN ('Succeeded', 'Failed')");
 
                             t.HasCheckConstraint("CK_Jobs_FinishedAtOnlyWhenFinal", "(\"FinishedAt\" IS NOT NULL) = \"State\" IN ('Succeeded', 'Failed', 'Cancelled', 'TimedOut', 'Lost')");
@@ -458,7 +493,7 @@ namespace Portal.Migrations.Migrations
 
                             t.HasCheckConstraint("CK_Jobs_PendingOnlyWhileQueued", "\"PendingReason\" = 'None' OR \"State\" = 'Queued'");
 
-                            t.HasCheckConstraint("CK_Jobs_PendingReason", "\"PendingReason\" IN ('None', 'Resources', 'Priority', 'UserGpuLimit', 'UserJobLimit', 'GpuHoursExhausted', 'GpuDrained')");
+                            t.HasCheckConstraint("CK_Jobs_PendingReason", "\"PendingReason\" IN ('None', 'Resources', 'Priority', 'UserGpuLimit', 'UserJobLimit', 'GpuHoursExhausted', 'GpuDrained', 'Cluster')");
 
                             t.HasCheckConstraint("CK_Jobs_ResourceUsageNotNegative", "\"CpuSeconds\" >= 0 AND \"PeakMemoryBytes\" >= 0 AND \"OomKills\" >= 0");
 
@@ -475,6 +510,8 @@ namespace Portal.Migrations.Migrations
                             t.HasCheckConstraint("CK_Jobs_SpecificGpusMatchCount", "cardinality(\"SpecificGpuUuids\") IN (0, \"GpuCount\")");
 
                             t.HasCheckConstraint("CK_Jobs_StartedAtOnceStarted", "(\"State\" <> 'Queued' OR \"StartedAt\" IS NULL) AND (\"State\" NOT IN ('Starting', 'Running') OR \"StartedAt\" IS NOT NULL)");
+
+                            t.HasCheckConstraint("CK_Jobs_StartedSlurmJobHasId", "\"Backend\" <> 'slurm' OR \"State\" NOT IN ('Starting', 'Running') OR \"BackendJobId\" IS NOT NULL");
 
                             t.HasCheckConstraint("CK_Jobs_State", "\"State\" IN ('Queued', 'Starting', 'Running', 'Succeeded', 'Failed', 'Cancelled', 'TimedOut', 'Lost')");
 

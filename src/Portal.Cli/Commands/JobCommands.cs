@@ -74,6 +74,11 @@ internal static class JobCommands
                 w.WriteLine($"  Used:      CPU {Formats.Number(usage.CpuSeconds, "0.0")} s   Peak memory: {Formats.MiB(usage.PeakMemoryBytes)}   OOM kills: {Formats.Number(usage.OomKills)}");
             }
 
+            if (job.Backend is { Kind: "slurm" } slurm)
+            {
+                w.WriteLine($"  Slurm:     job {slurm.JobId ?? "-"}   state {slurm.State ?? "-"}{(slurm.Reason is { } word ? " (" + word + ")" : "")}   node {slurm.Nodes ?? "-"}");
+            }
+
             w.WriteLine("  History:");
             foreach (var change in job.History)
             {

@@ -189,6 +189,19 @@ public sealed class Job
         }
     }
 
+    /// <summary>The cluster's scheduler refused the queued job, or dropped it before it ran (Slurm's words in
+    /// <paramref name="reason"/>): it fails without ever having held anything.</summary>
+    public void Reject(string reason, DateTimeOffset at)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reason);
+        if (State != JobState.Queued)
+        {
+            throw new InvalidOperationException($"Job {Id} is {State}, not queued.");
+        }
+
+        Move(JobState.Failed, at, reason);
+    }
+
     /// <summary>Its owner or an administrator cancelled it (queued: withdrawn; started: stopped).</summary>
     public void Cancel(string cancelledBy, DateTimeOffset at) => Move(JobState.Cancelled, at, "cancelled by " + cancelledBy);
 

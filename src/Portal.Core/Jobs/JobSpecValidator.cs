@@ -22,6 +22,12 @@ public static partial class JobSpecValidator
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(context);
+        if (spec.AppFile is not null && context.Cluster is not null)
+        {
+            // An app is a pod of several containers on the portal's host; a Slurm job is one container in its allocation.
+            return [new(nameof(JobSpec.AppFile), "Jobs run on a Slurm cluster, where the portal runs no apps yet.")];
+        }
+
         if (spec.AppFile is not null)
         {
             return Apps.AppSpecValidator.ValidateAppJob(spec, context);
@@ -155,7 +161,11 @@ public static partial class JobSpecValidator
             return;
         }
 
-        if (request.IsSpecific)
+        if (context.Cluster is { } cluster)
+        {
+            ValidateCluster(spec, request, cluster, errors);
+        }
+        else if (request.IsSpecific)
         {
             if (!context.IsAdmin)
             {
@@ -174,7 +184,11 @@ public static partial class JobSpecValidator
             return;
         }
 
-        if (boxGpus == 0)
+        if (context.Cluster is not null)
+        {
+            // Checked against the cluster's nodes above.
+        }
+        else if (boxGpus == 0)
         {
             errors.Add(new(nameof(JobSpec.Gpus), Format($"asks for {Gpus(request.Count)}; this machine has no GPU.")));
         }
@@ -194,6 +208,49 @@ public static partial class JobSpecValidator
         {
             errors.Add(new(nameof(JobSpec.Gpus), Format(
                 $"asks for up to {gpuHours:0.##} GPU-hours ({Gpus(request.Count)} for {Hours(spec.Walltime)}); your limit is {context.Quota.GpuHoursPerWindow:0.##} GPU-hours per {Hours(context.Quota.Window)}.")));
+        }
+    }
+
+    /// <summary>On a Slurm cluster Slurm picks the GPUs, on one node: a job can ask for a number, up to the largest node's.</summary>
+    private static void ValidateCluster(JobSpec spec, GpuRequest request, ClusterCapacity cluster, List<FieldError> errors)
+    {
+        // The session proxy reaches a session through a socket on the portal's host; a Slurm job runs on some node.
+        if (spec.Session is not null)
+        {
+            errors.Add(new(nameof(JobSpec.Session), "Jobs run on a Slurm cluster, where the portal runs no interactive sessions yet."));
+        }
+
+        if (request.IsSpecific)
+        {
+            errors.Add(new(nameof(JobSpec.Gpus), "Jobs run on a Slurm cluster, which picks the GPUs: ask for a number of GPUs instead."));
+        }
+        else if (request.Count > 0 && cluster.MaxGpusPerNode == 0)
+        {
+            errors.Add(new(nameof(JobSpec.Gpus), Format($"asks for {Gpus(request.Count)}; no node of the cluster that is up has a GPU.")));
+        }
+        else if (request.Count > cluster.MaxGpusPerNode)
+        {
+            errors.Add(new(nameof(JobSpec.Gpus), Format($"asks for {Gpus(request.Count)}; the cluster's largest node has {cluster.MaxGpusPerNode}.")));
+        }
+
+        if (spec.Walltime > ClusterCapacity.MaxWalltime)
+        {
+            errors.Add(new(nameof(JobSpec.Walltime), Format($"is longer than {ClusterCapacity.MaxWalltime.TotalDays:0} days, the most the portal asks Slurm for.")));
+        }
+
+        if (spec.Cpus > SlurmLimits.MaxCpus)
+        {
+            errors.Add(new(nameof(JobSpec.Cpus), Format($"asks for {spec.Cpus:0.##} CPUs; a job on the cluster runs on one node, and no node has more than {SlurmLimits.MaxCpus:0}.")));
+        }
+
+        if (spec.MemoryMiB > SlurmLimits.MaxMemoryMiB)
+        {
+            errors.Add(new(nameof(JobSpec.MemoryMiB), Format($"asks for {spec.MemoryMiB} MiB; no node has more than {SlurmLimits.MaxMemoryMiB} MiB.")));
+        }
+
+        if (request.Count > SlurmLimits.MaxGpus)
+        {
+            errors.Add(new(nameof(JobSpec.Gpus), Format($"asks for {Gpus(request.Count)}; the most one job can ask Slurm for is {SlurmLimits.MaxGpus}.")));
         }
     }
 

@@ -5,7 +5,8 @@ public static class JobStateMachine
 {
     private static readonly Dictionary<JobState, JobState[]> Next = new()
     {
-        [JobState.Queued] = [JobState.Starting, JobState.Cancelled],
+        // Queued to Failed: a cluster's scheduler (Slurm) refused the job, or dropped it before it ever ran.
+        [JobState.Queued] = [JobState.Starting, JobState.Cancelled, JobState.Failed],
         // Starting can fail before a container exists, be cancelled while the launcher works, or be lost on a crash.
         [JobState.Starting] = [JobState.Running, JobState.Failed, JobState.Cancelled, JobState.Lost],
         [JobState.Running] = [JobState.Succeeded, JobState.Failed, JobState.Cancelled, JobState.TimedOut, JobState.Lost],

@@ -23,4 +23,7 @@ public enum PendingReason
 
     /// <summary>It needs GPUs an administrator drained (a specific drained GPU, or more GPUs than are undrained).</summary>
     GpuDrained,
+
+    /// <summary>The cluster's scheduler (Slurm) holds it for a reason with no counterpart here; its own word says why.</summary>
+    Cluster,
 }

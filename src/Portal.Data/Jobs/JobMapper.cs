@@ -16,11 +16,12 @@ public static class JobMapper
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>A new row for a freshly submitted job (its id comes from the database).</summary>
-    public static JobRecord NewRecord(Guid ownerId, string ownerLinuxUserName, JobSpec spec, DateTimeOffset submittedAt)
+    public static JobRecord NewRecord(Guid ownerId, string ownerLinuxUserName, JobSpec spec, DateTimeOffset submittedAt, string backend = JobBackends.Local)
     {
         ArgumentNullException.ThrowIfNull(spec);
         return new JobRecord
         {
+            Backend = backend,
             OwnerId = ownerId,
             OwnerLinuxUserName = ownerLinuxUserName,
             Name = spec.Name,
@@ -74,7 +75,10 @@ public static class JobMapper
         ArgumentNullException.ThrowIfNull(history);
         ArgumentNullException.ThrowIfNull(allocations);
         var changes = history.OrderBy(h => h.Id).Select(h => new JobStateChange(ToDomain(h.ToState), h.At, h.Reason)).ToList();
-        var gpus = allocations.OrderBy(a => a.Position).Select(a => a.GpuUuid).ToList();
+        // A Slurm job's GPUs are the cluster's, named by Slurm; only local jobs have ledger lines.
+        var gpus = record.Backend == JobBackends.Slurm
+            ? record.BackendGpus.ToList()
+            : allocations.OrderBy(a => a.Position).Select(a => a.GpuUuid).ToList();
         return Job.Restore(record.Id, record.OwnerLinuxUserName, ToSpec(record), changes, gpus, record.ContainerId,
             record.ExitCode, ToDomain(record.PendingReason));
     }

@@ -25,8 +25,9 @@ public sealed partial class JobStore
         var now = Now();
         var quotas = await QuotaBook.LoadAsync(db, cancellationToken);
         var usageSince = now - quotas.LongestWindow;
+        // Slurm's jobs are Slurm's to place (JobStore.Slurm.cs); they still count towards the owners' window usage.
         var relevant = db.Jobs.AsNoTracking().Where(j =>
-            ActiveStates.Contains(j.State) || (j.StartedAt != null && j.FinishedAt >= usageSince));
+            (ActiveStates.Contains(j.State) && j.Backend == JobBackends.Local) || (j.StartedAt != null && j.FinishedAt >= usageSince));
         var records = await relevant.ToListAsync(cancellationToken);
         var ids = relevant.Select(j => j.Id);
         var history = (await db.JobStateChanges.AsNoTracking().Where(c => ids.Contains(c.JobId)).ToListAsync(cancellationToken))

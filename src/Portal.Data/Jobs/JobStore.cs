@@ -52,7 +52,8 @@ public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextF
         }
 
         var now = Now();
-        var record = JobMapper.NewRecord(submission.OwnerId, owner.LinuxUserName, submission.Spec, now);
+        var record = JobMapper.NewRecord(submission.OwnerId, owner.LinuxUserName, submission.Spec, now,
+            submission.Cluster is null ? JobBackends.Local : JobBackends.Slurm);
         db.Jobs.Add(record);
         await db.SaveChangesAsync(cancellationToken);
         record.ContainerName = ContainerNameFor(record.Id);
@@ -88,7 +89,7 @@ public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextF
         var queued = await db.Jobs.CountAsync(
             j => j.OwnerId == submission.OwnerId && j.State == JobStateColumn.Queued, cancellationToken);
         var gpus = await db.Gpus.Where(g => g.IsPresent).Select(g => g.Uuid).ToListAsync(cancellationToken);
-        return new JobSubmitContext(submission.IsAdmin, quota, queued, submission.AllowedMountRoots, gpus, submission.Host);
+        return new JobSubmitContext(submission.IsAdmin, quota, queued, submission.AllowedMountRoots, gpus, submission.Host, submission.Cluster);
     }
 
     /// <summary>The container name a job's container gets: unique per job, recognisable in <c>podman ps</c>.</summary>
@@ -122,8 +123,13 @@ public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextF
             record.ContainerName,
             record.GpuSeconds,
             allocations.OrderBy(a => a.Position).Select(a => new JobGpuAllocation(a.GpuUuid, a.AllocatedAt, a.ReleasedAt)).ToList(),
-            record.CpuSeconds is { } cpu ? new JobResourceUsage(cpu, record.PeakMemoryBytes, record.OomKills ?? 0) : null);
+            record.CpuSeconds is { } cpu ? new JobResourceUsage(cpu, record.PeakMemoryBytes, record.OomKills ?? 0) : null,
+            BackendFacts(record));
     }
+
+    /// <summary>What the job's backend last said about it.</summary>
+    internal static JobBackendFacts BackendFacts(JobRecord record) =>
+        new(record.Backend, record.BackendJobId, record.BackendState, record.BackendReason, record.BackendNodes, record.BackendGpus);
 
     private static SubmitResult Refused(string message) => new(null, [new FieldError("", message)]);
 

@@ -10,12 +10,14 @@ namespace Portal.Data.Jobs;
 /// <param name="IsAdmin">Administrators may pick specific GPUs and set a priority.</param>
 /// <param name="AllowedMountRoots">The folders the owner may mount from.</param>
 /// <param name="Host">The CPUs and memory the box gives jobs, when modelled.</param>
+/// <param name="Cluster">When jobs go to a Slurm cluster: what one job can get there (the job is then a Slurm job).</param>
 public sealed record JobSubmission(
     Guid OwnerId,
     JobSpec Spec,
     bool IsAdmin,
     IReadOnlyList<MountRoot> AllowedMountRoots,
-    HostCapacity? Host = null);
+    HostCapacity? Host = null,
+    ClusterCapacity? Cluster = null);
 
 /// <summary>The job id of an accepted submission, or every reason it was refused.</summary>
 public sealed record SubmitResult(long? JobId, IReadOnlyList<FieldError> Errors)
@@ -60,13 +62,27 @@ public sealed record JobGpuAllocation(string GpuUuid, DateTimeOffset AllocatedAt
 /// <param name="GpuSeconds">GPU-seconds recorded when it ended; null while it has not.</param>
 /// <param name="Allocations">Its ledger lines.</param>
 /// <param name="Usage">What its cgroup counted, recorded when it ended; null while it runs or when not known.</param>
+/// <param name="Backend">Where it runs, and what that backend last said about it.</param>
 public sealed record JobDetails(
     Job Job,
     Guid OwnerId,
     string? ContainerName,
     double? GpuSeconds,
     IReadOnlyList<JobGpuAllocation> Allocations,
-    JobResourceUsage? Usage = null);
+    JobResourceUsage? Usage = null,
+    JobBackendFacts? Backend = null);
+
+/// <summary>Where a job runs and what its backend last reported: for a Slurm job, Slurm's own words.</summary>
+/// <param name="Kind">local or slurm.</param>
+/// <param name="JobId">The backend's id (Slurm's job id), once handed over.</param>
+/// <param name="State">The backend's state word (PENDING, RUNNING, COMPLETED, NODE_FAIL, ...).</param>
+/// <param name="Reason">The backend's reason word (Resources, Priority, QOSMaxGRESPerUser, ...).</param>
+/// <param name="Nodes">Where it ran.</param>
+/// <param name="Gpus">The GPUs the backend allocated, by name (node/gpuINDEX).</param>
+public sealed record JobBackendFacts(string Kind, string? JobId, string? State, string? Reason, string? Nodes, IReadOnlyList<string> Gpus)
+{
+    public bool IsSlurm => Kind == Entities.Jobs.JobBackends.Slurm;
+}
 
 /// <summary>A row of a job list (no history; cheap to page through).</summary>
 public sealed record JobSummary(

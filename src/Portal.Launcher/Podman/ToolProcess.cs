@@ -43,25 +43,31 @@ internal static unsafe class ToolProcess
     /// (<see cref="Privileges.SpawnAs"/>); null: as the launcher is.</param>
     public static Task<ToolResult> RunAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string? workingDirectory = null,
         TimeSpan? deadline = null, Action? started = null, UserAccount? asUser = null) =>
-        Task.FromResult(Run(argv, env, workingDirectory ?? "/", deadline, started, asUser));
+        Task.FromResult(Run(argv, env, workingDirectory ?? "/", OpenDevNull(), deadline, started, asUser));
 
-    private static ToolResult Run(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string workingDirectory, TimeSpan? deadline,
-        Action? started, UserAccount? asUser)
+    /// <summary>As <see cref="RunAsync"/> for the launcher's own uid, with <paramref name="input"/> as the tool's stdin
+    /// (sbatch reads its batch script there).</summary>
+    public static Task<ToolResult> RunWithInputAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string workingDirectory,
+        ReadOnlySpan<byte> input, TimeSpan? deadline) =>
+        Task.FromResult(Run(argv, env, workingDirectory, MemoryInput.Create(input), deadline, started: null, asUser: null));
+
+    // stdin: the tool's stdin, closed here once the tool has it; the other parameters are RunAsync's.
+    private static ToolResult Run(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string workingDirectory, int stdin,
+        TimeSpan? deadline, Action? started, UserAccount? asUser)
     {
         using var strings = new NativeStrings(argv, env, workingDirectory);
-        int devNull = OpenDevNull();
         int* stdoutPipe = stackalloc int[2];
         int* stderrPipe = stackalloc int[2];
-        if (devNull < 0 || pipe2(stdoutPipe, O_CLOEXEC) != 0 || pipe2(stderrPipe, O_CLOEXEC) != 0)
+        if (stdin < 0 || pipe2(stdoutPipe, O_CLOEXEC) != 0 || pipe2(stderrPipe, O_CLOEXEC) != 0)
         {
             throw new IOException($"Could not set up the pipes for {argv[0]} (errno {errno}).");
         }
 
         int stdoutWriter = stdoutPipe[1], stderrWriter = stderrPipe[1];
         int pid = asUser is null
-            ? StartChild(strings, devNull, stdoutWriter, stderrWriter, argv[0], ownGroup: deadline is not null)
-            : Privileges.SpawnAs(asUser, () => StartChild(strings, devNull, stdoutWriter, stderrWriter, argv[0], ownGroup: deadline is not null, resetIds: true));
-        _ = close(devNull);
+            ? StartChild(strings, stdin, stdoutWriter, stderrWriter, argv[0], ownGroup: deadline is not null)
+            : Privileges.SpawnAs(asUser, () => StartChild(strings, stdin, stdoutWriter, stderrWriter, argv[0], ownGroup: deadline is not null, resetIds: true));
+        _ = close(stdin);
         _ = close(stdoutPipe[1]);
         _ = close(stderrPipe[1]);
         started?.Invoke();

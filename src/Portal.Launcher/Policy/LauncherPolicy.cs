@@ -100,6 +100,9 @@ internal sealed record LauncherPolicy
 
     /// <summary>fuse-overlayfs, used for overlay storage on kernels without rootless overlay (before 5.13).</summary>
     public string FuseOverlayfs { get; set; } = DefaultFuseOverlayfs;
+
+    /// <summary>Set when jobs go to a Slurm cluster; the Slurm verbs are refused without it.</summary>
+    public SlurmPolicy? Slurm { get; init; }
 }
 
 /// <summary>Interactive sessions (docs/sessions.md): the session folders and the portal's proxy group.</summary>

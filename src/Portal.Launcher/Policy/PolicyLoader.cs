@@ -158,6 +158,8 @@ internal static class PolicyLoader
             }
         }
 
+        SlurmPolicyRules.Validate(p.Slurm, problems);
+
         if (problems.Count > 0)
         {
             throw new PolicyException($"{path}: {string.Join("; ", problems)}.");

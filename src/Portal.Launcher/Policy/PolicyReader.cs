@@ -16,7 +16,7 @@ namespace Portal.Launcher.Policy;
 /// source-generated context for the same types and rules, of the launcher's own 8-9 ms, and 54 KB of
 /// image (bench/launcher/policy-cost.sh, 2026-12-05).
 /// </remarks>
-internal static class PolicyReader
+internal static partial class PolicyReader
 {
     private static readonly JsonReaderOptions Options = new() { CommentHandling = JsonCommentHandling.Skip, MaxDepth = 16 };
 
@@ -59,6 +59,7 @@ internal static class PolicyReader
         string storageDriver = LauncherPolicy.OverlayStorage;
         string fuseOverlayfs = LauncherPolicy.DefaultFuseOverlayfs;
         int podmanTimeoutSeconds = LauncherPolicy.DefaultPodmanTimeoutSeconds;
+        SlurmPolicy? slurm = null;
 
         var seen = StartObject(ref r, where);
         while (NextProperty(ref r, seen, where, out string name))
@@ -92,6 +93,7 @@ internal static class PolicyReader
                 case "conmon": conmon = String(ref r, name); break;
                 case "storageDriver": storageDriver = String(ref r, name); break;
                 case "fuseOverlayfs": fuseOverlayfs = String(ref r, name); break;
+                case "slurm": slurm = IsNull(ref r) ? null : ReadSlurm(ref r); break;
                 default: throw Unknown(where, name);
             }
         }
@@ -125,6 +127,7 @@ internal static class PolicyReader
             Conmon = conmon,
             StorageDriver = storageDriver,
             FuseOverlayfs = fuseOverlayfs,
+            Slurm = slurm,
         };
     }
 

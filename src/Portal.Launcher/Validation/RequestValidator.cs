@@ -27,11 +27,13 @@ internal static class RequestValidator
             Refuse($"Unknown verb '{UntrustedText.Printable(r.Verb)}'.");
         }
 
-        bool needsJob = r.Verb is LauncherVerbs.Run or LauncherVerbs.Stop or LauncherVerbs.Remove
+        bool slurmVerb = Slurm.SlurmRequestRules.IsSlurmVerb(r.Verb);
+        bool needsJob = slurmVerb || r.Verb is LauncherVerbs.Run or LauncherVerbs.Stop or LauncherVerbs.Remove
             or LauncherVerbs.Release or LauncherVerbs.Inspect or LauncherVerbs.Logs || LauncherVerbs.AppVerbs.Contains(r.Verb);
-        CheckSection(r.Run is not null, r.Verb == LauncherVerbs.Run, "run", r.Verb);
+        CheckSection(r.Run is not null, r.Verb is LauncherVerbs.Run or LauncherVerbs.SlurmSubmit, "run", r.Verb);
         CheckSection(r.Stop is not null, r.Verb is LauncherVerbs.Stop or LauncherVerbs.Remove or LauncherVerbs.AppStop or LauncherVerbs.AppRemove, "stop", r.Verb, optional: true);
-        CheckSection(r.Logs is not null, r.Verb is LauncherVerbs.Logs or LauncherVerbs.AppLogs, "logs", r.Verb, optional: r.Verb != LauncherVerbs.AppLogs);
+        CheckSection(r.Logs is not null, r.Verb is LauncherVerbs.Logs or LauncherVerbs.AppLogs or LauncherVerbs.SlurmLog, "logs", r.Verb, optional: r.Verb != LauncherVerbs.AppLogs);
+        CheckSection(r.Slurm is not null, slurmVerb, "slurm", r.Verb);
         CheckSection(r.App is not null, r.Verb == LauncherVerbs.AppUp, "app", r.Verb);
         CheckSection(r.Authenticate is not null, r.Verb == LauncherVerbs.Authenticate, "authenticate", r.Verb);
         if ((r.Logs?.Service is not null) != (r.Verb == LauncherVerbs.AppLogs))
@@ -71,8 +73,10 @@ internal static class RequestValidator
 
         if (r.Run is { } run)
         {
-            ValidateRun(run, policy);
+            ValidateRun(run, policy, hostLimits: r.Verb == LauncherVerbs.Run);
         }
+
+        Slurm.SlurmRequestRules.Validate(r, policy);
 
         if (r.App is { } app)
         {
@@ -104,7 +108,11 @@ internal static class RequestValidator
     }
 
     /// <summary>A run section, a job's or an app service's: its shape by <see cref="RunRules"/>, then what the policy decides.</summary>
-    internal static void ValidateRun(RunSpec run, LauncherPolicy policy)
+    /// <param name="run">The container.</param>
+    /// <param name="policy">The policy.</param>
+    /// <param name="hostLimits">CPUs and memory are checked against this host (a container here); a Slurm job's are
+    /// Slurm's, on whichever node it lands.</param>
+    internal static void ValidateRun(RunSpec run, LauncherPolicy policy, bool hostLimits = true)
     {
         if (RunRules.Check(run) is [var first, ..])
         {
@@ -120,13 +128,13 @@ internal static class RequestValidator
         }
 
         double maxCpus = policy.MaxCpus ?? Environment.ProcessorCount;
-        if (run.Cpus > maxCpus)
+        if (hostLimits && run.Cpus > maxCpus)
         {
             Refuse($"cpus must be between {RunRules.MinCpus.ToString(CultureInfo.InvariantCulture)} and {FormatCpus(maxCpus)}.");
         }
 
         long maxMemory = policy.MaxMemoryMiB ?? RunRules.MaxMemoryMiB;
-        if (run.MemoryMiB > maxMemory)
+        if (hostLimits && run.MemoryMiB > maxMemory)
         {
             Refuse($"memoryMiB must be between {RunRules.MinMemoryMiB} and {maxMemory}.");
         }

@@ -20,6 +20,7 @@ using Portal.Web.Services.Metrics;
 using Portal.Web.Services.Revocation;
 using Portal.Web.Services.Sessions;
 using Portal.Web.Services.SignIn;
+using Portal.Web.Services.Slurm;
 
 namespace Portal.Web.Configuration;
 
@@ -61,6 +62,7 @@ internal static class PortalServices
 
         services.AddGpuMonitoring(configuration);
         services.AddJobRunner(configuration);
+        services.AddClusterMonitoring(configuration);
         services.AddPortalMetrics(configuration);
         services.AddPortalAdministration();
         services.AddPortalApi(configuration);

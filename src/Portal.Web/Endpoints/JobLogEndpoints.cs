@@ -50,7 +50,7 @@ internal static partial class JobLogEndpoints
 
         // Read the first line before answering, so that a launcher failure is a clear error status rather than a
         // truncated download.
-        var lines = output.ReadAsync(job, new LogsSpec { Follow = false }, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        var lines = output.ReadAsync(log, new LogsSpec { Follow = false }, cancellationToken).GetAsyncEnumerator(cancellationToken);
         bool any;
         try
         {

@@ -1,5 +1,6 @@
 using Portal.Core.Jobs;
 using Portal.Core.Quotas;
+using Portal.Core.Sessions;
 using Portal.Core.Scheduling;
 using Portal.Launcher.Protocol;
 
@@ -42,6 +43,41 @@ public sealed class JobSpecValidatorTests
 
     [Fact]
     public void A_complete_request_within_quota_is_accepted() => Assert.Empty(Errors(Valid));
+
+    private static JobSubmitContext OnCluster(int maxGpusPerNode) =>
+        User with { GpuUuidsOnBox = [], Cluster = new ClusterCapacity(maxGpusPerNode) };
+
+    [Fact]
+    public void On_a_Slurm_cluster_a_job_is_checked_against_the_largest_node_not_this_host() =>
+        Assert.Empty(Errors(Valid, OnCluster(maxGpusPerNode: 2)));
+
+    [Fact]
+    public void On_a_Slurm_cluster_more_gpus_than_the_largest_node_has_is_refused() =>
+        AssertOnlyError(Errors(Valid with { Gpus = GpuRequest.Any(2) }, OnCluster(maxGpusPerNode: 1)),
+            "Gpus", "asks for 2 GPUs; the cluster's largest node has 1.");
+
+    [Fact]
+    public void On_a_Slurm_cluster_a_session_is_refused_at_submit_rather_than_by_the_launcher_later()
+    {
+        var errors = Errors(Valid with { Session = new SessionApp(SessionKind.Jupyter) }, OnCluster(maxGpusPerNode: 2));
+
+        Assert.Contains(errors, e => e.Field == nameof(JobSpec.Session) && e.Message.Contains("Slurm cluster", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void On_a_Slurm_cluster_an_app_is_refused_at_submit_rather_than_by_the_launcher_later()
+    {
+        var app = Valid with { Mounts = [], AppFile = "services:\n  web:\n    image: localhost/busybox\n" };
+
+        var errors = Errors(app, OnCluster(maxGpusPerNode: 2));
+
+        Assert.Contains(errors, e => e.Field == nameof(JobSpec.AppFile) && e.Message.Contains("Slurm cluster", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void On_one_box_a_session_is_not_refused_for_the_cluster_reason() =>
+        Assert.DoesNotContain(Errors(Valid with { Session = new SessionApp(SessionKind.Jupyter) }),
+            e => e.Message.Contains("Slurm cluster", StringComparison.Ordinal));
 
     [Fact]
     public void Too_many_gpus_is_refused_naming_the_limit() =>

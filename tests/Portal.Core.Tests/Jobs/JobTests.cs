@@ -126,9 +126,32 @@ public sealed class JobTests
         Assert.Throws<ArgumentException>(() => NewJob().Start(["GPU-a", "GPU-b"], T0.AddSeconds(-1)));
 
     [Fact]
+    public void A_queued_job_the_cluster_refuses_fails_without_having_started()
+    {
+        var job = NewJob();
+
+        job.Reject("Slurm refused the job: Requested node configuration is not available", T0.AddSeconds(1));
+
+        Assert.Equal(JobState.Failed, job.State);
+        Assert.Null(job.StartedAt);
+        Assert.Null(job.ExitCode);
+        Assert.Equal(T0.AddSeconds(1), job.EndedAt);
+        Assert.Equal(0, job.GpuSecondsUsed(T0.AddHours(1)));
+    }
+
+    [Fact]
+    public void Only_a_queued_job_can_be_rejected()
+    {
+        var job = NewJob(gpus: 0);
+        job.Start([], T0);
+
+        Assert.Throws<InvalidOperationException>(() => job.Reject("late", T0.AddSeconds(1)));
+    }
+
+    [Fact]
     public void The_state_machine_matches_the_design()
     {
-        Assert.Equal([JobState.Starting, JobState.Cancelled], JobStateMachine.NextStates(JobState.Queued));
+        Assert.Equal([JobState.Starting, JobState.Cancelled, JobState.Failed], JobStateMachine.NextStates(JobState.Queued));
         Assert.Equal([JobState.Running, JobState.Failed, JobState.Cancelled, JobState.Lost], JobStateMachine.NextStates(JobState.Starting));
         Assert.Equal(
             [JobState.Succeeded, JobState.Failed, JobState.Cancelled, JobState.TimedOut, JobState.Lost],

@@ -11,6 +11,7 @@ using Portal.Launcher.Client;
 using Portal.Web.Services.Accounts;
 using Portal.Web.Services.JobForms;
 using Portal.Web.Services.Jobs;
+using Portal.Web.Services.Slurm;
 using Portal.Web.Tests.Data;
 using Portal.Web.Tests.Jobs;
 
@@ -63,7 +64,8 @@ public sealed class HostCapacityTests
         await using var host = BuildHost(w);
         var alice = await w.AddOwnerAsync("alice", 5001);
         var submissions = new JobSubmissions(w.Store, new MountRootResolver(Options.Create(new MountRootOptions()), new NoAccounts()),
-            host.GetRequiredService<JobRunner>(), host.GetRequiredService<IOptions<JobRunnerOptions>>());
+            host.GetRequiredService<JobRunner>(), host.GetRequiredService<IOptions<JobRunnerOptions>>(),
+            new ClusterCapacitySource(Options.Create(new JobBackendOptions()), host));
         var spec = JobStoreFixtures.Spec(gpus: 0) with { Cpus = 4 };
 
         var result = await submissions.SubmitAsync(new CurrentUser(alice, "alice", IsAdmin: false, LinuxUserName: null), spec, default);

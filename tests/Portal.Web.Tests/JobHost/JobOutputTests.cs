@@ -1,3 +1,4 @@
+using Portal.Jobs.Slurm;
 using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
 using Portal.Web.Services.Accounts;
@@ -100,7 +101,7 @@ public sealed class JobOutputTests
         await using var w = await JobHostWorld.CreateAsync();
         var alice = await w.AddOwnerAsync("alice", 5001);
         var id = await w.SubmitAsync(alice);
-        var output = new JobOutput(w.Store, w.Launcher, TimeProvider.System);
+        var output = new JobOutput(w.Store, w.Launcher, LocalOnly(w), TimeProvider.System);
         var waited = 0;
 
         var log = await output.WaitForLogAsync(Reader(alice, "alice"), id, async () =>
@@ -115,7 +116,10 @@ public sealed class JobOutputTests
         Assert.Equal(1, waited);
     }
 
-    private static JobOutput Output(JobHostWorld w) => new(w.Store, w.Launcher, w.Clock);
+    private static JobOutput Output(JobHostWorld w) => new(w.Store, w.Launcher, LocalOnly(w), w.Clock);
+
+    // These jobs are all local: the Slurm reader is there but never called (a call would fail: no launcher runs here).
+    private static SlurmJobOutput LocalOnly(JobHostWorld w) => new(w.Store, new ProcessLauncher(new LauncherOptions()));
 
     private static CurrentUser Reader(Guid id, string name, bool admin = false) => new(id, name, admin, name);
 }

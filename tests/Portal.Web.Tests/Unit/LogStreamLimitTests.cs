@@ -35,6 +35,37 @@ public sealed class LogStreamLimitTests
     }
 
     [Fact]
+    public async Task A_Slurm_jobs_output_file_counts_against_the_same_cap_as_container_logs()
+    {
+        var logs = new EndlessLogs();
+        var limits = new LogStreamLimits(logs, new LogStreamOptions { MaxStreamsPerUser = 1 }, new EndlessSlurmOutput(logs));
+        var container = limits.StreamLogsAsync("alice", "1", new LogsSpec { Follow = true }).GetAsyncEnumerator();
+        Assert.True(await container.MoveNextAsync());
+
+        var output = limits.StreamLogAsync("alice", "2", 7, new LogsSpec { Follow = true }).GetAsyncEnumerator();
+        var refused = await Assert.ThrowsAsync<LauncherException>(async () => await output.MoveNextAsync());
+        await container.DisposeAsync();
+        var again = limits.StreamLogAsync("alice", "2", 7, new LogsSpec { Follow = true }).GetAsyncEnumerator();
+
+        Assert.Equal(LauncherFailure.Refused, refused.Failure);
+        Assert.True(await again.MoveNextAsync());
+        Assert.Equal("tick", again.Current);
+        await output.DisposeAsync();
+        await again.DisposeAsync();
+    }
+
+    /// <summary>A Slurm job's output file that keeps growing.</summary>
+    private sealed class EndlessSlurmOutput(EndlessLogs lines) : ISlurmLauncher
+    {
+        public IAsyncEnumerable<string> StreamLogAsync(string user, string job, long slurmJobId, LogsSpec options, CancellationToken cancellationToken = default) =>
+            lines.StreamLogsAsync(user, job, options, cancellationToken);
+
+        public Task<SlurmSubmission> SubmitAsync(string user, string job, RunSpec spec, SlurmSpec slurm, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task CancelAsync(string user, string job, long slurmJobId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    }
+
+    [Fact]
     public async Task A_line_longer_than_the_limit_is_cut_and_says_so_and_the_next_line_is_whole()
     {
         string text = new string('x', 50) + "\r\nshort\n" + new string('y', 10);

@@ -41,6 +41,12 @@ internal sealed class JobRecordConfiguration : IEntityTypeConfiguration<JobRecor
             table.HasCheckConstraint("CK_Jobs_SessionKind", "\"SessionKind\" IS NULL OR \"SessionKind\" IN ('Jupyter', 'VsCode', 'WebApp')");
             table.HasCheckConstraint("CK_Jobs_SessionPortOnlyForWebApps",
                 "\"SessionPort\" IS NULL OR (\"SessionKind\" = 'WebApp' AND \"SessionPort\" BETWEEN 1 AND 65535)");
+            table.HasCheckConstraint("CK_Jobs_Backend", StateSql.InList("Backend", [JobBackends.Local, JobBackends.Slurm]));
+            // A local job keeps its GPUs in the ledger and has no backend id; a started Slurm job always has one.
+            table.HasCheckConstraint("CK_Jobs_BackendFieldsOnlyForSlurm",
+                "\"Backend\" = 'slurm' OR (\"BackendJobId\" IS NULL AND \"BackendState\" IS NULL AND cardinality(\"BackendGpus\") = 0)");
+            table.HasCheckConstraint("CK_Jobs_StartedSlurmJobHasId",
+                "\"Backend\" <> 'slurm' OR \"State\" NOT IN ('Starting', 'Running') OR \"BackendJobId\" IS NOT NULL");
         });
         builder.Property(j => j.Id).UseIdentityAlwaysColumn();
         builder.Property(j => j.OwnerLinuxUserName).HasMaxLength(LinuxUserName.MaxLength);
@@ -56,6 +62,12 @@ internal sealed class JobRecordConfiguration : IEntityTypeConfiguration<JobRecor
         builder.Property(j => j.ContainerName).HasMaxLength(128);
         builder.Property(j => j.ContainerId).HasMaxLength(128);
         builder.Property(j => j.SessionKind).HasMaxLength(16);
+        builder.Property(j => j.Backend).HasMaxLength(16).HasDefaultValue(JobBackends.Local);
+        builder.Property(j => j.BackendJobId).HasMaxLength(64);
+        builder.Property(j => j.BackendState).HasMaxLength(32);
+        builder.Property(j => j.BackendReason).HasMaxLength(256);
+        builder.Property(j => j.BackendNodes).HasMaxLength(256);
+        builder.Property(j => j.BackendGpus).HasColumnType("text[]");
 
         // Owners are never deleted while they have jobs: the jobs are the accounting record.
         builder.HasOne<PortalUser>().WithMany().HasForeignKey(j => j.OwnerId).OnDelete(DeleteBehavior.Restrict);
@@ -63,5 +75,7 @@ internal sealed class JobRecordConfiguration : IEntityTypeConfiguration<JobRecor
         builder.HasIndex(j => j.State);
         builder.HasIndex(j => j.FinishedAt);
         builder.HasIndex(j => j.ContainerName).IsUnique().HasFilter("\"ContainerName\" IS NOT NULL");
+        // One Slurm job is at most one portal job, and the poll finds the portal job by it.
+        builder.HasIndex(j => new { j.Backend, j.BackendJobId }).IsUnique().HasFilter("\"BackendJobId\" IS NOT NULL");
     }
 }

@@ -84,4 +84,35 @@ public sealed class JobRecord
 
     /// <summary>Processes of the job the kernel's OOM killer ended, written when the job ends (null: not known).</summary>
     public long? OomKills { get; set; }
+
+    /// <summary>Where the job runs: <c>local</c> (podman on this host, placed by the portal) or <c>slurm</c> (a Slurm
+    /// job of its owner, placed by Slurm). Fixed at submit.</summary>
+    public string Backend { get; set; } = JobBackends.Local;
+
+    /// <summary>The backend's id for the job (Slurm's job id), once it was handed over.</summary>
+    public string? BackendJobId { get; set; }
+
+    /// <summary>The backend's own state word as last seen (Slurm: PENDING, RUNNING, COMPLETED, NODE_FAIL, ...), or
+    /// <c>SUBMITTING</c> while the portal hands it over.</summary>
+    public string? BackendState { get; set; }
+
+    /// <summary>The backend's own reason word as last seen (Slurm: Resources, Priority, QOSMaxGRESPerUser, ...).</summary>
+    public string? BackendReason { get; set; }
+
+    /// <summary>The nodes the job ran on.</summary>
+    public string? BackendNodes { get; set; }
+
+    /// <summary>The GPUs the backend allocated, by name (Slurm: <c>node/gpuINDEX</c>); local jobs keep theirs in the
+    /// GPU ledger instead.</summary>
+    public string[] BackendGpus { get; set; } = [];
+}
+
+/// <summary>The values of <see cref="JobRecord.Backend"/>.</summary>
+public static class JobBackends
+{
+    public const string Local = "local";
+    public const string Slurm = "slurm";
+
+    /// <summary><see cref="JobRecord.BackendState"/> while the portal hands a job to Slurm (sbatch not answered yet).</summary>
+    public const string Submitting = "SUBMITTING";
 }

@@ -26,4 +26,5 @@ public enum PendingReasonColumn
     UserJobLimit,
     GpuHoursExhausted,
     GpuDrained,
+    Cluster,
 }

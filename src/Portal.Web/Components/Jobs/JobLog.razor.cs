@@ -140,7 +140,7 @@ public sealed partial class JobLog
             var options = new LogsSpec { Follow = true, Tail = MaxLines, Service = Service };
             // Revoking the user (disabled, reset, demoted) ends the stream at once, before the circuit itself goes.
             using var revocable = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Revocations.TokenFor(user.Id));
-            await foreach (var line in Output.ReadAsync(log.Job!, options, revocable.Token))
+            await foreach (var line in Output.ReadAsync(log, options, revocable.Token))
             {
                 lock (_gate)
                 {

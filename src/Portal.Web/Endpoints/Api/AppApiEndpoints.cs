@@ -152,7 +152,7 @@ internal static class AppApiEndpoints
         var spec = new LogsSpec { Follow = follow, Service = service };
         return new ServiceLog(log.State switch
         {
-            JobLogState.Available => output.ReadAsync(job, spec, context.RequestAborted),
+            JobLogState.Available => output.ReadAsync(log, spec, context.RequestAborted),
             JobLogState.NotYet when follow => AfterStartAsync(output, ApiCaller.From(context.User).AsRequester(), id, spec, context.RequestAborted),
             _ => AsyncEnumerable.Empty<string>(),
         });
@@ -167,7 +167,7 @@ internal static class AppApiEndpoints
             yield break;
         }
 
-        await foreach (var line in output.ReadAsync(log.Job!, spec, cancellationToken))
+        await foreach (var line in output.ReadAsync(log, spec, cancellationToken))
         {
             yield return line;
         }

@@ -76,7 +76,7 @@ internal static class JobContractMapping
             [.. spec.Mounts.Select(m => new MountRequest(m.Source, m.Target, m.ReadOnly))],
             job.State.ToString(),
             PendingOf(job.State, job.PendingReason),
-            job.State == JobState.Queued ? JobText.Reason(job.PendingReason) : null,
+            job.State == JobState.Queued ? JobText.Reason(job.PendingReason, details.Backend?.Reason) : null,
             spec.Gpus.Count,
             job.AssignedGpuUuids,
             spec.Cpus,
@@ -91,7 +91,10 @@ internal static class JobContractMapping
             details.ContainerName,
             [.. job.History.Select(h => new JobHistoryEntry(h.At, h.State.ToString(), h.Detail))],
             spec.Session is { } app ? new SessionInfo(KindName(app.Kind), app.Port, SessionLaunch.BasePath(job.Id)) : null,
-            details.Usage is { } usage ? new JobUsageResponse(usage.CpuSeconds, usage.PeakMemoryBytes, usage.OomKills) : null);
+            details.Usage is { } usage ? new JobUsageResponse(usage.CpuSeconds, usage.PeakMemoryBytes, usage.OomKills) : null,
+            details.Backend is { } backend
+                ? new JobBackendResponse(backend.Kind, backend.JobId, backend.State, backend.Reason, backend.Nodes, backend.Gpus)
+                : null);
     }
 
     private static string KindName(SessionKind kind) => kind switch

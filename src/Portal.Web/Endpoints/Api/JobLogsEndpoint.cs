@@ -105,7 +105,7 @@ internal static partial class JobLogsEndpoint
         var line = 0;
         try
         {
-            await foreach (var text in output.ReadAsync(log.Job!, new LogsSpec { Follow = follow }, context.RequestAborted))
+            await foreach (var text in output.ReadAsync(log, new LogsSpec { Follow = follow }, context.RequestAborted))
             {
                 if (++line > offset)
                 {

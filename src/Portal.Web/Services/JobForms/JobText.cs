@@ -15,11 +15,17 @@ public static class JobText
         PendingReason.UserJobLimit => "your job limit is in use",
         PendingReason.GpuHoursExhausted => "your GPU-hours for the window are used up",
         PendingReason.GpuDrained => "the GPUs it needs are drained",
+        PendingReason.Cluster => "the cluster holds it",
         _ => reason.ToString(),
     };
 
-    public static string State(JobState state, PendingReason reason) =>
-        state == JobState.Queued ? $"Queued: {Reason(reason)}" : state.ToString();
+    /// <summary>The reason, with the cluster scheduler's own word when there is one ("waiting for free GPUs (Slurm:
+    /// Resources)").</summary>
+    public static string Reason(PendingReason reason, string? clusterReason) =>
+        clusterReason is { Length: > 0 } word ? $"{Reason(reason)} (Slurm: {word})" : Reason(reason);
+
+    public static string State(JobState state, PendingReason reason, string? clusterReason = null) =>
+        state == JobState.Queued ? $"Queued: {Reason(reason, clusterReason)}" : state.ToString();
 
     public static string Time(DateTimeOffset? at) =>
         at is { } t ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : "—";

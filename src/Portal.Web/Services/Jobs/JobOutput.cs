@@ -1,6 +1,7 @@
 using Portal.Core.Apps;
 using Portal.Core.Jobs;
 using Portal.Data.Jobs;
+using Portal.Jobs.Slurm;
 using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
 using Portal.Web.Services.Accounts;
@@ -28,15 +29,16 @@ public enum JobLogState
 }
 
 /// <summary>A job as seen by a log reader: the state of its output and the job itself (null for
-/// <see cref="JobLogState.NoSuchJob"/>).</summary>
-public sealed record JobLog(JobLogState State, Job? Job);
+/// <see cref="JobLogState.NoSuchJob"/>) and what its backend last said of it (a Slurm job's id).</summary>
+public sealed record JobLog(JobLogState State, Job? Job, JobBackendFacts? Backend = null);
 
 /// <summary>
 /// A job's output for the three readers (the job page's live view, the download, the API): who may read it, when
-/// there is one, and the lines, read by the launcher as the job's owner from podman's log of the job's container.
+/// there is one, and the lines, read by the launcher as the job's owner from podman's log of the job's container
+/// (or, for a job that ran on Slurm, from its output file: <see cref="SlurmJobOutput"/>).
 /// The rule for when a log exists is <see cref="HasLog"/>; everything else follows from it.
 /// </summary>
-internal sealed class JobOutput(JobStore jobs, ILauncher launcher, TimeProvider timeProvider)
+internal sealed class JobOutput(JobStore jobs, ILauncher launcher, SlurmJobOutput slurmOutput, TimeProvider timeProvider)
 {
     /// <summary>How often a reader waiting for a job to start looks again.</summary>
     public static readonly TimeSpan StartPoll = TimeSpan.FromSeconds(1);
@@ -44,7 +46,8 @@ internal sealed class JobOutput(JobStore jobs, ILauncher launcher, TimeProvider 
     /// <summary>
     /// The output lives in the job's container, so a job has a log once it has had a container: from the moment the
     /// launcher reported it (the job then records the container and is Running) until the container is removed.
-    /// A job still Starting has none yet; one that ended without has none at all.
+    /// A job still Starting has none yet; one that ended without has none at all. A Slurm job records its Slurm id in
+    /// the same place once Slurm runs it, and its output file is kept.
     /// </summary>
     public static bool HasLog(Job job)
     {
@@ -65,14 +68,16 @@ internal sealed class JobOutput(JobStore jobs, ILauncher launcher, TimeProvider 
         }
 
         var job = details.Job;
+        var backend = details.Backend;
         if (!HasLog(job))
         {
-            return new JobLog(job.State.IsFinal() ? JobLogState.Never : JobLogState.NotYet, job);
+            return new JobLog(job.State.IsFinal() ? JobLogState.Never : JobLogState.NotYet, job, backend);
         }
 
-        return await ContainerExistsAsync(job, cancellationToken)
-            ? new JobLog(JobLogState.Available, job)
-            : new JobLog(JobLogState.Gone, job);
+        // A Slurm job's output file stays in its owner's home: nothing removes it.
+        return backend is { IsSlurm: true } || await ContainerExistsAsync(job, cancellationToken)
+            ? new JobLog(JobLogState.Available, job, backend)
+            : new JobLog(JobLogState.Gone, job, backend);
     }
 
     /// <summary>The job's container, or for an app its pod (each service's log lives in its own container).</summary>
@@ -127,9 +132,13 @@ internal sealed class JobOutput(JobStore jobs, ILauncher launcher, TimeProvider 
     /// <summary>The output of a job <see cref="OpenAsync"/> found <see cref="JobLogState.Available"/>, line by line;
     /// with <see cref="LogsSpec.Follow"/> until the job ends or the token is cancelled (which ends the launcher). For an
     /// app, <see cref="LogsSpec.Service"/> names the service (see <see cref="HasService"/>).</summary>
-    public IAsyncEnumerable<string> ReadAsync(Job job, LogsSpec spec, CancellationToken cancellationToken)
+    public IAsyncEnumerable<string> ReadAsync(JobLog log, LogsSpec spec, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(job);
-        return launcher.StreamLogsAsync(job.Owner, JobKeys.Format(job.Id), spec, cancellationToken);
+        ArgumentNullException.ThrowIfNull(log);
+        ArgumentNullException.ThrowIfNull(spec);
+        var job = log.Job ?? throw new ArgumentException("A log that names no job has no lines.", nameof(log));
+        return log.Backend is { IsSlurm: true }
+            ? slurmOutput.StreamAsync(job, log.Backend, spec.Follow, cancellationToken, spec.Tail)
+            : launcher.StreamLogsAsync(job.Owner, JobKeys.Format(job.Id), spec, cancellationToken);
     }
 }

@@ -6,6 +6,7 @@ using Portal.Jobs;
 using Portal.Launcher.Protocol;
 using Portal.Web.Services.Accounts;
 using Portal.Web.Services.JobForms;
+using Portal.Web.Services.Slurm;
 
 namespace Portal.Web.Services.Jobs;
 
@@ -13,9 +14,11 @@ namespace Portal.Web.Services.Jobs;
 /// The one way a job enters the queue, for the launch and session pages, the "New app" page and the API (and so the
 /// CLI): the submitter's mount roots, the box's capacity, validation and queueing under the submitter's quota
 /// (<see cref="JobStore.SubmitAsync"/>), then a scheduling pass, so the job can start at once. Sessions and apps are
-/// jobs too (<see cref="JobSpec.Session"/>, <see cref="JobSpec.AppFile"/>) and come through here like any other.
+/// jobs too (<see cref="JobSpec.Session"/>, <see cref="JobSpec.AppFile"/>) and come through here like any other. When
+/// jobs go to Slurm the check is against the cluster's largest node instead of this host.
 /// </summary>
-internal sealed class JobSubmissions(JobStore jobs, MountRootResolver mountRoots, JobRunner runner, IOptions<JobRunnerOptions> options)
+internal sealed class JobSubmissions(
+    JobStore jobs, MountRootResolver mountRoots, JobRunner runner, IOptions<JobRunnerOptions> options, ClusterCapacitySource cluster)
 {
     /// <summary>Queues <paramref name="spec"/> for <paramref name="submitter"/>, or says what is wrong with it, field by
     /// field (named after <see cref="JobSpec"/>'s properties).</summary>
@@ -42,6 +45,8 @@ internal sealed class JobSubmissions(JobStore jobs, MountRootResolver mountRoots
         IReadOnlyList<MountRoot> roots = submitter.LinuxUserName is { } linuxUser
             ? await mountRoots.ForAsync(linuxUser, cancellationToken)
             : [];
-        return new JobSubmission(submitter.Id, spec, submitter.IsAdmin, roots, options.Value.HostCapacity());
+        // On a Slurm cluster the job is checked against the cluster's nodes; this host's capacity is not the limit.
+        var capacity = await cluster.CurrentAsync(cancellationToken);
+        return new JobSubmission(submitter.Id, spec, submitter.IsAdmin, roots, capacity is null ? options.Value.HostCapacity() : null, capacity);
     }
 }

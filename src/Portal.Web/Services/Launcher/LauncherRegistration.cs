@@ -23,9 +23,13 @@ internal static class LauncherRegistration
         services.Configure<LogStreamOptions>(configuration.GetSection(LogStreamOptions.SectionName));
         services.AddSingleton(sp => new ProcessLauncher(sp.GetRequiredService<IOptions<LauncherOptions>>().Value));
         services.AddSingleton<ILinuxPasswordCheck>(sp => sp.GetRequiredService<ProcessLauncher>());
-        services.AddSingleton<ILauncher>(sp => new LogStreamLimits(
+        // One cap on the log streams of each owner, container logs and Slurm output files together.
+        services.AddSingleton(sp => new LogStreamLimits(
             new InstrumentedLauncher(sp.GetRequiredService<ProcessLauncher>(), sp.GetRequiredService<LauncherMetrics>()),
-            sp.GetRequiredService<IOptions<LogStreamOptions>>().Value));
+            sp.GetRequiredService<IOptions<LogStreamOptions>>().Value,
+            sp.GetRequiredService<ProcessLauncher>()));
+        services.AddSingleton<ILauncher>(sp => sp.GetRequiredService<LogStreamLimits>());
+        services.AddSingleton<ISlurmLauncher>(sp => sp.GetRequiredService<LogStreamLimits>());
         return services;
     }
 }

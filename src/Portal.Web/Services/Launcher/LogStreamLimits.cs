@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
 using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
 
@@ -17,13 +16,28 @@ public sealed class LogStreamOptions
 /// <summary>
 /// Caps the log streams open at once for each job owner (each one holds a launcher process and a podman process), so
 /// that one user opening pages or API streams without end cannot exhaust the portal or the box. Past the cap a new
-/// stream is refused with a sentence that says why; closing another lets it through.
+/// stream is refused with a sentence that says why; closing another lets it through. A Slurm job's output file (read
+/// by a launcher and a tail) counts the same as a container's log.
 /// </summary>
-internal sealed class LogStreamLimits(ILauncher inner, LogStreamOptions options) : ILauncher
+internal sealed class LogStreamLimits(ILauncher inner, LogStreamOptions options, ISlurmLauncher? slurm = null) : ILauncher, ISlurmLauncher
 {
     private readonly ConcurrentDictionary<string, int> _open = new(StringComparer.Ordinal);
 
-    public async IAsyncEnumerable<string> StreamLogsAsync(string user, string job, LogsSpec logs, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<string> StreamLogsAsync(string user, string job, LogsSpec logs, CancellationToken cancellationToken = default) =>
+        LimitedAsync(user, () => inner.StreamLogsAsync(user, job, logs, cancellationToken));
+
+    public IAsyncEnumerable<string> StreamLogAsync(string user, string job, long slurmJobId, LogsSpec options, CancellationToken cancellationToken = default) =>
+        LimitedAsync(user, () => Slurm.StreamLogAsync(user, job, slurmJobId, options, cancellationToken));
+
+    public Task<SlurmSubmission> SubmitAsync(string user, string job, RunSpec spec, SlurmSpec slurmSpec, CancellationToken cancellationToken = default) =>
+        Slurm.SubmitAsync(user, job, spec, slurmSpec, cancellationToken);
+
+    public Task CancelAsync(string user, string job, long slurmJobId, CancellationToken cancellationToken = default) =>
+        Slurm.CancelAsync(user, job, slurmJobId, cancellationToken);
+
+    private ISlurmLauncher Slurm => slurm ?? throw new InvalidOperationException("No Slurm launcher was given.");
+
+    private async IAsyncEnumerable<string> LimitedAsync(string user, Func<IAsyncEnumerable<string>> stream)
     {
         int open = _open.AddOrUpdate(user, 1, (_, n) => n + 1);
         try
@@ -34,7 +48,7 @@ internal sealed class LogStreamLimits(ILauncher inner, LogStreamOptions options)
                     $"{user} already has {options.MaxStreamsPerUser} job logs open (pages, downloads and API streams together); close one and try again.", -1, "");
             }
 
-            await foreach (string line in inner.StreamLogsAsync(user, job, logs, cancellationToken))
+            await foreach (string line in stream())
             {
                 yield return line;
             }

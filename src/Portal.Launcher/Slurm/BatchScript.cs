@@ -1,0 +1,181 @@
+using System.Text;
+using Portal.Launcher.Policy;
+using Portal.Launcher.Protocol;
+
+namespace Portal.Launcher.Slurm;
+
+/// <summary>
+/// Writes the batch script of a Slurm job: on the node Slurm picks, as the user, it runs the job's container with
+/// rootless podman and the same hardening as a container on one box, and stays in the allocation. Pure: no I/O, so
+/// every line is unit-tested; the script goes to sbatch on stdin and is never written to disk by the launcher.
+/// </summary>
+/// <remarks>
+/// <para>The script is the launcher's, not the portal's: whoever can send requests could otherwise run any command
+/// as any user of the policy group on every node. Only the request's image, command, mounts and working directory
+/// reach it, each as one single-quoted word after the options (see <see cref="ShellQuote"/>); its first command comes
+/// before any line a request could shape, so sbatch reads no <c>#SBATCH</c> directive from request text.</para>
+/// <para>What keeps the container in Slurm's hands: with <c>cgroups: disabled</c> podman runs it with
+/// <c>--cgroups=disabled</c> (crun), so its processes stay in the step's cgroup, where Slurm's memory limit and
+/// <c>ConstrainDevices</c> apply (on cgroup v2 podman would otherwise move it to a cgroup of its own, outside the
+/// job). GPUs are the ones Slurm allocated (<c>SLURM_JOB_GPUS</c>), numbered 0..n-1 inside the container, which is
+/// how the container sees them once only those device nodes are passed.</para>
+/// </remarks>
+internal static class BatchScript
+{
+    /// <summary>Seconds podman gives the container between SIGTERM and SIGKILL when Slurm ends the job.</summary>
+    public const int StopSeconds = 10;
+
+    /// <summary>The environment the script starts from: Slurm's, with nothing that would change how bash or podman run.</summary>
+    private const string Preamble = """
+        set -euo pipefail
+        umask 077
+        unset BASH_ENV ENV LD_PRELOAD LD_LIBRARY_PATH LD_AUDIT CONTAINERS_CONF CONTAINERS_STORAGE_CONF CONTAINERS_REGISTRIES_CONF CDPATH GLOBIGNORE
+        export PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8
+        """;
+
+    /// <summary>podman needs a runtime directory; slurmd makes none. /run/user/UID when the node has one for the
+    /// user (the same one the user's podman uses there otherwise), else a private one under /tmp.</summary>
+    private const string RuntimeDirectory = """
+        runtime_dir=/run/user/$(id -u)
+        if [[ ! -d $runtime_dir || -L $runtime_dir || ! -O $runtime_dir ]]; then
+          runtime_dir=/tmp/portal-run-$(id -u)
+          mkdir -p -m 0700 -- "$runtime_dir"
+          if [[ ! -d $runtime_dir || -L $runtime_dir || ! -O $runtime_dir ]]; then
+            echo "portal: $runtime_dir is not a directory of this user's" >&2
+            exit 1
+          fi
+        fi
+        export XDG_RUNTIME_DIR=$runtime_dir
+        """;
+
+    /// <summary>Waits for podman; a TERM from Slurm (cancel, time limit) stops the container, then the wait goes on
+    /// for podman's own exit code, which becomes the job's.</summary>
+    private const string WaitForPodman = """
+        pid=$!
+        status=0
+        wait "$pid" || status=$?
+        while kill -0 "$pid" 2>/dev/null; do
+          status=0
+          wait "$pid" || status=$?
+        done
+        exit "$status"
+        """;
+
+    public static string Generate(
+        string job,
+        RunSpec run,
+        string owner,
+        LauncherPolicy policy,
+        string? envFile,
+        IReadOnlyList<(string Source, string Target, bool ReadOnly)> mounts)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(policy);
+        SlurmPolicy slurm = policy.Slurm ?? throw new InvalidOperationException("The policy has no slurm section.");
+        var script = new StringBuilder();
+        script.Append("#!/bin/bash\n");
+        script.Append(Preamble).Append('\n');
+        script.Append("# Portal job ").Append(job).Append(", written by portal-launcher: its container, in this allocation.\n");
+        if (envFile is not null)
+        {
+            // Open, then delete: podman reads it through the descriptor, and no copy outlives the job's start.
+            script.Append("exec 3<").Append(ShellQuote.Word(envFile)).Append('\n');
+            script.Append("rm -f -- ").Append(ShellQuote.Word(envFile)).Append('\n');
+        }
+
+        script.Append(RuntimeDirectory).Append('\n');
+        AppendGpus(script, slurm, policy.GpuControlNodes);
+        script.Append("podman=").Append(ShellQuote.Word(slurm.NodePodman)).Append('\n');
+        script.Append("container=").Append(ShellQuote.Word(JobKeys.ContainerName(job) + "-slurm-")).Append("$SLURM_JOB_ID\n");
+        script.Append("stop() {\n  trap - TERM INT\n  \"$podman\" stop --time ").Append(StopSeconds)
+            .Append(" -- \"$container\" >/dev/null 2>&1 || true\n}\n");
+        script.Append("trap stop TERM INT\n");
+        script.Append("\"$podman\" run --name \"$container\" --label \"portal.slurm-job=$SLURM_JOB_ID\" ");
+        script.Append(ShellQuote.Words(FixedOptions(job, run, owner, policy, slurm, mounts)));
+        if (envFile is not null)
+        {
+            script.Append(" --env-file /dev/fd/3");
+        }
+
+        // After --env-file: these win over the user's variables and the image's ENV (an image that says
+        // NVIDIA_VISIBLE_DEVICES=all still sees only what Slurm allocated).
+        script.Append(" --env CUDA_VISIBLE_DEVICES --env NVIDIA_VISIBLE_DEVICES \"${gpus[@]}\" -- ");
+        script.Append(ShellQuote.Words([run.Image, .. run.Command ?? []]));
+        script.Append(" &\n");
+        script.Append(WaitForPodman).Append('\n');
+        return script.ToString();
+    }
+
+    /// <summary>The podman options that do not depend on the node: the hardening of a one-box container, minus the
+    /// limits, which are Slurm's (its cgroup holds the container).</summary>
+    public static List<string> FixedOptions(string job, RunSpec run, string owner, LauncherPolicy policy, SlurmPolicy slurm,
+        IReadOnlyList<(string Source, string Target, bool ReadOnly)> mounts)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(slurm);
+        ArgumentNullException.ThrowIfNull(mounts);
+        var options = new List<string>
+        {
+            "--rm", "--pull=never",
+            "--label", $"{LauncherProtocol.JobLabel}={job}",
+            "--label", $"{LauncherProtocol.OwnerLabel}={owner}",
+            "--runtime", slurm.NodeRuntime,
+            "--security-opt", "no-new-privileges",
+            "--cap-drop", "all",
+            // The container writes straight into the job's output file (podman's own stdout, Slurm's --output):
+            // no second copy in the user's container storage, and the portal reads one file for the log.
+            "--log-driver", "passthrough",
+        };
+        if (slurm.DisablesCgroups)
+        {
+            options.Add("--cgroups=disabled");
+        }
+
+        if (!policy.AllowNetwork)
+        {
+            options.AddRange(["--network", "none"]);
+        }
+
+        foreach ((string source, string target, bool readOnly) in mounts)
+        {
+            options.AddRange(["--mount", $"type=bind,source={source},target={target}" + (readOnly ? ",ro=true" : "")]);
+        }
+
+        if (run.Workdir is not null)
+        {
+            options.AddRange(["--workdir", run.Workdir]);
+        }
+
+        return options;
+    }
+
+    /// <summary>The GPUs Slurm allocated, as podman devices, and the visible-device variables the container gets.</summary>
+    private static void AppendGpus(StringBuilder script, SlurmPolicy slurm, IReadOnlyList<string> controlNodes)
+    {
+        // read -a splits on the commas without globbing; every id must be a plain index before it becomes a device.
+        script.Append("gpus=()\nvisible=\nn=0\n");
+        script.Append("IFS=, read -r -a allocated <<< \"${SLURM_JOB_GPUS:-}\"\n");
+        script.Append("for i in \"${allocated[@]}\"; do\n");
+        script.Append("  if [[ ! $i =~ ^[0-9]+$ ]]; then echo \"portal: unexpected SLURM_JOB_GPUS '${SLURM_JOB_GPUS:-}'\" >&2; exit 1; fi\n");
+        switch (slurm.GpuDevices)
+        {
+            case "cdi":
+                script.Append("  gpus+=(--device \"nvidia.com/gpu=$i\")\n");
+                break;
+            case "nodes":
+                script.Append("  gpus+=(--device \"/dev/nvidia$i\")\n");
+                break;
+        }
+
+        script.Append("  visible+=${visible:+,}$n\n  n=$((n + 1))\ndone\n");
+        if (slurm.GpuDevices == "nodes" && controlNodes.Count > 0)
+        {
+            script.Append("if ((n > 0)); then gpus+=(");
+            script.Append(ShellQuote.Words(controlNodes.SelectMany(node => new[] { "--device", node })));
+            script.Append("); fi\n");
+        }
+
+        script.Append("export CUDA_VISIBLE_DEVICES=$visible NVIDIA_VISIBLE_DEVICES=${visible:-void}\n");
+    }
+}

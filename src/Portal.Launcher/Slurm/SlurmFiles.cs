@@ -1,0 +1,92 @@
+using System.Security.Cryptography;
+using System.Text;
+using Portal.Launcher.Native;
+using Portal.Launcher.Protocol;
+using Portal.Launcher.Validation;
+using Tmds.Linux;
+using static Tmds.Linux.LibC;
+
+namespace Portal.Launcher.Slurm;
+
+/// <summary>
+/// The files of a Slurm job in the user's home (<c>~/.portal/slurm</c>): its output file, which Slurm writes on the
+/// node, and its environment file, which the batch script reads and deletes when it starts. Homes are shared across
+/// a cluster's nodes, so both are where the node and the portal host can see them. Everything here runs after the
+/// drop, as the user.
+/// </summary>
+internal static unsafe class SlurmFiles
+{
+    /// <summary>Creates <c>~/.portal/slurm</c> (0700) if needed; refuses a symlink or a folder that is not the user's.</summary>
+    public static string EnsureOutputDirectory(UserAccount user)
+    {
+        string path = user.Home;
+        foreach (string segment in SlurmNames.OutputDirectory.Split('/'))
+        {
+            path = Path.Combine(path, segment);
+            int rc = SafeFiles.WithPath(path, p => mkdir(p, 0x1C0 /* 0700 */));
+            if (rc < 0 && errno != EEXIST)
+            {
+                throw new RequestRefusedException($"Cannot create {path} as {user.Name} (errno {errno}).");
+            }
+
+            if (SafeFiles.StatPath(path, follow: false, out stat st) < 0 || (st.st_mode & S_IFMT) != S_IFDIR || st.st_uid != user.Uid)
+            {
+                throw new RequestRefusedException($"{path} must be a directory of {user.Name}'s, not a link.");
+            }
+        }
+
+        return path;
+    }
+
+    /// <summary>
+    /// Writes the job's environment, one NAME=value per line, to a new 0600 file with a random name (so nothing can
+    /// be planted there first, and two submissions of one job never share one). Returns its path and the random part,
+    /// which travels as the job's comment.
+    /// </summary>
+    public static (string Path, string Token) WriteEnvFile(IReadOnlyDictionary<string, string> env, string directory, string job)
+    {
+        string token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        string path = Path.Combine(directory, EnvFileName(job, token));
+        var text = new StringBuilder();
+        foreach ((string name, string value) in env)
+        {
+            text.Append(name).Append('=').Append(value).Append('\n');
+        }
+
+        int fd = SafeFiles.WithPath(path, p => open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0x180 /* 0600 */));
+        if (fd < 0)
+        {
+            throw new IOException($"Cannot create the env file {path} (errno {errno}).");
+        }
+
+        try
+        {
+            SafeFiles.WriteAll(fd, Encoding.UTF8.GetBytes(text.ToString()));
+        }
+        finally
+        {
+            _ = close(fd);
+        }
+
+        return (path, token);
+    }
+
+    /// <summary>Deletes the environment file a job's comment names, if the comment is one the launcher wrote.</summary>
+    public static void DeleteEnvFile(UserAccount user, string job, string comment)
+    {
+        if (!comment.StartsWith(SlurmArgs.EnvCommentPrefix, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        string token = comment[SlurmArgs.EnvCommentPrefix.Length..];
+        if (token.Length != 16 || !token.All(char.IsAsciiHexDigitLower))
+        {
+            return;
+        }
+
+        File.Delete(Path.Combine(user.Home, SlurmNames.OutputDirectory, EnvFileName(job, token)));
+    }
+
+    private static string EnvFileName(string job, string token) => $"portal-{job}-{token}.env";
+}
