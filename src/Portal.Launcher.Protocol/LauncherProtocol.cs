@@ -60,8 +60,12 @@ public static class LauncherVerbs
     /// <summary>What ran, as <c>podman kube generate</c> writes it.</summary>
     public const string AppExport = "app-export";
 
+    /// <summary>Prints the policy file with its <c>driver</c> field made from the loaded NVIDIA driver (raw text on
+    /// stdout, for the install to write back); the launcher itself writes nothing.</summary>
+    public const string DriverPolicy = "driver-policy";
+
     public static readonly IReadOnlyList<string> All =
-        [Run, Stop, Remove, Release, Inspect, List, Logs, Images, Check, Authenticate, AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport];
+        [Run, Stop, Remove, Release, Inspect, List, Logs, Images, Check, Authenticate, AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport, DriverPolicy];
 
     /// <summary>The verbs that act on an app's pod.</summary>
     public static readonly IReadOnlyList<string> AppVerbs = [AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport];

@@ -64,7 +64,7 @@ namespace Portal.Launcher
             }
 
             // The self-test reports an unusable podman as one of its findings; every other verb but the password check refuses.
-            if (podmanProblem is not null && request.Verb is not (LauncherVerbs.Check or LauncherVerbs.Authenticate))
+            if (podmanProblem is not null && request.Verb is not (LauncherVerbs.Check or LauncherVerbs.Authenticate or LauncherVerbs.DriverPolicy))
             {
                 audit.Failed("podman unusable: " + podmanProblem);
                 return Reply(LauncherExitCodes.PolicyError, "Launcher policy unusable: " + podmanProblem, request.Verb is LauncherVerbs.Logs or LauncherVerbs.AppLogs);
@@ -72,7 +72,7 @@ namespace Portal.Launcher
 
             // For logs stdout is the raw stream; errors then go to stderr only, so that no JSON
             // error can be mistaken for a line the job wrote.
-            bool streaming = request.Verb is LauncherVerbs.Logs or LauncherVerbs.AppLogs;
+            bool streaming = request.Verb is LauncherVerbs.Logs or LauncherVerbs.AppLogs or LauncherVerbs.DriverPolicy;
             var ctx = new LaunchContext(request, policy, audit, privileged, caller, podmanProblem);
             try
             {
@@ -80,6 +80,7 @@ namespace Portal.Launcher
                 {
                     LauncherVerbs.Check => await SelfCheck.ExecuteAsync(ctx),
                     LauncherVerbs.Authenticate => await Authenticate.ExecuteAsync(ctx),
+                    LauncherVerbs.DriverPolicy => await DriverPolicyVerb.ExecuteAsync(ctx),
                     _ => await ContainerVerbs.ExecuteAsync(ctx),
                 };
                 if (streaming)

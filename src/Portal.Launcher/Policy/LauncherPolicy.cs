@@ -39,6 +39,12 @@ internal sealed record LauncherPolicy
     /// <summary>Pass GPUs as CDI names (a CDI spec exists) instead of device nodes.</summary>
     public bool UseCdi { get; init; }
 
+    /// <summary>
+    /// The NVIDIA driver's user-space files that device-node mode mounts read-only into every GPU job (the install
+    /// discovers them, docs/gpus.md); null: none are mounted. Ignored with <see cref="UseCdi"/>: the CDI spec mounts them.
+    /// </summary>
+    public DriverPolicy? Driver { get; init; }
+
     /// <summary>podman's <c>--pids-limit</c> for every job.</summary>
     public required long PidsLimit { get; init; }
 
@@ -145,4 +151,23 @@ internal sealed record PolicyGpu
 
     /// <summary>Value for CUDA_VISIBLE_DEVICES/NVIDIA_VISIBLE_DEVICES (the UUID where known); defaults to <see cref="Id"/>.</summary>
     public string? VisibleId { get; init; }
+}
+
+/// <summary>The driver's user-space files, as discovered for one driver version.</summary>
+internal sealed record DriverPolicy
+{
+    /// <summary>The kernel module's version the list was made for (e.g. 590.48.01).</summary>
+    public required string Version { get; init; }
+
+    public required IReadOnlyList<DriverFile> Files { get; init; }
+}
+
+/// <summary>One file of the driver: a library, a program or a firmware file, by its real host path.</summary>
+internal sealed record DriverFile
+{
+    public required string Path { get; init; }
+
+    /// <summary>For a library: the other names it has in the library folder (its soname, e.g. libcuda.so.1, and
+    /// libcuda.so), mounted too, since a job's image has no symlink to it.</summary>
+    public IReadOnlyList<string> Links { get; init; } = [];
 }
