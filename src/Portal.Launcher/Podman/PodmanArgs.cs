@@ -66,9 +66,10 @@ internal static class PodmanArgs
         }
         else
         {
-            foreach (PolicyGpu gpu in gpus)
+            // MIG instances of one GPU share its node: each node once.
+            foreach (string node in gpus.SelectMany(g => g.Nodes).Distinct(StringComparer.Ordinal))
             {
-                argv.AddRange(["--device", gpu.Node]);
+                argv.AddRange(["--device", node]);
             }
 
             if (gpus.Count > 0)

@@ -146,6 +146,16 @@ internal sealed record PolicyGpu
 
     public required string Node { get; init; }
 
+    /// <summary>
+    /// Further nodes a job given this GPU needs: for a MIG instance (<see cref="Id"/> its MIG UUID, <see cref="Node"/>
+    /// its parent GPU's node) the access nodes of its GPU and compute instance, /dev/nvidia-caps/nvidia-cap&lt;minor&gt;
+    /// (minors from /proc/driver/nvidia-caps/mig-minors). Passed with --device and opened by the job's device filter.
+    /// </summary>
+    public IReadOnlyList<string> Caps { get; init; } = [];
+
+    /// <summary>The device nodes of this GPU: its node, then its capability nodes.</summary>
+    public IEnumerable<string> Nodes => Caps.Prepend(Node);
+
     /// <summary>CDI device name, e.g. nvidia.com/gpu=1.</summary>
     public string? Cdi { get; init; }
 

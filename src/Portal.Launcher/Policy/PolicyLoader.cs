@@ -135,9 +135,9 @@ internal static class PolicyLoader
 
         foreach (PolicyGpu gpu in p.Gpus)
         {
-            if (!PathRules.IsMountPath(gpu.Node) || (p.UseCdi && gpu.Cdi is null))
+            if (!gpu.Nodes.All(PathRules.IsMountPath) || (p.UseCdi && gpu.Cdi is null))
             {
-                problems.Add($"gpus: {gpu.Id} needs a clean absolute node (and a cdi name when useCdi)");
+                problems.Add($"gpus: {gpu.Id} needs a clean absolute node and caps (and a cdi name when useCdi)");
             }
         }
 

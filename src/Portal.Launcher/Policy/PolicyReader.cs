@@ -230,6 +230,7 @@ internal static class PolicyReader
         {
             string where = $"gpus[{gpus.Count}]";
             string? id = null, node = null, cdi = null, visibleId = null;
+            List<string> caps = [];
             var seen = StartObject(ref r, where);
             while (NextProperty(ref r, seen, where, out string name))
             {
@@ -239,11 +240,12 @@ internal static class PolicyReader
                     case "node": node = String(ref r, where + ".node"); break;
                     case "cdi": cdi = OptionalString(ref r, where + ".cdi"); break;
                     case "visibleId": visibleId = OptionalString(ref r, where + ".visibleId"); break;
+                    case "caps": caps = Strings(ref r, where + ".caps"); break;
                     default: throw Unknown(where, name);
                 }
             }
 
-            gpus.Add(new PolicyGpu { Id = id ?? throw Missing(where, "id"), Node = node ?? throw Missing(where, "node"), Cdi = cdi, VisibleId = visibleId });
+            gpus.Add(new PolicyGpu { Id = id ?? throw Missing(where, "id"), Node = node ?? throw Missing(where, "node"), Cdi = cdi, VisibleId = visibleId, Caps = caps });
         }
 
         return gpus;

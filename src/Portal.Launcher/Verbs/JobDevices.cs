@@ -51,7 +51,7 @@ internal static class JobDevices
             rules.Add(DeviceRule.Tun);
         }
 
-        List<string> nodes = [.. gpus.Select(id => policy.Gpus.Single(g => g.Id == id).Node)];
+        List<string> nodes = [.. gpus.SelectMany(id => policy.Gpus.Single(g => g.Id == id).Nodes).Distinct(StringComparer.Ordinal)];
         if (nodes.Count > 0)
         {
             nodes.AddRange(policy.GpuControlNodes);
