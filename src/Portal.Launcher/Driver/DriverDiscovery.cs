@@ -16,16 +16,18 @@ internal static class DriverDiscovery
 {
     public sealed record Result(DriverPolicy? Driver, IReadOnlyList<string> Skipped);
 
-    /// <summary>The loader cache's tool; Debian's and every glibc system's.</summary>
-    private const string Ldconfig = "/sbin/ldconfig";
+    /// <summary>The loader cache's tool: /usr/sbin on a merged-/usr system (where /sbin is a symlink, which a trusted
+    /// path may not hold), /sbin elsewhere.</summary>
+    private static readonly string[] Ldconfigs = ["/usr/sbin/ldconfig", "/sbin/ldconfig"];
 
     /// <summary>The loaded driver's files on this host (under <see cref="BuildConstants.DriverRoot"/>, which only a
     /// test build sets, with its own loader cache).</summary>
     public static async Task<Result> DiscoverAsync()
     {
         string root = BuildConstants.DriverRoot;
-        SafeFiles.CheckTrustedExecutable(Ldconfig, 0);
-        List<string> argv = root.Length == 0 ? [Ldconfig, "-p"] : [Ldconfig, "-p", "-C", root + "/etc/ld.so.cache"];
+        string ldconfig = Ldconfigs.FirstOrDefault(p => SafeFiles.StatPath(p, follow: false, out _) == 0) ?? Ldconfigs[^1];
+        SafeFiles.CheckTrustedExecutable(ldconfig, 0);
+        List<string> argv = root.Length == 0 ? [ldconfig, "-p"] : [ldconfig, "-p", "-C", root + "/etc/ld.so.cache"];
         ToolResult cache = await ToolProcess.RunAsync(argv, new Dictionary<string, string> { ["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin", ["LC_ALL"] = "C" },
             deadline: TimeSpan.FromSeconds(30));
         return cache.ExitCode == 0 ? Discover(root, cache.Stdout) : throw new IOException("ldconfig -p failed: " + cache.Stderr.Trim());
