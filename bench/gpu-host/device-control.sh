@@ -40,7 +40,13 @@ python=$(command -v python3) || { echo "device-control.sh: no python3" >&2; exit
 command -v nvidia-smi >/dev/null || { echo "device-control.sh: no nvidia-smi: not a GPU host" >&2; exit 1; }
 if ! command -v podman >/dev/null; then
   ls "$here"/debs/*.deb >/dev/null 2>&1 || { echo "device-control.sh: no podman and no $here/debs (fetch-debs.sh)" >&2; exit 1; }
-  DEBIAN_FRONTEND=noninteractive dpkg -i "$here"/debs/*.deb >/dev/null || { echo "device-control.sh: dpkg -i failed" >&2; exit 1; }
+  grep -q '^VERSION_ID="12"' /etc/os-release && grep -q '^ID=debian' /etc/os-release \
+    || { echo "device-control.sh: the packages in $here/debs are Debian 12's; this host is not Debian 12" >&2; exit 1; }
+  # Only what the host lacks: never replace a library the host already has (libc6 and the like are in the folder).
+  new=(); for deb in "$here"/debs/*.deb; do
+    dpkg-query -W -f='${Status}' "$(dpkg-deb -f "$deb" Package)" 2>/dev/null | grep -q 'ok installed' || new+=("$deb")
+  done
+  DEBIAN_FRONTEND=noninteractive dpkg -i "${new[@]}" >/dev/null || { echo "device-control.sh: dpkg -i failed" >&2; exit 1; }
 fi
 echo "== host"; uname -r; podman --version; nvidia-smi -L; ls -l /dev/nvidia0 /dev/nvidiactl /dev/nvidia-uvm
 
