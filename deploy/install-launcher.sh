@@ -65,6 +65,21 @@ fi
 
 install -d -o root -g root -m 0700 "$audit"
 
+# Device-node mode mounts the NVIDIA driver's user-space files (libcuda, nvidia-smi, ...) into GPU jobs: list those of
+# the loaded driver in the policy's "driver" field, afresh at every install (after a driver upgrade too: the launcher's
+# check says when the list is stale). The launcher prints the policy with the field replaced; nothing else changes.
+if [ -e /proc/driver/nvidia/version ] || [ -e /sys/module/nvidia/version ]; then
+  if printf '{"version":1,"verb":"driver-policy"}\n' | "$dir/portal-launcher" > "$policy.new"; then
+    chown root:root "$policy.new"
+    chmod 0644 "$policy.new"
+    mv -f "$policy.new" "$policy"
+    echo "install-launcher.sh: listed the loaded NVIDIA driver's files in $policy (\"driver\")." >&2
+  else
+    rm -f "$policy.new"
+    echo "install-launcher.sh: WARNING: could not list the NVIDIA driver's files (above); GPU jobs in device-node mode get no libcuda." >&2
+  fi
+fi
+
 # The PAM service for Linux password sign-in. Written once: an admin may add pam_faillock or a site module.
 # Never add the portal account to the shadow group instead: only the root launcher reads password hashes.
 if [ ! -e "$pam_file" ]; then

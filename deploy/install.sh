@@ -134,14 +134,12 @@ else
   todo+=("nvidia-ctk is not installed: GPUs are passed to jobs as device nodes. For CDI, install nvidia-container-toolkit, run 'nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml' and set \"useCdi\": true in $policy.")
 fi
 if [[ ! -e $policy ]]; then
+  # Every GPU by UUID, or, for a GPU with MIG on, its MIG instances with their capability nodes (gpu-policy.sh).
   gpus=""
-  if command -v nvidia-smi >/dev/null; then
-    while IFS=', ' read -r index uuid; do
-      [[ $uuid == GPU-* ]] || continue
-      gpus+="${gpus:+,}
-    { \"id\": \"$uuid\", \"node\": \"/dev/nvidia$index\", \"cdi\": \"nvidia.com/gpu=$uuid\", \"visibleId\": \"$uuid\" }"
-    done < <(nvidia-smi --query-gpu=index,uuid --format=csv,noheader 2>/dev/null || true)
-  fi
+  while read -r line; do
+    gpus+="${gpus:+,}
+    $line"
+  done < <("$here/gpu-policy.sh" || true)
   control='"/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools"'
   [[ -n $gpus ]] || control=""
   [[ -n $gpus ]] || todo+=("No GPU was found (nvidia-smi): $policy lists none, so jobs run on CPUs only. Add the GPUs there by UUID once the driver works.")

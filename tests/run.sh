@@ -45,9 +45,11 @@ export PORTAL_TEST_POSTGRES="Host=$pg_run;Username=portal;Database=postgres"
 dotnet build Portal.sln -nologo -v quiet -clp:ErrorsOnly
 
 # The launcher under test is the NativeAOT build, as installed, but it trusts a test policy path
-# (fixed at build time); the test fixtures write that policy, root-owned, themselves.
+# (fixed at build time); the test fixtures write that policy, root-owned, themselves. It looks for the NVIDIA
+# driver's files below a test folder, where DriverFilesTests build a fake driver.
 dotnet publish src/Portal.Launcher -c Release -nologo -v quiet -clp:ErrorsOnly \
-  -p:LauncherPolicyPath=/etc/portal-launcher-test/launcher.json -o "$work/launcher"
+  -p:LauncherPolicyPath=/etc/portal-launcher-test/launcher.json \
+  -p:LauncherDriverRoot=/var/lib/portal-launcher-test/driver -o "$work/launcher"
 export PORTAL_TEST_LAUNCHER="$work/launcher/portal-launcher"
 # The job runner's tests use a policy of their own, so they can run beside the launcher's.
 dotnet publish src/Portal.Launcher -c Release -nologo -v quiet -clp:ErrorsOnly \

@@ -11,14 +11,20 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=$here/debs
 wanted=(podman runc crun conmon catatonit uidmap slirp4netns fuse-overlayfs golang-github-containers-common)
 
-mkdir -p "$out"
-# The dependency closure, less what every Debian system has (priority required or important).
-mapfile -t packages < <(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
-    --no-replaces --no-enhances "${wanted[@]}" | grep -E '^[a-z0-9]' | sort -u)
+rm -rf "$out" && mkdir -p "$out"
+# The dependency closure as apt would install it on an empty system (first alternatives only, no recommends), less
+# what every Debian system has (priority required or important) and usrmerge with the perl it alone pulls in (a Debian
+# 12 host is merged already).
+status=$(mktemp)
+mapfile -t packages < <(apt-get install -s --no-install-recommends -o Dir::State::status="$status" "${wanted[@]}" \
+    | awk '/^Inst / { print $2 }')
+rm -f "$status"
 keep=()
 for p in "${packages[@]}"; do
-  priority=$(apt-cache show "$p" 2>/dev/null | awk '/^Priority:/ { print $2; exit }')
+  # awk reads to the end: quitting early would end apt-cache with SIGPIPE, which pipefail turns into a failure.
+  priority=$(apt-cache show "$p" 2>/dev/null | awk '/^Priority:/ && !seen { print $2; seen = 1 }')
+  case $p in usrmerge | perl | perl-modules-* | libperl5* | libfile-find-rule-perl | libnumber-compare-perl | libtext-glob-perl | libgdbm*) continue ;; esac
   [[ $priority == required || $priority == important ]] || keep+=("$p")
 done
-(cd "$out" && apt-get download "${keep[@]}" >/dev/null)
+(cd "$out" && apt-get download "${keep[@]}" >/dev/null 2>&1)
 echo "fetch-debs.sh: $(ls "$out"/*.deb | wc -l) packages, $(du -sh "$out" | cut -f1), in $out"

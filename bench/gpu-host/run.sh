@@ -90,7 +90,7 @@ rm -rf "$(dirname $policy)" /run/portal-gpu-host /var/log/portal-gpu-host
 
 if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
   echo "== device control (cgroup v2)"
-  "$repo/bench/gpu-host/device-control.sh" "$bin" | tee "$out/device-control.txt"
+  "$repo/bench/gpu-host/device-control.sh" "$bin" "$out/device-control" | tee "$out/device-control.txt"
   [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 else
   echo "SKIP device control: not a cgroup v2 host"

@@ -69,11 +69,15 @@ public static class LauncherVerbs
     /// <summary>Streams the Slurm job's output file, read as the user.</summary>
     public const string SlurmLog = "slurm-log";
 
-    /// <summary>The verbs whose stdout is a raw stream (a log), not a JSON result.</summary>
-    public static bool Streams(string? verb) => verb is Logs or AppLogs or SlurmLog;
+    /// <summary>Prints the policy file with its <c>driver</c> field made from the loaded NVIDIA driver (raw text on
+    /// stdout, for the install to write back); the launcher itself writes nothing.</summary>
+    public const string DriverPolicy = "driver-policy";
+
+    /// <summary>The verbs whose stdout is raw text (a log, the driver-policy's policy file), not a JSON result.</summary>
+    public static bool Streams(string? verb) => verb is Logs or AppLogs or SlurmLog or DriverPolicy;
 
     public static readonly IReadOnlyList<string> All =
-        [Run, Stop, Remove, Release, Inspect, List, Logs, Images, Check, Authenticate, AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport, SlurmSubmit, SlurmCancel, SlurmLog];
+        [Run, Stop, Remove, Release, Inspect, List, Logs, Images, Check, Authenticate, AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport, SlurmSubmit, SlurmCancel, SlurmLog, DriverPolicy];
 
     /// <summary>The verbs that act on an app's pod.</summary>
     public static readonly IReadOnlyList<string> AppVerbs = [AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport];

@@ -64,7 +64,7 @@ namespace Portal.Launcher
             }
 
             // The self-test reports an unusable podman as one of its findings; every other verb but the password check refuses.
-            if (podmanProblem is not null && request.Verb is not (LauncherVerbs.Check or LauncherVerbs.Authenticate))
+            if (podmanProblem is not null && request.Verb is not (LauncherVerbs.Check or LauncherVerbs.Authenticate or LauncherVerbs.DriverPolicy))
             {
                 audit.Failed("podman unusable: " + podmanProblem);
                 return Reply(LauncherExitCodes.PolicyError, "Launcher policy unusable: " + podmanProblem, LauncherVerbs.Streams(request.Verb));
@@ -81,6 +81,7 @@ namespace Portal.Launcher
                     LauncherVerbs.Check => await SelfCheck.ExecuteAsync(ctx),
                     LauncherVerbs.Authenticate => await Authenticate.ExecuteAsync(ctx),
                     LauncherVerbs.SlurmSubmit or LauncherVerbs.SlurmCancel or LauncherVerbs.SlurmLog => await Slurm.SlurmVerbs.ExecuteAsync(ctx),
+                    LauncherVerbs.DriverPolicy => await DriverPolicyVerb.ExecuteAsync(ctx),
                     _ => await ContainerVerbs.ExecuteAsync(ctx),
                 };
                 if (streaming)

@@ -85,6 +85,26 @@ internal static unsafe class SafeFiles
     }
 
     /// <summary>
+    /// Checks that a file the launcher mounts into jobs (a driver file) is root's alone: a regular file, no symlink,
+    /// owned by root and not writable by group or others, in root-owned folders none of which is a symlink.
+    /// </summary>
+    public static void CheckRootOwnedFile(string path)
+    {
+        CheckParents(path, 0);
+        if (StatPath(path, follow: false, out stat st) < 0)
+        {
+            throw new UnsafeFileException($"{path}: not found (errno {errno}).");
+        }
+
+        if ((st.st_mode & S_IFMT) != S_IFREG)
+        {
+            throw new UnsafeFileException($"{path}: not a regular file (a symlink is refused).");
+        }
+
+        CheckOwnerAndMode(path, st, 0);
+    }
+
+    /// <summary>
     /// Opens (creating if needed) an append-only log that stays root's: O_APPEND so nothing earlier
     /// is overwritten, O_NOFOLLOW so a planted symlink is not followed, one link only.
     /// </summary>

@@ -66,9 +66,10 @@ internal static class PodmanArgs
         }
         else
         {
-            foreach (PolicyGpu gpu in gpus)
+            // MIG instances of one GPU share its node: each node once.
+            foreach (string node in gpus.SelectMany(g => g.Nodes).Distinct(StringComparer.Ordinal))
             {
-                argv.AddRange(["--device", gpu.Node]);
+                argv.AddRange(["--device", node]);
             }
 
             if (gpus.Count > 0)
@@ -77,6 +78,8 @@ internal static class PodmanArgs
                 {
                     argv.AddRange(["--device", node]);
                 }
+
+                AddDriverFiles(argv, policy.Driver, mounts);
             }
         }
 
@@ -119,6 +122,30 @@ internal static class PodmanArgs
         argv.Add(run.Image);
         argv.AddRange(command);
         return argv;
+    }
+
+    /// <summary>
+    /// The driver's user-space files, read-only, where a CUDA image looks for them (what the NVIDIA runtime injects
+    /// with CDI): a library and each of its links in the image's library folder, programs in /usr/bin. A target the
+    /// request mounts itself is left to the request (podman refuses a target twice; the job's own files are its own).
+    /// </summary>
+    private static void AddDriverFiles(List<string> argv, DriverPolicy? driver, IReadOnlyList<(string Source, string Target, bool ReadOnly)> mounts)
+    {
+        if (driver is null)
+        {
+            return;
+        }
+
+        foreach (DriverFile file in driver.Files)
+        {
+            foreach (string target in Driver.DriverLayout.Targets(file, driver.Version, BuildConstants.DriverRoot))
+            {
+                if (!mounts.Any(m => m.Target == target))
+                {
+                    argv.AddRange(["--mount", $"type=bind,source={file.Path},target={target},ro=true"]);
+                }
+            }
+        }
     }
 
     private static void AddPodMember(List<string> argv, string job, PodMember member)

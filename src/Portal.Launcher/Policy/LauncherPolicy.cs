@@ -39,6 +39,12 @@ internal sealed record LauncherPolicy
     /// <summary>Pass GPUs as CDI names (a CDI spec exists) instead of device nodes.</summary>
     public bool UseCdi { get; init; }
 
+    /// <summary>
+    /// The NVIDIA driver's user-space files that device-node mode mounts read-only into every GPU job (the install
+    /// discovers them, docs/gpus.md); null: none are mounted. Ignored with <see cref="UseCdi"/>: the CDI spec mounts them.
+    /// </summary>
+    public DriverPolicy? Driver { get; init; }
+
     /// <summary>podman's <c>--pids-limit</c> for every job.</summary>
     public required long PidsLimit { get; init; }
 
@@ -143,9 +149,38 @@ internal sealed record PolicyGpu
 
     public required string Node { get; init; }
 
+    /// <summary>
+    /// Further nodes a job given this GPU needs: for a MIG instance (<see cref="Id"/> its MIG UUID, <see cref="Node"/>
+    /// its parent GPU's node) the access nodes of its GPU and compute instance, /dev/nvidia-caps/nvidia-cap&lt;minor&gt;
+    /// (minors from /proc/driver/nvidia-caps/mig-minors). Passed with --device and opened by the job's device filter.
+    /// </summary>
+    public IReadOnlyList<string> Caps { get; init; } = [];
+
+    /// <summary>The device nodes of this GPU: its node, then its capability nodes.</summary>
+    public IEnumerable<string> Nodes => Caps.Prepend(Node);
+
     /// <summary>CDI device name, e.g. nvidia.com/gpu=1.</summary>
     public string? Cdi { get; init; }
 
     /// <summary>Value for CUDA_VISIBLE_DEVICES/NVIDIA_VISIBLE_DEVICES (the UUID where known); defaults to <see cref="Id"/>.</summary>
     public string? VisibleId { get; init; }
+}
+
+/// <summary>The driver's user-space files, as discovered for one driver version.</summary>
+internal sealed record DriverPolicy
+{
+    /// <summary>The kernel module's version the list was made for (e.g. 590.48.01).</summary>
+    public required string Version { get; init; }
+
+    public required IReadOnlyList<DriverFile> Files { get; init; }
+}
+
+/// <summary>One file of the driver: a library, a program or a firmware file, by its real host path.</summary>
+internal sealed record DriverFile
+{
+    public required string Path { get; init; }
+
+    /// <summary>For a library: the other names it has in the library folder (its soname, e.g. libcuda.so.1, and
+    /// libcuda.so), mounted too, since a job's image has no symlink to it.</summary>
+    public IReadOnlyList<string> Links { get; init; } = [];
 }

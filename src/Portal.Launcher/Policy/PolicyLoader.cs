@@ -27,7 +27,14 @@ internal static class PolicyLoader
     /// <summary>Loads the policy; <paramref name="trustedOwner"/> is root, or the caller in dev mode.</summary>
     public static LauncherPolicy Load(string path, uint trustedOwner)
     {
-        byte[] bytes = SafeFiles.ReadTrusted(path, trustedOwner, 256 * 1024);
+        return Parse(SafeFiles.ReadTrusted(path, trustedOwner, MaxBytes), path);
+    }
+
+    public const int MaxBytes = 256 * 1024;
+
+    /// <summary>Parses and validates policy text (<paramref name="path"/> names it in messages).</summary>
+    public static LauncherPolicy Parse(byte[] bytes, string path)
+    {
         LauncherPolicy policy;
         try
         {
@@ -128,9 +135,22 @@ internal static class PolicyLoader
 
         foreach (PolicyGpu gpu in p.Gpus)
         {
-            if (!PathRules.IsMountPath(gpu.Node) || (p.UseCdi && gpu.Cdi is null))
+            if (!gpu.Nodes.All(PathRules.IsMountPath) || (p.UseCdi && gpu.Cdi is null))
             {
-                problems.Add($"gpus: {gpu.Id} needs a clean absolute node (and a cdi name when useCdi)");
+                problems.Add($"gpus: {gpu.Id} needs a clean absolute node and caps (and a cdi name when useCdi)");
+            }
+        }
+
+        if (p.Driver is { } driver)
+        {
+            if (!Driver.DriverLayout.IsVersion(driver.Version))
+            {
+                problems.Add("driver.version must be a driver version such as 590.48.01");
+            }
+            else
+            {
+                problems.AddRange(driver.Files.Select(f => Driver.DriverLayout.Problem(f, driver.Version, BuildConstants.DriverRoot, out _))
+                    .OfType<string>().Take(5).Select(problem => "driver.files: " + problem));
             }
         }
 

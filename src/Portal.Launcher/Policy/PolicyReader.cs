@@ -44,6 +44,7 @@ internal static partial class PolicyReader
         uint? minUid = null;
         string? group = null, podman = null, runtime = null, auditLog = null;
         bool allowNetwork = false, useCdi = false, manageDeviceAcls = false;
+        DriverPolicy? driver = null;
         List<PolicyMountRoot> mountRoots = [];
         List<PolicyGpu> gpus = [];
         List<string> gpuControlNodes = [];
@@ -76,6 +77,7 @@ internal static partial class PolicyReader
                 case "gpus": gpus = Gpus(ref r); break;
                 case "gpuControlNodes": gpuControlNodes = Strings(ref r, name); break;
                 case "useCdi": useCdi = Bool(ref r, name); break;
+                case "driver": driver = IsNull(ref r) ? null : ReadDriver(ref r); break;
                 case "pidsLimit": pidsLimit = Int64(ref r, name); break;
                 case "logMaxBytes": logMaxBytes = Int64(ref r, name); break;
                 case "maxCpus": maxCpus = IsNull(ref r) ? null : Double(ref r, name); break;
@@ -110,6 +112,7 @@ internal static partial class PolicyReader
             Gpus = gpus,
             GpuControlNodes = gpuControlNodes,
             UseCdi = useCdi,
+            Driver = driver,
             PidsLimit = pidsLimit ?? throw Missing(where, "pidsLimit"),
             LogMaxBytes = logMaxBytes ?? throw Missing(where, "logMaxBytes"),
             MaxCpus = maxCpus,
@@ -150,6 +153,51 @@ internal static partial class PolicyReader
         return new SessionPolicy { Dir = dir ?? throw Missing(where, "dir"), Group = group ?? throw Missing(where, "group"), Bridge = bridge };
     }
 
+    private static DriverPolicy ReadDriver(ref Utf8JsonReader r)
+    {
+        const string where = "driver";
+        string? version = null;
+        List<DriverFile>? files = null;
+        var seen = StartObject(ref r, where);
+        while (NextProperty(ref r, seen, where, out string name))
+        {
+            switch (name)
+            {
+                case "version": version = String(ref r, where + ".version"); break;
+                case "files": files = DriverFiles(ref r); break;
+                default: throw Unknown(where, name);
+            }
+        }
+
+        return new DriverPolicy { Version = version ?? throw Missing(where, "version"), Files = files ?? throw Missing(where, "files") };
+    }
+
+    private static List<DriverFile> DriverFiles(ref Utf8JsonReader r)
+    {
+        List<DriverFile> files = [];
+        StartArray(ref r, "driver.files");
+        while (NextItem(ref r))
+        {
+            string where = $"driver.files[{files.Count}]";
+            string? path = null;
+            List<string> links = [];
+            var seen = StartObject(ref r, where);
+            while (NextProperty(ref r, seen, where, out string name))
+            {
+                switch (name)
+                {
+                    case "path": path = String(ref r, where + ".path"); break;
+                    case "links": links = Strings(ref r, where + ".links"); break;
+                    default: throw Unknown(where, name);
+                }
+            }
+
+            files.Add(new DriverFile { Path = path ?? throw Missing(where, "path"), Links = links });
+        }
+
+        return files;
+    }
+
     private static List<PolicyMountRoot> MountRoots(ref Utf8JsonReader r)
     {
         List<PolicyMountRoot> roots = [];
@@ -185,6 +233,7 @@ internal static partial class PolicyReader
         {
             string where = $"gpus[{gpus.Count}]";
             string? id = null, node = null, cdi = null, visibleId = null;
+            List<string> caps = [];
             var seen = StartObject(ref r, where);
             while (NextProperty(ref r, seen, where, out string name))
             {
@@ -194,11 +243,12 @@ internal static partial class PolicyReader
                     case "node": node = String(ref r, where + ".node"); break;
                     case "cdi": cdi = OptionalString(ref r, where + ".cdi"); break;
                     case "visibleId": visibleId = OptionalString(ref r, where + ".visibleId"); break;
+                    case "caps": caps = Strings(ref r, where + ".caps"); break;
                     default: throw Unknown(where, name);
                 }
             }
 
-            gpus.Add(new PolicyGpu { Id = id ?? throw Missing(where, "id"), Node = node ?? throw Missing(where, "node"), Cdi = cdi, VisibleId = visibleId });
+            gpus.Add(new PolicyGpu { Id = id ?? throw Missing(where, "id"), Node = node ?? throw Missing(where, "node"), Cdi = cdi, VisibleId = visibleId, Caps = caps });
         }
 
         return gpus;

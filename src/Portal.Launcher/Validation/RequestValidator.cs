@@ -42,7 +42,14 @@ internal static class RequestValidator
         }
 
         // check without a user reports host facts only.
-        if (!(r.Verb == LauncherVerbs.Check && r.User is null) && LinuxUserName.Validate(r.User) is { } userProblem)
+        if (r.Verb == LauncherVerbs.DriverPolicy)
+        {
+            if (r.User is not null)
+            {
+                Refuse($"'{r.Verb}' takes no user.");
+            }
+        }
+        else if (!(r.Verb == LauncherVerbs.Check && r.User is null) && LinuxUserName.Validate(r.User) is { } userProblem)
         {
             Refuse(userProblem);
         }

@@ -20,7 +20,7 @@ internal static class DeviceGrants
             throw new RequestRefusedException("Device ACL mode needs the privileged launcher; dev mode cannot grant GPUs.");
         }
 
-        List<string> nodes = [.. gpus.Select(id => call.Ctx.Policy.Gpus.Single(g => g.Id == id).Node)];
+        List<string> nodes = [.. gpus.Select(id => call.Ctx.Policy.Gpus.Single(g => g.Id == id).Node).Distinct(StringComparer.Ordinal)];
         await DeviceAcls.GrantAsync(call.Ctx.Policy, call.User, r.Job!, nodes);
         call.Ctx.Audit.Accepted("granted ACL on " + string.Join(",", nodes));
     }

@@ -51,10 +51,11 @@ internal static class JobDevices
             rules.Add(DeviceRule.Tun);
         }
 
-        List<string> nodes = [.. gpus.Select(id => policy.Gpus.Single(g => g.Id == id).Node)];
+        List<string> nodes = [.. gpus.SelectMany(id => policy.Gpus.Single(g => g.Id == id).Nodes).Distinct(StringComparer.Ordinal)];
         if (nodes.Count > 0)
         {
             nodes.AddRange(policy.GpuControlNodes);
+            CheckDriverFiles(policy);
         }
 
         foreach (string node in nodes)
@@ -68,6 +69,18 @@ internal static class JobDevices
         }
 
         return rules;
+    }
+
+    /// <summary>A GPU job in device-node mode gets the policy's driver files: refused unless every one is the loaded
+    /// driver's and root's alone (a stale list after a driver upgrade, a file outside the driver's set).</summary>
+    private static void CheckDriverFiles(LauncherPolicy policy)
+    {
+        if (!policy.UseCdi && policy.Driver is { } driver && Driver.DriverFileCheck.Problems(driver, BuildConstants.DriverRoot) is [_, ..] problems)
+        {
+            throw new RequestRefusedException(
+                $"The policy's NVIDIA driver files cannot be given to a GPU job: {string.Join("; ", problems.Take(5))}. "
+                + "Run deploy/install-launcher.sh again to refresh the list from the loaded driver.");
+        }
     }
 
     // glibc's gnu_dev_major/gnu_dev_minor (sys/sysmacros.h).

@@ -26,6 +26,10 @@ internal static class SelfCheck
         items.Add(SubIdItem(ctx.Request.User));
         items.Add(SubIdOverlapItem());
         items.AddRange(GpuItems(ctx));
+        if (ctx.Policy.Gpus.Count > 0)
+        {
+            items.Add(await DriverCheckItem.ForAsync(ctx.Policy));
+        }
 
         if (ctx.PodmanProblem is { } problem)
         {

@@ -22,6 +22,10 @@ public sealed class LauncherFixture : IAsyncLifetime
     public const string DatasetsRoot = Root + "/datasets";
     public const string ProjectsRoot = Root + "/projects";
     public const string StateDir = "/run/portal-launcher-test";
+
+    /// <summary>Where the test launcher looks for the NVIDIA driver's files (built with -p:LauncherDriverRoot); a fake
+    /// driver is made there by the tests that need one.</summary>
+    public const string DriverRoot = Root + "/driver";
     public const string GpuDir = "/dev/ptest-gpu";
 
     /// <summary>The policy id of the fake GPU whose node really opens (nvidia2); not a plain number, which the bad-input corpus uses.</summary>
@@ -480,7 +484,7 @@ public sealed class LauncherFixture : IAsyncLifetime
 
         string output = Path.Combine(Path.GetTempPath(), "portal-launcher-test-" + Guid.NewGuid().ToString("N")[..8]);
         ShellResult r = await Shell.RunAsync("dotnet", ["publish", Path.Combine(repo, "src/Portal.Launcher"), "-c", "Release",
-            "-p:LauncherPolicyPath=" + PolicyPath, "-o", output, "--nologo"], timeout: TimeSpan.FromMinutes(10));
+            "-p:LauncherPolicyPath=" + PolicyPath, "-p:LauncherDriverRoot=" + DriverRoot, "-o", output, "--nologo"], timeout: TimeSpan.FromMinutes(10));
         if (r.ExitCode != 0)
         {
             throw new InvalidOperationException("Publishing the launcher failed: " + r);
