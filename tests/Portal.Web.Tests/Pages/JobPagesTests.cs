@@ -97,14 +97,14 @@ public sealed class JobPagesTests(PortalFactory portal) : IClassFixture<PortalFa
         GpuStore gpus = portal.Services.GetRequiredService<GpuStore>();
         await gpus.UpsertGpusAsync([new GpuDevice(0, gpu, "Test GPU", 1024, null, "/dev/nvidia0", [])]);
         Assert.True(await gpus.SetGpuDrainedAsync(gpu, drained: true, "test", "keeps the job queued"));
-        using PortalClient erin = await SignInAsync("ptest-page-erin");
-        using HttpResponseMessage submitted = await LaunchAsync(erin, name: "cancel-twice", image: "localhost/busybox:latest", gpus: 1);
+        using PortalClient fay = await SignInAsync("ptest-page-fay");
+        using HttpResponseMessage submitted = await LaunchAsync(fay, name: "cancel-twice", image: "localhost/busybox:latest", gpus: 1);
         string path = submitted.RedirectPath()!;
-        using HttpResponseMessage first = await erin.PostFormAsync(path, "cancel", [new("Confirm", "true")]);
+        using HttpResponseMessage first = await fay.PostFormAsync(path, "cancel", [new("Confirm", "true")]);
         Assert.Contains("The job is cancelled.", await first.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         // The same form again, as from a second tab opened while the job was queued.
-        using HttpResponseMessage stale = await erin.PostFormAsync(path, "cancel", [new("Confirm", "true")]);
+        using HttpResponseMessage stale = await fay.PostFormAsync(path, "cancel", [new("Confirm", "true")]);
 
         string page = await stale.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.OK, stale.StatusCode);
