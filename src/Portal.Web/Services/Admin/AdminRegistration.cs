@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Portal.Web.Services.Jobs;
 
 namespace Portal.Web.Services.Admin;
@@ -15,6 +16,9 @@ internal static class AdminRegistration
         services.AddSingleton<JobCancellation>();
         services.AddSingleton<JobSubmissions>();
         services.AddSingleton<JobOutput>();
+        // JobOutput reads a Slurm job's output through it whatever the backend is now: jobs that ran on Slurm keep their
+        // output file after the portal is switched back to the local backend.
+        services.TryAddSingleton<Portal.Jobs.Slurm.SlurmJobOutput>();
         services.AddSingleton<Portal.Web.Services.Apps.AppSubmissions>();
         return services;
     }
