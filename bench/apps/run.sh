@@ -19,17 +19,28 @@ libexec=$root/libexec
 
 [ "$(id -u)" -eq 0 ] || { echo "run.sh: run as root" >&2; exit 1; }
 
+proxy_group=pbapps-proxy
+pam=/etc/pam.d/portal-bench-apps
+sudoers=/etc/sudoers.d/portal-bench-apps
+# shellcheck source=../lib/teardown.sh
+. "$repo/bench/lib/teardown.sh"
+
 cleanup() {
-  if id -u $user >/dev/null 2>&1; then
-    (cd / && as_user podman pod rm --all --force --time 0 >/dev/null 2>&1 || true)
-    (cd / && as_user podman system reset --force >/dev/null 2>&1 || true)
-    pkill -u $user >/dev/null 2>&1 || true
-    userdel -r $user >/dev/null 2>&1 || true
+  set +e
+  echo "== removing everything the bench made" >&2
+  if uid=$(id -u $user 2>/dev/null); then
+    kill_uid_range "$uid" 1
+    kill_uid_range 1200000000 65536
+    userdel --remove $user 2>/dev/null
+    rm -rf --one-file-system "/run/user/$uid" "/tmp/podman-run-$uid" "/tmp/containers-user-$uid" "/tmp/storage-run-$uid"
   fi
-  id -u $svc >/dev/null 2>&1 && userdel $svc >/dev/null 2>&1 || true
-  getent group $group >/dev/null && groupdel $group >/dev/null 2>&1 || true
+  if svc_uid=$(id -u $svc 2>/dev/null); then kill_uid_range "$svc_uid" 1; userdel $svc 2>/dev/null; fi
   sed -i "/^$user:/d" /etc/subuid /etc/subgid
-  rm -rf /etc/sudoers.d/portal-bench-apps /etc/portal-bench-apps /var/log/portal-bench-apps /run/portal-bench-apps "$root" "/run/user/${uid:-none}"
+  for g in $user $svc $group $proxy_group; do getent group $g >/dev/null && groupdel $g; done
+  remove_cgroups portal-bench-apps
+  rm -rf --one-file-system "$root" /etc/portal-bench-apps /var/log/portal-bench-apps /run/portal-bench-apps "$sudoers" "$pam"
+  for a in $user $svc; do id -u $a >/dev/null 2>&1 && echo "run.sh: WARNING: account $a is left" >&2; done
+  return 0
 }
 as_user() { setpriv --reuid $uid --regid "$(id -g $user)" --init-groups -- env -i HOME="/home/$user" USER=$user LOGNAME=$user \
   PATH=/usr/bin:/bin XDG_RUNTIME_DIR=/run/user/$uid LANG=C.UTF-8 "$@"; }
@@ -47,12 +58,12 @@ uid=$(id -u $user)
 install -d -o $user -g $user -m 0700 /run/user/$uid
 cat > $policy <<JSON
 {"version":1,"minUid":1000,"group":"$group","podman":"/usr/bin/podman","runtime":"runc",
- "pids":{"default":1024,"max":4096},"logBytes":{"default":1048576,"max":104857600},
- "auditLog":"/var/log/portal-bench-apps/audit.log","stateDir":"/run/portal-bench-apps"}
+ "pidsLimit":1024,"logMaxBytes":1048576,
+ "auditLog":"/var/log/portal-bench-apps/audit.log","stateDir":"/run/portal-bench-apps","cgroupParent":"portal-bench-apps"}
 JSON
 chmod 0644 $policy
-PORTAL_USER=$svc PORTAL_GROUP=$group LAUNCHER_DIR=$libexec SUDOERS_FILE=/etc/sudoers.d/portal-bench-apps \
-  POLICY_FILE=$policy AUDIT_DIR=/var/log/portal-bench-apps "$repo/deploy/install-launcher.sh" "$root/publish/portal-launcher" >&2
+PORTAL_USER=$svc PORTAL_GROUP=$group LAUNCHER_DIR=$libexec SUDOERS_FILE=$sudoers \
+  PAM_SERVICE_FILE=$pam PROXY_GROUP=$proxy_group POLICY_FILE=$policy AUDIT_DIR=/var/log/portal-bench-apps "$repo/deploy/install-launcher.sh" "$root/publish/portal-launcher" >&2
 
 tmp=$(mktemp -d)
 mkdir -p "$tmp/bin" "$tmp/etc" && cp /bin/busybox "$tmp/bin/" && for a in sh true sleep; do ln -s busybox "$tmp/bin/$a"; done
@@ -96,8 +107,9 @@ for i in $(seq 1 "$n"); do
       request "$job" | (cd / && setpriv --reuid "$(id -u $svc)" --regid "$(id -g $svc)" --clear-groups -- /usr/bin/sudo -n $libexec/portal-launcher) >/dev/null
       t1=$(date +%s%N)
       launcher_ms+=("$(ms "$t0" "$t1")")
-      (cd / && as_user podman pod rm --force --time 0 portal-app-$job >/dev/null)
-      rm -f /run/user/$uid/portal-app-$job.hosts
+      # Through the launcher, as the portal removes an app: the pod, its hosts file and its job cgroup.
+      printf '{"version":1,"verb":"app-remove","user":"%s","job":"%s","stop":{"timeoutSeconds":0}}\n' $user "$job" |
+        (cd / && setpriv --reuid "$(id -u $svc)" --regid "$(id -g $svc)" --clear-groups -- /usr/bin/sudo -n $libexec/portal-launcher) >/dev/null
     else
       t0=$(date +%s%N)
       (cd / && as_user "$root/by-hand.sh" hand-$i)
