@@ -20,6 +20,7 @@ if (options.Mode == "squeue")
 }
 
 using var bench = new SubmitBench(options);
+await bench.CaptureScriptAsync();
 Console.Error.WriteLine($"== warm-up: {options.WarmUp} of each, untimed (load average {Host.LoadAverage()})");
 for (int i = 1; i <= options.WarmUp; i++)
 {
@@ -103,6 +104,19 @@ namespace Portal.Bench.Slurm
         public async Task<Sample> ThroughApiAsync(string name)
         {
             string stamp = $"a-{name}";
+            long start = Stopwatch.GetTimestamp();
+            long id = await SubmitAsync(stamp);
+            double returned = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            double toStart = await UntilStampAsync(start, stamp, () => FailedJobAsync(id));
+
+            await UntilEndedAsync(id);
+            RemoveContainers();
+            return new Sample(toStart, returned);
+        }
+
+        /// <summary>POST /api/v1/jobs of the job that runs the stamp program; returns the portal's job id.</summary>
+        private async Task<long> SubmitAsync(string stamp)
+        {
             string body = new JsonObject
             {
                 ["name"] = $"bench-{stamp}",
@@ -114,22 +128,10 @@ namespace Portal.Bench.Slurm
                 ["walltimeMinutes"] = 10,
             }.ToJsonString();
 
-            long start = Stopwatch.GetTimestamp();
             using var response = await _http.PostAsync(new Uri("/api/v1/jobs", UriKind.Relative), new StringContent(body, Encoding.UTF8, "application/json"));
-            double returned = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             string answer = await response.Content.ReadAsStringAsync();
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new InvalidOperationException($"POST /api/v1/jobs answered {(int)response.StatusCode}: {answer}");
-            }
-
-            long id = JsonNode.Parse(answer)!["id"]!.GetValue<long>();
-            double toStart = await UntilStampAsync(start, stamp, () => FailedJobAsync(id));
-
-            JsonNode ended = await UntilEndedAsync(id);
-            _script ??= CaptureScript(ended, stamp);
-            RemoveContainers();
-            return new Sample(toStart, returned);
+            return response.IsSuccessStatusCode ? JsonNode.Parse(answer)!["id"]!.GetValue<long>()
+                : throw new InvalidOperationException($"POST /api/v1/jobs answered {(int)response.StatusCode}: {answer}");
         }
 
         /// <summary>
@@ -155,19 +157,49 @@ namespace Portal.Bench.Slurm
             return new Sample(toStart, returned);
         }
 
-        /// <summary>The batch script Slurm holds for the portal's job (scontrol write batch_script), as root.</summary>
-        private string CaptureScript(JsonNode job, string stamp)
+        /// <summary>
+        /// The batch script the launcher gives sbatch for a portal job like the timed ones, as Slurm holds it
+        /// (<c>scontrol write batch_script</c>, as root). Slurm keeps a job's script only while it needs it, so the
+        /// partition is down meanwhile: the job pends, its script is read, then the partition comes up and it runs.
+        /// </summary>
+        public async Task CaptureScriptAsync()
         {
-            string slurmId = job["backend"]?["jobId"]?.GetValue<string>() ?? throw new InvalidOperationException($"the job has no Slurm id: {job.ToJsonString()}");
-            string script = Output(Slurm(["/usr/bin/scontrol", "write", "batch_script", slurmId, "-"]));
-            string word = $"/stamps/{stamp}";
-            if (!script.StartsWith("#!", StringComparison.Ordinal) || !script.Contains(word, StringComparison.Ordinal))
+            string partition = $"PartitionName={o.Value("--partition")}";
+            _ = Output(Slurm(["/usr/bin/scontrol", "update", partition, "State=DOWN"]));
+            try
             {
-                throw new InvalidOperationException($"the captured batch script of Slurm job {slurmId} does not run {word}:\n{script}");
-            }
+                string stamp = "a-script";
+                long id = await SubmitAsync(stamp);
+                long deadline = Stopwatch.GetTimestamp() + (long)(Deadline.TotalSeconds * Stopwatch.Frequency);
+                string? slurmId;
+                while ((slurmId = (await JobAsync(id))["backend"]?["jobId"]?.GetValue<string>()) is null)
+                {
+                    if (Stopwatch.GetTimestamp() > deadline)
+                    {
+                        throw new TimeoutException($"job {id} was not handed to Slurm: {(await JobAsync(id)).ToJsonString()}");
+                    }
 
-            Console.Error.WriteLine($"   the launcher's batch script for Slurm job {slurmId} ({script.Length} characters) is the hand arm's script");
-            return script.Replace(word, StampSlot, StringComparison.Ordinal);
+                    await Task.Delay(100);
+                }
+
+                string script = Output(Slurm(["/usr/bin/scontrol", "write", "batch_script", slurmId, "-"]));
+                string word = $"/stamps/{stamp}";
+                if (!script.StartsWith("#!", StringComparison.Ordinal) || !script.Contains(word, StringComparison.Ordinal))
+                {
+                    throw new InvalidOperationException($"the batch script of Slurm job {slurmId} does not run {word}:\n{script}");
+                }
+
+                _script = script.Replace(word, StampSlot, StringComparison.Ordinal);
+                Console.Error.WriteLine($"   the launcher's batch script of Slurm job {slurmId} ({script.Length} characters) is the hand arm's script");
+                _ = Output(Slurm(["/usr/bin/scontrol", "update", partition, "State=UP"]));
+                _ = await UntilStampAsync(Stopwatch.GetTimestamp(), stamp, () => FailedJobAsync(id));
+                await UntilEndedAsync(id);
+                RemoveContainers();
+            }
+            finally
+            {
+                _ = Output(Slurm(["/usr/bin/scontrol", "update", partition, "State=UP"]));
+            }
         }
 
         /// <summary>
@@ -211,7 +243,7 @@ namespace Portal.Bench.Slurm
         }
 
         /// <summary>Untimed: the job's command exits at once; the portal notices within its poll interval.</summary>
-        private async Task<JsonNode> UntilEndedAsync(long id)
+        private async Task UntilEndedAsync(long id)
         {
             long deadline = Stopwatch.GetTimestamp() + (long)(Deadline.TotalSeconds * Stopwatch.Frequency);
             while (true)
@@ -220,7 +252,7 @@ namespace Portal.Bench.Slurm
                 string state = job["state"]!.GetValue<string>();
                 if (state == "Succeeded")
                 {
-                    return job;
+                    return;
                 }
 
                 if (state is "Failed" or "Cancelled" or "TimedOut" or "Lost" || Stopwatch.GetTimestamp() > deadline)
