@@ -287,10 +287,10 @@ dotnet "$harness" submit --iterations "$n" --warm-up $warm_up --url "$url" --tok
   --stamps "$stamps" --hand-output "$hand_output" --slurm-conf $slurm_conf --partition $partition
 
 # The poll runs as the portal's account, as the portal runs its queries.
-poll() { # $1 = label, $2 = file of job ids
+poll() { # $1 = label, $2 = file of job ids, $3 = timed polls
   setpriv --reuid "$(id -u $svc)" --regid "$(id -g $svc)" --init-groups -- env -i PATH=/usr/bin:/bin LANG=C.UTF-8 \
     HOME="$work/data" DOTNET_CLI_HOME="$work/data" "$(command -v dotnet)" "$harness" squeue --label "$1" --ids "$2" \
-    --slurm-conf $slurm_conf --runs $polls
+    --slurm-conf $slurm_conf --runs "$3"
 }
 # Held jobs of the bench's user, each a real job (a job array would be one record to slurmctld, not 10,000), the
 # size of a portal job; they never start. Four sbatch at a time.
@@ -303,12 +303,12 @@ echo "== 2. one squeue poll of the Slurm backend" >&2
 ids=$work/held-ids
 install -m 0644 /dev/null "$ids"
 submit_held 10 "$ids"
-poll "10 followed jobs, $(slurm squeue --noheader --states=all --format=%A | wc -l) jobs in the queue" "$ids"
+poll "10 followed jobs, $(slurm squeue --noheader --states=all --format=%A | wc -l) jobs in the queue" "$ids" $polls
 started=$SECONDS
 submit_held $((queued - 10)) "$ids"
 in_queue=$(slurm squeue --noheader --states=all --format=%A | wc -l)
 echo "   submitted $((queued - 10)) held jobs in $((SECONDS - started)) s; $in_queue jobs in the queue" >&2
 [ "$(wc -l < "$ids")" -eq "$queued" ] || { echo "run.sh: $(wc -l < "$ids") of $queued held jobs submitted" >&2; exit 1; }
 head -n 10 "$ids" > "$work/ten-ids"
-poll "10 followed jobs, $in_queue jobs in the queue" "$work/ten-ids"
-poll "$queued followed jobs, $in_queue jobs in the queue" "$ids"
+poll "10 followed jobs, $in_queue jobs in the queue" "$work/ten-ids" $polls
+poll "$queued followed jobs, $in_queue jobs in the queue" "$ids" $polls
