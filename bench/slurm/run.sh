@@ -115,7 +115,7 @@ cleanup() {
   remove_cgroups $name
   rm -rf --one-file-system "$work" "$root" "$(dirname "$policy")" "$audit" "$state" "$cluster" "$sudoers" "$pam"
   for a in $user $svc; do id -u $a >/dev/null 2>&1 && echo "run.sh: WARNING: account $a is left" >&2; done
-  for f in $cluster/spool/slurmd.pid $cluster/state/slurmctld.pid; do [ -e "$f" ] && echo "run.sh: WARNING: $f is left" >&2; done
+  grep -lsF "$cluster" /proc/[0-9]*/cmdline | sed 's|^|run.sh: WARNING: a daemon of the bench cluster is left: |' >&2
   return 0
 }
 on_exit() {
