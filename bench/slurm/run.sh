@@ -115,7 +115,10 @@ cleanup() {
   remove_cgroups $name
   rm -rf --one-file-system "$work" "$root" "$(dirname "$policy")" "$audit" "$state" "$cluster" "$sudoers" "$pam"
   for a in $user $svc; do id -u $a >/dev/null 2>&1 && echo "run.sh: WARNING: account $a is left" >&2; done
-  grep -lsF "$cluster" /proc/[0-9]*/cmdline | sed 's|^|run.sh: WARNING: a daemon of the bench cluster is left: |' >&2
+  for dir in /proc/[0-9]*; do
+    [[ $(readlink "$dir/exe" 2>/dev/null) == */@(slurmctld|slurmd|slurmstepd|munged) ]] \
+      && tr '\0' ' ' 2>/dev/null < "$dir/cmdline" | grep -qF "$cluster" && echo "run.sh: WARNING: ${dir#/proc/} of the bench cluster is left" >&2
+  done
   return 0
 }
 on_exit() {
