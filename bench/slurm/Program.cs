@@ -174,9 +174,9 @@ namespace Portal.Bench.Slurm
                 string? slurmId;
                 while ((slurmId = (await JobAsync(id))["backend"]?["jobId"]?.GetValue<string>()) is null)
                 {
-                    if (Stopwatch.GetTimestamp() > deadline)
+                    if (Stopwatch.GetTimestamp() > deadline || await FailedJobAsync(id) is not null)
                     {
-                        throw new TimeoutException($"job {id} was not handed to Slurm: {(await JobAsync(id)).ToJsonString()}");
+                        throw new InvalidOperationException($"job {id} was not handed to Slurm: {(await JobAsync(id)).ToJsonString()}");
                     }
 
                     await Task.Delay(100);
