@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using Portal.Launcher.Native;
 using Portal.Launcher.Protocol;
 using Portal.Launcher.Validation;
@@ -47,27 +46,7 @@ internal static unsafe class SlurmFiles
     {
         string token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         string path = Path.Combine(directory, EnvFileName(job, token));
-        var text = new StringBuilder();
-        foreach ((string name, string value) in env)
-        {
-            text.Append(name).Append('=').Append(value).Append('\n');
-        }
-
-        int fd = SafeFiles.WithPath(path, p => open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0x180 /* 0600 */));
-        if (fd < 0)
-        {
-            throw new IOException($"Cannot create the env file {path} (errno {errno}).");
-        }
-
-        try
-        {
-            SafeFiles.WriteAll(fd, Encoding.UTF8.GetBytes(text.ToString()));
-        }
-        finally
-        {
-            _ = close(fd);
-        }
-
+        Verbs.EnvFile.WriteNew(path, env);
         return (path, token);
     }
 

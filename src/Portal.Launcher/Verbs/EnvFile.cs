@@ -14,13 +14,21 @@ internal static unsafe class EnvFile
     public static string Write(IReadOnlyDictionary<string, string> env, string directory, string job)
     {
         string path = Path.Combine(directory, $"portal-env-{job}-{Environment.ProcessId}");
+        WriteNew(path, env);
+        return path;
+    }
+
+    /// <summary>Writes <paramref name="env"/>, one NAME=value per line, to <paramref name="path"/>, which must not exist
+    /// yet (O_EXCL, never through a link): a new 0600 file of the caller.</summary>
+    public static void WriteNew(string path, IReadOnlyDictionary<string, string> env)
+    {
         var text = new StringBuilder();
         foreach ((string name, string value) in env)
         {
             text.Append(name).Append('=').Append(value).Append('\n');
         }
 
-        int fd = SafeFiles.WithPath(path, p => open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0x180));
+        int fd = SafeFiles.WithPath(path, p => open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0x180 /* 0600 */));
         if (fd < 0)
         {
             throw new IOException($"Cannot create the env file {path} (errno {errno}).");
@@ -34,7 +42,5 @@ internal static unsafe class EnvFile
         {
             _ = close(fd);
         }
-
-        return path;
     }
 }
