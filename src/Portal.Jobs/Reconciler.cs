@@ -34,6 +34,9 @@ internal sealed partial class Reconciler(
     TimeProvider timeProvider,
     ILogger<Reconciler> logger)
 {
+    /// <summary>Far above the host check's own one-minute deadline for its container.</summary>
+    private static readonly TimeSpan HostCheckLifetime = TimeSpan.FromMinutes(10);
+
     private readonly JobRunnerOptions _options = options.Value;
 
     /// <summary>One round, owner after owner (the job runner instead runs each owner's share in that owner's lane,
@@ -163,6 +166,12 @@ internal sealed partial class Reconciler(
         foreach (var stray in strays)
         {
             // Only a valid job id names a container the launcher can act on (portal-job-<id>).
+            if (HostCheckUnderway(stray))
+            {
+                // The admin's host check owns it and removes it when 'true' has exited; it is no leftover yet.
+                continue;
+            }
+
             if (LinuxJobKey(stray.Job))
             {
                 LogForeign(stray.Job!, owner, "its job label is not a job of this portal");
@@ -231,6 +240,12 @@ internal sealed partial class Reconciler(
 
     private async Task<List<ActiveJob>> StartedJobsAsync(CancellationToken cancellationToken) =>
         [.. (await store.ListStartedAsync(cancellationToken)).Select(ActiveJob.From)];
+
+    /// <summary>A host check's container that started within the check's deadline (and a margin): the check is still
+    /// waiting on it. One left by a portal that died mid-check is older and goes as any stray does.</summary>
+    private bool HostCheckUnderway(ContainerState container) =>
+        container.Job?.StartsWith(JobKeys.HostCheckPrefix, StringComparison.Ordinal) == true
+        && (container.StartedAt is not { Year: > 2000 } started || timeProvider.GetUtcNow() - started < HostCheckLifetime);
 
     private static bool LinuxJobKey(string? label) =>
         label is { Length: > 0 and <= 64 } && label[0] != '-' && label.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-');

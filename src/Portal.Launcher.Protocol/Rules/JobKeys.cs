@@ -14,6 +14,10 @@ public static class JobKeys
     /// <summary>Every container of a job is named this plus its key, so podman refuses a second one.</summary>
     public const string ContainerPrefix = "portal-job-";
 
+    /// <summary>Keys of the admin's host check's throwaway containers start with this; they are no job of the portal, so
+    /// the job runner must not take one for a stray while the check waits for it to exit.</summary>
+    public const string HostCheckPrefix = "hostcheck-";
+
     /// <summary>The key of the portal's job <paramref name="jobId"/>.</summary>
     public static string Format(long jobId) => jobId.ToString(CultureInfo.InvariantCulture);
 

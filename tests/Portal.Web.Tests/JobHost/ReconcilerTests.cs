@@ -60,6 +60,23 @@ public sealed class ReconcilerTests
     }
 
     [Fact]
+    public async Task Reconcile_HostCheckContainer_IsLeftToTheCheckUntilItIsLongOverdue()
+    {
+        await using var w = await JobHostWorld.CreateAsync();
+        await w.AddOwnerAsync("alice", 5001);
+        string key = JobKeys.HostCheckPrefix + "0a1b2c3d4e5f";
+        w.Launcher.Put("alice", key, "running");
+
+        await w.Reconciler.RunAsync(cleanUp: true, default);
+        var whileChecking = w.Launcher.Container("alice", key);
+        w.Clock.Advance(TimeSpan.FromMinutes(11));
+        await w.Reconciler.RunAsync(cleanUp: true, default);
+
+        Assert.NotNull(whileChecking);
+        Assert.Null(w.Launcher.Container("alice", key));
+    }
+
+    [Fact]
     public async Task Reconcile_ListFails_TheOwnersJobsAreLeftAsTheyAre()
     {
         await using var w = await JobHostWorld.CreateAsync();

@@ -106,7 +106,7 @@ public sealed partial class UserHostCheck(ILauncher launcher, LinuxAccountValida
 
     private async Task<UserCheckStep> ThrowawayContainerAsync(string user, string image, CancellationToken cancellationToken)
     {
-        string job = "hostcheck-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        string job = JobKeys.HostCheckPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         const string Name = "throwaway container";
         try
         {
