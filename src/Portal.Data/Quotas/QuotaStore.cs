@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Portal.Core.Quotas;
+using Portal.Core.Sessions;
 using Portal.Data.Entities.Quotas;
 
 namespace Portal.Data.Quotas;
@@ -157,5 +158,41 @@ public sealed class QuotaStore(IDbContextFactory<PortalDbContext> contextFactory
     {
         await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
         return (await QuotaBook.LoadAsync(db, cancellationToken)).Resolve(userId);
+    }
+
+    /// <summary>A group's idle-reclaim settings, or null when there is no such group.</summary>
+    public async Task<SessionIdleSettings?> GetGroupIdleAsync(int groupId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
+        return await db.QuotaGroups.AsNoTracking().Where(g => g.Id == groupId)
+            .Select(g => new SessionIdleSettings(g.IdleWindow, g.IdleGrace, g.IdleGpuThresholdPercent, g.IdleKeepLimit))
+            .SingleOrDefaultAsync(cancellationToken);
+    }
+
+    /// <summary>Replaces a group's idle-reclaim settings; false when there is no such group.</summary>
+    public async Task<bool> SetGroupIdleAsync(int groupId, SessionIdleSettings settings, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
+        return await db.QuotaGroups.Where(g => g.Id == groupId).ExecuteUpdateAsync(s => s
+            .SetProperty(g => g.IdleWindow, settings.Window)
+            .SetProperty(g => g.IdleGrace, settings.Grace)
+            .SetProperty(g => g.IdleGpuThresholdPercent, settings.GpuThresholdPercent)
+            .SetProperty(g => g.IdleKeepLimit, settings.KeepLimit)
+            .SetProperty(g => g.UpdatedAt, timeProvider.GetUtcNow()), cancellationToken) > 0;
+    }
+
+    /// <summary>The idle policy of each of <paramref name="userIds"/>: null for a user whose sessions are never reclaimed
+    /// (<see cref="SessionIdlePolicy.Resolve"/>). One query, whatever the number of users.</summary>
+    public async Task<IReadOnlyDictionary<Guid, SessionIdlePolicy?>> ResolveIdleAsync(IReadOnlyCollection<Guid> userIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(userIds);
+        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
+        var rows = await db.QuotaGroupMembers.AsNoTracking()
+            .Where(m => userIds.Contains(m.UserId))
+            .Join(db.QuotaGroups, m => m.GroupId, g => g.Id, (m, g) => new { m.UserId, g.IdleWindow, g.IdleGrace, g.IdleGpuThresholdPercent, g.IdleKeepLimit })
+            .ToListAsync(cancellationToken);
+        var byUser = rows.ToLookup(r => r.UserId, r => new SessionIdleSettings(r.IdleWindow, r.IdleGrace, r.IdleGpuThresholdPercent, r.IdleKeepLimit));
+        return userIds.Distinct().ToDictionary(id => id, id => SessionIdlePolicy.Resolve(byUser[id].ToList()));
     }
 }

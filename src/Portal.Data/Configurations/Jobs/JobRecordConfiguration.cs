@@ -60,6 +60,7 @@ internal sealed class JobRecordConfiguration : IEntityTypeConfiguration<JobRecor
         builder.Property(j => j.State).HasConversion<string>().HasMaxLength(16);
         builder.Property(j => j.PendingReason).HasConversion<string>().HasMaxLength(32);
         builder.Property(j => j.ContainerName).HasMaxLength(128);
+        builder.Property(j => j.IdleKeepReason).HasMaxLength(JobRecord.MaxKeepReasonLength);
         builder.Property(j => j.ContainerId).HasMaxLength(128);
         builder.Property(j => j.SessionKind).HasMaxLength(16);
         builder.Property(j => j.Backend).HasMaxLength(16).HasDefaultValue(JobBackends.Local);

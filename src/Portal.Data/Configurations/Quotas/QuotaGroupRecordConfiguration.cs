@@ -9,7 +9,15 @@ internal sealed class QuotaGroupRecordConfiguration : IEntityTypeConfiguration<Q
 {
     public void Configure(EntityTypeBuilder<QuotaGroupRecord> builder)
     {
-        builder.ToTable("QuotaGroups", table => QuotaColumns.AddRangeChecks(table, "QuotaGroups"));
+        builder.ToTable("QuotaGroups", table =>
+        {
+            QuotaColumns.AddRangeChecks(table, "QuotaGroups");
+            table.HasCheckConstraint("CK_QuotaGroups_Idle",
+                "(\"IdleWindow\" IS NULL OR \"IdleWindow\" >= interval '1 second')"
+                + " AND (\"IdleGrace\" IS NULL OR \"IdleGrace\" >= interval '0')"
+                + " AND (\"IdleGpuThresholdPercent\" IS NULL OR (\"IdleGpuThresholdPercent\" >= 0 AND \"IdleGpuThresholdPercent\" <= 100))"
+                + " AND (\"IdleKeepLimit\" IS NULL OR \"IdleKeepLimit\" > interval '0')");
+        });
         builder.Property(g => g.Id).UseIdentityAlwaysColumn();
         builder.Property(g => g.Name).HasMaxLength(64);
         builder.HasIndex(g => g.Name).IsUnique();

@@ -7,6 +7,9 @@ namespace Portal.Data.Entities.Jobs;
 /// </summary>
 public sealed class JobRecord
 {
+    /// <summary>The longest "keep" reason a session's owner may record.</summary>
+    public const int MaxKeepReasonLength = 200;
+
     public long Id { get; set; }
 
     /// <summary>The portal account that submitted the job.</summary>
@@ -50,6 +53,12 @@ public sealed class JobRecord
 
     /// <summary>For a session web app that listens on TCP only: its port inside the container.</summary>
     public int? SessionPort { get; set; }
+
+    /// <summary>For a session: the owner's "keep" exempts it from idle reclaim until then (null: no keep).</summary>
+    public DateTimeOffset? IdleKeepUntil { get; set; }
+
+    /// <summary>Why the owner keeps the session (with <see cref="IdleKeepUntil"/>).</summary>
+    public string? IdleKeepReason { get; set; }
 
     public JobStateColumn State { get; set; }
 

@@ -23,6 +23,18 @@ public sealed class QuotaGroupRecord : IQuotaPolicyColumns
 
     public long? MaxMemoryMiBPerJob { get; set; }
 
+    /// <summary>Idle sessions of members are reclaimed after this long (null: this group does not reclaim).</summary>
+    public TimeSpan? IdleWindow { get; set; }
+
+    /// <summary>How long an idle session's owner is warned before it stops (null: the built-in default).</summary>
+    public TimeSpan? IdleGrace { get; set; }
+
+    /// <summary>GPU utilisation (percent) at or above which a session's GPU counts as used (null: the built-in default).</summary>
+    public double? IdleGpuThresholdPercent { get; set; }
+
+    /// <summary>The longest an owner's "keep" exempts a session (null: the built-in default).</summary>
+    public TimeSpan? IdleKeepLimit { get; set; }
+
     public DateTimeOffset UpdatedAt { get; set; }
 
     public List<QuotaGroupMember> Members { get; } = [];
