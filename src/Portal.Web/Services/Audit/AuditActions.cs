@@ -38,6 +38,9 @@ public static class AuditActions
     public const string QuotaOverrideSet = "quota.override-set";
     public const string QuotaOverrideRemoved = "quota.override-remove";
     public const string JobCancelled = "job.cancel";
+    public const string SessionKept = "session.keep";
+    public const string SessionIdleStopped = "session.idle-stop";
+    public const string QuotaGroupIdleChanged = "quota.group.idle";
     public const string TokenCreated = "token.create";
     public const string TokenRevoked = "token.revoke";
     public const string AppSubmitted = "app.submit";
@@ -50,7 +53,7 @@ public static class AuditActions
         UserCreatedBySignIn, SingleSignOnBound, SessionsRevoked,
         UserCreated, UserDisabled, UserEnabled, PasswordReset, AdminGranted, AdminRevoked, BootstrapAdmin,
         GpuDrained, GpuUndrained, QuotaDefaultChanged, QuotaGroupCreated, QuotaGroupChanged, QuotaGroupDeleted,
-        QuotaMemberAdded, QuotaMemberRemoved, QuotaOverrideSet, QuotaOverrideRemoved, JobCancelled,
+        QuotaMemberAdded, QuotaMemberRemoved, QuotaOverrideSet, QuotaOverrideRemoved, QuotaGroupIdleChanged, JobCancelled, SessionKept, SessionIdleStopped,
         TokenCreated, TokenRevoked, AppSubmitted, AppRefused,
     ];
 }

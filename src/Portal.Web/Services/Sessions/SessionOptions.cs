@@ -25,6 +25,10 @@ public sealed class SessionOptions
     /// <summary>How long connecting to an app's socket may take.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How often idle reclaim looks at every running session (its app's own view is asked over the socket each
+    /// time). Quota groups set the idle window itself; this only bounds how late a warning or a stop may come.</summary>
+    public TimeSpan IdleCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The parsed <see cref="Origin"/>, or null when sessions share the portal's origin.</summary>
     public Uri? OriginUri => string.IsNullOrWhiteSpace(Origin) ? null : new Uri(Origin, UriKind.Absolute);
 }

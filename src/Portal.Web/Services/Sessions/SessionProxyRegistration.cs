@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Portal.Web.Services.Sessions.Activity;
+using Portal.Web.Services.Sessions.Idle;
 using Portal.Web.Services.Sessions.Proxy;
 
 namespace Portal.Web.Services.Sessions;
@@ -24,6 +25,11 @@ internal static class SessionProxyRegistration
         services.AddSingleton<SessionProxy>();
         services.TryAddSingleton<ISessionTargets, JobSessionTargets>();
         services.AddSingleton<ISessionAppProbe, SessionAppProbe>();
+        services.AddSingleton<SessionGpuActivity>();
+        services.AddSingleton<SessionIdleReclaimer>();
+        services.AddSingleton<ISessionIdleSource>(sp => sp.GetRequiredService<SessionIdleReclaimer>());
+        services.AddHostedService(sp => sp.GetRequiredService<SessionIdleReclaimer>());
+        services.AddSingleton<SessionKeeping>();
         return services;
     }
 

@@ -45,8 +45,10 @@ public sealed class SessionAppProbe(SessionSocketClient client) : ISessionAppPro
             switch (kind)
             {
                 case SessionKind.Jupyter:
-                    using (JsonDocument? status = await GetJsonAsync(target, target.PathPrefix + "api/status", cancellationToken))
-                    using (JsonDocument? kernels = await GetJsonAsync(target, target.PathPrefix + "api/kernels", cancellationToken))
+                    // no_track_activity: Jupyter would otherwise count the probe itself as use (its api/kernels does),
+                    // and a session would never look idle.
+                    using (JsonDocument? status = await GetJsonAsync(target, target.PathPrefix + "api/status?no_track_activity=1", cancellationToken))
+                    using (JsonDocument? kernels = await GetJsonAsync(target, target.PathPrefix + "api/kernels?no_track_activity=1", cancellationToken))
                     {
                         if (status is null)
                         {

@@ -1,0 +1,189 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using Portal.Core.Sessions;
+using Portal.Data.Jobs;
+using Portal.Data.Quotas;
+using Portal.Jobs;
+using Portal.Web.Services.Audit;
+using Portal.Web.Services.Sessions.Activity;
+
+namespace Portal.Web.Services.Sessions.Idle;
+
+/// <summary>
+/// Stops interactive sessions nobody uses (docs/sessions.md, "Idle reclaim"). Every
+/// <see cref="SessionOptions.IdleCheckInterval"/> it reads each running session whose owner's quota groups set an idle
+/// policy, gathers every signal (proxied traffic, the app's own view, GPU utilisation, the owner's keep), and decides
+/// with <see cref="SessionIdleClock"/>: idle for the window, the session page warns; idle for the grace period too, the
+/// session is stopped through the same path as its owner's Stop (the runner's cancel: GPUs released, folder removed),
+/// with the reason in its history and the audit log.
+/// </summary>
+public sealed partial class SessionIdleReclaimer(
+    JobStore jobs,
+    QuotaStore quotas,
+    ISessionTargets targets,
+    ISessionAppProbe probe,
+    SessionTrafficRecorder traffic,
+    SessionGpuActivity gpus,
+    JobRunner runner,
+    AuditLog audit,
+    IOptions<SessionOptions> options,
+    TimeProvider clock,
+    ILogger<SessionIdleReclaimer> logger) : BackgroundService, ISessionIdleSource
+{
+    private readonly ConcurrentDictionary<long, SessionIdleStatus> _status = new();
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly HashSet<long> _sessions = [];
+    private DateTimeOffset _watchingSince;
+    private long _lastPassTicks;
+
+    public SessionIdleStatus? Status(long jobId) => _status.GetValueOrDefault(jobId);
+
+    public DateTimeOffset? LastPassAt
+    {
+        get
+        {
+            long ticks = Volatile.Read(ref _lastPassTicks);
+            return ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
+        }
+    }
+
+    public void Wake() => _wake.Writer.TryWrite(true);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // What the proxy saw before a restart is gone: nothing counts as idle from before this moment.
+        _watchingSince = clock.GetUtcNow();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await PassAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // One failed pass (database restarting, launcher busy) must not end reclaim for good.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                LogPassFailed(e);
+            }
+
+            try
+            {
+                using var timer = new CancellationTokenSource(options.Value.IdleCheckInterval, clock);
+                using var either = CancellationTokenSource.CreateLinkedTokenSource(timer.Token, stoppingToken);
+                await _wake.Reader.WaitToReadAsync(either.Token);
+                _wake.Reader.TryRead(out _);
+            }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The interval passed.
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task PassAsync(CancellationToken cancellationToken)
+    {
+        IReadOnlyList<IdleCandidate> sessions = await jobs.ListRunningSessionsAsync(cancellationToken);
+        ForgetEnded(sessions);
+        IReadOnlyDictionary<Guid, SessionIdlePolicy?> policies =
+            await quotas.ResolveIdleAsync(sessions.Select(s => s.OwnerId).Distinct().ToList(), cancellationToken);
+        foreach (IdleCandidate session in sessions)
+        {
+            if (policies.GetValueOrDefault(session.OwnerId) is not { } policy)
+            {
+                _status.TryRemove(session.JobId, out _);
+                continue;
+            }
+
+            SessionSignals signals = await GatherAsync(session, policy, cancellationToken);
+            DateTimeOffset now = clock.GetUtcNow();
+            SessionIdleState state = SessionIdleClock.Evaluate(signals, policy, now);
+            bool kept = session.KeepUntil > now;
+            SessionIdleStatus? before = _status.GetValueOrDefault(session.JobId);
+            _status[session.JobId] = new SessionIdleStatus(session.JobId, policy, state, now, kept ? session.KeepReason : null, kept ? session.KeepUntil : null);
+            if (state.Phase == SessionIdlePhase.Warned && before?.State.Phase != SessionIdlePhase.Warned)
+            {
+                LogWarned(session.JobId, session.Owner, state.StopAt);
+            }
+            else if (state.Phase == SessionIdlePhase.Due)
+            {
+                await StopAsync(session, state, now, cancellationToken);
+            }
+        }
+
+        Volatile.Write(ref _lastPassTicks, clock.GetUtcNow().UtcTicks);
+    }
+
+    private async Task<SessionSignals> GatherAsync(IdleCandidate session, SessionIdlePolicy policy, CancellationToken cancellationToken)
+    {
+        SessionTraffic? seen = traffic.Traffic(session.JobId);
+        SessionAppView view = SessionAppView.Silent;
+        if (session.Kind != SessionKind.WebApp && await targets.FindAsync(session.JobId, cancellationToken) is { } target)
+        {
+            view = await probe.ProbeAsync(target, session.Kind, cancellationToken);
+        }
+
+        (DateTimeOffset? gpuLast, bool gpuNow) = gpus.Read(session.GpuUuids, policy.GpuThresholdPercent);
+        return new SessionSignals(
+            Floor: session.StartedAt > _watchingSince ? session.StartedAt : _watchingSince,
+            LastProxied: seen?.LastActivityAt,
+            ProxyBusy: seen is { OpenRequests: > 0 },
+            AppLastActivity: view.LastActivity ?? view.LastHeartbeat,
+            AppBusy: view.BusyKernels > 0,
+            GpuLastBusy: gpuLast,
+            GpuBusy: gpuNow,
+            KeepUntil: session.KeepUntil);
+    }
+
+    private async Task StopAsync(IdleCandidate session, SessionIdleState state, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        string reason = "stopped: idle for " + Describe(state.IdleFor(now));
+        LogStopping(session.JobId, session.Owner, reason);
+        JobChangeResult result = await runner.CancelAsync(session.JobId, $"the portal ({reason})", cancellationToken);
+        await audit.WriteAsync(AuditActions.SessionIdleStopped, AuditActor.System, result.Applied,
+            $"job {session.JobId.ToString(CultureInfo.InvariantCulture)} of {session.Owner}", result.Applied ? reason : result.Message,
+            cancellationToken);
+        if (result.Applied)
+        {
+            _status.TryRemove(session.JobId, out _);
+        }
+    }
+
+    /// <summary>"42 min", or seconds under two minutes (a short test policy, or a tight one).</summary>
+    public static string Describe(TimeSpan idle) =>
+        idle < TimeSpan.FromMinutes(2)
+            ? ((int)idle.TotalSeconds).ToString(CultureInfo.InvariantCulture) + " s"
+            : ((int)idle.TotalMinutes).ToString(CultureInfo.InvariantCulture) + " min";
+
+    /// <summary>Drops what is kept for sessions that no longer run: their status, and the proxy's traffic record.</summary>
+    private void ForgetEnded(IReadOnlyList<IdleCandidate> running)
+    {
+        var now = running.Select(s => s.JobId).ToHashSet();
+        foreach (long ended in _sessions.Where(id => !now.Contains(id)).ToList())
+        {
+            _sessions.Remove(ended);
+            _status.TryRemove(ended, out _);
+            traffic.Forget(ended);
+        }
+
+        _sessions.UnionWith(now);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "An idle-reclaim pass failed; the next one tries again")]
+    private partial void LogPassFailed(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {JobId} of {Owner} is idle; it stops at {StopAt:u} unless used")]
+    private partial void LogWarned(long jobId, string owner, DateTimeOffset stopAt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {JobId} of {Owner}: {Reason}")]
+    private partial void LogStopping(long jobId, string owner, string reason);
+}
