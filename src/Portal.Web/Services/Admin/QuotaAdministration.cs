@@ -84,6 +84,26 @@ internal sealed partial class QuotaAdministration(
             "The group's quota is saved.", cancellationToken);
     }
 
+    /// <summary>Sets a group's idle reclaim for interactive sessions (an empty window turns it off).</summary>
+    public async Task<QuotaChangeResult> SetGroupIdleAsync(AuditActor admin, int groupId, IdleForm form, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(form);
+        var target = GroupTarget(groupId);
+        var (settings, errors) = form.ToSettings();
+        if (settings is null)
+        {
+            return await RefuseAsync(AuditActions.QuotaGroupIdleChanged, admin, target, "Fix the marked fields.", errors, cancellationToken);
+        }
+
+        if (!await quotas.SetGroupIdleAsync(groupId, settings, cancellationToken))
+        {
+            return await RefuseAsync(AuditActions.QuotaGroupIdleChanged, admin, target, $"There is no quota group {groupId}.", [], cancellationToken);
+        }
+
+        return await DoneAsync(AuditActions.QuotaGroupIdleChanged, admin, target, IdleForm.Describe(settings),
+            settings.Window is null ? "Idle sessions of this group are not reclaimed." : "The group's idle reclaim is saved.", cancellationToken);
+    }
+
     public async Task<QuotaChangeResult> DeleteGroupAsync(AuditActor admin, int groupId, CancellationToken cancellationToken)
     {
         var target = GroupTarget(groupId);

@@ -18,6 +18,9 @@ public partial class QuotaGroupPage
     [SupplyParameterFromForm(FormName = "quota-group")]
     private QuotaForm Policy { get; set; } = default!;
 
+    [SupplyParameterFromForm(FormName = "quota-group-idle")]
+    private IdleForm Idle { get; set; } = default!;
+
     [SupplyParameterFromForm(FormName = "quota-member-add")]
     private Guid? MemberToAdd { get; set; }
 
@@ -33,10 +36,12 @@ public partial class QuotaGroupPage
     private List<UserRef> _candidates = [];
     private QuotaChangeResult? _result;
     private IReadOnlyList<Portal.Core.Jobs.FieldError> _errors = [];
+    private IReadOnlyList<Portal.Core.Jobs.FieldError> _idleErrors = [];
 
     protected override async Task OnInitializedAsync()
     {
         Policy ??= new();
+        Idle ??= new();
         await LoadAsync(keepForm: HttpMethods.IsPost(HttpContext.Request.Method));
     }
 
@@ -44,6 +49,13 @@ public partial class QuotaGroupPage
     {
         _result = await Admin.UpdateGroupAsync(Actor, Id, Policy, HttpContext.RequestAborted);
         _errors = _result.Errors;
+        await LoadAsync(keepForm: !_result.Succeeded);
+    }
+
+    private async Task SaveIdleAsync()
+    {
+        _result = await Admin.SetGroupIdleAsync(Actor, Id, Idle, HttpContext.RequestAborted);
+        _idleErrors = _result.Errors;
         await LoadAsync(keepForm: !_result.Succeeded);
     }
 
@@ -100,6 +112,7 @@ public partial class QuotaGroupPage
         if (!keepForm)
         {
             Policy = QuotaForm.From(_group.Policy);
+            Idle = IdleForm.From(await QuotaStore.GetGroupIdleAsync(Id, ct));
         }
 
         var users = await Users.NamesAsync(cancellationToken: ct);
