@@ -18,6 +18,8 @@ namespace Portal.Api.Contracts;
 [JsonSerializable(typeof(UserQuotaResponse))]
 [JsonSerializable(typeof(IReadOnlyList<UserResponse>))]
 [JsonSerializable(typeof(ApiProblem))]
+[JsonSerializable(typeof(KeepSessionRequest))]
+[JsonSerializable(typeof(SessionIdleResponse))]
 [JsonSerializable(typeof(AppRequest))]
 [JsonSerializable(typeof(AppReviewResponse))]
 [JsonSerializable(typeof(AppResponse))]

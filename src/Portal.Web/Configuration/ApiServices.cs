@@ -62,6 +62,7 @@ internal static class ApiServices
         app.MapOpenApi(ApiRoutes.OpenApiDocument).AllowAnonymous();
         var api = app.MapGroup(ApiRoutes.Prefix).RequireRateLimiting(RateLimitPolicy).DisableAntiforgery();
         api.MapJobApi();
+        api.MapSessionIdleApi();
         api.MapAppApi();
         api.MapJobLogsApi();
         api.MapGpuApi();
