@@ -285,7 +285,7 @@ public sealed class SessionFlowTests(JobHostFixture host, Chromium chromium) : I
         chromium.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = _portal.BaseAddress.ToString() });
 
     /// <summary>Builds the image from Debian's packages (cached) and imports it into the user's storage once.</summary>
-    private static async Task EnsureJupyterImageAsync(JobTestUser user)
+    internal static async Task EnsureJupyterImageAsync(JobTestUser user)
     {
         if ((await JobHostFixture.PodmanAsync(user, "image", "exists", JupyterImage)).ExitCode == 0)
         {

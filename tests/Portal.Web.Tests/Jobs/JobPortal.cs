@@ -31,6 +31,8 @@ public sealed class JobPortal(string connectionString, string launcherPath, IRea
             ["Portal:Jobs:SyncGpuInventory"] = "false",
             ["Portal:Gpus:SearchPath"] = "/nonexistent-portal-jobs-test",
             ["Portal:Sessions:SocketDirectory"] = JobHostFixture.SessionsDir,
+            // Idle reclaim acts only where a test gives a quota group a policy; then it should act within a second.
+            ["Portal:Sessions:IdleCheckInterval"] = "00:00:01",
         };
 
     /// <summary>Builds and starts the host now.</summary>
