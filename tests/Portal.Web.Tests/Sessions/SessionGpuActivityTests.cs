@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Portal.Core.Gpus;
 using Portal.Core.Sessions;
 using Portal.Web.Services.Gpus;
 using Portal.Web.Services.Sessions.Idle;
