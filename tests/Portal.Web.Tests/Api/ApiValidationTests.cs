@@ -29,6 +29,20 @@ public sealed class ApiValidationTests(ApiPortalFactory portal) : IClassFixture<
         { "{\"name\":\"x\",\"image\":\"localhost/a:1\",\"mounts\":[{}]}", "application/json", "mounts" },
     };
 
+    [Fact]
+    public async Task Keeping_a_session_needs_a_reason_and_a_running_session_of_ones_own()
+    {
+        using var client = await AliceAsync();
+
+        using var noReason = await client.PostAsJsonAsync("/api/v1/jobs/987654321/keep", new KeepSessionRequest { Reason = "  " });
+        using var noSession = await client.PostAsJsonAsync("/api/v1/jobs/987654321/keep", new KeepSessionRequest { Reason = "training" });
+        using var noStatus = await client.GetAsync("/api/v1/jobs/987654321/idle");
+
+        Assert.NotEmpty(ProblemAssert.Errors(await ProblemAssert.IsProblemAsync(noReason, HttpStatusCode.BadRequest), "reason"));
+        await ProblemAssert.IsProblemAsync(noSession, HttpStatusCode.NotFound);
+        await ProblemAssert.IsProblemAsync(noStatus, HttpStatusCode.NotFound);
+    }
+
     [Theory]
     [MemberData(nameof(MalformedBodies))]
     public async Task A_malformed_submit_body_is_400_Problem_Details_naming_the_field(string body, string contentType, string field)

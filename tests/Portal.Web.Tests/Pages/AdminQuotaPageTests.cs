@@ -195,6 +195,42 @@ public sealed partial class AdminQuotaPageTests(PortalFactory portal) : IClassFi
         new($"{prefix}.MaxCpusPerJob", cpus), new($"{prefix}.MaxMemoryMiBPerJob", memory),
     ];
 
+    [Fact]
+    public async Task Admin_sets_a_groups_idle_reclaim_and_it_applies_to_its_members_and_is_audited()
+    {
+        using PortalSession admin = await portal.SignInNewAsync("quota-admin", admin: true);
+        int group = (await Quotas.CreateGroupAsync("idle-" + Guid.NewGuid().ToString("N")[..8], new QuotaPolicy()))!.Value;
+        Portal.Data.Entities.PortalUser member = await portal.CreateUserAsync("idle-member-" + Guid.NewGuid().ToString("N")[..8], "unused-Passw0rd!");
+        Assert.True(await Quotas.AddMemberAsync(group, member.Id));
+        string path = $"/admin/quotas/groups/{group}";
+
+        using HttpResponseMessage saved = await admin.Client.PostFormAsync(path, "quota-group-idle",
+            [new("Idle.WindowMinutes", "90"), new("Idle.GraceMinutes", "10"), new("Idle.GpuThresholdPercent", "2.5"), new("Idle.KeepLimitHours", "")]);
+
+        Assert.Contains("The group's idle reclaim is saved.", await saved.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(new Portal.Core.Sessions.SessionIdleSettings(TimeSpan.FromMinutes(90), TimeSpan.FromMinutes(10), 2.5, null), await Quotas.GetGroupIdleAsync(group));
+        Assert.Equal(new Portal.Core.Sessions.SessionIdlePolicy(TimeSpan.FromMinutes(90), TimeSpan.FromMinutes(10), 2.5, Portal.Core.Sessions.SessionIdlePolicy.DefaultKeepLimit),
+            (await Quotas.ResolveIdleAsync([member.Id]))[member.Id]);
+        AuditEvent audit = await LastAuditAsync(AuditActions.QuotaGroupIdleChanged);
+        Assert.True(audit.Succeeded);
+        Assert.StartsWith("idle window 01:30:00", audit.Detail, StringComparison.Ordinal);
+        Assert.Contains("name=\"Idle.WindowMinutes\" value=\"90\"", await admin.Client.PageAsync(path), StringComparison.Ordinal);
+
+        // Bad values are named field by field and change nothing; an empty window turns reclaim off again.
+        using HttpResponseMessage bad = await admin.Client.PostFormAsync(path, "quota-group-idle",
+            [new("Idle.WindowMinutes", "0"), new("Idle.GraceMinutes", "-5"), new("Idle.GpuThresholdPercent", "101"), new("Idle.KeepLimitHours", "x")]);
+        string page = WebUtility.HtmlDecode(await bad.Content.ReadAsStringAsync());
+        Assert.Contains("The idle window (minutes) must be a number above 0", page, StringComparison.Ordinal);
+        Assert.Contains("The GPU threshold (%) must be a number from 0 up to 100", page, StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.FromMinutes(90), (await Quotas.GetGroupIdleAsync(group))!.Window);
+        Assert.False((await LastAuditAsync(AuditActions.QuotaGroupIdleChanged)).Succeeded);
+
+        using HttpResponseMessage off = await admin.Client.PostFormAsync(path, "quota-group-idle",
+            [new("Idle.WindowMinutes", ""), new("Idle.GraceMinutes", ""), new("Idle.GpuThresholdPercent", ""), new("Idle.KeepLimitHours", "")]);
+        Assert.Contains("Idle sessions of this group are not reclaimed.", await off.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Null((await Quotas.ResolveIdleAsync([member.Id]))[member.Id]);
+    }
+
     private Task<AuditEvent> LastAuditAsync(string action) =>
         portal.WithDbAsync(db => db.AuditEvents.AsNoTracking().Where(e => e.Action == action).OrderByDescending(e => e.Id).FirstAsync());
 }
