@@ -76,8 +76,11 @@ public sealed class SessionIdleTests(JobHostFixture host, Chromium chromium) : I
         string? reason = await _portal.WithDbAsync(db => db.Set<JobStateChangeRecord>()
             .Where(c => c.JobId == id && c.ToState == JobStateColumn.Cancelled).Select(c => c.Reason).SingleAsync());
         Assert.Matches("^cancelled by the portal \\(stopped: idle for [0-9]+ s\\)$", reason);
-        AuditEvent stop = await _portal.WithDbAsync(db => db.AuditEvents.SingleAsync(e => e.Action == AuditActions.SessionIdleStopped));
-        Assert.True(stop.Succeeded);
+        // Audited once the stop returned, a moment after the ledger changed.
+        AuditEvent? stop = await Eventually.UntilAsync(
+            () => _portal.WithDbAsync(db => db.AuditEvents.SingleOrDefaultAsync(e => e.Action == AuditActions.SessionIdleStopped)),
+            e => e is not null, TimeSpan.FromSeconds(30), "the idle stop in the audit log");
+        Assert.True(stop!.Succeeded);
         Assert.Equal($"job {id} of {host.Alice.Name}", stop.Target);
     }
 
