@@ -11,18 +11,24 @@ namespace Portal.Data.Jobs;
 /// <param name="AllowedMountRoots">The folders the owner may mount from.</param>
 /// <param name="Host">The CPUs and memory the box gives jobs, when modelled.</param>
 /// <param name="Cluster">When jobs go to a Slurm cluster: what one job can get there (the job is then a Slurm job).</param>
+/// <param name="IdempotencyKey">The submitter's key for this submission (<see cref="IdempotencyKeys"/>), or null.</param>
 public sealed record JobSubmission(
     Guid OwnerId,
     JobSpec Spec,
     bool IsAdmin,
     IReadOnlyList<MountRoot> AllowedMountRoots,
     HostCapacity? Host = null,
-    ClusterCapacity? Cluster = null);
+    ClusterCapacity? Cluster = null,
+    string? IdempotencyKey = null);
 
 /// <summary>The job id of an accepted submission, or every reason it was refused.</summary>
 public sealed record SubmitResult(long? JobId, IReadOnlyList<FieldError> Errors)
 {
     public bool Accepted => JobId is not null;
+
+    /// <summary>The submission's idempotency key had been used by this owner already: <see cref="JobId"/> is that
+    /// earlier job, and nothing new was queued.</summary>
+    public bool Repeated { get; init; }
 }
 
 /// <summary>How a change to a stored job ended.</summary>
