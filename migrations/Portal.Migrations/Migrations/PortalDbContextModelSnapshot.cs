@@ -396,6 +396,10 @@ namespace Portal.Migrations.Migrations
                     b.Property<double?>("GpuSeconds")
                         .HasColumnType("double precision");
 
+                    b.Property<string>("IdempotencyKey")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
                     b.Property<string>("Image")
                         .IsRequired()
                         .HasMaxLength(255)
@@ -476,6 +480,10 @@ namespace Portal.Migrations.Migrations
                     b.HasIndex("Backend", "BackendJobId")
                         .IsUnique()
                         .HasFilter("\"BackendJobId\" IS NOT NULL");
+
+                    b.HasIndex("OwnerId", "IdempotencyKey")
+                        .IsUnique()
+                        .HasFilter("\"IdempotencyKey\" IS NOT NULL");
 
                     b.HasIndex("OwnerId", "State");
 
