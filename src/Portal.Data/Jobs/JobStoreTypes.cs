@@ -107,6 +107,13 @@ public sealed record JobSummary(
     double? GpuSeconds,
     bool IsApp = false);
 
+/// <summary>The whole box's queue at a glance (every user's jobs, as counts only: no names or owners).</summary>
+/// <param name="Running">Jobs holding GPUs or a container (Starting and Running).</param>
+/// <param name="Queued">Jobs waiting to start.</param>
+/// <param name="Users">Users with a running or queued job.</param>
+/// <param name="GpusHeld">GPUs the running jobs hold.</param>
+public sealed record QueueSummary(int Running, int Queued, int Users, int GpusHeld);
+
 /// <summary>Which jobs to list.</summary>
 /// <param name="OwnerId">Only this owner's jobs (administrators only; everyone else always sees only their own).</param>
 /// <param name="States">Only jobs in these states; null or empty for all.</param>
