@@ -90,7 +90,7 @@ public sealed partial class UserAdministrationTests(PortalFactory portal) : ICla
         Assert.Equal(HttpStatusCode.OK, (await erinClient.Http.GetAsync("/")).StatusCode);
         using PortalClient admin = await SignedInAdminAsync();
 
-        using HttpResponseMessage disabled = await UserActionAsync(admin, "disable", erin.Id);
+        using HttpResponseMessage disabled = await ConfirmedUserActionAsync(admin, "disable", erin.Id);
 
         Assert.Contains("disabled and signed out", await disabled.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         using HttpResponseMessage afterDisable = await erinClient.Http.GetAsync("/");
@@ -113,7 +113,7 @@ public sealed partial class UserAdministrationTests(PortalFactory portal) : ICla
         PortalUser frank = await portal.CreateUserAsync(name, TestNames.Password);
         using PortalClient admin = await SignedInAdminAsync();
 
-        using HttpResponseMessage reset = await UserActionAsync(admin, "reset-password", frank.Id);
+        using HttpResponseMessage reset = await ConfirmedUserActionAsync(admin, "reset-password", frank.Id);
 
         string oneTime = SecretPattern().Match(await reset.Content.ReadAsStringAsync()).Groups[1].Value;
         Assert.Equal(20, oneTime.Length);
@@ -140,6 +140,28 @@ public sealed partial class UserAdministrationTests(PortalFactory portal) : ICla
         using HttpResponseMessage again = await graceClient.LoginAsync(name, TestNames.Password);
         Assert.Equal(HttpStatusCode.OK, (await graceClient.Http.GetAsync("/admin/users")).StatusCode);
         Assert.True(await portal.WithDbAsync(db => db.AuditEvents.AnyAsync(e => e.Action == AuditActions.AdminGranted && e.Target == name)));
+    }
+
+    [Theory]
+    [InlineData("disable", "Yes, disable ")]
+    [InlineData("reset-password", "Yes, reset the password of ")]
+    public async Task Disable_and_reset_password_ask_first_and_change_nothing_until_confirmed(string command, string yes)
+    {
+        string name = TestNames.Unique("hesitant");
+        PortalUser user = await portal.CreateUserAsync(name, TestNames.Password);
+        string? stampBefore = await portal.WithDbAsync(db => db.Users.Where(u => u.Id == user.Id).Select(u => u.SecurityStamp).SingleAsync());
+        using PortalClient admin = await SignedInAdminAsync();
+
+        using HttpResponseMessage asked = await UserActionAsync(admin, command, user.Id);
+
+        string page = await asked.Content.ReadAsStringAsync();
+        Assert.Contains(yes + name, page, StringComparison.Ordinal);
+        Assert.Contains("name=\"_handler\" value=\"confirm-user-action\"", page, StringComparison.Ordinal);
+        Assert.DoesNotMatch(SecretPattern(), page);
+        Assert.Equal(stampBefore, await portal.WithDbAsync(db => db.Users.Where(u => u.Id == user.Id).Select(u => u.SecurityStamp).SingleAsync()));
+        using PortalClient client = portal.CreatePortalClient();
+        using HttpResponseMessage login = await client.LoginAsync(name, TestNames.Password);
+        Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
     }
 
     [Fact]
@@ -171,6 +193,9 @@ public sealed partial class UserAdministrationTests(PortalFactory portal) : ICla
 
     private static Task<HttpResponseMessage> UserActionAsync(PortalClient admin, string command, Guid userId) =>
         admin.PostFormAsync("/admin/users", "user-action", [new("Command", $"{command}:{userId}")]);
+
+    private static Task<HttpResponseMessage> ConfirmedUserActionAsync(PortalClient admin, string command, Guid userId) =>
+        admin.PostFormAsync("/admin/users", "confirm-user-action", [new("Command", $"{command}:{userId}")]);
 
     [GeneratedRegex("<code class=\"secret\">([^<]+)</code>")]
     private static partial Regex SecretPattern();

@@ -31,8 +31,11 @@ public sealed class PortalApi : IDisposable
     /// <summary>The portal's address, with its trailing slash (sessions open at "s/&lt;id&gt;/" below it).</summary>
     public Uri BaseAddress => _http.BaseAddress!;
 
-    public Task<SubmitJobResponse> SubmitAsync(SubmitJobRequest request, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Post, "jobs", JsonContent.Create(request, ApiJsonContext.Default.SubmitJobRequest), ApiJsonContext.Default.SubmitJobResponse, cancellationToken);
+    /// <param name="request">The job.</param>
+    /// <param name="cancellationToken">Stops the call.</param>
+    /// <param name="idempotencyKey">Sent as Idempotency-Key: the same key again answers with the first job.</param>
+    public Task<SubmitJobResponse> SubmitAsync(SubmitJobRequest request, CancellationToken cancellationToken, string? idempotencyKey = null) =>
+        SendAsync(HttpMethod.Post, "jobs", JsonContent.Create(request, ApiJsonContext.Default.SubmitJobRequest), ApiJsonContext.Default.SubmitJobResponse, cancellationToken, idempotencyKey);
 
     public Task<AppReviewResponse> ReviewAppAsync(AppRequest request, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, "apps/review", JsonContent.Create(request, ApiJsonContext.Default.AppRequest), ApiJsonContext.Default.AppReviewResponse, cancellationToken);
@@ -112,11 +115,17 @@ public sealed class PortalApi : IDisposable
 
     private static string Path(string relative) => ApiRoutes.Prefix.TrimStart('/') + "/" + relative;
 
-    private async Task<T> SendAsync<T>(HttpMethod method, string path, HttpContent? content, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    private async Task<T> SendAsync<T>(
+        HttpMethod method, string path, HttpContent? content, JsonTypeInfo<T> type, CancellationToken cancellationToken, string? idempotencyKey = null)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(CallTimeout);
         using var request = new HttpRequestMessage(method, Path(path)) { Content = content };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
+        }
+
         using var response = await SendRawAsync(request, HttpCompletionOption.ResponseContentRead, deadline.Token);
         await ThrowIfFailedAsync(response, deadline.Token);
         try

@@ -21,8 +21,12 @@ internal static class SubmitCommand
         var mounts = new Option<string[]>("--mount", "-v") { Description = "source:target or source:target:ro, repeatable" };
         var workdir = new Option<string?>("--workdir", "-w") { Description = "Working directory in the container" };
         var follow = new Option<bool>("--follow", "-f") { Description = "Stream the job's output until it ends; exit with the job's exit code" };
+        var idempotencyKey = new Option<string?>("--idempotency-key")
+        {
+            Description = "A key of your own for this submission: running the command again with it prints the first job instead of queuing another",
+        };
         var command = new Argument<string[]>("command") { Description = "The command and its arguments, after --", Arity = ArgumentArity.ZeroOrMore };
-        var submit = new Command("submit", "Queue a job") { image, gpus, name, cpus, memory, walltime, env, mounts, workdir, follow, command };
+        var submit = new Command("submit", "Queue a job") { image, gpus, name, cpus, memory, walltime, env, mounts, workdir, follow, idempotencyKey, command };
         submit.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async (api, output) =>
         {
             var (environment, envError) = ParseEnvironment(parse.GetValue(env) ?? []);
@@ -47,7 +51,7 @@ internal static class SubmitCommand
                 MemoryMiB = parse.GetValue(memory),
                 WalltimeMinutes = parse.GetValue(walltime),
             };
-            var submitted = await api.SubmitAsync(request, cancellationToken);
+            var submitted = await api.SubmitAsync(request, cancellationToken, parse.GetValue(idempotencyKey));
             if (!parse.GetValue(follow))
             {
                 if (output.Json)

@@ -21,6 +21,23 @@ public sealed partial class JobStore
         return new JobPage(rows.ConvertAll(r => r.Summary), total);
     }
 
+    /// <summary>Counts of everyone's running and queued jobs, for the home page; one statement, one snapshot.</summary>
+    public async Task<QueueSummary> QueueSummaryAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        var active = db.Jobs.AsNoTracking()
+            .Where(j => j.State == JobStateColumn.Queued || j.State == JobStateColumn.Starting || j.State == JobStateColumn.Running);
+        var byQueued = await active
+            .GroupBy(j => j.State == JobStateColumn.Queued)
+            .Select(g => new { Queued = g.Key, Jobs = g.Count(), Gpus = g.Sum(j => j.GpuCount) })
+            .ToListAsync(cancellationToken);
+        var users = await active.Select(j => j.OwnerId).Distinct().CountAsync(cancellationToken);
+        var running = byQueued.SingleOrDefault(g => !g.Queued);
+        var queued = byQueued.SingleOrDefault(g => g.Queued);
+        return new QueueSummary(running?.Jobs ?? 0, queued?.Jobs ?? 0, users, running?.Gpus ?? 0);
+    }
+
     private static IQueryable<JobRecord> Filtered(PortalDbContext db, Guid? ownerFilter, IReadOnlyCollection<Core.Jobs.JobState>? states)
     {
         var jobs = db.Jobs.AsNoTracking();

@@ -45,6 +45,24 @@ public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextF
             return Refused("Your account is not allowed to run jobs: it is disabled or has no Linux account.");
         }
 
+        if (IdempotencyKeys.Validate(submission.IdempotencyKey) is { } badKey)
+        {
+            return new SubmitResult(null, [badKey]);
+        }
+
+        if (submission.IdempotencyKey is { } key)
+        {
+            // Under the owner's submit lock: a second submission with the key waits for the first and finds its job.
+            long? earlier = await db.Jobs.AsNoTracking()
+                .Where(j => j.OwnerId == submission.OwnerId && j.IdempotencyKey == key)
+                .Select(j => (long?)j.Id)
+                .SingleOrDefaultAsync(cancellationToken);
+            if (earlier is not null)
+            {
+                return new SubmitResult(earlier, []) { Repeated = true };
+            }
+        }
+
         var errors = JobSpecValidator.Validate(submission.Spec, await SubmitContextAsync(db, submission, cancellationToken));
         if (errors.Count > 0)
         {
@@ -54,6 +72,7 @@ public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextF
         var now = Now();
         var record = JobMapper.NewRecord(submission.OwnerId, owner.LinuxUserName, submission.Spec, now,
             submission.Cluster is null ? JobBackends.Local : JobBackends.Slurm);
+        record.IdempotencyKey = submission.IdempotencyKey;
         db.Jobs.Add(record);
         await db.SaveChangesAsync(cancellationToken);
         record.ContainerName = ContainerNameFor(record.Id);

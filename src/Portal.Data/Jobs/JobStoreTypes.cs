@@ -11,18 +11,24 @@ namespace Portal.Data.Jobs;
 /// <param name="AllowedMountRoots">The folders the owner may mount from.</param>
 /// <param name="Host">The CPUs and memory the box gives jobs, when modelled.</param>
 /// <param name="Cluster">When jobs go to a Slurm cluster: what one job can get there (the job is then a Slurm job).</param>
+/// <param name="IdempotencyKey">The submitter's key for this submission (<see cref="IdempotencyKeys"/>), or null.</param>
 public sealed record JobSubmission(
     Guid OwnerId,
     JobSpec Spec,
     bool IsAdmin,
     IReadOnlyList<MountRoot> AllowedMountRoots,
     HostCapacity? Host = null,
-    ClusterCapacity? Cluster = null);
+    ClusterCapacity? Cluster = null,
+    string? IdempotencyKey = null);
 
 /// <summary>The job id of an accepted submission, or every reason it was refused.</summary>
 public sealed record SubmitResult(long? JobId, IReadOnlyList<FieldError> Errors)
 {
     public bool Accepted => JobId is not null;
+
+    /// <summary>The submission's idempotency key had been used by this owner already: <see cref="JobId"/> is that
+    /// earlier job, and nothing new was queued.</summary>
+    public bool Repeated { get; init; }
 }
 
 /// <summary>How a change to a stored job ended.</summary>
@@ -100,6 +106,13 @@ public sealed record JobSummary(
     int? ExitCode,
     double? GpuSeconds,
     bool IsApp = false);
+
+/// <summary>The whole box's queue at a glance (every user's jobs, as counts only: no names or owners).</summary>
+/// <param name="Running">Jobs holding GPUs or a container (Starting and Running).</param>
+/// <param name="Queued">Jobs waiting to start.</param>
+/// <param name="Users">Users with a running or queued job.</param>
+/// <param name="GpusHeld">GPUs the running jobs hold.</param>
+public sealed record QueueSummary(int Running, int Queued, int Users, int GpusHeld);
 
 /// <summary>Which jobs to list.</summary>
 /// <param name="OwnerId">Only this owner's jobs (administrators only; everyone else always sees only their own).</param>

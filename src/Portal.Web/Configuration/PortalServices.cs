@@ -217,7 +217,11 @@ internal static class PortalServices
         {
             cookie.Cookie.Name = "portal.session";
             cookie.Cookie.HttpOnly = true;
-            cookie.Cookie.SameSite = SameSiteMode.Strict;
+            // Lax, not Strict: a job link pasted into chat or mail is a cross-site top-level GET, and with Strict it landed
+            // on the sign-in page although the user was signed in. Lax still keeps the cookie off every cross-site POST,
+            // frame, script, fetch and WebSocket; what changes state is a POST with an antiforgery token, a Blazor circuit
+            // (a same-origin WebSocket) or the API, which takes bearer tokens only, and no GET changes anything.
+            cookie.Cookie.SameSite = SameSiteMode.Lax;
             cookie.Cookie.SecurePolicy = requireHttps ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
             cookie.ExpireTimeSpan = TimeSpan.FromHours(12);
             cookie.SlidingExpiration = true;

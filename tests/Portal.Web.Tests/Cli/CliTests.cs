@@ -85,6 +85,23 @@ public sealed class CliTests(JobHostFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Submit_again_with_the_same_idempotency_key_prints_the_first_job()
+    {
+        await LoginAsync();
+        string key = "cli-" + Guid.NewGuid().ToString("N");
+
+        var first = await RunAsync("submit", "--image", JobHostFixture.Image, "--memory", "256", "--idempotency-key", key, "--", "true");
+        var again = await RunAsync("submit", "--image", JobHostFixture.Image, "--memory", "256", "--idempotency-key", key, "--", "true");
+        var bad = await RunAsync("submit", "--image", JobHostFixture.Image, "--idempotency-key", "two words", "--", "true");
+
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Equal(first.Stdout, again.Stdout);
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("idempotency key", bad.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Cancel_stops_a_running_job_and_following_it_exits_143()
     {
         await LoginAsync();

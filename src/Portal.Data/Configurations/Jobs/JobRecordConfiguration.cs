@@ -68,6 +68,7 @@ internal sealed class JobRecordConfiguration : IEntityTypeConfiguration<JobRecor
         builder.Property(j => j.BackendState).HasMaxLength(32);
         builder.Property(j => j.BackendReason).HasMaxLength(256);
         builder.Property(j => j.BackendNodes).HasMaxLength(256);
+        builder.Property(j => j.IdempotencyKey).HasMaxLength(Portal.Core.Jobs.IdempotencyKeys.MaxLength);
         builder.Property(j => j.BackendGpus).HasColumnType("text[]");
 
         // Owners are never deleted while they have jobs: the jobs are the accounting record.
@@ -78,5 +79,8 @@ internal sealed class JobRecordConfiguration : IEntityTypeConfiguration<JobRecor
         builder.HasIndex(j => j.ContainerName).IsUnique().HasFilter("\"ContainerName\" IS NOT NULL");
         // One Slurm job is at most one portal job, and the poll finds the portal job by it.
         builder.HasIndex(j => new { j.Backend, j.BackendJobId }).IsUnique().HasFilter("\"BackendJobId\" IS NOT NULL");
+        // One job per owner and key, whatever the submit path: the store looks it up under the owner's submit lock,
+        // and this index is the backstop.
+        builder.HasIndex(j => new { j.OwnerId, j.IdempotencyKey }).IsUnique().HasFilter("\"IdempotencyKey\" IS NOT NULL");
     }
 }

@@ -114,6 +114,10 @@ public sealed class JobRecord
     /// <summary>The GPUs the backend allocated, by name (Slurm: <c>node/gpuINDEX</c>); local jobs keep theirs in the
     /// GPU ledger instead.</summary>
     public string[] BackendGpus { get; set; } = [];
+
+    /// <summary>The submitter's key for this submission (<see cref="Portal.Core.Jobs.IdempotencyKeys"/>): the same key
+    /// from the same owner again answers with this job instead of queuing a second one.</summary>
+    public string? IdempotencyKey { get; set; }
 }
 
 /// <summary>The values of <see cref="JobRecord.Backend"/>.</summary>

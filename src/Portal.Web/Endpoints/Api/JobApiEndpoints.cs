@@ -14,12 +14,17 @@ namespace Portal.Web.Endpoints.Api;
 /// </summary>
 internal static class JobApiEndpoints
 {
+    /// <summary>The request header that carries the submission's idempotency key (the name Stripe and the IETF draft use).</summary>
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
     public static RouteGroupBuilder MapJobApi(this RouteGroupBuilder api)
     {
         // Success and validation answers are declared by the handlers' typed results; a Problem's status is not, so
         // those are listed here.
         api.MapPost("/jobs", SubmitAsync).RequireScope(ApiScopes.JobsWrite)
             .WithName("SubmitJob").WithTags("Jobs").WithSummary("Queue a job")
+            .WithDescription("An Idempotency-Key header (1 to 100 visible ASCII characters) makes a retry safe: the same key "
+                + "from the same user again answers 200 with the job the first request queued, and queues nothing.")
             .Accepts<SubmitJobRequest>("application/json")
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         api.MapGet("/jobs", ListAsync).RequireScope(ApiScopes.JobsRead)
@@ -52,9 +57,15 @@ internal static class JobApiEndpoints
         return TypedResults.Ok(new JobListResponse([.. page.Items.Select(JobContractMapping.ToResponse)], page.Total, skip, take));
     }
 
-    private static async Task<Results<Created<SubmitJobResponse>, ValidationProblem, ProblemHttpResult>> SubmitAsync(
-        HttpContext context, JobSubmissions submissions)
+    private static async Task<Results<Created<SubmitJobResponse>, Ok<SubmitJobResponse>, ValidationProblem, ProblemHttpResult>> SubmitAsync(
+        HttpContext context, JobSubmissions submissions, JobStore jobs)
     {
+        string? idempotencyKey = context.Request.Headers.TryGetValue(IdempotencyKeyHeader, out var keys) ? keys.ToString() : null;
+        if (IdempotencyKeys.Validate(idempotencyKey) is { } badKey)
+        {
+            return ApiProblems.Validation(IdempotencyKeyHeader, badKey.Message);
+        }
+
         var body = await ApiBody.ReadAsync<SubmitJobRequest>(context);
         if (body.Problem is { } problem)
         {
@@ -72,10 +83,18 @@ internal static class JobApiEndpoints
             return ApiProblems.Validation(errors);
         }
 
-        var result = await submissions.SubmitAsync(ApiCaller.From(context.User).AsRequester(), spec, context.RequestAborted);
+        var caller = ApiCaller.From(context.User);
+        var result = await submissions.SubmitAsync(caller.AsRequester(), spec, context.RequestAborted, idempotencyKey);
         if (result.JobId is not { } id)
         {
             return ApiProblems.JobValidation(result.Errors, spec.Gpus.IsSpecific);
+        }
+
+        if (result.Repeated)
+        {
+            // The key's job, as it stands now (it may have started or ended since the first request).
+            var earlier = await jobs.GetAsync(id, caller.Id, caller.ActsAsAdmin, context.RequestAborted);
+            return TypedResults.Ok(new SubmitJobResponse(id, earlier?.Job.State.ToString() ?? JobStates.Queued));
         }
 
         return TypedResults.Created($"{ApiRoutes.Prefix}/jobs/{id}", new SubmitJobResponse(id, JobStates.Queued));

@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
 using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
+using Portal.Web.Configuration;
 using Portal.Web.Services.Accounts;
 
 namespace Portal.Web.Services.Admin;
@@ -16,8 +18,12 @@ public sealed record UserCheckStep(string Name, bool Ok, string Detail, string? 
 /// and a throwaway container that starts and exits. Each failed step says exactly what to fix, so the first job
 /// does not have to find out.
 /// </summary>
-public sealed partial class UserHostCheck(ILauncher launcher, LinuxAccountValidator accounts)
+public sealed partial class UserHostCheck(ILauncher launcher, LinuxAccountValidator accounts, IOptions<PortalOptions> options)
 {
+    /// <summary>Podman builds its pods' infra image under this name; its entrypoint (catatonit -P) waits forever
+    /// whatever command it is given, so it can never show a container that starts and exits.</summary>
+    private const string PodmanPauseImage = "localhost/podman-pause:";
+
     /// <summary>How long the throwaway container may take to start and exit.</summary>
     private static readonly TimeSpan ContainerDeadline = TimeSpan.FromSeconds(60);
 
@@ -65,7 +71,10 @@ public sealed partial class UserHostCheck(ILauncher launcher, LinuxAccountValida
             return steps;
         }
 
-        string? image = images.SelectMany(i => i.Names).FirstOrDefault(n => !n.Contains("<none>", StringComparison.Ordinal));
+        List<string> names = [.. images.SelectMany(i => i.Names)
+            .Where(n => !n.Contains("<none>", StringComparison.Ordinal) && !n.StartsWith(PodmanPauseImage, StringComparison.Ordinal))];
+        // The quick start's sample image where the account has it: it is known to have 'true'.
+        string? image = names.FirstOrDefault(n => n == options.Value.SampleImage) ?? names.FirstOrDefault();
         if (image is null)
         {
             steps.Add(new("image store", false, $"{user}'s own image store holds no image, so no job of theirs can start.",

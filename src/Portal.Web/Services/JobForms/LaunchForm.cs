@@ -13,6 +13,10 @@ public sealed class LaunchForm
 {
     public string Name { get; set; } = "";
 
+    /// <summary>This form's idempotency key, made when the form is first shown: posting the same form again (a double
+    /// click, Back and submit) finds the job the first post queued instead of queuing another.</summary>
+    public string SubmissionKey { get; set; } = "";
+
     public string Image { get; set; } = "";
 
     /// <summary>One argument per line.</summary>

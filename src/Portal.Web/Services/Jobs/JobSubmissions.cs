@@ -22,10 +22,16 @@ internal sealed class JobSubmissions(
 {
     /// <summary>Queues <paramref name="spec"/> for <paramref name="submitter"/>, or says what is wrong with it, field by
     /// field (named after <see cref="JobSpec"/>'s properties).</summary>
-    public async Task<SubmitResult> SubmitAsync(CurrentUser submitter, JobSpec spec, CancellationToken cancellationToken)
+    /// <param name="submitter">Who submits.</param>
+    /// <param name="spec">The job.</param>
+    /// <param name="cancellationToken">Stops the work.</param>
+    /// <param name="idempotencyKey">The submitter's key for this submission: the same key again answers with the job
+    /// the first submission queued (<see cref="SubmitResult.Repeated"/>).</param>
+    public async Task<SubmitResult> SubmitAsync(CurrentUser submitter, JobSpec spec, CancellationToken cancellationToken, string? idempotencyKey = null)
     {
-        var result = await jobs.SubmitAsync(await SubmissionAsync(submitter, spec, cancellationToken), cancellationToken);
-        if (result.Accepted)
+        var submission = await SubmissionAsync(submitter, spec, cancellationToken) with { IdempotencyKey = idempotencyKey };
+        var result = await jobs.SubmitAsync(submission, cancellationToken);
+        if (result.Accepted && !result.Repeated)
         {
             runner.RequestPass(SchedulingCause.JobSubmitted);
         }

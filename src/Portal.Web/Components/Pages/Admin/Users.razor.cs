@@ -17,6 +17,10 @@ public partial class Users
     [SupplyParameterFromForm(FormName = "user-action")]
     private string? Command { get; set; }
 
+    /// <summary>The action the admin confirmed: disabling and resetting a password ask first.</summary>
+    [SupplyParameterFromForm(FormName = "confirm-user-action", Name = "Command")]
+    private string? ConfirmedCommand { get; set; }
+
     [SupplyParameterFromForm(FormName = "second-factor")]
     private string[]? RequireRoles { get; set; }
 
@@ -26,14 +30,20 @@ public partial class Users
     private IReadOnlySet<string> _requiring = new HashSet<string>();
     private IReadOnlyList<UserSummary> _users = [];
     private AdminResult? _result;
+    private Confirmation? _confirming;
     private string? _jobGroup;
     private IReadOnlySet<string> _outsideJobGroup = new HashSet<string>();
 
-    protected override Task OnInitializedAsync()
+    protected override async Task OnInitializedAsync()
     {
         NewUser ??= new();
         Binding ??= new();
-        return LoadAsync();
+        await LoadAsync();
+        if (ConfirmedCommand is not null)
+        {
+            // Blazor hands a post only to a form that is on the page: the confirmation's form must be there to take it.
+            _confirming = new("", "", ConfirmedCommand, "");
+        }
     }
 
     private async Task SetSecondFactorAsync()
@@ -72,9 +82,17 @@ public partial class Users
         await LoadAsync();
     }
 
-    private async Task ActAsync()
+    private Task ActAsync() => ActAsync(Command, confirmed: false);
+
+    private Task ConfirmAsync()
     {
-        string[] parts = (Command ?? "").Split(':', 2);
+        _confirming = null;
+        return ActAsync(ConfirmedCommand, confirmed: true);
+    }
+
+    private async Task ActAsync(string? command, bool confirmed)
+    {
+        string[] parts = (command ?? "").Split(':', 2);
         if (parts.Length != 2 || !Guid.TryParse(parts[1], out Guid userId))
         {
             _result = AdminResult.Fail("Unknown action.");
@@ -82,6 +100,14 @@ public partial class Users
         }
 
         CancellationToken ct = HttpContext.RequestAborted;
+        if (parts[0] is "disable" or "reset-password" && !confirmed)
+        {
+            // Both cut someone off at once (signed out everywhere; the password they know stops working): ask first.
+            _confirming = await ConfirmationAsync(parts[0], userId, ct);
+            _result = _confirming is null ? AdminResult.Fail("There is no such user.") : null;
+            return;
+        }
+
         _result = parts[0] switch
         {
             "disable" => await Admin.DisableAsync(Actor(), userId, ct),
@@ -93,6 +119,23 @@ public partial class Users
             _ => AdminResult.Fail("Unknown action."),
         };
         await LoadAsync();
+    }
+
+    private async Task<Confirmation?> ConfirmationAsync(string action, Guid userId, CancellationToken cancellationToken)
+    {
+        await LoadAsync();
+        if (_users.FirstOrDefault(u => u.Id == userId) is not { } user)
+        {
+            return null;
+        }
+
+        return action == "disable"
+            ? new($"Disable {user.UserName}?",
+                $"{user.UserName} is signed out everywhere at once, their API tokens stop working, and they cannot sign in until an admin enables the account again.",
+                $"disable:{userId}", $"Yes, disable {user.UserName}")
+            : new($"Reset the password of {user.UserName}?",
+                $"The password {user.UserName} signs in with stops working now. You get a one-time password to hand over; they choose a new one at their next sign-in.",
+                $"reset-password:{userId}", $"Yes, reset the password of {user.UserName}");
     }
 
     private async Task LoadAsync()
@@ -110,6 +153,9 @@ public partial class Users
 
     private AuditActor Actor() =>
         new(Guid.TryParse(UserManager.GetUserId(HttpContext.User), out Guid id) ? id : null, HttpContext.User.Identity?.Name ?? "?");
+
+    /// <summary>The question asked before a disable or a password reset.</summary>
+    private sealed record Confirmation(string Title, string Consequence, string Command, string Yes);
 
     private sealed class NewUserInput
     {

@@ -41,6 +41,7 @@ public partial class LaunchJob
             Form.Image = PrefillImage ?? Form.Image;
             Form.Name = PrefillName ?? Form.Name;
             Form.Command = PrefillCommand ?? Form.Command;
+            Form.SubmissionKey = "form-" + Guid.NewGuid().ToString("N");
         }
 
         _user = CurrentUser.From(HttpContext.User);
@@ -73,7 +74,8 @@ public partial class LaunchJob
             return;
         }
 
-        SubmitResult result = await Submissions.SubmitAsync(_user, spec, HttpContext.RequestAborted);
+        string? key = string.IsNullOrEmpty(Form.SubmissionKey) ? null : Form.SubmissionKey;
+        SubmitResult result = await Submissions.SubmitAsync(_user, spec, HttpContext.RequestAborted, key);
         if (result.JobId is { } id)
         {
             Navigation.NavigateTo($"/jobs/{id}", forceLoad: true);

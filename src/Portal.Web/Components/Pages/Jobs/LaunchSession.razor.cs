@@ -22,7 +22,7 @@ public partial class LaunchSession
 
     protected override async Task OnInitializedAsync()
     {
-        Form ??= new() { Name = "jupyter", SessionKind = nameof(SessionKind.Jupyter), Gpus = 0 };
+        Form ??= new() { Name = "jupyter", SessionKind = nameof(SessionKind.Jupyter), Gpus = 0, SubmissionKey = "form-" + Guid.NewGuid().ToString("N") };
         _user = CurrentUser.From(HttpContext.User);
         if (_user.LinuxUserName is not null)
         {
@@ -51,7 +51,8 @@ public partial class LaunchSession
         }
 
         // A session is a job: it is queued the way every job is.
-        SubmitResult result = await Submissions.SubmitAsync(_user, spec, HttpContext.RequestAborted);
+        string? key = string.IsNullOrEmpty(Form.SubmissionKey) ? null : Form.SubmissionKey;
+        SubmitResult result = await Submissions.SubmitAsync(_user, spec, HttpContext.RequestAborted, key);
         if (result.JobId is { } id)
         {
             Navigation.NavigateTo($"/jobs/{id}", forceLoad: true);
