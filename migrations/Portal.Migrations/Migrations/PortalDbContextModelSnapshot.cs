@@ -400,6 +400,13 @@ namespace Portal.Migrations.Migrations
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
+                    b.Property<string>("IdleKeepReason")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateTimeOffset?>("IdleKeepUntil")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Image")
                         .IsRequired()
                         .HasMaxLength(255)
@@ -750,6 +757,18 @@ namespace Portal.Migrations.Migrations
                     b.Property<double?>("GpuHoursPerWindow")
                         .HasColumnType("double precision");
 
+                    b.Property<double?>("IdleGpuThresholdPercent")
+                        .HasColumnType("double precision");
+
+                    b.Property<TimeSpan?>("IdleGrace")
+                        .HasColumnType("interval");
+
+                    b.Property<TimeSpan?>("IdleKeepLimit")
+                        .HasColumnType("interval");
+
+                    b.Property<TimeSpan?>("IdleWindow")
+                        .HasColumnType("interval");
+
                     b.Property<int?>("MaxConcurrentGpus")
                         .HasColumnType("integer");
 
@@ -786,6 +805,8 @@ namespace Portal.Migrations.Migrations
 
                     b.ToTable("QuotaGroups", null, t =>
                         {
+                            t.HasCheckConstraint("CK_QuotaGroups_Idle", "(\"IdleWindow\" IS NULL OR \"IdleWindow\" >= interval '1 second') AND (\"IdleGrace\" IS NULL OR \"IdleGrace\" >= interval '0') AND (\"IdleGpuThresholdPercent\" IS NULL OR (\"IdleGpuThresholdPercent\" >= 0 AND \"IdleGpuThresholdPercent\" <= 100)) AND (\"IdleKeepLimit\" IS NULL OR \"IdleKeepLimit\" > interval '0')");
+
                             t.HasCheckConstraint("CK_QuotaGroups_Limits", "(\"MaxConcurrentGpus\" IS NULL OR \"MaxConcurrentGpus\" >= 0) AND (\"MaxConcurrentJobs\" IS NULL OR \"MaxConcurrentJobs\" >= 0) AND (\"MaxQueuedJobs\" IS NULL OR \"MaxQueuedJobs\" >= 0) AND (\"GpuHoursPerWindow\" IS NULL OR \"GpuHoursPerWindow\" >= 0) AND (\"Window\" IS NULL OR \"Window\" > interval '0') AND (\"MaxWalltime\" IS NULL OR \"MaxWalltime\" > interval '0') AND (\"MaxCpusPerJob\" IS NULL OR \"MaxCpusPerJob\" > 0) AND (\"MaxMemoryMiBPerJob\" IS NULL OR \"MaxMemoryMiBPerJob\" > 0)");
                         });
                 });
