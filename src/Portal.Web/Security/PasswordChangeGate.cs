@@ -9,7 +9,7 @@ internal static class PasswordChangeGate
 {
     public const string ChangePasswordPath = "/account/change-password";
 
-    private static readonly string[] AllowedPrefixes = [ChangePasswordPath, "/account/logout", "/_framework", "/_content", "/css", "/error"];
+    private static readonly string[] AllowedPrefixes = [ChangePasswordPath, "/account/logout", "/_framework", "/_content", "/css", "/js", "/error"];
 
     /// <summary>
     /// The pages above, the framework's files and the stylesheet. The stylesheet is served at the site's root under a
