@@ -207,7 +207,7 @@ public sealed partial class AdminQuotaPageTests(PortalFactory portal) : IClassFi
         using HttpResponseMessage saved = await admin.Client.PostFormAsync(path, "quota-group-idle",
             [new("Idle.WindowMinutes", "90"), new("Idle.GraceMinutes", "10"), new("Idle.GpuThresholdPercent", "2.5"), new("Idle.KeepLimitHours", "")]);
 
-        Assert.Contains("The group's idle reclaim is saved.", await saved.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("The group's idle reclaim is saved.", WebUtility.HtmlDecode(await saved.Content.ReadAsStringAsync()), StringComparison.Ordinal);
         Assert.Equal(new Portal.Core.Sessions.SessionIdleSettings(TimeSpan.FromMinutes(90), TimeSpan.FromMinutes(10), 2.5, null), await Quotas.GetGroupIdleAsync(group));
         Assert.Equal(new Portal.Core.Sessions.SessionIdlePolicy(TimeSpan.FromMinutes(90), TimeSpan.FromMinutes(10), 2.5, Portal.Core.Sessions.SessionIdlePolicy.DefaultKeepLimit),
             (await Quotas.ResolveIdleAsync([member.Id]))[member.Id]);
