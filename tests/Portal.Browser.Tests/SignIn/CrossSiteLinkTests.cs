@@ -42,9 +42,12 @@ public sealed class CrossSiteLinkTests(KestrelPortal portal, Chromium chromium) 
             $"<form id=\"out\" method=\"post\" action=\"{new Uri(portal.BaseAddress, "/account/logout")}\"><button>win a prize</button></form>");
 
         await page.GotoAsync(ElsewhereUrl);
-        await page.ClickAsync("#out button");
-        await page.WaitForLoadStateAsync(LoadState.Load);
+        IResponse posted = await page.RunAndWaitForResponseAsync(
+            () => page.ClickAsync("#out button"), r => r.Url.EndsWith("/account/logout", StringComparison.Ordinal));
+        Dictionary<string, string> sent = await posted.Request.AllHeadersAsync();
 
+        // SameSite=Lax kept the session cookie off the cross-site post (and antiforgery would refuse it anyway).
+        Assert.DoesNotContain("portal.session", sent.GetValueOrDefault("cookie") ?? "", StringComparison.Ordinal);
         await page.GotoAsync("/jobs");
         await Assertions.Expect(page).ToHaveURLAsync(new Uri(portal.BaseAddress, "/jobs").ToString());
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("My jobs");
