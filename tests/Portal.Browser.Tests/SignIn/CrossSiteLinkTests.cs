@@ -20,7 +20,8 @@ public sealed class CrossSiteLinkTests(KestrelPortal portal, Chromium chromium) 
         await portal.CreateUserAsync(name, Password);
         await using IBrowserContext context = await chromium.Browser.NewContextAsync(new() { BaseURL = portal.BaseAddress.ToString() });
         IPage page = await context.NewPageAsync();
-        await SignInAsync(page, name);
+        await Dashboard.BrowserSession.SignInAsync(page, name, Password);
+        await Assertions.Expect(page).Not.ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/account/login"));
         await ServeElsewhereAsync(context, $"<a id=\"link\" href=\"{new Uri(portal.BaseAddress, "/jobs")}\">my jobs</a>");
 
         await page.GotoAsync(ElsewhereUrl);
@@ -37,7 +38,8 @@ public sealed class CrossSiteLinkTests(KestrelPortal portal, Chromium chromium) 
         await portal.CreateUserAsync(name, Password);
         await using IBrowserContext context = await chromium.Browser.NewContextAsync(new() { BaseURL = portal.BaseAddress.ToString() });
         IPage page = await context.NewPageAsync();
-        await SignInAsync(page, name);
+        await Dashboard.BrowserSession.SignInAsync(page, name, Password);
+        await Assertions.Expect(page).Not.ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/account/login"));
         await ServeElsewhereAsync(context,
             $"<form id=\"out\" method=\"post\" action=\"{new Uri(portal.BaseAddress, "/account/logout")}\"><button>win a prize</button></form>");
 
@@ -62,13 +64,4 @@ public sealed class CrossSiteLinkTests(KestrelPortal portal, Chromium chromium) 
             ContentType = "text/html",
             Body = $"<!doctype html><html><body>{body}</body></html>",
         }));
-
-    private static async Task SignInAsync(IPage page, string userName)
-    {
-        await page.GotoAsync("/account/login");
-        await page.GetByLabel("User name").FillAsync(userName);
-        await page.GetByLabel("Password").FillAsync(Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true }).ClickAsync();
-        await Assertions.Expect(page).Not.ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/account/login"));
-    }
 }
