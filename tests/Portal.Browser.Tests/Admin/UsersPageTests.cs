@@ -18,7 +18,8 @@ public sealed class UsersPageTests(KestrelPortal portal, Chromium chromium) : IC
         await portal.CreateUserAsync(admin, Password, admin: true);
         await portal.CreateUserAsync(target, Password);
         IPage page = await NewPageAsync(1280, 900, ColorScheme.Light);
-        await SignInAsync(page, admin);
+        await Dashboard.BrowserSession.SignInAsync(page, admin, Password);
+        await Assertions.Expect(page).Not.ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/account/login"));
         await page.GotoAsync("/admin/users");
         ILocator row = page.Locator("tr", new() { HasText = target });
 
@@ -42,7 +43,8 @@ public sealed class UsersPageTests(KestrelPortal portal, Chromium chromium) : IC
         string admin = Unique("phone");
         await portal.CreateUserAsync(admin, Password, admin: true);
         IPage page = await NewPageAsync(390, 844, scheme);
-        await SignInAsync(page, admin);
+        await Dashboard.BrowserSession.SignInAsync(page, admin, Password);
+        await Assertions.Expect(page).Not.ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/account/login"));
 
         await page.GotoAsync("/admin/users");
         ILocator nav = page.GetByRole(AriaRole.Navigation, new() { Name = "Main" });
@@ -78,14 +80,5 @@ public sealed class UsersPageTests(KestrelPortal portal, Chromium chromium) : IC
             ColorScheme = scheme,
         });
         return await context.NewPageAsync();
-    }
-
-    private static async Task SignInAsync(IPage page, string userName)
-    {
-        await page.GotoAsync("/account/login");
-        await page.GetByLabel("User name").FillAsync(userName);
-        await page.GetByLabel("Password").FillAsync(Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true }).ClickAsync();
-        await Assertions.Expect(page).Not.ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/account/login"));
     }
 }

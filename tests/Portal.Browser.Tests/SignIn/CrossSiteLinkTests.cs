@@ -20,7 +20,8 @@ public sealed class CrossSiteLinkTests(KestrelPortal portal, Chromium chromium) 
         await portal.CreateUserAsync(name, Password);
         await using IBrowserContext context = await chromium.Browser.NewContextAsync(new() { BaseURL = portal.BaseAddress.ToString() });
         IPage page = await context.NewPageAsync();
-        await SignInAsync(page, name);
+        await Dashboard.BrowserSession.SignInAsync(page, name, Password);
+        await Assertions.Expect(page).Not.ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/account/login"));
         await ServeElsewhereAsync(context, $"<a id=\"link\" href=\"{new Uri(portal.BaseAddress, "/jobs")}\">my jobs</a>");
 
         await page.GotoAsync(ElsewhereUrl);
@@ -37,17 +38,23 @@ public sealed class CrossSiteLinkTests(KestrelPortal portal, Chromium chromium) 
         await portal.CreateUserAsync(name, Password);
         await using IBrowserContext context = await chromium.Browser.NewContextAsync(new() { BaseURL = portal.BaseAddress.ToString() });
         IPage page = await context.NewPageAsync();
-        await SignInAsync(page, name);
+        await Dashboard.BrowserSession.SignInAsync(page, name, Password);
+        await Assertions.Expect(page).Not.ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/account/login"));
         await ServeElsewhereAsync(context,
             $"<form id=\"out\" method=\"post\" action=\"{new Uri(portal.BaseAddress, "/account/logout")}\"><button>win a prize</button></form>");
 
         await page.GotoAsync(ElsewhereUrl);
-        await page.ClickAsync("#out button");
-        await page.WaitForLoadStateAsync(LoadState.Load);
+        IResponse posted = await page.RunAndWaitForResponseAsync(
+            () => page.ClickAsync("#out button"), r => r.Url.EndsWith("/account/logout", StringComparison.Ordinal));
+        Dictionary<string, string> sent = await posted.Request.AllHeadersAsync();
 
-        await page.GotoAsync("/jobs");
-        await Assertions.Expect(page).ToHaveURLAsync(new Uri(portal.BaseAddress, "/jobs").ToString());
-        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("My jobs");
+        // SameSite=Lax kept the session cookie off the cross-site post (and antiforgery would refuse it anyway).
+        Assert.DoesNotContain("portal.session", sent.GetValueOrDefault("cookie") ?? "", StringComparison.Ordinal);
+        // Still signed in (a fresh tab: the refused post's error page is still arriving in the first one).
+        IPage later = await context.NewPageAsync();
+        await later.GotoAsync("/jobs");
+        await Assertions.Expect(later).ToHaveURLAsync(new Uri(portal.BaseAddress, "/jobs").ToString());
+        await Assertions.Expect(later.Locator("h1")).ToHaveTextAsync("My jobs");
     }
 
     private static async Task ServeElsewhereAsync(IBrowserContext context, string body) =>
@@ -57,13 +64,4 @@ public sealed class CrossSiteLinkTests(KestrelPortal portal, Chromium chromium) 
             ContentType = "text/html",
             Body = $"<!doctype html><html><body>{body}</body></html>",
         }));
-
-    private static async Task SignInAsync(IPage page, string userName)
-    {
-        await page.GotoAsync("/account/login");
-        await page.GetByLabel("User name").FillAsync(userName);
-        await page.GetByLabel("Password").FillAsync(Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true }).ClickAsync();
-        await Assertions.Expect(page).Not.ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/account/login"));
-    }
 }

@@ -45,7 +45,8 @@ public sealed partial class ApiOpenApiTests(ApiPortalFactory portal) : IClassFix
         var paths = document.RootElement.GetProperty("paths");
 
         // Success and 400 come from the handlers' typed Results<...>; a Problem's status from the route's metadata.
-        Assert.Equal(["201", "400", "413", "415"], Statuses(paths, "/api/v1/jobs", "post"));
+        // 200: a repeated Idempotency-Key answers with the first job.
+        Assert.Equal(["200", "201", "400", "413", "415"], Statuses(paths, "/api/v1/jobs", "post"));
         Assert.Equal(["200", "404"], Statuses(paths, "/api/v1/jobs/{id}", "get"));
         Assert.Equal(["200", "404", "409"], Statuses(paths, "/api/v1/jobs/{id}/cancel", "post"));
         Assert.Equal(["204", "400", "404", "413", "415"], Statuses(paths, "/api/v1/admin/gpus/{uuid}/drain", "post"));

@@ -75,11 +75,10 @@ public sealed class IdempotencyKeyTests(ApiPortalFactory portal) : IClassFixture
         }
     }
 
-    [Theory]
-    [InlineData("")]
-    [InlineData("has space")]
-    public async Task A_bad_key_is_400_naming_the_header_and_queues_nothing(string key)
+    [Fact]
+    public async Task A_key_with_a_space_is_400_naming_the_header_and_queues_nothing()
     {
+        const string key = "has space";
         var accounts = await portal.AccountsAsync();
         using var client = portal.ApiClient(await portal.TokenAsync(accounts.Alice, TestScopes.ReadWrite));
         int before = await portal.WithDbAsync(db => db.Set<JobRecord>().CountAsync());
