@@ -65,7 +65,7 @@ public sealed class LogStreamEndTests(LauncherFixture f)
             Assert.Equal("ready", await stream.ReadLineAsync(TimeSpan.FromSeconds(30)));
 
             Assert.False(await stream.ExitsWithinAsync(TimeSpan.FromSeconds(2)), "the stream ended while its caller still listened");
-            Assert.Single(Procs.Find(f.Alice.Uid, "logs --follow -- portal-job-" + job));
+            Assert.Single(Procs.Find(f.Alice.Uid, "logs --timestamps --follow -- portal-job-" + job));
         }
         finally
         {
@@ -102,7 +102,7 @@ public sealed class LogStreamEndTests(LauncherFixture f)
     }
 
     private async Task FollowersGoneAsync(string job) =>
-        await Wait.UntilAsync(() => Task.FromResult(Procs.Find(f.Alice.Uid, "logs --follow -- portal-job-" + job).Count),
+        await Wait.UntilAsync(() => Task.FromResult(Procs.Find(f.Alice.Uid, "logs --timestamps --follow -- portal-job-" + job).Count),
             n => n == 0, Soon, "podman logs --follow to end");
 
     public static List<string> AuditDetails(HeldStdin call) =>

@@ -100,7 +100,7 @@ public sealed class SudoDeployTests(LauncherFixture f) : IAsyncLifetime
             stream.CloseStdin();
 
             Assert.True(await stream.ExitsWithinAsync(TimeSpan.FromSeconds(15)), "the launcher still runs after the service user closed stdin");
-            await Wait.UntilAsync(() => Task.FromResult(Procs.Find(f.Alice.Uid, "logs --follow -- portal-job-" + job).Count),
+            await Wait.UntilAsync(() => Task.FromResult(Procs.Find(f.Alice.Uid, "logs --timestamps --follow -- portal-job-" + job).Count),
                 n => n == 0, TimeSpan.FromSeconds(15), "podman logs --follow to end");
             Assert.Contains(LogStreamEndTests.AuditDetails(stream), d => d == "caller hung up; podman logs ended");
         }
