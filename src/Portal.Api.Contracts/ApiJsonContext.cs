@@ -10,6 +10,7 @@ namespace Portal.Api.Contracts;
 [JsonSerializable(typeof(SubmitJobResponse))]
 [JsonSerializable(typeof(JobListResponse))]
 [JsonSerializable(typeof(JobResponse))]
+[JsonSerializable(typeof(JobLogLineResponse))]
 [JsonSerializable(typeof(GpuListResponse))]
 [JsonSerializable(typeof(DrainGpuRequest))]
 [JsonSerializable(typeof(QuotaUsageResponse))]

@@ -151,3 +151,18 @@ public static class JobStates
 
     public static IReadOnlyList<string> All { get; } = [Queued, Starting, Running, Succeeded, Failed, Cancelled, TimedOut, Lost];
 }
+
+/// <summary>One line of a job's output in the log API's JSON form (<c>format=json</c>).</summary>
+/// <param name="Line">Its number, from 1 (what <c>offset</c> and SSE's Last-Event-ID count).</param>
+/// <param name="Stream">stdout or stderr (a Slurm job's output file keeps both as one: stdout).</param>
+/// <param name="Time">When it was written, UTC with nanoseconds (<c>2026-12-06T11:22:40.219534842Z</c>); absent where the
+/// backend keeps no time (Slurm).</param>
+/// <param name="Text">The line, without its line break.</param>
+public sealed record JobLogLineResponse(int Line, string Stream, string? Time, string Text);
+
+/// <summary>The stream names of <see cref="JobLogLineResponse.Stream"/>.</summary>
+public static class JobLogStreams
+{
+    public const string Stdout = "stdout";
+    public const string Stderr = "stderr";
+}

@@ -45,11 +45,11 @@ public interface ILauncher
     Task<IReadOnlyList<ImageInfo>> ImagesAsync(string user, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// The job's output, line by line, as podman writes it; with <see cref="LogsSpec.Follow"/> until the
-    /// job ends or the token is cancelled (which ends the launcher too). With <see cref="LogsSpec.Service"/>, that
-    /// service's output of the app <paramref name="job"/>.
+    /// The job's output, line by line: stdout and stderr in the order podman recorded them, each line with its stream and
+    /// time; with <see cref="LogsSpec.Follow"/> until the job ends or the token is cancelled (which ends the launcher
+    /// too). With <see cref="LogsSpec.Service"/>, that service's output of the app <paramref name="job"/>.
     /// </summary>
-    IAsyncEnumerable<string> StreamLogsAsync(string user, string job, LogsSpec options, CancellationToken cancellationToken = default);
+    IAsyncEnumerable<LogLine> StreamLogsAsync(string user, string job, LogsSpec options, CancellationToken cancellationToken = default);
 
     /// <summary>The host self-test; with a user, podman is also tried as that user.</summary>
     Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default);

@@ -69,8 +69,14 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
     public async Task<string> AppExportAsync(string user, string job, CancellationToken cancellationToken = default) =>
         (await CallAsync(Request(LauncherVerbs.AppExport, user, job), cancellationToken)).Export ?? "";
 
-    public IAsyncEnumerable<string> StreamLogsAsync(string user, string job, LogsSpec options, CancellationToken cancellationToken = default) =>
-        StreamAsync(Request(options.Service is null ? LauncherVerbs.Logs : LauncherVerbs.AppLogs, user, job), options, cancellationToken);
+    public async IAsyncEnumerable<LogLine> StreamLogsAsync(string user, string job, LogsSpec options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        // The launcher frames each line with its stream and time (LogFrame).
+        await foreach (string frame in StreamAsync(Request(options.Service is null ? LauncherVerbs.Logs : LauncherVerbs.AppLogs, user, job), options, cancellationToken))
+        {
+            yield return LogFrame.Parse(frame);
+        }
+    }
 
     /// <summary>A log stream: <paramref name="request"/> with <paramref name="options"/> as its logs section.</summary>
     private async IAsyncEnumerable<string> StreamAsync(LauncherRequest request, LogsSpec options, [EnumeratorCancellation] CancellationToken cancellationToken)

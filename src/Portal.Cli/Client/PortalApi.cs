@@ -89,9 +89,11 @@ public sealed class PortalApi : IDisposable
         }
     }
 
-    /// <summary>Opens the job's output from line <paramref name="offset"/> on; the caller reads and disposes it.</summary>
-    public Task<Stream> OpenLogsAsync(long id, bool follow, int offset, CancellationToken cancellationToken) =>
-        OpenTextAsync($"jobs/{Id(id)}/logs?follow={(follow ? "true" : "false")}&offset={offset.ToString(CultureInfo.InvariantCulture)}", cancellationToken);
+    /// <summary>Opens the job's output (stdout and stderr in order) from line <paramref name="offset"/> on, with each
+    /// line's time before it when <paramref name="timestamps"/>; the caller reads and disposes it.</summary>
+    public Task<Stream> OpenLogsAsync(long id, bool follow, int offset, CancellationToken cancellationToken, bool timestamps = false) =>
+        OpenTextAsync($"jobs/{Id(id)}/logs?follow={(follow ? "true" : "false")}&offset={offset.ToString(CultureInfo.InvariantCulture)}"
+            + (timestamps ? "&timestamps=true" : ""), cancellationToken);
 
     private async Task<Stream> OpenTextAsync(string path, CancellationToken cancellationToken)
     {

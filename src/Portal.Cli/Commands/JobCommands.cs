@@ -5,7 +5,7 @@ using Portal.Cli.Output;
 
 namespace Portal.Cli.Commands;
 
-/// <summary><c>portal jobs</c>, <c>portal show ID</c>, <c>portal logs [-f] ID</c>, <c>portal cancel ID</c>.</summary>
+/// <summary><c>portal jobs</c>, <c>portal show ID</c>, <c>portal logs [-f] [-t] ID</c>, <c>portal cancel ID</c>.</summary>
 internal static class JobCommands
 {
     public static Command Jobs()
@@ -94,15 +94,16 @@ internal static class JobCommands
     {
         var id = JobId();
         var follow = new Option<bool>("--follow", "-f") { Description = "Keep streaming until the job ends; exit with the job's exit code. Ctrl-C detaches." };
-        var command = new Command("logs", "A job's output") { id, follow };
+        var timestamps = new Option<bool>("--timestamps", "-t") { Description = "Put each line's time (UTC) before it." };
+        var command = new Command("logs", "A job's output, stdout and stderr in order") { id, follow, timestamps };
         command.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async (api, output) =>
         {
             if (parse.GetValue(follow))
             {
-                return await JobFollower.FollowAsync(api, parse.GetValue(id), output, cancellationToken);
+                return await JobFollower.FollowAsync(api, parse.GetValue(id), output, cancellationToken, parse.GetValue(timestamps));
             }
 
-            await using var stream = await api.OpenLogsAsync(parse.GetValue(id), follow: false, offset: 0, cancellationToken);
+            await using var stream = await api.OpenLogsAsync(parse.GetValue(id), follow: false, offset: 0, cancellationToken, parse.GetValue(timestamps));
             await stream.CopyToAsync(Console.OpenStandardOutput(), cancellationToken);
             return ExitCodes.Ok;
         }, cancellationToken));

@@ -15,14 +15,14 @@ internal static class JobFollower
     // After the output ends, the job's final state follows within the portal's watch interval.
     private static readonly TimeSpan SettleTime = TimeSpan.FromSeconds(15);
 
-    public static async Task<int> FollowAsync(PortalApi api, long id, CliOutput output, CancellationToken cancellationToken)
+    public static async Task<int> FollowAsync(PortalApi api, long id, CliOutput output, CancellationToken cancellationToken, bool timestamps = false)
     {
         var lines = 0;
         try
         {
             while (true)
             {
-                lines = await StreamAsync(api, id, lines, output, cancellationToken);
+                lines = await StreamAsync(api, id, lines, output, timestamps, cancellationToken);
                 var settleUntil = DateTimeOffset.UtcNow + SettleTime;
                 JobResponse job;
                 while (!(job = await api.GetJobAsync(id, cancellationToken)).IsFinal
@@ -75,14 +75,14 @@ internal static class JobFollower
         },
     };
 
-    private static async Task<int> StreamAsync(PortalApi api, long id, int offset, CliOutput output, CancellationToken cancellationToken)
+    private static async Task<int> StreamAsync(PortalApi api, long id, int offset, CliOutput output, bool timestamps, CancellationToken cancellationToken)
     {
         var lines = offset;
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                await using var stream = await api.OpenLogsAsync(id, follow: true, lines, cancellationToken);
+                await using var stream = await api.OpenLogsAsync(id, follow: true, lines, cancellationToken, timestamps);
                 using var reader = new StreamReader(stream);
                 while (await reader.ReadLineAsync(cancellationToken) is { } line)
                 {

@@ -19,6 +19,8 @@ internal static class StandardStreams
 
     public static Stream OpenOutput() => new DescriptorStream(1, canRead: false);
 
+    public static Stream OpenError() => new DescriptorStream(2, canRead: false);
+
     /// <summary>One line on stderr. A caller that no longer reads it must not turn a reply into a crash.</summary>
     public static void ErrorLine(string line)
     {

@@ -266,10 +266,11 @@ internal static class PodmanArgs
     /// <summary>A cheap call that makes podman set up the user's namespace and its pause process, if there is none.</summary>
     public static List<string> Version(IReadOnlyList<string> podman) => [.. podman, "version", "--format", "{{.Client.Version}}"];
 
-    /// <summary>A job's log, or (with <c>logs.service</c>) one service's of an app.</summary>
+    /// <summary>A job's log, or (with <c>logs.service</c>) one service's of an app. With each line's time: the launcher
+    /// merges the two streams podman writes apart by it (<see cref="LogMerger"/>).</summary>
     public static List<string> Logs(IReadOnlyList<string> podman, string job, LogsSpec? logs)
     {
-        var argv = new List<string>(podman) { "logs" };
+        var argv = new List<string>(podman) { "logs", "--timestamps" };
         if (logs?.Follow == true)
         {
             argv.Add("--follow");

@@ -22,7 +22,7 @@ internal sealed record ToolResult(int ExitCode, string Stdout, string Stderr, bo
 /// (6 to 3.5 ms) and 0.5 MB of image (4.06 to 3.58 MB), 2026-11-30; Podman/ChildWatch.cs and
 /// Native/Glibc/spawn.cs belong to it.
 /// </remarks>
-internal static unsafe class ToolProcess
+internal static unsafe partial class ToolProcess
 {
     /// <summary>Cap on what is kept of a tool's output; podman's answers are far smaller.</summary>
     private const int MaxOutputBytes = 16 << 20;

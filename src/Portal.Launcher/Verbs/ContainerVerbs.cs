@@ -210,6 +210,14 @@ internal static class ContainerVerbs
         return VerbResult.Success(new LauncherResponse { Images = PodmanJson.ParseImages(result.Stdout) });
     }
 
+    /// <summary>
+    /// Following a live job, how long a line waits for the other stream before it goes out: podman's two pipes are read
+    /// apart, and a line written just before on the other one may arrive a moment later. Short enough to read as live.
+    /// </summary>
+    private static readonly TimeSpan LogHoldBack = TimeSpan.FromMilliseconds(150);
+
+    /// <summary>The job's two output streams as one, in order, each line framed with its stream (see
+    /// <see cref="ToolProcess.StreamLog"/>).</summary>
     private static VerbResult Logs(UserCall call, PodmanSession podman)
     {
         LaunchContext ctx = call.Ctx;
@@ -218,8 +226,9 @@ internal static class ContainerVerbs
 
         // A followed stream lasts as long as the job; the caller ends it early. Any other read has the deadline.
         bool follow = ctx.Request.Logs?.Follow == true;
-        int? exitCode = ToolProcess.Stream(argv, podman.Environment(call.User, call.RuntimeDir),
-            untilStdinCloses: ctx.Request.Logs?.UntilStdinCloses == true, deadline: follow ? null : podman.Deadline, out bool timedOut);
+        int? exitCode = ToolProcess.StreamLog(argv, podman.Environment(call.User, call.RuntimeDir),
+            untilStdinCloses: ctx.Request.Logs?.UntilStdinCloses == true, deadline: follow ? null : podman.Deadline,
+            holdBack: follow ? LogHoldBack : null, out bool timedOut);
         if (timedOut)
         {
             ctx.Audit.Failed("podman logs timed out");
@@ -232,7 +241,7 @@ internal static class ContainerVerbs
             return new VerbResult(LauncherExitCodes.Ok, new LauncherResponse());
         }
 
-        // podman wrote its own output and errors to the caller; its exit code is the launcher's.
+        // podman's output went to the caller, framed; its exit code is the launcher's.
         ctx.Audit.Done($"podman logs exited {exitCode}");
         return new VerbResult(exitCode.Value, new LauncherResponse());
     }

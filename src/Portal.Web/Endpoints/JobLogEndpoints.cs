@@ -76,8 +76,9 @@ internal static partial class JobLogEndpoints
     [LoggerMessage(Level = LogLevel.Warning, Message = "The log of job {JobId} could not be read: {Problem}")]
     private static partial void LogReadFailed(ILogger logger, long jobId, string problem);
 
-    /// <summary>Writes the lines as they come (no buffering of the whole log), then ends the launcher.</summary>
-    internal sealed class LogDownload(IAsyncEnumerator<string> lines, bool hasFirst, string fileName) : IResult
+    /// <summary>Writes the lines as they come (no buffering of the whole log), then ends the launcher. Plain text: stdout
+    /// and stderr interleaved in order, as a terminal would have shown them.</summary>
+    internal sealed class LogDownload(IAsyncEnumerator<LogLine> lines, bool hasFirst, string fileName) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
         {
@@ -89,7 +90,7 @@ internal static partial class JobLogEndpoints
             var more = hasFirst;
             while (more)
             {
-                await response.WriteAsync(lines.Current, Encoding.UTF8, httpContext.RequestAborted);
+                await response.WriteAsync(lines.Current.Text, Encoding.UTF8, httpContext.RequestAborted);
                 await response.WriteAsync("\n", Encoding.UTF8, httpContext.RequestAborted);
                 try
                 {

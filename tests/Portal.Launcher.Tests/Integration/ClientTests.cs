@@ -23,7 +23,7 @@ public sealed class ClientTests(LauncherFixture f)
         Assert.Equal("running", (await launcher.InspectAsync(f.Alice.Name, job)).State);
         Assert.Contains(await launcher.ListAsync(f.Alice.Name), c => c.Job == job);
         string firstLine = await Wait.UntilAsync(
-            async () => await launcher.StreamLogsAsync(f.Alice.Name, job, new LogsSpec()).FirstOrDefaultAsync() ?? "",
+            async () => (await launcher.StreamLogsAsync(f.Alice.Name, job, new LogsSpec()).FirstOrDefaultAsync())?.Text ?? "",
             l => l.Length > 0, TimeSpan.FromSeconds(30), "the first log line");
         Assert.Equal("via-client", firstLine);
         await launcher.StopAsync(f.Alice.Name, job, TimeSpan.Zero);
@@ -89,9 +89,9 @@ public sealed class ClientTests(LauncherFixture f)
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
         {
-            await foreach (string line in launcher.StreamLogsAsync(f.Alice.Name, job, new LogsSpec { Follow = true }, cts.Token))
+            await foreach (LogLine line in launcher.StreamLogsAsync(f.Alice.Name, job, new LogsSpec { Follow = true }, cts.Token))
             {
-                lines.Add(line);
+                lines.Add(line.Text);
                 if (lines.Count == 5)
                 {
                     await cts.CancelAsync();
@@ -100,7 +100,7 @@ public sealed class ClientTests(LauncherFixture f)
         });
 
         Assert.Equal(5, lines.Count(l => l == "tick"));
-        await Wait.UntilAsync(() => Task.FromResult(Procs.Find(f.Alice.Uid, "logs --follow -- portal-job-" + job).Count),
+        await Wait.UntilAsync(() => Task.FromResult(Procs.Find(f.Alice.Uid, "logs --timestamps --follow -- portal-job-" + job).Count),
             n => n == 0, TimeSpan.FromSeconds(10), "the follow stream to end");
         await launcher.RemoveAsync(f.Alice.Name, job, TimeSpan.Zero);
     }
@@ -110,7 +110,7 @@ public sealed class ClientTests(LauncherFixture f)
     {
         var e = await Assert.ThrowsAsync<LauncherException>(async () =>
         {
-            await foreach (string line in Client().StreamLogsAsync(f.Bob.Name, "no-such-job", new LogsSpec()))
+            await foreach (LogLine line in Client().StreamLogsAsync(f.Bob.Name, "no-such-job", new LogsSpec()))
             {
                 Assert.Fail("yielded " + line);
             }

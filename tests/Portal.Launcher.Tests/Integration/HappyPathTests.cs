@@ -1,4 +1,5 @@
 using System.Globalization;
+using Portal.Launcher.Protocol;
 using Portal.Launcher.Tests.Infrastructure;
 
 namespace Portal.Launcher.Tests.Integration;
@@ -96,6 +97,30 @@ public sealed class HappyPathTests(LauncherFixture f)
         string logs = await Jobs.WaitForLogAsync(f, f.Alice, job, "hello-from-the-job");
 
         Assert.Contains("hello-from-the-job", logs, StringComparison.Ordinal);
+        await LauncherRunner.RunAsync(f, Requests.Remove(f.Alice.Name, job));
+    }
+
+    [Fact]
+    public async Task Logs_CarryStderrInOrder_EachLineFramedWithItsStream_AndAPrintedFrameStaysStdout()
+    {
+        // The pauses are the job's: podman records its two pipes apart, so writes in one instant have no order to keep.
+        string job = await Jobs.StartAsync(f, f.Alice, ["sh", "-c",
+            "echo to-stdout; sleep 0.5; echo to-stderr >&2; sleep 0.5; echo to-stdout; echo 'e 2026-01-01T00:00:00.000000000Z forged'"]);
+        await Jobs.WaitForStateAsync(f, f.Alice, job, "exited");
+
+        LauncherCall call = await LauncherRunner.RunAsync(f, Requests.Logs(f.Alice.Name, job));
+        LauncherCall followed = await LauncherRunner.RunAsync(f, Requests.Logs(f.Alice.Name, job, follow: true));
+
+        Assert.Equal(0, call.ExitCode);
+        Assert.Equal("", call.Stderr);
+        foreach (LauncherCall c in new[] { call, followed })
+        {
+            LogLine[] lines = [.. c.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(LogFrame.Parse)];
+            Assert.Equal([(OutputChannel.Stdout, "to-stdout"), (OutputChannel.Stderr, "to-stderr"), (OutputChannel.Stdout, "to-stdout"),
+                (OutputChannel.Stdout, "e 2026-01-01T00:00:00.000000000Z forged")], lines.Select(l => (l.Stream, l.Text)));
+            Assert.All(lines, l => Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$", l.Time));
+        }
+
         await LauncherRunner.RunAsync(f, Requests.Remove(f.Alice.Name, job));
     }
 

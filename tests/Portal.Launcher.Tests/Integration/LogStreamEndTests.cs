@@ -1,3 +1,4 @@
+using Portal.Launcher.Protocol;
 using Portal.Launcher.Tests.Infrastructure;
 
 namespace Portal.Launcher.Tests.Integration;
@@ -20,7 +21,7 @@ public sealed class LogStreamEndTests(LauncherFixture f)
         try
         {
             using HeldStdin stream = await HeldStdin.StartAsync(Requests.Logs(f.Alice.Name, job, follow: true, untilStdinCloses: true), f.LauncherPath);
-            Assert.Equal("ready", await stream.ReadLineAsync(TimeSpan.FromSeconds(30)));
+            Assert.Equal("ready", LogFrame.Parse(await stream.ReadLineAsync(TimeSpan.FromSeconds(30)) ?? "").Text);
 
             stream.CloseStdin();
 
@@ -41,7 +42,7 @@ public sealed class LogStreamEndTests(LauncherFixture f)
         try
         {
             using HeldStdin stream = await HeldStdin.StartAsync(Requests.Logs(f.Alice.Name, job, follow: true), f.LauncherPath);
-            Assert.Equal("ready", await stream.ReadLineAsync(TimeSpan.FromSeconds(30)));
+            Assert.Equal("ready", LogFrame.Parse(await stream.ReadLineAsync(TimeSpan.FromSeconds(30)) ?? "").Text);
 
             // Not asked to watch stdin (which stays open anyway): only the closed read end tells the launcher to stop.
             stream.CloseStdout();
@@ -62,10 +63,10 @@ public sealed class LogStreamEndTests(LauncherFixture f)
         try
         {
             using HeldStdin stream = await HeldStdin.StartAsync(Requests.Logs(f.Alice.Name, job, follow: true, untilStdinCloses: true), f.LauncherPath);
-            Assert.Equal("ready", await stream.ReadLineAsync(TimeSpan.FromSeconds(30)));
+            Assert.Equal("ready", LogFrame.Parse(await stream.ReadLineAsync(TimeSpan.FromSeconds(30)) ?? "").Text);
 
             Assert.False(await stream.ExitsWithinAsync(TimeSpan.FromSeconds(2)), "the stream ended while its caller still listened");
-            Assert.Single(Procs.Find(f.Alice.Uid, "logs --follow -- portal-job-" + job));
+            Assert.Single(Procs.Find(f.Alice.Uid, "logs --timestamps --follow -- portal-job-" + job));
         }
         finally
         {
@@ -102,7 +103,7 @@ public sealed class LogStreamEndTests(LauncherFixture f)
     }
 
     private async Task FollowersGoneAsync(string job) =>
-        await Wait.UntilAsync(() => Task.FromResult(Procs.Find(f.Alice.Uid, "logs --follow -- portal-job-" + job).Count),
+        await Wait.UntilAsync(() => Task.FromResult(Procs.Find(f.Alice.Uid, "logs --timestamps --follow -- portal-job-" + job).Count),
             n => n == 0, Soon, "podman logs --follow to end");
 
     public static List<string> AuditDetails(HeldStdin call) =>

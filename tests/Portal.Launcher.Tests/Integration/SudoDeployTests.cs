@@ -1,4 +1,5 @@
 using System.Globalization;
+using Portal.Launcher.Protocol;
 using Portal.Launcher.Tests.Infrastructure;
 using Portal.Tests.Cleanup;
 
@@ -91,7 +92,7 @@ public sealed class SudoDeployTests(LauncherFixture f) : IAsyncLifetime
             // setpriv, env and sudo each exec: the pid is the launcher's, and then podman's parent.
             using HeldStdin stream = await HeldStdin.StartAsync(Requests.Logs(f.Alice.Name, job, follow: true, untilStdinCloses: true), "/usr/bin/setpriv",
                 [.. AsServiceUser, "/usr/bin/sudo", "-n", Installed]);
-            Assert.Equal("ready", await stream.ReadLineAsync(TimeSpan.FromSeconds(30)));
+            Assert.Equal("ready", LogFrame.Parse(await stream.ReadLineAsync(TimeSpan.FromSeconds(30)) ?? "").Text);
 
             // The launcher is root's, then alice's: no signal of the service user's reaches it.
             ShellResult signal = await Shell.RunAsync("/usr/bin/setpriv", [.. AsServiceUser, "/bin/bash", "-c", "kill -0 \"$0\"", stream.Pid.ToString(CultureInfo.InvariantCulture)], clearEnv: true);
@@ -100,7 +101,7 @@ public sealed class SudoDeployTests(LauncherFixture f) : IAsyncLifetime
             stream.CloseStdin();
 
             Assert.True(await stream.ExitsWithinAsync(TimeSpan.FromSeconds(15)), "the launcher still runs after the service user closed stdin");
-            await Wait.UntilAsync(() => Task.FromResult(Procs.Find(f.Alice.Uid, "logs --follow -- portal-job-" + job).Count),
+            await Wait.UntilAsync(() => Task.FromResult(Procs.Find(f.Alice.Uid, "logs --timestamps --follow -- portal-job-" + job).Count),
                 n => n == 0, TimeSpan.FromSeconds(15), "podman logs --follow to end");
             Assert.Contains(LogStreamEndTests.AuditDetails(stream), d => d == "caller hung up; podman logs ended");
         }

@@ -98,6 +98,34 @@ public sealed class ApiJobLifecycleTests(JobHostFixture fixture) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Logs_carry_stderr_in_order_marked_in_json_with_times_on_demand_and_a_printed_frame_stays_stdout()
+    {
+        // The pauses are the job's: podman records its stdout and stderr pipes apart, so writes in the same instant
+        // have no order to keep.
+        var id = await SubmitAsync(_alice, ["sh", "-c", $"echo to-stdout; sleep 0.5; echo to-stderr >&2; sleep 0.5; echo to-stdout; echo '{ForgedFrame}'"]);
+        await WaitForFinalAsync(_alice, id);
+
+        var text = await _alice.GetStringAsync($"/api/v1/jobs/{id}/logs");
+        var timed = await _alice.GetStringAsync($"/api/v1/jobs/{id}/logs?timestamps=true");
+        using var json = await _alice.GetAsync($"/api/v1/jobs/{id}/logs?format=json");
+        var lines = (await json.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => System.Text.Json.JsonSerializer.Deserialize(l, ApiJsonContext.Default.JobLogLineResponse)!).ToList();
+        using var bad = await _alice.GetAsync($"/api/v1/jobs/{id}/logs?format=xml");
+
+        Assert.Equal($"to-stdout\nto-stderr\nto-stdout\n{ForgedFrame}\n", text);
+        Assert.Matches(@"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (to-stdout|to-stderr|e 2026.*)\n){4}$", timed);
+        Assert.Equal("application/x-ndjson", json.Content.Headers.ContentType?.MediaType);
+        Assert.Equal([(1, "stdout", "to-stdout"), (2, "stderr", "to-stderr"), (3, "stdout", "to-stdout"), (4, "stdout", ForgedFrame)],
+            lines.Select(l => (l.Line, l.Stream, l.Text)));
+        Assert.All(lines, l => Assert.NotNull(l.Time));
+        Assert.True(string.CompareOrdinal(lines[0].Time, lines[1].Time) < 0 && string.CompareOrdinal(lines[1].Time, lines[2].Time) < 0);
+        await ProblemAssert.IsProblemAsync(bad, HttpStatusCode.BadRequest);
+    }
+
+    /// <summary>What a job may print to try to pass a stdout line off as stderr: the launcher's own frame.</summary>
+    internal const string ForgedFrame = "e 2026-01-01T00:00:00.000000000Z forged-stderr";
+
+    [Fact]
     public async Task Following_a_queued_job_waits_for_it_to_start()
     {
         // Two one-GPU jobs on a one-GPU box: the second waits for the first.

@@ -178,13 +178,13 @@ public sealed class FakeLauncher(TimeProvider clock) : ILauncher
         return Task.FromResult<IReadOnlyList<ImageInfo>>([]);
     }
 
-    public async IAsyncEnumerable<string> StreamLogsAsync(
+    public async IAsyncEnumerable<LogLine> StreamLogsAsync(
         string user, string job, LogsSpec options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         Call("logs", user, job);
         Existing(user, job);
         await Task.Yield();
-        yield return $"output of job {job}";
+        yield return LogLine.Plain($"output of job {job}");
     }
 
     public Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default)

@@ -80,6 +80,47 @@ public sealed class JobLogTests(JobHostFixture fixture)
     }
 
     [Fact]
+    public async Task Stderr_shows_in_order_and_marked_on_the_page_and_in_order_in_the_download_and_a_printed_frame_stays_stdout()
+    {
+        await using var t = await JobTestContext.CreateAsync(fixture, gpus: 0);
+        var portal = t.StartPortal();
+        // The pauses are the job's: podman records its stdout and stderr pipes apart, so writes in the same instant have
+        // no order to keep.
+        var forged = Api.ApiJobLifecycleTests.ForgedFrame;
+        var id = await t.SubmitAsync(fixture.Alice, JobTestContext.Spec(["sh", "-c", $"echo to-stdout; sleep 0.5; echo to-stderr >&2; sleep 0.5; echo to-stdout; echo '{forged}'"]));
+        await t.WaitForStateAsync(id, JobState.Succeeded);
+        using var alice = await SignInAsync(portal, fixture.Alice.Name);
+        await using var bunit = new BunitContext();
+        bunit.JSInterop.Mode = JSRuntimeMode.Loose;
+        bunit.Services.AddSingleton(t.Store);
+        bunit.Services.AddSingleton(portal.Services.GetRequiredService<ILauncher>());
+        bunit.Services.AddSingleton(portal.Services.GetRequiredService<SessionRevocations>());
+        bunit.Services.AddSingleton(portal.Services.GetRequiredService<Portal.Web.Services.Jobs.JobOutput>());
+        bunit.AddAuthorization().SetAuthorized(fixture.Alice.Name)
+            .SetClaims(new Claim(ClaimTypes.NameIdentifier, t.Accounts[fixture.Alice.Name].ToString()));
+        bunit.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+
+        using var download = await alice.GetAsync($"/jobs/{id}/log");
+        var log = bunit.Render<JobLog>(p => p.Add(c => c.JobId, id));
+        log.WaitForAssertion(() => Assert.Equal("The job has ended; this is the end of its log.", log.Find(".log-status").TextContent.Trim()), TimeSpan.FromSeconds(30));
+        var lines = log.FindAll(".log-line");
+
+        Assert.Equal($"to-stdout\nto-stderr\nto-stdout\n{forged}\n", await download.Content.ReadAsStringAsync());
+        Assert.Equal(["stdout", "stderr", "stdout", "stdout"], lines.Select(l => l.GetAttribute("data-stream")));
+        Assert.Equal(["log-line", "log-line log-stderr", "log-line", "log-line"], lines.Select(l => l.ClassName));
+        Assert.Equal(forged, lines[3].TextContent);
+        Assert.Empty(log.FindAll(".log-time"));
+
+        // Times on demand, and the search box shows only the lines that contain its text.
+        log.Find(".log-timestamps input").Change(true);
+        Assert.Equal(4, log.FindAll(".log-time").Count);
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z $", log.FindAll(".log-time")[1].TextContent);
+        log.Find(".log-search input").Input("STDERR");
+        Assert.Equal(["stderr", "stdout"], log.FindAll(".log-line").Select(l => l.GetAttribute("data-stream")));
+        Assert.Equal("2 of 4 lines match.", log.Find(".log-matches").TextContent.Trim());
+    }
+
+    [Fact]
     public async Task Live_log_of_someone_elses_job_shows_nothing()
     {
         await using var t = await JobTestContext.CreateAsync(fixture, gpus: 0);

@@ -58,7 +58,7 @@ public sealed class LogStreamLimitTests
     private sealed class EndlessSlurmOutput(EndlessLogs lines) : ISlurmLauncher
     {
         public IAsyncEnumerable<string> StreamLogAsync(string user, string job, long slurmJobId, LogsSpec options, CancellationToken cancellationToken = default) =>
-            lines.StreamLogsAsync(user, job, options, cancellationToken);
+            lines.StreamLogsAsync(user, job, options, cancellationToken).Select(l => l.Text);
 
         public Task<SlurmSubmission> SubmitAsync(string user, string job, RunSpec spec, SlurmSpec slurm, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
@@ -85,13 +85,13 @@ public sealed class LogStreamLimitTests
     /// <summary>Lines without end, as a followed log of a job that keeps printing.</summary>
     private sealed class EndlessLogs : ILauncher
     {
-        public async IAsyncEnumerable<string> StreamLogsAsync(string user, string job, LogsSpec options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        public async IAsyncEnumerable<LogLine> StreamLogsAsync(string user, string job, LogsSpec options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
         {
             while (true)
             {
                 await Task.Yield();
                 cancellationToken.ThrowIfCancellationRequested();
-                yield return "tick";
+                yield return LogLine.Plain("tick");
             }
         }
 

@@ -24,10 +24,10 @@ public sealed partial class JobLog
     private string HeadingId => Service is null ? "log-heading" : "log-heading-" + Service;
 
     private readonly CancellationTokenSource _stopping = new();
-    private readonly Queue<string> _lines = new();
-    private readonly List<string> _held = [];
+    private readonly Queue<LogLine> _lines = new();
+    private readonly List<LogLine> _held = [];
     private readonly Lock _gate = new();
-    private readonly List<string> _incoming = [];
+    private readonly List<LogLine> _incoming = [];
     private ElementReference _view;
     private IJSObjectReference? _module;
     private Task _following = Task.CompletedTask;
@@ -37,6 +37,13 @@ public sealed partial class JobLog
     private string? _problem;
     private bool _paused;
     private bool _dropped;
+    private bool _showTimes;
+    private string? _filter;
+
+    private bool Filtering => !string.IsNullOrEmpty(_filter);
+
+    /// <summary>The lines on screen: all of them, or those whose text contains the search box's (any case).</summary>
+    private IEnumerable<LogLine> Shown => Filtering ? _lines.Where(l => l.Text.Contains(_filter!, StringComparison.OrdinalIgnoreCase)) : _lines;
 
     private enum LogPhase { Connecting, WaitingForStart, Following, Ended, NotFound, NoLog, Removed, Failed }
 
@@ -174,7 +181,7 @@ public sealed partial class JobLog
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                List<string> batch;
+                List<LogLine> batch;
                 lock (_gate)
                 {
                     if (_incoming.Count == 0)
@@ -209,7 +216,7 @@ public sealed partial class JobLog
         }
     }
 
-    private void Append(string line)
+    private void Append(LogLine line)
     {
         _lines.Enqueue(line);
         if (_lines.Count > MaxLines)

@@ -48,6 +48,23 @@ internal sealed class ApiQuery(IQueryCollection query)
         return false;
     }
 
+    /// <summary>One of <paramref name="allowed"/> (the first when absent).</summary>
+    public string Choice(string name, params string[] allowed)
+    {
+        if (!query.TryGetValue(name, out var values) || StringValues.IsNullOrEmpty(values))
+        {
+            return allowed[0];
+        }
+
+        if (values.Count == 1 && allowed.Contains(values[0], StringComparer.Ordinal))
+        {
+            return values[0]!;
+        }
+
+        _errors.Add((name, $"Use one of: {string.Join(", ", allowed)}."));
+        return allowed[0];
+    }
+
     public Guid? Guid(string name)
     {
         if (!query.TryGetValue(name, out var values) || StringValues.IsNullOrEmpty(values))

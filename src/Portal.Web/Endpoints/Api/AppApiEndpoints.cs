@@ -154,11 +154,11 @@ internal static class AppApiEndpoints
         {
             JobLogState.Available => output.ReadAsync(log, spec, context.RequestAborted),
             JobLogState.NotYet when follow => AfterStartAsync(output, ApiCaller.From(context.User).AsRequester(), id, spec, context.RequestAborted),
-            _ => AsyncEnumerable.Empty<string>(),
+            _ => AsyncEnumerable.Empty<LogLine>(),
         });
     }
 
-    private static async IAsyncEnumerable<string> AfterStartAsync(
+    private static async IAsyncEnumerable<LogLine> AfterStartAsync(
         JobOutput output, CurrentUser reader, long id, LogsSpec spec, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var log = await output.WaitForLogAsync(reader, id, waiting: null, cancellationToken);
@@ -173,8 +173,9 @@ internal static class AppApiEndpoints
         }
     }
 
-    /// <summary>Each line as it comes; a launcher failure mid-way ends the text with a line that says so.</summary>
-    internal sealed class ServiceLog(IAsyncEnumerable<string> lines) : IResult
+    /// <summary>Each line as it comes (stdout and stderr in order, as text); a launcher failure mid-way ends the text
+    /// with a line that says so.</summary>
+    internal sealed class ServiceLog(IAsyncEnumerable<LogLine> lines) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
         {
@@ -186,7 +187,7 @@ internal static class AppApiEndpoints
             {
                 await foreach (var line in lines)
                 {
-                    await httpContext.Response.WriteAsync(line + "\n", Encoding.UTF8, httpContext.RequestAborted);
+                    await httpContext.Response.WriteAsync(line.Text + "\n", Encoding.UTF8, httpContext.RequestAborted);
                     await httpContext.Response.Body.FlushAsync(httpContext.RequestAborted);
                 }
             }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Portal.Api.Contracts;
@@ -10,21 +11,25 @@ using Portal.Web.Services.Jobs;
 namespace Portal.Web.Endpoints.Api;
 
 /// <summary>
-/// A job's output, read through the launcher as the job's owner: plain text, one line per line, or server-sent
-/// events (<c>Accept: text/event-stream</c>) whose ids are line numbers. <c>offset=N</c> (or SSE's Last-Event-ID)
-/// skips the first N lines, so a client that lost its connection resumes where it stopped. With <c>follow=true</c>
-/// the response waits for a queued job to start and ends when the job's container ends.
+/// A job's output, read through the launcher as the job's owner: stdout and stderr in order, as plain text, one line per
+/// line, or server-sent events (<c>Accept: text/event-stream</c>) whose ids are line numbers. <c>offset=N</c> (or SSE's
+/// Last-Event-ID) skips the first N lines, so a client that lost its connection resumes where it stopped. With
+/// <c>follow=true</c> the response waits for a queued job to start and ends when the job's container ends.
+/// <c>timestamps=true</c> puts each line's time before it; <c>format=json</c> makes each line (or each event's data) a
+/// JSON object that says its stream (<see cref="JobLogLineResponse"/>), NDJSON as plain text.
 /// </summary>
 internal static partial class JobLogsEndpoint
 {
     private const string EventStream = "text/event-stream";
+    private const string NdJson = "application/x-ndjson";
 
     public static RouteGroupBuilder MapJobLogsApi(this RouteGroupBuilder api)
     {
         api.MapGet("/jobs/{id:long}/logs", StreamAsync).RequireScope(ApiScopes.JobsRead)
             .WithName("GetJobLogs").WithTags("Jobs").WithSummary("The job's output, optionally followed live")
-            .WithDescription("Query: follow (true/false), offset (lines to skip). Accept: text/event-stream for server-sent events.")
-            .Produces<string>(StatusCodes.Status200OK, "text/plain", EventStream)
+            .WithDescription("Query: follow (true/false), offset (lines to skip), timestamps (true/false: each line's time before it), "
+                + "format (text, or json: one JobLogLineResponse object per line, with its stream). Accept: text/event-stream for server-sent events.")
+            .Produces<string>(StatusCodes.Status200OK, "text/plain", NdJson, EventStream)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status410Gone)
             .ProducesProblem(StatusCodes.Status502BadGateway);
         return api;
@@ -39,6 +44,8 @@ internal static partial class JobLogsEndpoint
         var query = new ApiQuery(context.Request.Query);
         var follow = query.Bool("follow");
         var offset = query.Int("offset", 0, 0, int.MaxValue);
+        var timestamps = query.Bool("timestamps");
+        var json = query.Choice("format", "text", "json") == "json";
         var sse = context.Request.Headers.Accept.ToString().Contains(EventStream, StringComparison.OrdinalIgnoreCase);
         if (sse && context.Request.Headers.TryGetValue("Last-Event-ID", out var lastId))
         {
@@ -64,7 +71,7 @@ internal static partial class JobLogsEndpoint
             return LauncherUnavailable(e);
         }
 
-        var writer = new LogWriter(context, sse);
+        var writer = new LogWriter(context, sse, json, timestamps);
         switch (log.State)
         {
             case JobLogState.NoSuchJob:
@@ -134,14 +141,14 @@ internal static partial class JobLogsEndpoint
     [LoggerMessage(Level = LogLevel.Warning, Message = "Streaming the output of job {JobId} failed: {Problem}")]
     private static partial void LogStreamFailed(ILogger logger, long jobId, string problem);
 
-    /// <summary>Writes lines as plain text or as server-sent events, each flushed at once.</summary>
-    private sealed class LogWriter(HttpContext context, bool sse)
+    /// <summary>Writes lines as plain text (or NDJSON) or as server-sent events, each flushed at once.</summary>
+    private sealed class LogWriter(HttpContext context, bool sse, bool json, bool timestamps)
     {
         public async Task StartAsync()
         {
             var response = context.Response;
             response.StatusCode = StatusCodes.Status200OK;
-            response.ContentType = sse ? EventStream : "text/plain; charset=utf-8";
+            response.ContentType = sse ? EventStream : json ? NdJson + "; charset=utf-8" : "text/plain; charset=utf-8";
             response.Headers.CacheControl = "no-cache";
             // Proxies such as nginx would otherwise hold lines back.
             response.Headers["X-Accel-Buffering"] = "no";
@@ -149,8 +156,13 @@ internal static partial class JobLogsEndpoint
             await response.StartAsync(context.RequestAborted);
         }
 
-        public async Task WriteLineAsync(int number, string text)
+        public async Task WriteLineAsync(int number, LogLine line)
         {
+            // JSON escapes every control character, a line break included: one object stays one line (and one data field).
+            var text = json
+                ? JsonSerializer.Serialize(new JobLogLineResponse(number, line.Stream == OutputChannel.Stderr ? JobLogStreams.Stderr : JobLogStreams.Stdout,
+                    line.Time, line.Text), ApiJsonContext.Default.JobLogLineResponse)
+                : timestamps && line.Time is not null ? line.Time + " " + line.Text : line.Text;
             var payload = sse
                 ? $"id: {number.ToString(CultureInfo.InvariantCulture)}\ndata: {text.Replace("\r", "", StringComparison.Ordinal)}\n\n"
                 : text + "\n";

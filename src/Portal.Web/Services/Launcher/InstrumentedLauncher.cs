@@ -36,7 +36,7 @@ internal sealed class InstrumentedLauncher(ILauncher inner, LauncherMetrics metr
     public Task<IReadOnlyList<ImageInfo>> ImagesAsync(string user, CancellationToken cancellationToken = default) =>
         TimeAsync("images", () => inner.ImagesAsync(user, cancellationToken));
 
-    public IAsyncEnumerable<string> StreamLogsAsync(string user, string job, LogsSpec options, CancellationToken cancellationToken = default) =>
+    public IAsyncEnumerable<LogLine> StreamLogsAsync(string user, string job, LogsSpec options, CancellationToken cancellationToken = default) =>
         inner.StreamLogsAsync(user, job, options, cancellationToken);
 
     public Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default) =>

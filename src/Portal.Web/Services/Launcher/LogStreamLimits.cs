@@ -23,7 +23,7 @@ internal sealed class LogStreamLimits(ILauncher inner, LogStreamOptions options,
 {
     private readonly ConcurrentDictionary<string, int> _open = new(StringComparer.Ordinal);
 
-    public IAsyncEnumerable<string> StreamLogsAsync(string user, string job, LogsSpec logs, CancellationToken cancellationToken = default) =>
+    public IAsyncEnumerable<LogLine> StreamLogsAsync(string user, string job, LogsSpec logs, CancellationToken cancellationToken = default) =>
         LimitedAsync(user, () => inner.StreamLogsAsync(user, job, logs, cancellationToken));
 
     public IAsyncEnumerable<string> StreamLogAsync(string user, string job, long slurmJobId, LogsSpec options, CancellationToken cancellationToken = default) =>
@@ -37,7 +37,7 @@ internal sealed class LogStreamLimits(ILauncher inner, LogStreamOptions options,
 
     private ISlurmLauncher Slurm => slurm ?? throw new InvalidOperationException("No Slurm launcher was given.");
 
-    private async IAsyncEnumerable<string> LimitedAsync(string user, Func<IAsyncEnumerable<string>> stream)
+    private async IAsyncEnumerable<T> LimitedAsync<T>(string user, Func<IAsyncEnumerable<T>> stream)
     {
         int open = _open.AddOrUpdate(user, 1, (_, n) => n + 1);
         try
@@ -48,7 +48,7 @@ internal sealed class LogStreamLimits(ILauncher inner, LogStreamOptions options,
                     $"{user} already has {options.MaxStreamsPerUser} job logs open (pages, downloads and API streams together); close one and try again.", -1, "");
             }
 
-            await foreach (string line in stream())
+            await foreach (T line in stream())
             {
                 yield return line;
             }
