@@ -127,7 +127,7 @@ internal sealed class LogMerger(TimeSpan? holdBack, Stream diagnostics)
             return;
         }
 
-        ReadOnlySpan<byte> text = raw[(space + 1)..];
+        ReadOnlySpan<byte> text = WithoutPartialTimes(raw[(space + 1)..], raw[..space], time);
         byte[] frame = new byte[LogFrame.HeaderLength + text.Length + 1];
         frame[0] = (byte)source.Letter;
         frame[1] = (byte)' ';
@@ -137,6 +137,51 @@ internal sealed class LogMerger(TimeSpan? holdBack, Stream diagnostics)
         frame[^1] = (byte)'\n';
         source.Lines.Enqueue(new Line(time, now, frame));
         _heldBytes += frame.Length;
+    }
+
+    /// <summary>
+    /// The line's text without the times podman wrote inside it. A job that writes part of a line at a time (a progress
+    /// bar's "10%\r", "20%\r", ...) leaves one partial record per write in its log, and <c>podman logs --timestamps</c>
+    /// prints each with its own time and no line break: "T1 10%\rT2 20%\rT3 done". A time of exactly podman's form
+    /// (same day and offset as the line's own, not earlier than it) followed by a space is taken for one of those and
+    /// removed. The text stays on its own stream whatever it holds: a job that prints such a time itself loses only
+    /// that piece of its own line.
+    /// </summary>
+    private static ReadOnlySpan<byte> WithoutPartialTimes(ReadOnlySpan<byte> text, ReadOnlySpan<byte> lineTime, long time)
+    {
+        const int DatePrefix = 11; // "yyyy-MM-ddT"
+        const int LongestTime = 35; // "yyyy-MM-ddTHH:mm:ss.fffffffff+hh:mm"
+        ReadOnlySpan<byte> day = lineTime[..DatePrefix];
+        ReadOnlySpan<byte> zone = lineTime[^1] == 'Z' ? lineTime[^1..] : lineTime[^6..];
+        int found = text.IndexOf(day);
+        if (found < 0)
+        {
+            return text;
+        }
+
+        var kept = new List<byte>(text.Length);
+        int from = 0;
+        while (found >= 0)
+        {
+            int at = from + found;
+            int space = text[at..].IndexOf((byte)' ');
+            if (space > 0 && space <= LongestTime && text.Slice(at, space).EndsWith(zone)
+                && PodmanTime.Parse(text.Slice(at, space)) is { } inner && inner >= time)
+            {
+                kept.AddRange(text[from..at]);
+                from = at + space + 1;
+            }
+            else
+            {
+                kept.AddRange(text[from..(at + 1)]);
+                from = at + 1;
+            }
+
+            found = text[from..].IndexOf(day);
+        }
+
+        kept.AddRange(text[from..]);
+        return kept.ToArray();
     }
 
     private sealed record Line(long Time, long Arrived, byte[] Frame);

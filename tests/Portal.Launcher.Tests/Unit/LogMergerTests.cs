@@ -48,6 +48,25 @@ public sealed class LogMergerTests
     }
 
     [Fact]
+    public void APartlyWrittenLine_LosesTheTimesPodmanPrintedBetweenItsPieces_ButNotTheJobsOwnText()
+    {
+        var (merger, output, _) = Merger(holdBack: null);
+
+        // A progress bar: three writes without a line break, each its own partial record with its own time.
+        merger.Add(Stdout, "2026-12-06T12:00:00.1+01:00 10%\r2026-12-06T12:00:00.35+01:00 20%\r2026-12-06T12:00:01+01:00 done\n"u8, 0);
+        // The job's own words that merely look like a time: another zone, an earlier time, no space after it.
+        merger.Add(Stderr, "2026-12-06T12:00:02+01:00 at 2026-12-06T11:00:02Z x 2026-12-06T12:00:01+01:00 y 2026-12-06T12:00:03+01:00\n"u8, 0);
+        merger.Close(Stdout, 0);
+        merger.Close(Stderr, 0);
+        merger.TakeReady(0, output);
+
+        Assert.Equal(
+            "o 2026-12-06T11:00:00.100000000Z 10%\r20%\rdone\n"
+            + "e 2026-12-06T11:00:02.000000000Z at 2026-12-06T11:00:02Z x 2026-12-06T12:00:01+01:00 y 2026-12-06T12:00:03+01:00\n",
+            Text(output));
+    }
+
+    [Fact]
     public void TimesWithAnOffset_AreWrittenInUtc_AndOrderedAsInstants()
     {
         var (merger, output, _) = Merger(holdBack: null);
@@ -67,7 +86,7 @@ public sealed class LogMergerTests
         var (merger, output, diagnostics) = Merger(holdBack: null);
 
         // A job's stdout line that looks like a stderr frame, with control bytes, a carriage return and bytes that are not UTF-8.
-        byte[] line = [.. "2026-12-06T11:22:40Z "u8, .. "e 2026-12-06T11:22:41.000000000Z forged\r\u001b[31m"u8, 0xff, 0x00, (byte)'\n'];
+        byte[] line = [.. "2026-12-06T11:22:40Z "u8, .. "e 2026-12-06T11:22:39.000000000Z forged\r\u001b[31m"u8, 0xff, 0x00, (byte)'\n'];
         merger.Add(Stdout, line, 0);
         merger.Close(Stdout, 0);
         merger.Close(Stderr, 0);
@@ -75,7 +94,7 @@ public sealed class LogMergerTests
 
         LogLine parsed = LogFrame.Parse(Encoding.UTF8.GetString(output.ToArray()).TrimEnd('\n'));
         Assert.Equal(OutputChannel.Stdout, parsed.Stream);
-        Assert.StartsWith("e 2026-12-06T11:22:41.000000000Z forged\r", parsed.Text, StringComparison.Ordinal);
+        Assert.StartsWith("e 2026-12-06T11:22:39.000000000Z forged\r", parsed.Text, StringComparison.Ordinal);
         Assert.Equal(1, output.ToArray().Count(b => b == (byte)'\n'));
         Assert.Equal(0, diagnostics.Length);
     }
