@@ -115,7 +115,8 @@ public sealed class SecondFactorTests(KestrelPortal portal, Chromium chromium) :
         IPage admin = await adminContext.NewPageAsync();
         await SignInAsync(admin, adminName, Password);
         await admin.GotoAsync("/admin/users");
-        await admin.Locator("tr", new() { HasText = name }).GetByRole(AriaRole.Button, new() { Name = "Disable" }).ClickAsync();
+        await admin.Locator("tr", new() { HasText = name }).GetByRole(AriaRole.Button, new() { Name = "Disable…" }).ClickAsync();
+        await admin.GetByRole(AriaRole.Button, new() { Name = $"Yes, disable {name}" }).ClickAsync();
         await Assertions.Expect(admin.GetByRole(AriaRole.Status)).ToContainTextAsync("disabled and signed out everywhere");
 
         await Assertions.Expect(page).ToHaveURLAsync(Url("/account/login"), new() { Timeout = 10_000 });

@@ -41,8 +41,8 @@ public static class Apps
             () => LauncherRunner.RunAsync(f, Logs(user.Name, job, service)),
             c => (c.Stdout + c.Stderr).Contains(text, StringComparison.Ordinal), TimeSpan.FromSeconds(30), $"'{text}' in the log of {job}/{service}");
 
-        // podman logs writes what the container wrote to stderr on its own stderr (busybox httpd -v logs there).
-        return call.Stdout + call.Stderr;
+        // Both streams come framed on stdout (busybox httpd -v logs to stderr); podman's own errors stay on stderr.
+        return Jobs.FramesText(call.Stdout) + call.Stderr;
     }
 
     /// <summary>Removes the app whatever state it is in (test cleanup).</summary>

@@ -41,13 +41,19 @@ public static class Jobs
         Wait.UntilAsync(() => InspectAsync(f, user, job), c => c.State == state, TimeSpan.FromSeconds(30), $"{job} to be {state}");
 
     /// <summary>Waits until the job's output (podman logs) contains <paramref name="text"/>.</summary>
+    /// <summary>The job's output once <paramref name="text"/> is in it: each frame's text (both streams, in order), one per
+    /// line, as the job wrote them.</summary>
     public static async Task<string> WaitForLogAsync(LauncherFixture f, TestUser user, string job, string text)
     {
         LauncherCall call = await Wait.UntilAsync(
             () => LauncherRunner.RunAsync(f, Requests.Logs(user.Name, job)),
             c => c.Stdout.Contains(text, StringComparison.Ordinal), TimeSpan.FromSeconds(30), $"'{text}' in the logs of {job}");
-        return call.Stdout;
+        return FramesText(call.Stdout);
     }
+
+    /// <summary>The text of every frame of a log stream, one per line.</summary>
+    public static string FramesText(string stream) =>
+        string.Concat(stream.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(frame => LogFrame.Parse(frame).Text + "\n"));
 
     /// <summary>Reads one field line ("Uid:", "Gid:", "Groups:", "NoNewPrivs:", ...) from /proc/&lt;pid&gt;/status.</summary>
     public static string[] StatusField(int pid, string field) =>
