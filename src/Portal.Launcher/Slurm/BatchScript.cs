@@ -52,6 +52,7 @@ internal static class BatchScript
     /// for podman's own exit code, which becomes the job's.</summary>
     private const string WaitForPodman = """
         pid=$!
+        if [[ -n $stopping ]]; then stop_container; fi
         status=0
         wait "$pid" || status=$?
         while kill -0 "$pid" 2>/dev/null; do
@@ -87,8 +88,14 @@ internal static class BatchScript
         AppendGpus(script, slurm, policy.GpuControlNodes);
         script.Append("podman=").Append(ShellQuote.Word(slurm.NodePodman)).Append('\n');
         script.Append("container=").Append(ShellQuote.Word(JobKeys.ContainerName(job) + "-slurm-")).Append("$SLURM_JOB_ID\n");
-        script.Append("stop() {\n  trap - TERM INT\n  \"$podman\" stop --time ").Append(StopSeconds)
-            .Append(" -- \"$container\" >/dev/null 2>&1 || true\n}\n");
+        // A TERM can come while podman is still creating the container (a cancel right after the job starts): then
+        // there is nothing to stop yet, and conmon, which Slurm does not track, would keep the container running after
+        // Slurm kills this script. So the stop waits until the container exists (or podman gave up) before stopping it,
+        // and a TERM before podman was even started is acted on as soon as it is.
+        script.Append("stopping=\nstop_container() {\n");
+        script.Append("  while kill -0 \"$pid\" 2>/dev/null && ! \"$podman\" container exists \"$container\" 2>/dev/null; do sleep 0.2; done\n");
+        script.Append("  \"$podman\" stop --time ").Append(StopSeconds).Append(" -- \"$container\" >/dev/null 2>&1 || true\n}\n");
+        script.Append("stop() {\n  if [[ -n $stopping ]]; then return 0; fi\n  stopping=1\n  if [[ -n ${pid-} ]]; then stop_container; fi\n}\n");
         script.Append("trap stop TERM INT\n");
         script.Append("\"$podman\" run --name \"$container\" --label \"portal.slurm-job=$SLURM_JOB_ID\" ");
         script.Append(ShellQuote.Words(FixedOptions(job, run, owner, policy, slurm, mounts)));

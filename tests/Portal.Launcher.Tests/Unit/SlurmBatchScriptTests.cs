@@ -173,6 +173,30 @@ public sealed class SlurmBatchScriptTests : IDisposable
         Assert.Equal("stop --time 10 -- portal-job-42-slurm-7", File.ReadAllText(Path.Combine(_dir, "stopped")).Replace('\0', ' ').Trim());
     }
 
+    [Fact]
+    public void ATermWhilePodmanIsStillCreatingTheContainer_StopsItOnceItExists_SoNothingOutlivesTheJob()
+    {
+        string script = BatchScript.Generate("42", new RunSpec { Image = "busybox" }, "alice", PolicyWith(), null, []);
+        File.WriteAllText(Path.Combine(_dir, "hold"), "");
+        File.WriteAllText(Path.Combine(_dir, "creating"), "");
+
+        using Process bash = Start(script, "");
+        Assert.True(SpinWait.SpinUntil(() => File.Exists(Path.Combine(_dir, "argv")), TimeSpan.FromSeconds(20)), "podman run never started");
+        using (Process kill = Process.Start("/bin/kill", ["-TERM", bash.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+
+        // The container does not exist yet: nothing may be "stopped" before it does.
+        bool stoppedTooEarly = SpinWait.SpinUntil(() => File.Exists(Path.Combine(_dir, "stopped")), TimeSpan.FromSeconds(1));
+        File.Delete(Path.Combine(_dir, "creating"));
+        Assert.True(bash.WaitForExit(TimeSpan.FromSeconds(20)), "the script did not end");
+
+        Assert.False(stoppedTooEarly);
+        Assert.Equal(143, bash.ExitCode);
+        Assert.Equal("stop --time 10 -- portal-job-42-slurm-7", File.ReadAllText(Path.Combine(_dir, "stopped")).Replace('\0', ' ').Trim());
+    }
+
     private sealed record Result(int ExitCode, List<string> Argv, string Visible, string? EnvFileSeen, bool EnvFileGoneAtRun, string Stderr);
 
     private Result Run(string script, string allocated = "0,1", int exitCode = 0)
@@ -194,11 +218,14 @@ public sealed class SlurmBatchScriptTests : IDisposable
             #!/bin/bash
             d={{_dir}}
             if [ "$1" = stop ]; then printf '%s\0' "$@" > "$d/stopped"; rm -f "$d/hold"; exit 0; fi
+            if [ "$1" = container ] && [ "$2" = exists ]; then [ -e "$d/created" ]; exit; fi
             printf '%s\0' "$@" > "$d/argv.tmp"
             echo "$CUDA_VISIBLE_DEVICES|$NVIDIA_VISIBLE_DEVICES" > "$d/visible"
             [ -e /dev/fd/3 ] && cat /dev/fd/3 > "$d/env-seen"
             [ -e "$d/job.env" ] || : > "$d/env-gone"
             mv "$d/argv.tmp" "$d/argv"
+            while [ -e "$d/creating" ]; do sleep 0.05; done
+            : > "$d/created"
             while [ -e "$d/hold" ]; do sleep 0.05; done
             [ -e "$d/stopped" ] && exit 143
             exit {{exitCode}}
