@@ -141,7 +141,8 @@ public sealed class SessionIdleTests(JobHostFixture host, Chromium chromium) : I
             parent_header: {}, metadata: {}, channel: 'shell', buffers: [],
             content: {code: 'import time\ntime.sleep(3600)', silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true}}));
           await busy;
-          for (let i = 0; i < 100; i++) {
+          // Up to 60 s: the kernel's first execution includes its start, which a loaded machine makes slow.
+          for (let i = 0; i < 300; i++) {
             const list = await (await fetch(base + 'api/kernels')).json();
             if (list.some(x => x.id === k.id && x.execution_state === 'busy')) { ws.close(); return k.id; }
             await new Promise(r => setTimeout(r, 200));
