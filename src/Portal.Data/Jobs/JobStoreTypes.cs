@@ -105,7 +105,9 @@ public sealed record JobSummary(
     DateTimeOffset? FinishedAt,
     int? ExitCode,
     double? GpuSeconds,
-    bool IsApp = false);
+    bool IsApp = false,
+    TimeSpan Walltime = default,
+    string? EndDetail = null);
 
 /// <summary>The whole box's queue at a glance (every user's jobs, as counts only: no names or owners).</summary>
 /// <param name="Running">Jobs holding GPUs or a container (Starting and Running).</param>
@@ -117,11 +119,36 @@ public sealed record QueueSummary(int Running, int Queued, int Users, int GpusHe
 /// <summary>Which jobs to list.</summary>
 /// <param name="OwnerId">Only this owner's jobs (administrators only; everyone else always sees only their own).</param>
 /// <param name="States">Only jobs in these states; null or empty for all.</param>
-/// <param name="Skip">Rows to skip (newest first).</param>
+/// <param name="Skip">Rows to skip (in the chosen order; newest first by default).</param>
 /// <param name="Take">Rows to return, 1 to <see cref="MaxTake"/>.</param>
-public sealed record JobListQuery(Guid? OwnerId = null, IReadOnlyCollection<JobState>? States = null, int Skip = 0, int Take = 50)
+/// <param name="Search">Only jobs whose name or image contains this text (any case), or whose id it is; null or blank for all.</param>
+/// <param name="Sort">The column to order by (ties broken by id, newest first).</param>
+/// <param name="Ascending">Smallest first instead of largest first.</param>
+public sealed record JobListQuery(
+    Guid? OwnerId = null,
+    IReadOnlyCollection<JobState>? States = null,
+    int Skip = 0,
+    int Take = 50,
+    string? Search = null,
+    JobSort Sort = JobSort.Id,
+    bool Ascending = false)
 {
     public const int MaxTake = 500;
+
+    /// <summary>The longest search text taken (longer is refused: no name or image is that long to look for).</summary>
+    public const int MaxSearchLength = 200;
+}
+
+/// <summary>The columns a job list sorts by.</summary>
+public enum JobSort
+{
+    Id,
+    Name,
+    State,
+    Submitted,
+
+    /// <summary>Time run so far (or in all, once ended); jobs that never started count as none.</summary>
+    Elapsed,
 }
 
 /// <summary>One page of a job list and how many rows match in all.</summary>

@@ -44,4 +44,26 @@ public static class JobText
     /// <summary>How many processes of the job the OOM killer ended, "—" until it ended.</summary>
     public static string OomKills(JobResourceUsage? usage) =>
         usage?.OomKills.ToString(CultureInfo.InvariantCulture) ?? "—";
+
+    /// <summary>A span of time as people read it: "45 s", "12 min", "3 h 05 min", "2 d 4 h".</summary>
+    public static string Span(TimeSpan span)
+    {
+        if (span < TimeSpan.Zero)
+        {
+            span = TimeSpan.Zero;
+        }
+
+        return span.TotalMinutes < 1 ? $"{(int)span.TotalSeconds} s"
+            : span.TotalHours < 1 ? $"{(int)span.TotalMinutes} min"
+            : span.TotalDays < 1 ? $"{(int)span.TotalHours} h {span.Minutes:00} min"
+            : $"{(int)span.TotalDays} d {span.Hours} h";
+    }
+
+    /// <summary>How long a job has run (or ran), "—" before it started.</summary>
+    public static string Elapsed(DateTimeOffset? startedAt, DateTimeOffset? finishedAt, DateTimeOffset now) =>
+        startedAt is { } start ? Span((finishedAt ?? now) - start) : "—";
+
+    /// <summary>Walltime left for a running job, "—" otherwise.</summary>
+    public static string Remaining(JobState state, DateTimeOffset? startedAt, TimeSpan walltime, DateTimeOffset now) =>
+        state.HoldsGpus() && startedAt is { } start && walltime > TimeSpan.Zero ? Span(start + walltime - now) + " left" : "—";
 }
