@@ -88,8 +88,12 @@ public sealed class JobListPageTests(PortalFactory portal) : IClassFixture<Porta
     {
         using PortalSession fin = await portal.SignInNewAsync("list-fin", linuxUser: "ptest-list-fin");
         string gpu = await portal.AddGpuAsync();
-        long job = await portal.RunningJobAsync(fin.User.Id, gpu, name: "no-image");
-        JobChangeResult failed = await portal.Services.GetRequiredService<JobStore>().FinishAsync(
+        JobStore store = portal.Services.GetRequiredService<JobStore>();
+        long job = await portal.QueuedJobAsync(fin.User.Id, gpus: 1, name: "no-image");
+        // Started as the runner would, then refused by podman before a container existed.
+        JobChangeResult starting = await store.CommitStartAsync(job, [gpu]);
+        Assert.True(starting.Applied, starting.Message);
+        JobChangeResult failed = await store.FinishAsync(
             job, JobState.Failed, exitCode: null, "Error: localhost/nope:latest: image not known");
         Assert.True(failed.Applied, failed.Message);
 
