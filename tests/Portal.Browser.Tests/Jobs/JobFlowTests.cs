@@ -88,7 +88,13 @@ public sealed class JobFlowTests(JobHostFixture host, Chromium chromium) : IClas
         // The page was rendered while the job was still queued, so its button may still say "Cancel": either ends it.
         await page.GetByLabel(new System.Text.RegularExpressions.Regex("Yes, (stop|cancel) this job")).CheckAsync();
         await page.GetByRole(AriaRole.Button, new() { NameRegex = new System.Text.RegularExpressions.Regex("^(Stop|Cancel) job$") }).ClickAsync();
+        // Feedback at once: the container gets its grace period (a shell as PID 1 ignores TERM), so the stop takes seconds.
+        await Assertions.Expect(page.Locator(".job-stopping")).ToHaveTextAsync("Stopping...");
+        await page.EvaluateAsync("() => { window.__samePage = true; }");
         await Assertions.Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "The job is cancelled." })).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        // The final state, and no form left to press, without a reload.
+        await Assertions.Expect(page.Locator(".job-stop")).ToHaveCountAsync(0);
+        Assert.True(await page.EvaluateAsync<bool>("() => window.__samePage === true"), "the page was reloaded");
         await Assertions.Expect(page.Locator(".job-state")).ToHaveTextAsync("Cancelled");
         await Assertions.Expect(page.Locator(".log-status")).ToContainTextAsync("ended", Live);
 
@@ -127,6 +133,32 @@ public sealed class JobFlowTests(JobHostFixture host, Chromium chromium) : IClas
         await Assertions.Expect(page.Locator(".job-exit-code")).ToHaveTextAsync("3");
         Assert.True(await page.EvaluateAsync<bool>("() => window.__samePage === true"), "the page was reloaded");
         Assert.True(errors.Count == 0, string.Join(Environment.NewLine, errors));
+    }
+
+    [Fact]
+    public async Task A_job_whose_image_is_missing_says_so_with_a_hint_at_the_top_of_its_page()
+    {
+        await using IBrowserContext aliceContext = await NewContextAsync();
+        IPage page = await aliceContext.NewPageAsync();
+        await BrowserSession.SignInAsync(page, "alice", BrowserSession.Password);
+
+        await page.GotoAsync("/jobs/new");
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("no-image");
+        await page.GetByLabel("Image").FillAsync("localhost/no-such-image:latest");
+        await page.GetByLabel("Command, one argument per line").FillAsync("true");
+        await page.GetByLabel("GPUs", new() { Exact = true }).FillAsync("0");
+        await page.GetByLabel("Memory (MiB)").FillAsync("256");
+        await page.GetByLabel("Walltime (minutes)").FillAsync("10");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Launch" }).ClickAsync();
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/jobs/[0-9]+$"));
+
+        // Without a reload: the reason appears where the page starts once podman has refused.
+        await Assertions.Expect(page.Locator(".job-failure-summary")).ToHaveTextAsync("The image is not in your account's image storage.", new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator(".failure a[href='/images']")).ToBeVisibleAsync();
+        await page.Locator(".job-failure-raw summary").ClickAsync();
+        await Assertions.Expect(page.Locator(".job-failure-raw pre")).ToContainTextAsync("no-such-image");
+        await Assertions.Expect(page.Locator(".job-state")).ToHaveTextAsync("Failed");
+        await Chromium.ScreenshotAsync(page, "job-failed-image");
     }
 
     private Task<IBrowserContext> NewContextAsync() =>
