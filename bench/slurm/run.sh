@@ -193,6 +193,7 @@ ReturnToService=2
 MinJobAge=300
 KillWait=30
 MaxJobCount=50000
+${BATCH_SCHED_DELAY:+SchedulerParameters=batch_sched_delay=$BATCH_SCHED_DELAY}
 InactiveLimit=0
 DefMemPerCPU=100
 MpiDefault=none
@@ -293,7 +294,8 @@ harness=$published/harness/Portal.Bench.Slurm.dll
 echo "== $(git -C "$repo" rev-parse --short HEAD), $(nproc) cores, $(slurm sinfo --version)" >&2
 echo "== 1. submit to process start: the portal against sbatch by hand" >&2
 dotnet "$harness" submit --iterations "$n" --warm-up $warm_up --url "$url" --token "$token" --user $user --image $image \
-  --stamps "$stamps" --hand-output "$hand_output" --slurm-conf $slurm_conf --partition $partition
+  --stamps "$stamps" --hand-output "$hand_output" --slurm-conf $slurm_conf --partition $partition \
+  --slurmctld-log $cluster/log/slurmctld.log
 
 # The poll runs as the portal's account, as the portal runs its queries.
 poll() { # $1 = label, $2 = file of job ids, $3 = timed polls
