@@ -94,8 +94,9 @@ public sealed class LaunchFormPageTests(PortalFactory portal) : IClassFixture<Po
         using PortalClient root = portal.CreatePortalClient();
         using HttpResponseMessage _ = await root.LoginAsync(admin, TestNames.Password);
 
-        using HttpResponseMessage peek = await kate.Http.GetAsync($"/jobs/new{path["/jobs".Length..].Replace("/", "?from=", StringComparison.Ordinal)}");
-        using HttpResponseMessage adminCopy = await root.Http.GetAsync($"/jobs/new?from={path["/jobs/".Length..]}");
+        string copy = $"/jobs/new?from={path["/jobs/".Length..]}";
+        using HttpResponseMessage peek = await kate.Http.GetAsync(copy);
+        using HttpResponseMessage adminCopy = await root.Http.GetAsync(copy);
         string adminView = await root.PageAsync(path);
 
         Assert.Equal(HttpStatusCode.NotFound, peek.StatusCode);
