@@ -45,8 +45,9 @@ public sealed class LaunchForm
     /// <summary>A session web app's TCP port inside the container; null when it listens on the session socket.</summary>
     public int? SessionPort { get; set; }
 
-    /// <summary>Builds the spec, or the field errors of lines that cannot be read at all.</summary>
-    public (JobSpec? Spec, IReadOnlyList<FieldError> Errors) ToSpec()
+    /// <summary>Builds the spec, and the field errors of lines that cannot be read at all. The spec is built without
+    /// those lines, so the page can still check every other field and show all the errors of one post together.</summary>
+    public (JobSpec Spec, IReadOnlyList<FieldError> Errors) ToSpec()
     {
         var errors = new List<FieldError>();
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -77,11 +78,6 @@ public sealed class LaunchForm
             }
         }
 
-        if (errors.Count > 0)
-        {
-            return (null, errors);
-        }
-
         var spec = new JobSpec
         {
             // Static form binding turns an emptied field into null.
@@ -98,6 +94,28 @@ public sealed class LaunchForm
             Session = Enum.TryParse(SessionKind, out SessionKind kind) ? new SessionApp(kind, SessionPort) : null,
         };
         return (spec, errors);
+    }
+
+    /// <summary>The form a job was launched with, for "Run again": every field of its spec, and no submission key (the
+    /// page makes a new one, so the copy is a new job and not a repeat of the first).</summary>
+    public static LaunchForm From(JobSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return new LaunchForm
+        {
+            Name = spec.Name,
+            Image = spec.Image,
+            Command = string.Join("\n", spec.Command),
+            Environment = string.Join("\n", spec.Environment.Select(e => $"{e.Key}={e.Value}")),
+            WorkingDirectory = spec.WorkingDirectory ?? "",
+            Mounts = string.Join("\n", spec.Mounts.Select(m => m.ReadOnly ? $"{m.Source}:{m.Target}:ro" : $"{m.Source}:{m.Target}")),
+            Gpus = spec.Gpus.Count,
+            Cpus = spec.Cpus,
+            MemoryMiB = spec.MemoryMiB,
+            Walltime = (int)Math.Ceiling(spec.Walltime.TotalMinutes),
+            SessionKind = spec.Session?.Kind.ToString() ?? "",
+            SessionPort = spec.Session?.Port,
+        };
     }
 
     /// <summary>One item per line; CR LF (what browsers send), LF and a lone CR all end a line, as a textarea shows them.</summary>

@@ -25,16 +25,41 @@ public partial class LaunchJob
     [SupplyParameterFromQuery(Name = "command")]
     private string? PrefillCommand { get; set; }
 
+    /// <summary>"Run again": the id of one of the user's own jobs whose every field the new form starts from.</summary>
+    [SupplyParameterFromQuery(Name = "from")]
+    private long? CopyFrom { get; set; }
+
     private CurrentUser? _user;
     private IReadOnlyList<MountRoot> _roots = [];
-    private IReadOnlyList<FieldError> _errors = [];
+    private FormErrors _errors = FormErrors.None;
+    private long? _copiedFrom;
     private Portal.Core.Quotas.QuotaUsage? _usage;
     private int _usableGpus;
     private int _freeGpus;
 
+    /// <summary>Where the summary's links point: this page, query included (the base href is "/").</summary>
+    private string FormPath => "/" + Navigation.ToBaseRelativePath(Navigation.Uri).Split('#')[0];
+
     protected override async Task OnInitializedAsync()
     {
         bool fresh = Form is null;
+        _user = CurrentUser.From(HttpContext.User);
+        if (fresh && CopyFrom is { } from)
+        {
+            // Only the owner's own job: an admin who could see another user's job would launch it as themselves, with
+            // the other user's mounts and settings, which is a different job; another user's id is not found.
+            JobDetails? source = await Jobs.GetAsync(from, _user.Id, isAdmin: false, HttpContext.RequestAborted);
+            if (source is null || source.Job.Spec.IsApp || source.Job.Spec.Session is not null)
+            {
+                Form = new();
+                Navigation.NotFound();
+                return;
+            }
+
+            Form = LaunchForm.From(source.Job.Spec);
+            _copiedFrom = from;
+        }
+
         Form ??= new();
         if (fresh)
         {
@@ -44,7 +69,6 @@ public partial class LaunchJob
             Form.SubmissionKey = "form-" + Guid.NewGuid().ToString("N");
         }
 
-        _user = CurrentUser.From(HttpContext.User);
         if (_user.LinuxUserName is not null)
         {
             _roots = await MountRoots.ForAsync(_user.LinuxUserName, HttpContext.RequestAborted);
@@ -52,7 +76,7 @@ public partial class LaunchJob
             var usable = (await GpuStore.ListGpusAsync(HttpContext.RequestAborted)).Where(g => g.IsPresent && !g.Drained).ToList();
             _usableGpus = usable.Count;
             _freeGpus = usable.Count(g => g.HeldByJobId is null);
-            if (fresh && _usableGpus == 0)
+            if (fresh && _copiedFrom is null && _usableGpus == 0)
             {
                 // A box without GPUs: a default of one would make every first submission fail.
                 Form.Gpus = 0;
@@ -67,10 +91,11 @@ public partial class LaunchJob
             return;
         }
 
-        (JobSpec? spec, IReadOnlyList<FieldError> parseErrors) = Form.ToSpec();
-        if (spec is null)
+        (JobSpec spec, IReadOnlyList<FieldError> parseErrors) = Form.ToSpec();
+        if (parseErrors.Count > 0)
         {
-            _errors = parseErrors;
+            // All the errors of this post at once: the lines that cannot be read, and whatever else is wrong.
+            _errors = new([.. parseErrors, .. await Submissions.CheckAsync(_user, spec, HttpContext.RequestAborted)]);
             return;
         }
 
@@ -82,8 +107,6 @@ public partial class LaunchJob
             return;
         }
 
-        _errors = result.Errors;
+        _errors = new(result.Errors);
     }
-
-    private IEnumerable<string> Errors(string field) => _errors.Where(e => e.Field == field).Select(e => e.Message);
 }

@@ -18,12 +18,36 @@ public partial class LaunchSession
 
     private CurrentUser? _user;
     private IReadOnlyList<MountRoot> _roots = [];
-    private IReadOnlyList<FieldError> _errors = [];
+    /// <summary>"Run again": the id of one of the user's own sessions whose every field the new form starts from.</summary>
+    [SupplyParameterFromQuery(Name = "from")]
+    private long? CopyFrom { get; set; }
+
+    private FormErrors _errors = FormErrors.None;
+    private long? _copiedFrom;
+
+    /// <summary>Where the summary's links point: this page, query included (the base href is "/").</summary>
+    private string FormPath => "/" + Navigation.ToBaseRelativePath(Navigation.Uri).Split('#')[0];
 
     protected override async Task OnInitializedAsync()
     {
-        Form ??= new() { Name = "jupyter", SessionKind = nameof(SessionKind.Jupyter), Gpus = 0, SubmissionKey = "form-" + Guid.NewGuid().ToString("N") };
         _user = CurrentUser.From(HttpContext.User);
+        if (Form is null && CopyFrom is { } from)
+        {
+            // As on the job form: the owner's own session only, so nobody launches another user's settings as themselves.
+            JobDetails? source = await Jobs.GetAsync(from, _user.Id, isAdmin: false, HttpContext.RequestAborted);
+            if (source?.Job.Spec is not { Session: not null, IsApp: false } spec)
+            {
+                Form = new();
+                Navigation.NotFound();
+                return;
+            }
+
+            Form = LaunchForm.From(spec);
+            Form.SubmissionKey = "form-" + Guid.NewGuid().ToString("N");
+            _copiedFrom = from;
+        }
+
+        Form ??= new() { Name = "jupyter", SessionKind = nameof(SessionKind.Jupyter), Gpus = 0, SubmissionKey = "form-" + Guid.NewGuid().ToString("N") };
         if (_user.LinuxUserName is not null)
         {
             _roots = await MountRoots.ForAsync(_user.LinuxUserName, HttpContext.RequestAborted);
@@ -37,16 +61,16 @@ public partial class LaunchSession
             return;
         }
 
+        (JobSpec spec, IReadOnlyList<FieldError> parseErrors) = Form.ToSpec();
         if (!Enum.TryParse(Form.SessionKind, out SessionKind _))
         {
-            _errors = [new(nameof(JobSpec.Session), "Choose a kind of session.")];
-            return;
+            parseErrors = [new(nameof(JobSpec.Session), "Choose a kind of session."), .. parseErrors];
         }
 
-        (JobSpec? spec, IReadOnlyList<FieldError> parseErrors) = Form.ToSpec();
-        if (spec is null)
+        if (parseErrors.Count > 0)
         {
-            _errors = parseErrors;
+            // All the errors of this post at once, as on the job form.
+            _errors = new([.. parseErrors, .. await Submissions.CheckAsync(_user, spec, HttpContext.RequestAborted)]);
             return;
         }
 
@@ -59,8 +83,6 @@ public partial class LaunchSession
             return;
         }
 
-        _errors = result.Errors;
+        _errors = new(result.Errors);
     }
-
-    private IEnumerable<string> Errors(string field) => _errors.Where(e => e.Field == field).Select(e => e.Message);
 }
