@@ -36,7 +36,8 @@ public sealed class ImagePullTests(LauncherFixture f) : IAsyncLifetime
 
         Assert.True(pull.ExitCode == 0, pull.ToString());
         Assert.Matches("^[0-9a-f]{64}$", pull.Response!.ImageId);
-        Assert.Contains("GET /v2/ptest-pull/busybox/manifests/1", _registry.Log, StringComparison.Ordinal);
+        await Wait.UntilAsync(() => Task.FromResult(_registry.Log), log => log.Contains("uri=\"/v2/ptest-pull/busybox/manifests/1\"", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(10), "the registry to log the pull's manifest request");
         LauncherCall images = await LauncherRunner.RunAsync(f, Requests.User(LauncherVerbs.Images, f.Bob.Name));
         ImageInfo image = Assert.Single(images.Response!.Images!, i => i.Names.Contains(reference));
         Assert.Equal(pull.Response.ImageId, image.Id);
@@ -61,6 +62,7 @@ public sealed class ImagePullTests(LauncherFixture f) : IAsyncLifetime
                 $"unqualified-search-registries = [\"{_registry.Host}\"]\n[[registry]]\nlocation = \"{_registry.Host}\"\ninsecure = true\n");
             await Shell.CheckedAsync("/usr/bin/chown", "-R", $"{f.Bob.Uid}:{f.Bob.Gid}", Path.Combine(f.Bob.Home, ".config"));
 
+            int logged = _registry.Log.Length;
             LauncherCall full = await LauncherRunner.RunAsync(f, Image(LauncherVerbs.ImagePull, f.Bob.Name, $"{_registry.Host}/{Name}"));
             LauncherCall shortName = await LauncherRunner.RunAsync(f, Image(LauncherVerbs.ImagePull, f.Bob.Name, Name));
 
@@ -70,7 +72,7 @@ public sealed class ImagePullTests(LauncherFixture f) : IAsyncLifetime
             Assert.Contains("names no registry", shortName.Response!.Error, StringComparison.Ordinal);
             Assert.Empty(LauncherRunner.PodmanStarts(full));
             Assert.Empty(LauncherRunner.PodmanStarts(shortName));
-            Assert.DoesNotContain("ptest-pull", _registry.Log, StringComparison.Ordinal);
+            Assert.DoesNotContain("ptest-pull", _registry.Log[logged..], StringComparison.Ordinal);
         }
         finally
         {
@@ -92,11 +94,13 @@ public sealed class ImagePullTests(LauncherFixture f) : IAsyncLifetime
                 $"[[registry]]\nlocation = \"{_registry.Host}\"\n[[registry.mirror]]\nlocation = \"evil.example\"\n");
             await Shell.CheckedAsync("/usr/bin/chown", "-R", $"{f.Bob.Uid}:{f.Bob.Gid}", Path.Combine(f.Bob.Home, ".config"));
 
+            int logged = _registry.Log.Length;
             LauncherCall pull = await LauncherRunner.RunAsync(f, Image(LauncherVerbs.ImagePull, f.Bob.Name, $"{_registry.Host}/{Name}"));
 
             Assert.Equal(LauncherExitCodes.Refused, pull.ExitCode);
+            Assert.Empty(LauncherRunner.PodmanStarts(pull));
             Assert.Contains("registries.conf.d exists", pull.Response!.Error, StringComparison.Ordinal);
-            Assert.DoesNotContain("ptest-pull", _registry.Log, StringComparison.Ordinal);
+            Assert.DoesNotContain("ptest-pull", _registry.Log[logged..], StringComparison.Ordinal);
         }
         finally
         {
