@@ -36,7 +36,7 @@ public sealed class ImagePullTests(LauncherFixture f) : IAsyncLifetime
 
         Assert.True(pull.ExitCode == 0, pull.ToString());
         Assert.Matches("^[0-9a-f]{64}$", pull.Response!.ImageId);
-        await Wait.UntilAsync(() => Task.FromResult(_registry.Log), log => log.Contains("uri=\"/v2/ptest-pull/busybox/manifests/1\"", StringComparison.Ordinal),
+        await Wait.UntilAsync(() => Task.FromResult(_registry.Log), log => log.Contains("\"GET /v2/ptest-pull/busybox/manifests/1 HTTP/1.1\" 200", StringComparison.Ordinal),
             TimeSpan.FromSeconds(10), "the registry to log the pull's manifest request");
         LauncherCall images = await LauncherRunner.RunAsync(f, Requests.User(LauncherVerbs.Images, f.Bob.Name));
         ImageInfo image = Assert.Single(images.Response!.Images!, i => i.Names.Contains(reference));
