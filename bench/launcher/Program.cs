@@ -36,12 +36,18 @@ namespace Portal.Bench.Launcher
 
     internal sealed record BenchOptions(int Iterations, string Launcher, string User, string ServiceUser, string Image, string Policy, string AuditLog, string ExecFloor, string Stamp)
     {
+        /// <summary>Where to write an strace (<c>-f -r -T</c>) of one more, untimed, launch to the stamp; none if empty.</summary>
+        public string Trace { get; init; } = "";
+
         public static BenchOptions Parse(string[] args)
         {
             string Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault()
                 ?? throw new ArgumentException($"missing {name}");
             return new BenchOptions(int.Parse(Value("--iterations"), System.Globalization.CultureInfo.InvariantCulture), Value("--launcher"),
-                Value("--user"), Value("--service-user"), Value("--image"), Value("--policy"), Value("--audit-log"), Value("--exec-floor"), Value("--stamp"));
+                Value("--user"), Value("--service-user"), Value("--image"), Value("--policy"), Value("--audit-log"), Value("--exec-floor"), Value("--stamp"))
+            {
+                Trace = args.SkipWhile(a => a != "--trace").Skip(1).FirstOrDefault() ?? "",
+            };
         }
     }
 
@@ -98,6 +104,14 @@ namespace Portal.Bench.Launcher
                     _ = Output([o.Launcher], $$$"""{"version":1,"verb":"release","user":"{{{o.User}}}","job":"s{{{i}}}"}""");
                     floor.Add(UntilStamp([o.ExecFloor, o.Stamp]));
                     alone.Add(UntilStamp([o.Stamp]));
+                }
+
+                if (o.Trace.Length > 0)
+                {
+                    // Where the launcher's own time goes, system call by system call (untimed: strace slows it).
+                    string request = $$$"""{"version":1,"verb":"run","user":"{{{o.User}}}","job":"trace","run":{"image":"{{{o.Image}}}","command":["sleep","600"]}}""";
+                    _ = Output(["strace", "-f", "-r", "-T", "-o", o.Trace, o.Launcher], request);
+                    _ = Output([o.Launcher], $$$"""{"version":1,"verb":"release","user":"{{{o.User}}}","job":"trace"}""");
                 }
 
                 return new ExecFigures(Median(launcher) - Median(alone), Median(floor) - Median(alone));

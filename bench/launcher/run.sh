@@ -95,4 +95,5 @@ dotnet build "$repo/bench/launcher" -c Release --nologo -v q >&2
 # so no arm pays for forks that the other does not.
 dotnet run -c Release --no-build --project "$repo/bench/launcher" -- --iterations "$n" \
   --launcher $libexec/portal-launcher --user $user --service-user $svc --image $image \
-  --policy $policy --audit-log /var/log/portal-bench/audit.log --exec-floor "$root/floor/exec-floor" --stamp "$root/floor/podman-stamp"
+  --policy $policy --audit-log /var/log/portal-bench/audit.log --exec-floor "$root/floor/exec-floor" --stamp "$root/floor/podman-stamp" \
+  ${LAUNCHER_TRACE:+--trace "$LAUNCHER_TRACE"}

@@ -44,12 +44,17 @@ Console.WriteLine($"ratio API/sbatch:                             {apiMedian / h
 Console.WriteLine($"  paired, run by run: median difference {Stats.Median(api.Zip(hand, (a, b) => a.ToStart - b.ToStart)):F1} ms, median ratio {Stats.Median(api.Zip(hand, (a, b) => a.ToStart / b.ToStart)):F3}");
 Console.WriteLine($"  spread: API {Stats.Quantile(api.Select(s => s.ToStart), 0.1):F1}-{Stats.Quantile(api.Select(s => s.ToStart), 0.9):F1} ms, sbatch {Stats.Quantile(hand.Select(s => s.ToStart), 0.1):F1}-{Stats.Quantile(hand.Select(s => s.ToStart), 0.9):F1} ms (10th-90th percentile)");
 Console.WriteLine($"  the call itself: POST answered 201 after {Stats.Median(api.Select(s => s.Returned)):F1} ms, sbatch returned after {Stats.Median(hand.Select(s => s.Returned)):F1} ms (medians)");
+SlurmLogTimes.Print(options.Value("--slurmctld-log"), api, hand);
 Console.WriteLine($"load average at the end: {Host.LoadAverage()}");
 
 namespace Portal.Bench.Slurm
 {
     /// <summary>One timed start: from just before the call to the process's stamp, and to the call's return.</summary>
-    internal sealed record Sample(double ToStart, double Returned);
+    internal sealed record Sample(double ToStart, double Returned)
+    {
+        /// <summary>The local wall clock just before the call, to find the job in slurmctld's log (local, milliseconds).</summary>
+        public DateTime CalledAt { get; init; }
+    }
 
     internal static class Host
     {
@@ -104,6 +109,7 @@ namespace Portal.Bench.Slurm
         public async Task<Sample> ThroughApiAsync(string name)
         {
             string stamp = $"a-{name}";
+            DateTime calledAt = DateTime.Now;
             long start = Stopwatch.GetTimestamp();
             long id = await SubmitAsync(stamp);
             double returned = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
@@ -111,7 +117,7 @@ namespace Portal.Bench.Slurm
 
             await UntilEndedAsync(id);
             RemoveContainers();
-            return new Sample(toStart, returned);
+            return new Sample(toStart, returned) { CalledAt = calledAt };
         }
 
         /// <summary>POST /api/v1/jobs of the job that runs the stamp program; returns the portal's job id.</summary>
@@ -147,6 +153,7 @@ namespace Portal.Bench.Slurm
                 $"--output={o.Value("--hand-output")}/hand-%j.out", "--open-mode=append", "--no-requeue", "--nodes=1", "--ntasks=1",
                 "--cpus-per-task=1", "--mem=256M", "--time=10", $"--partition={o.Value("--partition")}"]);
 
+            DateTime calledAt = DateTime.Now;
             long start = Stopwatch.GetTimestamp();
             string jobId = Output(argv, script).Trim();
             double returned = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
@@ -154,7 +161,7 @@ namespace Portal.Bench.Slurm
 
             await UntilCompletedAsync(jobId);
             RemoveContainers();
-            return new Sample(toStart, returned);
+            return new Sample(toStart, returned) { CalledAt = calledAt };
         }
 
         /// <summary>

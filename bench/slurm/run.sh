@@ -95,6 +95,10 @@ kill_step_daemons() {
 
 cleanup() {
   set +e
+  if [ -n "${KEEP_LOGS:-}" ]; then
+    # For a look at where the time goes: Slurm's logs carry millisecond times, the harness prints when it called.
+    mkdir -p "$KEEP_LOGS" && cp "$work/portal.log" $cluster/log/slurmctld.log $cluster/log/slurmd.log "$KEEP_LOGS"/ 2>/dev/null
+  fi
   echo "== removing everything the bench made" >&2
   if [ -n "$portal_pid" ]; then kill "$portal_pid" 2>/dev/null; wait "$portal_pid" 2>/dev/null; fi
   # The held jobs never start; they go with slurmctld's state folder. Daemons first, so nothing starts a job again.
@@ -189,6 +193,7 @@ ReturnToService=2
 MinJobAge=300
 KillWait=30
 MaxJobCount=50000
+${BATCH_SCHED_DELAY:+SchedulerParameters=batch_sched_delay=$BATCH_SCHED_DELAY}
 InactiveLimit=0
 DefMemPerCPU=100
 MpiDefault=none
@@ -261,7 +266,9 @@ setpriv --reuid "$(id -u $svc)" --regid "$(id -g $svc)" --init-groups -- env -i 
   Portal__Slurm__PollInterval=00:00:02 \
   Portal__Api__RequestsPerSecond=10000 Portal__Api__Burst=10000 \
   Portal__Gpus__SearchPath=/nonexistent-bench \
-  Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production Urls="$url" \
+  Logging__LogLevel__Default=Warning Logging__LogLevel__Portal.Jobs.Slurm=Information \
+  Logging__Console__FormatterOptions__TimestampFormat="HH:mm:ss.fff " Logging__Console__FormatterOptions__UseUtcTimestamp=true \
+  ASPNETCORE_ENVIRONMENT=Production Urls="$url" \
   "$(command -v dotnet)" "$published/portal/Portal.Web.dll" >"$work/portal.log" 2>&1 &
 portal_pid=$!
 for _ in $(seq 1 240); do
@@ -287,7 +294,8 @@ harness=$published/harness/Portal.Bench.Slurm.dll
 echo "== $(git -C "$repo" rev-parse --short HEAD), $(nproc) cores, $(slurm sinfo --version)" >&2
 echo "== 1. submit to process start: the portal against sbatch by hand" >&2
 dotnet "$harness" submit --iterations "$n" --warm-up $warm_up --url "$url" --token "$token" --user $user --image $image \
-  --stamps "$stamps" --hand-output "$hand_output" --slurm-conf $slurm_conf --partition $partition
+  --stamps "$stamps" --hand-output "$hand_output" --slurm-conf $slurm_conf --partition $partition \
+  --slurmctld-log $cluster/log/slurmctld.log
 
 # The poll runs as the portal's account, as the portal runs its queries.
 poll() { # $1 = label, $2 = file of job ids, $3 = timed polls

@@ -116,7 +116,10 @@ qs_podman_as() {
   local name=$1; shift
   local uid home
   uid=$(id -u "$name"); home=$(getent passwd "$name" | cut -d: -f6)
-  [[ -e $home/.local/share/containers/storage ]] || set -- --storage-driver overlay "$@"
+  # Also on every later call while the storage is overlay: left to its default, podman picks vfs, then prints an
+  # error that its database overrides that choice.
+  local storage=$home/.local/share/containers/storage
+  if [[ ! -e $storage || -d $storage/overlay ]]; then set -- --storage-driver overlay "$@"; fi
   if [[ $(id -u) -ne 0 ]]; then podman "$@"; return; fi
   install -d -o root -g root -m 0755 /run/user
   install -d -o "$name" -g "$(id -g "$name")" -m 0700 "/run/user/$uid"
