@@ -8,8 +8,9 @@ PORTAL_PACKAGES=(postgresql podman runc uidmap slirp4netns fuse-overlayfs busybo
 # curl: the session tests connect to session sockets as other users (curl --unix-socket).
 # gcc, libc6-dev: sockbridge is built as a static C program (the launcher's NativeAOT link needs them too).
 TEST_PACKAGES=(chromium acl sudo libc-bin systemd curl gcc libc6-dev)
-# The Slurm tests run a one-node cluster on localhost (started and stopped by the tests themselves).
-SLURM_TEST_PACKAGES=(slurm-wlm munge)
+# Installed without starting their daemons: the Slurm tests run a one-node cluster on localhost, the image tests a
+# registry (docker-registry) on 127.0.0.1; each is started and stopped by the tests themselves.
+SLURM_TEST_PACKAGES=(slurm-wlm munge docker-registry)
 
 package_installed() {
   [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]
@@ -58,7 +59,7 @@ ensure_prerequisites() {
   fi
 }
 
-# slurmctld's and slurmd's maintainer scripts start their daemons (slurmctld's fails the install when it cannot, and
+# slurmctld's, slurmd's and docker-registry's maintainer scripts start their daemons (slurmctld's fails the install when it cannot, and
 # it cannot before a slurm.conf exists). A policy-rc.d that answers 101 ("action forbidden") makes invoke-rc.d skip
 # every start; the tests start the daemons themselves with a configuration of their own. An existing policy-rc.d is
 # put back afterwards.

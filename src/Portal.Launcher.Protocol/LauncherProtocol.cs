@@ -73,11 +73,17 @@ public static class LauncherVerbs
     /// stdout, for the install to write back); the launcher itself writes nothing.</summary>
     public const string DriverPolicy = "driver-policy";
 
+    /// <summary>Pulls an image into the user's own storage from a registry the policy's <c>registries</c> list allows.</summary>
+    public const string ImagePull = "image-pull";
+
+    /// <summary>Removes an image from the user's own storage (never one a container of the user's still uses).</summary>
+    public const string ImageRemove = "image-remove";
+
     /// <summary>The verbs whose stdout is raw text (a log, the driver-policy's policy file), not a JSON result.</summary>
     public static bool Streams(string? verb) => verb is Logs or AppLogs or SlurmLog or DriverPolicy;
 
     public static readonly IReadOnlyList<string> All =
-        [Run, Stop, Remove, Release, Inspect, List, Logs, Images, Check, Authenticate, AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport, SlurmSubmit, SlurmCancel, SlurmLog, DriverPolicy];
+        [Run, Stop, Remove, Release, Inspect, List, Logs, Images, Check, Authenticate, AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport, SlurmSubmit, SlurmCancel, SlurmLog, DriverPolicy, ImagePull, ImageRemove];
 
     /// <summary>The verbs that act on an app's pod.</summary>
     public static readonly IReadOnlyList<string> AppVerbs = [AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport];

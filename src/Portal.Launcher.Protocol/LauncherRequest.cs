@@ -32,6 +32,17 @@ public sealed record LauncherRequest
 
     /// <summary>The Slurm part of <c>slurm-submit</c>, <c>slurm-cancel</c> and <c>slurm-log</c>.</summary>
     public SlurmSpec? Slurm { get; init; }
+
+    /// <summary>The image of <c>image-pull</c> and <c>image-remove</c>.</summary>
+    public ImageSpec? Image { get; init; }
+}
+
+/// <summary>One image of the user's own storage (<see cref="ImageRules"/> says which references each verb takes).</summary>
+public sealed record ImageSpec
+{
+    /// <summary>For <c>image-pull</c>: <c>host[:port]/path[:tag][@sha256:digest]</c> on a registry the policy allows.
+    /// For <c>image-remove</c>: a reference or an image id.</summary>
+    public required string Reference { get; init; }
 }
 
 /// <summary>What a <c>run</c> request may choose. Everything else is fixed by the launcher and its policy.</summary>

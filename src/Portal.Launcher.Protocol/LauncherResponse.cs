@@ -21,6 +21,9 @@ public sealed record LauncherResponse
 
     public IReadOnlyList<ImageInfo>? Images { get; init; }
 
+    /// <summary>For <c>image-pull</c>: the id of the image pulled.</summary>
+    public string? ImageId { get; init; }
+
     public IReadOnlyList<CheckItem>? Checks { get; init; }
 
     /// <summary>The account whose password was right (verb <c>authenticate</c>).</summary>

@@ -100,7 +100,7 @@ public static class ImageReference
     }
 
     /// <summary>Dot-separated labels of [A-Za-z0-9-] (letters or digits at both ends), then an optional numeric port.</summary>
-    private static bool IsHost(string s)
+    public static bool IsHost(string s)
     {
         int colon = s.IndexOf(':', StringComparison.Ordinal);
         if (colon >= 0 && (colon == s.Length - 1 || !s[(colon + 1)..].All(char.IsAsciiDigit)))

@@ -263,6 +263,13 @@ internal static class PodmanArgs
 
     public static List<string> Images(IReadOnlyList<string> podman) => [.. podman, "images", "--format", "json"];
 
+    /// <summary>A pull of a checked reference: the id alone on stdout. TLS and the registry's address come from the
+    /// launcher's registries.conf; a reference can never read as an option (it starts with a letter or digit).</summary>
+    public static List<string> Pull(IReadOnlyList<string> podman, string reference) => [.. podman, "pull", "--quiet", reference];
+
+    /// <summary>Never --force: an image a container of the user's still uses stays, and podman says so.</summary>
+    public static List<string> RemoveImage(IReadOnlyList<string> podman, string reference) => [.. podman, "image", "rm", reference];
+
     /// <summary>A cheap call that makes podman set up the user's namespace and its pause process, if there is none.</summary>
     public static List<string> Version(IReadOnlyList<string> podman) => [.. podman, "version", "--format", "{{.Client.Version}}"];
 

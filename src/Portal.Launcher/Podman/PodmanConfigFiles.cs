@@ -24,7 +24,7 @@ internal static class PodmanConfigFiles
         bool nativeOverlay = PodmanConfig.KernelHasRootlessOverlay(File.ReadAllText("/proc/sys/kernel/osrelease").Trim());
         Replace(dir + "/containers.conf", PodmanConfig.Containers(policy, runtime, seccomp), trustedOwner);
         Replace(dir + "/storage.conf", PodmanConfig.Storage(policy, nativeOverlay), trustedOwner);
-        Replace(dir + "/registries.conf", PodmanConfig.Registries(), trustedOwner);
+        Replace(dir + "/registries.conf", PodmanConfig.Registries(policy), trustedOwner);
         Replace(dir + "/mounts.conf", "", trustedOwner);
         return dir;
     }

@@ -109,6 +109,33 @@ internal sealed record LauncherPolicy
 
     /// <summary>Set when jobs go to a Slurm cluster; the Slurm verbs are refused without it.</summary>
     public SlurmPolicy? Slurm { get; init; }
+
+    /// <summary>The registries <c>image-pull</c> may reach, and the only ones the generated registries.conf lists.
+    /// Empty: no pull at all.</summary>
+    public IReadOnlyList<PolicyRegistry> Registries { get; init; } = [];
+
+    /// <summary>The deadline of one <c>image-pull</c>: pulls take longer than the other podman calls.</summary>
+    public int ImagePullTimeoutSeconds { get; init; } = DefaultImagePullTimeoutSeconds;
+
+    public const int DefaultImagePullTimeoutSeconds = 900;
+}
+
+/// <summary>A registry users may pull from.</summary>
+internal sealed record PolicyRegistry
+{
+    /// <summary><c>host[:port]</c>, exactly as image references name it.</summary>
+    public required string Host { get; init; }
+
+    /// <summary>Plain HTTP or an unverified certificate: allowed only for a registry on this machine's loopback.</summary>
+    public bool Insecure { get; init; }
+
+    /// <summary>The loopback hosts an insecure registry may have: traffic to them never leaves the machine.</summary>
+    public static bool IsLoopback(string host)
+    {
+        int colon = host.LastIndexOf(':');
+        string name = colon < 0 ? host : host[..colon];
+        return name is "localhost" or "127.0.0.1";
+    }
 }
 
 /// <summary>Interactive sessions (docs/sessions.md): the session folders and the portal's proxy group.</summary>

@@ -179,10 +179,38 @@ internal static class PolicyLoader
         }
 
         SlurmPolicyRules.Validate(p.Slurm, problems);
+        ValidateRegistries(p, problems);
 
         if (problems.Count > 0)
         {
             throw new PolicyException($"{path}: {string.Join("; ", problems)}.");
+        }
+    }
+
+    /// <summary>Each registry a host as image references write it (the registries.conf text is made from these), once;
+    /// plain HTTP only on the loopback.</summary>
+    private static void ValidateRegistries(LauncherPolicy p, List<string> problems)
+    {
+        foreach (PolicyRegistry registry in p.Registries)
+        {
+            if (ImageRules.Registry(registry.Host + "/x") != registry.Host)
+            {
+                problems.Add($"registries: '{UntrustedText.Printable(registry.Host)}' is not a registry host[:port] (with a '.' or a ':', or localhost)");
+            }
+            else if (registry.Insecure && !PolicyRegistry.IsLoopback(registry.Host))
+            {
+                problems.Add($"registries: {registry.Host} may not be insecure: plain HTTP is allowed only for localhost and 127.0.0.1");
+            }
+        }
+
+        if (p.Registries.Select(r => r.Host).Distinct(StringComparer.Ordinal).Count() != p.Registries.Count)
+        {
+            problems.Add("registries: hosts must be unique");
+        }
+
+        if (p.ImagePullTimeoutSeconds is < 10 or > 86400)
+        {
+            problems.Add("imagePullTimeoutSeconds must be between 10 and 86400");
         }
     }
 

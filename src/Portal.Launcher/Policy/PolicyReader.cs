@@ -61,6 +61,8 @@ internal static partial class PolicyReader
         string fuseOverlayfs = LauncherPolicy.DefaultFuseOverlayfs;
         int podmanTimeoutSeconds = LauncherPolicy.DefaultPodmanTimeoutSeconds;
         SlurmPolicy? slurm = null;
+        List<PolicyRegistry> registries = [];
+        int imagePullTimeoutSeconds = LauncherPolicy.DefaultImagePullTimeoutSeconds;
 
         var seen = StartObject(ref r, where);
         while (NextProperty(ref r, seen, where, out string name))
@@ -96,6 +98,8 @@ internal static partial class PolicyReader
                 case "storageDriver": storageDriver = String(ref r, name); break;
                 case "fuseOverlayfs": fuseOverlayfs = String(ref r, name); break;
                 case "slurm": slurm = IsNull(ref r) ? null : ReadSlurm(ref r); break;
+                case "registries": registries = Registries(ref r); break;
+                case "imagePullTimeoutSeconds": imagePullTimeoutSeconds = Int32(ref r, name); break;
                 default: throw Unknown(where, name);
             }
         }
@@ -131,6 +135,8 @@ internal static partial class PolicyReader
             StorageDriver = storageDriver,
             FuseOverlayfs = fuseOverlayfs,
             Slurm = slurm,
+            Registries = registries,
+            ImagePullTimeoutSeconds = imagePullTimeoutSeconds,
         };
     }
 
@@ -223,6 +229,32 @@ internal static partial class PolicyReader
         }
 
         return roots;
+    }
+
+    private static List<PolicyRegistry> Registries(ref Utf8JsonReader r)
+    {
+        List<PolicyRegistry> registries = [];
+        StartArray(ref r, "registries");
+        while (NextItem(ref r))
+        {
+            string where = $"registries[{registries.Count}]";
+            string? host = null;
+            bool insecure = false;
+            var seen = StartObject(ref r, where);
+            while (NextProperty(ref r, seen, where, out string name))
+            {
+                switch (name)
+                {
+                    case "host": host = String(ref r, where + ".host"); break;
+                    case "insecure": insecure = Bool(ref r, where + ".insecure"); break;
+                    default: throw Unknown(where, name);
+                }
+            }
+
+            registries.Add(new PolicyRegistry { Host = host ?? throw Missing(where, "host"), Insecure = insecure });
+        }
+
+        return registries;
     }
 
     private static List<PolicyGpu> Gpus(ref Utf8JsonReader r)

@@ -36,6 +36,7 @@ internal static class RequestValidator
         CheckSection(r.Slurm is not null, slurmVerb, "slurm", r.Verb);
         CheckSection(r.App is not null, r.Verb == LauncherVerbs.AppUp, "app", r.Verb);
         CheckSection(r.Authenticate is not null, r.Verb == LauncherVerbs.Authenticate, "authenticate", r.Verb);
+        CheckSection(r.Image is not null, r.Verb is LauncherVerbs.ImagePull or LauncherVerbs.ImageRemove, "image", r.Verb);
         if ((r.Logs?.Service is not null) != (r.Verb == LauncherVerbs.AppLogs))
         {
             Refuse("logs.service names the service of an app-logs request, and only there.");
@@ -92,6 +93,13 @@ internal static class RequestValidator
         else if (r.Logs?.Service is { } service && !AppRules.IsServiceName(service))
         {
             Refuse($"'{UntrustedText.Printable(service)}' is not a service name.");
+        }
+
+        if (r.Image is { } image && (r.Verb == LauncherVerbs.ImagePull
+            ? ImageRules.PullProblem(image.Reference, policy.Registries.Select(g => g.Host))
+            : ImageRules.RemoveProblem(image.Reference)) is { } imageProblem)
+        {
+            Refuse(imageProblem);
         }
 
         if (r.Authenticate is { } authenticate)

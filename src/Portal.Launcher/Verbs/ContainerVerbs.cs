@@ -120,6 +120,8 @@ internal static class ContainerVerbs
             LauncherVerbs.Inspect => await InspectAsync(call, podman),
             LauncherVerbs.List => await ListAsync(call, podman),
             LauncherVerbs.Images => await ImagesAsync(call, podman),
+            LauncherVerbs.ImagePull => await ImageVerbs.PullAsync(call, podman),
+            LauncherVerbs.ImageRemove => await ImageVerbs.RemoveAsync(call, podman),
             LauncherVerbs.Logs or LauncherVerbs.AppLogs => Logs(call, podman),
             LauncherVerbs.AppInspect => await AppVerbs.InspectAsync(call, podman),
             LauncherVerbs.AppExport => await AppVerbs.ExportAsync(call, podman),

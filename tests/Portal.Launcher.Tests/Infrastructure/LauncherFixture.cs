@@ -189,7 +189,12 @@ public sealed class LauncherFixture : IAsyncLifetime
     public const int PidsLimit = 256;
 
     /// <summary>Writes the test policy. ACL mode is on: fake GPU nodes are 0660 root, as the design asks on real hosts.</summary>
-    public static void WritePolicy(bool manageDeviceAcls, int podmanTimeoutSeconds = 30, int pidsLimit = PidsLimit)
+    /// <param name="manageDeviceAcls">The policy's <c>manageDeviceAcls</c>.</param>
+    /// <param name="podmanTimeoutSeconds">The policy's <c>podmanTimeoutSeconds</c>.</param>
+    /// <param name="pidsLimit">The policy's <c>pidsLimit</c>.</param>
+    /// <param name="registries">The policy's <c>registries</c> (host, insecure); none when null.</param>
+    public static void WritePolicy(bool manageDeviceAcls, int podmanTimeoutSeconds = 30, int pidsLimit = PidsLimit,
+        IEnumerable<(string Host, bool Insecure)>? registries = null)
     {
         var policy = new Dictionary<string, object>
         {
@@ -222,6 +227,7 @@ public sealed class LauncherFixture : IAsyncLifetime
             ["sessions"] = new Dictionary<string, object> { ["dir"] = SessionsDir, ["group"] = ProxyGroup, ["bridge"] = BridgePath },
             ["cgroupParent"] = CgroupParent,
             ["podmanTimeoutSeconds"] = podmanTimeoutSeconds,
+            ["registries"] = (registries ?? []).Select(r => new Dictionary<string, object> { ["host"] = r.Host, ["insecure"] = r.Insecure }).ToArray(),
         };
         Directory.CreateDirectory(Path.GetDirectoryName(PolicyPath)!);
         File.WriteAllText(PolicyPath, JsonSerializer.Serialize(policy));
@@ -381,9 +387,12 @@ public sealed class LauncherFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>The busybox root file system the test image is imported from.</summary>
+    public const string BusyboxTar = Root + "/busybox-rootfs.tar";
+
     private static async Task<string> BuildBusyboxTarAsync()
     {
-        string tar = Root + "/busybox-rootfs.tar";
+        string tar = BusyboxTar;
         if (File.Exists(tar))
         {
             return tar;

@@ -172,10 +172,13 @@ public sealed class FakeLauncher(TimeProvider clock) : ILauncher
         return Task.FromResult(mine);
     }
 
+    /// <summary>What <see cref="ImagesAsync"/> answers for each user (none for a user not listed).</summary>
+    public ConcurrentDictionary<string, IReadOnlyList<ImageInfo>> Images { get; } = new(StringComparer.Ordinal);
+
     public Task<IReadOnlyList<ImageInfo>> ImagesAsync(string user, CancellationToken cancellationToken = default)
     {
         Call("images", user, null);
-        return Task.FromResult<IReadOnlyList<ImageInfo>>([]);
+        return Task.FromResult(Images.GetValueOrDefault(user) ?? []);
     }
 
     public async IAsyncEnumerable<LogLine> StreamLogsAsync(

@@ -40,6 +40,23 @@ public partial class LaunchJob
     /// <summary>Where the summary's links point: this page, query included (the base href is "/").</summary>
     private string FormPath => "/" + Navigation.ToBaseRelativePath(Navigation.Uri).Split('#')[0];
 
+    /// <summary>The names of the images in the user's own storage, offered on the image field; empty when the launcher
+    /// cannot say (the form still takes any name).</summary>
+    private IReadOnlyList<string> _images = [];
+
+    private async Task<IReadOnlyList<string>> MyImagesAsync(string linuxUser)
+    {
+        try
+        {
+            var images = await Launcher.ImagesAsync(linuxUser, HttpContext.RequestAborted);
+            return [.. images.SelectMany(i => i.Names).Where(n => n.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        }
+        catch (Portal.Launcher.Client.LauncherException)
+        {
+            return [];
+        }
+    }
+
     protected override async Task OnInitializedAsync()
     {
         bool fresh = Form is null;
@@ -76,6 +93,7 @@ public partial class LaunchJob
             var usable = (await GpuStore.ListGpusAsync(HttpContext.RequestAborted)).Where(g => g.IsPresent && !g.Drained).ToList();
             _usableGpus = usable.Count;
             _freeGpus = usable.Count(g => g.HeldByJobId is null);
+            _images = await MyImagesAsync(_user.LinuxUserName);
             if (fresh && _copiedFrom is null && _usableGpus == 0)
             {
                 // A box without GPUs: a default of one would make every first submission fail.
