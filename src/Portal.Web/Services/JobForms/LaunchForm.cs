@@ -106,7 +106,8 @@ public sealed class LaunchForm
             Name = spec.Name,
             Image = spec.Image,
             Command = string.Join("\n", spec.Command),
-            Environment = string.Join("\n", spec.Environment.Select(e => $"{e.Key}={e.Value}")),
+            // By name: the stored spec (jsonb) does not keep the order the variables were typed in.
+            Environment = string.Join("\n", spec.Environment.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => $"{e.Key}={e.Value}")),
             WorkingDirectory = spec.WorkingDirectory ?? "",
             Mounts = string.Join("\n", spec.Mounts.Select(m => m.ReadOnly ? $"{m.Source}:{m.Target}:ro" : $"{m.Source}:{m.Target}")),
             Gpus = spec.Gpus.Count,
