@@ -25,6 +25,7 @@ public sealed class LaunchFormPageTests(PortalFactory portal) : IClassFixture<Po
         Assert.Contains("role=\"alert\"", summary, StringComparison.Ordinal);
         Assert.Matches("<h2[^>]*>There are [0-9]+ problems</h2>", summary);
         Assert.Contains("autofocus", summary, StringComparison.Ordinal);
+        Assert.True(SummaryLinks(summary).Any(), summary);
         Assert.Equal(["environment", "image", "name"], SummaryLinks(summary).Distinct().Order(StringComparer.Ordinal));
         Assert.Contains("'NOEQUALS' is not NAME=value.", summary, StringComparison.Ordinal);
         Assert.Contains("A name is required.", summary, StringComparison.Ordinal);

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Components.Forms;
 using Portal.Core.Jobs;
 
 namespace Portal.Web.Services.JobForms;
@@ -43,4 +44,27 @@ public sealed class FormErrors(IReadOnlyList<FieldError> errors)
 
     /// <summary>The id of the input a summary line links to; null for an error of the whole form.</summary>
     public static string? InputId(string field) => InputIds.GetValueOrDefault(field);
+
+    /// <summary>
+    /// Puts the errors into the form's <see cref="EditContext"/> as well. Blazor's inputs set <c>aria-invalid</c> from
+    /// the edit context alone, and drop one passed in while the context has no message for their field.
+    /// </summary>
+    /// <param name="context">The form's edit context.</param>
+    /// <param name="form">The form model the inputs are bound to (its properties are named as the spec's fields,
+    /// except the session's kind).</param>
+    public void MarkInvalid(EditContext context, LaunchForm form)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var store = new ValidationMessageStore(context);
+        foreach (FieldError error in All)
+        {
+            string property = error.Field == nameof(JobSpec.Session) ? nameof(LaunchForm.SessionKind) : error.Field;
+            if (InputIds.ContainsKey(error.Field))
+            {
+                store.Add(new FieldIdentifier(form, property), error.Message);
+            }
+        }
+
+        context.NotifyValidationStateChanged();
+    }
 }

@@ -60,6 +60,8 @@ public partial class LaunchJob
     protected override async Task OnInitializedAsync()
     {
         bool fresh = Form is null;
+        // A model before the first await: the page renders while the copied job is read, and EditForm needs one.
+        Form ??= new();
         _user = CurrentUser.From(HttpContext.User);
         if (fresh && CopyFrom is { } from)
         {
@@ -102,7 +104,7 @@ public partial class LaunchJob
         }
     }
 
-    private async Task SubmitAsync()
+    private async Task SubmitAsync(Microsoft.AspNetCore.Components.Forms.EditContext context)
     {
         if (_user?.LinuxUserName is null)
         {
@@ -114,6 +116,7 @@ public partial class LaunchJob
         {
             // All the errors of this post at once: the lines that cannot be read, and whatever else is wrong.
             _errors = new([.. parseErrors, .. await Submissions.CheckAsync(_user, spec, HttpContext.RequestAborted)]);
+            _errors.MarkInvalid(context, Form);
             return;
         }
 
@@ -126,5 +129,7 @@ public partial class LaunchJob
         }
 
         _errors = new(result.Errors);
+
+        _errors.MarkInvalid(context, Form);
     }
 }

@@ -31,7 +31,10 @@ public partial class LaunchSession
     protected override async Task OnInitializedAsync()
     {
         _user = CurrentUser.From(HttpContext.User);
-        if (Form is null && CopyFrom is { } from)
+        bool fresh = Form is null;
+        // A model before the first await: the page renders while the copied session is read, and EditForm needs one.
+        Form ??= new() { Name = "jupyter", SessionKind = nameof(SessionKind.Jupyter), Gpus = 0, SubmissionKey = "form-" + Guid.NewGuid().ToString("N") };
+        if (fresh && CopyFrom is { } from)
         {
             // As on the job form: the owner's own session only, so nobody launches another user's settings as themselves.
             JobDetails? source = await Jobs.GetAsync(from, _user.Id, isAdmin: false, HttpContext.RequestAborted);
@@ -47,14 +50,13 @@ public partial class LaunchSession
             _copiedFrom = from;
         }
 
-        Form ??= new() { Name = "jupyter", SessionKind = nameof(SessionKind.Jupyter), Gpus = 0, SubmissionKey = "form-" + Guid.NewGuid().ToString("N") };
         if (_user.LinuxUserName is not null)
         {
             _roots = await MountRoots.ForAsync(_user.LinuxUserName, HttpContext.RequestAborted);
         }
     }
 
-    private async Task SubmitAsync()
+    private async Task SubmitAsync(Microsoft.AspNetCore.Components.Forms.EditContext context)
     {
         if (_user?.LinuxUserName is null)
         {
@@ -71,6 +73,7 @@ public partial class LaunchSession
         {
             // All the errors of this post at once, as on the job form.
             _errors = new([.. parseErrors, .. await Submissions.CheckAsync(_user, spec, HttpContext.RequestAborted)]);
+            _errors.MarkInvalid(context, Form);
             return;
         }
 
@@ -84,5 +87,7 @@ public partial class LaunchSession
         }
 
         _errors = new(result.Errors);
+
+        _errors.MarkInvalid(context, Form);
     }
 }
