@@ -4,7 +4,9 @@ using Portal.Data.Entities.Jobs;
 
 namespace Portal.Data.Jobs;
 
-/// <summary>A stored GPU for the admin page: inventory, drain flag and the job holding it now.</summary>
+/// <summary>A stored GPU for the admin page: inventory, drain flag and the job holding it now. A MIG instance names
+/// its GPU in <paramref name="ParentUuid"/>; a GPU split into present instances has <paramref name="HasMigInstances"/>
+/// and is not given out itself.</summary>
 public sealed record StoredGpu(
     string Uuid,
     int Index,
@@ -16,7 +18,9 @@ public sealed record StoredGpu(
     string? DrainedBy,
     DateTimeOffset? DrainedAt,
     string? DrainReason,
-    long? HeldByJobId);
+    long? HeldByJobId,
+    string? ParentUuid = null,
+    bool HasMigInstances = false);
 
 /// <summary>A GPU's active ledger line with its job and owner, for the dashboard and the admin GPU page.</summary>
 /// <param name="GpuUuid">The held GPU.</param>
@@ -149,16 +153,18 @@ public sealed class GpuStore(IDbContextFactory<PortalDbContext> contextFactory, 
         return true;
     }
 
-    /// <summary>Every GPU ever seen, by index, with the job that holds it now.</summary>
+    /// <summary>Every GPU ever seen, by index (a GPU's MIG instances right after it), with the job that holds it now.</summary>
     public async Task<IReadOnlyList<StoredGpu>> ListGpusAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
         return await db.Gpus.AsNoTracking()
-            .OrderByDescending(g => g.IsPresent).ThenBy(g => g.Index)
+            .OrderByDescending(g => g.IsPresent).ThenBy(g => g.Index).ThenBy(g => g.ParentUuid != null).ThenBy(g => g.Uuid)
             .Select(g => new StoredGpu(
                 g.Uuid, g.Index, g.Name, g.MemoryTotalMiB, g.IsPresent, g.LastSeenAt, g.Drained, g.DrainedBy, g.DrainedAt,
                 g.DrainReason,
-                db.GpuAllocations.Where(a => a.GpuUuid == g.Uuid && a.ReleasedAt == null).Select(a => (long?)a.JobId).FirstOrDefault()))
+                db.GpuAllocations.Where(a => a.GpuUuid == g.Uuid && a.ReleasedAt == null).Select(a => (long?)a.JobId).FirstOrDefault(),
+                g.ParentUuid,
+                db.Gpus.Any(c => c.ParentUuid == g.Uuid && c.IsPresent)))
             .ToListAsync(cancellationToken);
     }
 
