@@ -311,11 +311,17 @@ namespace Portal.Migrations.Migrations
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)");
 
+                    b.Property<string>("ParentUuid")
+                        .HasMaxLength(96)
+                        .HasColumnType("character varying(96)");
+
                     b.Property<string>("PciBusId")
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
                     b.HasKey("Uuid");
+
+                    b.HasIndex("ParentUuid");
 
                     b.ToTable("Gpus", null, t =>
                         {
@@ -1026,6 +1032,14 @@ namespace Portal.Migrations.Migrations
                         .HasForeignKey("JobId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Data.Entities.Jobs.GpuRecord", b =>
+                {
+                    b.HasOne("Portal.Data.Entities.Jobs.GpuRecord", null)
+                        .WithMany()
+                        .HasForeignKey("ParentUuid")
+                        .OnDelete(DeleteBehavior.Restrict);
                 });
 
             modelBuilder.Entity("Portal.Data.Entities.Jobs.JobRecord", b =>

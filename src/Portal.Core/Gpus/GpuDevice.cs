@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
 namespace Portal.Core.Gpus;
 
 /// <summary>A physical GPU as the driver reports it. Identify it by <see cref="Uuid"/>: indexes can change across reboots.</summary>
@@ -22,4 +25,22 @@ public sealed record GpuDevice(
 /// <param name="Index">The MIG device index within the parent GPU.</param>
 /// <param name="Uuid">The MIG UUID, e.g. <c>MIG-...</c>.</param>
 /// <param name="Profile">The profile, e.g. <c>3g.40gb</c> or <c>1c.3g.71gb</c>.</param>
-public sealed record MigDevice(string ParentUuid, int Index, string Uuid, string Profile);
+public sealed partial record MigDevice(string ParentUuid, int Index, string Uuid, string Profile)
+{
+    /// <summary>The instance's memory as its profile names it (<c>3g.40gb</c>: 40 GiB = 40960 MiB), or null when the
+    /// profile names none. The profile's figure is nominal (the driver gives an instance a little less); it is what
+    /// <c>nvidia-smi -L</c> says without another query.</summary>
+    public long? NominalMemoryMiB =>
+        ProfileMemory().Match(Profile) is { Success: true } match
+        && long.TryParse(match.Groups["gb"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var gb)
+            ? gb * 1024
+            : null;
+
+    /// <summary>How the portal names the instance: the GPU's product name and the profile,
+    /// e.g. <c>NVIDIA H100 80GB HBM3 MIG 3g.40gb</c>.</summary>
+    public string NameOn(string parentName) => $"{parentName} MIG {Profile}";
+
+    // "3g.40gb", "1c.3g.71gb", "1g.10gb+me": the memory is the last dotted part before any "+" option.
+    [GeneratedRegex(@"(?:^|\.)(?<gb>\d{1,5})gb(?:\+.*)?$")]
+    private static partial Regex ProfileMemory();
+}

@@ -4,7 +4,9 @@ using Portal.Data.Entities.Jobs;
 
 namespace Portal.Data.Jobs;
 
-/// <summary>A stored GPU for the admin page: inventory, drain flag and the job holding it now.</summary>
+/// <summary>A stored GPU for the admin page: inventory, drain flag and the job holding it now. A MIG instance names
+/// its GPU in <paramref name="ParentUuid"/>; a GPU split into present instances has <paramref name="HasMigInstances"/>
+/// and is not given out itself.</summary>
 public sealed record StoredGpu(
     string Uuid,
     int Index,
@@ -16,7 +18,9 @@ public sealed record StoredGpu(
     string? DrainedBy,
     DateTimeOffset? DrainedAt,
     string? DrainReason,
-    long? HeldByJobId);
+    long? HeldByJobId,
+    string? ParentUuid = null,
+    bool HasMigInstances = false);
 
 /// <summary>A GPU's active ledger line with its job and owner, for the dashboard and the admin GPU page.</summary>
 /// <param name="GpuUuid">The held GPU.</param>
@@ -46,38 +50,80 @@ public sealed class GpuStore(IDbContextFactory<PortalDbContext> contextFactory, 
     /// <summary>
     /// Records the GPUs discovery found now: new ones are added, known ones get their index and name refreshed, and
     /// known ones missing from <paramref name="devices"/> are marked not present (kept, since the ledger refers to
-    /// them; the scheduler places nothing on them). Drain flags are kept.
+    /// them; the scheduler places nothing on them). Drain flags are kept. A GPU's MIG instances get rows of their own
+    /// (see <see cref="Allocatable"/>): MIG turned off marks them not present like any GPU that went away.
     /// </summary>
     public async Task UpsertGpusAsync(IEnumerable<GpuDevice> devices, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(devices);
-        var found = devices.ToDictionary(d => d.Uuid, StringComparer.Ordinal);
+        var entries = devices.SelectMany(LedgerEntries).ToList();
+        var found = entries.Select(e => e.Uuid).ToHashSet(StringComparer.Ordinal);
         var now = timeProvider.GetUtcNow();
         await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
         var known = await db.Gpus.ToDictionaryAsync(g => g.Uuid, StringComparer.Ordinal, cancellationToken);
         foreach (var gpu in known.Values)
         {
-            gpu.IsPresent = found.ContainsKey(gpu.Uuid);
+            gpu.IsPresent = found.Contains(gpu.Uuid);
         }
 
-        foreach (var device in found.Values)
+        foreach (var entry in entries)
         {
-            if (!known.TryGetValue(device.Uuid, out var gpu))
+            if (!known.TryGetValue(entry.Uuid, out var gpu))
             {
-                gpu = new GpuRecord { Uuid = device.Uuid, Name = device.Name };
+                gpu = new GpuRecord { Uuid = entry.Uuid, Name = entry.Name };
                 db.Gpus.Add(gpu);
+                known[entry.Uuid] = gpu;
             }
 
-            gpu.Index = device.Index;
-            gpu.Name = device.Name;
-            gpu.MemoryTotalMiB = device.MemoryTotalMiB;
-            gpu.PciBusId = device.PciBusId;
-            gpu.DeviceNode = device.DeviceNode;
+            gpu.Index = entry.Index;
+            gpu.Name = entry.Name;
+            gpu.MemoryTotalMiB = entry.MemoryTotalMiB;
+            gpu.PciBusId = entry.PciBusId;
+            gpu.DeviceNode = entry.DeviceNode;
+            gpu.ParentUuid = entry.ParentUuid;
             gpu.IsPresent = true;
             gpu.LastSeenAt = now;
         }
 
         await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The GPUs that can be given to jobs: present ones, except a GPU split into MIG instances (its instances are
+    /// given instead: CUDA runs only inside them) and, while the ledger still holds one side, the other side of a
+    /// parent and its instances (MIG switched on or off under a job), so that no GPU ever serves two jobs at once.
+    /// </summary>
+    internal static IQueryable<GpuRecord> Allocatable(PortalDbContext db)
+    {
+        var held = db.GpuAllocations.Where(a => a.ReleasedAt == null).Select(a => a.GpuUuid);
+        return db.Gpus.Where(g => g.IsPresent
+            && !db.Gpus.Any(c => c.ParentUuid == g.Uuid && (c.IsPresent || held.Contains(c.Uuid)))
+            && (g.ParentUuid == null || !held.Contains(g.ParentUuid)));
+    }
+
+    /// <summary>The GPUs a job may ask for by count or by UUID: present, and not split into MIG instances. Unlike
+    /// <see cref="Allocatable"/> it does not depend on what jobs hold, so a submission is not refused for a moment's
+    /// hold.</summary>
+    internal static IQueryable<GpuRecord> Offered(PortalDbContext db) =>
+        db.Gpus.Where(g => g.IsPresent && !db.Gpus.Any(c => c.ParentUuid == g.Uuid && c.IsPresent));
+
+    // A whole GPU, then each of its MIG instances: named by its MIG UUID, on the GPU's device node (the launcher adds
+    // the instance's /dev/nvidia-caps nodes from its policy), with the memory its profile names.
+    private static IEnumerable<GpuRecord> LedgerEntries(GpuDevice device)
+    {
+        yield return new GpuRecord
+        {
+            Uuid = device.Uuid, Index = device.Index, Name = device.Name, MemoryTotalMiB = device.MemoryTotalMiB,
+            PciBusId = device.PciBusId, DeviceNode = device.DeviceNode,
+        };
+        foreach (var mig in device.MigDevices)
+        {
+            yield return new GpuRecord
+            {
+                Uuid = mig.Uuid, Index = device.Index, Name = mig.NameOn(device.Name), MemoryTotalMiB = mig.NominalMemoryMiB,
+                PciBusId = device.PciBusId, DeviceNode = device.DeviceNode, ParentUuid = device.Uuid,
+            };
+        }
     }
 
     /// <summary>Drains a GPU (running jobs finish, nothing new lands on it) or returns it to service. Returns false
@@ -107,16 +153,18 @@ public sealed class GpuStore(IDbContextFactory<PortalDbContext> contextFactory, 
         return true;
     }
 
-    /// <summary>Every GPU ever seen, by index, with the job that holds it now.</summary>
+    /// <summary>Every GPU ever seen, by index (a GPU's MIG instances right after it), with the job that holds it now.</summary>
     public async Task<IReadOnlyList<StoredGpu>> ListGpusAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
         return await db.Gpus.AsNoTracking()
-            .OrderByDescending(g => g.IsPresent).ThenBy(g => g.Index)
+            .OrderByDescending(g => g.IsPresent).ThenBy(g => g.Index).ThenBy(g => g.ParentUuid != null).ThenBy(g => g.Uuid)
             .Select(g => new StoredGpu(
                 g.Uuid, g.Index, g.Name, g.MemoryTotalMiB, g.IsPresent, g.LastSeenAt, g.Drained, g.DrainedBy, g.DrainedAt,
                 g.DrainReason,
-                db.GpuAllocations.Where(a => a.GpuUuid == g.Uuid && a.ReleasedAt == null).Select(a => (long?)a.JobId).FirstOrDefault()))
+                db.GpuAllocations.Where(a => a.GpuUuid == g.Uuid && a.ReleasedAt == null).Select(a => (long?)a.JobId).FirstOrDefault(),
+                g.ParentUuid,
+                db.Gpus.Any(c => c.ParentUuid == g.Uuid && c.IsPresent)))
             .ToListAsync(cancellationToken);
     }
 

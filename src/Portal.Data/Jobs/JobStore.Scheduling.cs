@@ -34,7 +34,7 @@ public sealed partial class JobStore
             .ToLookup(c => c.JobId);
         var allocations = (await db.GpuAllocations.AsNoTracking().Where(a => ids.Contains(a.JobId)).ToListAsync(cancellationToken))
             .ToLookup(a => a.JobId);
-        var gpus = await db.Gpus.AsNoTracking().Where(g => g.IsPresent).OrderBy(g => g.Index)
+        var gpus = await GpuStore.Allocatable(db).AsNoTracking().OrderBy(g => g.Index).ThenBy(g => g.Uuid)
             .Select(g => new SchedulableGpu(g.Uuid, g.Index, g.Drained)).ToListAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
 
@@ -232,11 +232,17 @@ public sealed partial class JobStore
             return null;
         }
 
+        // A MIG instance's parent row is locked too: a commit wanting the parent and one wanting an instance of it
+        // then take turns, and the second sees the first's ledger lines (Allocatable keeps parent and instance apart).
         var uuids = gpuUuids.ToArray();
-        var rows = await db.Gpus.FromSql($"SELECT * FROM \"Gpus\" WHERE \"Uuid\" = ANY({uuids}) ORDER BY \"Uuid\" FOR UPDATE")
-            .AsNoTracking().ToListAsync(cancellationToken);
-        var usable = rows.Where(g => g.IsPresent && !g.Drained).Select(g => g.Uuid).ToHashSet(StringComparer.Ordinal);
+        await db.Gpus.FromSql($"""
+            SELECT * FROM "Gpus" WHERE "Uuid" = ANY({uuids})
+               OR "Uuid" IN (SELECT "ParentUuid" FROM "Gpus" WHERE "Uuid" = ANY({uuids}))
+            ORDER BY "Uuid" FOR UPDATE
+            """).AsNoTracking().ToListAsync(cancellationToken);
+        var usable = (await GpuStore.Allocatable(db).Where(g => uuids.Contains(g.Uuid) && !g.Drained).Select(g => g.Uuid)
+            .ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
         var bad = gpuUuids.Where(u => !usable.Contains(u)).ToList();
-        return bad.Count == 0 ? null : $"GPU {string.Join(", ", bad)} is unknown, gone or drained.";
+        return bad.Count == 0 ? null : $"GPU {string.Join(", ", bad)} is unknown, gone, drained or split into MIG instances.";
     }
 }

@@ -107,7 +107,7 @@ public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextF
         var quota = (await QuotaBook.LoadAsync(db, cancellationToken)).Resolve(submission.OwnerId);
         var queued = await db.Jobs.CountAsync(
             j => j.OwnerId == submission.OwnerId && j.State == JobStateColumn.Queued, cancellationToken);
-        var gpus = await db.Gpus.Where(g => g.IsPresent).Select(g => g.Uuid).ToListAsync(cancellationToken);
+        var gpus = await GpuStore.Offered(db).Select(g => g.Uuid).ToListAsync(cancellationToken);
         return new JobSubmitContext(submission.IsAdmin, quota, queued, submission.AllowedMountRoots, gpus, submission.Host, submission.Cluster);
     }
 

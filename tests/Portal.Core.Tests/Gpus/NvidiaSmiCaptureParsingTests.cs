@@ -94,6 +94,21 @@ public sealed class NvidiaSmiCaptureParsingTests
     }
 
     [Theory]
+    [InlineData("3g.40gb", 40960L)]
+    [InlineData("1c.3g.71gb", 72704L)]
+    [InlineData("1g.10gb+me", 10240L)]
+    [InlineData("7g.80gb", 81920L)]
+    [InlineData("3g", null)]
+    [InlineData("3g.40GB.bad", null)]
+    public void A_mig_profile_names_its_nominal_memory_or_none(string profile, long? mib)
+    {
+        var mig = new MigDevice("GPU-0", 0, "MIG-0", profile);
+
+        Assert.Equal(mib, mig.NominalMemoryMiB);
+        Assert.Equal($"NVIDIA H100 80GB HBM3 MIG {profile}", mig.NameOn("NVIDIA H100 80GB HBM3"));
+    }
+
+    [Theory]
     [MemberData(nameof(Captures.All), MemberType = typeof(Captures))]
     public void List_output_of_every_capture_names_one_gpu(string capture)
     {

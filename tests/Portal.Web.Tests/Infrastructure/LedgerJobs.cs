@@ -19,11 +19,29 @@ public static class LedgerJobs
     public static async Task<string> AddGpuAsync(this PortalFactory portal, int index = 0)
     {
         string uuid = $"GPU-{Guid.NewGuid()}";
-        GpuStore gpus = portal.Services.GetRequiredService<GpuStore>();
-        var present = (await gpus.ListGpusAsync()).Where(g => g.IsPresent)
-            .Select(g => new GpuDevice(g.Index, g.Uuid, g.Name, g.MemoryTotalMiB, null, $"/dev/nvidia{g.Index}", []));
-        await gpus.UpsertGpusAsync([.. present, new GpuDevice(index, uuid, "Test GPU", 81920, null, $"/dev/nvidia{index}", [])]);
+        await portal.AddToInventoryAsync(new GpuDevice(index, uuid, "Test GPU", 81920, null, $"/dev/nvidia{index}", []));
         return uuid;
+    }
+
+    /// <summary>Adds a GPU split into MIG instances of <paramref name="profiles"/>; returns its UUID and theirs.</summary>
+    public static async Task<(string Gpu, IReadOnlyList<string> Instances)> AddMigGpuAsync(
+        this PortalFactory portal, int index, params string[] profiles)
+    {
+        string uuid = $"GPU-{Guid.NewGuid()}";
+        var migs = profiles.Select((p, i) => new MigDevice(uuid, i, $"MIG-{Guid.NewGuid()}", p)).ToList();
+        await portal.AddToInventoryAsync(new GpuDevice(index, uuid, "NVIDIA H100 80GB HBM3", 81920, null, $"/dev/nvidia{index}", migs));
+        return (uuid, [.. migs.Select(m => m.Uuid)]);
+    }
+
+    // Upserts the present GPUs (with their MIG instances, rebuilt from the stored rows) and one more.
+    private static async Task AddToInventoryAsync(this PortalFactory portal, GpuDevice added)
+    {
+        GpuStore gpus = portal.Services.GetRequiredService<GpuStore>();
+        var present = (await gpus.ListGpusAsync()).Where(g => g.IsPresent).ToList();
+        var devices = present.Where(g => g.ParentUuid is null).Select(g => new GpuDevice(
+            g.Index, g.Uuid, g.Name, g.MemoryTotalMiB, null, $"/dev/nvidia{g.Index}",
+            [.. present.Where(m => m.ParentUuid == g.Uuid).Select((m, i) => new MigDevice(g.Uuid, i, m.Uuid, m.Name.Split(' ')[^1]))]));
+        await gpus.UpsertGpusAsync([.. devices, added]);
     }
 
     /// <summary>A job of <paramref name="ownerId"/> that waits in the queue for ever (job limit 0).</summary>

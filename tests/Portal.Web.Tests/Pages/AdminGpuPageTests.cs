@@ -81,6 +81,27 @@ public sealed class AdminGpuPageTests(PortalFactory portal) : IClassFixture<Port
         Assert.Contains("free", Row(page, free), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Page_lists_a_split_gpus_mig_instances_with_their_holders()
+    {
+        var (gpu, instances) = await portal.AddMigGpuAsync(5, "3g.40gb", "4g.40gb");
+        PortalUser owner = await portal.CreateUserAsync(TestNames.Unique("mig-holder"), TestNames.Password, linuxUser: "ptest-gpu-migholder");
+        long job = await portal.RunningJobAsync(owner.Id, instances[1], name: "mig-train");
+        using PortalSession admin = await portal.SignInNewAsync("gpu-admin", admin: true);
+
+        string page = WebUtility.HtmlDecode(await admin.Client.PageAsync("/admin/gpus"));
+
+        Assert.Contains("split into MIG instances", Row(page, gpu), StringComparison.Ordinal);
+        Assert.Contains("given out as its instances", Row(page, gpu), StringComparison.Ordinal);
+        string free = Row(page, instances[0]);
+        Assert.Contains("NVIDIA H100 80GB HBM3 MIG 3g.40gb", free, StringComparison.Ordinal);
+        Assert.Contains($"MIG instance of <code>{gpu}</code>", free, StringComparison.Ordinal);
+        Assert.Contains("free", free, StringComparison.Ordinal);
+        string held = Row(page, instances[1]);
+        Assert.Contains($"href=\"/jobs/{job}\">job {job}</a> mig-train", held, StringComparison.Ordinal);
+        Assert.True(page.IndexOf(gpu, StringComparison.Ordinal) < page.IndexOf(instances[0], StringComparison.Ordinal));
+    }
+
     private static string Row(string page, string uuid)
     {
         int start = page.IndexOf($"data-gpu-uuid=\"{uuid}\"", StringComparison.Ordinal);

@@ -17,6 +17,10 @@ internal sealed class GpuRecordConfiguration : IEntityTypeConfiguration<GpuRecor
         builder.Property(g => g.Name).HasMaxLength(128);
         builder.Property(g => g.PciBusId).HasMaxLength(32);
         builder.Property(g => g.DeviceNode).HasMaxLength(64);
+        builder.Property(g => g.ParentUuid).HasMaxLength(96);
+        // The scheduler asks "does this GPU have instances" on every pass.
+        builder.HasIndex(g => g.ParentUuid);
+        builder.HasOne<GpuRecord>().WithMany().HasForeignKey(g => g.ParentUuid).OnDelete(DeleteBehavior.Restrict);
         builder.Property(g => g.DrainedBy).HasMaxLength(256);
         builder.Property(g => g.DrainReason).HasMaxLength(1024);
     }

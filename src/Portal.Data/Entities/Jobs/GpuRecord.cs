@@ -16,6 +16,10 @@ public sealed class GpuRecord
 
     public string? DeviceNode { get; set; }
 
+    /// <summary>For a MIG instance, the UUID of the GPU it is carved from; null for a whole GPU. A GPU with present
+    /// instances is never given out itself (its instances are), so a job never shares a GPU through parent and instance.</summary>
+    public string? ParentUuid { get; set; }
+
     /// <summary>False when the last inventory did not list it: the scheduler then places nothing on it.</summary>
     public bool IsPresent { get; set; }
 

@@ -79,6 +79,20 @@ public sealed class GpuCardTests : GpuComponentTest
     }
 
     [Fact]
+    public void Mig_gpu_names_the_holder_of_each_instance_and_is_not_called_free_as_a_whole()
+    {
+        var (device, sample) = GpuTestData.FromCapture(GpuCaptures.H100Mig, "load");
+        GpuHolder?[] holders = [null, new GpuHolder("alice", 1001, 7, "train"), null, null];
+
+        var card = Render<GpuCard>(p => p.Add(c => c.Device, device).Add(c => c.Sample, sample).Add(c => c.MigHolders, holders));
+
+        Assert.Equal("1 of 4 instances held", card.Find(".gpu-mig-held").TextContent.Trim());
+        Assert.Empty(card.FindAll(".gpu-free"));
+        var chips = card.FindAll(".gpu-mig .gpu-chip").Select(c => c.TextContent.Trim()).ToList();
+        Assert.Equal(["3g.40gb", "2g.20gb · alice, job 7", "1g.10gb", "1g.10gb"], chips);
+    }
+
+    [Fact]
     public void Values_the_driver_does_not_report_read_NA_not_zero()
     {
         var (device, _) = GpuTestData.FromCapture(GpuCaptures.H100, "idle");

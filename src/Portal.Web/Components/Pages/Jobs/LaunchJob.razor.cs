@@ -92,7 +92,7 @@ public partial class LaunchJob
         {
             _roots = await MountRoots.ForAsync(_user.LinuxUserName, HttpContext.RequestAborted);
             _usage = await Usage.QuotaUsageAsync(_user.Id, HttpContext.RequestAborted);
-            var usable = (await GpuStore.ListGpusAsync(HttpContext.RequestAborted)).Where(g => g.IsPresent && !g.Drained).ToList();
+            var usable = (await GpuStore.ListGpusAsync(HttpContext.RequestAborted)).Where(g => g.IsPresent && !g.Drained && !g.HasMigInstances).ToList();
             _usableGpus = usable.Count;
             _freeGpus = usable.Count(g => g.HeldByJobId is null);
             _images = await MyImagesAsync(_user.LinuxUserName);
