@@ -154,7 +154,7 @@ public sealed class JobFlowTests(JobHostFixture host, Chromium chromium) : IClas
 
         // Without a reload: the reason appears where the page starts once podman has refused.
         await Assertions.Expect(page.Locator(".job-failure-summary")).ToHaveTextAsync("The image is not in your account's image storage.", new() { Timeout = 30_000 });
-        await Assertions.Expect(page.Locator(".failure a[href='/images']")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator(".failure a[href='/jobs/new']")).ToBeVisibleAsync();
         await page.Locator(".job-failure-raw summary").ClickAsync();
         await Assertions.Expect(page.Locator(".job-failure-raw pre")).ToContainTextAsync("no-such-image");
         await Assertions.Expect(page.Locator(".job-state")).ToHaveTextAsync("Failed");

@@ -104,7 +104,7 @@ public sealed class JobListPageTests(PortalFactory portal) : IClassFixture<Porta
         Assert.True(reason > 0, "the reason is on the page");
         // At the top: before the log and the history.
         Assert.True(reason < page.IndexOf("<h2>History</h2>", StringComparison.Ordinal));
-        Assert.Contains("<a href=\"/images\">Go to Images</a>", page, StringComparison.Ordinal);
+        Assert.Contains("<a href=\"/jobs/new\">Launch with one of your images</a>", page, StringComparison.Ordinal);
         Assert.Contains("'ptest-list-fin'", page, StringComparison.Ordinal);
         Assert.Contains("<pre>Error: localhost/nope:latest: image not known</pre>", page, StringComparison.Ordinal);
         Assert.Contains("<div class=\"job-reason\">The image is not in your account's image storage.</div>", list, StringComparison.Ordinal);

@@ -6,13 +6,13 @@ namespace Portal.Web.Tests.Unit;
 public sealed class JobFailureHintsTests
 {
     [Fact]
-    public void A_missing_image_points_to_the_images_page_and_names_the_account()
+    public void A_missing_image_points_to_the_launch_forms_list_of_ones_images_and_names_the_account()
     {
         var hint = JobFailureHints.Explain(JobState.Failed, null,
             "podman failed (exit code 125): Error: docker.io/library/nope:latest: image not known", "alice")!;
 
         Assert.Equal(JobFailureKind.ImageMissing, hint.Kind);
-        Assert.Equal("/images", hint.LinkHref);
+        Assert.Equal("/jobs/new", hint.LinkHref);
         Assert.Contains("'alice'", hint.Hint, StringComparison.Ordinal);
         Assert.Contains("image not known", hint.Raw, StringComparison.Ordinal);
     }

@@ -66,8 +66,8 @@ public static partial class JobFailureHints
             || Contains(text, "repository does not exist") || Contains(text, "unable to find image"))
         {
             return new(JobFailureKind.ImageMissing, "The image is not in your account's image storage.",
-                $"Jobs run as '{owner}' and use only the images stored for that account. Pull or build the image on the Images page, or pick one of your images.",
-                raw, "/images", "Go to Images");
+                $"Jobs run as '{owner}' and use only the images stored for that account. Pick one of them (the launch form's image field lists them), or pull or build the image as '{owner}' first (podman pull, podman build).",
+                raw, "/jobs/new", "Launch with one of your images");
         }
 
         if (GroupPattern().Match(text) is { Success: true } group)
