@@ -65,8 +65,9 @@ public sealed class PageTourTests(LedgerGpuPortal portal, Chromium chromium) : I
     {
         PortalUser user = await portal.CreateUserAsync(admin, BrowserSession.Password, admin: true, linuxUser: $"ptest-tour-{admin[5..]}");
         // The job stays queued (the admin's own limit is 0 concurrent jobs), so its page and the lists have a job in
-        // every variant; the fake box's two GPUs reach the dashboard through the portal's own inventory sync.
-        long job = await portal.QueuedJobAsync(user.Id, 1, "tour-job");
+        // every variant. It asks for no GPU: the fake box's GPUs reach the ledger through the portal's own inventory
+        // sync, which may not have run yet, and a GPU job would be refused at submit until it has.
+        long job = await portal.QueuedJobAsync(user.Id, 0, "tour-job");
         int group = await portal.Services.GetRequiredService<QuotaStore>().CreateGroupAsync($"{admin}-lab", new QuotaPolicy())
             ?? throw new InvalidOperationException("The quota group was not created.");
         return
