@@ -34,9 +34,6 @@ public sealed class FormErrors(IReadOnlyList<FieldError> errors)
 
     public IEnumerable<string> For(string field) => All.Where(e => e.Field == field).Select(e => e.Message);
 
-    /// <summary>"true" for a field with an error; null (no attribute) otherwise.</summary>
-    public string? Invalid(string field) => For(field).Any() ? "true" : null;
-
     /// <summary>The id of the field's error text, for the input's aria-describedby; null when it has none.</summary>
     public string? DescribedBy(string field) => For(field).Any() ? ErrorId(field) : null;
 
@@ -46,8 +43,8 @@ public sealed class FormErrors(IReadOnlyList<FieldError> errors)
     public static string? InputId(string field) => InputIds.GetValueOrDefault(field);
 
     /// <summary>
-    /// Puts the errors into the form's <see cref="EditContext"/> as well. Blazor's inputs set <c>aria-invalid</c> from
-    /// the edit context alone, and drop one passed in while the context has no message for their field.
+    /// Puts the errors into the form's <see cref="EditContext"/>, from which Blazor's inputs set <c>aria-invalid</c>
+    /// (they drop one passed in while the context has no message for their field).
     /// </summary>
     /// <param name="context">The form's edit context.</param>
     /// <param name="form">The form model the inputs are bound to (its properties are named as the spec's fields,
