@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Portal.Data.Entities;
 using Portal.Data.Entities.Jobs;
+using Portal.Data.Jobs;
 using Portal.Web.Services.Audit;
 using Portal.Web.Tests.Infrastructure;
 
@@ -37,6 +38,29 @@ public sealed class AdminGpuPageTests(PortalFactory portal) : IClassFixture<Port
         Assert.Contains("is back in service", await undrained.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.False((await GpuAsync(uuid)).Drained);
         Assert.True((await AuditAsync(AuditActions.GpuUndrained, uuid)).Succeeded);
+    }
+
+    [Fact]
+    public async Task A_GPU_kept_out_because_the_launcher_policy_does_not_name_it_offers_no_undrain_and_a_posted_one_is_refused()
+    {
+        string uuid = await portal.AddGpuAsync();
+        await portal.WithDbAsync(async db =>
+        {
+            var gpu = await db.Gpus.SingleAsync(g => g.Uuid == uuid);
+            (gpu.Drained, gpu.DrainedBy, gpu.DrainedAt, gpu.DrainReason) = (true, GpuStore.LauncherPolicyDrainer, DateTimeOffset.UtcNow, "not in the policy");
+            return await db.SaveChangesAsync();
+        });
+        using PortalSession admin = await portal.SignInNewAsync("gpu-admin", admin: true);
+
+        string page = WebUtility.HtmlDecode(await admin.Client.PageAsync("/admin/gpus"));
+        using HttpResponseMessage undrain = await admin.Client.PostFormAsync("/admin/gpus", "gpu-drain",
+            [new("Uuid", uuid), new("Drain", "false"), new("Confirm", "true")]);
+
+        Assert.Contains("returns when the launcher policy names it", Row(page, uuid), StringComparison.Ordinal);
+        Assert.DoesNotContain("Undrain", Row(page, uuid), StringComparison.Ordinal);
+        Assert.Contains("is not named by the launcher policy", WebUtility.HtmlDecode(await undrain.Content.ReadAsStringAsync()), StringComparison.Ordinal);
+        Assert.True((await GpuAsync(uuid)).Drained);
+        Assert.False((await AuditAsync(AuditActions.GpuUndrained, uuid)).Succeeded);
     }
 
     [Fact]

@@ -29,6 +29,7 @@ public static class AuditActions
     public const string BootstrapAdmin = "bootstrap.admin";
     public const string GpuDrained = "gpu.drain";
     public const string GpuUndrained = "gpu.undrain";
+    public const string GpuForeignProcess = "gpu.foreign-process";
     public const string QuotaDefaultChanged = "quota.default";
     public const string QuotaGroupCreated = "quota.group-create";
     public const string QuotaGroupChanged = "quota.group-change";
@@ -52,7 +53,7 @@ public static class AuditActions
         LoginPasskey, LoginSingleSignOn, Logout, PasswordChanged, SecondFactorChanged, PasskeyChanged, SecondFactorRequirement,
         UserCreatedBySignIn, SingleSignOnBound, SessionsRevoked,
         UserCreated, UserDisabled, UserEnabled, PasswordReset, AdminGranted, AdminRevoked, BootstrapAdmin,
-        GpuDrained, GpuUndrained, QuotaDefaultChanged, QuotaGroupCreated, QuotaGroupChanged, QuotaGroupDeleted,
+        GpuDrained, GpuUndrained, GpuForeignProcess, QuotaDefaultChanged, QuotaGroupCreated, QuotaGroupChanged, QuotaGroupDeleted,
         QuotaMemberAdded, QuotaMemberRemoved, QuotaOverrideSet, QuotaOverrideRemoved, QuotaGroupIdleChanged, JobCancelled, SessionKept, SessionIdleStopped,
         TokenCreated, TokenRevoked, AppSubmitted, AppRefused,
     ];

@@ -23,6 +23,7 @@ public static class GpuMonitoringServices
         services.AddSingleton<GpuMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<GpuMonitor>());
         services.AddSingleton<IGpuInventorySource>(sp => sp.GetRequiredService<GpuMonitor>());
+        services.AddHostedService<ForeignGpuUseWatch>();
         return services;
     }
 }
