@@ -31,7 +31,12 @@ public sealed class ForeignGpuUseTests(JobHostFixture fixture)
         try
         {
             int[] pids = [bobs.Id, alices.Id];
-            using var box = FakeGpuBox.Create([new FakeGpu(GpuCaptures.H100, pids), new FakeGpu(GpuCaptures.L40S, pids)], JobHostFixture.GpuUuids);
+            // The L40S capture lists two compute processes: they become bob's and alice's. The driver lists none until
+            // the job holds its GPU (a process on a GPU that is still free is foreign whoever runs it).
+            using var box = FakeGpuBox.Create([new FakeGpu(GpuCaptures.L40S, pids), new FakeGpu(GpuCaptures.L40S, pids)], JobHostFixture.GpuUuids);
+            string appsFile = Path.Combine(box.Folder, "apps.csv");
+            string apps = await File.ReadAllTextAsync(appsFile);
+            await File.WriteAllTextAsync(appsFile, "");
             await using var t = await JobTestContext.CreateAsync(fixture, gpus: 2);
             var portal = t.StartPortal(new Dictionary<string, string>
             {
@@ -42,6 +47,7 @@ public sealed class ForeignGpuUseTests(JobHostFixture fixture)
             portal.Services.GetRequiredService<JobRunner>().RequestPass(SchedulingCause.JobSubmitted);
             var held = (await t.WaitForStateAsync(job, JobState.Running)).AssignedGpuUuids.Single();
             var free = JobHostFixture.GpuUuids.Single(g => g != held);
+            await File.WriteAllTextAsync(appsFile, apps);
 
             var rows = await Eventually.UntilAsync(() => ForeignRowsAsync(t),
                 r => r.Any(e => e.Target == held && Names(e, bobs.Id)) && r.Count(e => e.Target == free) == 2,
@@ -50,6 +56,7 @@ public sealed class ForeignGpuUseTests(JobHostFixture fixture)
             await ProcessReadingsAsync(portal.Services.GetRequiredService<GpuMonitor>(), 3);
             rows = await ForeignRowsAsync(t);
 
+            Assert.Equal(3, rows.Count);
             Assert.Single(rows, e => e.Target == held && Names(e, bobs.Id));
             Assert.DoesNotContain(rows, e => e.Target == held && Names(e, alices.Id));
             Assert.Single(rows, e => e.Target == free && Names(e, bobs.Id));
