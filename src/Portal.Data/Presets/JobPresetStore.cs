@@ -84,24 +84,24 @@ public sealed class JobPresetStore(IDbContextFactory<PortalDbContext> contextFac
         ArgumentNullException.ThrowIfNull(name);
         if (PresetRules.NameError(newName) is { } error)
         {
-            return new(PresetChangeStatus.Invalid, error);
+            return new(PresetChangeStatus.Invalid, error, null);
         }
 
         await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
         var row = await db.JobPresets.SingleOrDefaultAsync(p => p.OwnerId == ownerId && p.Name == name, cancellationToken);
         if (row is null)
         {
-            return new(PresetChangeStatus.NotFound, null);
+            return new(PresetChangeStatus.NotFound, null, null);
         }
 
         if (name == newName)
         {
-            return new(PresetChangeStatus.Done, null);
+            return new(PresetChangeStatus.Done, null, ToPreset(row, shadowed: false));
         }
 
         if (await db.JobPresets.AnyAsync(p => p.OwnerId == ownerId && p.Name == newName, cancellationToken))
         {
-            return new(PresetChangeStatus.NameTaken, $"There is already a preset named {newName}.");
+            return new(PresetChangeStatus.NameTaken, $"There is already a preset named {newName}.", null);
         }
 
         row.Rename(newName!, timeProvider.GetUtcNow());
@@ -111,10 +111,10 @@ public sealed class JobPresetStore(IDbContextFactory<PortalDbContext> contextFac
         }
         catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
-            return new(PresetChangeStatus.NameTaken, $"There is already a preset named {newName}.");
+            return new(PresetChangeStatus.NameTaken, $"There is already a preset named {newName}.", null);
         }
 
-        return new(PresetChangeStatus.Done, null);
+        return new(PresetChangeStatus.Done, null, ToPreset(row, shadowed: false));
     }
 
     /// <summary>Deletes a preset of <paramref name="ownerId"/> (null: box-wide); false when there is none.</summary>
@@ -186,4 +186,5 @@ public enum PresetChangeStatus
     NameTaken,
 }
 
-public sealed record PresetRenameResult(PresetChangeStatus Status, string? Error);
+/// <summary>What a rename did: the renamed preset when <see cref="Status"/> is <see cref="PresetChangeStatus.Done"/>.</summary>
+public sealed record PresetRenameResult(PresetChangeStatus Status, string? Error, JobPreset? Preset);
