@@ -25,4 +25,8 @@ namespace Portal.Api.Contracts;
 [JsonSerializable(typeof(AppReviewResponse))]
 [JsonSerializable(typeof(AppResponse))]
 [JsonSerializable(typeof(AppExportResponse))]
+[JsonSerializable(typeof(PresetValues))]
+[JsonSerializable(typeof(PresetResponse))]
+[JsonSerializable(typeof(PresetListResponse))]
+[JsonSerializable(typeof(RenamePresetRequest))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -20,6 +20,8 @@ public static class CliApp
             JobCommands.Cancel(),
             BoxCommands.Gpus(),
             BoxCommands.Quota(),
+            PresetCommands.List(),
+            PresetCommands.Preset(),
         };
         root.Options.Add(CommandRunner.JsonOption);
         return root;

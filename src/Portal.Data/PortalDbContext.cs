@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Portal.Data.Entities;
 using Portal.Data.Entities.Jobs;
+using Portal.Data.Entities.Presets;
 using Portal.Data.Entities.Quotas;
 using Portal.Data.Entities.Tokens;
 
@@ -10,7 +11,7 @@ namespace Portal.Data;
 
 /// <summary>
 /// The portal's database: Identity accounts and roles, the audit trail, jobs with their state history, the GPU
-/// ledger, quota policies and API tokens.
+/// ledger, quota policies, API tokens and launch-form presets.
 /// </summary>
 /// <remarks>
 /// Migrations live in the Portal.Migrations assembly. To add one, from the repository root:
@@ -40,6 +41,9 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 
     /// <summary>Personal access tokens for the REST API (hashes only).</summary>
     public DbSet<ApiTokenRecord> ApiTokens => Set<ApiTokenRecord>();
+
+    /// <summary>Saved launch-form values: each user's own and the box-wide ones.</summary>
+    public DbSet<JobPresetRecord> JobPresets => Set<JobPresetRecord>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -678,6 +678,51 @@ namespace Portal.Migrations.Migrations
                         });
                 });
 
+            modelBuilder.Entity("Portal.Data.Entities.Presets.JobPresetRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<Guid?>("OwnerId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ValuesJson")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OwnerId", "Name")
+                        .IsUnique();
+
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("OwnerId", "Name"), false);
+
+                    b.ToTable("JobPresets", null, t =>
+                        {
+                            t.HasCheckConstraint("CK_JobPresets_Name", "\"Name\" ~ '^[A-Za-z0-9]([A-Za-z0-9 ._+-]*[A-Za-z0-9._+-])?$'");
+
+                            t.HasCheckConstraint("CK_JobPresets_Times", "\"UpdatedAt\" >= \"CreatedAt\"");
+
+                            t.HasCheckConstraint("CK_JobPresets_ValuesObject", "jsonb_typeof(\"ValuesJson\") = 'object'");
+
+                            t.HasCheckConstraint("CK_JobPresets_ValuesSize", "char_length(\"ValuesJson\"::text) <= 32768");
+                        });
+                });
+
             modelBuilder.Entity("Portal.Data.Entities.Quotas.DefaultQuotaRecord", b =>
                 {
                     b.Property<int>("Id")
@@ -1058,6 +1103,14 @@ namespace Portal.Migrations.Migrations
                         .HasForeignKey("JobId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Data.Entities.Presets.JobPresetRecord", b =>
+                {
+                    b.HasOne("Portal.Data.Entities.PortalUser", null)
+                        .WithMany()
+                        .HasForeignKey("OwnerId")
+                        .OnDelete(DeleteBehavior.Cascade);
                 });
 
             modelBuilder.Entity("Portal.Data.Entities.Quotas.QuotaGroupMember", b =>

@@ -76,6 +76,23 @@ public sealed class PortalApi : IDisposable
     public Task<QuotaUsageResponse> QuotaAsync(CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Get, "quota", null, ApiJsonContext.Default.QuotaUsageResponse, cancellationToken);
 
+    public Task<PresetListResponse> ListPresetsAsync(CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, "presets", null, ApiJsonContext.Default.PresetListResponse, cancellationToken);
+
+    /// <summary>The preset <paramref name="name"/> as the caller gets it: their own, else the box-wide one.</summary>
+    public Task<PresetResponse> GetPresetAsync(string name, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, "presets/" + Uri.EscapeDataString(name), null, ApiJsonContext.Default.PresetResponse, cancellationToken);
+
+    /// <summary>Deletes one of the caller's presets, or with <paramref name="boxWide"/> (an admin token) a box-wide one.</summary>
+    public async Task DeletePresetAsync(string name, bool boxWide, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(CallTimeout);
+        using var request = new HttpRequestMessage(HttpMethod.Delete, Path((boxWide ? "admin/presets/" : "presets/") + Uri.EscapeDataString(name)));
+        using var response = await SendRawAsync(request, HttpCompletionOption.ResponseContentRead, deadline.Token);
+        await ThrowIfFailedAsync(response, deadline.Token);
+    }
+
     /// <summary>Checks the token: true when it is valid (with or without the read scope).</summary>
     public async Task VerifyAsync(CancellationToken cancellationToken)
     {

@@ -49,6 +49,7 @@ internal static class PortalServices
         services.AddSingleton<ILinuxAccountDirectory, GetentLinuxAccountDirectory>();
         services.AddSingleton<IOneTimeSecretSink, ConsoleSecretSink>();
         services.AddSingleton<AuditLog>();
+        services.AddSingleton<Portal.Web.Services.Presets.PresetEditor>();
         services.AddScoped<LinuxAccountValidator>();
         services.AddScoped<LoginService>();
         services.AddScoped<SecondFactorRequirement>();

@@ -77,6 +77,48 @@ public sealed partial class LaunchFormFlowTests(JobHostFixture host, Chromium ch
         Assert.True(errors.Count == 0, string.Join(Environment.NewLine, errors));
     }
 
+    [Fact]
+    public async Task Save_as_preset_then_the_picker_fills_the_form_which_launches_and_the_preset_can_be_deleted()
+    {
+        await using IBrowserContext context = await chromium.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = _portal.BaseAddress.ToString(),
+            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+        });
+        IPage page = await context.NewPageAsync();
+        var errors = BrowserSession.CollectErrors(page);
+        await BrowserSession.SignInAsync(page, "alice", BrowserSession.Password);
+        await page.GotoAsync("/jobs/new");
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("from-preset");
+        await page.GetByLabel("Image").FillAsync(JobHostFixture.Image);
+        await page.GetByLabel("Command, one argument per line").FillAsync("sh\n-c\necho preset-ok");
+        await page.GetByLabel("Memory (MiB)").FillAsync("256");
+        await page.GetByLabel("Walltime (minutes)").FillAsync("4");
+
+        await page.GetByLabel("Preset name").FillAsync("quick echo");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save as preset" }).ClickAsync();
+        await page.WaitForURLAsync(new Regex("/jobs/new\\?preset=quick%20echo$"));
+        await Assertions.Expect(page.GetByRole(AriaRole.Status).Filter(new() { HasText = "filled from your preset" })).ToBeVisibleAsync();
+
+        // A fresh form, then the picker.
+        await page.GotoAsync("/jobs/new");
+        await page.GetByLabel("Preset", new() { Exact = true }).SelectOptionAsync("quick echo");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Fill the form" }).ClickAsync();
+        await page.WaitForURLAsync(new Regex("/jobs/new\\?preset=quick(\\+|%20)echo$"));
+        await Assertions.Expect(page.GetByLabel("Name", new() { Exact = true })).ToHaveValueAsync("from-preset");
+        await Assertions.Expect(page.GetByLabel("Command, one argument per line")).ToHaveValueAsync("sh\n-c\necho preset-ok");
+        await Assertions.Expect(page.GetByLabel("Walltime (minutes)")).ToHaveValueAsync("4");
+        await Chromium.ScreenshotAsync(page, "launch-preset");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Launch" }).ClickAsync();
+        await page.WaitForURLAsync(JobPath());
+
+        await page.GotoAsync("/jobs/new?preset=quick%20echo");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete preset" }).ClickAsync();
+        await page.WaitForURLAsync(new Regex("/jobs/new\\?deleted=quick%20echo$"));
+        await Assertions.Expect(page.GetByLabel("Preset", new() { Exact = true })).ToHaveCountAsync(0);
+        Assert.True(errors.Count == 0, string.Join(Environment.NewLine, errors));
+    }
+
     [GeneratedRegex("^There are [0-9]+ problems$")]
     private static partial Regex ProblemCount();
 

@@ -50,6 +50,10 @@ public sealed partial class ApiOpenApiTests(ApiPortalFactory portal) : IClassFix
         Assert.Equal(["200", "404"], Statuses(paths, "/api/v1/jobs/{id}", "get"));
         Assert.Equal(["200", "404", "409"], Statuses(paths, "/api/v1/jobs/{id}/cancel", "post"));
         Assert.Equal(["204", "400", "404", "413", "415"], Statuses(paths, "/api/v1/admin/gpus/{uuid}/drain", "post"));
+        Assert.Equal(["200", "201", "400", "413", "415"], Statuses(paths, "/api/v1/presets/{name}", "put"));
+        Assert.Equal(["200", "404"], Statuses(paths, "/api/v1/presets/{name}", "get"));
+        Assert.Equal(["204", "404"], Statuses(paths, "/api/v1/admin/presets/{name}", "delete"));
+        Assert.Equal(["200", "400", "404", "409", "413", "415"], Statuses(paths, "/api/v1/presets/{name}/rename", "post"));
     }
 
     private static List<string> Statuses(JsonElement paths, string path, string method) =>

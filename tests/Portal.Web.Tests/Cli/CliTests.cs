@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 using Portal.Api.Contracts;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Portal.Core.Jobs;
+using Portal.Data.Presets;
 using Portal.Web.Tests.Api;
 using Portal.Web.Tests.Jobs;
 
@@ -99,6 +102,50 @@ public sealed class CliTests(JobHostFixture fixture) : IAsyncLifetime
         Assert.Equal(first.Stdout, again.Stdout);
         Assert.NotEqual(0, bad.ExitCode);
         Assert.Contains("idempotency key", bad.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Submit_with_a_preset_runs_its_values_with_given_options_replacing_them_and_presets_show_and_rm_work()
+    {
+        await LoginAsync();
+        var store = _portal.Services.GetRequiredService<JobPresetStore>();
+        await store.SaveAsync(_context.Accounts[fixture.Alice.Name], "cli echo", new PresetValues
+        {
+            JobName = "from-preset",
+            Image = JobHostFixture.Image,
+            Command = ["sh", "-c", "echo $GREETING $OTHER"],
+            Environment = new Dictionary<string, string> { ["GREETING"] = "hello", ["OTHER"] = "kept" },
+            MemoryMiB = 256,
+            WalltimeMinutes = 5,
+        });
+        await store.SaveAsync(null, "cli box", new PresetValues { Image = JobHostFixture.Image });
+
+        var list = await RunAsync("presets");
+        var show = await RunAsync("preset", "show", "cli echo", "--json");
+        var followed = await RunAsync("submit", "--preset", "cli echo", "--env", "GREETING=overridden", "--follow");
+        var removed = await RunAsync("preset", "rm", "cli echo");
+        var missing = await RunAsync("preset", "show", "cli echo");
+        var noImage = await RunAsync("submit", "--", "true");
+
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.Matches("(?m)^cli echo +yours +" + System.Text.RegularExpressions.Regex.Escape(JobHostFixture.Image), list.Stdout);
+        Assert.Matches("(?m)^cli box +box-wide ", list.Stdout);
+        var preset = JsonSerializer.Deserialize(show.Stdout, ApiJsonContext.Default.PresetResponse)!;
+        Assert.Equal(["sh", "-c", "echo $GREETING $OTHER"], preset.Values.Command);
+        Assert.True(followed.ExitCode == 0, followed.ToString());
+        Assert.Equal("overridden kept\n", followed.Stdout);
+        var jobId = long.Parse(System.Text.RegularExpressions.Regex.Match(followed.Stderr, "Submitted job ([0-9]+)").Groups[1].Value, CultureInfo.InvariantCulture);
+        await using (var db = _context.Db.CreateDbContext())
+        {
+            var row = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == jobId);
+            Assert.Equal("from-preset", row.Name);
+            Assert.Equal(256, row.MemoryMiB);
+        }
+
+        Assert.True(removed.ExitCode == 0, removed.ToString());
+        Assert.True(missing.ExitCode == 4, missing.ToString());
+        Assert.True(noImage.ExitCode == 2, noImage.ToString());
+        Assert.Contains("--image", noImage.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -23,5 +23,6 @@ public sealed class StoreRegistrationTests
         Assert.Equal(0, (await provider.GetRequiredService<JobStore>().ListAsync(Guid.NewGuid(), isAdmin: true, new JobListQuery())).Total);
         Assert.NotNull(await provider.GetRequiredService<QuotaStore>().GetDefaultAsync());
         Assert.Empty(await provider.GetRequiredService<UsageStore>().DailyGpuUsageAsync(DateTimeOffset.UnixEpoch, DateTimeOffset.UtcNow));
+        Assert.Empty(await provider.GetRequiredService<Portal.Data.Presets.JobPresetStore>().ListAsync(Guid.NewGuid()));
     }
 }

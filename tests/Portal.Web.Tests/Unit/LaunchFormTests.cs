@@ -66,4 +66,47 @@ public sealed class LaunchFormTests
         Assert.Equal("1", spec.Environment["GOOD"]);
         Assert.Empty(spec.Mounts);
     }
+
+    [Fact]
+    public void A_form_saved_as_a_preset_fills_a_new_form_with_the_same_values()
+    {
+        var form = new LaunchForm
+        {
+            Name = "train", Image = "localhost/pytorch:2.5", Command = "python\ntrain.py\n--epochs=3", Environment = "B=2\nA=one two",
+            WorkingDirectory = "/work", Mounts = "/srv/data:/data:ro\n/tmp/out:/out", Gpus = 2, Cpus = 1.5, MemoryMiB = 2048, Walltime = 90,
+            PresetName = "not a value", SubmissionKey = "form-key",
+        };
+
+        (var values, var errors) = form.ToPresetValues();
+        var filled = LaunchForm.FromPreset(values);
+
+        Assert.Empty(errors);
+        Assert.Equal(("train", "localhost/pytorch:2.5", "python\ntrain.py\n--epochs=3"), (filled.Name, filled.Image, filled.Command));
+        Assert.Equal("A=one two\nB=2", filled.Environment);
+        Assert.Equal(("/work", "/srv/data:/data:ro\n/tmp/out:/out"), (filled.WorkingDirectory, filled.Mounts));
+        Assert.Equal((2, 1.5, 2048L, 90), (filled.Gpus, filled.Cpus, filled.MemoryMiB, filled.Walltime));
+        Assert.Equal(("", ""), (filled.PresetName, filled.SubmissionKey));
+    }
+
+    [Fact]
+    public void A_preset_that_leaves_fields_out_keeps_the_forms_defaults_for_them()
+    {
+        var defaults = new LaunchForm();
+
+        var filled = LaunchForm.FromPreset(new Portal.Api.Contracts.PresetValues { Image = "localhost/busybox:latest" });
+
+        Assert.Equal("localhost/busybox:latest", filled.Image);
+        Assert.Equal((defaults.Gpus, defaults.Cpus, defaults.MemoryMiB, defaults.Walltime), (filled.Gpus, filled.Cpus, filled.MemoryMiB, filled.Walltime));
+        Assert.Equal(("", ""), (filled.Command, filled.Environment));
+    }
+
+    [Fact]
+    public void A_form_line_that_cannot_be_read_is_an_error_when_saving_a_preset_as_when_launching()
+    {
+        var form = new LaunchForm { Image = "localhost/busybox:latest", Environment = "NOEQUALS", Mounts = "just-one-part" };
+
+        (_, var errors) = form.ToPresetValues();
+
+        Assert.Equal(["Environment", "Mounts"], errors.Select(e => e.Field).Order(StringComparer.Ordinal));
+    }
 }

@@ -46,6 +46,9 @@ public static class AuditActions
     public const string TokenRevoked = "token.revoke";
     public const string AppSubmitted = "app.submit";
     public const string AppRefused = "app.refuse";
+    public const string BoxPresetSaved = "preset.box-save";
+    public const string BoxPresetRenamed = "preset.box-rename";
+    public const string BoxPresetDeleted = "preset.box-delete";
 
     public static IReadOnlyList<string> All { get; } =
     [
@@ -55,6 +58,6 @@ public static class AuditActions
         UserCreated, UserDisabled, UserEnabled, PasswordReset, AdminGranted, AdminRevoked, BootstrapAdmin,
         GpuDrained, GpuUndrained, GpuForeignProcess, QuotaDefaultChanged, QuotaGroupCreated, QuotaGroupChanged, QuotaGroupDeleted,
         QuotaMemberAdded, QuotaMemberRemoved, QuotaOverrideSet, QuotaOverrideRemoved, QuotaGroupIdleChanged, JobCancelled, SessionKept, SessionIdleStopped,
-        TokenCreated, TokenRevoked, AppSubmitted, AppRefused,
+        TokenCreated, TokenRevoked, AppSubmitted, AppRefused, BoxPresetSaved, BoxPresetRenamed, BoxPresetDeleted,
     ];
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Portal.Api.Contracts;
 using Portal.Core.Jobs;
 using Portal.Core.Sessions;
 using Portal.Launcher.Protocol;
@@ -44,6 +45,18 @@ public sealed class LaunchForm
 
     /// <summary>A session web app's TCP port inside the container; null when it listens on the session socket.</summary>
     public int? SessionPort { get; set; }
+
+    /// <summary>The name to save the form's values under as a preset ("Save as preset").</summary>
+    public string PresetName { get; set; } = "";
+
+    /// <summary>An administrator's choice to save the preset for every user instead of for themselves.</summary>
+    public bool PresetBoxWide { get; set; }
+
+    /// <summary>Which submit button posted the form: <see cref="SavePresetIntent"/>, or empty to launch.</summary>
+    public string Intent { get; set; } = "";
+
+    /// <summary>The <see cref="Intent"/> of the "Save as preset" button.</summary>
+    public const string SavePresetIntent = "save-preset";
 
     /// <summary>Builds the spec, and the field errors of lines that cannot be read at all. The spec is built without
     /// those lines, so the page can still check every other field and show all the errors of one post together.</summary>
@@ -117,6 +130,49 @@ public sealed class LaunchForm
             SessionKind = spec.Session?.Kind.ToString() ?? "",
             SessionPort = spec.Session?.Port,
         };
+    }
+
+    /// <summary>The form's values as a preset, and the field errors of lines that cannot be read (a preset keeps what
+    /// the form means, not its text). Nothing else is checked: whether they make a job is the submit's question.</summary>
+    public (PresetValues Values, IReadOnlyList<FieldError> Errors) ToPresetValues()
+    {
+        (JobSpec spec, IReadOnlyList<FieldError> errors) = ToSpec();
+        var values = new PresetValues
+        {
+            JobName = spec.Name.Length > 0 ? spec.Name : null,
+            Image = spec.Image.Length > 0 ? spec.Image : null,
+            Command = spec.Command,
+            Environment = spec.Environment,
+            WorkingDirectory = spec.WorkingDirectory,
+            Mounts = [.. spec.Mounts.Select(m => new MountRequest(m.Source, m.Target, m.ReadOnly))],
+            Gpus = Gpus,
+            Cpus = Cpus,
+            MemoryMiB = MemoryMiB,
+            WalltimeMinutes = Walltime,
+        };
+        return (values, errors);
+    }
+
+    /// <summary>A new form filled from a preset: each value it holds, the form's default for each it leaves out.</summary>
+    public static LaunchForm FromPreset(PresetValues values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var form = new LaunchForm();
+        form.Name = values.JobName ?? form.Name;
+        form.Image = values.Image ?? form.Image;
+        form.Command = values.Command is { } command ? string.Join("\n", command) : form.Command;
+        form.Environment = values.Environment is { } environment
+            ? string.Join("\n", environment.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => $"{e.Key}={e.Value}"))
+            : form.Environment;
+        form.WorkingDirectory = values.WorkingDirectory ?? form.WorkingDirectory;
+        form.Mounts = values.Mounts is { } mounts
+            ? string.Join("\n", mounts.Select(m => m.ReadOnly ? $"{m.Source}:{m.Target}:ro" : $"{m.Source}:{m.Target}"))
+            : form.Mounts;
+        form.Gpus = values.Gpus ?? form.Gpus;
+        form.Cpus = values.Cpus ?? form.Cpus;
+        form.MemoryMiB = values.MemoryMiB ?? form.MemoryMiB;
+        form.Walltime = values.WalltimeMinutes ?? form.Walltime;
+        return form;
     }
 
     /// <summary>One item per line; CR LF (what browsers send), LF and a lone CR all end a line, as a textarea shows them.</summary>
