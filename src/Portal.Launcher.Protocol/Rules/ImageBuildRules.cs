@@ -90,14 +90,14 @@ public static class ImageBuildRules
             return $"'{shown}' starts with the transport '{tag[..colon]}:': name the image as NAME[:TAG]; it is stored as {LocalRegistry}/NAME.";
         }
 
-        if (tag.Contains('@', StringComparison.Ordinal) || !ImageReference.IsValid(LocalRegistry + "/" + tag) || !(char.IsAsciiLetterLower(tag[0]) || char.IsAsciiDigit(tag[0])))
-        {
-            return $"'{shown}' is not NAME[:TAG]: lower-case letters, digits and . _ - (and / between parts) in the name, then optionally ':' and a tag of letters, digits and . _ -.";
-        }
-
         if (ImageRules.Registry(tag) is { } registry)
         {
             return $"'{shown}' names the registry '{registry}': a built image is stored as {LocalRegistry}/NAME[:TAG]; leave the registry out.";
+        }
+
+        if (tag.Contains('@', StringComparison.Ordinal) || !ImageReference.IsValid(LocalRegistry + "/" + tag) || !(char.IsAsciiLetterLower(tag[0]) || char.IsAsciiDigit(tag[0])))
+        {
+            return $"'{shown}' is not NAME[:TAG]: lower-case letters, digits and . _ - (and / between parts) in the name, then optionally ':' and a tag of letters, digits and . _ -.";
         }
 
         return null;
