@@ -55,20 +55,26 @@ public sealed class ImageBuildTests(LauncherFixture f) : IAsyncLifetime
     [Fact]
     public async Task ARunStepThatTriesTheNetwork_Fails_EvenWhereThePolicyAllowsJobsANetwork()
     {
-        // allowNetwork gives jobs slirp4netns by default: the build's own --network none must still hold.
+        // allowNetwork gives jobs slirp4netns by default: the build's own --network none must still hold. The target is
+        // the host's own outside address, which slirp4netns would reach. /proc/net/dev is the namespace's own list
+        // (a rootless build's /sys is the host's, so /sys/class/net would show the host's interfaces).
         LauncherFixture.WritePolicy(manageDeviceAcls: true, allowNetwork: true);
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        using var listener = new TcpListener(IPAddress.Any, 0);
         listener.Start();
         int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        await WriteContextAsync($"FROM {LauncherFixture.Image}\nRUN ls /sys/class/net\nRUN wget -q -T 3 -O /dev/null http://10.0.2.2:{port}/ || wget -q -T 3 -O /dev/null http://127.0.0.1:{port}/\n");
+        string host = HostAddress();
+        await WriteContextAsync($"FROM {LauncherFixture.Image}\nRUN cat /proc/net/dev\nRUN wget -q -T 3 -O /dev/null http://{host}:{port}/\n");
 
         LauncherCall build = await LauncherRunner.RunAsync(f, Request(_context, _tag));
 
         Assert.Equal(LauncherExitCodes.OperationFailed, build.ExitCode);
         List<string> lines = [.. Frames(build).Select(l => LogFrame.Parse(l).Text)];
-        int step = lines.FindIndex(l => l.StartsWith("STEP 2/3: RUN ls /sys/class/net", StringComparison.Ordinal));
-        Assert.True(step >= 0, build.ToString());
-        Assert.Equal("lo", lines[step + 1]);
+        int step = lines.FindIndex(l => l.StartsWith("STEP 2/3: RUN cat /proc/net/dev", StringComparison.Ordinal));
+        int next = lines.FindIndex(l => l.StartsWith("STEP 3/3: RUN wget", StringComparison.Ordinal));
+        Assert.True(step >= 0 && next > step, build.ToString());
+        List<string> interfaces = [.. lines[(step + 3)..next].Where(l => l.Contains(':', StringComparison.Ordinal) && !l.StartsWith("-->", StringComparison.Ordinal))
+            .Select(l => l.Trim().Split(':')[0])];
+        Assert.Equal(["lo"], interfaces);
         Assert.False(listener.Pending(), "the build reached the host");
         Assert.Contains("podman build exited", build.Stderr, StringComparison.Ordinal);
         Assert.Equal(1, (await LauncherFixture.PodmanAsync(f.Bob, "image", "exists", ImageBuildRules.LocalReference(_tag))).ExitCode);
@@ -83,7 +89,7 @@ public sealed class ImageBuildTests(LauncherFixture f) : IAsyncLifetime
 
         Assert.Equal(LauncherExitCodes.OperationFailed, build.ExitCode);
         Assert.Contains("portal-launcher: The base image is not in your image storage, and a build never pulls", build.Stderr, StringComparison.Ordinal);
-        Assert.Contains("--pull=never", LauncherRunner.PodmanStart(build, "build"), StringComparison.Ordinal);
+        Assert.Contains("--pull=never", File.ReadAllText(LauncherRunner.PodmanStart(build, "build") + ".argv"), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -119,7 +125,7 @@ public sealed class ImageBuildTests(LauncherFixture f) : IAsyncLifetime
                 "unqualified-search-registries = [\"127.0.0.1:1\"]\n[aliases]\n\"ptest-alias\" = \"127.0.0.1:1/evil/image\"\n");
             await Shell.CheckedAsync("/usr/bin/chown", "-R", $"{f.Bob.Uid}:{f.Bob.Gid}", Path.Combine(f.Bob.Home, ".config"));
             await WriteContextAsync($"FROM {LauncherFixture.Image}\n"
-                + "RUN test ! -e /host-etc && test ! -e /host-etc-2 && test ! -e /dev/ptest-extra && test \"$(ls /sys/class/net)\" = lo && echo clean > /x\n");
+                + "RUN test ! -e /host-etc && test ! -e /host-etc-2 && test ! -e /dev/ptest-extra && ! grep -q -e eth0: -e tap0: /proc/net/dev && echo clean > /x\n");
 
             LauncherCall build = await LauncherRunner.RunAsync(f, Request(_context, _tag));
             await WriteContextAsync("FROM ptest-alias\nRUN true\n");
@@ -172,6 +178,13 @@ public sealed class ImageBuildTests(LauncherFixture f) : IAsyncLifetime
         File.WriteAllText(Path.Combine(_context, "Containerfile"), containerfile);
         await Shell.CheckedAsync("/usr/bin/chown", "-R", $"{f.Bob.Uid}:{f.Bob.Gid}", _context);
     }
+
+    /// <summary>The host's first outside IPv4 address, where a container with a network could reach the test's listener.</summary>
+    private static string HostAddress() =>
+        System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.OperationalStatus == System.Net.NetworkInformation.OperationalStatus.Up && n.NetworkInterfaceType != System.Net.NetworkInformation.NetworkInterfaceType.Loopback)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses).Select(a => a.Address)
+            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)?.ToString() ?? "192.0.2.1";
 
     private static List<string> Frames(LauncherCall call) => [.. call.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)];
 
