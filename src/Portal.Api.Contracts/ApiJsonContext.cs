@@ -25,4 +25,6 @@ namespace Portal.Api.Contracts;
 [JsonSerializable(typeof(AppReviewResponse))]
 [JsonSerializable(typeof(AppResponse))]
 [JsonSerializable(typeof(AppExportResponse))]
+[JsonSerializable(typeof(ImageBuildRequest))]
+[JsonSerializable(typeof(ImageBuildEvent))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;
