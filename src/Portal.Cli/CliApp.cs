@@ -20,6 +20,7 @@ public static class CliApp
             JobCommands.Cancel(),
             BoxCommands.Gpus(),
             BoxCommands.Quota(),
+            new Command("image", "Your own images on the box") { ImageBuildCommand.Create() },
         };
         root.Options.Add(CommandRunner.JsonOption);
         return root;
