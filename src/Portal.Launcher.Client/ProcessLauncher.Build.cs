@@ -5,6 +5,9 @@ namespace Portal.Launcher.Client;
 
 public sealed partial class ProcessLauncher
 {
+    /// <summary>How long a cancelled build's launcher gets to end podman and clean up before it is signalled.</summary>
+    private static readonly TimeSpan BuildCleanUpGrace = TimeSpan.FromSeconds(60);
+
     public async Task<string> BuildImageAsync(string user, BuildSpec build, Func<LogLine, Task> onLogLine, TimeSpan timeout,
         CancellationToken cancellationToken = default)
     {
@@ -34,9 +37,14 @@ public sealed partial class ProcessLauncher
         }
         catch (OperationCanceledException)
         {
-            // No signal of ours reaches the launcher through sudo: closing our end of its stdout is what it watches.
+            // No signal of ours reaches the launcher through sudo: closing our end of its stdout is what it watches. It
+            // then kills the build and removes what it left, which takes a few seconds: a signal would cut that short.
             process.StandardOutput.Close();
-            await EndAsync(process, stdinHeld: false);
+            if (!await ExitsWithinAsync(process, BuildCleanUpGrace))
+            {
+                await EndAsync(process, stdinHeld: false);
+            }
+
             cancellationToken.ThrowIfCancellationRequested();
             throw new LauncherException(LauncherFailure.TimedOut, $"The image build did not end within {timeout.TotalSeconds:0} s.", -1, Trim(await stderr));
         }

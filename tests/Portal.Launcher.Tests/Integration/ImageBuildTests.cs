@@ -205,3 +205,51 @@ public sealed class ImageBuildTests(LauncherFixture f) : IAsyncLifetime
         });
     }
 }
+
+/// <summary>The portal's client: a build's log arrives line by line, and cancelling ends the build and its leftovers.</summary>
+[Collection(LauncherTestGroup.Name)]
+public sealed class ImageBuildClientTests(LauncherFixture f) : IAsyncLifetime
+{
+    private readonly string _context = Path.Combine(f.Bob.Home, "ptest-build-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public async Task InitializeAsync()
+    {
+        LauncherFixture.WritePolicy(manageDeviceAcls: true);
+        Directory.CreateDirectory(_context);
+        File.WriteAllText(Path.Combine(_context, "Containerfile"), $"FROM {LauncherFixture.Image}\nRUN echo first-layer > /a\nRUN echo sleeping; sleep 4243\n");
+        await Shell.CheckedAsync("/usr/bin/chown", "-R", $"{f.Bob.Uid}:{f.Bob.Gid}", _context);
+    }
+
+    public Task DisposeAsync()
+    {
+        Directory.Delete(_context, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task CancellingABuild_EndsIt_AndTheLauncherRemovesWhatItLeft()
+    {
+        string containersBefore = (await LauncherFixture.PodmanAsync(f.Bob, "ps", "--all", "--external", "--quiet", "--no-trunc")).Stdout;
+        string imagesBefore = (await LauncherFixture.PodmanAsync(f.Bob, "images", "--all", "--quiet", "--no-trunc")).Stdout;
+        var client = new Client.ProcessLauncher(new Client.LauncherOptions { LauncherPath = f.LauncherPath, UseSudo = false });
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        List<LogLine> lines = [];
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.BuildImageAsync(f.Bob.Name,
+            new BuildSpec { Context = _context, Tag = "ptest-build-cancelled:1" },
+            async line =>
+            {
+                lines.Add(line);
+                if (line.Text == "sleeping")
+                {
+                    await cancel.CancelAsync();
+                }
+            },
+            TimeSpan.FromMinutes(5), cancel.Token));
+
+        Assert.Contains(lines, l => l.Text.StartsWith("STEP 3/3: RUN echo sleeping", StringComparison.Ordinal));
+        Assert.Empty(Procs.Find(f.Bob.Uid, "sleep 4243"));
+        Assert.Equal(containersBefore, (await LauncherFixture.PodmanAsync(f.Bob, "ps", "--all", "--external", "--quiet", "--no-trunc")).Stdout);
+        Assert.Equal(imagesBefore, (await LauncherFixture.PodmanAsync(f.Bob, "images", "--all", "--quiet", "--no-trunc")).Stdout);
+    }
+}
