@@ -29,4 +29,6 @@ namespace Portal.Api.Contracts;
 [JsonSerializable(typeof(PresetResponse))]
 [JsonSerializable(typeof(PresetListResponse))]
 [JsonSerializable(typeof(RenamePresetRequest))]
+[JsonSerializable(typeof(ImageBuildRequest))]
+[JsonSerializable(typeof(ImageBuildEvent))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -22,6 +22,7 @@ public static class CliApp
             BoxCommands.Quota(),
             PresetCommands.List(),
             PresetCommands.Preset(),
+            new Command("image", "Your own images on the box") { ImageBuildCommand.Create() },
         };
         root.Options.Add(CommandRunner.JsonOption);
         return root;

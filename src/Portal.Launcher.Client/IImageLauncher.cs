@@ -14,4 +14,13 @@ public interface IImageLauncher
 
     /// <summary>Removes an image no container of the user's uses; fails with podman's reason otherwise.</summary>
     Task RemoveImageAsync(string user, string reference, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Builds <paramref name="build"/> (checked with <see cref="ImageBuildRules"/>) into the user's storage as
+    /// <c>localhost/NAME:TAG</c>, handing each line of the build log to <paramref name="onLogLine"/> as it comes; returns
+    /// the image id. Lasts up to <paramref name="timeout"/> (the launcher policy's build deadline, plus a margin); a
+    /// failed build throws <see cref="LauncherException"/> with the launcher's reason. Cancelling ends the build, and the
+    /// launcher removes what it left.
+    /// </summary>
+    Task<string> BuildImageAsync(string user, BuildSpec build, Func<LogLine, Task> onLogLine, TimeSpan timeout, CancellationToken cancellationToken = default);
 }

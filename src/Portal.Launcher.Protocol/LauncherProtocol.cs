@@ -79,11 +79,15 @@ public static class LauncherVerbs
     /// <summary>Removes an image from the user's own storage (never one a container of the user's still uses).</summary>
     public const string ImageRemove = "image-remove";
 
-    /// <summary>The verbs whose stdout is raw text (a log, the driver-policy's policy file), not a JSON result.</summary>
-    public static bool Streams(string? verb) => verb is Logs or AppLogs or SlurmLog or DriverPolicy;
+    /// <summary>Builds an image into the user's own storage from a Containerfile in a folder under the user's mount roots
+    /// (request section <c>build</c>); stdout is the build log, framed as <see cref="BuildFrame"/> says.</summary>
+    public const string ImageBuild = "image-build";
+
+    /// <summary>The verbs whose stdout is raw text (a log, a build log, the driver-policy's policy file), not a JSON result.</summary>
+    public static bool Streams(string? verb) => verb is Logs or AppLogs or SlurmLog or DriverPolicy or ImageBuild;
 
     public static readonly IReadOnlyList<string> All =
-        [Run, Stop, Remove, Release, Inspect, List, Logs, Images, Check, Authenticate, AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport, SlurmSubmit, SlurmCancel, SlurmLog, DriverPolicy, ImagePull, ImageRemove];
+        [Run, Stop, Remove, Release, Inspect, List, Logs, Images, Check, Authenticate, AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport, SlurmSubmit, SlurmCancel, SlurmLog, DriverPolicy, ImagePull, ImageRemove, ImageBuild];
 
     /// <summary>The verbs that act on an app's pod.</summary>
     public static readonly IReadOnlyList<string> AppVerbs = [AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport];

@@ -35,6 +35,23 @@ public sealed record LauncherRequest
 
     /// <summary>The image of <c>image-pull</c> and <c>image-remove</c>.</summary>
     public ImageSpec? Image { get; init; }
+
+    /// <summary>The build of <c>image-build</c> (<see cref="ImageBuildRules"/> says which it takes).</summary>
+    public BuildSpec? Build { get; init; }
+}
+
+/// <summary>An image build from a folder of the user's.</summary>
+public sealed record BuildSpec
+{
+    /// <summary>The build context: an absolute folder under one of the user's mount roots, no symlink on the way.</summary>
+    public required string Context { get; init; }
+
+    /// <summary>The Containerfile's name inside <see cref="Context"/> (a file name, no '/'); when null, <c>Containerfile</c>,
+    /// else <c>Dockerfile</c>.</summary>
+    public string? Containerfile { get; init; }
+
+    /// <summary><c>NAME[:TAG]</c>: the image is tagged <c>localhost/NAME:TAG</c> (<see cref="ImageBuildRules.LocalReference"/>).</summary>
+    public required string Tag { get; init; }
 }
 
 /// <summary>One image of the user's own storage (<see cref="ImageRules"/> says which references each verb takes).</summary>

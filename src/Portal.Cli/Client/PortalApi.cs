@@ -112,6 +112,43 @@ public sealed class PortalApi : IDisposable
         OpenTextAsync($"jobs/{Id(id)}/logs?follow={(follow ? "true" : "false")}&offset={offset.ToString(CultureInfo.InvariantCulture)}"
             + (timestamps ? "&timestamps=true" : ""), cancellationToken);
 
+    /// <summary>Starts an image build and hands each NDJSON event of its answer to <paramref name="onEvent"/>, the last
+    /// one saying how it ended; returns that one. No deadline: the portal and the launcher keep the build's.</summary>
+    public async Task<ImageBuildEvent> BuildImageAsync(ImageBuildRequest build, Action<ImageBuildEvent> onEvent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(onEvent);
+        using var request = new HttpRequestMessage(HttpMethod.Post, Path("images/build")) { Content = JsonContent.Create(build, ApiJsonContext.Default.ImageBuildRequest) };
+        using var response = await SendRawAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        await ThrowIfFailedAsync(response, cancellationToken);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            ImageBuildEvent e;
+            try
+            {
+                e = JsonSerializer.Deserialize(line, ApiJsonContext.Default.ImageBuildEvent)
+                    ?? throw new PortalApiException(response.StatusCode, null, "The portal sent an empty build event.");
+            }
+            catch (JsonException ex)
+            {
+                throw new PortalApiException(response.StatusCode, null, "The portal's build answer is not what this version of portal expects: " + ex.Message, ex);
+            }
+
+            onEvent(e);
+            if (e.Type != ImageBuildEventTypes.Log)
+            {
+                return e;
+            }
+        }
+
+        throw new PortalApiException(response.StatusCode, null, "The portal's answer ended before the build did (the connection was cut).");
+    }
+
     private async Task<Stream> OpenTextAsync(string path, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, Path(path));

@@ -270,6 +270,34 @@ internal static class PodmanArgs
     /// <summary>Never --force: an image a container of the user's still uses stays, and podman says so.</summary>
     public static List<string> RemoveImage(IReadOnlyList<string> podman, string reference) => [.. podman, "image", "rm", reference];
 
+    /// <summary>
+    /// A build of a checked folder: no network for RUN steps, never a pull (the base must be in the user's storage), the
+    /// layer cache, intermediate containers removed whatever happens, the image tagged <c>localhost/NAME:TAG</c>.
+    /// Nothing else of the request reaches podman: no volume, device, capability, security option or build argument.
+    /// </summary>
+    public static List<string> Build(IReadOnlyList<string> podman, string containerfile, string reference, string context) =>
+        [.. podman, "build", "--network", "none", "--pull=never", "--layers", "--force-rm", "--file", containerfile, "--tag", reference, "--", context];
+
+    /// <summary>Every container of the user's storage, buildah's working containers included, by full id.</summary>
+    public static List<string> AllContainerIds(IReadOnlyList<string> podman) => [.. podman, "ps", "--all", "--external", "--quiet", "--no-trunc"];
+
+    /// <summary>Every image of the user's storage, intermediate ones included, by full id.</summary>
+    public static List<string> AllImageIds(IReadOnlyList<string> podman) => [.. podman, "images", "--all", "--quiet", "--no-trunc"];
+
+    /// <summary>The images no name points to, intermediate ones included, by full id.</summary>
+    public static List<string> DanglingImageIds(IReadOnlyList<string> podman) =>
+        [.. podman, "images", "--all", "--quiet", "--no-trunc", "--filter", "dangling=true"];
+
+    /// <summary>Removes containers by id, running ones too (a killed build's working containers).</summary>
+    public static List<string> RemoveContainers(IReadOnlyList<string> podman, IEnumerable<string> ids) => [.. podman, "rm", "--force", "--", .. ids];
+
+    /// <summary>Removes images by id; never --force, so an image something uses stays.</summary>
+    public static List<string> RemoveImages(IReadOnlyList<string> podman, IEnumerable<string> ids) => [.. podman, "image", "rm", "--", .. ids];
+
+    /// <summary>SIGKILL from inside the user's namespace, where the user may signal its subordinate ids too.</summary>
+    public static List<string> KillInUserNamespace(IReadOnlyList<string> podman, IEnumerable<int> pids) =>
+        [.. podman, "unshare", "/bin/kill", "-KILL", .. pids.Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+
     /// <summary>A cheap call that makes podman set up the user's namespace and its pause process, if there is none.</summary>
     public static List<string> Version(IReadOnlyList<string> podman) => [.. podman, "version", "--format", "{{.Client.Version}}"];
 

@@ -118,6 +118,11 @@ internal sealed record LauncherPolicy
     public int ImagePullTimeoutSeconds { get; init; } = DefaultImagePullTimeoutSeconds;
 
     public const int DefaultImagePullTimeoutSeconds = 900;
+
+    /// <summary>The deadline of one <c>image-build</c>: a build past it is killed and what it left is removed.</summary>
+    public int ImageBuildTimeoutSeconds { get; init; } = DefaultImageBuildTimeoutSeconds;
+
+    public const int DefaultImageBuildTimeoutSeconds = 1800;
 }
 
 /// <summary>A registry users may pull from.</summary>

@@ -212,6 +212,11 @@ internal static class PolicyLoader
         {
             problems.Add("imagePullTimeoutSeconds must be between 10 and 86400");
         }
+
+        if (p.ImageBuildTimeoutSeconds is < 10 or > 86400)
+        {
+            problems.Add("imageBuildTimeoutSeconds must be between 10 and 86400");
+        }
     }
 
     /// <summary>The fields that decide whose password may be checked and who may run jobs.</summary>

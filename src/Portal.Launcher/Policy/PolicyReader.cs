@@ -63,6 +63,7 @@ internal static partial class PolicyReader
         SlurmPolicy? slurm = null;
         List<PolicyRegistry> registries = [];
         int imagePullTimeoutSeconds = LauncherPolicy.DefaultImagePullTimeoutSeconds;
+        int imageBuildTimeoutSeconds = LauncherPolicy.DefaultImageBuildTimeoutSeconds;
 
         var seen = StartObject(ref r, where);
         while (NextProperty(ref r, seen, where, out string name))
@@ -100,6 +101,7 @@ internal static partial class PolicyReader
                 case "slurm": slurm = IsNull(ref r) ? null : ReadSlurm(ref r); break;
                 case "registries": registries = Registries(ref r); break;
                 case "imagePullTimeoutSeconds": imagePullTimeoutSeconds = Int32(ref r, name); break;
+                case "imageBuildTimeoutSeconds": imageBuildTimeoutSeconds = Int32(ref r, name); break;
                 default: throw Unknown(where, name);
             }
         }
@@ -137,6 +139,7 @@ internal static partial class PolicyReader
             Slurm = slurm,
             Registries = registries,
             ImagePullTimeoutSeconds = imagePullTimeoutSeconds,
+            ImageBuildTimeoutSeconds = imageBuildTimeoutSeconds,
         };
     }
 

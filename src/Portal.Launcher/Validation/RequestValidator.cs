@@ -37,6 +37,7 @@ internal static class RequestValidator
         CheckSection(r.App is not null, r.Verb == LauncherVerbs.AppUp, "app", r.Verb);
         CheckSection(r.Authenticate is not null, r.Verb == LauncherVerbs.Authenticate, "authenticate", r.Verb);
         CheckSection(r.Image is not null, r.Verb is LauncherVerbs.ImagePull or LauncherVerbs.ImageRemove, "image", r.Verb);
+        CheckSection(r.Build is not null, r.Verb == LauncherVerbs.ImageBuild, "build", r.Verb);
         if ((r.Logs?.Service is not null) != (r.Verb == LauncherVerbs.AppLogs))
         {
             Refuse("logs.service names the service of an app-logs request, and only there.");
@@ -100,6 +101,12 @@ internal static class RequestValidator
             : ImageRules.RemoveProblem(image.Reference)) is { } imageProblem)
         {
             Refuse(imageProblem);
+        }
+
+        // The shape only: which roots hold the folder depends on the user's home, checked on the file system as the user.
+        if (r.Build is { } build && ImageBuildRules.Check(build, roots: null) is [var buildProblem, ..])
+        {
+            Refuse(buildProblem.Message);
         }
 
         if (r.Authenticate is { } authenticate)

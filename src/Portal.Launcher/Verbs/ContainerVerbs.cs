@@ -122,6 +122,7 @@ internal static class ContainerVerbs
             LauncherVerbs.Images => await ImagesAsync(call, podman),
             LauncherVerbs.ImagePull => await ImageVerbs.PullAsync(call, podman),
             LauncherVerbs.ImageRemove => await ImageVerbs.RemoveAsync(call, podman),
+            LauncherVerbs.ImageBuild => await ImageBuildVerb.ExecuteAsync(call, podman),
             LauncherVerbs.Logs or LauncherVerbs.AppLogs => Logs(call, podman),
             LauncherVerbs.AppInspect => await AppVerbs.InspectAsync(call, podman),
             LauncherVerbs.AppExport => await AppVerbs.ExportAsync(call, podman),

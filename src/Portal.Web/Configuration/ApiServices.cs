@@ -68,6 +68,7 @@ internal static class ApiServices
         api.MapGpuApi();
         api.MapQuotaApi();
         api.MapPresetApi();
+        api.MapImageBuildApi();
         api.MapGroup("/admin").MapAdminApi();
         return app;
     }

@@ -15,6 +15,7 @@ using Portal.Web.Services.Audit;
 using Portal.Web.Services.Database;
 using Portal.Web.Services.JobForms;
 using Portal.Web.Services.Gpus;
+using Portal.Web.Services.Images;
 using Portal.Web.Services.Launcher;
 using Portal.Web.Services.Metrics;
 using Portal.Web.Services.Revocation;
@@ -59,6 +60,7 @@ internal static class PortalServices
 
         AddAccounts(services, configuration);
         services.AddLauncher(configuration);
+        services.AddImageBuilds(configuration);
         services.AddPortalHealthChecks();
 
         services.AddGpuMonitoring(configuration);

@@ -193,8 +193,10 @@ public sealed class LauncherFixture : IAsyncLifetime
     /// <param name="podmanTimeoutSeconds">The policy's <c>podmanTimeoutSeconds</c>.</param>
     /// <param name="pidsLimit">The policy's <c>pidsLimit</c>.</param>
     /// <param name="registries">The policy's <c>registries</c> (host, insecure); none when null.</param>
+    /// <param name="allowNetwork">The policy's <c>allowNetwork</c>.</param>
+    /// <param name="imageBuildTimeoutSeconds">The policy's <c>imageBuildTimeoutSeconds</c>; its default when null.</param>
     public static void WritePolicy(bool manageDeviceAcls, int podmanTimeoutSeconds = 30, int pidsLimit = PidsLimit,
-        IEnumerable<(string Host, bool Insecure)>? registries = null)
+        IEnumerable<(string Host, bool Insecure)>? registries = null, bool allowNetwork = false, int? imageBuildTimeoutSeconds = null)
     {
         var policy = new Dictionary<string, object>
         {
@@ -203,7 +205,7 @@ public sealed class LauncherFixture : IAsyncLifetime
             ["group"] = Group,
             ["podman"] = ShimPath,
             ["runtime"] = Runtime(),
-            ["allowNetwork"] = false,
+            ["allowNetwork"] = allowNetwork,
             ["mountRoots"] = new object[]
             {
                 new Dictionary<string, object> { ["userHome"] = true },
@@ -229,6 +231,11 @@ public sealed class LauncherFixture : IAsyncLifetime
             ["podmanTimeoutSeconds"] = podmanTimeoutSeconds,
             ["registries"] = (registries ?? []).Select(r => new Dictionary<string, object> { ["host"] = r.Host, ["insecure"] = r.Insecure }).ToArray(),
         };
+        if (imageBuildTimeoutSeconds is { } buildSeconds)
+        {
+            policy["imageBuildTimeoutSeconds"] = buildSeconds;
+        }
+
         Directory.CreateDirectory(Path.GetDirectoryName(PolicyPath)!);
         File.WriteAllText(PolicyPath, JsonSerializer.Serialize(policy));
         File.SetUnixFileMode(PolicyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
