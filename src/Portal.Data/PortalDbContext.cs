@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Portal.Data.Entities;
 using Portal.Data.Entities.Jobs;
+using Portal.Data.Entities.Notifications;
 using Portal.Data.Entities.Quotas;
 using Portal.Data.Entities.Tokens;
 
@@ -10,7 +11,7 @@ namespace Portal.Data;
 
 /// <summary>
 /// The portal's database: Identity accounts and roles, the audit trail, jobs with their state history, the GPU
-/// ledger, quota policies and API tokens.
+/// ledger, quota policies, API tokens and notifications with their outbox.
 /// </summary>
 /// <remarks>
 /// Migrations live in the Portal.Migrations assembly. To add one, from the repository root:
@@ -40,6 +41,14 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 
     /// <summary>Personal access tokens for the REST API (hashes only).</summary>
     public DbSet<ApiTokenRecord> ApiTokens => Set<ApiTokenRecord>();
+
+    /// <summary>What users are told about their jobs (the bell reads these).</summary>
+    public DbSet<NotificationRecord> Notifications => Set<NotificationRecord>();
+
+    /// <summary>The outbox of email and webhook sends; see <see cref="NotificationDeliveryRecord"/>.</summary>
+    public DbSet<NotificationDeliveryRecord> NotificationDeliveries => Set<NotificationDeliveryRecord>();
+
+    public DbSet<NotificationSettingsRecord> NotificationSettings => Set<NotificationSettingsRecord>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
