@@ -17,6 +17,7 @@ using Portal.Web.Services.JobForms;
 using Portal.Web.Services.Gpus;
 using Portal.Web.Services.Launcher;
 using Portal.Web.Services.Metrics;
+using Portal.Web.Services.Notifications;
 using Portal.Web.Services.Revocation;
 using Portal.Web.Services.Sessions;
 using Portal.Web.Services.SignIn;
@@ -67,6 +68,7 @@ internal static class PortalServices
         services.AddPortalAdministration();
         services.AddPortalApi(configuration);
         services.AddSessionProxy(configuration);
+        services.AddNotifications(configuration);
 
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddCascadingAuthenticationState();
