@@ -25,4 +25,7 @@ namespace Portal.Api.Contracts;
 [JsonSerializable(typeof(AppReviewResponse))]
 [JsonSerializable(typeof(AppResponse))]
 [JsonSerializable(typeof(AppExportResponse))]
+[JsonSerializable(typeof(NotificationListResponse))]
+[JsonSerializable(typeof(NotificationSettingsRequest))]
+[JsonSerializable(typeof(NotificationSettingsResponse))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

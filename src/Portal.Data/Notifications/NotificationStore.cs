@@ -97,6 +97,17 @@ public sealed class NotificationStore(IDbContextFactory<PortalDbContext> context
         await db.SaveChangesAsync(cancellationToken);
     }
 
+    /// <summary>Sets the account's email address (null removes it), which notification emails go to.</summary>
+    public async Task SetEmailAsync(Guid userId, string? email, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
+        // Not through UserManager.SetEmailAsync: that renews the security stamp, which would sign the user out everywhere.
+        await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(
+            u => u.SetProperty(x => x.Email, email).SetProperty(x => x.NormalizedEmail, email == null ? null : email.ToUpperInvariant())
+                .SetProperty(x => x.EmailConfirmed, false),
+            cancellationToken);
+    }
+
     /// <summary>Per channel, the user's newest delivery that had an error (failed, given up, or through only on a retry),
     /// for the settings page.</summary>
     public async Task<IReadOnlyList<DeliveryProblem>> LastProblemsAsync(Guid userId, CancellationToken cancellationToken = default)

@@ -45,6 +45,7 @@ public static class AuditActions
     public const string TokenRevoked = "token.revoke";
     public const string AppSubmitted = "app.submit";
     public const string AppRefused = "app.refuse";
+    public const string NotificationWebhookChanged = "notification.webhook";
 
     public static IReadOnlyList<string> All { get; } =
     [
@@ -54,6 +55,6 @@ public static class AuditActions
         UserCreated, UserDisabled, UserEnabled, PasswordReset, AdminGranted, AdminRevoked, BootstrapAdmin,
         GpuDrained, GpuUndrained, QuotaDefaultChanged, QuotaGroupCreated, QuotaGroupChanged, QuotaGroupDeleted,
         QuotaMemberAdded, QuotaMemberRemoved, QuotaOverrideSet, QuotaOverrideRemoved, QuotaGroupIdleChanged, JobCancelled, SessionKept, SessionIdleStopped,
-        TokenCreated, TokenRevoked, AppSubmitted, AppRefused,
+        TokenCreated, TokenRevoked, AppSubmitted, AppRefused, NotificationWebhookChanged,
     ];
 }

@@ -13,6 +13,7 @@ internal static class NotificationRegistration
         services.AddSingleton(sp => new WebhookAddressRule(sp.GetRequiredService<IOptions<NotificationOptions>>().Value.Webhooks.AllowedPrivateNetworks));
         services.AddSingleton<SmtpNotificationSender>();
         services.AddSingleton<WebhookNotificationSender>();
+        services.AddSingleton<NotificationSettingsEditor>();
         services.AddSingleton<NotificationDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<NotificationDispatcher>());
         return services;
