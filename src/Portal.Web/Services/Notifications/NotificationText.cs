@@ -32,10 +32,16 @@ public static class NotificationText
         var state = Enum.TryParse<JobState>(notification.State, out var parsed) ? parsed : JobState.Failed;
         if (JobFailureHints.Explain(state, notification.ExitCode, notification.Detail, owner) is not { } hint)
         {
-            return notification.Detail is { Length: > 0 } detail && notification.Kind == NotificationKinds.JobEnded ? $"({detail})" : "";
+            // Who cancelled it is worth saying; "exit code 0" only repeats the title.
+            return state == JobState.Cancelled && notification.Detail is { Length: > 0 } detail ? $"({detail})" : "";
         }
 
-        return hint.Raw is { } raw && hint.Kind != JobFailureKind.NonZeroExit
+        if (hint.Kind == JobFailureKind.NonZeroExit)
+        {
+            return "See the job's log for what it printed before it ended.";
+        }
+
+        return hint.Raw is { } raw
             ? $"{hint.Summary} {hint.Hint} Exact message: {raw}"
             : $"{hint.Summary} {hint.Hint}";
     }
