@@ -7,7 +7,8 @@ PORTAL_PACKAGES=(postgresql podman runc uidmap slirp4netns fuse-overlayfs busybo
 # systemd: systemd-analyze, which checks the production unit file (systemd need not be running).
 # curl: the session tests connect to session sockets as other users (curl --unix-socket).
 # gcc, libc6-dev: sockbridge is built as a static C program (the launcher's NativeAOT link needs them too).
-TEST_PACKAGES=(chromium acl sudo libc-bin systemd curl gcc libc6-dev)
+# python3-aiosmtpd: the notification tests send email to a real SMTP server they start and stop.
+TEST_PACKAGES=(chromium acl sudo libc-bin systemd curl gcc libc6-dev python3-aiosmtpd)
 # Installed without starting their daemons: the Slurm tests run a one-node cluster on localhost, the image tests a
 # registry (docker-registry) on 127.0.0.1; each is started and stopped by the tests themselves.
 SLURM_TEST_PACKAGES=(slurm-wlm munge docker-registry)

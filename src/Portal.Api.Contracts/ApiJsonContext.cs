@@ -31,4 +31,7 @@ namespace Portal.Api.Contracts;
 [JsonSerializable(typeof(RenamePresetRequest))]
 [JsonSerializable(typeof(ImageBuildRequest))]
 [JsonSerializable(typeof(ImageBuildEvent))]
+[JsonSerializable(typeof(NotificationListResponse))]
+[JsonSerializable(typeof(NotificationSettingsRequest))]
+[JsonSerializable(typeof(NotificationSettingsResponse))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

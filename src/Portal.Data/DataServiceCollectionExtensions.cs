@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Portal.Data.Accounts;
 using Portal.Data.Audit;
 using Portal.Data.Jobs;
+using Portal.Data.Notifications;
 using Portal.Data.Presets;
 using Portal.Data.Quotas;
 using Portal.Data.Tokens;
@@ -14,7 +15,8 @@ public static class DataServiceCollectionExtensions
 {
     /// <summary>
     /// Adds <see cref="JobStore"/>, <see cref="GpuStore"/>, <see cref="QuotaStore"/>, <see cref="UsageStore"/>,
-    /// <see cref="ApiTokenStore"/>, <see cref="JobPresetStore"/>, <see cref="UserStore"/> and <see cref="AuditStore"/> as singletons: they hold no state and open one short-lived context per call, so Blazor circuits and background
+    /// <see cref="ApiTokenStore"/>, <see cref="JobPresetStore"/>, <see cref="UserStore"/>, <see cref="AuditStore"/>,
+    /// <see cref="NotificationStore"/> and <see cref="NotificationDeliveries"/> as singletons: they hold no state and open one short-lived context per call, so Blazor circuits and background
     /// loops can share them. Needs an <c>IDbContextFactory&lt;PortalDbContext&gt;</c> (AddDbContextFactory); adds
     /// <see cref="TimeProvider.System"/> unless a TimeProvider is registered.
     /// </summary>
@@ -29,6 +31,8 @@ public static class DataServiceCollectionExtensions
         services.TryAddSingleton<JobPresetStore>();
         services.TryAddSingleton<UserStore>();
         services.TryAddSingleton<AuditStore>();
+        services.TryAddSingleton<NotificationStore>();
+        services.TryAddSingleton<NotificationDeliveries>();
         return services;
     }
 }

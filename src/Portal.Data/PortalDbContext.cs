@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Portal.Data.Entities;
 using Portal.Data.Entities.Jobs;
+using Portal.Data.Entities.Notifications;
 using Portal.Data.Entities.Presets;
 using Portal.Data.Entities.Quotas;
 using Portal.Data.Entities.Tokens;
@@ -11,7 +12,7 @@ namespace Portal.Data;
 
 /// <summary>
 /// The portal's database: Identity accounts and roles, the audit trail, jobs with their state history, the GPU
-/// ledger, quota policies, API tokens and launch-form presets.
+/// ledger, quota policies, API tokens, launch-form presets and notifications with their outbox.
 /// </summary>
 /// <remarks>
 /// Migrations live in the Portal.Migrations assembly. To add one, from the repository root:
@@ -44,6 +45,13 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
 
     /// <summary>Saved launch-form values: each user's own and the box-wide ones.</summary>
     public DbSet<JobPresetRecord> JobPresets => Set<JobPresetRecord>();
+    /// <summary>What users are told about their jobs (the bell reads these).</summary>
+    public DbSet<NotificationRecord> Notifications => Set<NotificationRecord>();
+
+    /// <summary>The outbox of email and webhook sends; see <see cref="NotificationDeliveryRecord"/>.</summary>
+    public DbSet<NotificationDeliveryRecord> NotificationDeliveries => Set<NotificationDeliveryRecord>();
+
+    public DbSet<NotificationSettingsRecord> NotificationSettings => Set<NotificationSettingsRecord>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

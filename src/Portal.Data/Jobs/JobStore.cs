@@ -2,7 +2,9 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Portal.Core.Jobs;
 using Portal.Data.Configurations.Jobs;
+using Portal.Core.Notifications;
 using Portal.Data.Entities.Jobs;
+using Portal.Data.Notifications;
 using Portal.Data.Quotas;
 using Portal.Launcher.Protocol;
 
@@ -11,7 +13,8 @@ namespace Portal.Data.Jobs;
 /// <summary>
 /// The job queue in PostgreSQL. Every method is one short transaction on its own context (safe from Blazor circuits
 /// and background loops alike). Changes to a job lock its row, rebuild the domain <see cref="Job"/>, apply the domain
-/// method and write back the row, the new history rows and the ledger lines together, so a job is never half moved.
+/// method and write back the row, the new history rows, the ledger lines and the owner's notifications together, so a
+/// job is never half moved.
 /// </summary>
 /// <remarks>
 /// Two faces: what people ask for (submit, and reads that take the requester and show a non-administrator only
@@ -201,6 +204,9 @@ public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextF
 
         JobMapper.CopyState(job, record);
         db.JobStateChanges.AddRange(JobMapper.NewHistory(job, history.Count));
+        // The owner's notifications commit with the move itself: every state change of a job passes here.
+        var notifications = JobNotifications.ForNewHistory(job, history.Count);
+        await NotificationOutbox.AddAsync(db, record.OwnerId, jobId, record.Name, notifications, Now(), cancellationToken);
         try
         {
             await db.SaveChangesAsync(cancellationToken);

@@ -69,6 +69,7 @@ internal static class ApiServices
         api.MapQuotaApi();
         api.MapPresetApi();
         api.MapImageBuildApi();
+        api.MapNotificationApi();
         api.MapGroup("/admin").MapAdminApi();
         return app;
     }

@@ -18,6 +18,7 @@ using Portal.Web.Services.Gpus;
 using Portal.Web.Services.Images;
 using Portal.Web.Services.Launcher;
 using Portal.Web.Services.Metrics;
+using Portal.Web.Services.Notifications;
 using Portal.Web.Services.Revocation;
 using Portal.Web.Services.Sessions;
 using Portal.Web.Services.SignIn;
@@ -70,6 +71,7 @@ internal static class PortalServices
         services.AddPortalAdministration();
         services.AddPortalApi(configuration);
         services.AddSessionProxy(configuration);
+        services.AddNotifications(configuration);
 
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddCascadingAuthenticationState();

@@ -49,6 +49,7 @@ public static class AuditActions
     public const string BoxPresetSaved = "preset.box-save";
     public const string BoxPresetRenamed = "preset.box-rename";
     public const string BoxPresetDeleted = "preset.box-delete";
+    public const string NotificationWebhookChanged = "notification.webhook";
 
     public static IReadOnlyList<string> All { get; } =
     [
@@ -59,5 +60,6 @@ public static class AuditActions
         GpuDrained, GpuUndrained, GpuForeignProcess, QuotaDefaultChanged, QuotaGroupCreated, QuotaGroupChanged, QuotaGroupDeleted,
         QuotaMemberAdded, QuotaMemberRemoved, QuotaOverrideSet, QuotaOverrideRemoved, QuotaGroupIdleChanged, JobCancelled, SessionKept, SessionIdleStopped,
         TokenCreated, TokenRevoked, AppSubmitted, AppRefused, BoxPresetSaved, BoxPresetRenamed, BoxPresetDeleted,
+        TokenCreated, TokenRevoked, AppSubmitted, AppRefused, NotificationWebhookChanged,
     ];
 }
