@@ -25,4 +25,7 @@ namespace Portal.Api.Contracts;
 [JsonSerializable(typeof(AppReviewResponse))]
 [JsonSerializable(typeof(AppResponse))]
 [JsonSerializable(typeof(AppExportResponse))]
+[JsonSerializable(typeof(ImageListResponse))]
+[JsonSerializable(typeof(PullImageRequest))]
+[JsonSerializable(typeof(ImageChangeResponse))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -67,6 +67,7 @@ internal static class ApiServices
         api.MapJobLogsApi();
         api.MapGpuApi();
         api.MapQuotaApi();
+        api.MapImageApi();
         api.MapGroup("/admin").MapAdminApi();
         return app;
     }

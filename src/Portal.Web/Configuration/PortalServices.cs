@@ -15,6 +15,7 @@ using Portal.Web.Services.Audit;
 using Portal.Web.Services.Database;
 using Portal.Web.Services.JobForms;
 using Portal.Web.Services.Gpus;
+using Portal.Web.Services.Images;
 using Portal.Web.Services.Launcher;
 using Portal.Web.Services.Metrics;
 using Portal.Web.Services.Revocation;
@@ -58,6 +59,7 @@ internal static class PortalServices
 
         AddAccounts(services, configuration);
         services.AddLauncher(configuration);
+        services.AddImages(configuration);
         services.AddPortalHealthChecks();
 
         services.AddGpuMonitoring(configuration);

@@ -45,6 +45,8 @@ public static class AuditActions
     public const string TokenRevoked = "token.revoke";
     public const string AppSubmitted = "app.submit";
     public const string AppRefused = "app.refuse";
+    public const string ImagePulled = "image.pull";
+    public const string ImageRemoved = "image.remove";
 
     public static IReadOnlyList<string> All { get; } =
     [
@@ -54,6 +56,6 @@ public static class AuditActions
         UserCreated, UserDisabled, UserEnabled, PasswordReset, AdminGranted, AdminRevoked, BootstrapAdmin,
         GpuDrained, GpuUndrained, QuotaDefaultChanged, QuotaGroupCreated, QuotaGroupChanged, QuotaGroupDeleted,
         QuotaMemberAdded, QuotaMemberRemoved, QuotaOverrideSet, QuotaOverrideRemoved, QuotaGroupIdleChanged, JobCancelled, SessionKept, SessionIdleStopped,
-        TokenCreated, TokenRevoked, AppSubmitted, AppRefused,
+        TokenCreated, TokenRevoked, AppSubmitted, AppRefused, ImagePulled, ImageRemoved,
     ];
 }
