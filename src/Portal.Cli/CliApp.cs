@@ -20,6 +20,8 @@ public static class CliApp
             JobCommands.Cancel(),
             BoxCommands.Gpus(),
             BoxCommands.Quota(),
+            ImageCommands.Images(),
+            ImageCommands.Image(),
         };
         root.Options.Add(CommandRunner.JsonOption);
         return root;
