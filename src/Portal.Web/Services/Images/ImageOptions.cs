@@ -15,8 +15,9 @@ public sealed class ImageOptions
     /// <summary>The registries pulls may name, <c>host[:port]</c> as references write them. Empty: no pull is offered.</summary>
     public IList<string> Registries { get; set; } = [];
 
-    /// <summary>How long the portal waits for one pull; at least the launcher policy's <c>imagePullTimeoutSeconds</c>.</summary>
-    public TimeSpan PullTimeout { get; set; } = TimeSpan.FromMinutes(15);
+    /// <summary>How long the portal waits for one pull: longer than the launcher policy's <c>imagePullTimeoutSeconds</c>
+    /// (900 unless set), so that the launcher's own deadline, with its message, comes first.</summary>
+    public TimeSpan PullTimeout { get; set; } = TimeSpan.FromMinutes(16);
 }
 
 internal sealed class ImageOptionsValidator : IValidateOptions<ImageOptions>
