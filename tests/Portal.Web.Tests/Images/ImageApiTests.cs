@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Portal.Api.Contracts;
 using Portal.Core.Jobs;
+using Portal.Core.Quotas;
+using Portal.Data.Quotas;
 using Portal.Launcher.Protocol;
 using Portal.Web.Tests.Api;
 using Portal.Web.Tests.Jobs;
@@ -124,6 +126,37 @@ public sealed class ImageApiTests(JobHostFixture fixture) : IAsyncLifetime
 
         var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.NotFound);
         Assert.Equal($"You have no image {TestRegistry.Host}/pweb/none:1.", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task A_pull_is_refused_up_front_at_the_limit_and_one_that_goes_past_it_is_kept_but_stops_further_pulls()
+    {
+        var quotas = new QuotaStore(_context.Db, TimeProvider.System);
+        var alice = _context.Accounts[fixture.Alice.Name];
+        var use = (await _alice.GetFromJsonAsync<ImageListResponse>("/api/v1/images"))!.UseBytes;
+        Assert.True(use > 0, "the fixture's busybox image is in Alice's storage");
+
+        // At the limit: refused before the launcher is asked, and the registry never sees a request for it.
+        await quotas.SetUserOverrideAsync(alice, new QuotaPolicy { MaxImageGiB = (double)use / (1L << 30) });
+        using var atLimit = await _alice.PostAsJsonAsync("/api/v1/images", new PullImageRequest { Reference = TestRegistry.Busybox });
+        var refused = await ProblemAssert.IsProblemAsync(atLimit, HttpStatusCode.Conflict);
+        Assert.Contains("remove some before you pull another", refused.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain((await _alice.GetFromJsonAsync<ImageListResponse>("/api/v1/images"))!.Images, i => i.Names.Contains(TestRegistry.Busybox));
+
+        // One byte of room: the pull goes through and past the limit; the image stays, the next pull is refused.
+        await quotas.SetUserOverrideAsync(alice, new QuotaPolicy { MaxImageGiB = (double)(use + 1) / (1L << 30) });
+        using var past = await _alice.PostAsJsonAsync("/api/v1/images", new PullImageRequest { Reference = TestRegistry.Busybox });
+        Assert.True(past.StatusCode == HttpStatusCode.OK, await past.Content.ReadAsStringAsync());
+        var change = (await past.Content.ReadFromJsonAsync<ImageChangeResponse>())!;
+        var list = (await _alice.GetFromJsonAsync<ImageListResponse>("/api/v1/images"))!;
+        using var next = await _alice.PostAsJsonAsync("/api/v1/images", new PullImageRequest { Reference = TestRegistry.Busybox });
+
+        Assert.True(change.OverLimit, change.Message);
+        Assert.Contains("over your limit", change.Message, StringComparison.Ordinal);
+        Assert.True(list.OverLimit);
+        Assert.Equal(use + 1, list.LimitBytes);
+        Assert.Contains(list.Images, i => i.Names.Contains(TestRegistry.Busybox));
+        await ProblemAssert.IsProblemAsync(next, HttpStatusCode.Conflict);
     }
 
     private async Task<long> SubmitAsync(IReadOnlyList<string> command)

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Portal.Core.Jobs;
 using Portal.Data.Jobs;
+using Portal.Data.Quotas;
 using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
 using Portal.Web.Services.Audit;
@@ -55,7 +56,8 @@ public sealed record ImageChange(ImageOutcome Outcome, string Message, string? I
 /// A person's own image storage, through the launcher (docs/images.md): the pages, the API and so the command line all
 /// come here, so they check and refuse the same way, and every pull and remove is audited.
 /// </summary>
-public sealed class ImageLibrary(ILauncher launcher, IImageLauncher images, JobStore jobs, AuditLog audit, IOptions<ImageOptions> options)
+public sealed class ImageLibrary(
+    ILauncher launcher, IImageLauncher images, JobStore jobs, QuotaStore quotas, AuditLog audit, IOptions<ImageOptions> options)
 {
     public IReadOnlyList<string> Registries => [.. options.Value.Registries];
 
@@ -70,7 +72,8 @@ public sealed class ImageLibrary(ILauncher launcher, IImageLauncher images, JobS
             .Select(i => new MyImage(i.Id, i.Names, i.Size, i.Created,
                 [.. uses.Where(u => ImageNames.Names(u.Image, i)).Select(u => new ImageJob(u.Id, u.Name, u.State))]))
             .ToList();
-        return new ImageOverview(mine, UseOf(stored), null, Registries);
+        long? limit = (await quotas.ResolveAsync(ownerId, cancellationToken)).MaxImageBytes;
+        return new ImageOverview(mine, UseOf(stored), limit, Registries);
     }
 
     /// <summary>Pulls <paramref name="reference"/> into the caller's storage, after the same checks the launcher makes.</summary>
@@ -100,7 +103,22 @@ public sealed class ImageLibrary(ILauncher launcher, IImageLauncher images, JobS
 
         try
         {
+            long? limit = (await quotas.ResolveAsync(ownerId, cancellationToken)).MaxImageBytes;
+            if (limit is { } before && UseOf(await launcher.ImagesAsync(linuxUser, cancellationToken)) is var use && use >= before)
+            {
+                return new ImageChange(ImageOutcome.Refused,
+                    $"Your images take {ImageText.Size(use)} of your {ImageText.Size(before)} limit: remove some before you pull another.");
+            }
+
             string id = await images.PullImageAsync(linuxUser, reference!, options.Value.PullTimeout, cancellationToken);
+            // A pull may go past the limit (its size is known only once it is in): the image stays, the next pull is refused.
+            if (limit is { } after && UseOf(await launcher.ImagesAsync(linuxUser, cancellationToken)) is var now && now >= after)
+            {
+                return new ImageChange(ImageOutcome.Done,
+                    $"Pulled {reference}. Your images now take {ImageText.Size(now)} of your {ImageText.Size(after)} limit: you are over your limit, and no further pull is accepted until you remove some.",
+                    id, OverLimit: true);
+            }
+
             return new ImageChange(ImageOutcome.Done, $"Pulled {reference}.", id);
         }
         catch (LauncherException e)
