@@ -55,6 +55,13 @@ public interface ILauncher
     Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// The ids of the GPUs the launcher's policy names (the host self-test's answer): a job given any other GPU would
+    /// be refused. Null when this launcher cannot say, e.g. a stand-in that runs no launcher.
+    /// </summary>
+    Task<IReadOnlyList<string>?> PolicyGpusAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<string>?>(null);
+
+    /// <summary>
     /// Builds and starts an app (docs/apps.md): its pod (<c>portal-app-&lt;job&gt;</c>) and its services in order,
     /// waiting for health checks where a service depends on one; all or nothing. The call lasts as long as those waits
     /// (<see cref="AppTimeout"/>).

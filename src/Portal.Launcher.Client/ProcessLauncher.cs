@@ -50,6 +50,9 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
     public async Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default) =>
         (await CallAsync(Request(LauncherVerbs.Check, user), cancellationToken)).Checks ?? [];
 
+    public async Task<IReadOnlyList<string>?> PolicyGpusAsync(CancellationToken cancellationToken = default) =>
+        (await CallAsync(Request(LauncherVerbs.Check, null), cancellationToken)).PolicyGpus;
+
     public async Task<StartedJob> AppUpAsync(string user, string job, AppSpec app, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(app);

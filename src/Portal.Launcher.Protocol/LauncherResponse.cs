@@ -26,6 +26,12 @@ public sealed record LauncherResponse
 
     public IReadOnlyList<CheckItem>? Checks { get; init; }
 
+    /// <summary>
+    /// <c>check</c>: the ids of the GPUs the policy names (whole GPUs and MIG instances), the only ones a job may be
+    /// given; the portal keeps every other GPU of its ledger out of service.
+    /// </summary>
+    public IReadOnlyList<string>? PolicyGpus { get; init; }
+
     /// <summary>The account whose password was right (verb <c>authenticate</c>).</summary>
     public AuthenticatedAccount? Authenticated { get; init; }
 

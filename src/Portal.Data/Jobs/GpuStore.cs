@@ -44,6 +44,20 @@ public sealed record GpuHolding(
 /// <summary>A drained GPU: who drained it, when and why.</summary>
 public sealed record GpuDrain(string GpuUuid, string DrainedBy, DateTimeOffset? DrainedAt, string? Reason);
 
+/// <summary>What <see cref="GpuStore.SetGpuDrainedAsync"/> did.</summary>
+public enum GpuDrainOutcome
+{
+    Done,
+    NoSuchGpu,
+
+    /// <summary>An undrain of a GPU the launcher policy does not name: it stays drained.</summary>
+    NotInLauncherPolicy,
+}
+
+/// <summary>A GPU that <see cref="GpuStore.MatchLauncherPolicyAsync"/> took out of service (<paramref name="KeptOut"/>)
+/// or returned to it.</summary>
+public sealed record PolicyDrainChange(string GpuUuid, bool KeptOut);
+
 /// <summary>The GPU inventory in the database: what discovery found, and the administrators' drain flags.</summary>
 public sealed class GpuStore(IDbContextFactory<PortalDbContext> contextFactory, TimeProvider timeProvider)
 {
@@ -126,14 +140,63 @@ public sealed class GpuStore(IDbContextFactory<PortalDbContext> contextFactory, 
         }
     }
 
-    /// <summary>Drains a GPU (running jobs finish, nothing new lands on it) or returns it to service. Returns false
-    /// when the GPU is unknown.</summary>
+    /// <summary>Who a drain made by <see cref="MatchLauncherPolicyAsync"/> names: no person, so no person's drain is
+    /// ever lifted by it.</summary>
+    public const string LauncherPolicyDrainer = "launcher policy";
+
+    /// <summary>
+    /// Keeps out of service every GPU the ledger would give out but the launcher's policy does not name (a job placed
+    /// on it would be refused at start: a GPU or MIG instance created after the install wrote the policy), and returns
+    /// to service those it drained once the policy names them. Drains made by an administrator are left alone, and a
+    /// GPU split into MIG instances is skipped (its instances are given out, not it). Returns the GPUs whose drain changed.
+    /// </summary>
+    /// <param name="named">The ids the launcher policy names.</param>
+    /// <param name="cancellationToken">Cancels the database work.</param>
+    public async Task<IReadOnlyList<PolicyDrainChange>> MatchLauncherPolicyAsync(
+        IReadOnlyCollection<string> named, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(named);
+        var policy = named.ToHashSet(StringComparer.Ordinal);
+        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
+        var offered = await Offered(db).ToListAsync(cancellationToken);
+        var now = timeProvider.GetUtcNow();
+        List<PolicyDrainChange> changed = [];
+        foreach (var gpu in offered)
+        {
+            bool inPolicy = policy.Contains(gpu.Uuid);
+            if (!inPolicy && !gpu.Drained)
+            {
+                gpu.Drained = true;
+                gpu.DrainedBy = LauncherPolicyDrainer;
+                gpu.DrainedAt = now;
+                gpu.DrainReason = "The launcher policy does not name this GPU, so a job given it would be refused at start. "
+                    + "Add it to the policy's gpus (deploy/gpu-policy.sh prints the entry of every GPU and MIG instance of "
+                    + "this host); it returns to service on its own once the policy names it.";
+                changed.Add(new PolicyDrainChange(gpu.Uuid, KeptOut: true));
+            }
+            else if (inPolicy && gpu.Drained && gpu.DrainedBy == LauncherPolicyDrainer)
+            {
+                gpu.Drained = false;
+                gpu.DrainedBy = null;
+                gpu.DrainedAt = null;
+                gpu.DrainReason = null;
+                changed.Add(new PolicyDrainChange(gpu.Uuid, KeptOut: false));
+            }
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        return changed;
+    }
+
+    /// <summary>Drains a GPU (running jobs finish, nothing new lands on it) or returns it to service. A GPU kept out of
+    /// service because the launcher policy does not name it is not returned by hand (the launcher would refuse a job
+    /// on it); it returns on its own once the policy names it (<see cref="MatchLauncherPolicyAsync"/>).</summary>
     /// <param name="uuid">The GPU.</param>
     /// <param name="drained">True to drain, false to undrain.</param>
     /// <param name="by">The administrator's name.</param>
     /// <param name="reason">Why, for the GPU page; ignored when undraining.</param>
     /// <param name="cancellationToken">Cancels the database work.</param>
-    public async Task<bool> SetGpuDrainedAsync(
+    public async Task<GpuDrainOutcome> SetGpuDrainedAsync(
         string uuid, bool drained, string by, string? reason, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(uuid);
@@ -142,7 +205,12 @@ public sealed class GpuStore(IDbContextFactory<PortalDbContext> contextFactory, 
         var gpu = await db.Gpus.SingleOrDefaultAsync(g => g.Uuid == uuid, cancellationToken);
         if (gpu is null)
         {
-            return false;
+            return GpuDrainOutcome.NoSuchGpu;
+        }
+
+        if (!drained && gpu.Drained && gpu.DrainedBy == LauncherPolicyDrainer)
+        {
+            return GpuDrainOutcome.NotInLauncherPolicy;
         }
 
         gpu.Drained = drained;
@@ -150,7 +218,7 @@ public sealed class GpuStore(IDbContextFactory<PortalDbContext> contextFactory, 
         gpu.DrainedAt = drained ? timeProvider.GetUtcNow() : null;
         gpu.DrainReason = drained ? reason : null;
         await db.SaveChangesAsync(cancellationToken);
-        return true;
+        return GpuDrainOutcome.Done;
     }
 
     /// <summary>Every GPU ever seen, by index (a GPU's MIG instances right after it), with the job that holds it now.</summary>

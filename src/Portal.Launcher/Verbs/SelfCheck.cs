@@ -56,7 +56,7 @@ internal static class SelfCheck
         }
 
         ctx.Audit.Done(string.Join("; ", items.Select(i => $"{i.Name}={i.Status}")));
-        return VerbResult.Success(new LauncherResponse { Checks = items });
+        return VerbResult.Success(new LauncherResponse { Checks = items, PolicyGpus = [.. ctx.Policy.Gpus.Select(g => g.Id)] });
     }
 
     private static string PolicyLoader_Path(LaunchContext ctx) => Policy.PolicyLoader.PathFor(ctx.Privileged);

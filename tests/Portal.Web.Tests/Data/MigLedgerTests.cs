@@ -159,7 +159,7 @@ public sealed class MigLedgerTests
                 Deadline, "the monitor's first reading");
             Assert.Equal(expectedMigInstances, Assert.Single(source.CurrentSnapshot.Devices).MigDevices.Count);
             await using var services = new ServiceCollection().AddSingleton(source).BuildServiceProvider();
-            await new GpuInventorySync(gpus, services).SyncAsync(CancellationToken.None);
+            await new GpuInventorySync(gpus, services, TimeProvider.System, NullLogger<GpuInventorySync>.Instance).SyncAsync(CancellationToken.None);
         }
         finally
         {

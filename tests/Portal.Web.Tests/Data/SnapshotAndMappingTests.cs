@@ -132,7 +132,7 @@ public sealed class SnapshotAndMappingTests
             listed.Select(g => (g.Uuid, g.IsPresent, g.Drained, g.Index)));
         var snapshot = (await new JobStore(database, clock).LoadSnapshotAsync()).Snapshot;
         Assert.Equal(TestDatabase.Gpu(1).Uuid, Assert.Single(snapshot.Gpus).Uuid);
-        Assert.False(await gpus.SetGpuDrainedAsync("GPU-unknown", drained: true, "admin", null));
+        Assert.Equal(GpuDrainOutcome.NoSuchGpu, await gpus.SetGpuDrainedAsync("GPU-unknown", drained: true, "admin", null));
     }
 
     private static JobSpec Sorted(JobSpec spec) =>

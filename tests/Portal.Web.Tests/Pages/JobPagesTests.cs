@@ -75,7 +75,7 @@ public sealed class JobPagesTests(PortalFactory portal) : IClassFixture<PortalFa
         string gpu = $"GPU-{Guid.NewGuid()}";
         GpuStore gpus = portal.Services.GetRequiredService<GpuStore>();
         await gpus.UpsertGpusAsync([new GpuDevice(0, gpu, "Test GPU", 1024, null, "/dev/nvidia0", [])]);
-        Assert.True(await gpus.SetGpuDrainedAsync(gpu, drained: true, "test", "keeps the job queued"));
+        Assert.Equal(GpuDrainOutcome.Done, await gpus.SetGpuDrainedAsync(gpu, drained: true, "test", "keeps the job queued"));
         using PortalClient erin = await SignInAsync("ptest-page-erin");
         using HttpResponseMessage submitted = await LaunchAsync(erin, name: "cancel-me", image: "localhost/busybox:latest", gpus: 1);
         string path = submitted.RedirectPath()!;
@@ -96,7 +96,7 @@ public sealed class JobPagesTests(PortalFactory portal) : IClassFixture<PortalFa
         string gpu = $"GPU-{Guid.NewGuid()}";
         GpuStore gpus = portal.Services.GetRequiredService<GpuStore>();
         await gpus.UpsertGpusAsync([new GpuDevice(0, gpu, "Test GPU", 1024, null, "/dev/nvidia0", [])]);
-        Assert.True(await gpus.SetGpuDrainedAsync(gpu, drained: true, "test", "keeps the job queued"));
+        Assert.Equal(GpuDrainOutcome.Done, await gpus.SetGpuDrainedAsync(gpu, drained: true, "test", "keeps the job queued"));
         using PortalClient fay = await SignInAsync("ptest-page-fay");
         using HttpResponseMessage submitted = await LaunchAsync(fay, name: "cancel-twice", image: "localhost/busybox:latest", gpus: 1);
         string path = submitted.RedirectPath()!;

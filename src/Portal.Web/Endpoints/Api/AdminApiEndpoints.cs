@@ -6,6 +6,7 @@ using Portal.Data.Jobs;
 using Portal.Data.Quotas;
 using Portal.Jobs;
 using Portal.Web.Security.ApiTokens;
+using Portal.Web.Services.Admin;
 using Portal.Web.Services.Audit;
 
 namespace Portal.Web.Endpoints.Api;
@@ -44,7 +45,7 @@ internal static class AdminApiEndpoints
         admin.MapPost("/gpus/{uuid}/undrain", (string uuid, HttpContext context, GpuStore gpus, JobRunner runner, AuditLog audit) =>
                 SetDrainedAsync(uuid, drained: false, context, gpus, runner, audit))
             .WithName("AdminUndrainGpu").WithSummary("Return a drained GPU to service")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         return admin;
     }
 
@@ -133,9 +134,12 @@ internal static class AdminApiEndpoints
         }
 
         var caller = ApiCaller.From(context.User);
-        if (!await gpus.SetGpuDrainedAsync(uuid, drained, caller.Name, reason, context.RequestAborted))
+        switch (await gpus.SetGpuDrainedAsync(uuid, drained, caller.Name, reason, context.RequestAborted))
         {
-            return ApiProblems.NotFound($"There is no GPU {uuid}.");
+            case GpuDrainOutcome.NoSuchGpu:
+                return ApiProblems.NotFound($"There is no GPU {uuid}.");
+            case GpuDrainOutcome.NotInLauncherPolicy:
+                return ApiProblems.Conflict(GpuAdministration.NotInPolicy(uuid));
         }
 
         await AuditAsync(audit, context, drained ? AuditActions.GpuDrained : AuditActions.GpuUndrained, uuid, reason);

@@ -26,9 +26,12 @@ internal sealed class GpuAdministration(GpuStore gpus, JobRunner runner, AuditLo
             return await RefuseAsync(action, admin, uuid, $"The reason is {reason.Length} characters; keep it under {MaxReasonLength}.", cancellationToken);
         }
 
-        if (!await gpus.SetGpuDrainedAsync(uuid, drain, admin.Name, drain ? reason : null, cancellationToken))
+        switch (await gpus.SetGpuDrainedAsync(uuid, drain, admin.Name, drain ? reason : null, cancellationToken))
         {
-            return await RefuseAsync(action, admin, uuid, $"There is no GPU {uuid}.", cancellationToken);
+            case GpuDrainOutcome.NoSuchGpu:
+                return await RefuseAsync(action, admin, uuid, $"There is no GPU {uuid}.", cancellationToken);
+            case GpuDrainOutcome.NotInLauncherPolicy:
+                return await RefuseAsync(action, admin, uuid, NotInPolicy(uuid), cancellationToken);
         }
 
         await audit.WriteAsync(action, admin, true, uuid, reason, cancellationToken);
@@ -37,6 +40,11 @@ internal sealed class GpuAdministration(GpuStore gpus, JobRunner runner, AuditLo
             ? $"GPU {uuid} is drained: running jobs finish, no new job is placed on it."
             : $"GPU {uuid} is back in service.");
     }
+
+    /// <summary>Why a GPU the launcher policy does not name stays drained.</summary>
+    public static string NotInPolicy(string uuid) =>
+        $"GPU {uuid} is not named by the launcher policy, so the launcher would refuse a job placed on it. Add it to the "
+        + "policy's gpus; it returns to service on its own within a minute.";
 
     private async Task<AdminResult> RefuseAsync(string action, AuditActor admin, string uuid, string message, CancellationToken cancellationToken)
     {

@@ -21,7 +21,7 @@ public sealed class LedgerHolderSourceTests
         var job = await JobStoreFixtures.SubmitAsync(jobs, owner, JobStoreFixtures.Spec(gpus: 1, name: "train"));
         Assert.True((await jobs.CommitStartAsync(job, [box.Uuids[0]])).Applied);
         Assert.True((await jobs.MarkRunningAsync(job, new string('a', 64))).Applied);
-        Assert.True(await gpus.SetGpuDrainedAsync(box.Uuids[1], drained: true, "ops", "burn-in"));
+        Assert.Equal(GpuDrainOutcome.Done, await gpus.SetGpuDrainedAsync(box.Uuids[1], drained: true, "ops", "burn-in"));
         var source = new LedgerHolderSource(gpus, new GpuProcessReader(
             new NvidiaSmiProcessQuery(new NvidiaSmiSamplerOptions { SearchPath = box.SearchPath }), new ProcessOwnerResolver()));
 
