@@ -30,7 +30,7 @@ internal static class ImageApiEndpoints
         api.MapDelete("/images", RemoveAsync).RequireScope(ApiScopes.JobsWrite)
             .WithName("RemoveImage").WithTags("Images").WithSummary("Remove one of your images")
             .WithDescription("Query: reference (a name or an image id). Refused with 409 while a queued, starting or running job "
-                + "of yours names the image; podman's reason with 502 when a container still uses it.")
+                + "of yours names the image, or (with podman's reason) while a container, e.g. an ended job's, still uses it.")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status502BadGateway);
         return api;

@@ -59,6 +59,9 @@ public sealed record ImageChange(ImageOutcome Outcome, string Message, string? I
 public sealed class ImageLibrary(
     ILauncher launcher, IImageLauncher images, JobStore jobs, QuotaStore quotas, AuditLog audit, IOptions<ImageOptions> options)
 {
+    // podman image rm's exit code for "image is in use by a container".
+    private const int PodmanImageInUse = 2;
+
     public IReadOnlyList<string> Registries => [.. options.Value.Registries];
 
     /// <summary>The caller's images with their "used by" jobs; throws <see cref="LauncherException"/> when the launcher
@@ -159,7 +162,10 @@ public sealed class ImageLibrary(
         }
         catch (LauncherException e)
         {
-            return new ImageChange(ImageOutcome.Failed, $"{reference} was not removed: {e.Message}");
+            // podman image rm exits 2 when a container (an ended job's, kept for its log) still uses the image: a
+            // refusal with podman's own words, not a failure.
+            var outcome = e is { Failure: LauncherFailure.OperationFailed, ToolExitCode: PodmanImageInUse } ? ImageOutcome.Refused : ImageOutcome.Failed;
+            return new ImageChange(outcome, $"{reference} was not removed: {e.Message}");
         }
     }
 
