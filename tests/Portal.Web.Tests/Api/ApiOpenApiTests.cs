@@ -50,6 +50,9 @@ public sealed partial class ApiOpenApiTests(ApiPortalFactory portal) : IClassFix
         Assert.Equal(["200", "404"], Statuses(paths, "/api/v1/jobs/{id}", "get"));
         Assert.Equal(["200", "404", "409"], Statuses(paths, "/api/v1/jobs/{id}/cancel", "post"));
         Assert.Equal(["204", "400", "404", "413", "415"], Statuses(paths, "/api/v1/admin/gpus/{uuid}/drain", "post"));
+        Assert.Equal(["200", "404", "502"], Statuses(paths, "/api/v1/images", "get"));
+        Assert.Equal(["200", "400", "404", "409", "413", "415", "502"], Statuses(paths, "/api/v1/images", "post"));
+        Assert.Equal(["200", "400", "404", "409", "502"], Statuses(paths, "/api/v1/images", "delete"));
     }
 
     private static List<string> Statuses(JsonElement paths, string path, string method) =>
