@@ -34,4 +34,7 @@ namespace Portal.Api.Contracts;
 [JsonSerializable(typeof(NotificationListResponse))]
 [JsonSerializable(typeof(NotificationSettingsRequest))]
 [JsonSerializable(typeof(NotificationSettingsResponse))]
+[JsonSerializable(typeof(ImageListResponse))]
+[JsonSerializable(typeof(PullImageRequest))]
+[JsonSerializable(typeof(ImageChangeResponse))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -9,7 +9,11 @@ public sealed record EffectiveQuotaResponse(
     double WindowHours,
     double MaxWalltimeHours,
     double MaxCpusPerJob,
-    long MaxMemoryMiBPerJob);
+    long MaxMemoryMiBPerJob)
+{
+    /// <summary>The most disk your own images may take, in GiB; null: no limit.</summary>
+    public double? MaxImageGiB { get; init; }
+}
 
 /// <summary>Your limits next to your use of each now.</summary>
 public sealed record QuotaUsageResponse(
@@ -39,6 +43,9 @@ public sealed record QuotaPolicyRequest
     public double? MaxCpusPerJob { get; init; }
 
     public long? MaxMemoryMiBPerJob { get; init; }
+
+    /// <summary>The most disk a user's own images may take, in GiB; null in the default: no limit.</summary>
+    public double? MaxImageGiB { get; init; }
 }
 
 /// <summary>A quota group and its members.</summary>

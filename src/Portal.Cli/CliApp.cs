@@ -22,7 +22,8 @@ public static class CliApp
             BoxCommands.Quota(),
             PresetCommands.List(),
             PresetCommands.Preset(),
-            new Command("image", "Your own images on the box") { ImageBuildCommand.Create() },
+            ImageCommands.Images(),
+            ImageCommands.Image(),
         };
         root.Options.Add(CommandRunner.JsonOption);
         return root;

@@ -80,6 +80,7 @@ public sealed class PageTourTests(LedgerGpuPortal portal, Chromium chromium) : I
             ("new-app", "/apps/new"),
             ("security", "/account/security"),
             ("tokens", "/account/tokens"),
+            ("images", "/images"),
             ("admin-users", "/admin/users"),
             ("admin-quotas", "/admin/quotas"),
             ("admin-quota-group", $"/admin/quotas/groups/{group}"),

@@ -891,6 +891,9 @@ namespace Portal.Migrations.Migrations
                     b.Property<double?>("MaxCpusPerJob")
                         .HasColumnType("double precision");
 
+                    b.Property<double?>("MaxImageGiB")
+                        .HasColumnType("double precision");
+
                     b.Property<long?>("MaxMemoryMiBPerJob")
                         .HasColumnType("bigint");
 
@@ -912,7 +915,7 @@ namespace Portal.Migrations.Migrations
                         {
                             t.HasCheckConstraint("CK_QuotaDefault_Complete", "\"MaxConcurrentGpus\" IS NOT NULL AND \"MaxConcurrentJobs\" IS NOT NULL AND \"MaxQueuedJobs\" IS NOT NULL AND \"GpuHoursPerWindow\" IS NOT NULL AND \"Window\" IS NOT NULL AND \"MaxWalltime\" IS NOT NULL AND \"MaxCpusPerJob\" IS NOT NULL AND \"MaxMemoryMiBPerJob\" IS NOT NULL");
 
-                            t.HasCheckConstraint("CK_QuotaDefault_Limits", "(\"MaxConcurrentGpus\" IS NULL OR \"MaxConcurrentGpus\" >= 0) AND (\"MaxConcurrentJobs\" IS NULL OR \"MaxConcurrentJobs\" >= 0) AND (\"MaxQueuedJobs\" IS NULL OR \"MaxQueuedJobs\" >= 0) AND (\"GpuHoursPerWindow\" IS NULL OR \"GpuHoursPerWindow\" >= 0) AND (\"Window\" IS NULL OR \"Window\" > interval '0') AND (\"MaxWalltime\" IS NULL OR \"MaxWalltime\" > interval '0') AND (\"MaxCpusPerJob\" IS NULL OR \"MaxCpusPerJob\" > 0) AND (\"MaxMemoryMiBPerJob\" IS NULL OR \"MaxMemoryMiBPerJob\" > 0)");
+                            t.HasCheckConstraint("CK_QuotaDefault_Limits", "(\"MaxConcurrentGpus\" IS NULL OR \"MaxConcurrentGpus\" >= 0) AND (\"MaxConcurrentJobs\" IS NULL OR \"MaxConcurrentJobs\" >= 0) AND (\"MaxQueuedJobs\" IS NULL OR \"MaxQueuedJobs\" >= 0) AND (\"GpuHoursPerWindow\" IS NULL OR \"GpuHoursPerWindow\" >= 0) AND (\"Window\" IS NULL OR \"Window\" > interval '0') AND (\"MaxWalltime\" IS NULL OR \"MaxWalltime\" > interval '0') AND (\"MaxCpusPerJob\" IS NULL OR \"MaxCpusPerJob\" > 0) AND (\"MaxMemoryMiBPerJob\" IS NULL OR \"MaxMemoryMiBPerJob\" > 0) AND (\"MaxImageGiB\" IS NULL OR \"MaxImageGiB\" > 0)");
 
                             t.HasCheckConstraint("CK_QuotaDefault_SingleRow", "\"Id\" = 1");
                         });
@@ -980,6 +983,9 @@ namespace Portal.Migrations.Migrations
                     b.Property<double?>("MaxCpusPerJob")
                         .HasColumnType("double precision");
 
+                    b.Property<double?>("MaxImageGiB")
+                        .HasColumnType("double precision");
+
                     b.Property<long?>("MaxMemoryMiBPerJob")
                         .HasColumnType("bigint");
 
@@ -1009,7 +1015,7 @@ namespace Portal.Migrations.Migrations
                         {
                             t.HasCheckConstraint("CK_QuotaGroups_Idle", "(\"IdleWindow\" IS NULL OR \"IdleWindow\" >= interval '1 second') AND (\"IdleGrace\" IS NULL OR \"IdleGrace\" >= interval '0') AND (\"IdleGpuThresholdPercent\" IS NULL OR (\"IdleGpuThresholdPercent\" >= 0 AND \"IdleGpuThresholdPercent\" <= 100)) AND (\"IdleKeepLimit\" IS NULL OR \"IdleKeepLimit\" > interval '0')");
 
-                            t.HasCheckConstraint("CK_QuotaGroups_Limits", "(\"MaxConcurrentGpus\" IS NULL OR \"MaxConcurrentGpus\" >= 0) AND (\"MaxConcurrentJobs\" IS NULL OR \"MaxConcurrentJobs\" >= 0) AND (\"MaxQueuedJobs\" IS NULL OR \"MaxQueuedJobs\" >= 0) AND (\"GpuHoursPerWindow\" IS NULL OR \"GpuHoursPerWindow\" >= 0) AND (\"Window\" IS NULL OR \"Window\" > interval '0') AND (\"MaxWalltime\" IS NULL OR \"MaxWalltime\" > interval '0') AND (\"MaxCpusPerJob\" IS NULL OR \"MaxCpusPerJob\" > 0) AND (\"MaxMemoryMiBPerJob\" IS NULL OR \"MaxMemoryMiBPerJob\" > 0)");
+                            t.HasCheckConstraint("CK_QuotaGroups_Limits", "(\"MaxConcurrentGpus\" IS NULL OR \"MaxConcurrentGpus\" >= 0) AND (\"MaxConcurrentJobs\" IS NULL OR \"MaxConcurrentJobs\" >= 0) AND (\"MaxQueuedJobs\" IS NULL OR \"MaxQueuedJobs\" >= 0) AND (\"GpuHoursPerWindow\" IS NULL OR \"GpuHoursPerWindow\" >= 0) AND (\"Window\" IS NULL OR \"Window\" > interval '0') AND (\"MaxWalltime\" IS NULL OR \"MaxWalltime\" > interval '0') AND (\"MaxCpusPerJob\" IS NULL OR \"MaxCpusPerJob\" > 0) AND (\"MaxMemoryMiBPerJob\" IS NULL OR \"MaxMemoryMiBPerJob\" > 0) AND (\"MaxImageGiB\" IS NULL OR \"MaxImageGiB\" > 0)");
                         });
                 });
 
@@ -1028,6 +1034,9 @@ namespace Portal.Migrations.Migrations
                         .HasColumnType("integer");
 
                     b.Property<double?>("MaxCpusPerJob")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("MaxImageGiB")
                         .HasColumnType("double precision");
 
                     b.Property<long?>("MaxMemoryMiBPerJob")
@@ -1049,7 +1058,7 @@ namespace Portal.Migrations.Migrations
 
                     b.ToTable("UserQuotaOverrides", null, t =>
                         {
-                            t.HasCheckConstraint("CK_UserQuotaOverrides_Limits", "(\"MaxConcurrentGpus\" IS NULL OR \"MaxConcurrentGpus\" >= 0) AND (\"MaxConcurrentJobs\" IS NULL OR \"MaxConcurrentJobs\" >= 0) AND (\"MaxQueuedJobs\" IS NULL OR \"MaxQueuedJobs\" >= 0) AND (\"GpuHoursPerWindow\" IS NULL OR \"GpuHoursPerWindow\" >= 0) AND (\"Window\" IS NULL OR \"Window\" > interval '0') AND (\"MaxWalltime\" IS NULL OR \"MaxWalltime\" > interval '0') AND (\"MaxCpusPerJob\" IS NULL OR \"MaxCpusPerJob\" > 0) AND (\"MaxMemoryMiBPerJob\" IS NULL OR \"MaxMemoryMiBPerJob\" > 0)");
+                            t.HasCheckConstraint("CK_UserQuotaOverrides_Limits", "(\"MaxConcurrentGpus\" IS NULL OR \"MaxConcurrentGpus\" >= 0) AND (\"MaxConcurrentJobs\" IS NULL OR \"MaxConcurrentJobs\" >= 0) AND (\"MaxQueuedJobs\" IS NULL OR \"MaxQueuedJobs\" >= 0) AND (\"GpuHoursPerWindow\" IS NULL OR \"GpuHoursPerWindow\" >= 0) AND (\"Window\" IS NULL OR \"Window\" > interval '0') AND (\"MaxWalltime\" IS NULL OR \"MaxWalltime\" > interval '0') AND (\"MaxCpusPerJob\" IS NULL OR \"MaxCpusPerJob\" > 0) AND (\"MaxMemoryMiBPerJob\" IS NULL OR \"MaxMemoryMiBPerJob\" > 0) AND (\"MaxImageGiB\" IS NULL OR \"MaxImageGiB\" > 0)");
                         });
                 });
 

@@ -14,6 +14,9 @@ public sealed class PortalApi : IDisposable
     // Ordinary calls give up after this; log streams have no deadline.
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(60);
 
+    // A pull answers when the image is in; large images take long.
+    private static readonly TimeSpan PullTimeout = TimeSpan.FromMinutes(30);
+
     private readonly HttpClient _http;
 
     public PortalApi(string baseUrl, string token)
@@ -92,6 +95,16 @@ public sealed class PortalApi : IDisposable
         using var response = await SendRawAsync(request, HttpCompletionOption.ResponseContentRead, deadline.Token);
         await ThrowIfFailedAsync(response, deadline.Token);
     }
+    public Task<ImageListResponse> ImagesAsync(CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, "images", null, ApiJsonContext.Default.ImageListResponse, cancellationToken);
+
+    /// <summary>Pulls an image; the portal answers when the pull has finished, so this waits up to <see cref="PullTimeout"/>.</summary>
+    public Task<ImageChangeResponse> PullImageAsync(PullImageRequest request, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, "images", JsonContent.Create(request, ApiJsonContext.Default.PullImageRequest), ApiJsonContext.Default.ImageChangeResponse,
+            cancellationToken, timeout: PullTimeout);
+
+    public Task<ImageChangeResponse> RemoveImageAsync(string reference, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Delete, "images?reference=" + Uri.EscapeDataString(reference), null, ApiJsonContext.Default.ImageChangeResponse, cancellationToken);
 
     /// <summary>Checks the token: true when it is valid (with or without the read scope).</summary>
     public async Task VerifyAsync(CancellationToken cancellationToken)
@@ -172,10 +185,11 @@ public sealed class PortalApi : IDisposable
     private static string Path(string relative) => ApiRoutes.Prefix.TrimStart('/') + "/" + relative;
 
     private async Task<T> SendAsync<T>(
-        HttpMethod method, string path, HttpContent? content, JsonTypeInfo<T> type, CancellationToken cancellationToken, string? idempotencyKey = null)
+        HttpMethod method, string path, HttpContent? content, JsonTypeInfo<T> type, CancellationToken cancellationToken, string? idempotencyKey = null,
+        TimeSpan? timeout = null)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(CallTimeout);
+        deadline.CancelAfter(timeout ?? CallTimeout);
         using var request = new HttpRequestMessage(method, Path(path)) { Content = content };
         if (idempotencyKey is not null)
         {

@@ -65,6 +65,7 @@ internal static class BoxCommands
             table.Add("Walltime per job (h)", "", Formats.Number(limits.MaxWalltimeHours));
             table.Add("CPUs per job", "", Formats.Number(limits.MaxCpusPerJob));
             table.Add("Memory per job (MiB)", "", Formats.Number(limits.MaxMemoryMiBPerJob));
+            table.Add("Image storage (GiB)", "", limits.MaxImageGiB is { } gib ? Formats.Number(gib) : "no limit");
             table.WriteTo(output.Out);
             if (quota.GpuHoursExhausted)
             {

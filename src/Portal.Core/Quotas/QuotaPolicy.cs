@@ -30,6 +30,10 @@ public sealed record QuotaPolicy
 
     /// <summary>The most memory one job may ask for, in MiB.</summary>
     public long? MaxMemoryMiBPerJob { get; init; }
+
+    /// <summary>The most disk one user's own images may take, in GiB (the Images page's pull limit). Unset in the
+    /// default policy: no limit.</summary>
+    public double? MaxImageGiB { get; init; }
 }
 
 /// <summary>The limits that apply to one user after resolving every layer: no field is left to inherit.</summary>
@@ -48,4 +52,10 @@ public sealed record EffectiveQuota(
 
     /// <summary>The start of the rolling window that ends at <paramref name="now"/>.</summary>
     public DateTimeOffset WindowStart(DateTimeOffset now) => now - Window;
+
+    /// <summary>The most disk the user's own images may take, in GiB; null: no limit.</summary>
+    public double? MaxImageGiB { get; init; }
+
+    /// <summary><see cref="MaxImageGiB"/> in bytes.</summary>
+    public long? MaxImageBytes => MaxImageGiB is { } gib ? (long)Math.Round(gib * (1L << 30)) : null;
 }

@@ -41,7 +41,11 @@ public static class QuotaResolver
             window,
             user.MaxWalltime ?? groups.Max(g => g.MaxWalltime) ?? defaults.MaxWalltime!.Value,
             user.MaxCpusPerJob ?? groups.Max(g => g.MaxCpusPerJob) ?? defaults.MaxCpusPerJob!.Value,
-            user.MaxMemoryMiBPerJob ?? groups.Max(g => g.MaxMemoryMiBPerJob) ?? defaults.MaxMemoryMiBPerJob!.Value);
+            user.MaxMemoryMiBPerJob ?? groups.Max(g => g.MaxMemoryMiBPerJob) ?? defaults.MaxMemoryMiBPerJob!.Value)
+        {
+            // The one field the default may leave unset: no limit.
+            MaxImageGiB = user.MaxImageGiB ?? groups.Max(g => g.MaxImageGiB) ?? defaults.MaxImageGiB,
+        };
     }
 
     private static void RequireComplete(QuotaPolicy defaults)

@@ -19,6 +19,7 @@ public static class QuotaMapper
             MaxWalltime = columns.MaxWalltime,
             MaxCpusPerJob = columns.MaxCpusPerJob,
             MaxMemoryMiBPerJob = columns.MaxMemoryMiBPerJob,
+            MaxImageGiB = columns.MaxImageGiB,
         };
     }
 
@@ -34,5 +35,6 @@ public static class QuotaMapper
         columns.MaxWalltime = policy.MaxWalltime;
         columns.MaxCpusPerJob = policy.MaxCpusPerJob;
         columns.MaxMemoryMiBPerJob = policy.MaxMemoryMiBPerJob;
+        columns.MaxImageGiB = policy.MaxImageGiB;
     }
 }

@@ -70,6 +70,7 @@ internal static class ApiServices
         api.MapPresetApi();
         api.MapImageBuildApi();
         api.MapNotificationApi();
+        api.MapImageApi();
         api.MapGroup("/admin").MapAdminApi();
         return app;
     }

@@ -62,6 +62,7 @@ internal static class PortalServices
         AddAccounts(services, configuration);
         services.AddLauncher(configuration);
         services.AddImageBuilds(configuration);
+        services.AddImages(configuration);
         services.AddPortalHealthChecks();
 
         services.AddGpuMonitoring(configuration);

@@ -54,6 +54,9 @@ public sealed partial class ApiOpenApiTests(ApiPortalFactory portal) : IClassFix
         Assert.Equal(["200", "404"], Statuses(paths, "/api/v1/presets/{name}", "get"));
         Assert.Equal(["204", "404"], Statuses(paths, "/api/v1/admin/presets/{name}", "delete"));
         Assert.Equal(["200", "400", "404", "409", "413", "415"], Statuses(paths, "/api/v1/presets/{name}/rename", "post"));
+        Assert.Equal(["200", "404", "502"], Statuses(paths, "/api/v1/images", "get"));
+        Assert.Equal(["200", "400", "404", "409", "413", "415", "502"], Statuses(paths, "/api/v1/images", "post"));
+        Assert.Equal(["200", "400", "404", "409", "502"], Statuses(paths, "/api/v1/images", "delete"));
     }
 
     private static List<string> Statuses(JsonElement paths, string path, string method) =>

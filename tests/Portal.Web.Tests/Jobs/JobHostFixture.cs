@@ -50,6 +50,9 @@ public sealed class JobHostFixture : IAsyncLifetime
 
     public string LauncherPath { get; private set; } = null!;
 
+    /// <summary>The registry the policy allows pulls from (<see cref="TestRegistry.Host"/>), with the busybox image.</summary>
+    public TestRegistry Registry { get; private set; } = null!;
+
     // Held while a test assembly uses the host: the web tests and the browser tests share these users, GPU nodes and
     // policy, and run as separate processes at the same time.
     private FileStream? _inUse;
@@ -99,6 +102,8 @@ public sealed class JobHostFixture : IAsyncLifetime
             await RemoveAllContainersAsync(user);
         }
 
+        Registry = await TestRegistry.StartAsync(tar);
+
         LauncherPath = await LocateLauncherAsync();
         await Sh.CheckedAsync(Path.Combine(RepositoryRoot(), "src/Portal.SocketBridge/build.sh"), BridgePath);
     }
@@ -121,6 +126,11 @@ public sealed class JobHostFixture : IAsyncLifetime
     {
         try
         {
+            if (Registry is not null)
+            {
+                await Registry.DisposeAsync();
+            }
+
             await ThrowawayAccounts.RemoveAsync("pweb-alice", "pweb-bob", Group, ProxyGroup);
             foreach (var dir in new[] { Path.GetDirectoryName(PolicyPath)!, "/var/log/portal-web-test", "/run/portal-web-test", GpuDir, Root })
             {
@@ -349,6 +359,7 @@ public sealed class JobHostFixture : IAsyncLifetime
             ["pamService"] = PamService,
             ["sessions"] = new Dictionary<string, object> { ["dir"] = SessionsDir, ["group"] = ProxyGroup, ["bridge"] = BridgePath },
             ["cgroupParent"] = CgroupTree.Parent,
+            ["registries"] = new[] { new Dictionary<string, object> { ["host"] = TestRegistry.Host, ["insecure"] = true } },
         };
         File.WriteAllText(PolicyPath, JsonSerializer.Serialize(policy));
         // The real pam_unix, as Debian's common-auth and common-account use it (minus nullok), in a service of its own.

@@ -33,6 +33,8 @@ public sealed class JobPortal(string connectionString, string launcherPath, IRea
             ["Portal:Sessions:SocketDirectory"] = JobHostFixture.SessionsDir,
             // Idle reclaim acts only where a test gives a quota group a policy; then it should act within a second.
             ["Portal:Sessions:IdleCheckInterval"] = "00:00:01",
+            // The registry the host's policy allows; the portal checks pulls against the same list.
+            ["Portal:Images:Registries:0"] = TestRegistry.Host,
         };
 
     /// <summary>Builds and starts the host now.</summary>

@@ -17,6 +17,7 @@ internal static class QuotaColumns
             + " AND (\"Window\" IS NULL OR \"Window\" > interval '0')"
             + " AND (\"MaxWalltime\" IS NULL OR \"MaxWalltime\" > interval '0')"
             + " AND (\"MaxCpusPerJob\" IS NULL OR \"MaxCpusPerJob\" > 0)"
-            + " AND (\"MaxMemoryMiBPerJob\" IS NULL OR \"MaxMemoryMiBPerJob\" > 0)");
+            + " AND (\"MaxMemoryMiBPerJob\" IS NULL OR \"MaxMemoryMiBPerJob\" > 0)"
+            + " AND (\"MaxImageGiB\" IS NULL OR \"MaxImageGiB\" > 0)");
     }
 }

@@ -24,5 +24,7 @@ public sealed class DefaultQuotaRecord : IQuotaPolicyColumns
 
     public long? MaxMemoryMiBPerJob { get; set; }
 
+    public double? MaxImageGiB { get; set; }
+
     public DateTimeOffset UpdatedAt { get; set; }
 }

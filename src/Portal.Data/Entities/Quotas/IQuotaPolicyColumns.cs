@@ -21,4 +21,6 @@ public interface IQuotaPolicyColumns
     double? MaxCpusPerJob { get; set; }
 
     long? MaxMemoryMiBPerJob { get; set; }
+
+    double? MaxImageGiB { get; set; }
 }

@@ -23,6 +23,8 @@ public sealed class QuotaGroupRecord : IQuotaPolicyColumns
 
     public long? MaxMemoryMiBPerJob { get; set; }
 
+    public double? MaxImageGiB { get; set; }
+
     /// <summary>Idle sessions of members are reclaimed after this long (null: this group does not reclaim).</summary>
     public TimeSpan? IdleWindow { get; set; }
 

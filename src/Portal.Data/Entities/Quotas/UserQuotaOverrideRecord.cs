@@ -21,5 +21,7 @@ public sealed class UserQuotaOverrideRecord : IQuotaPolicyColumns
 
     public long? MaxMemoryMiBPerJob { get; set; }
 
+    public double? MaxImageGiB { get; set; }
+
     public DateTimeOffset UpdatedAt { get; set; }
 }

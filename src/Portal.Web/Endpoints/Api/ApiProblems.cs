@@ -17,6 +17,10 @@ internal static class ApiProblems
     public static ProblemHttpResult Gone(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status410Gone, title: "Gone");
 
+    /// <summary>The launcher or podman failed to do what was asked; the detail is their reason.</summary>
+    public static ProblemHttpResult LauncherFailed(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status502BadGateway, title: "The launcher failed");
+
     public static ProblemHttpResult BadRequest(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Bad request");
 

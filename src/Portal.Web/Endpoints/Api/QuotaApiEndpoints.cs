@@ -22,7 +22,10 @@ internal static class QuotaApiEndpoints
         ArgumentNullException.ThrowIfNull(quota);
         return new(
             quota.MaxConcurrentGpus, quota.MaxConcurrentJobs, quota.MaxQueuedJobs, quota.GpuHoursPerWindow,
-            quota.Window.TotalHours, quota.MaxWalltime.TotalHours, quota.MaxCpusPerJob, quota.MaxMemoryMiBPerJob);
+            quota.Window.TotalHours, quota.MaxWalltime.TotalHours, quota.MaxCpusPerJob, quota.MaxMemoryMiBPerJob)
+        {
+            MaxImageGiB = quota.MaxImageGiB,
+        };
     }
 
     private static async Task<Results<Ok<QuotaUsageResponse>, ProblemHttpResult>> GetAsync(HttpContext context, UsageStore usage)

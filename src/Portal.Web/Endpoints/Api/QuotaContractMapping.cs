@@ -24,6 +24,7 @@ internal static class QuotaContractMapping
             MaxWalltimeHours = policy.MaxWalltime?.TotalHours,
             MaxCpusPerJob = policy.MaxCpusPerJob,
             MaxMemoryMiBPerJob = policy.MaxMemoryMiBPerJob,
+            MaxImageGiB = policy.MaxImageGiB,
         };
     }
 
@@ -51,6 +52,11 @@ internal static class QuotaContractMapping
             errors.Add(("maxMemoryMiBPerJob", "Use more than 0 MiB."));
         }
 
+        if (request.MaxImageGiB is { } gib && (!double.IsFinite(gib) || gib <= 0))
+        {
+            errors.Add(("maxImageGiB", "Use more than 0 GiB, or leave it out."));
+        }
+
         if (errors.Count > 0)
         {
             return (null, errors);
@@ -66,6 +72,7 @@ internal static class QuotaContractMapping
             MaxWalltime = request.MaxWalltimeHours is { } walltime ? TimeSpan.FromHours(walltime) : null,
             MaxCpusPerJob = request.MaxCpusPerJob,
             MaxMemoryMiBPerJob = request.MaxMemoryMiBPerJob,
+            MaxImageGiB = request.MaxImageGiB,
         }, []);
     }
 
@@ -82,6 +89,7 @@ internal static class QuotaContractMapping
         Add(parts, "walltime h", policy.MaxWalltime?.TotalHours);
         Add(parts, "CPUs", policy.MaxCpusPerJob);
         Add(parts, "MiB", policy.MaxMemoryMiBPerJob);
+        Add(parts, "image GiB", policy.MaxImageGiB);
         return parts.Count == 0 ? "override with nothing set" : string.Join(", ", parts);
     }
 

@@ -18,6 +18,7 @@ public sealed class QuotaForm
     private const double LongestWalltimeHours = 24 * 366;
     private const double MaxCpus = 4096;
     private const long MaxMemoryMiB = 64L * 1024 * 1024;
+    private const double LargestImageGiB = 1024 * 1024;
 
     public string MaxConcurrentGpus { get; set; } = "";
 
@@ -35,6 +36,9 @@ public sealed class QuotaForm
 
     public string MaxMemoryMiBPerJob { get; set; } = "";
 
+    /// <summary>Optional even in the default policy, where empty means no limit.</summary>
+    public string MaxImageGiB { get; set; } = "";
+
     /// <summary>The form showing <paramref name="policy"/>; unset fields stay empty.</summary>
     public static QuotaForm From(QuotaPolicy? policy) => new()
     {
@@ -46,6 +50,7 @@ public sealed class QuotaForm
         MaxWalltimeHours = Text(policy?.MaxWalltime?.TotalHours),
         MaxCpusPerJob = Text(policy?.MaxCpusPerJob),
         MaxMemoryMiBPerJob = Text(policy?.MaxMemoryMiBPerJob),
+        MaxImageGiB = Text(policy?.MaxImageGiB),
     };
 
     /// <summary>Reads the form. With <paramref name="requireAll"/> (the default policy) every field must be set;
@@ -61,6 +66,7 @@ public sealed class QuotaForm
         var walltime = Number(nameof(MaxWalltimeHours), MaxWalltimeHours, "Max walltime", 0, LongestWalltimeHours, zeroAllowed: false);
         var cpus = Number(nameof(MaxCpusPerJob), MaxCpusPerJob, "Max CPUs per job", 0, MaxCpus, zeroAllowed: false);
         var memory = Number(nameof(MaxMemoryMiBPerJob), MaxMemoryMiBPerJob, "Max memory per job", 0, MaxMemoryMiB, zeroAllowed: false, whole: true);
+        var images = Number(nameof(MaxImageGiB), MaxImageGiB, "Image storage", 0, LargestImageGiB, zeroAllowed: false, optional: true);
         if (errors.Count > 0)
         {
             return (null, errors);
@@ -77,6 +83,7 @@ public sealed class QuotaForm
             MaxWalltime = walltime is { } h ? TimeSpan.FromSeconds(Math.Round(h * 3600)) : null,
             MaxCpusPerJob = cpus,
             MaxMemoryMiBPerJob = memory is { } m ? (long)m : null,
+            MaxImageGiB = images,
         };
         return (policy, errors);
 
@@ -96,9 +103,9 @@ public sealed class QuotaForm
             return value;
         }
 
-        double? Number(string field, string text, string label, double min, double max, bool zeroAllowed, bool whole = false)
+        double? Number(string field, string text, string label, double min, double max, bool zeroAllowed, bool whole = false, bool optional = false)
         {
-            if (Blank(field, text, label))
+            if (optional ? string.IsNullOrWhiteSpace(text) : Blank(field, text, label))
             {
                 return null;
             }
@@ -145,6 +152,7 @@ public sealed class QuotaForm
         Add("walltime-hours", policy.MaxWalltime?.TotalHours);
         Add("cpus", policy.MaxCpusPerJob);
         Add("memory-mib", policy.MaxMemoryMiBPerJob);
+        Add("image-gib", policy.MaxImageGiB);
         return parts.Count == 0 ? "(inherits everything)" : string.Join(' ', parts);
 
         void Add(string name, IFormattable? value)

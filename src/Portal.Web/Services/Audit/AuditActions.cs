@@ -50,6 +50,9 @@ public static class AuditActions
     public const string BoxPresetRenamed = "preset.box-rename";
     public const string BoxPresetDeleted = "preset.box-delete";
     public const string NotificationWebhookChanged = "notification.webhook";
+    public const string ImagePulled = "image.pull";
+    public const string ImageRemoved = "image.remove";
+    public const string ImageBuilt = "image.build";
 
     public static IReadOnlyList<string> All { get; } =
     [
@@ -60,6 +63,6 @@ public static class AuditActions
         GpuDrained, GpuUndrained, GpuForeignProcess, QuotaDefaultChanged, QuotaGroupCreated, QuotaGroupChanged, QuotaGroupDeleted,
         QuotaMemberAdded, QuotaMemberRemoved, QuotaOverrideSet, QuotaOverrideRemoved, QuotaGroupIdleChanged, JobCancelled, SessionKept, SessionIdleStopped,
         TokenCreated, TokenRevoked, AppSubmitted, AppRefused, BoxPresetSaved, BoxPresetRenamed, BoxPresetDeleted,
-        TokenCreated, TokenRevoked, AppSubmitted, AppRefused, NotificationWebhookChanged,
+        NotificationWebhookChanged, ImagePulled, ImageRemoved, ImageBuilt,
     ];
 }

@@ -17,12 +17,13 @@ public sealed record ImageBuildOutcome(string Image, string? ImageId, string? Er
 /// <summary>
 /// Builds images into a user's own storage through the launcher's <c>image-build</c>, for the API and the Images page
 /// alike: the request is checked first with the launcher's own <see cref="ImageBuildRules"/> and the user's mount roots
-/// (so the launcher never refuses its shape later), every build is audited (<c>image.build</c>), and the log reaches the
+/// (so the launcher never refuses its shape later) and the user's image limit, every build is audited (<c>image.build</c>), and the log reaches the
 /// caller line by line as the launcher relays it.
 /// </summary>
-public sealed class ImageBuilds(IImageLauncher launcher, MountRootResolver mountRoots, AuditLog audit, IOptions<ImageBuildOptions> options)
+public sealed class ImageBuilds(
+    IImageLauncher launcher, MountRootResolver mountRoots, ImageLibrary library, AuditLog audit, IOptions<ImageBuildOptions> options)
 {
-    public const string AuditAction = "image.build";
+    public const string AuditAction = AuditActions.ImageBuilt;
 
     /// <summary>Every problem of <paramref name="build"/> for <paramref name="user"/>, by field (Context, Containerfile,
     /// Tag); empty when it may start. A user without a Linux account cannot build.</summary>
@@ -35,7 +36,23 @@ public sealed class ImageBuilds(IImageLauncher launcher, MountRootResolver mount
         }
 
         IReadOnlyList<MountRoot> roots = await mountRoots.ForAsync(linuxUser, cancellationToken);
-        return ImageBuildRules.Check(build, roots);
+        IReadOnlyList<BuildRuleViolation> broken = ImageBuildRules.Check(build, roots);
+        if (broken.Count > 0)
+        {
+            return broken;
+        }
+
+        // The image limit holds for builds as for pulls: refused up front at or over it (a build may go past it).
+        try
+        {
+            return await library.AtLimitAsync(user.Id, linuxUser, "build", cancellationToken) is { } full
+                ? [new BuildRuleViolation("", full)]
+                : [];
+        }
+        catch (LauncherException e)
+        {
+            return [new BuildRuleViolation("", $"Your images could not be listed to check your image limit: {e.Message}")];
+        }
     }
 
     /// <summary>

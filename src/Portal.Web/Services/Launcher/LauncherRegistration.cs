@@ -23,6 +23,7 @@ internal static class LauncherRegistration
         services.Configure<LogStreamOptions>(configuration.GetSection(LogStreamOptions.SectionName));
         services.AddSingleton(sp => new ProcessLauncher(sp.GetRequiredService<IOptions<LauncherOptions>>().Value));
         services.AddSingleton<ILinuxPasswordCheck>(sp => sp.GetRequiredService<ProcessLauncher>());
+        services.AddSingleton<IImageLauncher>(sp => sp.GetRequiredService<ProcessLauncher>());
         // One cap on the log streams of each owner, container logs and Slurm output files together.
         services.AddSingleton(sp => new LogStreamLimits(
             new InstrumentedLauncher(sp.GetRequiredService<ProcessLauncher>(), sp.GetRequiredService<LauncherMetrics>()),
