@@ -28,8 +28,11 @@ public sealed record ForeignGpuProcess(string GpuUuid, GpuProcessInfo Process, G
     {
         ArgumentNullException.ThrowIfNull(occupancy);
         return [.. occupancy.Processes.OrderBy(p => p.Key, StringComparer.Ordinal)
-            .SelectMany(gpu => gpu.Value
-                .Where(process => GpuOccupancy.IsForeign(process, occupancy.HolderOf(gpu.Key)))
-                .Select(process => new ForeignGpuProcess(gpu.Key, process, occupancy.HolderOf(gpu.Key))))];
+            .SelectMany(gpu =>
+            {
+                GpuHolder? holder = occupancy.HolderOf(gpu.Key);
+                return gpu.Value.Where(process => GpuOccupancy.IsForeign(process, holder))
+                    .Select(process => new ForeignGpuProcess(gpu.Key, process, holder));
+            })];
     }
 }

@@ -23,8 +23,6 @@ public sealed record ImageBuildOutcome(string Image, string? ImageId, string? Er
 public sealed class ImageBuilds(
     IImageLauncher launcher, MountRootResolver mountRoots, ImageLibrary library, AuditLog audit, IOptions<ImageBuildOptions> options)
 {
-    public const string AuditAction = AuditActions.ImageBuilt;
-
     /// <summary>Every problem of <paramref name="build"/> for <paramref name="user"/>, by field (Context, Containerfile,
     /// Tag); empty when it may start. A user without a Linux account cannot build.</summary>
     public async Task<IReadOnlyList<BuildRuleViolation>> CheckAsync(CurrentUser user, BuildSpec build, CancellationToken cancellationToken)
@@ -71,17 +69,17 @@ public sealed class ImageBuilds(
         try
         {
             string id = await launcher.BuildImageAsync(linuxUser, build, onLogLine, TimeSpan.FromSeconds(options.Value.TimeoutSeconds), cancellationToken);
-            await audit.WriteAsync(AuditAction, actor, succeeded: true, image, $"{detail}: {id}", CancellationToken.None);
+            await audit.WriteAsync(AuditActions.ImageBuilt, actor, succeeded: true, image, $"{detail}: {id}", CancellationToken.None);
             return new ImageBuildOutcome(image, id, null);
         }
         catch (LauncherException e)
         {
-            await audit.WriteAsync(AuditAction, actor, succeeded: false, image, $"{detail}: {e.Message}", CancellationToken.None);
+            await audit.WriteAsync(AuditActions.ImageBuilt, actor, succeeded: false, image, $"{detail}: {e.Message}", CancellationToken.None);
             return new ImageBuildOutcome(image, null, e.Message);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            await audit.WriteAsync(AuditAction, actor, succeeded: false, image, $"{detail}: the caller left; the build was ended", CancellationToken.None);
+            await audit.WriteAsync(AuditActions.ImageBuilt, actor, succeeded: false, image, $"{detail}: the caller left; the build was ended", CancellationToken.None);
             throw;
         }
     }

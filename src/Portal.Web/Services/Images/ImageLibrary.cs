@@ -81,13 +81,19 @@ public sealed class ImageLibrary(
 
     /// <summary>Why <paramref name="linuxUser"/> may add no image now (pull or build): their images take their whole
     /// image limit or more; null when they may. Throws <see cref="LauncherException"/> when the images cannot be listed.</summary>
-    public async Task<string?> AtLimitAsync(Guid ownerId, string linuxUser, string adding, CancellationToken cancellationToken)
-    {
-        long? limit = (await quotas.ResolveAsync(ownerId, cancellationToken)).MaxImageBytes;
-        return limit is { } max && UseOf(await launcher.ImagesAsync(linuxUser, cancellationToken)) is var use && use >= max
-            ? $"Your images take {ImageText.Size(use)} of your {ImageText.Size(max)} limit: remove some before you {adding} another."
+    public async Task<string?> AtLimitAsync(Guid ownerId, string linuxUser, string adding, CancellationToken cancellationToken) =>
+        await LimitAsync(ownerId, cancellationToken) is { } limit ? await AtLimitAsync(limit, linuxUser, adding, cancellationToken) : null;
+
+    private async Task<string?> AtLimitAsync(long limit, string linuxUser, string adding, CancellationToken cancellationToken) =>
+        await UseAsync(linuxUser, cancellationToken) is var use && use >= limit
+            ? $"Your images take {ImageText.Size(use)} of your {ImageText.Size(limit)} limit: remove some before you {adding} another."
             : null;
-    }
+
+    private async Task<long?> LimitAsync(Guid ownerId, CancellationToken cancellationToken) =>
+        (await quotas.ResolveAsync(ownerId, cancellationToken)).MaxImageBytes;
+
+    private async Task<long> UseAsync(string linuxUser, CancellationToken cancellationToken) =>
+        UseOf(await launcher.ImagesAsync(linuxUser, cancellationToken));
 
     /// <summary>Pulls <paramref name="reference"/> into the caller's storage, after the same checks the launcher makes.</summary>
     public async Task<ImageChange> PullAsync(AuditActor actor, Guid ownerId, string linuxUser, string? reference, CancellationToken cancellationToken)
@@ -116,16 +122,15 @@ public sealed class ImageLibrary(
 
         try
         {
-            if (await AtLimitAsync(ownerId, linuxUser, "pull", cancellationToken) is { } full)
+            long? limit = await LimitAsync(ownerId, cancellationToken);
+            if (limit is { } before && await AtLimitAsync(before, linuxUser, "pull", cancellationToken) is { } full)
             {
                 return new ImageChange(ImageOutcome.Refused, full);
             }
 
-            long? limit = (await quotas.ResolveAsync(ownerId, cancellationToken)).MaxImageBytes;
-
             string id = await images.PullImageAsync(linuxUser, reference!, options.Value.PullTimeout, cancellationToken);
             // A pull may go past the limit (its size is known only once it is in): the image stays, the next pull is refused.
-            if (limit is { } after && UseOf(await launcher.ImagesAsync(linuxUser, cancellationToken)) is var now && now >= after)
+            if (limit is { } after && await UseAsync(linuxUser, cancellationToken) is var now && now >= after)
             {
                 return new ImageChange(ImageOutcome.Done,
                     $"Pulled {reference}. Your images now take {ImageText.Size(now)} of your {ImageText.Size(after)} limit: you are over your limit, and no further pull is accepted until you remove some.",
