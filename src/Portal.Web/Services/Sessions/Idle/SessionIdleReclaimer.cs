@@ -35,6 +35,7 @@ public sealed partial class SessionIdleReclaimer(
     private readonly ConcurrentDictionary<long, SessionIdleStatus> _status = new();
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly HashSet<long> _sessions = [];
+    private readonly SessionAppActivityMemory _appActivity = new();
     private DateTimeOffset _watchingSince;
     private long _lastPassTicks;
 
@@ -137,7 +138,7 @@ public sealed partial class SessionIdleReclaimer(
             Floor: session.StartedAt > _watchingSince ? session.StartedAt : _watchingSince,
             LastProxied: seen?.LastActivityAt,
             ProxyBusy: seen is { OpenRequests: > 0 },
-            AppLastActivity: view.LastActivity ?? view.LastHeartbeat,
+            AppLastActivity: _appActivity.Remember(session.JobId, view, clock.GetUtcNow()),
             AppBusy: view.BusyKernels > 0,
             GpuLastBusy: gpuLast,
             GpuBusy: gpuNow,
@@ -173,6 +174,7 @@ public sealed partial class SessionIdleReclaimer(
             _sessions.Remove(ended);
             _status.TryRemove(ended, out _);
             traffic.Forget(ended);
+            _appActivity.Forget(ended);
         }
 
         _sessions.UnionWith(now);
