@@ -7,20 +7,43 @@ namespace Portal.Core.Gpus;
 /// (the sampler's own task).
 /// </summary>
 /// <param name="interval">The sampler's interval, which sets how many readings a minute should hold.</param>
-public sealed class GpuMinuteRollup(TimeSpan interval)
+/// <param name="period">The length of one row: a minute on a real box; the tests shorten it to seconds so that a whole
+/// idle window passes while a real job runs.</param>
+public sealed class GpuMinuteRollup(TimeSpan interval, TimeSpan period)
 {
-    private readonly int _expected = ExpectedPerMinute(interval);
+    private readonly int _expected = ExpectedPerPeriod(interval, period);
+    private readonly TimeSpan _period = period > TimeSpan.Zero ? period : throw new ArgumentOutOfRangeException(nameof(period), "A rollup period must be positive.");
     private readonly Dictionary<string, Accumulator> _open = new(StringComparer.Ordinal);
 
+    /// <summary>A rollup of one row per wall-clock minute.</summary>
+    public GpuMinuteRollup(TimeSpan interval)
+        : this(interval, TimeSpan.FromMinutes(1))
+    {
+    }
+
+    /// <summary>The length of one row.</summary>
+    public TimeSpan Period => _period;
+
+    /// <summary>How many readings one row holds at the sampler's interval.</summary>
+    public int ExpectedPerRow => _expected;
+
     /// <summary>How many readings one minute holds at <paramref name="interval"/> (at least 1).</summary>
-    public static int ExpectedPerMinute(TimeSpan interval) =>
-        interval <= TimeSpan.Zero ? 1 : Math.Max(1, (int)Math.Round(TimeSpan.FromMinutes(1) / interval));
+    public static int ExpectedPerMinute(TimeSpan interval) => ExpectedPerPeriod(interval, TimeSpan.FromMinutes(1));
+
+    /// <summary>How many readings one <paramref name="period"/> holds at <paramref name="interval"/> (at least 1).</summary>
+    public static int ExpectedPerPeriod(TimeSpan interval, TimeSpan period) =>
+        interval <= TimeSpan.Zero ? 1 : Math.Max(1, (int)Math.Round(period / interval));
 
     /// <summary>The start of the minute <paramref name="at"/> falls in, in UTC.</summary>
-    public static DateTimeOffset MinuteOf(DateTimeOffset at)
+    public static DateTimeOffset MinuteOf(DateTimeOffset at) => PeriodOf(at, TimeSpan.FromMinutes(1));
+
+    /// <summary>The start of the <paramref name="period"/> <paramref name="at"/> falls in, in UTC (periods are counted
+    /// from the epoch, so a minute period starts on whole minutes).</summary>
+    public static DateTimeOffset PeriodOf(DateTimeOffset at, TimeSpan period)
     {
         var ticks = at.UtcTicks;
-        return new DateTimeOffset(ticks - (ticks % TimeSpan.TicksPerMinute), TimeSpan.Zero);
+        var length = Math.Max(1, period.Ticks);
+        return new DateTimeOffset(ticks - (ticks % length), TimeSpan.Zero);
     }
 
     /// <summary>Adds the samples of one snapshot.</summary>
@@ -31,7 +54,7 @@ public sealed class GpuMinuteRollup(TimeSpan interval)
         List<GpuMinute>? closed = null;
         foreach (var sample in snapshot.Samples)
         {
-            var minute = MinuteOf(sample.SampledAt);
+            var minute = PeriodOf(sample.SampledAt, _period);
             if (_open.TryGetValue(sample.Uuid, out var open) && open.Minute != minute)
             {
                 if (minute < open.Minute)
@@ -68,7 +91,7 @@ public sealed class GpuMinuteRollup(TimeSpan interval)
     /// </summary>
     public IReadOnlyList<GpuMinute> CloseCompleted(DateTimeOffset now)
     {
-        var current = MinuteOf(now);
+        var current = PeriodOf(now, _period);
         List<GpuMinute>? closed = null;
         foreach (var (uuid, open) in _open)
         {

@@ -19,13 +19,15 @@ public static class IdleDetector
     /// <param name="expectedPerMinute">Readings per minute at the sampler's interval, for minutes with no row at all.</param>
     /// <param name="watchedSince">When the job got its GPUs: minutes before it belong to someone else.</param>
     /// <param name="now">The time of the evaluation.</param>
+    /// <param name="period">The length of one row (<see cref="GpuMinuteRollup.Period"/>); a minute when not given.</param>
     public static IdleVerdict Evaluate(
         IdlePolicy policy,
         IReadOnlyCollection<string> gpuUuids,
         IEnumerable<GpuMinute> minutes,
         int expectedPerMinute,
         DateTimeOffset watchedSince,
-        DateTimeOffset now)
+        DateTimeOffset now,
+        TimeSpan? period = null)
     {
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(gpuUuids);
@@ -35,7 +37,8 @@ public static class IdleDetector
             return new IdleVerdict(IdleVerdictKind.NotApplicable, 0, null, "The job holds no GPU.");
         }
 
-        var windowEnd = GpuMinuteRollup.MinuteOf(now);
+        var rowLength = period ?? TimeSpan.FromMinutes(1);
+        var windowEnd = GpuMinuteRollup.PeriodOf(now, rowLength);
         var windowStart = windowEnd - policy.Window;
         if (watchedSince > windowStart)
         {
@@ -43,7 +46,7 @@ public static class IdleDetector
                 $"Watched since {watchedSince:yyyy-MM-dd HH:mm} UTC; a verdict needs {Describe(policy.Window)} of readings."));
         }
 
-        var windowMinutes = (int)(policy.Window.Ticks / TimeSpan.TicksPerMinute);
+        var windowMinutes = (int)Math.Max(1, policy.Window.Ticks / Math.Max(1, rowLength.Ticks));
         var perGpu = gpuUuids.ToDictionary(u => u, _ => new GpuTally(), StringComparer.Ordinal);
         foreach (var minute in minutes)
         {

@@ -39,21 +39,27 @@ public sealed record IdlePolicy(double ThresholdPercent, TimeSpan Window, TimeSp
     public static readonly TimeSpan LongestKeep = TimeSpan.FromDays(7);
 
     /// <summary>Every problem with the settings, one sentence each (empty when valid).</summary>
-    public IReadOnlyList<string> Problems()
+    /// <param name="period">The rollup's row length (a minute on a real box): the window must be whole rows, and at
+    /// least five of them (<see cref="ShortestWindow"/> at one-minute rows).</param>
+    public IReadOnlyList<string> Problems(TimeSpan? period = null)
     {
+        var row = period ?? TimeSpan.FromMinutes(1);
+        var shortest = row * (ShortestWindow / TimeSpan.FromMinutes(1));
         var problems = new List<string>();
         if (double.IsNaN(ThresholdPercent) || ThresholdPercent <= 0 || ThresholdPercent > 100)
         {
             problems.Add("The idle threshold must be above 0 % and at most 100 %.");
         }
 
-        if (Window < ShortestWindow || Window > LongestWindow)
+        if (Window < shortest || Window > LongestWindow)
         {
-            problems.Add("The idle window must be between 5 minutes and 7 days.");
+            problems.Add(row == TimeSpan.FromMinutes(1)
+                ? "The idle window must be between 5 minutes and 7 days."
+                : $"The idle window must be between {shortest} and 7 days.");
         }
-        else if (Window.Ticks % TimeSpan.TicksPerMinute != 0)
+        else if (Window.Ticks % Math.Max(1, row.Ticks) != 0)
         {
-            problems.Add("The idle window must be whole minutes.");
+            problems.Add(row == TimeSpan.FromMinutes(1) ? "The idle window must be whole minutes." : $"The idle window must be a whole number of {row} rows.");
         }
 
         if (Grace < TimeSpan.Zero || Grace > LongestWindow)
