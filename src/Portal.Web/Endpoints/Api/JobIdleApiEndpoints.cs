@@ -30,9 +30,9 @@ internal static class JobIdleApiEndpoints
 
     public static RouteGroupBuilder MapAdminJobIdleApi(this RouteGroupBuilder admin)
     {
-        admin.MapGet("/quota-groups/{id:int}/job-idle", GetGroupAsync).WithName("AdminGetGroupJobIdle")
+        admin.MapGet("/quota-groups/{id:long}/job-idle", GetGroupAsync).WithName("AdminGetGroupJobIdle")
             .WithSummary("A quota group's idle reclaim of batch jobs").ProducesProblem(StatusCodes.Status404NotFound);
-        admin.MapPut("/quota-groups/{id:int}/job-idle", SetGroupAsync).WithName("AdminSetGroupJobIdle")
+        admin.MapPut("/quota-groups/{id:long}/job-idle", SetGroupAsync).WithName("AdminSetGroupJobIdle")
             .WithSummary("Replace a quota group's idle reclaim of batch jobs (every field null turns it off)")
             .Accepts<JobIdlePolicyBody>("application/json")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
@@ -79,15 +79,25 @@ internal static class JobIdleApiEndpoints
         return TypedResults.Ok(ToResponse(id, idle.Status(id)) with { KeepUntil = result.Until, KeepReason = body.Value.Reason!.Trim() });
     }
 
-    private static async Task<Results<Ok<JobIdlePolicyBody>, ProblemHttpResult>> GetGroupAsync(int id, HttpContext context, QuotaStore quotas)
+    private static async Task<Results<Ok<JobIdlePolicyBody>, ProblemHttpResult>> GetGroupAsync(long id, HttpContext context, QuotaStore quotas)
     {
-        var (found, policy) = await quotas.GetGroupJobIdleAsync(id, context.RequestAborted);
+        if (id is < 1 or > int.MaxValue)
+        {
+            return ApiProblems.NotFound($"There is no quota group {id}.");
+        }
+
+        var (found, policy) = await quotas.GetGroupJobIdleAsync((int)id, context.RequestAborted);
         return found ? TypedResults.Ok(ToBody(policy)) : ApiProblems.NotFound($"There is no quota group {id}.");
     }
 
     private static async Task<Results<Ok<JobIdlePolicyBody>, ValidationProblem, ProblemHttpResult>> SetGroupAsync(
-        int id, HttpContext context, QuotaAdministration admin, QuotaStore quotas)
+        long id, HttpContext context, QuotaAdministration admin, QuotaStore quotas)
     {
+        if (id is < 1 or > int.MaxValue)
+        {
+            return ApiProblems.NotFound($"There is no quota group {id}.");
+        }
+
         var body = await ApiBody.ReadAsync<JobIdlePolicyBody>(context);
         if (body.Problem is { } problem)
         {
@@ -108,7 +118,7 @@ internal static class JobIdleApiEndpoints
             Action = b.Action ?? "",
             KeepHours = Text(b.KeepSeconds / 3600.0),
         };
-        var result = await admin.SetGroupJobIdleAsync(ApiCaller.From(context.User).AsRequester().Actor, id, form, context.RequestAborted);
+        var result = await admin.SetGroupJobIdleAsync(ApiCaller.From(context.User).AsRequester().Actor, (int)id, form, context.RequestAborted);
         if (!result.Succeeded)
         {
             return result.Errors.Count == 0
@@ -116,7 +126,7 @@ internal static class JobIdleApiEndpoints
                 : ApiProblems.Validation(result.Errors.Select(e => (ApiField(e.Field), e.Message)));
         }
 
-        return TypedResults.Ok(ToBody((await quotas.GetGroupJobIdleAsync(id, context.RequestAborted)).Policy));
+        return TypedResults.Ok(ToBody((await quotas.GetGroupJobIdleAsync((int)id, context.RequestAborted)).Policy));
     }
 
     private static string ApiField(string formField) => formField switch
