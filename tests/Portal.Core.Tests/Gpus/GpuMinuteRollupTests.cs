@@ -22,6 +22,21 @@ public sealed class GpuMinuteRollupTests
     }
 
     [Fact]
+    public void A_shorter_period_makes_rows_of_that_length_with_the_readings_it_promises()
+    {
+        var rollup = new GpuMinuteRollup(TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(2));
+        var closed = new List<GpuMinute>();
+
+        foreach (var ms in new[] { 0, 250, 500, 1750, 2000 })
+        {
+            closed.AddRange(rollup.Add(Snapshot(T0.AddMilliseconds(ms), ("GPU-a", ms / 100, 1))));
+        }
+
+        Assert.Equal((TimeSpan.FromSeconds(2), 8), (rollup.Period, rollup.ExpectedPerRow));
+        Assert.Equal(new GpuMinute("GPU-a", T0, 4, 8, 4, 6, 17, 1), Assert.Single(closed));
+    }
+
+    [Fact]
     public void Minutes_close_on_time_when_no_later_reading_comes()
     {
         var rollup = new GpuMinuteRollup(TimeSpan.FromSeconds(2));

@@ -54,6 +54,17 @@ public sealed class IdlePolicyTests
     }
 
     [Fact]
+    public void With_shorter_rollup_rows_the_window_is_at_least_five_rows_of_whole_rows()
+    {
+        var seconds = Strict with { Window = TimeSpan.FromSeconds(10) };
+
+        Assert.Empty(seconds.Problems(TimeSpan.FromSeconds(2)));
+        Assert.Single((seconds with { Window = TimeSpan.FromSeconds(8) }).Problems(TimeSpan.FromSeconds(2)));
+        Assert.Single((seconds with { Window = TimeSpan.FromSeconds(11) }).Problems(TimeSpan.FromSeconds(2)));
+        Assert.Single(seconds.Problems());
+    }
+
+    [Fact]
     public void A_window_of_part_minutes_is_refused()
     {
         Assert.Contains("whole minutes", Assert.Single((Strict with { Window = TimeSpan.FromSeconds(610) }).Problems()), StringComparison.Ordinal);
