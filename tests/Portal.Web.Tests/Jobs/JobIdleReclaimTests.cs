@@ -19,7 +19,7 @@ namespace Portal.Web.Tests.Jobs;
 /// Idle reclaim of batch jobs through the running portal: real jobs of alice (rootless podman) hold the two GPUs a fake
 /// nvidia-smi reports, the real GPU monitor samples it every 250 ms and rolls the readings up into 2-second rows, and
 /// alice's quota group reclaims after a 10-second window. What each GPU shows is chosen per test by rewriting the
-/// fake's rows: the H100 capture's idle round (0 %), its load round, or no row at all in every other round (a gap).
+/// fake's rows: the H100 capture's idle round (0 %), its load round, or every other round empty (a gap in sampling).
 /// </summary>
 [Collection(JobHostGroup.Name)]
 public sealed class JobIdleReclaimTests(JobHostFixture fixture)
@@ -35,36 +35,39 @@ public sealed class JobIdleReclaimTests(JobHostFixture fixture)
     };
 
     [Fact]
-    public async Task An_idle_job_is_warned_then_stopped_with_its_GPUs_released_and_a_job_with_gaps_in_its_readings_is_never_warned()
+    public async Task A_job_with_gaps_in_its_readings_is_never_warned_and_once_idle_it_is_warned_then_stopped_with_its_GPUs_released()
     {
         using var box = FakeGpuBox.Create([new FakeGpu(GpuCaptures.H100), new FakeGpu(GpuCaptures.H100)], JobHostFixture.GpuUuids);
         await using var t = await JobTestContext.CreateAsync(fixture, gpus: 2);
         await GroupAsync(t, Stop);
         var portal = t.StartPortal(new Dictionary<string, string>(Settings) { ["Portal:Gpus:SearchPath"] = box.SearchPath });
         var runner = portal.Services.GetRequiredService<JobRunner>();
-        var (idle, idleGpu) = await RunAsync(t, runner);
-        var (gappy, gappyGpu) = await RunAsync(t, runner);
-        // The idle job's GPU at 0 % in every round; the other GPU only in the idle rounds: half its readings are missing.
-        Rows(box, idle: [idleGpu, gappyGpu], load: [idleGpu]);
+        var idleSource = portal.Services.GetRequiredService<IJobIdleSource>();
+        var (job, gpu) = await RunAsync(t, runner);
+        var other = JobHostFixture.GpuUuids.Single(g => g != gpu);
 
-        await Eventually.UntilAsync(() => NotificationsAsync(t, idle), n => n.Contains(NotificationKinds.IdleWarning), Deadline, "the idle warning");
-        var stopped = await t.WaitForStateAsync(idle, JobState.Cancelled, Deadline);
-
-        Assert.Contains("reclaimed", stopped.History[^1].Detail, StringComparison.Ordinal);
-        Assert.All(await t.AllocationsOfAsync(idle), a => Assert.NotNull(a.ReleasedAt));
-        Assert.DoesNotContain(await t.HeldGpusAsync(), h => h.Job == idle);
-        Assert.Contains(NotificationKinds.Reclaimed, await NotificationsAsync(t, idle));
-        var audit = await AuditAsync(t, idle);
-        Assert.Equal([AuditActions.JobIdleWarned, AuditActions.JobIdleReclaimed], audit.Select(a => a.Action));
-        Assert.All(audit, a => Assert.True(a.Succeeded));
-        var gaps = portal.Services.GetRequiredService<IJobIdleSource>().Status(gappy);
+        // Every GPU at 0 %, but the sampler gets only every other round: half the readings are missing.
+        Rows(box, idle: [gpu, other], load: []);
+        var gapsFrom = DateTimeOffset.UtcNow;
+        await Eventually.UntilAsync(() => Task.FromResult(idleSource.LastPassAt), p => p > gapsFrom + Stop.Window + TimeSpan.FromSeconds(5),
+            Deadline, "passes over a whole window of gaps");
+        var gaps = idleSource.Status(job);
         Assert.Equal(IdleVerdictKind.NotEnoughData, gaps?.Verdict.Kind);
         Assert.Equal(IdlePhase.Watching, gaps?.Watch.Phase);
-        Assert.DoesNotContain(NotificationKinds.IdleWarning, await NotificationsAsync(t, gappy));
-        Assert.Equal(JobState.Running, (await t.RowAsync(gappy)).State);
+        Assert.DoesNotContain(NotificationKinds.IdleWarning, await NotificationsAsync(t, job));
 
-        Assert.True((await runner.CancelAsync(gappy, "alice", CancellationToken.None)).Applied);
-        await t.WaitForStateAsync(gappy, JobState.Cancelled, Deadline);
+        // Every reading back, every one at 0 %.
+        Rows(box, idle: [gpu, other], load: [gpu, other]);
+        await Eventually.UntilAsync(() => NotificationsAsync(t, job), n => n.Contains(NotificationKinds.IdleWarning), Deadline, "the idle warning");
+        var stopped = await t.WaitForStateAsync(job, JobState.Cancelled, Deadline);
+
+        Assert.Contains("reclaimed", stopped.History[^1].Detail, StringComparison.Ordinal);
+        Assert.All(await t.AllocationsOfAsync(job), a => Assert.NotNull(a.ReleasedAt));
+        Assert.DoesNotContain(await t.HeldGpusAsync(), h => h.Job == job);
+        Assert.Contains(NotificationKinds.Reclaimed, await NotificationsAsync(t, job));
+        var audit = await AuditAsync(t, job);
+        Assert.Equal([AuditActions.JobIdleWarned, AuditActions.JobIdleReclaimed], audit.Select(a => a.Action));
+        Assert.All(audit, a => Assert.True(a.Succeeded));
     }
 
     [Fact]
@@ -136,9 +139,9 @@ public sealed class JobIdleReclaimTests(JobHostFixture fixture)
 
     /// <summary>
     /// Rewrites the fake's two rounds: the idle round holds the idle row of each GPU in <paramref name="idle"/>, the
-    /// load round the idle row of each GPU in <paramref name="load"/> or the load row of each in
-    /// <paramref name="loadFromLoadRound"/>. A GPU in neither is absent from that round. Swapped by rename, so the
-    /// fake never reads half a file.
+    /// load round the idle row of each GPU in <paramref name="load"/>, or its load row for those also in
+    /// <paramref name="loadFromLoadRound"/>. An empty round is a gap in sampling (the sampler publishes whole rounds
+    /// only). Swapped by rename, so the fake never reads half a file.
     /// </summary>
     private static void Rows(FakeGpuBox box, IReadOnlyList<string> idle, IReadOnlyList<string> load, IReadOnlyList<string>? loadFromLoadRound = null)
     {
