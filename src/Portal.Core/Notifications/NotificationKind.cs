@@ -19,8 +19,15 @@ public enum NotificationKinds
     /// <summary>The job never ran: the launcher, podman or the cluster refused it; with the reason.</summary>
     JobFailedToStart = 4,
 
+    /// <summary>A running job's GPUs stayed idle for its owner's idle window: it is reclaimed after the grace period
+    /// unless a GPU gets busy or the owner keeps it.</summary>
+    IdleWarning = 8,
+
+    /// <summary>A job was stopped by idle reclaim (its GPUs went back to the queue).</summary>
+    Reclaimed = 16,
+
     /// <summary>Every kind that exists today.</summary>
-    All = JobStarted | JobEnded | JobFailedToStart,
+    All = JobStarted | JobEnded | JobFailedToStart | IdleWarning | Reclaimed,
 }
 
 /// <summary>Where a notification goes.</summary>

@@ -13,7 +13,7 @@ public sealed record QuotaGroup(int Id, string Name, QuotaPolicy Policy, IReadOn
 /// Reads and changes the quota layers: the default policy (one row), named groups with members, and per-user
 /// overrides. Every call is one short transaction on its own context.
 /// </summary>
-public sealed class QuotaStore(IDbContextFactory<PortalDbContext> contextFactory, TimeProvider timeProvider)
+public sealed partial class QuotaStore(IDbContextFactory<PortalDbContext> contextFactory, TimeProvider timeProvider)
 {
     public async Task<QuotaPolicy> GetDefaultAsync(CancellationToken cancellationToken = default)
     {

@@ -63,6 +63,7 @@ internal static class ApiServices
         var api = app.MapGroup(ApiRoutes.Prefix).RequireRateLimiting(RateLimitPolicy).DisableAntiforgery();
         api.MapJobApi();
         api.MapSessionIdleApi();
+        api.MapJobIdleApi();
         api.MapAppApi();
         api.MapJobLogsApi();
         api.MapGpuApi();

@@ -192,6 +192,34 @@ public sealed class ApiAdminTests(ApiPortalFactory portal) : IClassFixture<ApiPo
         Assert.Equal(HttpStatusCode.OK, stillWorks.StatusCode);
     }
 
+    [Fact]
+    public async Task Admin_sets_a_groups_job_idle_policy_sees_every_bad_field_at_once_and_turns_it_off_again()
+    {
+        using var admin = await AdminAsync();
+        var quotas = portal.Services.GetRequiredService<Portal.Data.Quotas.QuotaStore>();
+        var group = (await quotas.CreateGroupAsync("api-idle-" + Guid.NewGuid().ToString("N")[..8], new Portal.Core.Quotas.QuotaPolicy()))!.Value;
+        var url = $"/api/v1/admin/quota-groups/{group}/job-idle";
+
+        using var set = await admin.PutAsJsonAsync(url, new JobIdlePolicyBody(5, 3600, 1800, "Stop", 8 * 3600));
+        var read = await admin.GetFromJsonAsync<JobIdlePolicyBody>(url);
+        using var invalid = await admin.PutAsJsonAsync(url, new JobIdlePolicyBody(0, 90, null, "StopAndRequeue", 3600));
+        var unchanged = await admin.GetFromJsonAsync<JobIdlePolicyBody>(url);
+        using var off = await admin.PutAsJsonAsync(url, new JobIdlePolicyBody(null, null, null, null, null));
+        using var unknown = await admin.GetAsync("/api/v1/admin/quota-groups/999999999/job-idle");
+
+        Assert.Equal(HttpStatusCode.OK, set.StatusCode);
+        Assert.Equal(new JobIdlePolicyBody(5, 3600, 1800, "Stop", 8 * 3600), read);
+        var problem = await ProblemAssert.IsProblemAsync(invalid, HttpStatusCode.BadRequest);
+        Assert.NotEmpty(ProblemAssert.Errors(problem, "graceSeconds"));
+        Assert.NotEmpty(ProblemAssert.Errors(problem, "action"));
+        Assert.Equal(read, unchanged);
+        Assert.Equal(new JobIdlePolicyBody(null, null, null, null, null), await off.Content.ReadFromJsonAsync<JobIdlePolicyBody>());
+        await ProblemAssert.IsProblemAsync(unknown, HttpStatusCode.NotFound);
+        var audited = await portal.WithDbAsync(db => db.AuditEvents.AsNoTracking()
+            .Where(e => e.Target == $"group {group}" && e.Action == AuditActions.QuotaGroupJobIdleChanged).Select(e => e.Succeeded).ToListAsync());
+        Assert.Equal([true, false, true], audited);
+    }
+
     private async Task<HttpClient> AdminAsync()
     {
         var accounts = await portal.AccountsAsync();

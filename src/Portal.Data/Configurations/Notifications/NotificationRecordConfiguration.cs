@@ -10,7 +10,7 @@ internal sealed class NotificationRecordConfiguration : IEntityTypeConfiguration
     public void Configure(EntityTypeBuilder<NotificationRecord> builder)
     {
         builder.ToTable("Notifications", t =>
-            t.HasCheckConstraint("CK_Notifications_Kind", "\"Kind\" IN ('JobStarted','JobEnded','JobFailedToStart')"));
+            t.HasCheckConstraint("CK_Notifications_Kind", "\"Kind\" IN ('JobStarted','JobEnded','JobFailedToStart','IdleWarning','Reclaimed')"));
         builder.Property(n => n.Id).UseIdentityAlwaysColumn();
         builder.Property(n => n.Kind).HasConversion<string>().HasMaxLength(32);
         builder.Property(n => n.JobName).HasMaxLength(200).IsRequired();

@@ -12,7 +12,7 @@ internal sealed class NotificationSettingsRecordConfiguration : IEntityTypeConfi
         builder.ToTable("NotificationSettings", t =>
         {
             // Kinds are flag sets (Portal.Core.Notifications.NotificationKinds): 7 is every kind that exists.
-            t.HasCheckConstraint("CK_NotificationSettings_Kinds", "\"PortalKinds\" BETWEEN 0 AND 7 AND \"EmailKinds\" BETWEEN 0 AND 7 AND \"WebhookKinds\" BETWEEN 0 AND 7");
+            t.HasCheckConstraint("CK_NotificationSettings_Kinds", "\"PortalKinds\" BETWEEN 0 AND 31 AND \"EmailKinds\" BETWEEN 0 AND 31 AND \"WebhookKinds\" BETWEEN 0 AND 31");
             t.HasCheckConstraint("CK_NotificationSettings_Webhook", "(\"WebhookUrl\" IS NULL) = (\"WebhookSecretProtected\" IS NULL)");
         });
         builder.HasKey(s => s.UserId);

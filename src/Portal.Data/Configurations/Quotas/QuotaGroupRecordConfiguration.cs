@@ -17,7 +17,13 @@ internal sealed class QuotaGroupRecordConfiguration : IEntityTypeConfiguration<Q
                 + " AND (\"IdleGrace\" IS NULL OR \"IdleGrace\" >= interval '0')"
                 + " AND (\"IdleGpuThresholdPercent\" IS NULL OR (\"IdleGpuThresholdPercent\" >= 0 AND \"IdleGpuThresholdPercent\" <= 100))"
                 + " AND (\"IdleKeepLimit\" IS NULL OR \"IdleKeepLimit\" > interval '0')");
+            // Job idle reclaim is on with every setting, or off with none.
+            table.HasCheckConstraint("CK_QuotaGroups_JobIdle",
+                "(\"JobIdleWindow\" IS NULL AND \"JobIdleThresholdPercent\" IS NULL AND \"JobIdleGrace\" IS NULL AND \"JobIdleAction\" IS NULL AND \"JobIdleKeepFor\" IS NULL)"
+                + " OR (\"JobIdleWindow\" >= interval '1 second' AND \"JobIdleThresholdPercent\" > 0 AND \"JobIdleThresholdPercent\" <= 100"
+                + " AND \"JobIdleGrace\" >= interval '0' AND \"JobIdleAction\" IN ('WarnOnly','Stop') AND \"JobIdleKeepFor\" > interval '0')");
         });
+        builder.Property(g => g.JobIdleAction).HasMaxLength(16);
         builder.Property(g => g.Id).UseIdentityAlwaysColumn();
         builder.Property(g => g.Name).HasMaxLength(64);
         builder.HasIndex(g => g.Name).IsUnique();

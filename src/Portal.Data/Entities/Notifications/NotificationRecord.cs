@@ -11,7 +11,8 @@ public sealed class NotificationRecord
 {
     public NotificationRecord(Guid userId, NotificationKinds kind, long jobId, string jobName, string state, int? exitCode, string? detail, DateTimeOffset createdAt, bool showInPortal)
     {
-        if (kind is not (NotificationKinds.JobStarted or NotificationKinds.JobEnded or NotificationKinds.JobFailedToStart))
+        if (kind is not (NotificationKinds.JobStarted or NotificationKinds.JobEnded or NotificationKinds.JobFailedToStart
+            or NotificationKinds.IdleWarning or NotificationKinds.Reclaimed))
         {
             throw new ArgumentOutOfRangeException(nameof(kind), kind, "A notification has exactly one kind.");
         }

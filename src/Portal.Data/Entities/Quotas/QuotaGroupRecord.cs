@@ -37,6 +37,22 @@ public sealed class QuotaGroupRecord : IQuotaPolicyColumns
     /// <summary>The longest an owner's "keep" exempts a session (null: the built-in default).</summary>
     public TimeSpan? IdleKeepLimit { get; set; }
 
+    /// <summary>Batch jobs of members whose every GPU stays under <see cref="JobIdleThresholdPercent"/> this long are
+    /// warned (null: this group does not reclaim idle jobs; the other job-idle columns are then null too).</summary>
+    public TimeSpan? JobIdleWindow { get; set; }
+
+    /// <summary>GPU utilisation (percent) every reading must stay under for a job to count as idle.</summary>
+    public double? JobIdleThresholdPercent { get; set; }
+
+    /// <summary>How long after the warning the action waits.</summary>
+    public TimeSpan? JobIdleGrace { get; set; }
+
+    /// <summary>What happens after the grace period (<see cref="Portal.Core.Reclaim.ReclaimAction"/>'s name).</summary>
+    public string? JobIdleAction { get; set; }
+
+    /// <summary>How long the owner's one keep pauses reclaim of a job.</summary>
+    public TimeSpan? JobIdleKeepFor { get; set; }
+
     public DateTimeOffset UpdatedAt { get; set; }
 
     public List<QuotaGroupMember> Members { get; } = [];

@@ -22,6 +22,7 @@ internal static class AdminApiEndpoints
     {
         admin.RequireScope(ApiScopes.Admin).WithTags("Admin");
         admin.MapAdminUserApi();
+        admin.MapAdminJobIdleApi();
         admin.MapGet("/jobs", (HttpContext context, JobStore jobs) => JobApiEndpoints.ListJobsAsync(context, jobs, allUsers: true))
             .WithName("AdminListJobs").WithSummary("Everyone's jobs, newest first")
             .WithDescription("Query: owner (user id), state (repeatable or comma-separated), skip, take (1 to 500).");

@@ -23,7 +23,7 @@ public sealed record QuotaChangeResult(bool Succeeded, string Message, IReadOnly
 /// limit can start queued jobs at once, a lowered one changes their pending reasons.
 /// </summary>
 internal sealed partial class QuotaAdministration(
-    QuotaStore quotas, UserStore users, JobRunner runner, AuditLog audit)
+    QuotaStore quotas, UserStore users, JobRunner runner, AuditLog audit, Microsoft.Extensions.Options.IOptions<Gpus.GpuMonitorOptions> gpus)
 {
     public async Task<QuotaChangeResult> SetDefaultAsync(AuditActor admin, QuotaForm form, CancellationToken cancellationToken)
     {
@@ -102,6 +102,26 @@ internal sealed partial class QuotaAdministration(
 
         return await DoneAsync(AuditActions.QuotaGroupIdleChanged, admin, target, IdleForm.Describe(settings),
             settings.Window is null ? "Idle sessions of this group are not reclaimed." : "The group's idle reclaim is saved.", cancellationToken);
+    }
+
+    /// <summary>Sets a group's idle reclaim of batch jobs (every field empty turns it off).</summary>
+    public async Task<QuotaChangeResult> SetGroupJobIdleAsync(AuditActor admin, int groupId, JobIdleForm form, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(form);
+        var target = GroupTarget(groupId);
+        var (policy, errors) = form.ToPolicy(gpus.Value.RollupPeriod);
+        if (errors.Count > 0)
+        {
+            return await RefuseAsync(AuditActions.QuotaGroupJobIdleChanged, admin, target, "Fix the marked fields.", errors, cancellationToken);
+        }
+
+        if (!await quotas.SetGroupJobIdleAsync(groupId, policy, cancellationToken))
+        {
+            return await RefuseAsync(AuditActions.QuotaGroupJobIdleChanged, admin, target, $"There is no quota group {groupId}.", [], cancellationToken);
+        }
+
+        return await DoneAsync(AuditActions.QuotaGroupJobIdleChanged, admin, target, JobIdleForm.Describe(policy),
+            policy is null ? "Idle jobs of this group are not reclaimed." : "The group's idle reclaim of jobs is saved.", cancellationToken);
     }
 
     public async Task<QuotaChangeResult> DeleteGroupAsync(AuditActor admin, int groupId, CancellationToken cancellationToken)

@@ -42,6 +42,11 @@ public static class AuditActions
     public const string SessionKept = "session.keep";
     public const string SessionIdleStopped = "session.idle-stop";
     public const string QuotaGroupIdleChanged = "quota.group.idle";
+    public const string QuotaGroupJobIdleChanged = "quota.group.job-idle";
+    public const string JobIdleWarned = "job.idle-warn";
+    public const string JobIdleWarningCleared = "job.idle-clear";
+    public const string JobIdleReclaimed = "job.idle-reclaim";
+    public const string JobKept = "job.keep";
     public const string TokenCreated = "token.create";
     public const string TokenRevoked = "token.revoke";
     public const string AppSubmitted = "app.submit";
@@ -62,6 +67,7 @@ public static class AuditActions
         UserCreated, UserDisabled, UserEnabled, PasswordReset, AdminGranted, AdminRevoked, BootstrapAdmin,
         GpuDrained, GpuUndrained, GpuForeignProcess, QuotaDefaultChanged, QuotaGroupCreated, QuotaGroupChanged, QuotaGroupDeleted,
         QuotaMemberAdded, QuotaMemberRemoved, QuotaOverrideSet, QuotaOverrideRemoved, QuotaGroupIdleChanged, JobCancelled, SessionKept, SessionIdleStopped,
+        QuotaGroupJobIdleChanged, JobIdleWarned, JobIdleWarningCleared, JobIdleReclaimed, JobKept,
         TokenCreated, TokenRevoked, AppSubmitted, AppRefused, BoxPresetSaved, BoxPresetRenamed, BoxPresetDeleted,
         NotificationWebhookChanged, ImagePulled, ImageRemoved, ImageBuilt,
     ];

@@ -24,6 +24,7 @@ public sealed partial class GpuMonitor : BackgroundService, IGpuInventorySource
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<GpuMonitor> _logger;
     private readonly NvidiaSmiSampler _sampler;
+    private readonly GpuMinuteRollup _rollup;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, GpuHistoryBuffer> _history = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gpusAppeared = new(0, 1);
@@ -39,8 +40,14 @@ public sealed partial class GpuMonitor : BackgroundService, IGpuInventorySource
         _timeProvider = timeProvider;
         _logger = logger;
         _sampler = new NvidiaSmiSampler(ToSamplerOptions(_options), timeProvider);
+        _rollup = new GpuMinuteRollup(_options.Interval, _options.RollupPeriod);
+        Minutes = new GpuMinuteHistory(_options);
         _current = new GpuDashboardFrame(_sampler.Current, GpuOccupancy.None, ImmutableDictionary<string, IReadOnlyList<GpuHistoryPoint>>.Empty);
     }
+
+    /// <summary>Every GPU's utilisation per <see cref="GpuMonitorOptions.RollupPeriod"/>, from the same readings:
+    /// what idle reclaim judges and the job page shows.</summary>
+    public GpuMinuteHistory Minutes { get; }
 
     /// <summary>The latest frame; never null.</summary>
     public GpuDashboardFrame Current => Volatile.Read(ref _current);
@@ -146,6 +153,8 @@ public sealed partial class GpuMonitor : BackgroundService, IGpuInventorySource
     private void OnSnapshot(object? sender, GpuSnapshot snapshot)
     {
         var wasAvailable = Current.Snapshot.Status == GpuDiscoveryStatus.Available;
+        // The sampler raises this from its one task, so the rollup (not thread-safe) has a single writer.
+        Minutes.Add(_rollup.Add(snapshot));
         Publish(frame =>
         {
             var history = frame.History;

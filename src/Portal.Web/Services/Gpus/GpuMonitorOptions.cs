@@ -21,6 +21,20 @@ public sealed class GpuMonitorOptions
     /// <summary>How often the processes on the GPUs (and their owners) are read again.</summary>
     public TimeSpan ProcessRefresh { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>One utilisation row per GPU per this span, for idle reclaim and the job page's history: a minute.
+    /// (Tests shorten it to seconds so a whole idle window passes while a real job runs.)</summary>
+    public TimeSpan RollupPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long the rows are kept in memory: the longest idle window a policy may use (a week).</summary>
+    public TimeSpan RollupRetention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often idle reclaim of batch jobs looks at every running job's GPUs. Quota groups set the window;
+    /// this only bounds how late a warning or an action may come.</summary>
+    public TimeSpan JobIdleCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many rollup rows each GPU keeps.</summary>
+    public int RollupCapacity => (int)Math.Max(1, RollupRetention.Ticks / Math.Max(1, RollupPeriod.Ticks));
+
     /// <summary>How many history points each GPU keeps.</summary>
     public int HistoryCapacity => (int)Math.Max(1, HistoryWindow.Ticks / Math.Max(1, HistoryResolution.Ticks));
 }

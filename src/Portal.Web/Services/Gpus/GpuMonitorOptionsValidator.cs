@@ -39,6 +39,20 @@ internal sealed class GpuMonitorOptionsValidator : IValidateOptions<GpuMonitorOp
             failures.Add($"{S}:HistoryWindow / HistoryResolution gives {options.HistoryCapacity} points per GPU; keep it at most 10000 (memory, and a chart cannot show more).");
         }
 
+        if (options.RollupPeriod < options.Interval || options.RollupPeriod > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{S}:RollupPeriod ({options.RollupPeriod}) must be at least {S}:Interval ({options.Interval}) and at most one hour.");
+        }
+        else if (options.RollupRetention < options.RollupPeriod || options.RollupCapacity > 20_000)
+        {
+            failures.Add($"{S}:RollupRetention ({options.RollupRetention}) must be at least {S}:RollupPeriod and keep at most 20000 rows per GPU (a week of minutes is 10080).");
+        }
+
+        if (options.JobIdleCheckInterval < TimeSpan.FromMilliseconds(100) || options.JobIdleCheckInterval > TimeSpan.FromMinutes(10))
+        {
+            failures.Add($"{S}:JobIdleCheckInterval is {options.JobIdleCheckInterval}; it must be between 00:00:00.1 and 00:10:00.");
+        }
+
         if (options.ProcessRefresh < TimeSpan.FromSeconds(1))
         {
             failures.Add($"{S}:ProcessRefresh is {options.ProcessRefresh}; it must be at least 00:00:01 (each refresh starts nvidia-smi).");

@@ -24,6 +24,10 @@ public static class GpuMonitoringServices
         services.AddHostedService(sp => sp.GetRequiredService<GpuMonitor>());
         services.AddSingleton<IGpuInventorySource>(sp => sp.GetRequiredService<GpuMonitor>());
         services.AddHostedService<ForeignGpuUseWatch>();
+        services.AddSingleton<Idle.JobIdleReclaimer>();
+        services.AddSingleton<Idle.IJobIdleSource>(sp => sp.GetRequiredService<Idle.JobIdleReclaimer>());
+        services.AddHostedService(sp => sp.GetRequiredService<Idle.JobIdleReclaimer>());
+        services.AddSingleton<Idle.JobKeeping>();
         return services;
     }
 }

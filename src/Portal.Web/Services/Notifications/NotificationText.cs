@@ -21,6 +21,8 @@ public static class NotificationText
         {
             NotificationKinds.JobStarted => $"{job} is running.",
             NotificationKinds.JobFailedToStart => $"{job} could not start.",
+            NotificationKinds.IdleWarning => $"{job} leaves its GPUs idle and will be reclaimed.",
+            NotificationKinds.Reclaimed => $"{job} was stopped: its GPUs stayed idle.",
             _ => Ended(job, notification),
         };
     }
@@ -29,6 +31,12 @@ public static class NotificationText
     public static string Explanation(NotificationView notification, string owner)
     {
         ArgumentNullException.ThrowIfNull(notification);
+        if (notification.Kind is NotificationKinds.IdleWarning or NotificationKinds.Reclaimed)
+        {
+            // The detail is the reclaimer's own sentence (the verdict, and when the action is due).
+            return notification.Detail ?? "";
+        }
+
         var state = Enum.TryParse<JobState>(notification.State, out var parsed) ? parsed : JobState.Failed;
         if (JobFailureHints.Explain(state, notification.ExitCode, notification.Detail, owner) is not { } hint)
         {
@@ -61,6 +69,8 @@ public static class NotificationText
         NotificationKinds.JobStarted => "Job started",
         NotificationKinds.JobEnded => "Job ended",
         NotificationKinds.JobFailedToStart => "Job failed to start",
+        NotificationKinds.IdleWarning => "Idle GPU warning",
+        NotificationKinds.Reclaimed => "Job reclaimed while idle",
         _ => kind.ToString(),
     };
 

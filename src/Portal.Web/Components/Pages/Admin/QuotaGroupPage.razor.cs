@@ -21,6 +21,9 @@ public partial class QuotaGroupPage
     [SupplyParameterFromForm(FormName = "quota-group-idle")]
     private IdleForm Idle { get; set; } = default!;
 
+    [SupplyParameterFromForm(FormName = "quota-group-job-idle")]
+    private JobIdleForm JobIdle { get; set; } = default!;
+
     [SupplyParameterFromForm(FormName = "quota-member-add")]
     private Guid? MemberToAdd { get; set; }
 
@@ -37,11 +40,13 @@ public partial class QuotaGroupPage
     private QuotaChangeResult? _result;
     private IReadOnlyList<Portal.Core.Jobs.FieldError> _errors = [];
     private IReadOnlyList<Portal.Core.Jobs.FieldError> _idleErrors = [];
+    private IReadOnlyList<Portal.Core.Jobs.FieldError> _jobIdleErrors = [];
 
     protected override async Task OnInitializedAsync()
     {
         Policy ??= new();
         Idle ??= new();
+        JobIdle ??= new();
         await LoadAsync(keepForm: HttpMethods.IsPost(HttpContext.Request.Method));
     }
 
@@ -56,6 +61,13 @@ public partial class QuotaGroupPage
     {
         _result = await Admin.SetGroupIdleAsync(Actor, Id, Idle, HttpContext.RequestAborted);
         _idleErrors = _result.Errors;
+        await LoadAsync(keepForm: !_result.Succeeded);
+    }
+
+    private async Task SaveJobIdleAsync()
+    {
+        _result = await Admin.SetGroupJobIdleAsync(Actor, Id, JobIdle, HttpContext.RequestAborted);
+        _jobIdleErrors = _result.Errors;
         await LoadAsync(keepForm: !_result.Succeeded);
     }
 
@@ -113,6 +125,7 @@ public partial class QuotaGroupPage
         {
             Policy = QuotaForm.From(_group.Policy);
             Idle = IdleForm.From(await QuotaStore.GetGroupIdleAsync(Id, ct));
+            JobIdle = JobIdleForm.From((await QuotaStore.GetGroupJobIdleAsync(Id, ct)).Policy);
         }
 
         var users = await Users.NamesAsync(cancellationToken: ct);

@@ -1,0 +1,191 @@
+using System.Globalization;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Core.Jobs;
+using Portal.Core.Notifications;
+using Portal.Core.Quotas;
+using Portal.Core.Reclaim;
+using Portal.Core.Scheduling;
+using Portal.Data.Quotas;
+using Portal.Jobs;
+using Portal.Web.Services.Accounts;
+using Portal.Web.Services.Audit;
+using Portal.Web.Services.Gpus.Idle;
+using Portal.Web.Tests.Components.Gpus;
+
+namespace Portal.Web.Tests.Jobs;
+
+/// <summary>
+/// Idle reclaim of batch jobs through the running portal: real jobs of alice (rootless podman) hold the two GPUs a fake
+/// nvidia-smi reports, the real GPU monitor samples it every 250 ms and rolls the readings up into 2-second rows, and
+/// alice's quota group reclaims after a 10-second window. What each GPU shows is chosen per test by rewriting the
+/// fake's rows: the H100 capture's idle round (0 %), its load round, or every other round empty (a gap in sampling).
+/// </summary>
+[Collection(JobHostGroup.Name)]
+public sealed class JobIdleReclaimTests(JobHostFixture fixture)
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
+    private static readonly IdlePolicy Stop = new(5, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2), ReclaimAction.Stop, TimeSpan.FromSeconds(30));
+    private static readonly Dictionary<string, string> Settings = new()
+    {
+        ["Portal:Gpus:Interval"] = "00:00:00.25",
+        ["Portal:Gpus:RollupPeriod"] = "00:00:02",
+        ["Portal:Gpus:RollupRetention"] = "00:10:00",
+        ["Portal:Gpus:JobIdleCheckInterval"] = "00:00:00.5",
+    };
+
+    [Fact]
+    public async Task A_job_with_gaps_in_its_readings_is_never_warned_and_once_idle_it_is_warned_then_stopped_with_its_GPUs_released()
+    {
+        using var box = FakeGpuBox.Create([new FakeGpu(GpuCaptures.H100), new FakeGpu(GpuCaptures.H100)], JobHostFixture.GpuUuids);
+        await using var t = await JobTestContext.CreateAsync(fixture, gpus: 2);
+        await GroupAsync(t, Stop);
+        var portal = t.StartPortal(new Dictionary<string, string>(Settings) { ["Portal:Gpus:SearchPath"] = box.SearchPath });
+        var runner = portal.Services.GetRequiredService<JobRunner>();
+        var idleSource = portal.Services.GetRequiredService<IJobIdleSource>();
+        var (job, gpu) = await RunAsync(t, runner);
+        var other = JobHostFixture.GpuUuids.Single(g => g != gpu);
+
+        // Every GPU at 0 %, but the sampler gets only every other round: half the readings are missing.
+        Rows(box, idle: [gpu, other], load: []);
+        var gapsFrom = DateTimeOffset.UtcNow;
+        await Eventually.UntilAsync(() => Task.FromResult(idleSource.LastPassAt), p => p > gapsFrom + Stop.Window + TimeSpan.FromSeconds(5),
+            Deadline, "passes over a whole window of gaps");
+        var gaps = idleSource.Status(job);
+        Assert.Equal(IdleVerdictKind.NotEnoughData, gaps?.Verdict.Kind);
+        Assert.Equal(IdlePhase.Watching, gaps?.Watch.Phase);
+        Assert.DoesNotContain(NotificationKinds.IdleWarning, await NotificationsAsync(t, job));
+
+        // Every reading back, every one at 0 %.
+        Rows(box, idle: [gpu, other], load: [gpu, other]);
+        await Eventually.UntilAsync(() => NotificationsAsync(t, job), n => n.Contains(NotificationKinds.IdleWarning), Deadline, "the idle warning");
+        var stopped = await t.WaitForStateAsync(job, JobState.Cancelled, Deadline);
+
+        Assert.Contains("reclaimed", stopped.History[^1].Detail, StringComparison.Ordinal);
+        Assert.All(await t.AllocationsOfAsync(job), a => Assert.NotNull(a.ReleasedAt));
+        Assert.DoesNotContain(await t.HeldGpusAsync(), h => h.Job == job);
+        Assert.Contains(NotificationKinds.Reclaimed, await NotificationsAsync(t, job));
+        var audit = await AuditAsync(t, job);
+        Assert.Equal([AuditActions.JobIdleWarned, AuditActions.JobIdleReclaimed], audit.Select(a => a.Action));
+        Assert.All(audit, a => Assert.True(a.Succeeded));
+    }
+
+    [Fact]
+    public async Task A_warn_only_policy_never_stops_a_keep_withdraws_the_warning_once_and_a_busy_GPU_is_never_idle()
+    {
+        using var box = FakeGpuBox.Create([new FakeGpu(GpuCaptures.H100), new FakeGpu(GpuCaptures.H100)], JobHostFixture.GpuUuids);
+        await using var t = await JobTestContext.CreateAsync(fixture, gpus: 2);
+        var policy = Stop with { Action = ReclaimAction.WarnOnly, KeepFor = TimeSpan.FromMinutes(10) };
+        await GroupAsync(t, policy);
+        var portal = t.StartPortal(new Dictionary<string, string>(Settings) { ["Portal:Gpus:SearchPath"] = box.SearchPath });
+        var runner = portal.Services.GetRequiredService<JobRunner>();
+        var idleSource = portal.Services.GetRequiredService<IJobIdleSource>();
+        var (idle, idleGpu) = await RunAsync(t, runner);
+        var (busy, busyGpu) = await RunAsync(t, runner);
+        // The idle job's GPU at 0 % in every round; the busy job's GPU alternates idle and full load.
+        Rows(box, idle: [idleGpu, busyGpu], load: [idleGpu, busyGpu], loadFromLoadRound: [busyGpu]);
+
+        await Eventually.UntilAsync(() => NotificationsAsync(t, idle), n => n.Contains(NotificationKinds.IdleWarning), Deadline, "the idle warning");
+        var warnedAt = idleSource.Status(idle)!.Watch.ActionDueAt!.Value;
+        // Two passes after the grace period ended: still running, still warned (warn only).
+        await Eventually.UntilAsync(() => Task.FromResult(idleSource.LastPassAt), p => p > warnedAt + TimeSpan.FromSeconds(1), Deadline, "passes after the grace period");
+        Assert.Equal(JobState.Running, (await t.RowAsync(idle)).State);
+        Assert.Equal(IdlePhase.Warned, idleSource.Status(idle)!.Watch.Phase);
+        Assert.Equal(IdleVerdictKind.Busy, idleSource.Status(busy)!.Verdict.Kind);
+        Assert.DoesNotContain(NotificationKinds.IdleWarning, await NotificationsAsync(t, busy));
+
+        var keeping = portal.Services.GetRequiredService<JobKeeping>();
+        var alice = User(t, fixture.Alice);
+        var kept = await keeping.KeepAsync(alice, idle, "loading the next dataset", CancellationToken.None);
+        var again = await keeping.KeepAsync(alice, idle, "still loading", CancellationToken.None);
+        var bobs = await keeping.KeepAsync(User(t, fixture.Bob), busy, "not mine", CancellationToken.None);
+
+        Assert.True(kept.Applied, kept.Message);
+        Assert.False(again.Applied);
+        Assert.Contains("only once", again.Message, StringComparison.Ordinal);
+        Assert.True(bobs.NotFound);
+        var status = await Eventually.UntilAsync(() => Task.FromResult(idleSource.Status(idle)!), s => s.Watch.KeepReason is not null,
+            Deadline, "the keep to reach the reclaimer");
+        Assert.Equal(IdlePhase.Watching, status.Watch.Phase);
+        Assert.Equal("loading the next dataset", status.Watch.KeepReason);
+        var audit = await AuditAsync(t, idle);
+        Assert.Equal([AuditActions.JobIdleWarned, AuditActions.JobKept, AuditActions.JobKept], audit.Select(a => a.Action));
+        Assert.Equal([true, true, false], audit.Select(a => a.Succeeded));
+
+        foreach (var job in new[] { idle, busy })
+        {
+            Assert.True((await runner.CancelAsync(job, "alice", CancellationToken.None)).Applied);
+            await t.WaitForStateAsync(job, JobState.Cancelled, Deadline);
+        }
+    }
+
+    private static CurrentUser User(JobTestContext t, JobTestUser user) => new(t.Accounts[user.Name], user.Name, IsAdmin: false, LinuxUserName: user.Name);
+
+    private static async Task GroupAsync(JobTestContext t, IdlePolicy policy)
+    {
+        var quotas = new QuotaStore(t.Db, TimeProvider.System);
+        var group = (await quotas.CreateGroupAsync("idle-" + Guid.NewGuid().ToString("N")[..8], new QuotaPolicy()))!.Value;
+        Assert.True(await quotas.SetGroupJobIdleAsync(group, policy));
+        Assert.True(await quotas.AddMemberAsync(group, t.Accounts[t.Fixture.Alice.Name]));
+    }
+
+    /// <summary>Runs one of alice's jobs on one GPU until the test cancels it; returns it and its GPU.</summary>
+    private async Task<(long Job, string Gpu)> RunAsync(JobTestContext t, JobRunner runner)
+    {
+        var job = await t.SubmitAsync(fixture.Alice, JobTestContext.Spec(["sleep", "600"], gpus: 1));
+        runner.RequestPass(SchedulingCause.JobSubmitted);
+        return (job, (await t.WaitForStateAsync(job, JobState.Running, Deadline)).AssignedGpuUuids.Single());
+    }
+
+    /// <summary>
+    /// Rewrites the fake's two rounds: the idle round holds the idle row of each GPU in <paramref name="idle"/>, the
+    /// load round the idle row of each GPU in <paramref name="load"/>, or its load row for those also in
+    /// <paramref name="loadFromLoadRound"/>. An empty round is a gap in sampling (the sampler publishes whole rounds
+    /// only). Swapped by rename, so the fake never reads half a file.
+    /// </summary>
+    private static void Rows(FakeGpuBox box, IReadOnlyList<string> idle, IReadOnlyList<string> load, IReadOnlyList<string>? loadFromLoadRound = null)
+    {
+        var idleRows = OriginalRows(box, "gpu-idle.csv");
+        var loadRows = OriginalRows(box, "gpu-load.csv");
+        loadFromLoadRound ??= [];
+        Write(box, "gpu-idle.csv", string.Concat(idle.Select(g => RowOf(idleRows, g))));
+        Write(box, "gpu-load.csv", string.Concat(load.Select(g => loadFromLoadRound.Contains(g) ? RowOf(loadRows, g) : RowOf(idleRows, g))));
+    }
+
+    private static string OriginalRows(FakeGpuBox box, string name)
+    {
+        var kept = Path.Combine(box.Folder, name + ".original");
+        if (!File.Exists(kept))
+        {
+            File.Copy(Path.Combine(box.Folder, name), kept);
+        }
+
+        return File.ReadAllText(kept);
+    }
+
+    private static string RowOf(string rows, string uuid) =>
+        rows.Split('\n', StringSplitOptions.RemoveEmptyEntries).Single(r => r.Contains(uuid, StringComparison.Ordinal)) + "\n";
+
+    private static void Write(FakeGpuBox box, string name, string content)
+    {
+        var temporary = Path.Combine(box.Folder, name + ".new");
+        File.WriteAllText(temporary, content);
+        File.Move(temporary, Path.Combine(box.Folder, name), overwrite: true);
+    }
+
+    private static async Task<List<NotificationKinds>> NotificationsAsync(JobTestContext t, long job)
+    {
+        await using var db = t.Db.CreateDbContext();
+        return await db.Notifications.AsNoTracking().Where(n => n.JobId == job).OrderBy(n => n.Id).Select(n => n.Kind).ToListAsync();
+    }
+
+    private static async Task<List<Portal.Data.Entities.AuditEvent>> AuditAsync(JobTestContext t, long job)
+    {
+        var target = "job " + job.ToString(CultureInfo.InvariantCulture);
+        await using var db = t.Db.CreateDbContext();
+        return await db.AuditEvents.AsNoTracking()
+            .Where(e => e.Action.StartsWith("job.idle") || e.Action == AuditActions.JobKept)
+            .Where(e => e.Target == target || e.Target!.StartsWith(target + " "))
+            .OrderBy(e => e.Id).ToListAsync();
+    }
+}
