@@ -62,6 +62,21 @@ public interface ILauncher
         Task.FromResult<IReadOnlyList<string>?>(null);
 
     /// <summary>
+    /// What the launcher's policy decides for GPUs outside jobs (the host self-test's answer): device ACL mode, and
+    /// whether <see cref="KillGpuProcessAsync"/> is allowed. Null when this launcher cannot say.
+    /// </summary>
+    Task<PolicyFacts?> PolicyFactsAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<PolicyFacts?>(null);
+
+    /// <summary>
+    /// Ends <paramref name="user"/>'s process (SIGTERM, then SIGKILL after the policy's grace) if the pid still names the
+    /// process that started at <see cref="ProcessSpec.StartTime"/> and belongs to <see cref="ProcessSpec.Uid"/>; refused
+    /// (<see cref="LauncherException"/>) otherwise, or when the policy does not allow it.
+    /// </summary>
+    Task<ProcessKill> KillGpuProcessAsync(string user, ProcessSpec process, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This launcher cannot end processes.");
+
+    /// <summary>
     /// Builds and starts an app (docs/apps.md): its pod (<c>portal-app-&lt;job&gt;</c>) and its services in order,
     /// waiting for health checks where a service depends on one; all or nothing. The call lasts as long as those waits
     /// (<see cref="AppTimeout"/>).

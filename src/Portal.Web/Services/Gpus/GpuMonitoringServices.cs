@@ -23,6 +23,8 @@ public static class GpuMonitoringServices
         services.AddSingleton<GpuMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<GpuMonitor>());
         services.AddSingleton<IGpuInventorySource>(sp => sp.GetRequiredService<GpuMonitor>());
+        services.AddOptions<ForeignGpuProcessOptions>().Bind(configuration.GetSection(ForeignGpuProcessOptions.SectionName));
+        services.AddSingleton<ForeignGpuProcessKiller>();
         services.AddHostedService<ForeignGpuUseWatch>();
         return services;
     }
