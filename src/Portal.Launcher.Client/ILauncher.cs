@@ -62,11 +62,11 @@ public interface ILauncher
         Task.FromResult<IReadOnlyList<string>?>(null);
 
     /// <summary>
-    /// What the launcher's policy decides for GPUs outside jobs (the host self-test's answer): device ACL mode, and
-    /// whether <see cref="KillGpuProcessAsync"/> is allowed. Null when this launcher cannot say.
+    /// The host self-test without a user: its findings, and what the launcher's policy decides for GPUs outside jobs
+    /// (device ACL mode, whether <see cref="KillGpuProcessAsync"/> is allowed). Null when this launcher cannot say.
     /// </summary>
-    Task<PolicyFacts?> PolicyFactsAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult<PolicyFacts?>(null);
+    Task<SelfTest?> SelfTestAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<SelfTest?>(null);
 
     /// <summary>
     /// Ends <paramref name="user"/>'s process (SIGTERM, then SIGKILL after the policy's grace) if the pid still names the
@@ -108,6 +108,9 @@ public interface ILauncher
 
 /// <summary>What <see cref="ILauncher.ListJobsAsync"/> reports: podman's containers and the kernel's job cgroups.</summary>
 public sealed record UserJobs(IReadOnlyList<ContainerState> Containers, IReadOnlyList<CgroupState> Cgroups);
+
+/// <summary>The launcher's <c>check</c> answer: its findings, and the policy's facts (null from a launcher that sends none).</summary>
+public sealed record SelfTest(IReadOnlyList<CheckItem> Checks, PolicyFacts? Policy);
 
 /// <summary>A started job's container.</summary>
 public sealed record StartedJob(string ContainerId, string ContainerName, IReadOnlyList<string> Warnings);

@@ -53,8 +53,11 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
     public async Task<IReadOnlyList<string>?> PolicyGpusAsync(CancellationToken cancellationToken = default) =>
         (await CallAsync(Request(LauncherVerbs.Check, null), cancellationToken)).PolicyGpus;
 
-    public async Task<PolicyFacts?> PolicyFactsAsync(CancellationToken cancellationToken = default) =>
-        (await CallAsync(Request(LauncherVerbs.Check, null), cancellationToken)).Policy;
+    public async Task<SelfTest?> SelfTestAsync(CancellationToken cancellationToken = default)
+    {
+        LauncherResponse r = await CallAsync(Request(LauncherVerbs.Check, null), cancellationToken);
+        return new SelfTest(r.Checks ?? [], r.Policy);
+    }
 
     public async Task<ProcessKill> KillGpuProcessAsync(string user, ProcessSpec process, CancellationToken cancellationToken = default) =>
         (await CallAsync(Request(LauncherVerbs.KillGpuProcess, user) with { Process = process }, cancellationToken)).Killed

@@ -29,7 +29,7 @@ internal sealed partial class ForeignGpuProcessKiller(
 
         try
         {
-            return (await launcher.PolicyFactsAsync(cancellationToken))?.KillGpuProcesses;
+            return (await launcher.SelfTestAsync(cancellationToken))?.Policy?.KillGpuProcesses;
         }
         catch (LauncherException e)
         {

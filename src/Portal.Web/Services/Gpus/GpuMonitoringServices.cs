@@ -25,6 +25,7 @@ public static class GpuMonitoringServices
         services.AddSingleton<IGpuInventorySource>(sp => sp.GetRequiredService<GpuMonitor>());
         services.AddOptions<ForeignGpuProcessOptions>().Bind(configuration.GetSection(ForeignGpuProcessOptions.SectionName));
         services.AddSingleton<ForeignGpuProcessKiller>();
+        services.AddSingleton<GpuEnforcementReader>();
         services.AddHostedService<ForeignGpuUseWatch>();
         return services;
     }

@@ -42,8 +42,8 @@ internal sealed class InstrumentedLauncher(ILauncher inner, LauncherMetrics metr
     public Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default) =>
         TimeAsync("check", () => inner.CheckAsync(user, cancellationToken));
 
-    public Task<PolicyFacts?> PolicyFactsAsync(CancellationToken cancellationToken = default) =>
-        TimeAsync("check", () => inner.PolicyFactsAsync(cancellationToken));
+    public Task<SelfTest?> SelfTestAsync(CancellationToken cancellationToken = default) =>
+        TimeAsync("check", () => inner.SelfTestAsync(cancellationToken));
 
     public Task<ProcessKill> KillGpuProcessAsync(string user, ProcessSpec process, CancellationToken cancellationToken = default) =>
         TimeAsync("kill-gpu-process", () => inner.KillGpuProcessAsync(user, process, cancellationToken));

@@ -87,8 +87,8 @@ internal sealed class LogStreamLimits(ILauncher inner, LogStreamOptions options,
     public Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default) =>
         inner.CheckAsync(user, cancellationToken);
 
-    public Task<PolicyFacts?> PolicyFactsAsync(CancellationToken cancellationToken = default) =>
-        inner.PolicyFactsAsync(cancellationToken);
+    public Task<SelfTest?> SelfTestAsync(CancellationToken cancellationToken = default) =>
+        inner.SelfTestAsync(cancellationToken);
 
     public Task<ProcessKill> KillGpuProcessAsync(string user, ProcessSpec process, CancellationToken cancellationToken = default) =>
         inner.KillGpuProcessAsync(user, process, cancellationToken);
