@@ -62,7 +62,13 @@ internal sealed partial class ForeignGpuProcessKiller(
             return;
         }
 
-        if (process.OwnerUid is not { } uid || process.OwnerName is not { } owner)
+        if (process.OwnerUid is not { } uid)
+        {
+            // /proc no longer shows it: gone (nvidia-smi's list lags), or hidden from the portal. Nothing to end.
+            return;
+        }
+
+        if (process.OwnerName is not { } owner)
         {
             await RecordAsync(found.GpuUuid, false, $"Not ended: its owner has no account name. {detail}", cancellationToken);
             return;
