@@ -55,6 +55,8 @@ public sealed class KillGpuProcessTests(LauncherFixture f)
             endedStart = ended.StartTime;
         }
 
+        // Start times count clock ticks: the later process starts a tick after, as a recycled pid's would.
+        await Wait.UntilAsync(() => Task.FromResult(UserProcess.TicksSinceBoot()), t => t > endedStart + 1, Deadline, "the next clock tick");
         await using var later = await UserProcess.StartAsync(f.Bob);
         Assert.NotEqual(endedStart, later.StartTime);
 
@@ -267,6 +269,13 @@ public sealed class KillGpuProcessTests(LauncherFixture f)
         {
             string stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
             return ulong.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19], CultureInfo.InvariantCulture);
+        }
+
+        /// <summary>Now, in the clock ticks start times count (USER_HZ, 100 on Linux), from /proc/uptime.</summary>
+        public static ulong TicksSinceBoot()
+        {
+            string uptime = File.ReadAllText("/proc/uptime").Split(' ')[0];
+            return (ulong)(double.Parse(uptime, CultureInfo.InvariantCulture) * 100);
         }
 
         public async Task WaitForExitAsync()
