@@ -74,6 +74,14 @@ internal sealed partial class ForeignGpuProcessKiller(
             return;
         }
 
+        // The launcher refuses a job's process by its cgroup: so does the portal, without asking, where the container
+        // id did not name the job.
+        if (JobCgroup.Of(ProcRoot, process.Pid) is { } cgroup)
+        {
+            await RecordAsync(found.GpuUuid, false, $"Not ended: it runs in a job's cgroup {cgroup} (stop the job instead). {detail}", cancellationToken);
+            return;
+        }
+
         if (ProcessStartTime.Read(ProcRoot, process.Pid) is not { } startTime)
         {
             await RecordAsync(found.GpuUuid, true, $"Gone before it was ended. {detail}", cancellationToken);
@@ -112,6 +120,44 @@ internal sealed partial class ForeignGpuProcessKiller(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The launcher's self-test did not say whether foreign GPU processes may be ended: {Reason}")]
     private partial void LogPolicyUnreadable(string reason);
+}
+
+/// <summary>The launcher's job cgroups (<c>&lt;parent&gt;/user-&lt;uid&gt;/job-&lt;job&gt;</c>, docs/launcher.md) in a
+/// process's <c>/proc/&lt;pid&gt;/cgroup</c>.</summary>
+internal static class JobCgroup
+{
+    /// <summary>The first job cgroup path of <paramref name="pid"/>, or null (none, or the process is gone).</summary>
+    public static string? Of(string procRoot, int pid)
+    {
+        try
+        {
+            return Find(File.ReadAllText(Path.Combine(procRoot, pid.ToString(CultureInfo.InvariantCulture), "cgroup")));
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>A path with a <c>user-&lt;digits&gt;</c> segment followed by a <c>job-</c> segment.</summary>
+    public static string? Find(string cgroupFile)
+    {
+        foreach (string line in cgroupFile.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string path = line.Split(':', 3) is [_, _, var p] ? p : "";
+            string[] parts = path.Split('/');
+            for (int i = 0; i + 1 < parts.Length; i++)
+            {
+                if (parts[i].StartsWith("user-", StringComparison.Ordinal) && parts[i].Length > 5 && parts[i][5..].All(char.IsAsciiDigit)
+                    && parts[i + 1].StartsWith("job-", StringComparison.Ordinal))
+                {
+                    return path;
+                }
+            }
+        }
+
+        return null;
+    }
 }
 
 /// <summary>A process's start time: field 22 of <c>/proc/&lt;pid&gt;/stat</c>, clock ticks since boot.</summary>
