@@ -62,6 +62,21 @@ public interface ILauncher
         Task.FromResult<IReadOnlyList<string>?>(null);
 
     /// <summary>
+    /// The host self-test without a user: its findings, and what the launcher's policy decides for GPUs outside jobs
+    /// (device ACL mode, whether <see cref="KillGpuProcessAsync"/> is allowed). Null when this launcher cannot say.
+    /// </summary>
+    Task<SelfTest?> SelfTestAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<SelfTest?>(null);
+
+    /// <summary>
+    /// Ends <paramref name="user"/>'s process (SIGTERM, then SIGKILL after the policy's grace) if the pid still names the
+    /// process that started at <see cref="ProcessSpec.StartTime"/> and belongs to <see cref="ProcessSpec.Uid"/>; refused
+    /// (<see cref="LauncherException"/>) otherwise, or when the policy does not allow it.
+    /// </summary>
+    Task<ProcessKill> KillGpuProcessAsync(string user, ProcessSpec process, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This launcher cannot end processes.");
+
+    /// <summary>
     /// Builds and starts an app (docs/apps.md): its pod (<c>portal-app-&lt;job&gt;</c>) and its services in order,
     /// waiting for health checks where a service depends on one; all or nothing. The call lasts as long as those waits
     /// (<see cref="AppTimeout"/>).
@@ -93,6 +108,9 @@ public interface ILauncher
 
 /// <summary>What <see cref="ILauncher.ListJobsAsync"/> reports: podman's containers and the kernel's job cgroups.</summary>
 public sealed record UserJobs(IReadOnlyList<ContainerState> Containers, IReadOnlyList<CgroupState> Cgroups);
+
+/// <summary>The launcher's <c>check</c> answer: its findings, and the policy's facts (null from a launcher that sends none).</summary>
+public sealed record SelfTest(IReadOnlyList<CheckItem> Checks, PolicyFacts? Policy);
 
 /// <summary>A started job's container.</summary>
 public sealed record StartedJob(string ContainerId, string ContainerName, IReadOnlyList<string> Warnings);

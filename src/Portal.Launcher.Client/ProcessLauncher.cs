@@ -53,6 +53,16 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
     public async Task<IReadOnlyList<string>?> PolicyGpusAsync(CancellationToken cancellationToken = default) =>
         (await CallAsync(Request(LauncherVerbs.Check, null), cancellationToken)).PolicyGpus;
 
+    public async Task<SelfTest?> SelfTestAsync(CancellationToken cancellationToken = default)
+    {
+        LauncherResponse r = await CallAsync(Request(LauncherVerbs.Check, null), cancellationToken);
+        return new SelfTest(r.Checks ?? [], r.Policy);
+    }
+
+    public async Task<ProcessKill> KillGpuProcessAsync(string user, ProcessSpec process, CancellationToken cancellationToken = default) =>
+        (await CallAsync(Request(LauncherVerbs.KillGpuProcess, user) with { Process = process }, cancellationToken)).Killed
+        ?? throw new LauncherException(LauncherFailure.Internal, "The launcher said nothing of how the process ended.", 0, "");
+
     public async Task<StartedJob> AppUpAsync(string user, string job, AppSpec app, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(app);

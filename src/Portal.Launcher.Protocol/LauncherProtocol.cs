@@ -83,11 +83,16 @@ public static class LauncherVerbs
     /// (request section <c>build</c>); stdout is the build log, framed as <see cref="BuildFrame"/> says.</summary>
     public const string ImageBuild = "image-build";
 
+    /// <summary>Ends a process computing on a GPU outside any allocation (request section <c>process</c>): SIGTERM, then
+    /// SIGKILL after the policy's grace, sent as the process's owner through a pidfd, once the pid, start time and owner are
+    /// proven to be the ones asked for. Refused unless the policy's <c>killGpuProcesses</c> is true.</summary>
+    public const string KillGpuProcess = "kill-gpu-process";
+
     /// <summary>The verbs whose stdout is raw text (a log, a build log, the driver-policy's policy file), not a JSON result.</summary>
     public static bool Streams(string? verb) => verb is Logs or AppLogs or SlurmLog or DriverPolicy or ImageBuild;
 
     public static readonly IReadOnlyList<string> All =
-        [Run, Stop, Remove, Release, Inspect, List, Logs, Images, Check, Authenticate, AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport, SlurmSubmit, SlurmCancel, SlurmLog, DriverPolicy, ImagePull, ImageRemove, ImageBuild];
+        [Run, Stop, Remove, Release, Inspect, List, Logs, Images, Check, Authenticate, AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport, SlurmSubmit, SlurmCancel, SlurmLog, DriverPolicy, ImagePull, ImageRemove, ImageBuild, KillGpuProcess];
 
     /// <summary>The verbs that act on an app's pod.</summary>
     public static readonly IReadOnlyList<string> AppVerbs = [AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport];

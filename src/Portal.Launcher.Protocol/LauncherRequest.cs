@@ -38,6 +38,22 @@ public sealed record LauncherRequest
 
     /// <summary>The build of <c>image-build</c> (<see cref="ImageBuildRules"/> says which it takes).</summary>
     public BuildSpec? Build { get; init; }
+
+    /// <summary>The process of <c>kill-gpu-process</c>; <see cref="User"/> names its owner.</summary>
+    public ProcessSpec? Process { get; init; }
+}
+
+/// <summary>
+/// One process, named so that a recycled pid can never stand for it: the pid, its start time (field 22 of
+/// <c>/proc/&lt;pid&gt;/stat</c>, clock ticks since boot) and its real uid, all as the portal read them.
+/// </summary>
+public sealed record ProcessSpec
+{
+    public required int Pid { get; init; }
+
+    public required ulong StartTime { get; init; }
+
+    public required uint Uid { get; init; }
 }
 
 /// <summary>An image build from a folder of the user's.</summary>

@@ -32,6 +32,12 @@ public sealed record LauncherResponse
     /// </summary>
     public IReadOnlyList<string>? PolicyGpus { get; init; }
 
+    /// <summary><c>check</c>: what the policy enforces outside jobs, for the GPU admin page.</summary>
+    public PolicyFacts? Policy { get; init; }
+
+    /// <summary><c>kill-gpu-process</c>: how the process ended.</summary>
+    public ProcessKill? Killed { get; init; }
+
     /// <summary>The account whose password was right (verb <c>authenticate</c>).</summary>
     public AuthenticatedAccount? Authenticated { get; init; }
 
@@ -138,4 +144,27 @@ public sealed record CheckItem
     public required string Status { get; init; }
 
     public required string Detail { get; init; }
+}
+
+/// <summary>What the launcher's policy decides about GPUs outside jobs (the <c>check</c> answer).</summary>
+public sealed record PolicyFacts
+{
+    /// <summary>Device ACL mode: GPU nodes are root's alone and a job's owner gets an ACL on its GPUs while it runs.</summary>
+    public bool ManageDeviceAcls { get; init; }
+
+    /// <summary>The policy allows <c>kill-gpu-process</c>.</summary>
+    public bool KillGpuProcesses { get; init; }
+
+    /// <summary>Seconds between SIGTERM and SIGKILL for <c>kill-gpu-process</c>.</summary>
+    public int GpuProcessKillGraceSeconds { get; init; }
+}
+
+/// <summary>How <c>kill-gpu-process</c> ended a process.</summary>
+public sealed record ProcessKill
+{
+    /// <summary><c>SIGTERM</c> when it ended within the grace, else <c>SIGKILL</c>.</summary>
+    public required string Signal { get; init; }
+
+    /// <summary>True once the process is gone (a process stuck in the kernel may outlive SIGKILL for a while).</summary>
+    public bool Exited { get; init; }
 }

@@ -64,7 +64,7 @@ namespace Portal.Launcher
             }
 
             // The self-test reports an unusable podman as one of its findings; every other verb but the password check refuses.
-            if (podmanProblem is not null && request.Verb is not (LauncherVerbs.Check or LauncherVerbs.Authenticate or LauncherVerbs.DriverPolicy))
+            if (podmanProblem is not null && request.Verb is not (LauncherVerbs.Check or LauncherVerbs.Authenticate or LauncherVerbs.DriverPolicy or LauncherVerbs.KillGpuProcess))
             {
                 audit.Failed("podman unusable: " + podmanProblem);
                 return Reply(LauncherExitCodes.PolicyError, "Launcher policy unusable: " + podmanProblem, LauncherVerbs.Streams(request.Verb));
@@ -82,6 +82,7 @@ namespace Portal.Launcher
                     LauncherVerbs.Authenticate => await Authenticate.ExecuteAsync(ctx),
                     LauncherVerbs.SlurmSubmit or LauncherVerbs.SlurmCancel or LauncherVerbs.SlurmLog => await Slurm.SlurmVerbs.ExecuteAsync(ctx),
                     LauncherVerbs.DriverPolicy => await DriverPolicyVerb.ExecuteAsync(ctx),
+                    LauncherVerbs.KillGpuProcess => await KillGpuProcessVerb.ExecuteAsync(ctx),
                     _ => await ContainerVerbs.ExecuteAsync(ctx),
                 };
                 if (streaming)

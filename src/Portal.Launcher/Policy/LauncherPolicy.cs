@@ -123,6 +123,15 @@ internal sealed record LauncherPolicy
     public int ImageBuildTimeoutSeconds { get; init; } = DefaultImageBuildTimeoutSeconds;
 
     public const int DefaultImageBuildTimeoutSeconds = 1800;
+
+    /// <summary>Whether <c>kill-gpu-process</c> may end a process that computes on a GPU outside any allocation. Off unless
+    /// the policy says so: the portal's own option must agree too.</summary>
+    public bool KillGpuProcesses { get; init; }
+
+    /// <summary>Seconds between the SIGTERM and the SIGKILL of <c>kill-gpu-process</c>.</summary>
+    public int GpuProcessKillGraceSeconds { get; init; } = DefaultGpuProcessKillGraceSeconds;
+
+    public const int DefaultGpuProcessKillGraceSeconds = 5;
 }
 
 /// <summary>A registry users may pull from.</summary>

@@ -217,6 +217,11 @@ internal static class PolicyLoader
         {
             problems.Add("imageBuildTimeoutSeconds must be between 10 and 86400");
         }
+
+        if (p.GpuProcessKillGraceSeconds is < 1 or > 60)
+        {
+            problems.Add("gpuProcessKillGraceSeconds must be between 1 and 60");
+        }
     }
 
     /// <summary>The fields that decide whose password may be checked and who may run jobs.</summary>

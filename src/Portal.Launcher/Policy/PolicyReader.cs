@@ -64,6 +64,8 @@ internal static partial class PolicyReader
         List<PolicyRegistry> registries = [];
         int imagePullTimeoutSeconds = LauncherPolicy.DefaultImagePullTimeoutSeconds;
         int imageBuildTimeoutSeconds = LauncherPolicy.DefaultImageBuildTimeoutSeconds;
+        bool killGpuProcesses = false;
+        int gpuProcessKillGraceSeconds = LauncherPolicy.DefaultGpuProcessKillGraceSeconds;
 
         var seen = StartObject(ref r, where);
         while (NextProperty(ref r, seen, where, out string name))
@@ -102,6 +104,8 @@ internal static partial class PolicyReader
                 case "registries": registries = Registries(ref r); break;
                 case "imagePullTimeoutSeconds": imagePullTimeoutSeconds = Int32(ref r, name); break;
                 case "imageBuildTimeoutSeconds": imageBuildTimeoutSeconds = Int32(ref r, name); break;
+                case "killGpuProcesses": killGpuProcesses = Bool(ref r, name); break;
+                case "gpuProcessKillGraceSeconds": gpuProcessKillGraceSeconds = Int32(ref r, name); break;
                 default: throw Unknown(where, name);
             }
         }
@@ -140,6 +144,8 @@ internal static partial class PolicyReader
             Registries = registries,
             ImagePullTimeoutSeconds = imagePullTimeoutSeconds,
             ImageBuildTimeoutSeconds = imageBuildTimeoutSeconds,
+            KillGpuProcesses = killGpuProcesses,
+            GpuProcessKillGraceSeconds = gpuProcessKillGraceSeconds,
         };
     }
 

@@ -38,6 +38,7 @@ internal static class RequestValidator
         CheckSection(r.Authenticate is not null, r.Verb == LauncherVerbs.Authenticate, "authenticate", r.Verb);
         CheckSection(r.Image is not null, r.Verb is LauncherVerbs.ImagePull or LauncherVerbs.ImageRemove, "image", r.Verb);
         CheckSection(r.Build is not null, r.Verb == LauncherVerbs.ImageBuild, "build", r.Verb);
+        CheckSection(r.Process is not null, r.Verb == LauncherVerbs.KillGpuProcess, "process", r.Verb);
         if ((r.Logs?.Service is not null) != (r.Verb == LauncherVerbs.AppLogs))
         {
             Refuse("logs.service names the service of an app-logs request, and only there.");
@@ -112,6 +113,36 @@ internal static class RequestValidator
         if (r.Authenticate is { } authenticate)
         {
             ValidateAuthenticate(authenticate);
+        }
+
+        if (r.Process is { } process)
+        {
+            ValidateProcess(process, policy);
+        }
+    }
+
+    /// <summary>The shape of a kill-gpu-process request; whether the process is the one named is proven on the host.</summary>
+    private static void ValidateProcess(ProcessSpec process, LauncherPolicy policy)
+    {
+        if (!policy.KillGpuProcesses)
+        {
+            Refuse("The launcher policy does not allow kill-gpu-process (killGpuProcesses is false).");
+        }
+
+        // pid 1 is init (or a container's), never a stray GPU process; 4194304 is the kernel's PID_MAX_LIMIT.
+        if (process.Pid is < 2 or > 4_194_304)
+        {
+            Refuse("process.pid must be between 2 and 4194304.");
+        }
+
+        if (process.StartTime == 0)
+        {
+            Refuse("process.startTime must be the process's start time in clock ticks (field 22 of /proc/<pid>/stat).");
+        }
+
+        if (process.Uid == 0 || process.Uid < policy.MinUid)
+        {
+            Refuse($"process.uid {process.Uid} is root or below the policy minimum {policy.MinUid} (a system account).");
         }
     }
 

@@ -56,7 +56,18 @@ internal static class SelfCheck
         }
 
         ctx.Audit.Done(string.Join("; ", items.Select(i => $"{i.Name}={i.Status}")));
-        return VerbResult.Success(new LauncherResponse { Checks = items, PolicyGpus = [.. ctx.Policy.Gpus.Select(g => g.Id)] });
+        return VerbResult.Success(new LauncherResponse
+        {
+            Checks = items,
+            PolicyGpus = [.. ctx.Policy.Gpus.Select(g => g.Id)],
+            Policy = new PolicyFacts
+            {
+                ManageDeviceAcls = ctx.Policy.ManageDeviceAcls,
+                // Dev mode refuses kill-gpu-process whatever the policy says: the portal must not ask there.
+                KillGpuProcesses = ctx.Policy.KillGpuProcesses && ctx.Privileged,
+                GpuProcessKillGraceSeconds = ctx.Policy.GpuProcessKillGraceSeconds,
+            },
+        });
     }
 
     private static string PolicyLoader_Path(LaunchContext ctx) => Policy.PolicyLoader.PathFor(ctx.Privileged);

@@ -185,6 +185,9 @@ public sealed class LauncherFixture : IAsyncLifetime
         await Shell.CheckedAsync(Path.Combine(repo, "src/Portal.SocketBridge/build.sh"), BridgePath);
     }
 
+    /// <summary>The test policy's grace between SIGTERM and SIGKILL for <c>kill-gpu-process</c>.</summary>
+    public const int KillGraceSeconds = 1;
+
     /// <summary>The test policy's task limit for every job (a request carries none).</summary>
     public const int PidsLimit = 256;
 
@@ -195,8 +198,10 @@ public sealed class LauncherFixture : IAsyncLifetime
     /// <param name="registries">The policy's <c>registries</c> (host, insecure); none when null.</param>
     /// <param name="allowNetwork">The policy's <c>allowNetwork</c>.</param>
     /// <param name="imageBuildTimeoutSeconds">The policy's <c>imageBuildTimeoutSeconds</c>; its default when null.</param>
+    /// <param name="killGpuProcesses">The policy's <c>killGpuProcesses</c> (on in the test policy; off is the default).</param>
     public static void WritePolicy(bool manageDeviceAcls, int podmanTimeoutSeconds = 30, int pidsLimit = PidsLimit,
-        IEnumerable<(string Host, bool Insecure)>? registries = null, bool allowNetwork = false, int? imageBuildTimeoutSeconds = null)
+        IEnumerable<(string Host, bool Insecure)>? registries = null, bool allowNetwork = false, int? imageBuildTimeoutSeconds = null,
+        bool killGpuProcesses = true)
     {
         var policy = new Dictionary<string, object>
         {
@@ -230,6 +235,8 @@ public sealed class LauncherFixture : IAsyncLifetime
             ["cgroupParent"] = CgroupParent,
             ["podmanTimeoutSeconds"] = podmanTimeoutSeconds,
             ["registries"] = (registries ?? []).Select(r => new Dictionary<string, object> { ["host"] = r.Host, ["insecure"] = r.Insecure }).ToArray(),
+            ["killGpuProcesses"] = killGpuProcesses,
+            ["gpuProcessKillGraceSeconds"] = KillGraceSeconds,
         };
         if (imageBuildTimeoutSeconds is { } buildSeconds)
         {

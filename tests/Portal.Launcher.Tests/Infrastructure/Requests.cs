@@ -43,6 +43,14 @@ public static class Requests
         return JsonSerializer.Serialize(new Dictionary<string, object> { ["version"] = 1, ["verb"] = "run", ["user"] = user, ["job"] = job, ["run"] = run });
     }
 
+    /// <summary>A <c>kill-gpu-process</c> request for <paramref name="user"/>'s process.</summary>
+    public static string Kill(string user, int pid, ulong startTime, uint uid) =>
+        JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["version"] = 1, ["verb"] = "kill-gpu-process", ["user"] = user,
+            ["process"] = new Dictionary<string, object> { ["pid"] = pid, ["startTime"] = startTime, ["uid"] = uid },
+        });
+
     public static string Job(string verb, string user, string job) =>
         JsonSerializer.Serialize(new Dictionary<string, object> { ["version"] = 1, ["verb"] = verb, ["user"] = user, ["job"] = job });
 

@@ -74,6 +74,16 @@ public sealed class PolicyReaderTests
     }
 
     [Fact]
+    public void EndingForeignGpuProcesses_IsOffByDefault_AndReadWhenGiven()
+    {
+        LauncherPolicy off = Parse(Minimal);
+        LauncherPolicy on = Parse(With("\"killGpuProcesses\":true,\"gpuProcessKillGraceSeconds\":12"));
+
+        Assert.Equal((false, LauncherPolicy.DefaultGpuProcessKillGraceSeconds), (off.KillGpuProcesses, off.GpuProcessKillGraceSeconds));
+        Assert.Equal((true, 12), (on.KillGpuProcesses, on.GpuProcessKillGraceSeconds));
+    }
+
+    [Fact]
     public void TheCgroupSettings_AreRead()
     {
         LauncherPolicy p = Parse(With("""

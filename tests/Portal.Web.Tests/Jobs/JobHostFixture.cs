@@ -360,6 +360,9 @@ public sealed class JobHostFixture : IAsyncLifetime
             ["sessions"] = new Dictionary<string, object> { ["dir"] = SessionsDir, ["group"] = ProxyGroup, ["bridge"] = BridgePath },
             ["cgroupParent"] = CgroupTree.Parent,
             ["registries"] = new[] { new Dictionary<string, object> { ["host"] = TestRegistry.Host, ["insecure"] = true } },
+            // The launcher may end foreign GPU processes; the portal does only where a test turns its option on.
+            ["killGpuProcesses"] = true,
+            ["gpuProcessKillGraceSeconds"] = 1,
         };
         File.WriteAllText(PolicyPath, JsonSerializer.Serialize(policy));
         // The real pam_unix, as Debian's common-auth and common-account use it (minus nullok), in a service of its own.

@@ -30,6 +30,7 @@ public static class AuditActions
     public const string GpuDrained = "gpu.drain";
     public const string GpuUndrained = "gpu.undrain";
     public const string GpuForeignProcess = "gpu.foreign-process";
+    public const string GpuForeignKill = "gpu.foreign-kill";
     public const string QuotaDefaultChanged = "quota.default";
     public const string QuotaGroupCreated = "quota.group-create";
     public const string QuotaGroupChanged = "quota.group-change";
@@ -65,7 +66,7 @@ public static class AuditActions
         LoginPasskey, LoginSingleSignOn, Logout, PasswordChanged, SecondFactorChanged, PasskeyChanged, SecondFactorRequirement,
         UserCreatedBySignIn, SingleSignOnBound, SessionsRevoked,
         UserCreated, UserDisabled, UserEnabled, PasswordReset, AdminGranted, AdminRevoked, BootstrapAdmin,
-        GpuDrained, GpuUndrained, GpuForeignProcess, QuotaDefaultChanged, QuotaGroupCreated, QuotaGroupChanged, QuotaGroupDeleted,
+        GpuDrained, GpuUndrained, GpuForeignProcess, GpuForeignKill, QuotaDefaultChanged, QuotaGroupCreated, QuotaGroupChanged, QuotaGroupDeleted,
         QuotaMemberAdded, QuotaMemberRemoved, QuotaOverrideSet, QuotaOverrideRemoved, QuotaGroupIdleChanged, JobCancelled, SessionKept, SessionIdleStopped,
         QuotaGroupJobIdleChanged, JobIdleWarned, JobIdleWarningCleared, JobIdleReclaimed, JobKept,
         TokenCreated, TokenRevoked, AppSubmitted, AppRefused, BoxPresetSaved, BoxPresetRenamed, BoxPresetDeleted,

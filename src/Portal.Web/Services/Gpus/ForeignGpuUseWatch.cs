@@ -9,7 +9,10 @@ namespace Portal.Web.Services.Gpus;
 /// process reading shows it (after a portal restart, cases still running are recorded again, once); a reading that
 /// failed changes nothing, so an nvidia-smi hiccup does not record every case again.
 /// </summary>
-internal sealed partial class ForeignGpuUseWatch(GpuMonitor monitor, AuditLog audit, ILogger<ForeignGpuUseWatch> logger)
+/// <remarks>After recording them, <see cref="ForeignGpuProcessKiller"/> ends the new cases where this box's option and
+/// launcher policy both say so.</remarks>
+internal sealed partial class ForeignGpuUseWatch(
+    GpuMonitor monitor, AuditLog audit, ForeignGpuProcessKiller killer, ILogger<ForeignGpuUseWatch> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -29,12 +32,15 @@ internal sealed partial class ForeignGpuUseWatch(GpuMonitor monitor, AuditLog au
 
                 last = occupancy;
                 var now = ForeignGpuProcess.In(occupancy);
-                foreach (var found in now.Where(f => !seen.Contains(f.Key)))
+                var fresh = now.Where(f => !seen.Contains(f.Key)).ToList();
+                foreach (var found in fresh)
                 {
                     string detail = found.Describe();
                     LogForeign(found.GpuUuid, detail);
                     await RecordAsync(found.GpuUuid, detail, stoppingToken);
                 }
+
+                await killer.EndAsync(fresh, stoppingToken);
 
                 seen = [.. now.Select(f => f.Key)];
             }

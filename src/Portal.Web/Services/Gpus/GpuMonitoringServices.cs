@@ -23,6 +23,9 @@ public static class GpuMonitoringServices
         services.AddSingleton<GpuMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<GpuMonitor>());
         services.AddSingleton<IGpuInventorySource>(sp => sp.GetRequiredService<GpuMonitor>());
+        services.AddOptions<ForeignGpuProcessOptions>().Bind(configuration.GetSection(ForeignGpuProcessOptions.SectionName));
+        services.AddSingleton<ForeignGpuProcessKiller>();
+        services.AddSingleton<GpuEnforcementReader>();
         services.AddHostedService<ForeignGpuUseWatch>();
         services.AddSingleton<Idle.JobIdleReclaimer>();
         services.AddSingleton<Idle.IJobIdleSource>(sp => sp.GetRequiredService<Idle.JobIdleReclaimer>());

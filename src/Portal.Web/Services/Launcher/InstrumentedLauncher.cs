@@ -42,6 +42,12 @@ internal sealed class InstrumentedLauncher(ILauncher inner, LauncherMetrics metr
     public Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default) =>
         TimeAsync("check", () => inner.CheckAsync(user, cancellationToken));
 
+    public Task<SelfTest?> SelfTestAsync(CancellationToken cancellationToken = default) =>
+        TimeAsync("check", () => inner.SelfTestAsync(cancellationToken));
+
+    public Task<ProcessKill> KillGpuProcessAsync(string user, ProcessSpec process, CancellationToken cancellationToken = default) =>
+        TimeAsync("kill-gpu-process", () => inner.KillGpuProcessAsync(user, process, cancellationToken));
+
     public Task<StartedJob> AppUpAsync(string user, string job, AppSpec app, CancellationToken cancellationToken = default) =>
         TimeAsync("app-up", () => inner.AppUpAsync(user, job, app, cancellationToken));
 

@@ -87,6 +87,12 @@ internal sealed class LogStreamLimits(ILauncher inner, LogStreamOptions options,
     public Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default) =>
         inner.CheckAsync(user, cancellationToken);
 
+    public Task<SelfTest?> SelfTestAsync(CancellationToken cancellationToken = default) =>
+        inner.SelfTestAsync(cancellationToken);
+
+    public Task<ProcessKill> KillGpuProcessAsync(string user, ProcessSpec process, CancellationToken cancellationToken = default) =>
+        inner.KillGpuProcessAsync(user, process, cancellationToken);
+
     public Task<StartedJob> AppUpAsync(string user, string job, AppSpec app, CancellationToken cancellationToken = default) =>
         inner.AppUpAsync(user, job, app, cancellationToken);
 

@@ -25,6 +25,7 @@ public partial class Gpus
     private bool Confirm { get; set; }
 
     private IReadOnlyList<StoredGpu> _gpus = [];
+    private IReadOnlyList<Services.Gpus.EnforcementLine> _enforcement = [];
     private Dictionary<string, GpuHolding> _holdings = [];
     private StoredGpu? _confirm;
     private AdminResult? _result;
@@ -33,6 +34,7 @@ public partial class Gpus
     protected override async Task OnInitializedAsync()
     {
         await LoadAsync();
+        _enforcement = await Enforcement.ReadAsync(HttpContext.RequestAborted);
         _handlingPost = HttpMethods.IsPost(HttpContext.Request.Method);
         if (_handlingPost)
         {

@@ -1,0 +1,191 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using Portal.Launcher.Client;
+using Portal.Launcher.Protocol;
+using Portal.Web.Services.Audit;
+
+namespace Portal.Web.Services.Gpus;
+
+/// <summary>
+/// Ends new foreign GPU processes through the launcher when both the portal's option and the launcher's policy say so,
+/// and audits each outcome (<see cref="AuditActions.GpuForeignKill"/>). Never asks for a process that runs in a job (the
+/// job is stopped, not picked apart) or whose owner /proc no longer shows; the launcher checks pid, start time, owner
+/// and job cgroup again itself.
+/// </summary>
+internal sealed partial class ForeignGpuProcessKiller(
+    ILauncher launcher, AuditLog audit, IOptions<ForeignGpuProcessOptions> options, ILogger<ForeignGpuProcessKiller> logger)
+{
+    /// <summary>Where start times are read; tests keep /proc.</summary>
+    internal string ProcRoot { get; init; } = "/proc";
+
+    /// <summary>Whether new cases are ended on this box: the option, then the launcher's self-test. Null when the
+    /// launcher could not say (it is asked again next time).</summary>
+    public async Task<bool?> EnabledAsync(CancellationToken cancellationToken)
+    {
+        if (!options.Value.Kill)
+        {
+            return false;
+        }
+
+        try
+        {
+            return (await launcher.SelfTestAsync(cancellationToken))?.Policy?.KillGpuProcesses;
+        }
+        catch (LauncherException e)
+        {
+            LogPolicyUnreadable(e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Ends each process of <paramref name="found"/> once (a process on two GPUs is one process).</summary>
+    public async Task EndAsync(IReadOnlyList<ForeignGpuProcess> found, CancellationToken cancellationToken)
+    {
+        if (found.Count == 0 || await EnabledAsync(cancellationToken) != true)
+        {
+            return;
+        }
+
+        foreach (var group in found.GroupBy(f => f.Process.Pid))
+        {
+            await EndOneAsync(group.First(), cancellationToken);
+        }
+    }
+
+    private async Task EndOneAsync(ForeignGpuProcess found, CancellationToken cancellationToken)
+    {
+        var process = found.Process;
+        string detail = found.Describe();
+        if (process.JobId is { } job)
+        {
+            await RecordAsync(found.GpuUuid, false, $"Not ended: it runs in job {job.ToString(CultureInfo.InvariantCulture)} (stop the job instead). {detail}", cancellationToken);
+            return;
+        }
+
+        if (process.OwnerUid is not { } uid)
+        {
+            // /proc no longer shows it: gone (nvidia-smi's list lags), or hidden from the portal. Nothing to end.
+            return;
+        }
+
+        if (process.OwnerName is not { } owner)
+        {
+            await RecordAsync(found.GpuUuid, false, $"Not ended: its owner has no account name. {detail}", cancellationToken);
+            return;
+        }
+
+        // The launcher refuses a job's process by its cgroup: so does the portal, without asking, where the container
+        // id did not name the job.
+        if (JobCgroup.Of(ProcRoot, process.Pid) is { } cgroup)
+        {
+            await RecordAsync(found.GpuUuid, false, $"Not ended: it runs in a job's cgroup {cgroup} (stop the job instead). {detail}", cancellationToken);
+            return;
+        }
+
+        if (ProcessStartTime.Read(ProcRoot, process.Pid) is not { } startTime)
+        {
+            await RecordAsync(found.GpuUuid, true, $"Gone before it was ended. {detail}", cancellationToken);
+            return;
+        }
+
+        try
+        {
+            var killed = await launcher.KillGpuProcessAsync(owner, new ProcessSpec { Pid = process.Pid, StartTime = startTime, Uid = uid }, cancellationToken);
+            await RecordAsync(found.GpuUuid, true, $"Ended with {killed.Signal}. {detail}", cancellationToken);
+        }
+        catch (LauncherException e)
+        {
+            await RecordAsync(found.GpuUuid, false, $"Not ended: {e.Message} {detail}", cancellationToken);
+        }
+    }
+
+    private async Task RecordAsync(string gpu, bool succeeded, string detail, CancellationToken cancellationToken)
+    {
+        LogOutcome(gpu, detail);
+        try
+        {
+            await audit.WriteAsync(AuditActions.GpuForeignKill, AuditActor.System, succeeded, gpu, detail, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogAuditFailed(gpu, e.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "GPU {Gpu}: {Detail}")]
+    private partial void LogOutcome(string gpu, string detail);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not write the audit row for ending a foreign process on GPU {Gpu}: {Reason}")]
+    private partial void LogAuditFailed(string gpu, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The launcher's self-test did not say whether foreign GPU processes may be ended: {Reason}")]
+    private partial void LogPolicyUnreadable(string reason);
+}
+
+/// <summary>The launcher's job cgroups (<c>&lt;parent&gt;/user-&lt;uid&gt;/job-&lt;job&gt;</c>, docs/launcher.md) in a
+/// process's <c>/proc/&lt;pid&gt;/cgroup</c>.</summary>
+internal static class JobCgroup
+{
+    /// <summary>The first job cgroup path of <paramref name="pid"/>, or null (none, or the process is gone).</summary>
+    public static string? Of(string procRoot, int pid)
+    {
+        try
+        {
+            return Find(File.ReadAllText(Path.Combine(procRoot, pid.ToString(CultureInfo.InvariantCulture), "cgroup")));
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>A path with a <c>user-&lt;digits&gt;</c> segment followed by a <c>job-</c> segment.</summary>
+    public static string? Find(string cgroupFile)
+    {
+        foreach (string line in cgroupFile.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string path = line.Split(':', 3) is [_, _, var p] ? p : "";
+            string[] parts = path.Split('/');
+            for (int i = 0; i + 1 < parts.Length; i++)
+            {
+                if (parts[i].StartsWith("user-", StringComparison.Ordinal) && parts[i].Length > 5 && parts[i][5..].All(char.IsAsciiDigit)
+                    && parts[i + 1].StartsWith("job-", StringComparison.Ordinal))
+                {
+                    return path;
+                }
+            }
+        }
+
+        return null;
+    }
+}
+
+/// <summary>A process's start time: field 22 of <c>/proc/&lt;pid&gt;/stat</c>, clock ticks since boot.</summary>
+internal static class ProcessStartTime
+{
+    /// <summary>Null when the process is gone.</summary>
+    public static ulong? Read(string procRoot, int pid)
+    {
+        try
+        {
+            return Parse(File.ReadAllText(Path.Combine(procRoot, pid.ToString(CultureInfo.InvariantCulture), "stat")));
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The command name (field 2) is in parentheses and may hold spaces and ')': fields count from its last ')'.</summary>
+    public static ulong? Parse(string stat)
+    {
+        int close = stat.LastIndexOf(')');
+        if (close < 0)
+        {
+            return null;
+        }
+
+        string[] fields = stat[(close + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return fields.Length > 19 && ulong.TryParse(fields[19], NumberStyles.None, CultureInfo.InvariantCulture, out ulong t) ? t : null;
+    }
+}
