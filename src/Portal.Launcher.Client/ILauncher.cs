@@ -58,23 +58,22 @@ public interface ILauncher
     /// The ids of the GPUs the launcher's policy names (the host self-test's answer): a job given any other GPU would
     /// be refused. Null when this launcher cannot say, e.g. a stand-in that runs no launcher.
     /// </summary>
-    Task<IReadOnlyList<string>?> PolicyGpusAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult<IReadOnlyList<string>?>(null);
+    /// <remarks>No default body: a wrapper that forgot to pass this through answered null, and the portal silently
+    /// stopped holding its GPU ledger to the policy.</remarks>
+    Task<IReadOnlyList<string>?> PolicyGpusAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
     /// The host self-test without a user: its findings, and what the launcher's policy decides for GPUs outside jobs
     /// (device ACL mode, whether <see cref="KillGpuProcessAsync"/> is allowed). Null when this launcher cannot say.
     /// </summary>
-    Task<SelfTest?> SelfTestAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult<SelfTest?>(null);
+    Task<SelfTest?> SelfTestAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Ends <paramref name="user"/>'s process (SIGTERM, then SIGKILL after the policy's grace) if the pid still names the
     /// process that started at <see cref="ProcessSpec.StartTime"/> and belongs to <see cref="ProcessSpec.Uid"/>; refused
     /// (<see cref="LauncherException"/>) otherwise, or when the policy does not allow it.
     /// </summary>
-    Task<ProcessKill> KillGpuProcessAsync(string user, ProcessSpec process, CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException("This launcher cannot end processes.");
+    Task<ProcessKill> KillGpuProcessAsync(string user, ProcessSpec process, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Builds and starts an app (docs/apps.md): its pod (<c>portal-app-&lt;job&gt;</c>) and its services in order,

@@ -190,6 +190,15 @@ public sealed class FakeLauncher(TimeProvider clock) : ILauncher
         yield return LogLine.Plain($"output of job {job}");
     }
 
+    // The stand-in runs no launcher, so it cannot say what a policy names or allows.
+    public Task<IReadOnlyList<string>?> PolicyGpusAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<string>?>(null);
+
+    public Task<SelfTest?> SelfTestAsync(CancellationToken cancellationToken = default) => Task.FromResult<SelfTest?>(null);
+
+    public Task<ProcessKill> KillGpuProcessAsync(string user, ProcessSpec process, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("The stand-in ends no process.");
+
     public Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default)
     {
         Call("check", user ?? "", null);

@@ -153,6 +153,13 @@ public sealed class OwnerConcurrencyTests
         public Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default) =>
             inner.CheckAsync(user, cancellationToken);
 
+        public Task<IReadOnlyList<string>?> PolicyGpusAsync(CancellationToken cancellationToken = default) => inner.PolicyGpusAsync(cancellationToken);
+
+        public Task<SelfTest?> SelfTestAsync(CancellationToken cancellationToken = default) => inner.SelfTestAsync(cancellationToken);
+
+        public Task<ProcessKill> KillGpuProcessAsync(string user, ProcessSpec process, CancellationToken cancellationToken = default) =>
+            inner.KillGpuProcessAsync(user, process, cancellationToken);
+
         public Task<StartedJob> AppUpAsync(string user, string job, AppSpec app, CancellationToken cancellationToken = default) =>
             inner.AppUpAsync(user, job, app, cancellationToken);
 

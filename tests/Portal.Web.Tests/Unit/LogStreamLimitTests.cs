@@ -114,6 +114,12 @@ public sealed class LogStreamLimitTests
 
         public Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
+        public Task<IReadOnlyList<string>?> PolicyGpusAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<SelfTest?> SelfTestAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<ProcessKill> KillGpuProcessAsync(string user, ProcessSpec process, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
         public Task<StartedJob> AppUpAsync(string user, string job, AppSpec app, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
         public Task<CgroupState?> AppStopAsync(string user, string job, TimeSpan gracePeriod, CancellationToken cancellationToken = default) => throw new NotSupportedException();

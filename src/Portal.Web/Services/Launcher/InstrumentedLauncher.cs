@@ -42,6 +42,9 @@ internal sealed class InstrumentedLauncher(ILauncher inner, LauncherMetrics metr
     public Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default) =>
         TimeAsync("check", () => inner.CheckAsync(user, cancellationToken));
 
+    public Task<IReadOnlyList<string>?> PolicyGpusAsync(CancellationToken cancellationToken = default) =>
+        TimeAsync("check", () => inner.PolicyGpusAsync(cancellationToken));
+
     public Task<SelfTest?> SelfTestAsync(CancellationToken cancellationToken = default) =>
         TimeAsync("check", () => inner.SelfTestAsync(cancellationToken));
 

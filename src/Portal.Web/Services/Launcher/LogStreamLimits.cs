@@ -87,6 +87,9 @@ internal sealed class LogStreamLimits(ILauncher inner, LogStreamOptions options,
     public Task<IReadOnlyList<CheckItem>> CheckAsync(string? user, CancellationToken cancellationToken = default) =>
         inner.CheckAsync(user, cancellationToken);
 
+    public Task<IReadOnlyList<string>?> PolicyGpusAsync(CancellationToken cancellationToken = default) =>
+        inner.PolicyGpusAsync(cancellationToken);
+
     public Task<SelfTest?> SelfTestAsync(CancellationToken cancellationToken = default) =>
         inner.SelfTestAsync(cancellationToken);
 
