@@ -86,6 +86,8 @@ public sealed record RunningJob(
 /// <param name="GpuSecondsInWindowByOwner">Each owner's GPU-seconds in their rolling window up to now, running jobs
 /// included (see <see cref="GpuAccounting"/>); owners missing here used none.</param>
 /// <param name="Capacity">The CPU cores and memory jobs may use on the box in total; null to schedule GPUs only.</param>
+/// <param name="Bookings">GPUs booked for a holder over a window (see <see cref="Bookings.GpuBooking"/>); null or
+/// empty when there are none. Bookings that have ended are ignored.</param>
 public sealed record SchedulingSnapshot(
     IReadOnlyList<SchedulableGpu> Gpus,
     IReadOnlyList<QueuedJob> Queued,
@@ -93,7 +95,8 @@ public sealed record SchedulingSnapshot(
     IReadOnlyDictionary<string, EffectiveQuota> QuotaByOwner,
     EffectiveQuota DefaultQuota,
     IReadOnlyDictionary<string, double> GpuSecondsInWindowByOwner,
-    HostCapacity? Capacity = null)
+    HostCapacity? Capacity = null,
+    IReadOnlyList<Bookings.GpuBooking>? Bookings = null)
 {
     /// <summary>
     /// Builds a snapshot from job entities: queued jobs go in the queue, starting and running ones hold resources, and
