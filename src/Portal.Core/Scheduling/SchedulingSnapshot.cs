@@ -109,13 +109,15 @@ public sealed record SchedulingSnapshot(
     /// <param name="defaultQuota">The quota of owners not in <paramref name="quotaByOwner"/>.</param>
     /// <param name="now">The time the pass runs at.</param>
     /// <param name="capacity">The host's CPUs and memory for jobs, or null to schedule GPUs only.</param>
+    /// <param name="bookings">The bookings that have not ended, holders named by the Linux account their jobs run as.</param>
     public static SchedulingSnapshot FromJobs(
         IEnumerable<Job> jobs,
         IReadOnlyList<SchedulableGpu> gpus,
         IReadOnlyDictionary<string, EffectiveQuota> quotaByOwner,
         EffectiveQuota defaultQuota,
         DateTimeOffset now,
-        HostCapacity? capacity = null)
+        HostCapacity? capacity = null,
+        IReadOnlyList<Bookings.GpuBooking>? bookings = null)
     {
         ArgumentNullException.ThrowIfNull(jobs);
         ArgumentNullException.ThrowIfNull(quotaByOwner);
@@ -140,7 +142,7 @@ public sealed record SchedulingSnapshot(
             }
         }
 
-        return new SchedulingSnapshot(gpus, queued, running, quotaByOwner, defaultQuota, usage, capacity);
+        return new SchedulingSnapshot(gpus, queued, running, quotaByOwner, defaultQuota, usage, capacity, bookings);
     }
 }
 
