@@ -134,6 +134,21 @@ public sealed class BookingStore(IDbContextFactory<PortalDbContext> contextFacto
         return [.. rows.Select(x => new GpuBooking(x.Id, x.LinuxUserName!, x.GpuUuids, x.Start, x.End, x.Note))];
     }
 
+    /// <summary>
+    /// The booking that keeps a queued job of <paramref name="ownerId"/> off the GPUs: of the bookings of others that
+    /// start before the job (started now) would end, the first to start (on <paramref name="specificGpus"/> when the job
+    /// names GPUs). Null when none does (the pass that said Booked is out of date).
+    /// </summary>
+    internal static async Task<BookingHold?> HoldingAsync(
+        PortalDbContext db, Guid ownerId, DateTimeOffset now, TimeSpan walltime, IReadOnlyList<string> specificGpus, CancellationToken cancellationToken)
+    {
+        var until = now + walltime;
+        var candidates = await Views(db, db.GpuBookings.Where(b => b.HolderId != ownerId && b.End > now && b.Start < until))
+            .ToListAsync(cancellationToken);
+        var first = candidates.FirstOrDefault(b => specificGpus.Count == 0 || b.GpuUuids.Intersect(specificGpus, StringComparer.Ordinal).Any());
+        return first is null ? null : new BookingHold(first.Id, first.Holder, first.Start, first.End);
+    }
+
     private static IQueryable<BookingView> Views(PortalDbContext db, IQueryable<GpuBookingRecord> bookings) =>
         bookings.AsNoTracking()
             .Join(db.Users, b => b.HolderId, u => u.Id, (b, u) => new { Booking = b, u.UserName })
