@@ -52,6 +52,13 @@ public sealed class BookingStore(IDbContextFactory<PortalDbContext> contextFacto
         return await Views(db, db.GpuBookings.Where(b => b.Id == id)).FirstOrDefaultAsync(cancellationToken);
     }
 
+    /// <summary>The portal account named <paramref name="userName"/>, or null.</summary>
+    public async Task<Guid?> UserIdAsync(string userName, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Users.Where(u => u.UserName == userName).Select(u => (Guid?)u.Id).FirstOrDefaultAsync(cancellationToken);
+    }
+
     /// <summary>The GPUs that can be booked now: present, not drained, not split into MIG instances, by index.</summary>
     public async Task<IReadOnlyList<string>> BookableGpusAsync(CancellationToken cancellationToken = default)
     {

@@ -71,6 +71,7 @@ internal static class ApiServices
         api.MapImageBuildApi();
         api.MapNotificationApi();
         api.MapImageApi();
+        api.MapBookingApi();
         api.MapGroup("/admin").MapAdminApi();
         return app;
     }

@@ -53,6 +53,8 @@ public static class AuditActions
     public const string ImagePulled = "image.pull";
     public const string ImageRemoved = "image.remove";
     public const string ImageBuilt = "image.build";
+    public const string BookingCreated = "booking.create";
+    public const string BookingDeleted = "booking.delete";
 
     public static IReadOnlyList<string> All { get; } =
     [
@@ -63,6 +65,6 @@ public static class AuditActions
         GpuDrained, GpuUndrained, GpuForeignProcess, QuotaDefaultChanged, QuotaGroupCreated, QuotaGroupChanged, QuotaGroupDeleted,
         QuotaMemberAdded, QuotaMemberRemoved, QuotaOverrideSet, QuotaOverrideRemoved, QuotaGroupIdleChanged, JobCancelled, SessionKept, SessionIdleStopped,
         TokenCreated, TokenRevoked, AppSubmitted, AppRefused, BoxPresetSaved, BoxPresetRenamed, BoxPresetDeleted,
-        NotificationWebhookChanged, ImagePulled, ImageRemoved, ImageBuilt,
+        NotificationWebhookChanged, ImagePulled, ImageRemoved, ImageBuilt, BookingCreated, BookingDeleted,
     ];
 }
