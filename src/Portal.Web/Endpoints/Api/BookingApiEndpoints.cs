@@ -20,21 +20,26 @@ internal static class BookingApiEndpoints
     {
         api.MapGet("/bookings", ListAsync).RequireScope(ApiScopes.JobsRead)
             .WithName("ListBookings").WithTags(Tag).WithSummary("Every booking that has not ended, by start");
-        MapWrites(api.MapGroup("/bookings").RequireScope(ApiScopes.JobsWrite).WithTags(Tag), admin: false);
-        MapWrites(api.MapGroup("/admin/bookings").RequireScope(ApiScopes.Admin).WithTags(Tag, "Admin"), admin: true);
+        MapWrites(api, admin: false);
+        MapWrites(api, admin: true);
         return api;
     }
 
-    private static void MapWrites(RouteGroupBuilder group, bool admin)
+    private static void MapWrites(RouteGroupBuilder api, bool admin)
     {
         string prefix = admin ? "Admin" : "";
-        group.MapPost("", (HttpContext context, BookingEditor editor) => CreateAsync(admin, context, editor))
+        string path = admin ? "/admin/bookings" : "/bookings";
+        string scope = admin ? ApiScopes.Admin : ApiScopes.JobsWrite;
+        string[] tags = admin ? [Tag, "Admin"] : [Tag];
+        api.MapPost(path, (HttpContext context, BookingEditor editor) => CreateAsync(admin, context, editor))
+            .RequireScope(scope).WithTags(tags)
             .WithName(prefix + "CreateBooking")
             .WithSummary(admin ? "Book GPUs for any user (no quota limits; audited)" : "Book GPUs for yourself, within your quota (audited)")
             .Accepts<CreateBookingRequest>("application/json")
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
-        group.MapDelete("/{id:long}", (long id, HttpContext context, BookingEditor editor) => DeleteAsync(id, admin, context, editor))
+        api.MapDelete(path + "/{id:long}", (long id, HttpContext context, BookingEditor editor) => DeleteAsync(id, admin, context, editor))
+            .RequireScope(scope).WithTags(tags)
             .WithName(prefix + "DeleteBooking")
             .WithSummary(admin ? "Delete anyone's booking (audited)" : "Delete one of your bookings (audited)")
             .ProducesProblem(StatusCodes.Status404NotFound);
