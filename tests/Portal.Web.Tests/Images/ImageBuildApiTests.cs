@@ -3,7 +3,9 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Api.Contracts;
+using Portal.Core.Quotas;
 using Portal.Data.Audit;
+using Portal.Data.Quotas;
 using Portal.Web.Tests.Api;
 using Portal.Web.Tests.Cli;
 using Portal.Web.Tests.Jobs;
@@ -86,6 +88,23 @@ public sealed class ImageBuildApiTests(JobHostFixture fixture) : IAsyncLifetime
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
         var audit = await _portal.Services.GetRequiredService<AuditStore>().ListAsync(new AuditQuery(Action: "image.build"));
         Assert.Empty(audit);
+    }
+
+    [Fact]
+    public async Task A_build_at_the_image_limit_is_a_409_as_a_pull_is_and_nothing_is_built()
+    {
+        var use = (await _alice.GetFromJsonAsync<ImageListResponse>("/api/v1/images"))!.UseBytes;
+        Assert.True(use > 0, "the fixture's busybox image is in Alice's storage");
+        await new QuotaStore(_context.Db, TimeProvider.System)
+            .SetUserOverrideAsync(_context.Accounts[fixture.Alice.Name], new QuotaPolicy { MaxImageGiB = (double)use / (1L << 30) });
+
+        using var response = await _alice.PostAsJsonAsync("/api/v1/images/build", new ImageBuildRequest(_folder, _name + ":api"), ApiJsonContext.Default.ImageBuildRequest);
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Conflict);
+        Assert.Contains("remove some before you build another", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var images = (await _alice.GetFromJsonAsync<ImageListResponse>("/api/v1/images"))!.Images;
+        Assert.DoesNotContain(images, i => i.Names.Contains($"localhost/{_name}:api"));
+        Assert.Empty(await _portal.Services.GetRequiredService<AuditStore>().ListAsync(new AuditQuery(Action: "image.build")));
     }
 
     [Fact]

@@ -28,6 +28,7 @@ internal static class ImageBuildEndpoints
                 + "type 'log' lines as the build writes them, then one 'succeeded' (imageId) or 'failed' (error) line.")
             .Produces<ImageBuildEvent>(StatusCodes.Status200OK, NdJson)
             .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         return api;
@@ -51,6 +52,11 @@ internal static class ImageBuildEndpoints
         var user = ApiCaller.From(context.User).AsRequester();
         var build = new BuildSpec { Context = request.Context, Containerfile = request.Containerfile, Tag = request.Tag };
         var problems = await builds.CheckAsync(user, build, context.RequestAborted);
+        if (problems.SingleOrDefault(p => p.Field == ImageBuilds.StorageLimitField) is { } full)
+        {
+            return ApiProblems.Conflict(full.Message);
+        }
+
         if (problems.Count > 0)
         {
             return ApiProblems.Validation(problems.Select(p => (FieldName(p.Field), p.Message)));

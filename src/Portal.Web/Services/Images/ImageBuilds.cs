@@ -23,8 +23,13 @@ public sealed record ImageBuildOutcome(string Image, string? ImageId, string? Er
 public sealed class ImageBuilds(
     IImageLauncher launcher, MountRootResolver mountRoots, ImageLibrary library, AuditLog audit, IOptions<ImageBuildOptions> options)
 {
+    /// <summary>The field of the problem "your images are at your limit": not a fault of the request's shape, so the API
+    /// answers it as a pull at the limit is answered (409), not as a bad field.</summary>
+    public const string StorageLimitField = "ImageStorageLimit";
+
     /// <summary>Every problem of <paramref name="build"/> for <paramref name="user"/>, by field (Context, Containerfile,
-    /// Tag); empty when it may start. A user without a Linux account cannot build.</summary>
+    /// Tag, or <see cref="StorageLimitField"/>); empty when it may start. A user without a Linux account cannot
+    /// build.</summary>
     public async Task<IReadOnlyList<BuildRuleViolation>> CheckAsync(CurrentUser user, BuildSpec build, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
@@ -44,7 +49,7 @@ public sealed class ImageBuilds(
         try
         {
             return await library.AtLimitAsync(user.Id, linuxUser, "build", cancellationToken) is { } full
-                ? [new BuildRuleViolation("", full)]
+                ? [new BuildRuleViolation(StorageLimitField, full)]
                 : [];
         }
         catch (LauncherException e)
