@@ -84,6 +84,8 @@ public sealed class BookingBoardTests : BunitContext, IAsyncLifetime
         var bob = await SignInAsync("bob", 6512);
 
         var board = Render<BookingBoard>();
+        // The grid appears once the GPUs and bookings are read: the form's handlers are final from then on.
+        board.WaitForElement("#booking-calendar");
         board.Find("#booking-gpu").Change(TestDatabase.Gpu(1).Uuid);
         await board.Find("#booking-form").SubmitAsync();
 
