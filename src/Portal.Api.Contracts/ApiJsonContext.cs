@@ -37,4 +37,7 @@ namespace Portal.Api.Contracts;
 [JsonSerializable(typeof(ImageListResponse))]
 [JsonSerializable(typeof(PullImageRequest))]
 [JsonSerializable(typeof(ImageChangeResponse))]
+[JsonSerializable(typeof(CreateBookingRequest))]
+[JsonSerializable(typeof(BookingResponse))]
+[JsonSerializable(typeof(BookingListResponse))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

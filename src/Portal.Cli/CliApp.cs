@@ -24,6 +24,9 @@ public static class CliApp
             PresetCommands.Preset(),
             ImageCommands.Images(),
             ImageCommands.Image(),
+            BookingCommands.List(),
+            BookingCommands.Book(),
+            BookingCommands.Booking(),
         };
         root.Options.Add(CommandRunner.JsonOption);
         return root;

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Portal.Data.Accounts;
 using Portal.Data.Audit;
+using Portal.Data.Bookings;
 using Portal.Data.Jobs;
 using Portal.Data.Notifications;
 using Portal.Data.Presets;
@@ -15,7 +16,7 @@ public static class DataServiceCollectionExtensions
 {
     /// <summary>
     /// Adds <see cref="JobStore"/>, <see cref="GpuStore"/>, <see cref="QuotaStore"/>, <see cref="UsageStore"/>,
-    /// <see cref="ApiTokenStore"/>, <see cref="JobPresetStore"/>, <see cref="UserStore"/>, <see cref="AuditStore"/>,
+    /// <see cref="ApiTokenStore"/>, <see cref="JobPresetStore"/>, <see cref="BookingStore"/>, <see cref="UserStore"/>, <see cref="AuditStore"/>,
     /// <see cref="NotificationStore"/> and <see cref="NotificationDeliveries"/> as singletons: they hold no state and open one short-lived context per call, so Blazor circuits and background
     /// loops can share them. Needs an <c>IDbContextFactory&lt;PortalDbContext&gt;</c> (AddDbContextFactory); adds
     /// <see cref="TimeProvider.System"/> unless a TimeProvider is registered.
@@ -29,6 +30,7 @@ public static class DataServiceCollectionExtensions
         services.TryAddSingleton<UsageStore>();
         services.TryAddSingleton<ApiTokenStore>();
         services.TryAddSingleton<JobPresetStore>();
+        services.TryAddSingleton<BookingStore>();
         services.TryAddSingleton<UserStore>();
         services.TryAddSingleton<AuditStore>();
         services.TryAddSingleton<NotificationStore>();

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Portal.Data.Entities;
+using Portal.Data.Entities.Bookings;
 using Portal.Data.Entities.Jobs;
 using Portal.Data.Entities.Notifications;
 using Portal.Data.Entities.Presets;
@@ -12,7 +13,7 @@ namespace Portal.Data;
 
 /// <summary>
 /// The portal's database: Identity accounts and roles, the audit trail, jobs with their state history, the GPU
-/// ledger, quota policies, API tokens, launch-form presets and notifications with their outbox.
+/// ledger, quota policies, API tokens, launch-form presets, notifications with their outbox, and GPU bookings.
 /// </summary>
 /// <remarks>
 /// Migrations live in the Portal.Migrations assembly. To add one, from the repository root:
@@ -52,6 +53,9 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options)
     public DbSet<NotificationDeliveryRecord> NotificationDeliveries => Set<NotificationDeliveryRecord>();
 
     public DbSet<NotificationSettingsRecord> NotificationSettings => Set<NotificationSettingsRecord>();
+
+    /// <summary>GPUs set aside for a holder over a window; the scheduler honours them.</summary>
+    public DbSet<GpuBookingRecord> GpuBookings => Set<GpuBookingRecord>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

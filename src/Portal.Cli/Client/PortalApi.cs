@@ -95,6 +95,24 @@ public sealed class PortalApi : IDisposable
         using var response = await SendRawAsync(request, HttpCompletionOption.ResponseContentRead, deadline.Token);
         await ThrowIfFailedAsync(response, deadline.Token);
     }
+    public Task<BookingListResponse> ListBookingsAsync(CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, "bookings", null, ApiJsonContext.Default.BookingListResponse, cancellationToken);
+
+    /// <summary>Books GPUs: for the caller, or with <see cref="CreateBookingRequest.User"/> (an admin token) for anyone.</summary>
+    public Task<BookingResponse> CreateBookingAsync(CreateBookingRequest request, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, request.User is null ? "bookings" : "admin/bookings",
+            JsonContent.Create(request, ApiJsonContext.Default.CreateBookingRequest), ApiJsonContext.Default.BookingResponse, cancellationToken);
+
+    /// <summary>Deletes one of the caller's bookings, or with <paramref name="anyone"/> (an admin token) anyone's.</summary>
+    public async Task DeleteBookingAsync(long id, bool anyone, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(CallTimeout);
+        using var request = new HttpRequestMessage(HttpMethod.Delete, Path((anyone ? "admin/bookings/" : "bookings/") + Id(id)));
+        using var response = await SendRawAsync(request, HttpCompletionOption.ResponseContentRead, deadline.Token);
+        await ThrowIfFailedAsync(response, deadline.Token);
+    }
+
     public Task<ImageListResponse> ImagesAsync(CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Get, "images", null, ApiJsonContext.Default.ImageListResponse, cancellationToken);
 

@@ -26,4 +26,7 @@ public enum PendingReason
 
     /// <summary>The cluster's scheduler (Slurm) holds it for a reason with no counterpart here; its own word says why.</summary>
     Cluster,
+
+    /// <summary>The GPUs it could use are booked for someone else over the time it would run (see GPU bookings).</summary>
+    Booked,
 }

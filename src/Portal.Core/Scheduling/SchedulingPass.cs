@@ -1,3 +1,4 @@
+using Portal.Core.Bookings;
 using Portal.Core.Jobs;
 using Portal.Core.Quotas;
 
@@ -17,6 +18,9 @@ internal sealed class SchedulingPass
     private readonly List<JobStart> _starts = [];
     private readonly Dictionary<long, PendingReason> _pending;
     private readonly List<long> _walltimeExceeded = [];
+
+    // Bookings that have not ended, summed up per GPU; empty on most boxes, so the common pass pays nothing for them.
+    private readonly Dictionary<string, GpuBookings> _bookingsByGpu = new(StringComparer.Ordinal);
 
     // Without a HostCapacity, CPUs and memory are unlimited: infinity keeps the arithmetic uniform.
     private readonly double _capacityCpus;
@@ -56,6 +60,10 @@ internal sealed class SchedulingPass
         }
 
         _free = snapshot.Gpus.Where(g => !g.Drained && !held.Contains(g.Uuid)).OrderBy(g => g.Index).ToList();
+        foreach (var group in (snapshot.Bookings ?? []).Where(b => b.End > now).SelectMany(b => b.GpuUuids, (b, uuid) => (b, uuid)).GroupBy(x => x.uuid))
+        {
+            _bookingsByGpu[group.Key] = GpuBookings.Of(group.Select(x => x.b), now);
+        }
     }
 
     public void Consider(QueuedJob job)
@@ -68,10 +76,15 @@ internal sealed class SchedulingPass
             return;
         }
 
-        var gpus = Pick(job, out var outlastsReservation);
+        var gpus = Pick(job, out var outlastsReservation, out var heldByBooking);
         if (gpus is not null)
         {
             Start(job, owner, gpus, outlastsReservation);
+        }
+        else if (heldByBooking)
+        {
+            // It would start now but for someone else's booking: it waits for the booking, not for resources.
+            _pending[job.JobId] = PendingReason.Booked;
         }
         else if (_reservation is null)
         {
@@ -125,7 +138,31 @@ internal sealed class SchedulingPass
     /// <param name="job">The job.</param>
     /// <param name="outlastsReservation">True when the job would still run when the reserved job is due to start,
     /// so it must stay clear of what is reserved.</param>
-    private List<string>? Pick(QueuedJob job, out bool outlastsReservation)
+    /// <param name="heldByBooking">True when the job does not start only because GPUs are booked for someone else.</param>
+    private List<string>? Pick(QueuedJob job, out bool outlastsReservation, out bool heldByBooking)
+    {
+        heldByBooking = false;
+        var picked = PickFor(job, out outlastsReservation, _bookingsByGpu.Count > 0);
+        if (picked is null && _bookingsByGpu.Count > 0 && job.GpuCount > 0)
+        {
+            heldByBooking = PickFor(job, out _, honourBookings: false) is not null;
+        }
+
+        return picked;
+    }
+
+    /// <summary>Whether someone else's booking covers <paramref name="uuid"/> at any time the job could run.</summary>
+    private bool BookedForOthers(string uuid, string owner, DateTimeOffset jobEndsBy) =>
+        _bookingsByGpu.TryGetValue(uuid, out var bookings) && bookings.FirstStartNotHeldBy(owner) < jobEndsBy;
+
+    /// <summary>Whether the owner's own booking is in force on <paramref name="uuid"/> now.</summary>
+    private bool BookedForOwnerNow(string uuid, string owner) =>
+        _bookingsByGpu.TryGetValue(uuid, out var bookings) && bookings.ActiveHolder == owner;
+
+    private bool Usable(string uuid, string owner, DateTimeOffset jobEndsBy, bool outlastsReservation, bool honourBookings) =>
+        (!outlastsReservation || !_reserved.Contains(uuid)) && (!honourBookings || !BookedForOthers(uuid, owner, jobEndsBy));
+
+    private List<string>? PickFor(QueuedJob job, out bool outlastsReservation, bool honourBookings)
     {
         outlastsReservation = _reservation is not null && _now + job.Walltime > _reservation.StartsBy;
         if (_free.Count < job.GpuCount || job.Cpus > _freeCpus || job.MemoryMiB > _freeMemoryMiB)
@@ -138,14 +175,33 @@ internal sealed class SchedulingPass
             return null;
         }
 
+        var jobEndsBy = _now + job.Walltime;
         if (job.SpecificGpuUuids.Count > 0)
         {
-            var allFree = job.SpecificGpuUuids.All(u => _free.Exists(g => g.Uuid == u));
-            var clear = !outlastsReservation || !job.SpecificGpuUuids.Any(_reserved.Contains);
-            return allFree && clear ? job.SpecificGpuUuids.ToList() : null;
+            foreach (var uuid in job.SpecificGpuUuids)
+            {
+                if (!_free.Exists(g => g.Uuid == uuid) || !Usable(uuid, job.Owner, jobEndsBy, outlastsReservation, honourBookings))
+                {
+                    return null;
+                }
+            }
+
+            return job.SpecificGpuUuids.ToList();
         }
 
         var picked = new List<string>(job.GpuCount);
+        if (honourBookings)
+        {
+            // The holder's jobs go on the holder's booked GPUs first, leaving unbooked GPUs to everyone else.
+            foreach (var gpu in _free)
+            {
+                if (picked.Count < job.GpuCount && BookedForOwnerNow(gpu.Uuid, job.Owner) && Usable(gpu.Uuid, job.Owner, jobEndsBy, outlastsReservation, true))
+                {
+                    picked.Add(gpu.Uuid);
+                }
+            }
+        }
+
         foreach (var gpu in _free)
         {
             if (picked.Count == job.GpuCount)
@@ -153,7 +209,7 @@ internal sealed class SchedulingPass
                 break;
             }
 
-            if (!outlastsReservation || !_reserved.Contains(gpu.Uuid))
+            if (Usable(gpu.Uuid, job.Owner, jobEndsBy, outlastsReservation, honourBookings) && !picked.Contains(gpu.Uuid))
             {
                 picked.Add(gpu.Uuid);
             }
@@ -262,6 +318,24 @@ internal sealed class SchedulingPass
         }
 
         return state;
+    }
+
+    /// <summary>
+    /// The bookings of one GPU (none ended), reduced to what a pass asks of them in O(1): when the earliest booking
+    /// starts and whose it is, when the earliest booking of anyone else starts, and whose booking is in force now.
+    /// A job of owner O that would run until E is kept off the GPU when a booking not O's starts before E.
+    /// </summary>
+    private sealed record GpuBookings(DateTimeOffset FirstStart, string FirstHolder, DateTimeOffset FirstOtherStart, string? ActiveHolder)
+    {
+        public static GpuBookings Of(IEnumerable<GpuBooking> bookings, DateTimeOffset now)
+        {
+            var ordered = bookings.OrderBy(b => b.Start).ToList();
+            var first = ordered[0];
+            var firstOther = ordered.Find(b => b.Holder != first.Holder)?.Start ?? DateTimeOffset.MaxValue;
+            return new GpuBookings(first.Start, first.Holder, firstOther, ordered.Find(b => b.IsActiveAt(now))?.Holder);
+        }
+
+        public DateTimeOffset FirstStartNotHeldBy(string owner) => owner == FirstHolder ? FirstOtherStart : FirstStart;
     }
 
     /// <summary>What a job gives back when it ends (by its walltime at the latest).</summary>

@@ -86,6 +86,8 @@ public sealed record RunningJob(
 /// <param name="GpuSecondsInWindowByOwner">Each owner's GPU-seconds in their rolling window up to now, running jobs
 /// included (see <see cref="GpuAccounting"/>); owners missing here used none.</param>
 /// <param name="Capacity">The CPU cores and memory jobs may use on the box in total; null to schedule GPUs only.</param>
+/// <param name="Bookings">GPUs booked for a holder over a window (see <see cref="Bookings.GpuBooking"/>); null or
+/// empty when there are none. Bookings that have ended are ignored.</param>
 public sealed record SchedulingSnapshot(
     IReadOnlyList<SchedulableGpu> Gpus,
     IReadOnlyList<QueuedJob> Queued,
@@ -93,7 +95,8 @@ public sealed record SchedulingSnapshot(
     IReadOnlyDictionary<string, EffectiveQuota> QuotaByOwner,
     EffectiveQuota DefaultQuota,
     IReadOnlyDictionary<string, double> GpuSecondsInWindowByOwner,
-    HostCapacity? Capacity = null)
+    HostCapacity? Capacity = null,
+    IReadOnlyList<Bookings.GpuBooking>? Bookings = null)
 {
     /// <summary>
     /// Builds a snapshot from job entities: queued jobs go in the queue, starting and running ones hold resources, and
@@ -106,13 +109,15 @@ public sealed record SchedulingSnapshot(
     /// <param name="defaultQuota">The quota of owners not in <paramref name="quotaByOwner"/>.</param>
     /// <param name="now">The time the pass runs at.</param>
     /// <param name="capacity">The host's CPUs and memory for jobs, or null to schedule GPUs only.</param>
+    /// <param name="bookings">The bookings that have not ended, holders named by the Linux account their jobs run as.</param>
     public static SchedulingSnapshot FromJobs(
         IEnumerable<Job> jobs,
         IReadOnlyList<SchedulableGpu> gpus,
         IReadOnlyDictionary<string, EffectiveQuota> quotaByOwner,
         EffectiveQuota defaultQuota,
         DateTimeOffset now,
-        HostCapacity? capacity = null)
+        HostCapacity? capacity = null,
+        IReadOnlyList<Bookings.GpuBooking>? bookings = null)
     {
         ArgumentNullException.ThrowIfNull(jobs);
         ArgumentNullException.ThrowIfNull(quotaByOwner);
@@ -137,7 +142,7 @@ public sealed record SchedulingSnapshot(
             }
         }
 
-        return new SchedulingSnapshot(gpus, queued, running, quotaByOwner, defaultQuota, usage, capacity);
+        return new SchedulingSnapshot(gpus, queued, running, quotaByOwner, defaultQuota, usage, capacity, bookings);
     }
 }
 

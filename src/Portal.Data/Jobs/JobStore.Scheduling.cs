@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Core.Jobs;
 using Portal.Core.Quotas;
 using Portal.Core.Scheduling;
+using Portal.Data.Bookings;
 using Portal.Data.Entities.Jobs;
 using Portal.Data.Quotas;
 
@@ -15,7 +16,7 @@ public sealed partial class JobStore
     /// <summary>
     /// Reads everything <see cref="Scheduler.Plan"/> needs in one repeatable-read transaction: queued and
     /// GPU-holding jobs, jobs that ended within the longest quota window (for window usage), the present GPUs with
-    /// their drain flags, and each owner's resolved quota.
+    /// their drain flags, each owner's resolved quota, and the GPU bookings that have not ended.
     /// </summary>
     public async Task<SchedulingState> LoadSnapshotAsync(HostCapacity? capacity = null, CancellationToken cancellationToken = default)
     {
@@ -36,6 +37,7 @@ public sealed partial class JobStore
             .ToLookup(a => a.JobId);
         var gpus = await GpuStore.Allocatable(db).AsNoTracking().OrderBy(g => g.Index).ThenBy(g => g.Uuid)
             .Select(g => new SchedulableGpu(g.Uuid, g.Index, g.Drained)).ToListAsync(cancellationToken);
+        var bookings = await BookingStore.ForSchedulingAsync(db, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
 
         var jobs = new Dictionary<long, Job>(records.Count);
@@ -59,7 +61,7 @@ public sealed partial class JobStore
             }
         }
 
-        var snapshot = SchedulingSnapshot.FromJobs(jobs.Values, gpus, quotaByOwner, quotas.DefaultQuota, now, capacity);
+        var snapshot = SchedulingSnapshot.FromJobs(jobs.Values, gpus, quotaByOwner, quotas.DefaultQuota, now, capacity, bookings);
         return new SchedulingState(snapshot, jobs, now, unreadable);
     }
 

@@ -3,6 +3,7 @@ using Npgsql;
 using Portal.Core.Jobs;
 using Portal.Data.Configurations.Jobs;
 using Portal.Core.Notifications;
+using Portal.Data.Bookings;
 using Portal.Data.Entities.Jobs;
 using Portal.Data.Notifications;
 using Portal.Data.Quotas;
@@ -139,14 +140,19 @@ public sealed partial class JobStore(IDbContextFactory<PortalDbContext> contextF
 
         var history = await db.JobStateChanges.AsNoTracking().Where(c => c.JobId == jobId).ToListAsync(cancellationToken);
         var allocations = await db.GpuAllocations.AsNoTracking().Where(a => a.JobId == jobId).ToListAsync(cancellationToken);
+        var job = JobMapper.ToDomain(record, history, allocations);
+        var hold = job is { State: JobState.Queued, PendingReason: PendingReason.Booked }
+            ? await BookingStore.HoldingAsync(db, record.OwnerId, Now(), job.Spec.Walltime, job.Spec.Gpus.SpecificUuids, cancellationToken)
+            : null;
         return new JobDetails(
-            JobMapper.ToDomain(record, history, allocations),
+            job,
             record.OwnerId,
             record.ContainerName,
             record.GpuSeconds,
             allocations.OrderBy(a => a.Position).Select(a => new JobGpuAllocation(a.GpuUuid, a.AllocatedAt, a.ReleasedAt)).ToList(),
             record.CpuSeconds is { } cpu ? new JobResourceUsage(cpu, record.PeakMemoryBytes, record.OomKills ?? 0) : null,
-            BackendFacts(record));
+            BackendFacts(record),
+            hold);
     }
 
     /// <summary>What the job's backend last said about it.</summary>

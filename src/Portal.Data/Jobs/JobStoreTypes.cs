@@ -69,6 +69,7 @@ public sealed record JobGpuAllocation(string GpuUuid, DateTimeOffset AllocatedAt
 /// <param name="Allocations">Its ledger lines.</param>
 /// <param name="Usage">What its cgroup counted, recorded when it ended; null while it runs or when not known.</param>
 /// <param name="Backend">Where it runs, and what that backend last said about it.</param>
+/// <param name="HeldByBooking">For a job queued with pending reason Booked: the booking it waits for.</param>
 public sealed record JobDetails(
     Job Job,
     Guid OwnerId,
@@ -76,7 +77,15 @@ public sealed record JobDetails(
     double? GpuSeconds,
     IReadOnlyList<JobGpuAllocation> Allocations,
     JobResourceUsage? Usage = null,
-    JobBackendFacts? Backend = null);
+    JobBackendFacts? Backend = null,
+    BookingHold? HeldByBooking = null);
+
+/// <summary>The booking a queued job waits for (pending reason Booked): whose it is and when it ends.</summary>
+/// <param name="BookingId">The booking.</param>
+/// <param name="Holder">The holder's portal user name.</param>
+/// <param name="Start">When it starts.</param>
+/// <param name="End">When it ends.</param>
+public sealed record BookingHold(long BookingId, string Holder, DateTimeOffset Start, DateTimeOffset End);
 
 /// <summary>Where a job runs and what its backend last reported: for a Slurm job, Slurm's own words.</summary>
 /// <param name="Kind">local or slurm.</param>

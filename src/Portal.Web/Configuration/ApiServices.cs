@@ -72,6 +72,7 @@ internal static class ApiServices
         api.MapImageBuildApi();
         api.MapNotificationApi();
         api.MapImageApi();
+        api.MapBookingApi();
         api.MapGroup("/admin").MapAdminApi();
         return app;
     }

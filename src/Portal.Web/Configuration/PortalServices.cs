@@ -52,6 +52,7 @@ internal static class PortalServices
         services.AddSingleton<IOneTimeSecretSink, ConsoleSecretSink>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<Portal.Web.Services.Presets.PresetEditor>();
+        services.AddSingleton<Portal.Web.Services.Bookings.BookingEditor>();
         services.AddScoped<LinuxAccountValidator>();
         services.AddScoped<LoginService>();
         services.AddScoped<SecondFactorRequirement>();

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using Portal.Core.Bookings;
 using Portal.Core.Jobs;
 using Portal.Core.Quotas;
 using Portal.Core.Scheduling;
@@ -70,6 +71,14 @@ public sealed class SchedulerPropertyTests
             }
         }
 
+        // Nobody else's job starts on a booked GPU if it could still run when the booking is in force.
+        foreach (var start in plan.Starts)
+        {
+            var job = queuedById[start.JobId];
+            Assert.DoesNotContain(snapshot.Bookings!, b =>
+                b.Holder != job.Owner && b.GpuUuids.Intersect(start.GpuUuids).Any() && b.Overlaps(Now, Now + job.Walltime));
+        }
+
         // CPUs and memory of the box are never oversubscribed.
         if (snapshot.Capacity is { } capacity)
         {
@@ -107,7 +116,9 @@ public sealed class SchedulerPropertyTests
         {
             var job = queuedById[jobId];
             var endsInTime = plan.Reservation is null || Now + job.Walltime <= plan.Reservation.StartsBy;
-            var fits = FitsOn(job, leftover, plan.Reservation) && job.Cpus <= leftoverCpus && job.MemoryMiB <= leftoverMemory;
+            var unbooked = leftover.Where(u => !snapshot.Bookings!.Any(b =>
+                b.Holder != job.Owner && b.GpuUuids.Contains(u) && b.Overlaps(Now, Now + job.Walltime))).ToList();
+            var fits = FitsOn(job, unbooked, plan.Reservation) && job.Cpus <= leftoverCpus && job.MemoryMiB <= leftoverMemory;
             Assert.False(endsInTime && fits, $"job {jobId} ({reason}) fits on the leftover resources");
         }
     }
@@ -260,6 +271,17 @@ public sealed class SchedulerPropertyTests
         }
 
         var capacity = random.NextDouble() < 0.5 ? new HostCapacity(random.Next(4, 65), random.Next(8, 257) * 1024L) : null;
-        return new SchedulingSnapshot(gpus, queued, running, quotas, SnapshotBuilder.Generous, usage, capacity);
+
+        // Bookings (drawn last, so the mixes above stay what they were for each seed): some in force now, some ahead.
+        var bookings = new List<GpuBooking>();
+        while (random.NextDouble() < 0.35)
+        {
+            var start = Now + TimeSpan.FromMinutes(random.Next(-240, 900));
+            var booked = Enumerable.Range(0, gpuCount).OrderBy(_ => random.Next()).Take(random.Next(1, 3)).Select(SnapshotBuilder.Uuid).ToList();
+            bookings.Add(new GpuBooking(bookings.Count + 1, owners[random.Next(owners.Length)], booked, start,
+                start + TimeSpan.FromMinutes(random.Next(30, 600)), null));
+        }
+
+        return new SchedulingSnapshot(gpus, queued, running, quotas, SnapshotBuilder.Generous, usage, capacity, bookings);
     }
 }

@@ -1,3 +1,4 @@
+using Portal.Core.Bookings;
 using Portal.Core.Quotas;
 using Portal.Core.Scheduling;
 
@@ -17,6 +18,7 @@ internal sealed class SnapshotBuilder
     private readonly List<RunningJob> _running = [];
     private readonly Dictionary<string, EffectiveQuota> _quotas = new(StringComparer.Ordinal);
     private readonly Dictionary<string, double> _usage = new(StringComparer.Ordinal);
+    private readonly List<GpuBooking> _bookings = [];
     private HostCapacity? _capacity;
 
     public static string Uuid(int index) => $"GPU-{index:D8}";
@@ -69,5 +71,14 @@ internal sealed class SnapshotBuilder
         return this;
     }
 
-    public SchedulingSnapshot Build() => new(_gpus, _queued, _running, _quotas, Generous, _usage, _capacity);
+    /// <summary>Books <paramref name="gpus"/> for <paramref name="holder"/> from <paramref name="startsInHours"/> to
+    /// <paramref name="endsInHours"/> from <see cref="Now"/> (negative: in the past).</summary>
+    public SnapshotBuilder Book(string holder, int[] gpus, double startsInHours, double endsInHours)
+    {
+        _bookings.Add(new GpuBooking(_bookings.Count + 1, holder, gpus.Select(Uuid).ToArray(),
+            Now + TimeSpan.FromHours(startsInHours), Now + TimeSpan.FromHours(endsInHours), null));
+        return this;
+    }
+
+    public SchedulingSnapshot Build() => new(_gpus, _queued, _running, _quotas, Generous, _usage, _capacity, _bookings);
 }

@@ -53,6 +53,9 @@ public sealed partial class ApiOpenApiTests(ApiPortalFactory portal) : IClassFix
         Assert.Equal(["200", "201", "400", "413", "415"], Statuses(paths, "/api/v1/presets/{name}", "put"));
         Assert.Equal(["200", "404"], Statuses(paths, "/api/v1/presets/{name}", "get"));
         Assert.Equal(["204", "404"], Statuses(paths, "/api/v1/admin/presets/{name}", "delete"));
+        Assert.Equal(["201", "400", "409", "413", "415"], Statuses(paths, "/api/v1/bookings", "post"));
+        Assert.Equal(["201", "400", "409", "413", "415"], Statuses(paths, "/api/v1/admin/bookings", "post"));
+        Assert.Equal(["204", "404"], Statuses(paths, "/api/v1/bookings/{id}", "delete"));
         Assert.Equal(["200", "400", "404", "409", "413", "415"], Statuses(paths, "/api/v1/presets/{name}/rename", "post"));
         Assert.Equal(["200", "404", "502"], Statuses(paths, "/api/v1/images", "get"));
         Assert.Equal(["200", "400", "404", "409", "413", "415", "502"], Statuses(paths, "/api/v1/images", "post"));

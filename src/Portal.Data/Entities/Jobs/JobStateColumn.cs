@@ -27,4 +27,5 @@ public enum PendingReasonColumn
     GpuHoursExhausted,
     GpuDrained,
     Cluster,
+    Booked,
 }

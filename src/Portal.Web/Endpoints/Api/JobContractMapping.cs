@@ -76,7 +76,7 @@ internal static class JobContractMapping
             [.. spec.Mounts.Select(m => new MountRequest(m.Source, m.Target, m.ReadOnly))],
             job.State.ToString(),
             PendingOf(job.State, job.PendingReason),
-            job.State == JobState.Queued ? JobText.Reason(job.PendingReason, details.Backend?.Reason) : null,
+            job.State == JobState.Queued ? JobText.Reason(job.PendingReason, details.Backend?.Reason, details.HeldByBooking) : null,
             spec.Gpus.Count,
             job.AssignedGpuUuids,
             spec.Cpus,

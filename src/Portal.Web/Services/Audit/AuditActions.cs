@@ -59,6 +59,8 @@ public static class AuditActions
     public const string ImagePulled = "image.pull";
     public const string ImageRemoved = "image.remove";
     public const string ImageBuilt = "image.build";
+    public const string BookingCreated = "booking.create";
+    public const string BookingDeleted = "booking.delete";
 
     public static IReadOnlyList<string> All { get; } =
     [
@@ -70,6 +72,6 @@ public static class AuditActions
         QuotaMemberAdded, QuotaMemberRemoved, QuotaOverrideSet, QuotaOverrideRemoved, QuotaGroupIdleChanged, JobCancelled, SessionKept, SessionIdleStopped,
         QuotaGroupJobIdleChanged, JobIdleWarned, JobIdleWarningCleared, JobIdleReclaimed, JobKept,
         TokenCreated, TokenRevoked, AppSubmitted, AppRefused, BoxPresetSaved, BoxPresetRenamed, BoxPresetDeleted,
-        NotificationWebhookChanged, ImagePulled, ImageRemoved, ImageBuilt,
+        NotificationWebhookChanged, ImagePulled, ImageRemoved, ImageBuilt, BookingCreated, BookingDeleted,
     ];
 }

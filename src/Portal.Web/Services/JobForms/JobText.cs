@@ -16,6 +16,7 @@ public static class JobText
         PendingReason.GpuHoursExhausted => "your GPU-hours for the window are used up",
         PendingReason.GpuDrained => "the GPUs it needs are drained",
         PendingReason.Cluster => "the cluster holds it",
+        PendingReason.Booked => "the GPUs it could use are booked for someone else",
         _ => reason.ToString(),
     };
 
@@ -26,6 +27,21 @@ public static class JobText
 
     public static string State(JobState state, PendingReason reason, string? clusterReason = null) =>
         state == JobState.Queued ? $"Queued: {Reason(reason, clusterReason)}" : state.ToString();
+
+    /// <summary>The reason, naming the booking a job waits for when there is one ("booked by alice until 18:00 UTC").</summary>
+    public static string Reason(PendingReason reason, string? clusterReason, Portal.Data.Jobs.BookingHold? hold) =>
+        reason == PendingReason.Booked && hold is not null ? Booked(hold) : Reason(reason, clusterReason);
+
+    /// <summary>The state of a job's page, naming the booking it waits for.</summary>
+    public static string State(JobState state, PendingReason reason, string? clusterReason, Portal.Data.Jobs.BookingHold? hold) =>
+        state == JobState.Queued ? $"Queued: {Reason(reason, clusterReason, hold)}" : state.ToString();
+
+    /// <summary>"booked by alice until 2026-12-04 18:00 UTC".</summary>
+    public static string Booked(Portal.Data.Jobs.BookingHold hold)
+    {
+        ArgumentNullException.ThrowIfNull(hold);
+        return $"booked by {hold.Holder} until {hold.End.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC";
+    }
 
     public static string Time(DateTimeOffset? at) =>
         at is { } t ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : "—";
