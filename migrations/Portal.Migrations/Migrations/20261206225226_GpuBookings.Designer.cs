@@ -13,7 +13,7 @@ using Portal.Data;
 namespace Portal.Migrations.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261206213222_GpuBookings")]
+    [Migration("20261206225226_GpuBookings")]
     partial class GpuBookings
     {
         /// <inheritdoc />
@@ -743,7 +743,7 @@ namespace Portal.Migrations.Migrations
 
                     b.ToTable("Notifications", null, t =>
                         {
-                            t.HasCheckConstraint("CK_Notifications_Kind", "\"Kind\" IN ('JobStarted','JobEnded','JobFailedToStart')");
+                            t.HasCheckConstraint("CK_Notifications_Kind", "\"Kind\" IN ('JobStarted','JobEnded','JobFailedToStart','IdleWarning','Reclaimed')");
                         });
                 });
 
@@ -779,7 +779,7 @@ namespace Portal.Migrations.Migrations
 
                     b.ToTable("NotificationSettings", null, t =>
                         {
-                            t.HasCheckConstraint("CK_NotificationSettings_Kinds", "\"PortalKinds\" BETWEEN 0 AND 7 AND \"EmailKinds\" BETWEEN 0 AND 7 AND \"WebhookKinds\" BETWEEN 0 AND 7");
+                            t.HasCheckConstraint("CK_NotificationSettings_Kinds", "\"PortalKinds\" BETWEEN 0 AND 31 AND \"EmailKinds\" BETWEEN 0 AND 31 AND \"WebhookKinds\" BETWEEN 0 AND 31");
 
                             t.HasCheckConstraint("CK_NotificationSettings_Webhook", "(\"WebhookUrl\" IS NULL) = (\"WebhookSecretProtected\" IS NULL)");
                         });
@@ -1025,6 +1025,22 @@ namespace Portal.Migrations.Migrations
                     b.Property<TimeSpan?>("IdleWindow")
                         .HasColumnType("interval");
 
+                    b.Property<string>("JobIdleAction")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<TimeSpan?>("JobIdleGrace")
+                        .HasColumnType("interval");
+
+                    b.Property<TimeSpan?>("JobIdleKeepFor")
+                        .HasColumnType("interval");
+
+                    b.Property<double?>("JobIdleThresholdPercent")
+                        .HasColumnType("double precision");
+
+                    b.Property<TimeSpan?>("JobIdleWindow")
+                        .HasColumnType("interval");
+
                     b.Property<int?>("MaxConcurrentGpus")
                         .HasColumnType("integer");
 
@@ -1065,6 +1081,8 @@ namespace Portal.Migrations.Migrations
                     b.ToTable("QuotaGroups", null, t =>
                         {
                             t.HasCheckConstraint("CK_QuotaGroups_Idle", "(\"IdleWindow\" IS NULL OR \"IdleWindow\" >= interval '1 second') AND (\"IdleGrace\" IS NULL OR \"IdleGrace\" >= interval '0') AND (\"IdleGpuThresholdPercent\" IS NULL OR (\"IdleGpuThresholdPercent\" >= 0 AND \"IdleGpuThresholdPercent\" <= 100)) AND (\"IdleKeepLimit\" IS NULL OR \"IdleKeepLimit\" > interval '0')");
+
+                            t.HasCheckConstraint("CK_QuotaGroups_JobIdle", "(\"JobIdleWindow\" IS NULL AND \"JobIdleThresholdPercent\" IS NULL AND \"JobIdleGrace\" IS NULL AND \"JobIdleAction\" IS NULL AND \"JobIdleKeepFor\" IS NULL) OR (\"JobIdleWindow\" >= interval '1 second' AND \"JobIdleThresholdPercent\" > 0 AND \"JobIdleThresholdPercent\" <= 100 AND \"JobIdleGrace\" >= interval '0' AND \"JobIdleAction\" IN ('WarnOnly','Stop') AND \"JobIdleKeepFor\" > interval '0')");
 
                             t.HasCheckConstraint("CK_QuotaGroups_Limits", "(\"MaxConcurrentGpus\" IS NULL OR \"MaxConcurrentGpus\" >= 0) AND (\"MaxConcurrentJobs\" IS NULL OR \"MaxConcurrentJobs\" >= 0) AND (\"MaxQueuedJobs\" IS NULL OR \"MaxQueuedJobs\" >= 0) AND (\"GpuHoursPerWindow\" IS NULL OR \"GpuHoursPerWindow\" >= 0) AND (\"Window\" IS NULL OR \"Window\" > interval '0') AND (\"MaxWalltime\" IS NULL OR \"MaxWalltime\" > interval '0') AND (\"MaxCpusPerJob\" IS NULL OR \"MaxCpusPerJob\" > 0) AND (\"MaxMemoryMiBPerJob\" IS NULL OR \"MaxMemoryMiBPerJob\" > 0) AND (\"MaxImageGiB\" IS NULL OR \"MaxImageGiB\" > 0)");
                         });
