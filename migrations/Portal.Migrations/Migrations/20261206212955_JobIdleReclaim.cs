@@ -64,6 +64,9 @@ namespace Portal.Migrations.Migrations
                 name: "CK_NotificationSettings_Kinds",
                 table: "NotificationSettings",
                 sql: "\"PortalKinds\" BETWEEN 0 AND 31 AND \"EmailKinds\" BETWEEN 0 AND 31 AND \"WebhookKinds\" BETWEEN 0 AND 31");
+
+            // Whoever had every kind on in the bell keeps every kind on there: the new kinds are the ones about GPUs.
+            migrationBuilder.Sql("UPDATE \"NotificationSettings\" SET \"PortalKinds\" = 31 WHERE \"PortalKinds\" = 7;");
         }
 
         /// <inheritdoc />
@@ -101,10 +104,15 @@ namespace Portal.Migrations.Migrations
                 name: "JobIdleWindow",
                 table: "QuotaGroups");
 
+            migrationBuilder.Sql("DELETE FROM \"Notifications\" WHERE \"Kind\" IN ('IdleWarning','Reclaimed');");
+
             migrationBuilder.AddCheckConstraint(
                 name: "CK_Notifications_Kind",
                 table: "Notifications",
                 sql: "\"Kind\" IN ('JobStarted','JobEnded','JobFailedToStart')");
+
+            // The older schema knows none of the new kinds: their choices and notifications go with them.
+            migrationBuilder.Sql("UPDATE \"NotificationSettings\" SET \"PortalKinds\" = \"PortalKinds\" & 7, \"EmailKinds\" = \"EmailKinds\" & 7, \"WebhookKinds\" = \"WebhookKinds\" & 7;");
 
             migrationBuilder.AddCheckConstraint(
                 name: "CK_NotificationSettings_Kinds",
