@@ -157,6 +157,11 @@ public sealed record PolicyFacts
 
     /// <summary>Seconds between SIGTERM and SIGKILL for <c>kill-gpu-process</c>.</summary>
     public int GpuProcessKillGraceSeconds { get; init; }
+
+    /// <summary>Where job cgroups live under each hierarchy (<c>portal</c>, or a systemd unit's delegated cgroup): a
+    /// job's cgroup is <c>/&lt;parent&gt;/user-&lt;uid&gt;/job-&lt;job&gt;</c> and nothing else is, whatever a user
+    /// names a cgroup of their own.</summary>
+    public string? CgroupParent { get; init; }
 }
 
 /// <summary>How <c>kill-gpu-process</c> ended a process.</summary>

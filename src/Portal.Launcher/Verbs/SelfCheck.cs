@@ -66,6 +66,7 @@ internal static class SelfCheck
                 // Dev mode refuses kill-gpu-process whatever the policy says: the portal must not ask there.
                 KillGpuProcesses = ctx.Policy.KillGpuProcesses && ctx.Privileged,
                 GpuProcessKillGraceSeconds = ctx.Policy.GpuProcessKillGraceSeconds,
+                CgroupParent = ctx.Policy.CgroupParent,
             },
         });
     }

@@ -2,19 +2,24 @@ using Portal.Web.Services.Gpus;
 
 namespace Portal.Web.Tests.Unit;
 
-/// <summary>The portal finds the launcher's job cgroups in /proc/&lt;pid&gt;/cgroup, as the launcher itself does.</summary>
+/// <summary>The portal finds the launcher's job cgroups in /proc/&lt;pid&gt;/cgroup as the launcher itself does: under
+/// the policy's parent only, so a cgroup a user names "user-N/job-M" in their own delegated subtree spares nothing.</summary>
 public sealed class JobCgroupTests
 {
     [Theory]
-    [InlineData("0::/portal/user-1001/job-42\n", "/portal/user-1001/job-42")]
-    [InlineData("12:devices:/portal/user-1001/job-42/libpod-abc\n0::/portal/user-1001/job-42\n", "/portal/user-1001/job-42/libpod-abc")]
-    [InlineData("0::/system.slice/portal-jobs.service/user-1001/job-7\n", "/system.slice/portal-jobs.service/user-1001/job-7")]
-    public void A_process_in_a_job_cgroup_is_found(string file, string path) => Assert.Equal(path, JobCgroup.Find(file));
+    [InlineData("0::/portal/user-1001/job-42\n", "portal", "/portal/user-1001/job-42")]
+    [InlineData("12:devices:/portal/user-1001/job-42/libpod-abc\n0::/portal/user-1001/job-42\n", "portal", "/portal/user-1001/job-42/libpod-abc")]
+    [InlineData("0::/system.slice/portal-jobs.service/user-1001/job-7\n", "system.slice/portal-jobs.service", "/system.slice/portal-jobs.service/user-1001/job-7")]
+    public void A_process_in_a_job_cgroup_is_found(string file, string parent, string path) => Assert.Equal(path, JobCgroup.Find(file, parent));
 
     [Theory]
     [InlineData("0::/user.slice/user-1001.slice/session-3.scope\n")]
     [InlineData("0::/portal/user-1001/calls\n")]
     [InlineData("0::/portal/user-bob/job-1\n")]
     [InlineData("0::/\n")]
-    public void A_process_outside_jobs_is_not(string file) => Assert.Null(JobCgroup.Find(file));
+    // Look-alikes a user can make in the subtree systemd delegates to them, or elsewhere.
+    [InlineData("0::/user.slice/user-1001.slice/user@1001.service/app.slice/user-1001/job-5\n")]
+    [InlineData("0::/user.slice/user-1001.slice/user@1001.service/portal/user-1001/job-5\n")]
+    [InlineData("0::/portalx/user-1001/job-5\n")]
+    public void A_process_outside_jobs_is_not(string file) => Assert.Null(JobCgroup.Find(file, "portal"));
 }

@@ -18,18 +18,18 @@ internal sealed partial class ForeignGpuProcessKiller(
     /// <summary>Where start times are read; tests keep /proc.</summary>
     internal string ProcRoot { get; init; } = "/proc";
 
-    /// <summary>Whether new cases are ended on this box: the option, then the launcher's self-test. Null when the
-    /// launcher could not say (it is asked again next time).</summary>
-    public async Task<bool?> EnabledAsync(CancellationToken cancellationToken)
+    // The launcher's policy facts when the option is on and the launcher answered (asked each round, so a policy
+    // change needs no portal restart); null otherwise.
+    private async Task<PolicyFacts?> PolicyAsync(CancellationToken cancellationToken)
     {
         if (!options.Value.Kill)
         {
-            return false;
+            return null;
         }
 
         try
         {
-            return (await launcher.SelfTestAsync(cancellationToken))?.Policy?.KillGpuProcesses;
+            return (await launcher.SelfTestAsync(cancellationToken))?.Policy;
         }
         catch (LauncherException e)
         {
@@ -41,18 +41,18 @@ internal sealed partial class ForeignGpuProcessKiller(
     /// <summary>Ends each process of <paramref name="found"/> once (a process on two GPUs is one process).</summary>
     public async Task EndAsync(IReadOnlyList<ForeignGpuProcess> found, CancellationToken cancellationToken)
     {
-        if (found.Count == 0 || await EnabledAsync(cancellationToken) != true)
+        if (found.Count == 0 || await PolicyAsync(cancellationToken) is not { KillGpuProcesses: true } policy)
         {
             return;
         }
 
         foreach (var group in found.GroupBy(f => f.Process.Pid))
         {
-            await EndOneAsync(group.First(), cancellationToken);
+            await EndOneAsync(group.First(), policy.CgroupParent, cancellationToken);
         }
     }
 
-    private async Task EndOneAsync(ForeignGpuProcess found, CancellationToken cancellationToken)
+    private async Task EndOneAsync(ForeignGpuProcess found, string? cgroupParent, CancellationToken cancellationToken)
     {
         var process = found.Process;
         string detail = found.Describe();
@@ -75,8 +75,10 @@ internal sealed partial class ForeignGpuProcessKiller(
         }
 
         // The launcher refuses a job's process by its cgroup: so does the portal, without asking, where the container
-        // id did not name the job.
-        if (JobCgroup.Of(ProcRoot, process.Pid) is { } cgroup)
+        // id did not name the job. Only under the policy's parent: a user may name a cgroup of their own "user-N/job-M"
+        // (systemd delegates one to each user), and that must not spare a process. An older launcher that does not
+        // say its parent decides alone.
+        if (cgroupParent is not null && JobCgroup.Of(ProcRoot, process.Pid, cgroupParent) is { } cgroup)
         {
             await RecordAsync(found.GpuUuid, false, $"Not ended: it runs in a job's cgroup {cgroup} (stop the job instead). {detail}", cancellationToken);
             return;
@@ -122,16 +124,16 @@ internal sealed partial class ForeignGpuProcessKiller(
     private partial void LogPolicyUnreadable(string reason);
 }
 
-/// <summary>The launcher's job cgroups (<c>&lt;parent&gt;/user-&lt;uid&gt;/job-&lt;job&gt;</c>, docs/launcher.md) in a
-/// process's <c>/proc/&lt;pid&gt;/cgroup</c>.</summary>
+/// <summary>The launcher's job cgroups (<c>/&lt;parent&gt;/user-&lt;uid&gt;/job-&lt;job&gt;</c>, docs/launcher.md) in a
+/// process's <c>/proc/&lt;pid&gt;/cgroup</c>, as the launcher itself finds them: under the policy's parent only.</summary>
 internal static class JobCgroup
 {
     /// <summary>The first job cgroup path of <paramref name="pid"/>, or null (none, or the process is gone).</summary>
-    public static string? Of(string procRoot, int pid)
+    public static string? Of(string procRoot, int pid, string parent)
     {
         try
         {
-            return Find(File.ReadAllText(Path.Combine(procRoot, pid.ToString(CultureInfo.InvariantCulture), "cgroup")));
+            return Find(File.ReadAllText(Path.Combine(procRoot, pid.ToString(CultureInfo.InvariantCulture), "cgroup")), parent);
         }
         catch (IOException)
         {
@@ -139,20 +141,25 @@ internal static class JobCgroup
         }
     }
 
-    /// <summary>A path with a <c>user-&lt;digits&gt;</c> segment followed by a <c>job-</c> segment.</summary>
-    public static string? Find(string cgroupFile)
+    /// <summary>A path <c>/&lt;parent&gt;/user-&lt;digits&gt;/job-…</c> (or below it).</summary>
+    public static string? Find(string cgroupFile, string parent)
     {
+        ArgumentNullException.ThrowIfNull(cgroupFile);
+        ArgumentException.ThrowIfNullOrEmpty(parent);
+        string prefix = "/" + parent.Trim('/') + "/";
         foreach (string line in cgroupFile.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             string path = line.Split(':', 3) is [_, _, var p] ? p : "";
-            string[] parts = path.Split('/');
-            for (int i = 0; i + 1 < parts.Length; i++)
+            if (!path.StartsWith(prefix, StringComparison.Ordinal))
             {
-                if (parts[i].StartsWith("user-", StringComparison.Ordinal) && parts[i].Length > 5 && parts[i][5..].All(char.IsAsciiDigit)
-                    && parts[i + 1].StartsWith("job-", StringComparison.Ordinal))
-                {
-                    return path;
-                }
+                continue;
+            }
+
+            string[] parts = path[prefix.Length..].Split('/');
+            if (parts.Length >= 2 && parts[0].StartsWith("user-", StringComparison.Ordinal) && parts[0].Length > 5
+                && parts[0][5..].All(char.IsAsciiDigit) && parts[1].StartsWith("job-", StringComparison.Ordinal))
+            {
+                return path;
             }
         }
 
