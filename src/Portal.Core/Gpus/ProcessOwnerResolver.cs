@@ -13,7 +13,10 @@ namespace Portal.Core.Gpus;
 public sealed partial class ProcessOwnerResolver(string procRoot = "/proc")
 {
     /// <summary>The owner of <paramref name="pid"/>, or null when the process is gone or unreadable.</summary>
-    public ProcessOwner? Resolve(int pid)
+    /// <param name="pid">The host PID.</param>
+    /// <param name="jobCgroupParent">The launcher policy's <c>cgroupParent</c>, when known: a process in a job cgroup
+    /// under it carries that job.</param>
+    public ProcessOwner? Resolve(int pid, string? jobCgroupParent = null)
     {
         var folder = Path.Combine(procRoot, pid.ToString(CultureInfo.InvariantCulture));
         try
@@ -25,8 +28,9 @@ public sealed partial class ProcessOwnerResolver(string procRoot = "/proc")
             }
 
             var cgroupPath = Path.Combine(folder, "cgroup");
-            var containerId = File.Exists(cgroupPath) ? FindContainerId(File.ReadAllText(cgroupPath)) : null;
-            return new ProcessOwner(pid, uid.Value, containerId);
+            var cgroups = File.Exists(cgroupPath) ? File.ReadAllText(cgroupPath) : "";
+            var jobId = string.IsNullOrEmpty(jobCgroupParent) ? null : JobCgroupPath.JobId(cgroups, jobCgroupParent, uid.Value);
+            return new ProcessOwner(pid, uid.Value, FindContainerId(cgroups), jobId);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -38,16 +42,17 @@ public sealed partial class ProcessOwnerResolver(string procRoot = "/proc")
     /// <summary>Attributes each GPU process to its owner and job.</summary>
     /// <param name="processes">What nvidia-smi reported.</param>
     /// <param name="jobIdByContainerId">The portal's running jobs by full container id.</param>
+    /// <param name="jobCgroupParent">The launcher policy's <c>cgroupParent</c>, when known.</param>
     public IReadOnlyList<AttributedGpuProcess> Attribute(
-        IEnumerable<GpuProcess> processes, IReadOnlyDictionary<string, long> jobIdByContainerId)
+        IEnumerable<GpuProcess> processes, IReadOnlyDictionary<string, long> jobIdByContainerId, string? jobCgroupParent = null)
     {
         ArgumentNullException.ThrowIfNull(processes);
         ArgumentNullException.ThrowIfNull(jobIdByContainerId);
         var result = new List<AttributedGpuProcess>();
         foreach (var process in processes)
         {
-            var owner = Resolve(process.Pid);
-            long? jobId = owner?.ContainerId is { } id && jobIdByContainerId.TryGetValue(id, out var found) ? found : null;
+            var owner = Resolve(process.Pid, jobCgroupParent);
+            long? jobId = owner?.ContainerId is { } id && jobIdByContainerId.TryGetValue(id, out var found) ? found : owner?.CgroupJobId;
             result.Add(new AttributedGpuProcess(process, owner, jobId));
         }
 

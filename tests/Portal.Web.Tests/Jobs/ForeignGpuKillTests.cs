@@ -72,10 +72,9 @@ public sealed class ForeignGpuKillTests(JobHostFixture fixture)
             Assert.Contains($"of {fixture.Bob.Name} (uid {fixture.Bob.Uid})", ended.Detail, StringComparison.Ordinal);
             var spared = Assert.Single(rows, e => e.Detail!.Contains($"PID {jobPid} ", StringComparison.Ordinal));
             Assert.False(spared.Succeeded);
-            // The portal knows the job by its container id or its job cgroup, and never asks the launcher.
-            Assert.True(spared.Detail!.StartsWith($"Not ended: it runs in job {job} (stop the job instead).", StringComparison.Ordinal)
-                || (spared.Detail.StartsWith("Not ended: it runs in a job's cgroup ", StringComparison.Ordinal)
-                    && spared.Detail.Contains(string.Create(CultureInfo.InvariantCulture, $"/job-{job}"), StringComparison.Ordinal)), spared.Detail);
+            // The portal knows the job (by its container id, or here, where rootless podman on cgroup v1 makes no cgroup of
+            // its own, by the launcher's job cgroup under the policy's parent) and never asks the launcher.
+            Assert.StartsWith($"Not ended: it runs in job {job} (stop the job instead).", spared.Detail, StringComparison.Ordinal);
             Assert.Equal(free, spared.Target);
             Assert.True(Directory.Exists(string.Create(CultureInfo.InvariantCulture, $"/proc/{jobPid}")), "the job's process was ended");
 

@@ -1,4 +1,4 @@
-using Portal.Web.Services.Gpus;
+using Portal.Core.Gpus;
 
 namespace Portal.Web.Tests.Unit;
 
@@ -10,7 +10,7 @@ public sealed class JobCgroupTests
     [InlineData("0::/portal/user-1001/job-42\n", "portal", "/portal/user-1001/job-42")]
     [InlineData("12:devices:/portal/user-1001/job-42/libpod-abc\n0::/portal/user-1001/job-42\n", "portal", "/portal/user-1001/job-42/libpod-abc")]
     [InlineData("0::/system.slice/portal-jobs.service/user-1001/job-7\n", "system.slice/portal-jobs.service", "/system.slice/portal-jobs.service/user-1001/job-7")]
-    public void A_process_in_a_job_cgroup_is_found(string file, string parent, string path) => Assert.Equal(path, JobCgroup.Find(file, parent));
+    public void A_process_in_a_job_cgroup_is_found(string file, string parent, string path) => Assert.Equal(path, JobCgroupPath.Find(file, parent));
 
     [Theory]
     [InlineData("0::/user.slice/user-1001.slice/session-3.scope\n")]
@@ -21,5 +21,15 @@ public sealed class JobCgroupTests
     [InlineData("0::/user.slice/user-1001.slice/user@1001.service/app.slice/user-1001/job-5\n")]
     [InlineData("0::/user.slice/user-1001.slice/user@1001.service/portal/user-1001/job-5\n")]
     [InlineData("0::/portalx/user-1001/job-5\n")]
-    public void A_process_outside_jobs_is_not(string file) => Assert.Null(JobCgroup.Find(file, "portal"));
+    public void A_process_outside_jobs_is_not(string file) => Assert.Null(JobCgroupPath.Find(file, "portal"));
+
+    [Theory]
+    [InlineData("0::/portal/user-1001/job-42\n", 1001u, 42L)]
+    [InlineData("12:devices:/portal/user-1001/job-42\n0::/portal/user-1001/job-42/owner/podman\n", 1001u, 42L)]
+    // Another uid's job cgroup (a process that changed uid inside it) or a key that is no job id names no job.
+    [InlineData("0::/portal/user-1001/job-42\n", 1002u, null)]
+    [InlineData("0::/portal/user-1001/job-bench\n", 1001u, null)]
+    [InlineData("0::/user.slice/user-1001.slice/user@1001.service/portal/user-1001/job-42\n", 1001u, null)]
+    public void A_process_belongs_to_the_job_of_its_cgroup_only_under_the_parent_and_for_its_own_uid(string file, uint uid, long? job) =>
+        Assert.Equal(job, JobCgroupPath.JobId(file, "portal", uid));
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
+using Portal.Core.Gpus;
 using Portal.Launcher.Client;
 using Portal.Launcher.Protocol;
 using Portal.Web.Services.Audit;
@@ -124,8 +125,8 @@ internal sealed partial class ForeignGpuProcessKiller(
     private partial void LogPolicyUnreadable(string reason);
 }
 
-/// <summary>The launcher's job cgroups (<c>/&lt;parent&gt;/user-&lt;uid&gt;/job-&lt;job&gt;</c>, docs/launcher.md) in a
-/// process's <c>/proc/&lt;pid&gt;/cgroup</c>, as the launcher itself finds them: under the policy's parent only.</summary>
+/// <summary>The launcher's job cgroups in a process's <c>/proc/&lt;pid&gt;/cgroup</c>, under the policy's parent only
+/// (<see cref="JobCgroupPath"/>).</summary>
 internal static class JobCgroup
 {
     /// <summary>The first job cgroup path of <paramref name="pid"/>, or null (none, or the process is gone).</summary>
@@ -133,37 +134,12 @@ internal static class JobCgroup
     {
         try
         {
-            return Find(File.ReadAllText(Path.Combine(procRoot, pid.ToString(CultureInfo.InvariantCulture), "cgroup")), parent);
+            return JobCgroupPath.Find(File.ReadAllText(Path.Combine(procRoot, pid.ToString(CultureInfo.InvariantCulture), "cgroup")), parent);
         }
         catch (IOException)
         {
             return null;
         }
-    }
-
-    /// <summary>A path <c>/&lt;parent&gt;/user-&lt;digits&gt;/job-…</c> (or below it).</summary>
-    public static string? Find(string cgroupFile, string parent)
-    {
-        ArgumentNullException.ThrowIfNull(cgroupFile);
-        ArgumentException.ThrowIfNullOrEmpty(parent);
-        string prefix = "/" + parent.Trim('/') + "/";
-        foreach (string line in cgroupFile.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            string path = line.Split(':', 3) is [_, _, var p] ? p : "";
-            if (!path.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            string[] parts = path[prefix.Length..].Split('/');
-            if (parts.Length >= 2 && parts[0].StartsWith("user-", StringComparison.Ordinal) && parts[0].Length > 5
-                && parts[0][5..].All(char.IsAsciiDigit) && parts[1].StartsWith("job-", StringComparison.Ordinal))
-            {
-                return path;
-            }
-        }
-
-        return null;
     }
 }
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Portal.Core.Gpus;
 using Portal.Jobs;
+using Portal.Launcher.Client;
 
 namespace Portal.Web.Services.Gpus;
 
@@ -16,7 +17,9 @@ public static class GpuMonitoringServices
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<GpuMonitorOptions>>().Value;
-            return new GpuProcessReader(new NvidiaSmiProcessQuery(GpuMonitor.ToSamplerOptions(options)), new ProcessOwnerResolver());
+            var jobCgroups = new JobCgroupParentSource(
+                sp.GetService<ILauncher>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<JobCgroupParentSource>>());
+            return new GpuProcessReader(new NvidiaSmiProcessQuery(GpuMonitor.ToSamplerOptions(options)), new ProcessOwnerResolver(), jobCgroups);
         });
         // Holders come from the GPU ledger (GpuStore, registered with the other stores).
         services.TryAddSingleton<IGpuHolderSource, LedgerHolderSource>();

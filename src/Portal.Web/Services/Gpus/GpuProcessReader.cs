@@ -7,9 +7,9 @@ namespace Portal.Web.Services.Gpus;
 
 /// <summary>
 /// The compute processes on each GPU: <c>nvidia-smi --query-compute-apps</c> for the host PIDs, <c>/proc</c> for their
-/// owners and podman containers, <c>getent</c> for the owners' names.
+/// owners, podman containers and job cgroups, <c>getent</c> for the owners' names.
 /// </summary>
-internal sealed class GpuProcessReader(NvidiaSmiProcessQuery query, ProcessOwnerResolver owners)
+internal sealed class GpuProcessReader(NvidiaSmiProcessQuery query, ProcessOwnerResolver owners, JobCgroupParentSource jobCgroups)
 {
     private static readonly TimeSpan GetentTimeout = TimeSpan.FromSeconds(5);
 
@@ -17,12 +17,12 @@ internal sealed class GpuProcessReader(NvidiaSmiProcessQuery query, ProcessOwner
     private readonly ConcurrentDictionary<uint, string?> _names = new();
 
     /// <summary>The processes per GPU UUID; a process in the container of a job in
-    /// <paramref name="jobIdByContainerId"/> carries that job's id.</summary>
+    /// <paramref name="jobIdByContainerId"/>, or in a job's launcher cgroup, carries that job's id.</summary>
     public async Task<IReadOnlyDictionary<string, IReadOnlyList<GpuProcessInfo>>> ReadAsync(
         IReadOnlyDictionary<string, long> jobIdByContainerId, CancellationToken cancellationToken)
     {
         var processes = await query.QueryAsync(cancellationToken);
-        var attributed = owners.Attribute(processes, jobIdByContainerId);
+        var attributed = owners.Attribute(processes, jobIdByContainerId, await jobCgroups.GetAsync(cancellationToken));
         var byGpu = new Dictionary<string, IReadOnlyList<GpuProcessInfo>>(StringComparer.Ordinal);
         foreach (var group in attributed.GroupBy(p => p.Process.GpuUuid, StringComparer.Ordinal))
         {

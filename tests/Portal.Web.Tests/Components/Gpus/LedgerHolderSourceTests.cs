@@ -23,7 +23,8 @@ public sealed class LedgerHolderSourceTests
         Assert.True((await jobs.MarkRunningAsync(job, new string('a', 64))).Applied);
         Assert.Equal(GpuDrainOutcome.Done, await gpus.SetGpuDrainedAsync(box.Uuids[1], drained: true, "ops", "burn-in"));
         var source = new LedgerHolderSource(gpus, new GpuProcessReader(
-            new NvidiaSmiProcessQuery(new NvidiaSmiSamplerOptions { SearchPath = box.SearchPath }), new ProcessOwnerResolver()));
+            new NvidiaSmiProcessQuery(new NvidiaSmiSamplerOptions { SearchPath = box.SearchPath }), new ProcessOwnerResolver(),
+            new JobCgroupParentSource(null, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<JobCgroupParentSource>.Instance)));
 
         var occupancy = await source.ReadAsync(CancellationToken.None);
 

@@ -7,7 +7,9 @@ namespace Portal.Web.Tests.Components.Gpus;
 /// where every GPU is reported free rather than guessing a holder from whoever runs on it.</summary>
 internal sealed class ProcessOnlyHolderSource(NvidiaSmiProcessQuery query, ProcessOwnerResolver owners) : IGpuHolderSource
 {
-    private readonly GpuProcessReader _processes = new(query, owners);
+    // No launcher here: processes are matched to no job.
+    private readonly GpuProcessReader _processes = new(query, owners,
+        new JobCgroupParentSource(null, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<JobCgroupParentSource>.Instance));
 
     public async Task<GpuOccupancy> ReadAsync(CancellationToken cancellationToken) =>
         GpuOccupancy.None with { Processes = await _processes.ReadAsync(new Dictionary<string, long>(), cancellationToken) };
