@@ -13,13 +13,14 @@ public static class JobCgroupPath
     /// <summary>The first job cgroup path in <paramref name="cgroupFile"/> under <paramref name="parent"/>, or null.</summary>
     public static string? Find(string cgroupFile, string parent) => Match(cgroupFile, parent)?.Path;
 
-    /// <summary>The portal job whose cgroup holds the process, when the cgroup's <c>user-&lt;uid&gt;</c> is
-    /// <paramref name="uid"/> and its key is a job id (the portal's keys are its job ids in decimal); else null.</summary>
-    public static long? JobId(string cgroupFile, string parent, uint uid) =>
-        Match(cgroupFile, parent) is { } m && m.Uid == uid && long.TryParse(m.Key, NumberStyles.None, CultureInfo.InvariantCulture, out long id) && id > 0
+    /// <summary>The portal job whose cgroup holds the process, when its key is a job id (the portal's keys are its job
+    /// ids in decimal); else null. Whatever the process's uid: a container user other than root runs under one of the
+    /// owner's subordinate uids, and only the launcher (root) makes cgroups at this depth under the parent.</summary>
+    public static long? JobId(string cgroupFile, string parent) =>
+        Match(cgroupFile, parent) is { } m && long.TryParse(m.Key, NumberStyles.None, CultureInfo.InvariantCulture, out long id) && id > 0
             ? id : null;
 
-    private static (string Path, uint Uid, string Key)? Match(string cgroupFile, string parent)
+    private static (string Path, string Key)? Match(string cgroupFile, string parent)
     {
         ArgumentNullException.ThrowIfNull(cgroupFile);
         ArgumentException.ThrowIfNullOrEmpty(parent);
@@ -34,10 +35,10 @@ public static class JobCgroupPath
 
             string[] parts = path[prefix.Length..].Split('/');
             if (parts.Length >= 2 && parts[0].StartsWith("user-", StringComparison.Ordinal)
-                && uint.TryParse(parts[0].AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out uint uid)
+                && uint.TryParse(parts[0].AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out _)
                 && parts[1].StartsWith("job-", StringComparison.Ordinal) && parts[1].Length > 4)
             {
-                return (path, uid, parts[1][4..]);
+                return (path, parts[1][4..]);
             }
         }
 

@@ -29,7 +29,7 @@ public sealed partial class ProcessOwnerResolver(string procRoot = "/proc")
 
             var cgroupPath = Path.Combine(folder, "cgroup");
             var cgroups = File.Exists(cgroupPath) ? File.ReadAllText(cgroupPath) : "";
-            var jobId = string.IsNullOrEmpty(jobCgroupParent) ? null : JobCgroupPath.JobId(cgroups, jobCgroupParent, uid.Value);
+            var jobId = string.IsNullOrEmpty(jobCgroupParent) ? null : JobCgroupPath.JobId(cgroups, jobCgroupParent);
             return new ProcessOwner(pid, uid.Value, FindContainerId(cgroups), jobId);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
