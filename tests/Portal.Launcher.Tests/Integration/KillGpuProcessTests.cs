@@ -179,6 +179,8 @@ public sealed class KillGpuProcessTests(LauncherFixture f)
         LauncherCall on = await LauncherRunner.RunAsync(f, """{"version":1,"verb":"check"}""");
         Assert.True(on.Response!.Policy!.KillGpuProcesses);
         Assert.Equal(LauncherFixture.KillGraceSeconds, on.Response.Policy.GpuProcessKillGraceSeconds);
+        // The portal matches processes to jobs (and spares them) under this parent only.
+        Assert.Equal(LauncherFixture.CgroupParent, on.Response.Policy.CgroupParent);
     }
 
     [Theory]
