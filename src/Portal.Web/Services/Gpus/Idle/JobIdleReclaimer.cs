@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Portal.Core.Notifications;
 using Portal.Core.Reclaim;
@@ -30,63 +29,16 @@ public sealed partial class JobIdleReclaimer(
     AuditLog audit,
     IOptions<GpuMonitorOptions> options,
     TimeProvider clock,
-    ILogger<JobIdleReclaimer> logger) : BackgroundService, IJobIdleSource
+    ILogger<JobIdleReclaimer> logger) : PeriodicPassService(clock, logger), IJobIdleSource
 {
     private readonly ConcurrentDictionary<long, JobIdleStatus> _status = new();
-    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private long _lastPassTicks;
-
     public JobIdleStatus? Status(long jobId) => _status.GetValueOrDefault(jobId);
 
-    public DateTimeOffset? LastPassAt
-    {
-        get
-        {
-            long ticks = Volatile.Read(ref _lastPassTicks);
-            return ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
-        }
-    }
+    protected override TimeSpan Interval => options.Value.JobIdleCheckInterval;
 
-    public void Wake() => _wake.Writer.TryWrite(true);
+    protected override string PassName => "job idle-reclaim";
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await PassAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-#pragma warning disable CA1031 // One failed pass (database restarting, launcher busy) must not end reclaim for good.
-            catch (Exception e)
-#pragma warning restore CA1031
-            {
-                LogPassFailed(e);
-            }
-
-            try
-            {
-                using var timer = new CancellationTokenSource(options.Value.JobIdleCheckInterval, clock);
-                using var either = CancellationTokenSource.CreateLinkedTokenSource(timer.Token, stoppingToken);
-                await _wake.Reader.WaitToReadAsync(either.Token);
-                _wake.Reader.TryRead(out _);
-            }
-            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-            {
-                // The interval passed.
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
-
-    private async Task PassAsync(CancellationToken cancellationToken)
+    protected override async Task PassAsync(CancellationToken cancellationToken)
     {
         IReadOnlyList<JobIdleCandidate> running = await jobs.ListRunningGpuJobsAsync(cancellationToken);
         var ids = running.Select(j => j.JobId).ToHashSet();
@@ -106,7 +58,7 @@ public sealed partial class JobIdleReclaimer(
                 continue;
             }
 
-            DateTimeOffset now = clock.GetUtcNow();
+            DateTimeOffset now = Clock.GetUtcNow();
             // A keep that ended starts a whole window afresh: the idle minutes it covered were the owner's to keep.
             DateTimeOffset since = job.KeepUntil is { } until && until > job.StartedAt && until <= now ? until : job.StartedAt;
             IdleVerdict verdict = IdleDetector.Evaluate(policy, job.GpuUuids,
@@ -128,8 +80,6 @@ public sealed partial class JobIdleReclaimer(
                     break;
             }
         }
-
-        Volatile.Write(ref _lastPassTicks, clock.GetUtcNow().UtcTicks);
     }
 
     // The keep is recorded in the database (the page or the API wrote it): a new one withdraws a pending warning.
@@ -180,9 +130,6 @@ public sealed partial class JobIdleReclaimer(
 
     private static string Target(JobIdleCandidate job) =>
         $"job {job.JobId.ToString(CultureInfo.InvariantCulture)} of {job.Owner}";
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A job idle-reclaim pass failed; the next one tries again")]
-    private partial void LogPassFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} of {Owner} leaves its GPUs idle; its action is due at {Due}")]
     private partial void LogWarned(long jobId, string owner, string due);

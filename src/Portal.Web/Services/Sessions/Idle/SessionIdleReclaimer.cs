@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Portal.Core.Sessions;
 using Portal.Data.Jobs;
@@ -30,68 +29,27 @@ public sealed partial class SessionIdleReclaimer(
     AuditLog audit,
     IOptions<SessionOptions> options,
     TimeProvider clock,
-    ILogger<SessionIdleReclaimer> logger) : BackgroundService, ISessionIdleSource
+    ILogger<SessionIdleReclaimer> logger) : PeriodicPassService(clock, logger), ISessionIdleSource
 {
     private readonly ConcurrentDictionary<long, SessionIdleStatus> _status = new();
-    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly HashSet<long> _sessions = [];
     private readonly SessionAppActivityMemory _appActivity = new();
     private DateTimeOffset _watchingSince;
-    private long _lastPassTicks;
 
     public SessionIdleStatus? Status(long jobId) => _status.GetValueOrDefault(jobId);
 
-    public DateTimeOffset? LastPassAt
-    {
-        get
-        {
-            long ticks = Volatile.Read(ref _lastPassTicks);
-            return ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
-        }
-    }
+    protected override TimeSpan Interval => options.Value.IdleCheckInterval;
 
-    public void Wake() => _wake.Writer.TryWrite(true);
+    protected override string PassName => "session idle-reclaim";
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // What the proxy saw before a restart is gone: nothing counts as idle from before this moment.
-        _watchingSince = clock.GetUtcNow();
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await PassAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-#pragma warning disable CA1031 // One failed pass (database restarting, launcher busy) must not end reclaim for good.
-            catch (Exception e)
-#pragma warning restore CA1031
-            {
-                LogPassFailed(e);
-            }
-
-            try
-            {
-                using var timer = new CancellationTokenSource(options.Value.IdleCheckInterval, clock);
-                using var either = CancellationTokenSource.CreateLinkedTokenSource(timer.Token, stoppingToken);
-                await _wake.Reader.WaitToReadAsync(either.Token);
-                _wake.Reader.TryRead(out _);
-            }
-            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-            {
-                // The interval passed.
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
+        _watchingSince = Clock.GetUtcNow();
+        return base.ExecuteAsync(stoppingToken);
     }
 
-    private async Task PassAsync(CancellationToken cancellationToken)
+    protected override async Task PassAsync(CancellationToken cancellationToken)
     {
         IReadOnlyList<IdleCandidate> sessions = await jobs.ListRunningSessionsAsync(cancellationToken);
         ForgetEnded(sessions);
@@ -106,7 +64,7 @@ public sealed partial class SessionIdleReclaimer(
             }
 
             SessionSignals signals = await GatherAsync(session, policy, cancellationToken);
-            DateTimeOffset now = clock.GetUtcNow();
+            DateTimeOffset now = Clock.GetUtcNow();
             SessionIdleState state = SessionIdleClock.Evaluate(signals, policy, now);
             bool kept = session.KeepUntil > now;
             SessionIdleStatus? before = _status.GetValueOrDefault(session.JobId);
@@ -120,8 +78,6 @@ public sealed partial class SessionIdleReclaimer(
                 await StopAsync(session, state, now, cancellationToken);
             }
         }
-
-        Volatile.Write(ref _lastPassTicks, clock.GetUtcNow().UtcTicks);
     }
 
     private async Task<SessionSignals> GatherAsync(IdleCandidate session, SessionIdlePolicy policy, CancellationToken cancellationToken)
@@ -138,7 +94,7 @@ public sealed partial class SessionIdleReclaimer(
             Floor: session.StartedAt > _watchingSince ? session.StartedAt : _watchingSince,
             LastProxied: seen?.LastActivityAt,
             ProxyBusy: seen is { OpenRequests: > 0 },
-            AppLastActivity: _appActivity.Remember(session.JobId, view, clock.GetUtcNow()),
+            AppLastActivity: _appActivity.Remember(session.JobId, view, Clock.GetUtcNow()),
             AppBusy: view.BusyKernels > 0,
             GpuLastBusy: gpuLast,
             GpuBusy: gpuNow,
@@ -179,9 +135,6 @@ public sealed partial class SessionIdleReclaimer(
 
         _sessions.UnionWith(now);
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "An idle-reclaim pass failed; the next one tries again")]
-    private partial void LogPassFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {JobId} of {Owner} is idle; it stops at {StopAt:u} unless used")]
     private partial void LogWarned(long jobId, string owner, DateTimeOffset stopAt);
