@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Api.Contracts;
 using Portal.Core.Slurm;
@@ -130,6 +131,22 @@ public sealed class SlurmPortalTests(SlurmHost host)
         // More memory than any node has: sbatch refuses it, in Slurm's words.
         Assert.Contains(job.History, h => h.Detail?.StartsWith("Slurm refused the job: sbatch failed:", StringComparison.Ordinal) == true
             && h.Detail.Contains("Batch job submission failed", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ABooking_IsRefusedOnACluster_NamingASlurmReservationInstead()
+    {
+        await using var world = await SlurmWorld.CreateAsync(host);
+        using var alice = await world.ClientAsync(host.Alice);
+        var tomorrow = DateTimeOffset.UtcNow.Date.AddDays(1);
+
+        using var response = await alice.PostAsync("/api/v1/bookings", System.Net.Http.Json.JsonContent.Create(
+            new CreateBookingRequest { Gpus = 1, Start = tomorrow.AddHours(9), End = tomorrow.AddHours(18) }, ApiJsonContext.Default.CreateBookingRequest));
+        using var list = await alice.GetAsync("/api/v1/bookings");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("scontrol create reservation", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Empty((await list.Content.ReadFromJsonAsync(ApiJsonContext.Default.BookingListResponse))!.Items);
     }
 
     [Fact]

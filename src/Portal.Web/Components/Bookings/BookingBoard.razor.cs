@@ -12,7 +12,7 @@ public sealed partial class BookingBoard
     private readonly BookingInput Input = new();
     private CurrentUser? _user;
     private IReadOnlyList<string> _gpus = [];
-    private IReadOnlyList<BookingView> _week = [];
+    private BookingCalendar? _calendar;
     private IReadOnlyList<BookingView> _open = [];
     private IReadOnlyList<(string Field, string Message)> _errors = [];
     private string? _message;
@@ -28,11 +28,6 @@ public sealed partial class BookingBoard
 
     private DateTime Today => Clock.GetUtcNow().UtcDateTime.Date;
 
-    /// <summary>The Monday the shown week starts on (UTC).</summary>
-    private DateTime WeekStart { get; set; }
-
-    private IEnumerable<DateTime> Days => Enumerable.Range(0, 7).Select(i => WeekStart.AddDays(i));
-
     private Guid? UserId => _user?.Id;
 
     // Administrators may delete any booking that has not ended; users their own.
@@ -41,27 +36,29 @@ public sealed partial class BookingBoard
     protected override async Task OnInitializedAsync()
     {
         _user = CurrentUser.From((await Authentication.GetAuthenticationStateAsync()).User);
-        WeekStart = Monday(Today);
         Input.Start = Today.AddDays(1).AddHours(9);
         Input.End = Today.AddDays(1).AddHours(18);
         await LoadAsync();
     }
 
-    private async Task LoadAsync()
+    // After a booking the calendar turns to the week it starts in; otherwise it reads its week again.
+    private async Task LoadAsync(DateTime? showWeekOf = null)
     {
-        var now = Clock.GetUtcNow();
-        var from = new DateTimeOffset(WeekStart, TimeSpan.Zero);
-        _week = await Store.ListAsync(from, from.AddDays(7));
-        _open = await Store.ListAsync(now, DateTimeOffset.MaxValue);
-        var bookable = await Store.BookableGpusAsync();
-        // A booked GPU that has since gone or been drained still shows its row, so no booking is hidden.
-        _gpus = [.. bookable, .. _week.SelectMany(b => b.GpuUuids).Distinct(StringComparer.Ordinal).Where(u => !bookable.Contains(u, StringComparer.Ordinal)).Order(StringComparer.Ordinal)];
-    }
+        _open = await Store.ListAsync(Clock.GetUtcNow(), DateTimeOffset.MaxValue);
+        _gpus = await Store.BookableGpusAsync();
+        if (_calendar is null)
+        {
+            return;
+        }
 
-    private async Task MoveWeekAsync(int weeks)
-    {
-        WeekStart = weeks == 0 ? Monday(Today) : WeekStart.AddDays(7 * weeks);
-        await LoadAsync();
+        if (showWeekOf is { } day)
+        {
+            await _calendar.ShowWeekOfAsync(day);
+        }
+        else
+        {
+            await _calendar.ReloadAsync();
+        }
     }
 
     private async Task BookAsync()
@@ -78,11 +75,12 @@ public sealed partial class BookingBoard
             new DateTimeOffset(DateTime.SpecifyKind(Input.Start, DateTimeKind.Utc)), new DateTimeOffset(DateTime.SpecifyKind(Input.End, DateTimeKind.Utc)),
             string.IsNullOrWhiteSpace(Input.Note) ? null : Input.Note);
         var outcome = await Editor.CreateAsync(_user, ask, "on the bookings page", CancellationToken.None);
+        DateTime? showWeekOf = null;
         if (outcome.Booking is { } booking)
         {
             _message = $"Booked: {BookingEditor.Describe(booking)} (booking {booking.Id.ToString(CultureInfo.InvariantCulture)}).";
             _messageIsError = false;
-            WeekStart = Monday(booking.Start.UtcDateTime.Date);
+            showWeekOf = booking.Start.UtcDateTime;
         }
         else
         {
@@ -91,7 +89,7 @@ public sealed partial class BookingBoard
             _errors = [.. outcome.Refusals.Select(r => (r.Field, r.Message))];
         }
 
-        await LoadAsync();
+        await LoadAsync(showWeekOf);
     }
 
     private async Task DeleteAsync(long id)
@@ -110,39 +108,6 @@ public sealed partial class BookingBoard
     private IReadOnlyList<string> ErrorsOf(string field) => [.. _errors.Where(e => e.Field == field).Select(e => e.Message)];
 
     private string? Invalid(string field) => _errors.Any(e => e.Field == field) ? "true" : null;
-
-    private IEnumerable<BookingView> BlocksOn(string gpu, DateTime day)
-    {
-        var from = new DateTimeOffset(day, TimeSpan.Zero);
-        return _week.Where(b => b.GpuUuids.Contains(gpu, StringComparer.Ordinal) && b.Start < from.AddDays(1) && from < b.End);
-    }
-
-    /// <summary>Where a booking's block sits in a day's cell, as percentages of the day.</summary>
-    private static (double Left, double Width) Place(BookingView booking, DateTime day)
-    {
-        var from = new DateTimeOffset(day, TimeSpan.Zero);
-        var start = booking.Start < from ? from : booking.Start;
-        var end = booking.End > from.AddDays(1) ? from.AddDays(1) : booking.End;
-        return ((start - from).TotalDays * 100, Math.Max((end - start).TotalDays * 100, 2));
-    }
-
-    private static string Style(double left, double width) =>
-        string.Create(CultureInfo.InvariantCulture, $"left: {left:0.##}%; width: {width:0.##}%");
-
-    private static string Hours(BookingView booking, DateTime day)
-    {
-        var from = new DateTimeOffset(day, TimeSpan.Zero);
-        var start = booking.Start < from ? "…" : booking.Start.UtcDateTime.ToString("HH:mm", CultureInfo.InvariantCulture);
-        var end = booking.End > from.AddDays(1) ? "…" : booking.End.UtcDateTime.ToString("HH:mm", CultureInfo.InvariantCulture);
-        return $"{start}–{end}";
-    }
-
-    private static string Describe(BookingView booking) =>
-        string.Create(CultureInfo.InvariantCulture, $"Booking {booking.Id}: ") + BookingEditor.Describe(booking) + (booking.Note is { } note ? $" ({note})" : "");
-
-    private static string Short(string uuid) => uuid.Length > 12 ? uuid[..12] + "…" : uuid;
-
-    private static DateTime Monday(DateTime day) => day.AddDays(-(((int)day.DayOfWeek + 6) % 7));
 
     private sealed class BookingInput
     {

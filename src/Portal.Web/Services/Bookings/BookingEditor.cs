@@ -1,5 +1,7 @@
 using System.Globalization;
+using Microsoft.Extensions.Options;
 using Portal.Core.Bookings;
+using Portal.Jobs;
 using Portal.Data.Bookings;
 using Portal.Web.Services.Accounts;
 using Portal.Web.Services.Audit;
@@ -27,14 +29,27 @@ public sealed record BookingOutcome(BookingView? Booking, IReadOnlyList<BookingR
 /// <summary>
 /// Books and frees GPUs for the form and the API alike, and audits both (booking.create, booking.delete). A user books
 /// for themselves within their quota; an administrator books for anyone, without quota limits, and deletes anyone's.
+/// Bookings hold in this box's own scheduler only: with jobs going to Slurm nothing would honour one, so none is made.
 /// </summary>
-public sealed class BookingEditor(BookingStore store, AuditLog audit)
+public sealed class BookingEditor(BookingStore store, AuditLog audit, IOptions<JobBackendOptions> backend)
 {
+    /// <summary>Why a portal that sends jobs to Slurm takes no bookings (the form, the API and the CLI say it).</summary>
+    public const string SlurmRefusal = "This portal sends jobs to a Slurm cluster, whose scheduler does not see the portal's bookings: "
+        + "ask a cluster administrator for a Slurm reservation (scontrol create reservation) instead.";
+
+    /// <summary>Whether this portal takes bookings at all (not when Slurm places the jobs).</summary>
+    public bool TakesBookings => !backend.Value.IsSlurm;
+
     /// <summary>Books GPUs as <paramref name="actor"/> asks; <paramref name="via"/> says where ("through the API").</summary>
     public async Task<BookingOutcome> CreateAsync(CurrentUser actor, BookingAsk ask, string via, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(actor);
         ArgumentNullException.ThrowIfNull(ask);
+        if (!TakesBookings)
+        {
+            return Refused("", SlurmRefusal);
+        }
+
         Guid holderId = actor.Id;
         if (ask.ForUser is { Length: > 0 } name && name != actor.Name)
         {

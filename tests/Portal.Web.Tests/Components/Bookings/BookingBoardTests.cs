@@ -29,6 +29,7 @@ public sealed class BookingBoardTests : BunitContext, IAsyncLifetime
         Services.AddSingleton<AuditLog>();
         Services.AddSingleton<BookingStore>();
         Services.AddSingleton<BookingEditor>();
+        Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(new Portal.Jobs.JobBackendOptions()));
     }
 
     async Task IAsyncLifetime.DisposeAsync()
@@ -101,5 +102,45 @@ public sealed class BookingBoardTests : BunitContext, IAsyncLifetime
         Assert.Equal(
             [AuditActions.BookingCreated, AuditActions.BookingDeleted],
             (await db.AuditEvents.AsNoTracking().Where(e => e.ActorId == bob).Select(e => e.Action).ToListAsync()).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_dashboards_calendar_marks_the_users_own_booking_lists_the_week_and_links_to_the_form()
+    {
+        var alice = await _database.AddUserAsync("alice", 6521);
+        var booked = (await new BookingStore(_database, TimeProvider.System).CreateAsync(
+            new NewBooking(alice, 0, [TestDatabase.Gpu(1).Uuid], Tomorrow.AddHours(6), Tomorrow.AddHours(12), "demo"), "alice", exempt: false)).Booking!;
+
+        var calendar = Render<BookingCalendar>(parameters => parameters.Add(c => c.UserId, alice).Add(c => c.LinkToBookings, true));
+        calendar.WaitForElement("#booking-calendar");
+        if (Tomorrow.DayOfWeek == DayOfWeek.Monday)
+        {
+            calendar.Find("#week-next").Click();
+        }
+
+        var block = calendar.WaitForElement($"li.booking-block[data-booking-id='{booked.Id}']");
+        Assert.Contains("mine", block.ClassName, StringComparison.Ordinal);
+        Assert.Equal("left: 25%; width: 25%", block.GetAttribute("style"));
+        Assert.Contains($"Booking {booked.Id}: 1 GPU ({TestDatabase.Gpu(1).Uuid}) for alice", calendar.Find("#week-bookings").TextContent, StringComparison.Ordinal);
+        Assert.Contains("(demo)", calendar.Find("#week-bookings").TextContent, StringComparison.Ordinal);
+        Assert.Equal("/bookings", calendar.Find("#book-gpus").GetAttribute("href"));
+    }
+
+    [Fact]
+    public async Task With_jobs_going_to_Slurm_no_booking_is_made_and_the_refusal_says_what_to_ask_for_instead()
+    {
+        var alice = await _database.AddUserAsync("alice", 6531);
+        var store = new BookingStore(_database, TimeProvider.System);
+        var editor = new BookingEditor(store, Services.GetRequiredService<AuditLog>(),
+            Microsoft.Extensions.Options.Options.Create(new Portal.Jobs.JobBackendOptions { Backend = Portal.Jobs.JobBackendOptions.Slurm }));
+
+        var outcome = await editor.CreateAsync(new Portal.Web.Services.Accounts.CurrentUser(alice, "alice", IsAdmin: true, "alice"),
+            new BookingAsk(null, 1, [], Tomorrow.AddHours(9), Tomorrow.AddHours(18), null), "through the API", CancellationToken.None);
+
+        Assert.False(editor.TakesBookings);
+        Assert.Null(outcome.Booking);
+        Assert.False(outcome.IsClash);
+        Assert.Contains("scontrol create reservation", Assert.Single(outcome.Refusals).Message, StringComparison.Ordinal);
+        Assert.Empty(await store.ListAsync(DateTimeOffset.UtcNow, DateTimeOffset.MaxValue));
     }
 }
