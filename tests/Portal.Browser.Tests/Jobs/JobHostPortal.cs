@@ -12,8 +12,9 @@ public sealed class BrowserJobHostGroup : ICollectionFixture<JobHostFixture>
 }
 
 /// <summary>The portal on Kestrel with the job runner driving the test launcher at short intervals, as the web tests'
-/// <see cref="JobPortal"/> does.</summary>
-public sealed class JobHostPortal(JobHostFixture host) : KestrelPortal
+/// <see cref="JobPortal"/> does, plus any <paramref name="settings"/> of the test's own (a fake nvidia-smi, short
+/// idle-reclaim periods).</summary>
+public sealed class JobHostPortal(JobHostFixture host, IReadOnlyDictionary<string, string>? settings = null) : KestrelPortal
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -24,6 +25,11 @@ public sealed class JobHostPortal(JobHostFixture host) : KestrelPortal
             {
                 builder.UseSetting(key, value);
             }
+        }
+
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            builder.UseSetting(key, value);
         }
     }
 }

@@ -137,41 +137,8 @@ public sealed class JobIdleReclaimTests(JobHostFixture fixture)
         return (job, (await t.WaitForStateAsync(job, JobState.Running, Deadline)).AssignedGpuUuids.Single());
     }
 
-    /// <summary>
-    /// Rewrites the fake's two rounds: the idle round holds the idle row of each GPU in <paramref name="idle"/>, the
-    /// load round the idle row of each GPU in <paramref name="load"/>, or its load row for those also in
-    /// <paramref name="loadFromLoadRound"/>. An empty round is a gap in sampling (the sampler publishes whole rounds
-    /// only). Swapped by rename, so the fake never reads half a file.
-    /// </summary>
-    private static void Rows(FakeGpuBox box, IReadOnlyList<string> idle, IReadOnlyList<string> load, IReadOnlyList<string>? loadFromLoadRound = null)
-    {
-        var idleRows = OriginalRows(box, "gpu-idle.csv");
-        var loadRows = OriginalRows(box, "gpu-load.csv");
-        loadFromLoadRound ??= [];
-        Write(box, "gpu-idle.csv", string.Concat(idle.Select(g => RowOf(idleRows, g))));
-        Write(box, "gpu-load.csv", string.Concat(load.Select(g => loadFromLoadRound.Contains(g) ? RowOf(loadRows, g) : RowOf(idleRows, g))));
-    }
-
-    private static string OriginalRows(FakeGpuBox box, string name)
-    {
-        var kept = Path.Combine(box.Folder, name + ".original");
-        if (!File.Exists(kept))
-        {
-            File.Copy(Path.Combine(box.Folder, name), kept);
-        }
-
-        return File.ReadAllText(kept);
-    }
-
-    private static string RowOf(string rows, string uuid) =>
-        rows.Split('\n', StringSplitOptions.RemoveEmptyEntries).Single(r => r.Contains(uuid, StringComparison.Ordinal)) + "\n";
-
-    private static void Write(FakeGpuBox box, string name, string content)
-    {
-        var temporary = Path.Combine(box.Folder, name + ".new");
-        File.WriteAllText(temporary, content);
-        File.Move(temporary, Path.Combine(box.Folder, name), overwrite: true);
-    }
+    private static void Rows(FakeGpuBox box, IReadOnlyList<string> idle, IReadOnlyList<string> load, IReadOnlyList<string>? loadFromLoadRound = null) =>
+        box.SetRounds(idle, load, loadFromLoadRound);
 
     private static async Task<List<NotificationKinds>> NotificationsAsync(JobTestContext t, long job)
     {

@@ -9,6 +9,7 @@ public sealed partial class BookingCalendar
 {
     private IReadOnlyList<string> _gpus = [];
     private IReadOnlyList<BookingView> _week = [];
+    private bool _loaded;
 
     [Inject] private BookingStore Store { get; set; } = default!;
 
@@ -17,8 +18,9 @@ public sealed partial class BookingCalendar
     /// <summary>The signed-in user, whose own bookings are marked.</summary>
     [Parameter] public Guid? UserId { get; set; }
 
-    /// <summary>Whether to link to the bookings page (where the form is): on the dashboard, not on that page itself.</summary>
-    [Parameter] public bool LinkToBookings { get; set; }
+    /// <summary>Shown on the dashboard: it links to the bookings page (where the form is), and a box with nothing to
+    /// book shows no calendar at all.</summary>
+    [Parameter] public bool OnDashboard { get; set; }
 
     private DateTime Today => Clock.GetUtcNow().UtcDateTime.Date;
 
@@ -53,6 +55,7 @@ public sealed partial class BookingCalendar
         _week = await Store.ListAsync(from, from.AddDays(7));
         var bookable = await Store.BookableGpusAsync();
         // A booked GPU that has since gone or been drained still shows its row, so no booking is hidden.
+        _loaded = true;
         _gpus = [.. bookable, .. _week.SelectMany(b => b.GpuUuids).Distinct(StringComparer.Ordinal).Where(u => !bookable.Contains(u, StringComparer.Ordinal)).Order(StringComparer.Ordinal)];
     }
 

@@ -30,6 +30,8 @@ public sealed class BookingBoardTests : BunitContext, IAsyncLifetime
         Services.AddSingleton<BookingStore>();
         Services.AddSingleton<BookingEditor>();
         Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(new Portal.Jobs.JobBackendOptions()));
+        // As over a circuit: the form and the week buttons are disabled in a prerender.
+        SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
     }
 
     async Task IAsyncLifetime.DisposeAsync()
@@ -111,7 +113,7 @@ public sealed class BookingBoardTests : BunitContext, IAsyncLifetime
         var booked = (await new BookingStore(_database, TimeProvider.System).CreateAsync(
             new NewBooking(alice, 0, [TestDatabase.Gpu(1).Uuid], Tomorrow.AddHours(6), Tomorrow.AddHours(12), "demo"), "alice", exempt: false)).Booking!;
 
-        var calendar = Render<BookingCalendar>(parameters => parameters.Add(c => c.UserId, alice).Add(c => c.LinkToBookings, true));
+        var calendar = Render<BookingCalendar>(parameters => parameters.Add(c => c.UserId, alice).Add(c => c.OnDashboard, true));
         calendar.WaitForElement("#booking-calendar");
         if (Tomorrow.DayOfWeek == DayOfWeek.Monday)
         {

@@ -61,6 +61,44 @@ public sealed class FakeGpuBox : IDisposable
 
     public void Dispose() => Directory.Delete(Folder, recursive: true);
 
+    /// <summary>
+    /// Rewrites the fake's two rounds: the idle round holds the idle row of each GPU in <paramref name="idle"/>, the
+    /// load round the idle row of each GPU in <paramref name="load"/>, or its load row for those also in
+    /// <paramref name="loadFromLoadRound"/>. An empty round is a gap in sampling (the sampler publishes whole rounds
+    /// only). Swapped by rename, so the fake never reads half a file.
+    /// </summary>
+    public void SetRounds(IReadOnlyList<string> idle, IReadOnlyList<string> load, IReadOnlyList<string>? loadFromLoadRound = null)
+    {
+        ArgumentNullException.ThrowIfNull(idle);
+        ArgumentNullException.ThrowIfNull(load);
+        var idleRows = OriginalRows("gpu-idle.csv");
+        var loadRows = OriginalRows("gpu-load.csv");
+        loadFromLoadRound ??= [];
+        Replace("gpu-idle.csv", string.Concat(idle.Select(g => RowOf(idleRows, g))));
+        Replace("gpu-load.csv", string.Concat(load.Select(g => loadFromLoadRound.Contains(g) ? RowOf(loadRows, g) : RowOf(idleRows, g))));
+    }
+
+    private string OriginalRows(string name)
+    {
+        var kept = Path.Combine(Folder, name + ".original");
+        if (!File.Exists(kept))
+        {
+            File.Copy(Path.Combine(Folder, name), kept);
+        }
+
+        return File.ReadAllText(kept);
+    }
+
+    private static string RowOf(string rows, string uuid) =>
+        rows.Split('\n', StringSplitOptions.RemoveEmptyEntries).Single(r => r.Contains(uuid, StringComparison.Ordinal)) + "\n";
+
+    private void Replace(string name, string content)
+    {
+        var temporary = Path.Combine(Folder, name + ".new");
+        File.WriteAllText(temporary, content);
+        File.Move(temporary, Path.Combine(Folder, name), overwrite: true);
+    }
+
     private static string ListOf(FakeGpu gpu, int index, string uuid)
     {
         // "GPU 0: NAME (UUID: GPU-000...)" plus any "  MIG ..." lines under it.
