@@ -30,8 +30,6 @@ public sealed class BookingBoardTests : BunitContext, IAsyncLifetime
         Services.AddSingleton<BookingStore>();
         Services.AddSingleton<BookingEditor>();
         Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(new Portal.Jobs.JobBackendOptions()));
-        // As over a circuit: the form and the week buttons are disabled in a prerender.
-        SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
     }
 
     async Task IAsyncLifetime.DisposeAsync()
@@ -46,7 +44,12 @@ public sealed class BookingBoardTests : BunitContext, IAsyncLifetime
         var authorization = AddAuthorization();
         authorization.SetAuthorized(name);
         authorization.SetClaims(new Claim(ClaimTypes.NameIdentifier, id.ToString()));
+        RenderInteractively();
         return id;
+    }
+
+    // As over a circuit: the form and the week buttons are disabled in a prerender. Set once the services are added.
+    private void RenderInteractively() => SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
     }
 
     private static DateTime Tomorrow => DateTime.UtcNow.Date.AddDays(1);
@@ -113,6 +116,7 @@ public sealed class BookingBoardTests : BunitContext, IAsyncLifetime
         var booked = (await new BookingStore(_database, TimeProvider.System).CreateAsync(
             new NewBooking(alice, 0, [TestDatabase.Gpu(1).Uuid], Tomorrow.AddHours(6), Tomorrow.AddHours(12), "demo"), "alice", exempt: false)).Booking!;
 
+        RenderInteractively();
         var calendar = Render<BookingCalendar>(parameters => parameters.Add(c => c.UserId, alice).Add(c => c.OnDashboard, true));
         calendar.WaitForElement("#booking-calendar");
         if (Tomorrow.DayOfWeek == DayOfWeek.Monday)
