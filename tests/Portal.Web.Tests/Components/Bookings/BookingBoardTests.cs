@@ -50,7 +50,6 @@ public sealed class BookingBoardTests : BunitContext, IAsyncLifetime
 
     // As over a circuit: the form and the week buttons are disabled in a prerender. Set once the services are added.
     private void RenderInteractively() => SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
-    }
 
     private static DateTime Tomorrow => DateTime.UtcNow.Date.AddDays(1);
 
