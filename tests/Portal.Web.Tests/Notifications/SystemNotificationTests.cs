@@ -1,8 +1,6 @@
 using System.Text.Json;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Logging.Abstractions;
 using Portal.Core.Notifications;
-using Portal.Data;
 using Portal.Data.Bookings;
 using Portal.Data.Jobs;
 using Portal.Data.Notifications;
@@ -26,7 +24,7 @@ public sealed class SystemNotificationTests
         var alice = await world.AddUserAsync("alice", 6001);
         var olga = await world.AddUserAsync("olga", 6003);
         var bob = await world.AddUserAsync("bob", 6002);
-        await MakeAdminsAsync(world.Database, alice, olga);
+        await world.Database.MakeAdminsAsync(alice, olga);
         await world.SubscribeAsync(alice, "alice");
         await world.SubscribeAsync(olga, "olga", slack: true);
         await world.SubscribeAsync(bob, "bob");
@@ -72,7 +70,7 @@ public sealed class SystemNotificationTests
     {
         await using var world = await NotificationWorld.CreateAsync();
         var alice = await world.AddUserAsync("alice", 6001);
-        await MakeAdminsAsync(world.Database, alice);
+        await world.Database.MakeAdminsAsync(alice);
         await world.Notifications.SaveSettingsAsync(alice, s => s.PortalKinds = NotificationKinds.All & ~NotificationKinds.ForeignGpuProcess);
 
         Assert.Equal(0, await new SystemNotifications(world.Database, world.Clock).NotifyForeignGpuProcessAsync(Gpu, Case));
@@ -86,7 +84,7 @@ public sealed class SystemNotificationTests
         await using var world = await NotificationWorld.CreateAsync();
         var alice = await world.AddUserAsync("alice", 6001);
         var bob = await world.AddUserAsync("bob", 6002);
-        await MakeAdminsAsync(world.Database, bob);
+        await world.Database.MakeAdminsAsync(bob);
         await world.SubscribeAsync(alice, "alice");
         await world.SubscribeAsync(bob, "bob");
         await new GpuStore(world.Database, world.Clock).UpsertGpusAsync([TestDatabase.Gpu(0), TestDatabase.Gpu(1)]);
@@ -162,13 +160,4 @@ public sealed class SystemNotificationTests
     private static BookingStartingNotifier Notifier(NotificationWorld world) => new(
         new SystemNotifications(world.Database, world.Clock), Microsoft.Extensions.Options.Options.Create(new BookingOptions()), world.Clock,
         NullLogger<BookingStartingNotifier>.Instance);
-
-    private static async Task MakeAdminsAsync(TestDatabase database, params Guid[] users)
-    {
-        await using var db = database.CreateDbContext();
-        var role = new IdentityRole<Guid>(Roles.Admin) { Id = Guid.NewGuid(), NormalizedName = Roles.Admin.ToUpperInvariant() };
-        db.Roles.Add(role);
-        db.UserRoles.AddRange(users.Select(u => new IdentityUserRole<Guid> { UserId = u, RoleId = role.Id }));
-        await db.SaveChangesAsync();
-    }
 }
