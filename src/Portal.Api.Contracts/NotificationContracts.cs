@@ -1,18 +1,23 @@
 namespace Portal.Api.Contracts;
 
-/// <summary>One of your notifications. <c>kind</c> is <c>JobStarted</c>, <c>JobEnded</c> or <c>JobFailedToStart</c>;
-/// <c>title</c> and <c>explanation</c> are the words the bell, the email and the webhook use.</summary>
+/// <summary>One of your notifications. <c>kind</c> is one of the kinds of notification (<c>JobStarted</c>,
+/// <c>JobEnded</c>, <c>JobFailedToStart</c>, <c>IdleWarning</c>, <c>Reclaimed</c>, <c>ForeignGpuProcess</c>,
+/// <c>BookingStarting</c>); <c>title</c> and <c>explanation</c> are the words the bell, the email and the webhook use.
+/// A job's notification has <c>jobId</c> and <c>state</c>; any other has neither, and names its <c>subject</c> (the
+/// GPU's UUID, the booking's id). <c>path</c> is the portal page it is about.</summary>
 public sealed record NotificationResponse(
     long Id,
     string Kind,
-    long JobId,
+    long? JobId,
     string JobName,
-    string State,
+    string? State,
     int? ExitCode,
     string Title,
     string? Explanation,
     DateTimeOffset CreatedAt,
-    DateTimeOffset? ReadAt);
+    DateTimeOffset? ReadAt,
+    string? Subject,
+    string Path);
 
 /// <summary>Your notifications, newest first, and how many are unread.</summary>
 public sealed record NotificationListResponse(IReadOnlyList<NotificationResponse> Items, int Unread);

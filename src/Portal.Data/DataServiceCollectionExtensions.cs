@@ -17,7 +17,7 @@ public static class DataServiceCollectionExtensions
     /// <summary>
     /// Adds <see cref="JobStore"/>, <see cref="GpuStore"/>, <see cref="QuotaStore"/>, <see cref="UsageStore"/>,
     /// <see cref="ApiTokenStore"/>, <see cref="JobPresetStore"/>, <see cref="BookingStore"/>, <see cref="UserStore"/>, <see cref="AuditStore"/>,
-    /// <see cref="NotificationStore"/> and <see cref="NotificationDeliveries"/> as singletons: they hold no state and open one short-lived context per call, so Blazor circuits and background
+    /// <see cref="NotificationStore"/>, <see cref="SystemNotifications"/> and <see cref="NotificationDeliveries"/> as singletons: they hold no state and open one short-lived context per call, so Blazor circuits and background
     /// loops can share them. Needs an <c>IDbContextFactory&lt;PortalDbContext&gt;</c> (AddDbContextFactory); adds
     /// <see cref="TimeProvider.System"/> unless a TimeProvider is registered.
     /// </summary>
@@ -34,6 +34,7 @@ public static class DataServiceCollectionExtensions
         services.TryAddSingleton<UserStore>();
         services.TryAddSingleton<AuditStore>();
         services.TryAddSingleton<NotificationStore>();
+        services.TryAddSingleton<SystemNotifications>();
         services.TryAddSingleton<NotificationDeliveries>();
         return services;
     }

@@ -1,8 +1,11 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using Portal.Core.Notifications;
 using Portal.Data;
 using Portal.Data.Database;
+using Portal.Data.Entities.Notifications;
 using Portal.Web.Tests.Infrastructure;
 
 namespace Portal.Web.Tests;
@@ -69,6 +72,47 @@ public sealed class DatabaseTests
         {
             Directory.Delete(root, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task Notification_subjects_keep_every_kind_on_for_whoever_had_all_on_and_going_back_drops_what_the_old_schema_cannot_hold()
+    {
+        const string before = "20261206225226_GpuBookings";
+        string connectionString = await TestPostgres.CreateDatabaseAsync();
+        var options = new DbContextOptionsBuilder<PortalDbContext>();
+        PortalDatabaseOptions.Configure(options, connectionString);
+        await using var db = new PortalDbContext(options.Options);
+        await db.Database.MigrateAsync();
+        var all = new Portal.Data.Entities.PortalUser("all") { NormalizedUserName = "ALL" };
+        var some = new Portal.Data.Entities.PortalUser("some") { NormalizedUserName = "SOME" };
+        db.Users.AddRange(all, some);
+        await db.SaveChangesAsync();
+        var migrator = db.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>();
+
+        await migrator.MigrateAsync(before);
+        await ExecuteAsync(connectionString, $"""
+            INSERT INTO "NotificationSettings" ("UserId", "PortalKinds", "EmailKinds", "WebhookKinds", "WebhookSlackFormat", "UpdatedAt")
+            VALUES ('{all.Id}', 31, 31, 31, false, now()), ('{some.Id}', 7, 24, 0, false, now());
+            """);
+        await migrator.MigrateAsync();
+
+        var kinds = await db.NotificationSettings.AsNoTracking().OrderBy(s => s.UserId == all.Id ? 0 : 1)
+            .Select(s => new { s.PortalKinds, s.EmailKinds, s.WebhookKinds }).ToListAsync();
+        Assert.Equal((NotificationKinds.All, NotificationKinds.All, NotificationKinds.All), (kinds[0].PortalKinds, kinds[0].EmailKinds, kinds[0].WebhookKinds));
+        Assert.Equal(((NotificationKinds)7, (NotificationKinds)24, NotificationKinds.None), (kinds[1].PortalKinds, kinds[1].EmailKinds, kinds[1].WebhookKinds));
+
+        db.Notifications.Add(NotificationRecord.ForeignGpuProcess(all.Id, "GPU-0000-test", "PID 1 of root.", DateTimeOffset.UtcNow, true));
+        db.Notifications.Add(new NotificationRecord(all.Id, NotificationKinds.JobEnded, 7, "train", "Succeeded", 0, null, DateTimeOffset.UtcNow, true));
+        await db.SaveChangesAsync();
+        await migrator.MigrateAsync(before);
+
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var left = new NpgsqlCommand("SELECT string_agg(\"Kind\", ',') FROM \"Notifications\"", connection);
+        Assert.Equal("JobEnded", await left.ExecuteScalarAsync());
+        await using var masked = new NpgsqlCommand($"SELECT \"PortalKinds\" FROM \"NotificationSettings\" WHERE \"UserId\" = '{all.Id}'", connection);
+        Assert.Equal(31, await masked.ExecuteScalarAsync());
+        await connection.CloseAsync();
     }
 
     private static async Task ExecuteAsync(string connectionString, string sql)

@@ -258,6 +258,9 @@ namespace Portal.Migrations.Migrations
                     b.Property<DateTimeOffset>("Start")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTimeOffset?>("StartingNoticeAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.HasKey("Id");
 
                     b.HasIndex("End");
@@ -703,7 +706,7 @@ namespace Portal.Migrations.Migrations
                     b.Property<int?>("ExitCode")
                         .HasColumnType("integer");
 
-                    b.Property<long>("JobId")
+                    b.Property<long?>("JobId")
                         .HasColumnType("bigint");
 
                     b.Property<string>("JobName")
@@ -723,9 +726,12 @@ namespace Portal.Migrations.Migrations
                         .HasColumnType("boolean");
 
                     b.Property<string>("State")
-                        .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Subject")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
 
                     b.Property<Guid>("UserId")
                         .HasColumnType("uuid");
@@ -740,7 +746,9 @@ namespace Portal.Migrations.Migrations
 
                     b.ToTable("Notifications", null, t =>
                         {
-                            t.HasCheckConstraint("CK_Notifications_Kind", "\"Kind\" IN ('JobStarted','JobEnded','JobFailedToStart','IdleWarning','Reclaimed')");
+                            t.HasCheckConstraint("CK_Notifications_Kind", "\"Kind\" IN ('JobStarted','JobEnded','JobFailedToStart','IdleWarning','Reclaimed','ForeignGpuProcess','BookingStarting')");
+
+                            t.HasCheckConstraint("CK_Notifications_Subject", "(\"Kind\" IN ('JobStarted','JobEnded','JobFailedToStart','IdleWarning','Reclaimed') AND \"JobId\" IS NOT NULL AND \"State\" IS NOT NULL AND \"Subject\" IS NULL) OR (\"Kind\" NOT IN ('JobStarted','JobEnded','JobFailedToStart','IdleWarning','Reclaimed') AND \"JobId\" IS NULL AND \"State\" IS NULL AND \"Subject\" IS NOT NULL)");
                         });
                 });
 
@@ -776,7 +784,7 @@ namespace Portal.Migrations.Migrations
 
                     b.ToTable("NotificationSettings", null, t =>
                         {
-                            t.HasCheckConstraint("CK_NotificationSettings_Kinds", "\"PortalKinds\" BETWEEN 0 AND 31 AND \"EmailKinds\" BETWEEN 0 AND 31 AND \"WebhookKinds\" BETWEEN 0 AND 31");
+                            t.HasCheckConstraint("CK_NotificationSettings_Kinds", "\"PortalKinds\" BETWEEN 0 AND 127 AND \"EmailKinds\" BETWEEN 0 AND 127 AND \"WebhookKinds\" BETWEEN 0 AND 127");
 
                             t.HasCheckConstraint("CK_NotificationSettings_Webhook", "(\"WebhookUrl\" IS NULL) = (\"WebhookSecretProtected\" IS NULL)");
                         });

@@ -26,8 +26,36 @@ public enum NotificationKinds
     /// <summary>A job was stopped by idle reclaim (its GPUs went back to the queue).</summary>
     Reclaimed = 16,
 
+    /// <summary>A process computes on a GPU outside any job, or in another user's job than the GPU's holder: told to
+    /// every administrator once per case, with whether the box's policy ended it. Not about a job of the recipient.</summary>
+    ForeignGpuProcess = 32,
+
+    /// <summary>The recipient's GPU booking opens soon: which GPUs, from when to when, its note. Once per booking.</summary>
+    BookingStarting = 64,
+
     /// <summary>Every kind that exists today.</summary>
-    All = JobStarted | JobEnded | JobFailedToStart | IdleWarning | Reclaimed,
+    All = JobStarted | JobEnded | JobFailedToStart | IdleWarning | Reclaimed | ForeignGpuProcess | BookingStarting,
+}
+
+/// <summary>Groups of <see cref="NotificationKinds"/> (not enum members, so every member names one kind or all).</summary>
+public static class NotificationKindSets
+{
+    /// <summary>The kinds about one of the recipient's jobs: they carry the job.</summary>
+    public const NotificationKinds Job = NotificationKinds.JobStarted | NotificationKinds.JobEnded | NotificationKinds.JobFailedToStart
+        | NotificationKinds.IdleWarning | NotificationKinds.Reclaimed;
+
+    /// <summary>The kinds only administrators receive, and only they see in their settings.</summary>
+    public const NotificationKinds AdminOnly = NotificationKinds.ForeignGpuProcess;
+
+    /// <summary>The kinds a user may choose: every kind, less the administrators' own unless they are one.</summary>
+    public static NotificationKinds ChoosableBy(bool isAdmin) => isAdmin ? NotificationKinds.All : NotificationKinds.All & ~AdminOnly;
+
+    /// <summary>Whether <paramref name="kind"/> is exactly one kind about a job.</summary>
+    public static bool IsJobKind(NotificationKinds kind) => kind != NotificationKinds.None && (Job & kind) == kind && IsSingle(kind);
+
+    /// <summary>Whether <paramref name="kind"/> is exactly one existing kind.</summary>
+    public static bool IsSingle(NotificationKinds kind) => kind != NotificationKinds.None && (NotificationKinds.All & kind) == kind
+        && ((int)kind & ((int)kind - 1)) == 0;
 }
 
 /// <summary>Where a notification goes.</summary>

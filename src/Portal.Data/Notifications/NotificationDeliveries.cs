@@ -74,7 +74,7 @@ public sealed class NotificationDeliveries(IDbContextFactory<PortalDbContext> co
             var work = new DeliveryWork(
                 delivery.Id, delivery.Channel, delivery.Attempts + 1,
                 new NotificationView(notification.Id, notification.Kind, notification.JobId, notification.JobName, notification.State,
-                    notification.ExitCode, notification.Detail, notification.CreatedAt, notification.ReadAt),
+                    notification.ExitCode, notification.Detail, notification.CreatedAt, notification.ReadAt, notification.Subject),
                 user.UserName ?? "", user.Email, settings.WebhookUrl, settings.WebhookSecretProtected, settings.WebhookSlackFormat);
             DeliveryOutcome outcome;
             try

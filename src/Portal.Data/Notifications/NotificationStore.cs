@@ -4,10 +4,11 @@ using Portal.Data.Entities.Notifications;
 
 namespace Portal.Data.Notifications;
 
-/// <summary>A notification as its user sees it.</summary>
+/// <summary>A notification as its user sees it: about a job (<paramref name="JobId"/> and <paramref name="State"/>
+/// set), or about a <paramref name="Subject"/> that is not a job (see <see cref="NotificationRecord.Subject"/>).</summary>
 public sealed record NotificationView(
-    long Id, NotificationKinds Kind, long JobId, string JobName, string State, int? ExitCode, string? Detail,
-    DateTimeOffset CreatedAt, DateTimeOffset? ReadAt);
+    long Id, NotificationKinds Kind, long? JobId, string JobName, string? State, int? ExitCode, string? Detail,
+    DateTimeOffset CreatedAt, DateTimeOffset? ReadAt, string? Subject = null);
 
 /// <summary>The last delivery that went wrong on a channel, for the settings page.</summary>
 /// <param name="Channel">Email or webhook.</param>
@@ -34,7 +35,7 @@ public sealed class NotificationStore(IDbContextFactory<PortalDbContext> context
             .Where(n => n.UserId == userId && n.ShowInPortal && (!unreadOnly || n.ReadAt == null))
             .OrderByDescending(n => n.Id)
             .Take(Math.Clamp(take, 1, 500))
-            .Select(n => new NotificationView(n.Id, n.Kind, n.JobId, n.JobName, n.State, n.ExitCode, n.Detail, n.CreatedAt, n.ReadAt))
+            .Select(n => new NotificationView(n.Id, n.Kind, n.JobId, n.JobName, n.State, n.ExitCode, n.Detail, n.CreatedAt, n.ReadAt, n.Subject))
             .ToListAsync(cancellationToken);
     }
 

@@ -53,6 +53,11 @@ internal static class PortalServices
         services.AddSingleton<AuditLog>();
         services.AddSingleton<Portal.Web.Services.Presets.PresetEditor>();
         services.AddSingleton<Portal.Web.Services.Bookings.BookingEditor>();
+        services.AddOptions<Portal.Web.Services.Bookings.BookingOptions>()
+            .Bind(configuration.GetSection(Portal.Web.Services.Bookings.BookingOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<Portal.Web.Services.Bookings.BookingOptions>, Portal.Web.Services.Bookings.BookingOptionsValidator>();
+        services.AddSingleton<Portal.Web.Services.Bookings.BookingStartingNotifier>();
+        services.AddHostedService(sp => sp.GetRequiredService<Portal.Web.Services.Bookings.BookingStartingNotifier>());
         services.AddScoped<LinuxAccountValidator>();
         services.AddScoped<LoginService>();
         services.AddScoped<SecondFactorRequirement>();

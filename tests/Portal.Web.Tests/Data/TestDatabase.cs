@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Portal.Core.Gpus;
@@ -52,6 +53,21 @@ public sealed class TestDatabase : IDbContextFactory<PortalDbContext>, IAsyncDis
         db.Users.Add(user);
         await db.SaveChangesAsync();
         return user.Id;
+    }
+
+    /// <summary>Puts <paramref name="users"/> in the administrators' role (made when missing).</summary>
+    public async Task MakeAdminsAsync(params Guid[] users)
+    {
+        await using var db = CreateDbContext();
+        var role = await db.Roles.FirstOrDefaultAsync(r => r.Name == Roles.Admin);
+        if (role is null)
+        {
+            role = new IdentityRole<Guid>(Roles.Admin) { Id = Guid.NewGuid(), NormalizedName = Roles.Admin.ToUpperInvariant() };
+            db.Roles.Add(role);
+        }
+
+        db.UserRoles.AddRange(users.Select(u => new IdentityUserRole<Guid> { UserId = u, RoleId = role.Id }));
+        await db.SaveChangesAsync();
     }
 
     public static GpuDevice Gpu(int index) =>

@@ -38,6 +38,9 @@ public sealed class ForeignGpuUseTests(JobHostFixture fixture)
             string apps = await File.ReadAllTextAsync(appsFile);
             await File.WriteAllTextAsync(appsFile, "");
             await using var t = await JobTestContext.CreateAsync(fixture, gpus: 2);
+            // An administrator with no Linux processes of its own, to be told of each case; alice and bob are users.
+            var admin = await t.Db.AddUserAsync("notify-admin", 4_000_000_001);
+            await t.Db.MakeAdminsAsync(admin);
             var portal = t.StartPortal(new Dictionary<string, string>
             {
                 ["Portal:Gpus:SearchPath"] = box.SearchPath,
@@ -67,6 +70,14 @@ public sealed class ForeignGpuUseTests(JobHostFixture fixture)
             Assert.Contains("outside any job", onHeld.Detail, StringComparison.Ordinal);
             Assert.Contains("a GPU no job holds", rows.First(e => e.Target == free).Detail, StringComparison.Ordinal);
             Assert.All(rows, e => Assert.Equal(AuditActor.System.Name, e.ActorName));
+
+            // Each case told once to the administrator, with what came of it; nobody else hears of any.
+            var told = await ForeignNotificationsAsync(t);
+            Assert.Equal(3, told.Count);
+            Assert.All(told, n => Assert.Equal((admin, (long?)null), (n.UserId, n.JobId)));
+            Assert.Equal(
+                rows.Select(e => $"{e.Target}: {e.Detail} {ForeignGpuUseWatch.LeftRunning}").Order(StringComparer.Ordinal),
+                told.Select(n => $"{n.Subject}: {n.Detail}").Order(StringComparer.Ordinal));
 
             var done = await JobHostFixture.PodmanAsync(fixture.Alice, "exec", string.Create(CultureInfo.InvariantCulture, $"portal-job-{job}"), "touch", "/tmp/done");
             Assert.True(done.ExitCode == 0, done.ToString());
@@ -107,6 +118,12 @@ public sealed class ForeignGpuUseTests(JobHostFixture fixture)
 
     private static bool Names(AuditEvent e, int pid) =>
         e.Detail?.StartsWith($"PID {pid} ", StringComparison.Ordinal) == true;
+
+    private static async Task<List<Portal.Data.Entities.Notifications.NotificationRecord>> ForeignNotificationsAsync(JobTestContext t)
+    {
+        await using var db = t.Db.CreateDbContext();
+        return await db.Notifications.AsNoTracking().Where(n => n.Kind == Portal.Core.Notifications.NotificationKinds.ForeignGpuProcess).ToListAsync();
+    }
 
     private static async Task<List<AuditEvent>> ForeignRowsAsync(JobTestContext t)
     {

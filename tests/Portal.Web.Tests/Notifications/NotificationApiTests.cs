@@ -90,6 +90,7 @@ public sealed class NotificationApiTests(NotificationApiPortal portal) : IClassF
     [InlineData("{\"webhookUrl\":\"http://169.254.169.254/latest/meta-data\"}", "webhookUrl")]
     [InlineData("{\"webhookUrl\":\"file:///etc/passwd\"}", "webhookUrl")]
     [InlineData("{\"channels\":{\"portal\":[\"JobExploded\"],\"email\":[],\"webhook\":[]}}", "channels.portal")]
+    [InlineData("{\"channels\":{\"portal\":[],\"email\":[\"ForeignGpuProcess\"],\"webhook\":[]}}", "channels.email")]
     public async Task A_bad_setting_is_400_naming_the_field_and_changes_nothing(string body, string field)
     {
         var accounts = await portal.AccountsAsync();
@@ -103,6 +104,29 @@ public sealed class NotificationApiTests(NotificationApiPortal portal) : IClassF
         var after = await client.GetFromJsonAsync<NotificationSettingsResponse>("/api/v1/notification-settings");
         Assert.Equal(before!.WebhookUrl, after!.WebhookUrl);
         Assert.Equal(before.Email, after.Email);
+    }
+
+    [Fact]
+    public async Task Only_an_administrator_sees_and_chooses_the_foreign_process_kind_and_a_users_choice_keeps_it_as_it_was()
+    {
+        var accounts = await portal.AccountsAsync();
+        using var admin = portal.ApiClient(await portal.TokenAsync(accounts.Admin, TestScopes.ReadWrite));
+        using var alice = portal.ApiClient(await portal.TokenAsync(accounts.Alice, TestScopes.ReadWrite));
+        var channels = new NotificationChannelsDto(["BookingStarting", "ForeignGpuProcess"], ["ForeignGpuProcess"], []);
+
+        using var adminPut = await admin.PutAsJsonAsync("/api/v1/notification-settings", new NotificationSettingsRequest { Channels = channels });
+        using var alicePut = await alice.PutAsJsonAsync("/api/v1/notification-settings", new NotificationSettingsRequest
+        {
+            Channels = new NotificationChannelsDto(["BookingStarting", "JobEnded"], [], []),
+        });
+        var adminRead = await admin.GetFromJsonAsync<NotificationSettingsResponse>("/api/v1/notification-settings");
+        var aliceRead = await alice.GetFromJsonAsync<NotificationSettingsResponse>("/api/v1/notification-settings");
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (adminPut.StatusCode, alicePut.StatusCode));
+        Assert.Equal(["ForeignGpuProcess", "BookingStarting"], adminRead!.Channels.Portal);
+        Assert.Equal(["ForeignGpuProcess"], adminRead.Channels.Email);
+        Assert.Equal(["JobEnded", "BookingStarting"], aliceRead!.Channels.Portal);
+        Assert.DoesNotContain(aliceRead.Channels.Email.Concat(aliceRead.Channels.Webhook), k => k == "ForeignGpuProcess");
     }
 
     [Fact]

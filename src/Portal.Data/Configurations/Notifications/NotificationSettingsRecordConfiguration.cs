@@ -11,8 +11,8 @@ internal sealed class NotificationSettingsRecordConfiguration : IEntityTypeConfi
     {
         builder.ToTable("NotificationSettings", t =>
         {
-            // Kinds are flag sets (Portal.Core.Notifications.NotificationKinds): 7 is every kind that exists.
-            t.HasCheckConstraint("CK_NotificationSettings_Kinds", "\"PortalKinds\" BETWEEN 0 AND 31 AND \"EmailKinds\" BETWEEN 0 AND 31 AND \"WebhookKinds\" BETWEEN 0 AND 31");
+            // Kinds are flag sets (Portal.Core.Notifications.NotificationKinds): 127 is every kind that exists.
+            t.HasCheckConstraint("CK_NotificationSettings_Kinds", "\"PortalKinds\" BETWEEN 0 AND 127 AND \"EmailKinds\" BETWEEN 0 AND 127 AND \"WebhookKinds\" BETWEEN 0 AND 127");
             t.HasCheckConstraint("CK_NotificationSettings_Webhook", "(\"WebhookUrl\" IS NULL) = (\"WebhookSecretProtected\" IS NULL)");
         });
         builder.HasKey(s => s.UserId);

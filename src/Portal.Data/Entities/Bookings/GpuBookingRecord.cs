@@ -56,4 +56,7 @@ public sealed class GpuBookingRecord
     public string CreatedBy { get; private set; }
 
     public DateTimeOffset CreatedAt { get; private set; }
+
+    /// <summary>When its holder was told it opens soon; null while not (kept so a restart does not tell twice).</summary>
+    public DateTimeOffset? StartingNoticeAt { get; private set; }
 }

@@ -57,8 +57,14 @@ internal static class NotificationApiEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<Ok<NotificationSettingsResponse>> GetSettingsAsync(HttpContext context, NotificationSettingsEditor editor) =>
-        TypedResults.Ok(ToResponse(await editor.GetAsync(ApiCaller.From(context.User).Id, context.RequestAborted), null));
+    private static async Task<Ok<NotificationSettingsResponse>> GetSettingsAsync(HttpContext context, NotificationSettingsEditor editor)
+    {
+        var caller = ApiCaller.From(context.User);
+        return TypedResults.Ok(ToResponse(await editor.GetAsync(caller.Id, IsAdmin(context), context.RequestAborted), null));
+    }
+
+    // The account's role, not the token's scope: an administrator's read-only token still reads their own settings.
+    private static bool IsAdmin(HttpContext context) => context.User.IsInRole(Data.Roles.Admin);
 
     private static async Task<Results<Ok<NotificationSettingsResponse>, ValidationProblem, ProblemHttpResult>> PutSettingsAsync(
         HttpContext context, NotificationSettingsEditor editor)
@@ -77,11 +83,12 @@ internal static class NotificationApiEndpoints
         var request = body.Value!;
         var errors = new List<(string Field, string Message)>();
         var channels = request.Channels;
+        var choosable = NotificationKindSets.ChoosableBy(IsAdmin(context));
         var change = new NotificationSettingsChange(
             request.Email,
-            channels is null ? null : Kinds(channels.Portal, "channels.portal", errors),
-            channels is null ? null : Kinds(channels.Email, "channels.email", errors),
-            channels is null ? null : Kinds(channels.Webhook, "channels.webhook", errors),
+            channels is null ? null : Kinds(channels.Portal, "channels.portal", choosable, errors),
+            channels is null ? null : Kinds(channels.Email, "channels.email", choosable, errors),
+            channels is null ? null : Kinds(channels.Webhook, "channels.webhook", choosable, errors),
             request.WebhookUrl, request.WebhookSlackFormat, request.NewWebhookSecret == true);
         if (errors.Count > 0)
         {
@@ -89,28 +96,36 @@ internal static class NotificationApiEndpoints
         }
 
         var caller = ApiCaller.From(context.User);
-        var result = await editor.SaveAsync(caller.Id, caller.Name, change, context.RequestAborted);
+        var result = await editor.SaveAsync(caller.Id, caller.Name, IsAdmin(context), change, context.RequestAborted);
         if (!result.Saved)
         {
             return ApiProblems.Validation(result.Errors);
         }
 
-        return TypedResults.Ok(ToResponse(await editor.GetAsync(caller.Id, context.RequestAborted), result.NewWebhookSecret));
+        return TypedResults.Ok(ToResponse(await editor.GetAsync(caller.Id, IsAdmin(context), context.RequestAborted), result.NewWebhookSecret));
     }
 
-    private static NotificationKinds Kinds(IReadOnlyList<string>? names, string field, List<(string Field, string Message)> errors)
+    private static NotificationKinds Kinds(
+        IReadOnlyList<string>? names, string field, NotificationKinds choosable, List<(string Field, string Message)> errors)
     {
         var kinds = NotificationKinds.None;
         foreach (var name in names ?? [])
         {
-            if (Enum.TryParse<NotificationKinds>(name, ignoreCase: true, out var kind) && kind is not (NotificationKinds.None or NotificationKinds.All)
+            if (Enum.TryParse<NotificationKinds>(name, ignoreCase: true, out var kind) && NotificationKindSets.IsSingle(kind)
                 && Enum.IsDefined(kind))
             {
-                kinds |= kind;
+                if (choosable.HasFlag(kind))
+                {
+                    kinds |= kind;
+                }
+                else
+                {
+                    errors.Add((field, $"'{name}' is for administrators only."));
+                }
             }
             else
             {
-                errors.Add((field, $"'{name}' is not a kind of notification ({string.Join(", ", Names(NotificationKinds.All))})."));
+                errors.Add((field, $"'{name}' is not a kind of notification ({string.Join(", ", Names(choosable))})."));
             }
         }
 
@@ -124,7 +139,7 @@ internal static class NotificationApiEndpoints
     {
         var explanation = NotificationText.Explanation(n, owner);
         return new(n.Id, n.Kind.ToString(), n.JobId, n.JobName, n.State, n.ExitCode, NotificationText.Title(n),
-            explanation.Length == 0 ? null : explanation, n.CreatedAt, n.ReadAt);
+            explanation.Length == 0 ? null : explanation, n.CreatedAt, n.ReadAt, n.Subject, NotificationText.PagePath(n));
     }
 
     private static NotificationSettingsResponse ToResponse(NotificationSettingsView v, string? secret) => new(

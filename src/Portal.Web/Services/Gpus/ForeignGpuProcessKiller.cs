@@ -40,39 +40,45 @@ internal sealed partial class ForeignGpuProcessKiller(
     }
 
     /// <summary>Ends each process of <paramref name="found"/> once (a process on two GPUs is one process).</summary>
-    public async Task EndAsync(IReadOnlyList<ForeignGpuProcess> found, CancellationToken cancellationToken)
+    /// <returns>Per pid, what came of it ("Ended with SIGKILL.", "Not ended: …"); empty when this box does not end
+    /// foreign processes (the option or the launcher's policy says no, or the launcher did not answer).</returns>
+    public async Task<IReadOnlyDictionary<int, string>> EndAsync(IReadOnlyList<ForeignGpuProcess> found, CancellationToken cancellationToken)
     {
+        Dictionary<int, string> outcomes = [];
         if (found.Count == 0 || await PolicyAsync(cancellationToken) is not { KillGpuProcesses: true } policy)
         {
-            return;
+            return outcomes;
         }
 
         foreach (var group in found.GroupBy(f => f.Process.Pid))
         {
-            await EndOneAsync(group.First(), policy.CgroupParent, cancellationToken);
+            if (await EndOneAsync(group.First(), policy.CgroupParent, cancellationToken) is { } outcome)
+            {
+                outcomes[group.Key] = outcome;
+            }
         }
+
+        return outcomes;
     }
 
-    private async Task EndOneAsync(ForeignGpuProcess found, string? cgroupParent, CancellationToken cancellationToken)
+    // The outcome in words, audited; null when there was nothing to end (the process is gone from /proc).
+    private async Task<string?> EndOneAsync(ForeignGpuProcess found, string? cgroupParent, CancellationToken cancellationToken)
     {
         var process = found.Process;
-        string detail = found.Describe();
         if (process.JobId is { } job)
         {
-            await RecordAsync(found.GpuUuid, false, $"Not ended: it runs in job {job.ToString(CultureInfo.InvariantCulture)} (stop the job instead). {detail}", cancellationToken);
-            return;
+            return await RecordAsync(found, false, $"Not ended: it runs in job {job.ToString(CultureInfo.InvariantCulture)} (stop the job instead).", cancellationToken);
         }
 
         if (process.OwnerUid is not { } uid)
         {
             // /proc no longer shows it: gone (nvidia-smi's list lags), or hidden from the portal. Nothing to end.
-            return;
+            return null;
         }
 
         if (process.OwnerName is not { } owner)
         {
-            await RecordAsync(found.GpuUuid, false, $"Not ended: its owner has no account name. {detail}", cancellationToken);
-            return;
+            return await RecordAsync(found, false, "Not ended: its owner has no account name.", cancellationToken);
         }
 
         // The launcher refuses a job's process by its cgroup: so does the portal, without asking, where the container
@@ -81,29 +87,29 @@ internal sealed partial class ForeignGpuProcessKiller(
         // say its parent decides alone.
         if (cgroupParent is not null && JobCgroup.Of(ProcRoot, process.Pid, cgroupParent) is { } cgroup)
         {
-            await RecordAsync(found.GpuUuid, false, $"Not ended: it runs in a job's cgroup {cgroup} (stop the job instead). {detail}", cancellationToken);
-            return;
+            return await RecordAsync(found, false, $"Not ended: it runs in a job's cgroup {cgroup} (stop the job instead).", cancellationToken);
         }
 
         if (ProcessStartTime.Read(ProcRoot, process.Pid) is not { } startTime)
         {
-            await RecordAsync(found.GpuUuid, true, $"Gone before it was ended. {detail}", cancellationToken);
-            return;
+            return await RecordAsync(found, true, "Gone before it was ended.", cancellationToken);
         }
 
         try
         {
             var killed = await launcher.KillGpuProcessAsync(owner, new ProcessSpec { Pid = process.Pid, StartTime = startTime, Uid = uid }, cancellationToken);
-            await RecordAsync(found.GpuUuid, true, $"Ended with {killed.Signal}. {detail}", cancellationToken);
+            return await RecordAsync(found, true, $"Ended with {killed.Signal}.", cancellationToken);
         }
         catch (LauncherException e)
         {
-            await RecordAsync(found.GpuUuid, false, $"Not ended: {e.Message} {detail}", cancellationToken);
+            return await RecordAsync(found, false, $"Not ended: {e.Message}", cancellationToken);
         }
     }
 
-    private async Task RecordAsync(string gpu, bool succeeded, string detail, CancellationToken cancellationToken)
+    private async Task<string> RecordAsync(ForeignGpuProcess found, bool succeeded, string outcome, CancellationToken cancellationToken)
     {
+        var gpu = found.GpuUuid;
+        var detail = $"{outcome} {found.Describe()}";
         LogOutcome(gpu, detail);
         try
         {
@@ -113,6 +119,8 @@ internal sealed partial class ForeignGpuProcessKiller(
         {
             LogAuditFailed(gpu, e.Message);
         }
+
+        return outcome;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "GPU {Gpu}: {Detail}")]

@@ -29,16 +29,21 @@ public sealed record NotificationSettingsResult(IReadOnlyList<(string Field, str
 public sealed class NotificationSettingsEditor(
     NotificationStore store, WebhookSecrets secrets, WebhookAddressRule addresses, IOptions<NotificationOptions> options, AuditLog audit)
 {
-    public async Task<NotificationSettingsView> GetAsync(Guid userId, CancellationToken cancellationToken)
+    /// <summary>The user's settings; the administrators' own kinds show only to an administrator.</summary>
+    public async Task<NotificationSettingsView> GetAsync(Guid userId, bool isAdmin, CancellationToken cancellationToken)
     {
         var (settings, email) = await store.GetSettingsAsync(userId, cancellationToken);
         var problems = await store.LastProblemsAsync(userId, cancellationToken);
+        var shown = NotificationKindSets.ChoosableBy(isAdmin);
         return new NotificationSettingsView(
-            email, settings.PortalKinds, settings.EmailKinds, settings.WebhookKinds, settings.WebhookUrl, settings.WebhookSlackFormat,
-            options.Value.Smtp.Enabled, options.Value.Webhooks.Enabled, problems);
+            email, settings.PortalKinds & shown, settings.EmailKinds & shown, settings.WebhookKinds & shown, settings.WebhookUrl,
+            settings.WebhookSlackFormat, options.Value.Smtp.Enabled, options.Value.Webhooks.Enabled, problems);
     }
 
-    public async Task<NotificationSettingsResult> SaveAsync(Guid userId, string userName, NotificationSettingsChange change, CancellationToken cancellationToken)
+    /// <summary>Saves a change. A non-administrator's change leaves the administrators' kinds as they were (they see
+    /// no such choice; should they become one, their old choice holds).</summary>
+    public async Task<NotificationSettingsResult> SaveAsync(
+        Guid userId, string userName, bool isAdmin, NotificationSettingsChange change, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(change);
         var errors = new List<(string Field, string Message)>();
@@ -87,9 +92,10 @@ public sealed class NotificationSettingsEditor(
 
         await store.SaveSettingsAsync(userId, s =>
         {
-            s.PortalKinds = change.Portal ?? s.PortalKinds;
-            s.EmailKinds = change.EmailKinds ?? s.EmailKinds;
-            s.WebhookKinds = change.Webhook ?? s.WebhookKinds;
+            var choosable = NotificationKindSets.ChoosableBy(isAdmin);
+            s.PortalKinds = change.Portal is { } portal ? (portal & choosable) | (s.PortalKinds & ~choosable) : s.PortalKinds;
+            s.EmailKinds = change.EmailKinds is { } emailKinds ? (emailKinds & choosable) | (s.EmailKinds & ~choosable) : s.EmailKinds;
+            s.WebhookKinds = change.Webhook is { } webhook ? (webhook & choosable) | (s.WebhookKinds & ~choosable) : s.WebhookKinds;
             s.WebhookSlackFormat = change.WebhookSlackFormat ?? s.WebhookSlackFormat;
             if (webhookAfter is null)
             {

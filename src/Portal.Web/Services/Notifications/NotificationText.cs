@@ -12,10 +12,18 @@ namespace Portal.Web.Services.Notifications;
 /// </summary>
 public static class NotificationText
 {
-    /// <summary>One line: what happened to which job.</summary>
+    /// <summary>One line: what happened to which job, GPU or booking.</summary>
     public static string Title(NotificationView notification)
     {
         ArgumentNullException.ThrowIfNull(notification);
+        switch (notification.Kind)
+        {
+            case NotificationKinds.ForeignGpuProcess:
+                return $"A process computes on GPU {notification.Subject} outside its allocation.";
+            case NotificationKinds.BookingStarting:
+                return $"Your GPU booking #{notification.Subject} starts soon.";
+        }
+
         var job = Job(notification);
         return notification.Kind switch
         {
@@ -31,9 +39,10 @@ public static class NotificationText
     public static string Explanation(NotificationView notification, string owner)
     {
         ArgumentNullException.ThrowIfNull(notification);
-        if (notification.Kind is NotificationKinds.IdleWarning or NotificationKinds.Reclaimed)
+        if (notification.Kind is NotificationKinds.IdleWarning or NotificationKinds.Reclaimed || notification.JobId is null)
         {
-            // The detail is the reclaimer's own sentence (the verdict, and when the action is due).
+            // The detail is its maker's own sentence: the reclaimer's verdict and when the action is due, the GPU
+            // monitor's case (process, owner, whether it was ended), the booking's GPUs, window and note.
             return notification.Detail ?? "";
         }
 
@@ -54,13 +63,25 @@ public static class NotificationText
             : $"{hint.Summary} {hint.Hint}";
     }
 
-    /// <summary>A link to the job's page, or null when the portal's public address is not configured.</summary>
-    public static string? JobUrl(NotificationView notification, string? publicUrl)
+    /// <summary>The portal page a notification is about: the job's page, the administrators' GPU page for a foreign
+    /// process, the bookings calendar for a booking.</summary>
+    public static string PagePath(NotificationView notification)
     {
         ArgumentNullException.ThrowIfNull(notification);
-        return string.IsNullOrEmpty(publicUrl)
-            ? null
-            : publicUrl.TrimEnd('/') + "/jobs/" + notification.JobId.ToString(CultureInfo.InvariantCulture);
+        return notification switch
+        {
+            { JobId: { } job } => "/jobs/" + job.ToString(CultureInfo.InvariantCulture),
+            { Kind: NotificationKinds.ForeignGpuProcess } => "/admin/gpus",
+            { Kind: NotificationKinds.BookingStarting } => "/bookings",
+            _ => "/notifications",
+        };
+    }
+
+    /// <summary>A link to <see cref="PagePath"/>, or null when the portal's public address is not configured.</summary>
+    public static string? PageUrl(NotificationView notification, string? publicUrl)
+    {
+        ArgumentNullException.ThrowIfNull(notification);
+        return string.IsNullOrEmpty(publicUrl) ? null : publicUrl.TrimEnd('/') + PagePath(notification);
     }
 
     /// <summary>The kind's name in the portal's words, for the settings matrix.</summary>
@@ -71,6 +92,8 @@ public static class NotificationText
         NotificationKinds.JobFailedToStart => "Job failed to start",
         NotificationKinds.IdleWarning => "Idle GPU warning",
         NotificationKinds.Reclaimed => "Job reclaimed while idle",
+        NotificationKinds.ForeignGpuProcess => "GPU process outside its allocation (administrators)",
+        NotificationKinds.BookingStarting => "Your GPU booking starts soon",
         _ => kind.ToString(),
     };
 

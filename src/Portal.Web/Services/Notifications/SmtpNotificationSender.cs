@@ -67,7 +67,7 @@ public sealed class SmtpNotificationSender(IOptions<NotificationOptions> options
             lines.Add(explanation);
         }
 
-        if (NotificationText.JobUrl(work.Notification, publicUrl) is { } url)
+        if (NotificationText.PageUrl(work.Notification, publicUrl) is { } url)
         {
             lines.Add("");
             lines.Add(url);

@@ -90,16 +90,18 @@ public sealed class WebhookNotificationSender : IDisposable
         var n = work.Notification;
         var title = NotificationText.Title(n);
         var explanation = NotificationText.Explanation(n, work.UserName);
-        var url = NotificationText.JobUrl(n, _options.Value.PublicUrl);
+        var url = NotificationText.PageUrl(n, _options.Value.PublicUrl);
         if (work.WebhookSlackFormat)
         {
             var text = string.Join(" ", new[] { title, explanation, url }.Where(s => !string.IsNullOrEmpty(s)));
             return new SlackPayload(text);
         }
 
+        // A job's notification carries "job"; any other carries "subject" instead, never a job it does not have.
         return new PortalPayload(
             n.Id, n.Kind.ToString(), work.UserName, n.CreatedAt, title, explanation.Length == 0 ? null : explanation,
-            new PayloadJob(n.JobId, n.JobName, n.State, n.ExitCode, n.Detail, url));
+            n.JobId is { } jobId ? new PayloadJob(jobId, n.JobName, n.State ?? "", n.ExitCode, n.Detail, url) : null,
+            n.JobId is null ? new PayloadSubject(SubjectType(n), n.Subject ?? "", n.Detail, url) : null);
     }
 
     private static async ValueTask<Stream> ConnectAsync(WebhookAddressRule rule, SocketsHttpConnectionContext context, CancellationToken cancellationToken)
@@ -134,7 +136,12 @@ public sealed class WebhookNotificationSender : IDisposable
     private sealed record SlackPayload(string Text);
 
     private sealed record PortalPayload(
-        long Id, string Kind, string User, DateTimeOffset At, string Title, string? Explanation, PayloadJob Job);
+        long Id, string Kind, string User, DateTimeOffset At, string Title, string? Explanation, PayloadJob? Job, PayloadSubject? Subject);
 
     private sealed record PayloadJob(long Id, string Name, string State, int? ExitCode, string? Detail, string? Url);
+
+    private sealed record PayloadSubject(string Type, string Id, string? Detail, string? Url);
+
+    // What a notification without a job is about: "gpu" (its UUID) or "booking" (its id).
+    private static string SubjectType(NotificationView n) => n.Kind == Core.Notifications.NotificationKinds.BookingStarting ? "booking" : "gpu";
 }
