@@ -53,6 +53,7 @@ internal static class JobContractMapping
             Walltime = TimeSpan.FromMinutes(request.WalltimeMinutes ?? defaults.Walltime),
             Priority = request.Priority ?? 0,
             Session = session,
+            Restartable = request.Restartable ?? false,
         };
         return (spec, []);
     }
@@ -94,7 +95,9 @@ internal static class JobContractMapping
             details.Usage is { } usage ? new JobUsageResponse(usage.CpuSeconds, usage.PeakMemoryBytes, usage.OomKills) : null,
             details.Backend is { } backend
                 ? new JobBackendResponse(backend.Kind, backend.JobId, backend.State, backend.Reason, backend.Nodes, backend.Gpus)
-                : null);
+                : null,
+            spec.Restartable,
+            job.Attempts);
     }
 
     private static string KindName(SessionKind kind) => kind switch
