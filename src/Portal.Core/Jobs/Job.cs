@@ -37,7 +37,8 @@ public sealed class Job
     /// <param name="owner">The owner.</param>
     /// <param name="spec">The stored request.</param>
     /// <param name="history">The stored state history, oldest first, starting with <see cref="JobState.Queued"/>.</param>
-    /// <param name="assignedGpuUuids">The GPUs assigned when it started (empty if it never started).</param>
+    /// <param name="assignedGpuUuids">The GPUs assigned when it started (empty if it never started; for a requeued job,
+    /// those of its latest attempt).</param>
     /// <param name="containerId">The container id, if one was created.</param>
     /// <param name="exitCode">The exit code, if the command ended.</param>
     /// <param name="pendingReason">The stored pending reason of a queued job.</param>
