@@ -77,7 +77,7 @@ internal static class JobContractMapping
             [.. spec.Mounts.Select(m => new MountRequest(m.Source, m.Target, m.ReadOnly))],
             job.State.ToString(),
             PendingOf(job.State, job.PendingReason),
-            job.State == JobState.Queued ? JobText.Reason(job.PendingReason, details.Backend?.Reason, details.HeldByBooking) : null,
+            job.State == JobState.Queued ? RequeuedPrefix(job) + JobText.Reason(job.PendingReason, details.Backend?.Reason, details.HeldByBooking) : null,
             spec.Gpus.Count,
             job.AssignedGpuUuids,
             spec.Cpus,
@@ -106,6 +106,9 @@ internal static class JobContractMapping
         SessionKind.VsCode => SessionKinds.VsCode,
         _ => SessionKinds.WebApp,
     };
+
+    // A requeued job says first why it waits again: "requeued: its GPUs stayed under ...; waiting for free GPUs".
+    private static string RequeuedPrefix(Job job) => JobText.Requeued(job) is { } requeued ? requeued + "; " : "";
 
     private static string? PendingOf(JobState state, PendingReason reason) => state == JobState.Queued ? reason.ToString() : null;
 
