@@ -305,7 +305,8 @@ namespace Portal.Migrations.Migrations
                         .HasFilter("\"ReleasedAt\" IS NULL");
 
                     b.HasIndex("JobId", "GpuUuid")
-                        .IsUnique();
+                        .IsUnique()
+                        .HasFilter("\"ReleasedAt\" IS NULL");
 
                     b.HasIndex("JobId", "Position")
                         .IsUnique();
