@@ -36,6 +36,13 @@ public sealed record SubmitJobRequest
 
     /// <summary>An interactive session instead of a batch job: the portal serves its app at <c>/s/&lt;id&gt;/</c>.</summary>
     public SessionRequest? Session { get; init; }
+
+    /// <summary>
+    /// The job can be stopped and started again from the beginning (it checkpoints, or its work is idempotent): an
+    /// idle-reclaim policy of <c>StopAndRequeue</c> then queues it again in its place instead of ending it. Batch jobs
+    /// on the portal's own host only; refused for sessions. Default false.
+    /// </summary>
+    public bool? Restartable { get; init; }
 }
 
 /// <summary>What serves a session's page.</summary>
@@ -111,7 +118,9 @@ public sealed record JobResponse(
     IReadOnlyList<JobHistoryEntry> History,
     SessionInfo? Session = null,
     JobUsageResponse? Usage = null,
-    JobBackendResponse? Backend = null)
+    JobBackendResponse? Backend = null,
+    bool Restartable = false,
+    int Attempts = 0)
 {
     /// <summary>True once the job can no longer change.</summary>
     public bool IsFinal => State is JobStates.Succeeded or JobStates.Failed or JobStates.Cancelled or JobStates.TimedOut or JobStates.Lost;

@@ -2,7 +2,7 @@ namespace Portal.Api.Contracts;
 
 /// <summary>
 /// A quota group's idle reclaim of batch jobs. Every field null turns it off; when on, every field is needed.
-/// <c>action</c> is <c>WarnOnly</c> or <c>Stop</c>. The window is whole rollup periods (minutes on a real box), at least five.
+/// <c>action</c> is <c>WarnOnly</c>, <c>Stop</c> or <c>StopAndRequeue</c> (restartable jobs are queued again in their place; others stopped). The window is whole rollup periods (minutes on a real box), at least five.
 /// </summary>
 public sealed record JobIdlePolicyBody(
     double? ThresholdPercent, int? WindowSeconds, int? GraceSeconds, string? Action, int? KeepSeconds);

@@ -202,6 +202,72 @@ internal sealed partial class JobActions(
         return await EndAsync(active, JobState.Cancelled, null, cancelledBy, cgroup, cancellationToken);
     }
 
+    /// <summary>
+    /// Stops a running restartable job and queues it again: stopped as its owner like a cancel, its container removed
+    /// (the next attempt's container gets the same name, and an old one would be taken for it), released at the
+    /// launcher (device ACLs, cgroup emptied and removed), then queued with its GPUs released in one transaction. A job
+    /// that is not restartable (or whose container cannot be removed) ends Cancelled, as a plain stop would; the
+    /// message then starts with <see cref="JobRunner.NotRestartable"/> or says what failed.
+    /// </summary>
+    public async Task<JobChangeResult> RequeueAsync(long jobId, string stoppedBy, string reason, CancellationToken cancellationToken)
+    {
+        var details = await store.FindAsync(jobId, cancellationToken);
+        if (details?.Job is not { State: JobState.Running, Spec.Restartable: true } job)
+        {
+            var cancelled = await CancelAsync(jobId, stoppedBy, cancellationToken);
+            return cancelled.Applied && details is not null
+                ? new JobChangeResult(JobChangeStatus.Applied, $"{JobRunner.NotRestartable}: job {jobId} was stopped, not requeued.")
+                : cancelled;
+        }
+
+        using var scope = logger.BeginJobScope(job.Id, job.Owner);
+        var active = ActiveJob.From(job);
+        var (problem, cgroup) = await StopAsync(active, cancellationToken);
+        if (problem is not null)
+        {
+            return new JobChangeResult(JobChangeStatus.WrongState, $"Job {jobId} could not be stopped: {problem}");
+        }
+
+        try
+        {
+            await launcher.RemoveAsync(job.Owner, active.Key, TimeSpan.Zero, cancellationToken);
+        }
+        catch (LauncherException e)
+        {
+            // Its container stays; the job cannot start again under its name, so it ends as a plain stop would.
+            LogRemoveFailed(active.Key, job.Owner, e.Message);
+            var ended = await EndAsync(active, JobState.Cancelled, null, stoppedBy, cgroup, cancellationToken);
+            return ended.Applied
+                ? new JobChangeResult(JobChangeStatus.Applied, $"{JobRunner.NotRestartable} now: its container could not be removed ({e.Message}); job {jobId} was stopped.")
+                : ended;
+        }
+
+        try
+        {
+            await launcher.ReleaseAsync(job.Owner, active.Key, cancellationToken);
+        }
+        catch (LauncherException e) when (e.Response?.Cgroup is { Exists: true, Populated: true })
+        {
+            LogReleaseFailed(job.Id, job.Owner, e.Message);
+            return new JobChangeResult(JobChangeStatus.WrongState, $"Job {jobId} still has processes: {e.Message}");
+        }
+        catch (LauncherException e)
+        {
+            LogReleaseFailed(job.Id, job.Owner, e.Message);
+        }
+
+        var result = await store.RequeueAsync(jobId, reason, cancellationToken);
+        if (!result.Applied)
+        {
+            LogNotRecorded(job.Id, job.Owner, "the requeue", result.Message);
+            return result;
+        }
+
+        LogRequeued(job.Id, job.Owner, reason);
+        trigger.Request(SchedulingCause.JobFinished);
+        return result;
+    }
+
     /// <summary>Stops and deletes a container, or an app's whole pod (its job is over, unknown, or not this container's
     /// job). Failures are logged; the next reconciliation tries again.</summary>
     public async Task RemoveContainerAsync(string owner, string key, TimeSpan grace, bool isApp, CancellationToken cancellationToken)
@@ -444,6 +510,9 @@ internal sealed partial class JobActions(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} of {Owner}: its command ended but processes are left in its cgroup; stopping them before its GPUs are released")]
     private partial void LogLeftovers(long jobId, string owner);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} of {Owner} was stopped and queued again: {Reason}")]
+    private partial void LogRequeued(long jobId, string owner, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Removed the container of job {JobKey} of {Owner}")]
     private partial void LogRemoved(string jobKey, string owner);

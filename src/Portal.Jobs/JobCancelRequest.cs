@@ -11,12 +11,17 @@ public sealed class JobCancelRequest
 {
     private readonly TaskCompletionSource<JobChangeResult> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public JobCancelRequest(long jobId, string cancelledBy)
+    public JobCancelRequest(long jobId, string cancelledBy, string? requeueReason = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(cancelledBy);
         JobId = jobId;
         CancelledBy = cancelledBy;
+        RequeueReason = requeueReason;
     }
+
+    /// <summary>Set for a stop and requeue (<see cref="JobRunner.RequeueAsync"/>): the job is stopped the same way and,
+    /// when it is restartable, queued again with this reason in its history instead of ending Cancelled.</summary>
+    public string? RequeueReason { get; }
 
     /// <summary>The job to cancel.</summary>
     public long JobId { get; }

@@ -71,6 +71,28 @@ public sealed partial class JobRunner : BackgroundService
         return request.Result.WaitAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Stops a running restartable job through the runner's loop, as <see cref="CancelAsync"/> does (SIGTERM, SIGKILL
+    /// after the grace period, its cgroup emptied, its GPUs released), removes its container and queues it again with
+    /// its original submission time. A job that is not restartable is cancelled instead: the result's message then
+    /// starts with <see cref="NotRestartable"/>. Only the local backend requeues; the Slurm backend refuses (WrongState).
+    /// </summary>
+    /// <param name="jobId">The job.</param>
+    /// <param name="stoppedBy">The name recorded in the history when the job is cancelled instead.</param>
+    /// <param name="reason">The history's reason for the requeue ("requeued: its GPUs were idle ...").</param>
+    /// <param name="cancellationToken">Stops waiting (the requeue may still happen).</param>
+    public Task<JobChangeResult> RequeueAsync(long jobId, string stoppedBy, string reason, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reason);
+        var request = new JobCancelRequest(jobId, stoppedBy, reason);
+        _cancels.Enqueue(request);
+        _trigger.Request(SchedulingCause.JobFinished);
+        return request.Result.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>How the message of a <see cref="RequeueAsync"/> that stopped the job for good begins.</summary>
+    public const string NotRestartable = "not restartable";
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Resolved only now: the database's connection string exists once the database start-up (an earlier hosted

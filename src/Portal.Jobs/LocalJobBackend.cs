@@ -128,7 +128,9 @@ internal sealed partial class LocalJobBackend(
     {
         try
         {
-            request.Complete(await actions.CancelAsync(request.JobId, request.CancelledBy, cancellationToken));
+            request.Complete(request.RequeueReason is { } reason
+                ? await actions.RequeueAsync(request.JobId, request.CancelledBy, reason, cancellationToken)
+                : await actions.CancelAsync(request.JobId, request.CancelledBy, cancellationToken));
         }
         catch (Exception e)
         {

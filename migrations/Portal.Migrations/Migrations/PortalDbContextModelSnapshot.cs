@@ -308,7 +308,8 @@ namespace Portal.Migrations.Migrations
                         .HasFilter("\"ReleasedAt\" IS NULL");
 
                     b.HasIndex("JobId", "GpuUuid")
-                        .IsUnique();
+                        .IsUnique()
+                        .HasFilter("\"ReleasedAt\" IS NULL");
 
                     b.HasIndex("JobId", "Position")
                         .IsUnique();
@@ -391,6 +392,9 @@ namespace Portal.Migrations.Migrations
                     b.Property<string>("AppFile")
                         .HasMaxLength(262144)
                         .HasColumnType("character varying(262144)");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
 
                     b.Property<string>("Backend")
                         .IsRequired()
@@ -503,6 +507,9 @@ namespace Portal.Migrations.Migrations
                     b.Property<int>("Priority")
                         .HasColumnType("integer");
 
+                    b.Property<bool>("Restartable")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("SessionKind")
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
@@ -553,6 +560,8 @@ namespace Portal.Migrations.Migrations
 
                     b.ToTable("Jobs", null, t =>
                         {
+                            t.HasCheckConstraint("CK_Jobs_Attempts", "\"Attempts\" >= 0");
+
                             t.HasCheckConstraint("CK_Jobs_Backend", "\"Backend\" IN ('local', 'slurm')");
 
                             t.HasCheckConstraint("CK_Jobs_BackendFieldsOnlyForSlurm", "\"Backend\" = 'slurm' OR (\"BackendJobId\" IS NULL AND \"BackendState\" IS NULL AND cardinality(\"BackendGpus\") = 0)");
@@ -572,6 +581,8 @@ namespace Portal.Migrations.Migrations
                             t.HasCheckConstraint("CK_Jobs_ResourceUsageOnlyWhenFinal", "(\"CpuSeconds\" IS NULL AND \"PeakMemoryBytes\" IS NULL AND \"OomKills\" IS NULL) OR \"FinishedAt\" IS NOT NULL");
 
                             t.HasCheckConstraint("CK_Jobs_Resources", "\"GpuCount\" >= 0 AND \"Cpus\" > 0 AND \"MemoryMiB\" > 0 AND \"Walltime\" > interval '0'");
+
+                            t.HasCheckConstraint("CK_Jobs_RestartableOnlyForLocalBatchJobs", "NOT \"Restartable\" OR (\"SessionKind\" IS NULL AND \"AppFile\" IS NULL AND \"Backend\" = 'local')");
 
                             t.HasCheckConstraint("CK_Jobs_RunningHasContainer", "\"State\" <> 'Running' OR \"ContainerId\" IS NOT NULL");
 
@@ -1087,7 +1098,7 @@ namespace Portal.Migrations.Migrations
                         {
                             t.HasCheckConstraint("CK_QuotaGroups_Idle", "(\"IdleWindow\" IS NULL OR \"IdleWindow\" >= interval '1 second') AND (\"IdleGrace\" IS NULL OR \"IdleGrace\" >= interval '0') AND (\"IdleGpuThresholdPercent\" IS NULL OR (\"IdleGpuThresholdPercent\" >= 0 AND \"IdleGpuThresholdPercent\" <= 100)) AND (\"IdleKeepLimit\" IS NULL OR \"IdleKeepLimit\" > interval '0')");
 
-                            t.HasCheckConstraint("CK_QuotaGroups_JobIdle", "(\"JobIdleWindow\" IS NULL AND \"JobIdleThresholdPercent\" IS NULL AND \"JobIdleGrace\" IS NULL AND \"JobIdleAction\" IS NULL AND \"JobIdleKeepFor\" IS NULL) OR (\"JobIdleWindow\" >= interval '1 second' AND \"JobIdleThresholdPercent\" > 0 AND \"JobIdleThresholdPercent\" <= 100 AND \"JobIdleGrace\" >= interval '0' AND \"JobIdleAction\" IN ('WarnOnly','Stop') AND \"JobIdleKeepFor\" > interval '0')");
+                            t.HasCheckConstraint("CK_QuotaGroups_JobIdle", "(\"JobIdleWindow\" IS NULL AND \"JobIdleThresholdPercent\" IS NULL AND \"JobIdleGrace\" IS NULL AND \"JobIdleAction\" IS NULL AND \"JobIdleKeepFor\" IS NULL) OR (\"JobIdleWindow\" >= interval '1 second' AND \"JobIdleThresholdPercent\" > 0 AND \"JobIdleThresholdPercent\" <= 100 AND \"JobIdleGrace\" >= interval '0' AND \"JobIdleAction\" IN ('WarnOnly','Stop','StopAndRequeue') AND \"JobIdleKeepFor\" > interval '0')");
 
                             t.HasCheckConstraint("CK_QuotaGroups_Limits", "(\"MaxConcurrentGpus\" IS NULL OR \"MaxConcurrentGpus\" >= 0) AND (\"MaxConcurrentJobs\" IS NULL OR \"MaxConcurrentJobs\" >= 0) AND (\"MaxQueuedJobs\" IS NULL OR \"MaxQueuedJobs\" >= 0) AND (\"GpuHoursPerWindow\" IS NULL OR \"GpuHoursPerWindow\" >= 0) AND (\"Window\" IS NULL OR \"Window\" > interval '0') AND (\"MaxWalltime\" IS NULL OR \"MaxWalltime\" > interval '0') AND (\"MaxCpusPerJob\" IS NULL OR \"MaxCpusPerJob\" > 0) AND (\"MaxMemoryMiBPerJob\" IS NULL OR \"MaxMemoryMiBPerJob\" > 0) AND (\"MaxImageGiB\" IS NULL OR \"MaxImageGiB\" > 0)");
                         });

@@ -68,6 +68,11 @@ internal static class JobCommands
             w.WriteLine($"  GPUs:      {(job.AssignedGpus.Count > 0 ? string.Join(", ", job.AssignedGpus) : Formats.Number(job.Gpus) + " requested")}");
             w.WriteLine($"  CPUs:      {Formats.Number(job.Cpus)}   Memory: {Formats.Number(job.MemoryMiB)} MiB   Walltime: {Formats.Number(job.WalltimeMinutes)} min");
             w.WriteLine($"  Submitted: {Formats.Time(job.SubmittedAt)}   Started: {Formats.Time(job.StartedAt)}   Finished: {Formats.Time(job.FinishedAt)}");
+            if (job.Restartable || job.Attempts > 1)
+            {
+                w.WriteLine($"  Restartable: {(job.Restartable ? "yes" : "no")}   Attempts: {Formats.Number(job.Attempts)}");
+            }
+
             w.WriteLine($"  Exit code: {job.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "-"}   GPU-hours: {Formats.Number(job.GpuHours, "0.00")}");
             if (job.Usage is { } usage)
             {

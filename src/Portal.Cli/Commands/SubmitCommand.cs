@@ -25,13 +25,17 @@ internal static class SubmitCommand
         var env = new Option<string[]>("--env", "-e") { Description = "NAME=value, repeatable", AllowMultipleArgumentsPerToken = false };
         var mounts = new Option<string[]>("--mount", "-v") { Description = "source:target or source:target:ro, repeatable" };
         var workdir = new Option<string?>("--workdir", "-w") { Description = "Working directory in the container" };
+        var restartable = new Option<bool>("--restartable")
+        {
+            Description = "The job can be stopped and started again from the beginning (it checkpoints): idle reclaim may queue it again in its place",
+        };
         var follow = new Option<bool>("--follow", "-f") { Description = "Stream the job's output until it ends; exit with the job's exit code" };
         var idempotencyKey = new Option<string?>("--idempotency-key")
         {
             Description = "A key of your own for this submission: running the command again with it prints the first job instead of queuing another",
         };
         var command = new Argument<string[]>("command") { Description = "The command and its arguments, after --", Arity = ArgumentArity.ZeroOrMore };
-        var submit = new Command("submit", "Queue a job") { image, preset, gpus, name, cpus, memory, walltime, env, mounts, workdir, follow, idempotencyKey, command };
+        var submit = new Command("submit", "Queue a job") { image, preset, gpus, name, cpus, memory, walltime, env, mounts, workdir, restartable, follow, idempotencyKey, command };
         submit.SetAction((parse, cancellationToken) => CommandRunner.RunAsync(parse, async (api, output) =>
         {
             var (environment, envError) = ParseEnvironment(parse.GetValue(env) ?? []);
@@ -54,6 +58,7 @@ internal static class SubmitCommand
                 Cpus = parse.GetValue(cpus),
                 MemoryMiB = parse.GetValue(memory),
                 WalltimeMinutes = parse.GetValue(walltime),
+                Restartable = parse.GetValue(restartable) ? true : null,
             };
             var values = parse.GetValue(preset) is { } presetName ? (await api.GetPresetAsync(presetName, cancellationToken)).Values : null;
             var request = Merge(values, given);

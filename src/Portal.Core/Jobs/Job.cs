@@ -37,7 +37,8 @@ public sealed class Job
     /// <param name="owner">The owner.</param>
     /// <param name="spec">The stored request.</param>
     /// <param name="history">The stored state history, oldest first, starting with <see cref="JobState.Queued"/>.</param>
-    /// <param name="assignedGpuUuids">The GPUs assigned when it started (empty if it never started).</param>
+    /// <param name="assignedGpuUuids">The GPUs assigned when it started (empty if it never started; for a requeued job,
+    /// those of its latest attempt).</param>
     /// <param name="containerId">The container id, if one was created.</param>
     /// <param name="exitCode">The exit code, if the command ended.</param>
     /// <param name="pendingReason">The stored pending reason of a queued job.</param>
@@ -60,13 +61,24 @@ public sealed class Job
         }
 
         var job = new Job(id, owner, spec, history[0].At);
+        // An attempt that was requeued kept no container id (the row holds the latest attempt's only).
+        int lastRequeue = LastIndexOf(history, JobState.Queued);
         try
         {
-            foreach (var change in history.Skip(1))
+            for (int i = 1; i < history.Count; i++)
             {
+                var change = history[i];
+                if (change.State == JobState.Queued)
+                {
+                    job.Requeue(change.Detail ?? "requeued", change.At);
+                    continue;
+                }
+
                 job.Move(change.State, change.At, change.Detail);
                 switch (change.State)
                 {
+                    case JobState.Running when i < lastRequeue:
+                        break;
                     case JobState.Starting:
                         job.AssignGpus(assignedGpuUuids, change.At);
                         break;
@@ -90,6 +102,19 @@ public sealed class Job
         }
 
         return job;
+    }
+
+    private static int LastIndexOf(IReadOnlyList<JobStateChange> history, JobState state)
+    {
+        for (int i = history.Count - 1; i >= 0; i--)
+        {
+            if (history[i].State == state)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     public long Id { get; }
@@ -125,7 +150,10 @@ public sealed class Job
     /// <summary>The command's exit code, when it ran to an end.</summary>
     public int? ExitCode { get; private set; }
 
-    /// <summary>When the walltime runs out, once started.</summary>
+    /// <summary>How many times the job was started (0 while it never left the queue; above 1 once it was requeued).</summary>
+    public int Attempts => _history.Count(h => h.State == JobState.Starting);
+
+    /// <summary>When the walltime runs out, once started (each attempt gets the whole walltime).</summary>
     public DateTimeOffset? WalltimeEndsAt => StartedAt + Spec.Walltime;
 
     /// <summary>Records why the job still waits (from <see cref="Scheduling.SchedulingPlan.PendingReasons"/>).</summary>
@@ -204,6 +232,27 @@ public sealed class Job
 
     /// <summary>Its owner or an administrator cancelled it (queued: withdrawn; started: stopped).</summary>
     public void Cancel(string cancelledBy, DateTimeOffset at) => Move(JobState.Cancelled, at, "cancelled by " + cancelledBy);
+
+    /// <summary>
+    /// The portal stopped the running job (its container is gone, its GPUs released) and queues it again: it keeps its
+    /// submission time, so the scheduler's order and fair share treat it as the job it was, and the next start is a
+    /// new attempt with GPUs of its own. Only a job that declared itself <see cref="JobSpec.Restartable"/>.
+    /// </summary>
+    /// <param name="reason">Why, for the history ("requeued: its GPUs were idle ...").</param>
+    /// <param name="at">When.</param>
+    public void Requeue(string reason, DateTimeOffset at)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reason);
+        if (!Spec.Restartable)
+        {
+            throw new InvalidOperationException($"Job {Id} is not restartable; it cannot be queued again.");
+        }
+
+        Move(JobState.Queued, at, reason);
+        AssignedGpuUuids = [];
+        StartedAt = null;
+        ContainerId = null;
+    }
 
     /// <summary>The portal stopped it because its walltime ran out.</summary>
     public void TimeOut(DateTimeOffset at) => Move(JobState.TimedOut, at, "walltime reached");

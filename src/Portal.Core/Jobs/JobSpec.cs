@@ -53,6 +53,13 @@ public sealed record JobSpec
     public SessionApp? Session { get; init; }
 
     /// <summary>
+    /// The job declares it can be stopped and started again from the beginning (it checkpoints, or its work is
+    /// idempotent): an idle-reclaim policy of StopAndRequeue then puts it back in the queue with its original
+    /// submission time instead of ending it. Batch jobs on this host only: sessions and apps never are.
+    /// </summary>
+    public bool Restartable { get; init; }
+
+    /// <summary>
     /// The launcher's run section for job <paramref name="jobId"/> on <paramref name="gpus"/> (the ledger's GPU UUIDs,
     /// which are the policy's GPU ids). A session also gets its session section and the command and variables that put
     /// its app on the session socket (<see cref="SessionLaunch"/>), which hold the job id. <see cref="JobSpecValidator"/>

@@ -59,6 +59,7 @@ public static partial class JobSpecValidator
         Shape(RunField.MemoryMiB, nameof(JobSpec.MemoryMiB));
         ValidateResources(spec, context, shape, errors);
         ValidateSession(spec, shape[RunField.Session], errors);
+        ValidateRestartable(spec, context, errors);
         if (spec.Priority != 0 && !context.IsAdmin)
         {
             errors.Add(new(nameof(JobSpec.Priority), "Only administrators can set a priority."));
@@ -208,6 +209,25 @@ public static partial class JobSpecValidator
         {
             errors.Add(new(nameof(JobSpec.Gpus), Format(
                 $"asks for up to {gpuHours:0.##} GPU-hours ({Gpus(request.Count)} for {Hours(spec.Walltime)}); your limit is {context.Quota.GpuHoursPerWindow:0.##} GPU-hours per {Hours(context.Quota.Window)}.")));
+        }
+    }
+
+    /// <summary>Only a batch job on this host can be requeued: a session or an app is someone at work (or serving),
+    /// and the idle reclaim that requeues works on this host's GPUs only.</summary>
+    private static void ValidateRestartable(JobSpec spec, JobSubmitContext context, List<FieldError> errors)
+    {
+        if (!spec.Restartable)
+        {
+            return;
+        }
+
+        if (spec.Session is not null || spec.IsApp)
+        {
+            errors.Add(new(nameof(JobSpec.Restartable), "Sessions and apps cannot be restartable; only batch jobs can be stopped and queued again."));
+        }
+        else if (context.Cluster is not null)
+        {
+            errors.Add(new(nameof(JobSpec.Restartable), "Jobs on a Slurm cluster cannot be restartable: only jobs on this host are requeued."));
         }
     }
 

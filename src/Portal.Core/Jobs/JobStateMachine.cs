@@ -9,7 +9,8 @@ public static class JobStateMachine
         [JobState.Queued] = [JobState.Starting, JobState.Cancelled, JobState.Failed],
         // Starting can fail before a container exists, be cancelled while the launcher works, or be lost on a crash.
         [JobState.Starting] = [JobState.Running, JobState.Failed, JobState.Cancelled, JobState.Lost],
-        [JobState.Running] = [JobState.Succeeded, JobState.Failed, JobState.Cancelled, JobState.TimedOut, JobState.Lost],
+        // Running to Queued: an idle-reclaim policy stopped a restartable job and queued it again (Job.Requeue).
+        [JobState.Running] = [JobState.Queued, JobState.Succeeded, JobState.Failed, JobState.Cancelled, JobState.TimedOut, JobState.Lost],
         [JobState.Succeeded] = [],
         [JobState.Failed] = [],
         [JobState.Cancelled] = [],

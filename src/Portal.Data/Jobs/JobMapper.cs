@@ -39,6 +39,7 @@ public static class JobMapper
             AppFile = spec.AppFile,
             SessionKind = spec.Session?.Kind.ToString(),
             SessionPort = spec.Session?.Port,
+            Restartable = spec.Restartable,
             State = JobStateColumn.Queued,
             PendingReason = PendingReasonColumn.None,
             SubmittedAt = submittedAt,
@@ -64,6 +65,7 @@ public static class JobMapper
             Priority = record.Priority,
             AppFile = record.AppFile,
             Session = record.SessionKind is null ? null : new SessionApp(Enum.Parse<SessionKind>(record.SessionKind), record.SessionPort),
+            Restartable = record.Restartable,
         };
     }
 
@@ -75,10 +77,11 @@ public static class JobMapper
         ArgumentNullException.ThrowIfNull(history);
         ArgumentNullException.ThrowIfNull(allocations);
         var changes = history.OrderBy(h => h.Id).Select(h => new JobStateChange(ToDomain(h.ToState), h.At, h.Reason)).ToList();
-        // A Slurm job's GPUs are the cluster's, named by Slurm; only local jobs have ledger lines.
+        // A Slurm job's GPUs are the cluster's, named by Slurm; only local jobs have ledger lines. A requeued job keeps
+        // the lines of its earlier attempts (released), numbered before the latest attempt's: its GPUs are the last ones.
         var gpus = record.Backend == JobBackends.Slurm
             ? record.BackendGpus.ToList()
-            : allocations.OrderBy(a => a.Position).Select(a => a.GpuUuid).ToList();
+            : allocations.OrderBy(a => a.Position).Select(a => a.GpuUuid).TakeLast(record.GpuCount).ToList();
         return Job.Restore(record.Id, record.OwnerLinuxUserName, ToSpec(record), changes, gpus, record.ContainerId,
             record.ExitCode, ToDomain(record.PendingReason));
     }
@@ -94,6 +97,7 @@ public static class JobMapper
         record.FinishedAt = job.EndedAt;
         record.ContainerId = job.ContainerId;
         record.ExitCode = job.ExitCode;
+        record.Attempts = job.Attempts;
     }
 
     /// <summary>History rows for the changes after the first <paramref name="storedCount"/> (those already stored).</summary>

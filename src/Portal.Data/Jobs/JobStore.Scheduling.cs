@@ -87,9 +87,11 @@ public sealed partial class JobStore
             }
 
             job.Start(gpuUuids, change.Now);
+            // A requeued job's earlier attempts keep their (released) lines; this attempt's are numbered after them.
+            var first = change.Allocations.Count == 0 ? 0 : change.Allocations.Max(a => a.Position) + 1;
             for (var i = 0; i < gpuUuids.Count; i++)
             {
-                change.Db.GpuAllocations.Add(new GpuAllocation { GpuUuid = gpuUuids[i], JobId = jobId, Position = i, AllocatedAt = change.Now });
+                change.Db.GpuAllocations.Add(new GpuAllocation { GpuUuid = gpuUuids[i], JobId = jobId, Position = first + i, AllocatedAt = change.Now });
             }
 
             return JobChangeResult.Done;

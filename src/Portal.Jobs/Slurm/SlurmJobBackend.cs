@@ -59,6 +59,14 @@ internal sealed partial class SlurmJobBackend(
     public async Task<bool> TryCancelAsync(JobCancelRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (request.RequeueReason is not null)
+        {
+            // The idle reclaim that requeues judges this host's GPUs; Slurm's own requeue is not driven from here.
+            request.Complete(new JobChangeResult(JobChangeStatus.WrongState,
+                $"Job {request.JobId} runs on a Slurm cluster: the portal requeues only jobs on this host."));
+            return true;
+        }
+
         request.Complete(await CancelAsync(request.JobId, request.CancelledBy, cancellationToken));
         return true;
     }

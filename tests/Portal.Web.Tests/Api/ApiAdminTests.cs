@@ -200,15 +200,15 @@ public sealed class ApiAdminTests(ApiPortalFactory portal) : IClassFixture<ApiPo
         var group = (await quotas.CreateGroupAsync("api-idle-" + Guid.NewGuid().ToString("N")[..8], new Portal.Core.Quotas.QuotaPolicy()))!.Value;
         var url = $"/api/v1/admin/quota-groups/{group}/job-idle";
 
-        using var set = await admin.PutAsJsonAsync(url, new JobIdlePolicyBody(5, 3600, 1800, "Stop", 8 * 3600));
+        using var set = await admin.PutAsJsonAsync(url, new JobIdlePolicyBody(5, 3600, 1800, "StopAndRequeue", 8 * 3600));
         var read = await admin.GetFromJsonAsync<JobIdlePolicyBody>(url);
-        using var invalid = await admin.PutAsJsonAsync(url, new JobIdlePolicyBody(0, 90, null, "StopAndRequeue", 3600));
+        using var invalid = await admin.PutAsJsonAsync(url, new JobIdlePolicyBody(0, 90, null, "Requeue", 3600));
         var unchanged = await admin.GetFromJsonAsync<JobIdlePolicyBody>(url);
         using var off = await admin.PutAsJsonAsync(url, new JobIdlePolicyBody(null, null, null, null, null));
         using var unknown = await admin.GetAsync("/api/v1/admin/quota-groups/999999999/job-idle");
 
         Assert.Equal(HttpStatusCode.OK, set.StatusCode);
-        Assert.Equal(new JobIdlePolicyBody(5, 3600, 1800, "Stop", 8 * 3600), read);
+        Assert.Equal(new JobIdlePolicyBody(5, 3600, 1800, "StopAndRequeue", 8 * 3600), read);
         var problem = await ProblemAssert.IsProblemAsync(invalid, HttpStatusCode.BadRequest);
         Assert.NotEmpty(ProblemAssert.Errors(problem, "graceSeconds"));
         Assert.NotEmpty(ProblemAssert.Errors(problem, "action"));

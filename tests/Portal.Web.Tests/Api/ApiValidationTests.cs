@@ -132,6 +132,20 @@ public sealed class ApiValidationTests(ApiPortalFactory portal) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_restartable_session_is_refused_on_the_restartable_field()
+    {
+        using var client = await AliceAsync();
+
+        using var response = await client.PostAsJsonAsync("/api/v1/jobs", new SubmitJobRequest
+        {
+            Name = "notebook", Image = "localhost/busybox:latest", Session = new SessionRequest(SessionKinds.Jupyter), Restartable = true,
+        });
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.Contains(ProblemAssert.Errors(problem, "restartable"), m => m.StartsWith("Sessions and apps cannot be restartable", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Asking_for_a_number_and_specific_GPUs_at_once_is_refused()
     {
         using var client = await AliceAsync();

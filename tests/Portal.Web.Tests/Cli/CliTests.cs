@@ -70,12 +70,13 @@ public sealed class CliTests(JobHostFixture fixture) : IAsyncLifetime
     {
         await LoginAsync();
 
-        var submitted = await RunAsync("submit", "--image", JobHostFixture.Image, "--memory", "256", "--name", "cli-ok", "--", "echo", "from a container");
+        var submitted = await RunAsync("submit", "--image", JobHostFixture.Image, "--memory", "256", "--name", "cli-ok", "--restartable", "--", "echo", "from a container");
         Assert.True(submitted.ExitCode == 0, submitted.ToString());
         var id = long.Parse(submitted.Stdout.Trim(), CultureInfo.InvariantCulture);
         var followed = await RunAsync("logs", "-f", Id(id));
         var logs = await RunAsync("logs", Id(id));
         var show = await RunAsync("show", Id(id), "--json");
+        var shown = await RunAsync("show", Id(id));
         var jobs = await RunAsync("jobs");
 
         Assert.True(followed.ExitCode == 0, followed.ToString());
@@ -84,6 +85,9 @@ public sealed class CliTests(JobHostFixture fixture) : IAsyncLifetime
         var job = JsonSerializer.Deserialize(show.Stdout, ApiJsonContext.Default.JobResponse)!;
         Assert.Equal(JobStates.Succeeded, job.State);
         Assert.Equal(["echo", "from a container"], job.Command);
+        Assert.True(job.Restartable);
+        Assert.Equal(1, job.Attempts);
+        Assert.Contains("Restartable: yes   Attempts: 1", shown.Stdout, StringComparison.Ordinal);
         Assert.Matches($"(?m)^{id} +cli-ok +{fixture.Alice.Name} +Succeeded", jobs.Stdout);
     }
 

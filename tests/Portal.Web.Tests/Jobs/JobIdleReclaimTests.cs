@@ -119,6 +119,63 @@ public sealed class JobIdleReclaimTests(JobHostFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task Under_stop_and_requeue_an_idle_restartable_job_is_queued_again_in_its_place_and_restarted_while_one_that_is_not_is_stopped()
+    {
+        using var box = FakeGpuBox.Create([new FakeGpu(GpuCaptures.H100), new FakeGpu(GpuCaptures.H100)], JobHostFixture.GpuUuids);
+        await using var t = await JobTestContext.CreateAsync(fixture, gpus: 2);
+        await GroupAsync(t, Stop with { Action = ReclaimAction.StopAndRequeue });
+        // Both GPUs busy (every other reading at full load) until a test step makes one idle.
+        Rows(box, idle: JobHostFixture.GpuUuids, load: JobHostFixture.GpuUuids, loadFromLoadRound: JobHostFixture.GpuUuids);
+        var portal = t.StartPortal(new Dictionary<string, string>(Settings) { ["Portal:Gpus:SearchPath"] = box.SearchPath });
+        var runner = portal.Services.GetRequiredService<JobRunner>();
+        var (restartable, gpu) = await RunAsync(t, runner, restartable: true);
+        var (plain, plainGpu) = await RunAsync(t, runner);
+        var submittedAt = (await t.JobAsync(restartable)).SubmittedAt;
+        // Bob's job, submitted later, waits for a GPU: the requeued job must still come first.
+        var bobs = await t.SubmitAsync(fixture.Bob, JobTestContext.Spec(["sleep", "600"], gpus: 1));
+        runner.RequestPass(SchedulingCause.JobSubmitted);
+        await t.WaitForPendingReasonAsync(bobs, PendingReason.Resources);
+
+        // The restartable job's GPU idle, the other job's busy.
+        Rows(box, idle: [gpu, plainGpu], load: [gpu, plainGpu], loadFromLoadRound: [plainGpu]);
+        var again = await Eventually.UntilAsync(() => t.JobAsync(restartable), j => j is { State: JobState.Running, Attempts: 2 }, Deadline,
+            "the restartable job's second attempt");
+        // Its GPU busy again before a window passes, so the new attempt is not judged idle too.
+        Rows(box, idle: [gpu, plainGpu], load: [gpu, plainGpu], loadFromLoadRound: [gpu, plainGpu]);
+
+        Assert.Equal(submittedAt, again.SubmittedAt);
+        Assert.Equal([gpu], again.AssignedGpuUuids);
+        var requeue = Assert.Single(again.History, h => h.State == JobState.Queued && h.At > submittedAt);
+        Assert.StartsWith("requeued: its GPUs stayed under", requeue.Detail, StringComparison.Ordinal);
+        var allocations = (await t.AllocationsOfAsync(restartable)).OrderBy(a => a.Position).ToList();
+        Assert.Equal(2, allocations.Count);
+        Assert.NotNull(allocations[0].ReleasedAt);
+        Assert.True(allocations[0].ReleasedAt <= allocations[1].AllocatedAt, "the first attempt's GPU is released before the second attempt gets one");
+        Assert.Null(allocations[1].ReleasedAt);
+        Assert.Equal(JobState.Queued, (await t.RowAsync(bobs)).State);
+        Assert.Equal(JobState.Running, (await t.RowAsync(plain)).State);
+        Assert.Contains(NotificationKinds.Reclaimed, await NotificationsAsync(t, restartable));
+        var requeued = await AuditAsync(t, restartable);
+        Assert.Equal([AuditActions.JobIdleWarned, AuditActions.JobIdleRequeued], requeued.Select(a => a.Action));
+        Assert.All(requeued, a => Assert.True(a.Succeeded));
+
+        // Now the job that is not restartable goes idle: stopped, as under Stop, and its GPU goes to bob.
+        Rows(box, idle: [gpu, plainGpu], load: [gpu, plainGpu], loadFromLoadRound: [gpu]);
+        var stopped = await t.WaitForStateAsync(plain, JobState.Cancelled, Deadline);
+        Assert.Contains("not restartable", stopped.History[^1].Detail, StringComparison.Ordinal);
+        Assert.Equal(1, stopped.Attempts);
+        var stoppedAudit = await AuditAsync(t, plain);
+        Assert.Equal([AuditActions.JobIdleWarned, AuditActions.JobIdleReclaimed], stoppedAudit.Select(a => a.Action));
+        Assert.Contains("not restartable", stoppedAudit[^1].Detail, StringComparison.Ordinal);
+        await t.WaitForStateAsync(bobs, JobState.Running, Deadline);
+
+        Assert.True((await runner.CancelAsync(restartable, "alice", CancellationToken.None)).Applied);
+        Assert.True((await runner.CancelAsync(bobs, "bob", CancellationToken.None)).Applied);
+        await t.WaitForStateAsync(restartable, JobState.Cancelled, Deadline);
+        await t.WaitForStateAsync(bobs, JobState.Cancelled, Deadline);
+    }
+
     private static CurrentUser User(JobTestContext t, JobTestUser user) => new(t.Accounts[user.Name], user.Name, IsAdmin: false, LinuxUserName: user.Name);
 
     private static async Task GroupAsync(JobTestContext t, IdlePolicy policy)
@@ -130,9 +187,9 @@ public sealed class JobIdleReclaimTests(JobHostFixture fixture)
     }
 
     /// <summary>Runs one of alice's jobs on one GPU until the test cancels it; returns it and its GPU.</summary>
-    private async Task<(long Job, string Gpu)> RunAsync(JobTestContext t, JobRunner runner)
+    private async Task<(long Job, string Gpu)> RunAsync(JobTestContext t, JobRunner runner, bool restartable = false)
     {
-        var job = await t.SubmitAsync(fixture.Alice, JobTestContext.Spec(["sleep", "600"], gpus: 1));
+        var job = await t.SubmitAsync(fixture.Alice, JobTestContext.Spec(["sleep", "600"], gpus: 1) with { Restartable = restartable });
         runner.RequestPass(SchedulingCause.JobSubmitted);
         return (job, (await t.WaitForStateAsync(job, JobState.Running, Deadline)).AssignedGpuUuids.Single());
     }

@@ -22,7 +22,8 @@ internal sealed class GpuAllocationConfiguration : IEntityTypeConfiguration<GpuA
         // A GPU held by at most one job at a time: two scheduling passes that race (or any bug) end in a unique
         // violation instead of two containers on one GPU.
         builder.HasIndex(a => a.GpuUuid).IsUnique().HasFilter("\"ReleasedAt\" IS NULL").HasDatabaseName(ActiveGpuIndex);
-        builder.HasIndex(a => new { a.JobId, a.GpuUuid }).IsUnique();
+        // A job holds a GPU once at a time; a requeued job may get the same GPU again in a later attempt.
+        builder.HasIndex(a => new { a.JobId, a.GpuUuid }).IsUnique().HasFilter("\"ReleasedAt\" IS NULL");
         builder.HasIndex(a => new { a.JobId, a.Position }).IsUnique();
 
         // The ledger is history: neither GPUs nor jobs that appear in it can be deleted.

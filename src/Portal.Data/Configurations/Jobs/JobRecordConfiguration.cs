@@ -41,6 +41,10 @@ internal sealed class JobRecordConfiguration : IEntityTypeConfiguration<JobRecor
             table.HasCheckConstraint("CK_Jobs_SessionKind", "\"SessionKind\" IS NULL OR \"SessionKind\" IN ('Jupyter', 'VsCode', 'WebApp')");
             table.HasCheckConstraint("CK_Jobs_SessionPortOnlyForWebApps",
                 "\"SessionPort\" IS NULL OR (\"SessionKind\" = 'WebApp' AND \"SessionPort\" BETWEEN 1 AND 65535)");
+            // Only a batch job on this host is requeued (JobSpecValidator says why to the submitter).
+            table.HasCheckConstraint("CK_Jobs_RestartableOnlyForLocalBatchJobs",
+                "NOT \"Restartable\" OR (\"SessionKind\" IS NULL AND \"AppFile\" IS NULL AND \"Backend\" = 'local')");
+            table.HasCheckConstraint("CK_Jobs_Attempts", "\"Attempts\" >= 0");
             table.HasCheckConstraint("CK_Jobs_Backend", StateSql.InList("Backend", [JobBackends.Local, JobBackends.Slurm]));
             // A local job keeps its GPUs in the ledger and has no backend id; a started Slurm job always has one.
             table.HasCheckConstraint("CK_Jobs_BackendFieldsOnlyForSlurm",

@@ -21,7 +21,7 @@ internal sealed class QuotaGroupRecordConfiguration : IEntityTypeConfiguration<Q
             table.HasCheckConstraint("CK_QuotaGroups_JobIdle",
                 "(\"JobIdleWindow\" IS NULL AND \"JobIdleThresholdPercent\" IS NULL AND \"JobIdleGrace\" IS NULL AND \"JobIdleAction\" IS NULL AND \"JobIdleKeepFor\" IS NULL)"
                 + " OR (\"JobIdleWindow\" >= interval '1 second' AND \"JobIdleThresholdPercent\" > 0 AND \"JobIdleThresholdPercent\" <= 100"
-                + " AND \"JobIdleGrace\" >= interval '0' AND \"JobIdleAction\" IN ('WarnOnly','Stop') AND \"JobIdleKeepFor\" > interval '0')");
+                + " AND \"JobIdleGrace\" >= interval '0' AND \"JobIdleAction\" IN ('WarnOnly','Stop','StopAndRequeue') AND \"JobIdleKeepFor\" > interval '0')");
         });
         builder.Property(g => g.JobIdleAction).HasMaxLength(16);
         builder.Property(g => g.Id).UseIdentityAlwaysColumn();

@@ -54,6 +54,12 @@ public sealed class JobRecord
     /// <summary>For a session web app that listens on TCP only: its port inside the container.</summary>
     public int? SessionPort { get; set; }
 
+    /// <summary>The job may be stopped and queued again by an idle-reclaim policy (a batch job on this host only).</summary>
+    public bool Restartable { get; set; }
+
+    /// <summary>How many times the job was started: 0 while it never left the queue, 2 and more once it was requeued.</summary>
+    public int Attempts { get; set; }
+
     /// <summary>For a session: the owner's "keep" exempts it from idle reclaim until then (null: no keep).</summary>
     public DateTimeOffset? IdleKeepUntil { get; set; }
 

@@ -53,6 +53,7 @@ internal static class JobContractMapping
             Walltime = TimeSpan.FromMinutes(request.WalltimeMinutes ?? defaults.Walltime),
             Priority = request.Priority ?? 0,
             Session = session,
+            Restartable = request.Restartable ?? false,
         };
         return (spec, []);
     }
@@ -76,7 +77,7 @@ internal static class JobContractMapping
             [.. spec.Mounts.Select(m => new MountRequest(m.Source, m.Target, m.ReadOnly))],
             job.State.ToString(),
             PendingOf(job.State, job.PendingReason),
-            job.State == JobState.Queued ? JobText.Reason(job.PendingReason, details.Backend?.Reason, details.HeldByBooking) : null,
+            job.State == JobState.Queued ? RequeuedPrefix(job) + JobText.Reason(job.PendingReason, details.Backend?.Reason, details.HeldByBooking) : null,
             spec.Gpus.Count,
             job.AssignedGpuUuids,
             spec.Cpus,
@@ -94,7 +95,9 @@ internal static class JobContractMapping
             details.Usage is { } usage ? new JobUsageResponse(usage.CpuSeconds, usage.PeakMemoryBytes, usage.OomKills) : null,
             details.Backend is { } backend
                 ? new JobBackendResponse(backend.Kind, backend.JobId, backend.State, backend.Reason, backend.Nodes, backend.Gpus)
-                : null);
+                : null,
+            spec.Restartable,
+            job.Attempts);
     }
 
     private static string KindName(SessionKind kind) => kind switch
@@ -103,6 +106,9 @@ internal static class JobContractMapping
         SessionKind.VsCode => SessionKinds.VsCode,
         _ => SessionKinds.WebApp,
     };
+
+    // A requeued job says first why it waits again: "requeued: its GPUs stayed under ...; waiting for free GPUs".
+    private static string RequeuedPrefix(Job job) => JobText.Requeued(job) is { } requeued ? requeued + "; " : "";
 
     private static string? PendingOf(JobState state, PendingReason reason) => state == JobState.Queued ? reason.ToString() : null;
 

@@ -17,7 +17,7 @@ public sealed class JobIdleForm
 
     public string GraceMinutes { get; set; } = "";
 
-    /// <summary><c>WarnOnly</c> or <c>Stop</c>.</summary>
+    /// <summary><c>WarnOnly</c>, <c>Stop</c> or <c>StopAndRequeue</c>.</summary>
     public string Action { get; set; } = "";
 
     public string KeepHours { get; set; } = "";
@@ -52,12 +52,12 @@ public sealed class JobIdleForm
         {
             nameof(ReclaimAction.WarnOnly) => ReclaimAction.WarnOnly,
             nameof(ReclaimAction.Stop) => ReclaimAction.Stop,
+            nameof(ReclaimAction.StopAndRequeue) => ReclaimAction.StopAndRequeue,
             _ => null,
         };
         if (action is null)
         {
-            // Stop and requeue needs jobs that declare themselves restartable; the portal does not ask that yet.
-            errors.Add(new FieldError(nameof(Action), "Choose what happens after the grace period: WarnOnly or Stop."));
+            errors.Add(new FieldError(nameof(Action), "Choose what happens after the grace period: WarnOnly, Stop or StopAndRequeue."));
         }
 
         if (errors.Count > 0)

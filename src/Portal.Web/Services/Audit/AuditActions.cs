@@ -47,6 +47,7 @@ public static class AuditActions
     public const string JobIdleWarned = "job.idle-warn";
     public const string JobIdleWarningCleared = "job.idle-clear";
     public const string JobIdleReclaimed = "job.idle-reclaim";
+    public const string JobIdleRequeued = "job.idle-requeue";
     public const string JobKept = "job.keep";
     public const string TokenCreated = "token.create";
     public const string TokenRevoked = "token.revoke";
@@ -70,7 +71,7 @@ public static class AuditActions
         UserCreated, UserDisabled, UserEnabled, PasswordReset, AdminGranted, AdminRevoked, BootstrapAdmin,
         GpuDrained, GpuUndrained, GpuForeignProcess, GpuForeignKill, QuotaDefaultChanged, QuotaGroupCreated, QuotaGroupChanged, QuotaGroupDeleted,
         QuotaMemberAdded, QuotaMemberRemoved, QuotaOverrideSet, QuotaOverrideRemoved, QuotaGroupIdleChanged, JobCancelled, SessionKept, SessionIdleStopped,
-        QuotaGroupJobIdleChanged, JobIdleWarned, JobIdleWarningCleared, JobIdleReclaimed, JobKept,
+        QuotaGroupJobIdleChanged, JobIdleWarned, JobIdleWarningCleared, JobIdleReclaimed, JobIdleRequeued, JobKept,
         TokenCreated, TokenRevoked, AppSubmitted, AppRefused, BoxPresetSaved, BoxPresetRenamed, BoxPresetDeleted,
         NotificationWebhookChanged, ImagePulled, ImageRemoved, ImageBuilt, BookingCreated, BookingDeleted,
     ];

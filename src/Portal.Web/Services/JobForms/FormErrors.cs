@@ -24,6 +24,7 @@ public sealed class FormErrors(IReadOnlyList<FieldError> errors)
         [nameof(JobSpec.WorkingDirectory)] = "workdir",
         [nameof(JobSpec.Mounts)] = "mounts",
         [nameof(JobSpec.Session)] = "kind",
+        [nameof(JobSpec.Restartable)] = "restartable",
         [nameof(LaunchForm.PresetName)] = "preset-name",
     };
 

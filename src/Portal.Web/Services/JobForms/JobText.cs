@@ -36,6 +36,11 @@ public static class JobText
     public static string State(JobState state, PendingReason reason, string? clusterReason, Portal.Data.Jobs.BookingHold? hold) =>
         state == JobState.Queued ? $"Queued: {Reason(reason, clusterReason, hold)}" : state.ToString();
 
+    /// <summary>For a queued job that ran before and was queued again, why ("requeued: its GPUs stayed under ..."); the
+    /// history's last entry says it. Null for any other job.</summary>
+    public static string? Requeued(Portal.Core.Jobs.Job job) =>
+        job is { State: JobState.Queued, Attempts: > 0 } ? job.History[^1].Detail : null;
+
     /// <summary>"booked by alice until 2026-12-04 18:00 UTC".</summary>
     public static string Booked(Portal.Data.Jobs.BookingHold hold)
     {

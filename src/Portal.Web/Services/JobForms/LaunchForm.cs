@@ -46,6 +46,9 @@ public sealed class LaunchForm
     /// <summary>A session web app's TCP port inside the container; null when it listens on the session socket.</summary>
     public int? SessionPort { get; set; }
 
+    /// <summary>The job can be stopped and queued again by idle reclaim (<see cref="JobSpec.Restartable"/>).</summary>
+    public bool Restartable { get; set; }
+
     /// <summary>The name to save the form's values under as a preset ("Save as preset").</summary>
     public string PresetName { get; set; } = "";
 
@@ -105,6 +108,7 @@ public sealed class LaunchForm
             MemoryMiB = MemoryMiB,
             Walltime = TimeSpan.FromMinutes(Walltime),
             Session = Enum.TryParse(SessionKind, out SessionKind kind) ? new SessionApp(kind, SessionPort) : null,
+            Restartable = Restartable,
         };
         return (spec, errors);
     }
@@ -129,6 +133,7 @@ public sealed class LaunchForm
             Walltime = (int)Math.Ceiling(spec.Walltime.TotalMinutes),
             SessionKind = spec.Session?.Kind.ToString() ?? "",
             SessionPort = spec.Session?.Port,
+            Restartable = spec.Restartable,
         };
     }
 
