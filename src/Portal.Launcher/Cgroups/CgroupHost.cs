@@ -1,3 +1,5 @@
+using Portal.Launcher.Native;
+
 namespace Portal.Launcher.Cgroups;
 
 /// <summary>How the host mounts its cgroups.</summary>
@@ -25,7 +27,7 @@ internal sealed record CgroupHost(CgroupMode Mode, string? Unified, IReadOnlyDic
     /// <summary>The v1 controllers a job gets a cgroup in: its limits, its accounting, its devices and its freezer.</summary>
     public static readonly IReadOnlyList<string> V1Controllers = ["memory", "cpu", "cpuacct", "pids", "devices", "freezer"];
 
-    public static CgroupHost Detect() => Parse(File.ReadAllText("/proc/self/mountinfo"));
+    public static CgroupHost Detect() => Parse(TextFiles.ReadAll("/proc/self/mountinfo"));
 
     /// <summary>The distinct v1 mount points (co-mounted controllers such as cpu,cpuacct share one).</summary>
     public IEnumerable<string> V1Hierarchies => V1.Values.Distinct(StringComparer.Ordinal);

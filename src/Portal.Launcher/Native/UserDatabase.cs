@@ -19,7 +19,7 @@ internal static unsafe partial class UserDatabase
     {
         for (int size = 4096; size <= 1 << 20; size *= 4)
         {
-            byte[] buffer = new byte[size];
+            byte[] buffer = Buffer(size);
             passwd pwd;
             passwd* result;
             int rc;
@@ -55,7 +55,7 @@ internal static unsafe partial class UserDatabase
     {
         for (int size = 4096; size <= 1 << 22; size *= 4)
         {
-            byte[] buffer = new byte[size];
+            byte[] buffer = Buffer(size);
             group grp;
             group* result;
             fixed (byte* buf = buffer)
@@ -76,6 +76,24 @@ internal static unsafe partial class UserDatabase
         }
 
         throw new InvalidOperationException("getgrnam_r needs an unreasonably large buffer.");
+    }
+
+    /// <summary>
+    /// One buffer for the thread's lookups: a <c>run</c> asks for a user and some fifteen groups, and a fresh 4 KiB
+    /// array each time is memory the GC zeroes and the kernel faults in before podman starts. The entries are copied
+    /// out of it before a lookup returns.
+    /// </summary>
+    [ThreadStatic]
+    private static byte[]? t_buffer;
+
+    private static byte[] Buffer(int size)
+    {
+        if (t_buffer is null || t_buffer.Length < size)
+        {
+            t_buffer = new byte[size];
+        }
+
+        return t_buffer;
     }
 
     private static uint[] GroupsOf(string user, uint primaryGid)

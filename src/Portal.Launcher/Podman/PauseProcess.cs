@@ -1,4 +1,5 @@
 using System.Globalization;
+using Portal.Launcher.Native;
 
 namespace Portal.Launcher.Podman;
 
@@ -10,6 +11,9 @@ namespace Portal.Launcher.Podman;
 /// </summary>
 internal static class PauseProcess
 {
+    /// <summary>A pid file and a status are a few hundred bytes; a user's pid file that is larger is not podman's.</summary>
+    private const int MaxBytes = 64 * 1024;
+
     /// <summary>
     /// Whether the process named by podman's pause.pid is alive and the user's. Run as the user: the file is in the
     /// user's runtime directory. A user who fakes it only makes podman create the pause process in their own job.
@@ -18,14 +22,14 @@ internal static class PauseProcess
     {
         try
         {
-            string text = File.ReadAllText(runtimeDir + "/libpod/tmp/pause.pid").Trim();
+            string text = TextFiles.ReadAll(runtimeDir + "/libpod/tmp/pause.pid", MaxBytes).Trim();
             if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) || pid <= 1)
             {
                 return false;
             }
 
             // A pause process that was killed but not yet reaped is a zombie: podman cannot join its namespaces.
-            string[] status = File.ReadAllLines($"/proc/{pid}/status");
+            string[] status = TextFiles.ReadLines($"/proc/{pid}/status", MaxBytes);
             string? state = status.FirstOrDefault(l => l.StartsWith("State:", StringComparison.Ordinal));
             string? uidLine = status.FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
             return state is not null && !state.Contains("(zombie)", StringComparison.Ordinal) && !state.Contains("(dead)", StringComparison.Ordinal)

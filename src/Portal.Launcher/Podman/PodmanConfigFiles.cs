@@ -21,7 +21,7 @@ internal static class PodmanConfigFiles
 
         string runtime = ResolveRuntime(policy.Runtime, trustedOwner);
         bool seccomp = File.Exists(PodmanConfig.SeccompProfile);
-        bool nativeOverlay = PodmanConfig.KernelHasRootlessOverlay(File.ReadAllText("/proc/sys/kernel/osrelease").Trim());
+        bool nativeOverlay = PodmanConfig.KernelHasRootlessOverlay(TextFiles.ReadAll("/proc/sys/kernel/osrelease").Trim());
         Replace(dir + "/containers.conf", PodmanConfig.Containers(policy, runtime, seccomp), trustedOwner);
         Replace(dir + "/storage.conf", PodmanConfig.Storage(policy, nativeOverlay), trustedOwner);
         Replace(dir + "/registries.conf", PodmanConfig.Registries(policy), trustedOwner);

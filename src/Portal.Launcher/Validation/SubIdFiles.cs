@@ -1,4 +1,5 @@
 using System.Globalization;
+using Portal.Launcher.Native;
 
 namespace Portal.Launcher.Validation;
 
@@ -15,7 +16,7 @@ internal static class SubIdFiles
     public static List<(string Owner, long Start, long Count)> Read(string path)
     {
         var ranges = new List<(string, long, long)>();
-        foreach (string line in File.Exists(path) ? File.ReadAllLines(path) : [])
+        foreach (string line in File.Exists(path) ? TextFiles.ReadLines(path) : [])
         {
             string[] f = line.Split(':');
             if (f.Length == 3 && long.TryParse(f[1], NumberStyles.None, CultureInfo.InvariantCulture, out long start)

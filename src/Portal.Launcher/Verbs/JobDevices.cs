@@ -40,7 +40,7 @@ internal static class JobDevices
     {
         List<DeviceRule> rules = [.. DeviceRule.Standard];
         bool fuse = storageDriver == LauncherPolicy.OverlayStorage
-            && !PodmanConfig.KernelHasRootlessOverlay(File.ReadAllText("/proc/sys/kernel/osrelease").Trim());
+            && !PodmanConfig.KernelHasRootlessOverlay(TextFiles.ReadAll("/proc/sys/kernel/osrelease").Trim());
         if (fuse)
         {
             rules.Add(DeviceRule.Fuse);
