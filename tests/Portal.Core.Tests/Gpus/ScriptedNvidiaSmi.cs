@@ -62,12 +62,25 @@ internal sealed class ScriptedNvidiaSmi : IAsyncDisposable
         File.WriteAllText(path, script.Replace("\r", "", StringComparison.Ordinal) + "\n");
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
-        var clock = new FakeTimeProvider(start);
+        // The clock starts a minute early and moves while the sampler starts: should its first start fail (a loaded
+        // machine, a process that cannot be spawned that instant), its restart backoff waits on this clock, and a clock
+        // that never moved would leave it waiting for good. The first round still comes at <paramref name="start"/>.
+        var clock = new FakeTimeProvider(start - TimeSpan.FromMinutes(1));
         var fake = new ScriptedNvidiaSmi(folder, clock, onSnapshot);
         fake._sampler.Start();
         // Opening a FIFO for writing waits for its reader: the sampler's nvidia-smi.
-        fake._rounds = await Task.Run(() => new FileStream(Path.Combine(folder, "rounds"), FileMode.Open, FileAccess.Write))
-            .WaitAsync(SamplerWait.Deadline);
+        var opening = Task.Run(() => new FileStream(Path.Combine(folder, "rounds"), FileMode.Open, FileAccess.Write));
+        var deadline = Stopwatch.StartNew();
+        while (!opening.IsCompleted && deadline.Elapsed < SamplerWait.Deadline)
+        {
+            await Task.WhenAny(opening, Task.Delay(TimeSpan.FromMilliseconds(100)));
+            if (clock.GetUtcNow() < start - TimeSpan.FromSeconds(1))
+            {
+                clock.Advance(TimeSpan.FromMilliseconds(100));
+            }
+        }
+
+        fake._rounds = await opening.WaitAsync(TimeSpan.Zero);
         return fake;
     }
 
