@@ -21,6 +21,9 @@ public sealed class Chromium : IAsyncLifetime
             throw new InvalidOperationException($"{ExecutablePath} is missing: install Debian's chromium package (tests/run.sh does).");
         }
 
+        // Playwright's 5 s for an expectation is too short on CI's loaded machine, where a page rendered on the server
+        // after a launcher call (podman as the user) took longer. Waits for something slower still name their own.
+        Assertions.SetDefaultExpectTimeout(15_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

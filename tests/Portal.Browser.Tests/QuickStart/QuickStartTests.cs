@@ -31,7 +31,9 @@ public sealed class QuickStartTests(Chromium chromium) : IClassFixture<Chromium>
         await page.GetByRole(AriaRole.Button, new() { Name = "Change password" }).ClickAsync();
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Run your first job" }).ClickAsync();
-        await Assertions.Expect(page.Locator("#image")).ToHaveValueAsync("localhost/portal-sample:latest");
+        // The form is rendered on the server after it lists the user's images through the launcher: the first podman
+        // call of a new account (its storage set up) on CI's loaded machine took longer than the default 5 s.
+        await Assertions.Expect(page.Locator("#image")).ToHaveValueAsync("localhost/portal-sample:latest", new() { Timeout = 60_000 });
         await Chromium.ScreenshotAsync(page, "quickstart-first-job-form");
         await page.GetByRole(AriaRole.Button, new() { Name = "Launch" }).ClickAsync();
 

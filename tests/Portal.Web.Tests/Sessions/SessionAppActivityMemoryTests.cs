@@ -61,6 +61,40 @@ public sealed class SessionAppActivityMemoryTests
     }
 
     [Fact]
+    public void Until_its_app_first_answers_a_session_is_starting_and_not_idle_but_one_that_never_answers_is_reclaimed()
+    {
+        var memory = new SessionAppActivityMemory();
+        TimeSpan allowance = TimeSpan.FromMinutes(5);
+
+        // CI saw Jupyter answer 20 s after the job ran: counting from the start warned a session nobody could open yet,
+        // and the first answer (Jupyter's own start is use) withdrew the warning. Until that answer the clock starts now.
+        DateTimeOffset now = Start.AddSeconds(25);
+        memory.Remember(1, SessionAppView.Silent, now);
+        DateTimeOffset floor = memory.IdleFloor(1, Start, Start, allowance, now);
+        Assert.Equal(now, floor);
+        Assert.Equal(SessionIdlePhase.Active, SessionIdleClock.Evaluate(new SessionSignals(floor), Policy, now).Phase);
+
+        // Once it answers, the session's start is the floor again, and the app's own word counts from there.
+        DateTimeOffset answered = Start.AddSeconds(30);
+        DateTimeOffset? app = memory.Remember(1, new SessionAppView(true, LastActivity: Start.AddSeconds(24), Kernels: 0, BusyKernels: 0), answered);
+        Assert.Equal(Start, memory.IdleFloor(1, Start, Start, allowance, answered));
+        SessionIdleState state = SessionIdleClock.Evaluate(new SessionSignals(Start, AppLastActivity: app), Policy, answered);
+        Assert.Equal(SessionIdlePhase.Active, state.Phase);
+        Assert.Equal(Start.AddSeconds(24) + Policy.Window, state.WarnAt);
+
+        // An app that never answers counts from the end of the allowance: warned a window later, then stopped.
+        DateTimeOffset late = Start + allowance + Policy.Window + TimeSpan.FromSeconds(1);
+        memory.Remember(2, SessionAppView.Silent, late);
+        DateTimeOffset hung = memory.IdleFloor(2, Start, Start, allowance, late);
+        Assert.Equal(Start + allowance, hung);
+        Assert.Equal(SessionIdlePhase.Warned, SessionIdleClock.Evaluate(new SessionSignals(hung), Policy, late).Phase);
+
+        // A portal that started watching later than that counts from its own start, as before.
+        DateTimeOffset watching = Start.AddMinutes(30);
+        Assert.Equal(watching, memory.IdleFloor(2, watching, Start, allowance, watching.AddSeconds(1)));
+    }
+
+    [Fact]
     public void A_session_that_ended_is_forgotten()
     {
         var memory = new SessionAppActivityMemory();

@@ -29,6 +29,11 @@ public sealed class SessionOptions
     /// time). Quota groups set the idle window itself; this only bounds how late a warning or a stop may come.</summary>
     public TimeSpan IdleCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a session's app may take to answer its first probe. Until it answers the session is still
+    /// starting and idle reclaim does not count it as idle; after this long it counts from the session's start anyway,
+    /// so an app that never comes up is still warned and stopped.</summary>
+    public TimeSpan AppStartAllowance { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>The parsed <see cref="Origin"/>, or null when sessions share the portal's origin.</summary>
     public Uri? OriginUri => string.IsNullOrWhiteSpace(Origin) ? null : new Uri(Origin, UriKind.Absolute);
 }

@@ -28,6 +28,7 @@ internal sealed class SessionOptionsValidator : IValidateOptions<SessionOptions>
         Between(failures, $"{S}:WebSocketIdleTimeout", options.WebSocketIdleTimeout, TimeSpan.FromSeconds(10), TimeSpan.FromDays(7));
         Between(failures, $"{S}:RequestIdleTimeout", options.RequestIdleTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
         Between(failures, $"{S}:IdleCheckInterval", options.IdleCheckInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
+        Between(failures, $"{S}:AppStartAllowance", options.AppStartAllowance, TimeSpan.Zero, TimeSpan.FromHours(1));
         Between(failures, $"{S}:ConnectTimeout", options.ConnectTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1));
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -90,11 +90,16 @@ public sealed partial class SessionIdleReclaimer(
         }
 
         (DateTimeOffset? gpuLast, bool gpuNow) = gpus.Read(session.GpuUuids, policy.GpuThresholdPercent);
+        DateTimeOffset now = Clock.GetUtcNow();
+        DateTimeOffset? appLast = _appActivity.Remember(session.JobId, view, now);
+        DateTimeOffset floor = session.StartedAt > _watchingSince ? session.StartedAt : _watchingSince;
         return new SessionSignals(
-            Floor: session.StartedAt > _watchingSince ? session.StartedAt : _watchingSince,
+            // A web app is not probed: its clock runs from its start. Any other waits for its app's first answer.
+            Floor: session.Kind == SessionKind.WebApp ? floor
+                : _appActivity.IdleFloor(session.JobId, floor, session.StartedAt, options.Value.AppStartAllowance, now),
             LastProxied: seen?.LastActivityAt,
             ProxyBusy: seen is { OpenRequests: > 0 },
-            AppLastActivity: _appActivity.Remember(session.JobId, view, Clock.GetUtcNow()),
+            AppLastActivity: appLast,
             AppBusy: view.BusyKernels > 0,
             GpuLastBusy: gpuLast,
             GpuBusy: gpuNow,
