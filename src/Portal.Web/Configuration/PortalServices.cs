@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Portal.Core.Accounts;
 using Portal.Data;
@@ -223,6 +224,7 @@ internal static class PortalServices
         // Check the security stamp (and the disabled flag) on every request: disabling an account
         // or changing its roles ends its sessions at once, not after the default 30 minutes.
         services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.Zero);
+        services.Replace(ServiceDescriptor.Scoped<ISecurityStampValidator, PerRequestSecurityStampValidator>());
 
         bool requireHttps = configuration.GetValue<bool>($"{PortalOptions.SectionName}:{nameof(PortalOptions.RequireHttps)}");
         services.ConfigureApplicationCookie(cookie =>

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Portal.Core.Accounts;
 using Portal.Data;
 using Portal.Data.Entities;
@@ -18,6 +19,9 @@ public class PortalFactory : WebApplicationFactory<Program>, IAsyncLifetime
     private string _connectionString = "";
 
     public CapturingSecretSink Secrets { get; } = new();
+
+    /// <summary>What the portal logged as errors, for failure messages.</summary>
+    public ServerErrorLog ServerErrors { get; } = new();
 
     /// <summary>The portal's data folder (its key ring) for this factory only.</summary>
     public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), $"portal-web-test-{Guid.NewGuid():N}");
@@ -55,6 +59,7 @@ public class PortalFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseEnvironment("Testing");
         builder.UseSetting("ConnectionStrings:Portal", _connectionString);
         builder.UseSetting("Portal:DataDirectory", DataDirectory);
+        builder.ConfigureLogging(logging => logging.AddProvider(ServerErrors));
         builder.ConfigureServices(services =>
         {
             services.RemoveAll<IOneTimeSecretSink>();

@@ -121,37 +121,66 @@ public sealed class JobHostFixture : IAsyncLifetime
     }
 
     /// <summary>Removes everything <see cref="SetUpAsync"/> made (ending the users' processes ends their containers),
-    /// then lets the other test process have the host: it finds a bare machine and sets the host up again.</summary>
+    /// then lets the other test process have the host: it finds a bare machine and sets the host up again. Every step
+    /// runs even when an earlier one fails (a full run once left both accounts behind because the registry's removal
+    /// threw first); the failures are reported together at the end.</summary>
     private async Task ReleaseHostAsync()
     {
+        var failures = new List<Exception>();
+        async Task StepAsync(Func<Task> step)
+        {
+            try
+            {
+                await step();
+            }
+            catch (Exception e)
+            {
+                failures.Add(e);
+            }
+        }
+
         try
         {
             if (Registry is not null)
             {
-                await Registry.DisposeAsync();
+                await StepAsync(async () => await Registry.DisposeAsync());
             }
 
-            await ThrowawayAccounts.RemoveAsync("pweb-alice", "pweb-bob", Group, ProxyGroup);
+            await StepAsync(() => ThrowawayAccounts.RemoveAsync("pweb-alice", "pweb-bob", Group, ProxyGroup));
             foreach (var dir in new[] { Path.GetDirectoryName(PolicyPath)!, "/var/log/portal-web-test", "/run/portal-web-test", GpuDir, Root })
             {
-                if (Directory.Exists(dir))
+                await StepAsync(() =>
                 {
-                    Directory.Delete(dir, recursive: true);
-                }
+                    if (Directory.Exists(dir))
+                    {
+                        Directory.Delete(dir, recursive: true);
+                    }
+
+                    return Task.CompletedTask;
+                });
             }
 
             // The users' podman pause processes live in the launcher's cgroups; they end with the tree.
-            await CgroupTree.RemoveAsync();
+            await StepAsync(CgroupTree.RemoveAsync);
+            await StepAsync(() =>
+            {
+                File.Delete(PamServiceFile);
+                if (Directory.Exists(SessionsDir))
+                {
+                    Directory.Delete(SessionsDir, recursive: true);
+                }
+
+                return Task.CompletedTask;
+            });
         }
         finally
         {
-            File.Delete(PamServiceFile);
-            if (Directory.Exists(SessionsDir))
-            {
-                Directory.Delete(SessionsDir, recursive: true);
-            }
-
             _inUse?.Dispose();
+        }
+
+        if (failures.Count > 0)
+        {
+            throw new AggregateException("Removing the job host's accounts, files and cgroups failed in part: " + string.Join(" | ", failures.Select(f => f.Message)), failures);
         }
     }
 

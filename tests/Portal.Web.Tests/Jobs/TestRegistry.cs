@@ -86,11 +86,16 @@ public sealed class TestRegistry : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
+        try
         {
             _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
         }
+        catch (InvalidOperationException)
+        {
+            // It had exited already (it can between any check and the kill): nothing to end.
+        }
+
+        await _process.WaitForExitAsync();
 
         _process.Dispose();
         Directory.Delete(_dir, recursive: true);
