@@ -19,7 +19,9 @@ async function run(button) {
         const token = form.querySelector('input[name="__RequestVerificationToken"]').value;
         const response = await fetch(endpoints[kind], { method: 'POST', headers: { RequestVerificationToken: token }, credentials: 'same-origin' });
         if (!response.ok) {
-            throw new Error(`The portal refused (${response.status}).`);
+            // A refusal carries a problem body whose title says what to do (e.g. reload a page that is out of date).
+            const problem = await response.json().catch(() => null);
+            throw new Error(problem && problem.title ? problem.title : `The portal refused (${response.status}).`);
         }
         const options = await response.json();
         const credential = kind === 'register'
