@@ -133,13 +133,25 @@ public sealed class SessionIdleTests(JobHostFixture host, Chromium chromium) : I
           const k = await r.json();
           const ws = new WebSocket(location.origin.replace(/^http/, 'ws') + base + 'api/kernels/' + k.id + '/channels?session_id=idle-test');
           await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = () => reject(new Error('kernel WebSocket failed')); });
+          const execute = (id, code) => ws.send(JSON.stringify({header: {msg_id: id, username: '', session: 'idle-test', msg_type: 'execute_request', version: '5.3', date: new Date().toISOString()},
+            parent_header: {}, metadata: {}, channel: 'shell', buffers: [],
+            content: {code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true}}));
+          // Jupyter learns a kernel's state from its own subscription to the kernel's status messages, which connects
+          // late on a loaded machine and then misses what came before (seen once: the hour's "busy" never reached
+          // api/kernels). Short runs until Jupyter reports the kernel idle show that it is listening.
+          let listening = false;
+          for (let i = 0; i < 120 && !listening; i++) {
+            execute('idle-warm-' + i, 'pass');
+            await new Promise(r => setTimeout(r, 500));
+            const list = await (await fetch(base + 'api/kernels')).json();
+            listening = list.some(x => x.id === k.id && x.execution_state === 'idle');
+          }
+          if (!listening) throw new Error('Jupyter never reported the kernel idle in api/kernels');
           const busy = new Promise(resolve => ws.onmessage = e => {
             const m = JSON.parse(e.data);
             if (m.msg_type === 'status' && m.content.execution_state === 'busy' && m.parent_header.msg_id === 'idle-run') resolve();
           });
-          ws.send(JSON.stringify({header: {msg_id: 'idle-run', username: '', session: 'idle-test', msg_type: 'execute_request', version: '5.3', date: new Date().toISOString()},
-            parent_header: {}, metadata: {}, channel: 'shell', buffers: [],
-            content: {code: 'import time\ntime.sleep(3600)', silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true}}));
+          execute('idle-run', 'import time\ntime.sleep(3600)');
           await busy;
           // Up to 60 s: the kernel's first execution includes its start, which a loaded machine makes slow.
           for (let i = 0; i < 300; i++) {
