@@ -73,6 +73,9 @@ if [[ $# -eq 0 || "$*" == *Production* ]]; then
 fi
 
 log="$work/test-output.log"
+# Why a fixture could not remove its accounts (tests/throwaway-accounts.sh writes it): a fixture's own error output
+# does not always reach this log, so it is printed below when the run leaves something behind.
+export PORTAL_TEST_CLEANUP_LOG="$work/cleanup.log"
 status=0
 # Arguments narrow the run, e.g. tests/run.sh tests/Portal.Web.Tests --filter FullyQualifiedName~Quota
 if [[ $# -gt 0 ]]; then targets=("$@"); else targets=(Portal.sln); fi
@@ -84,6 +87,10 @@ dotnet test "${targets[@]}" --no-build -nologo -m:1 2>&1 | tee "$log" || status=
 if ! leftovers=$(tests/throwaway-accounts.sh leftovers); then
   echo "The tests left these behind (the next run removes them first):"
   echo "$leftovers"
+  if [[ -s $PORTAL_TEST_CLEANUP_LOG ]]; then
+    echo "What the removals said:"
+    cat "$PORTAL_TEST_CLEANUP_LOG"
+  fi
   status=1
 fi
 

@@ -67,37 +67,82 @@ sweep_files() {
   rm -rf --one-file-system "${fixed_paths[@]}"
 }
 
-# Prints the pids of processes whose real or effective uid is in [first, first + count).
+# Prints the pids of processes any of whose threads has a real, effective, saved or file-system uid in
+# [first, first + count): the ids userdel looks at before it refuses ("user is currently used by process").
 pids_in_uid_range() {
-  local first=$1 count=$2 status pid real effective
-  for status in /proc/[0-9]*/status; do
-    pid=${status#/proc/}; pid=${pid%/status}
+  local first=$1 count=$2 status pid id
+  local -a ids
+  for status in /proc/[0-9]*/task/[0-9]*/status; do
+    pid=${status#/proc/}; pid=${pid%%/*}
     # A process can end while we look: read what is there.
-    read -r _ real effective _ < <(grep -s '^Uid:' "$status") || continue
-    if (( (real >= first && real < first + count) || (effective >= first && effective < first + count) )); then
-      echo "$pid"
-    fi
-  done
+    read -r -a ids < <(grep -s '^Uid:' "$status") || continue
+    for id in "${ids[@]:1:4}"; do
+      if (( id >= first && id < first + count )); then echo "$pid"; break; fi
+    done
+  done | sort -un
+}
+
+# Thaws the cgroups (v1 freezer, cgroup2 cgroup.freeze) that hold a process, and every one above them: SIGKILL does
+# not end a frozen process until it is thawed.
+thaw_cgroups_of() {
+  local pid=$1 line path dir
+  while IFS= read -r line; do
+    path=${line#*:*:}
+    case $line in
+      *:freezer:*)
+        dir=/sys/fs/cgroup/freezer$path
+        while [[ $dir == /sys/fs/cgroup/freezer* ]]; do
+          [[ -w $dir/freezer.state && $(cat "$dir/freezer.state" 2>/dev/null) != THAWED ]] && echo THAWED > "$dir/freezer.state" 2>/dev/null
+          [[ $dir == /sys/fs/cgroup/freezer ]] && break
+          dir=${dir%/*}
+        done
+        ;;
+      0::*)
+        for dir in "/sys/fs/cgroup$path" "/sys/fs/cgroup/unified$path"; do
+          while [[ -d $dir && $dir != /sys/fs/cgroup && $dir != /sys/fs/cgroup/unified ]]; do
+            [[ -w $dir/cgroup.freeze && $(cat "$dir/cgroup.freeze" 2>/dev/null) == 1 ]] && echo 0 > "$dir/cgroup.freeze" 2>/dev/null
+            dir=${dir%/*}
+          done
+        done
+        ;;
+    esac
+  done < <(cat "/proc/$pid/cgroup" 2>/dev/null)
+  return 0
+}
+
+# One line on a process that would not end: what a failed removal must show to be understood.
+describe_process() {
+  local pid=$1 stat rest
+  stat=$(cat "/proc/$pid/stat" 2>/dev/null) || { echo "  pid $pid: gone"; return 0; }
+  rest=${stat##*) }
+  echo "  pid $pid: comm=$(cat "/proc/$pid/comm" 2>/dev/null) state=${rest%% *} ppid=$(cut -d' ' -f2 <<<"$rest")" \
+    "$(grep -s '^Uid:' "/proc/$pid/status" | tr '\t' ' ')" "wchan=$(cat "/proc/$pid/wchan" 2>/dev/null)" \
+    "cgroups=$(tr '\n' ' ' < "/proc/$pid/cgroup" 2>/dev/null)" "cmdline=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)"
+}
+
+# Prints the pids of every process of the account and of its subordinate ids.
+account_pids() {
+  local name=$1 uid=$2 start count
+  pids_in_uid_range "$uid" 1
+  while IFS=: read -r _ start count; do pids_in_uid_range "$start" "$count"; done < <(grep -s "^$name:" /etc/subuid || true)
 }
 
 # Ends every process of the account and of its subordinate ids, and waits until they are gone (at most 30 s).
 kill_account_processes() {
-  local name=$1 uid=$2 ranges deadline pids pid
-  ranges=("$uid 1")
-  while IFS=: read -r _ start count; do ranges+=("$start $count"); done < <(grep -s "^$name:" /etc/subuid || true)
+  local name=$1 uid=$2 deadline pids pid
   deadline=$((SECONDS + 30))
   while :; do
-    pids=()
-    for range in "${ranges[@]}"; do
-      # shellcheck disable=SC2086 # two numbers, split on purpose
-      while read -r pid; do pids+=("$pid"); done < <(pids_in_uid_range $range)
-    done
+    mapfile -t pids < <(account_pids "$name" "$uid")
     (( ${#pids[@]} == 0 )) && return 0
     if (( SECONDS > deadline )); then
-      echo "throwaway-accounts: processes of $name would not end: ${pids[*]}" >&2
+      echo "throwaway-accounts: processes of $name would not end:"
+      for pid in "${pids[@]}"; do describe_process "$pid"; done
       return 1
     fi
-    for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do
+      thaw_cgroups_of "$pid"
+      kill -KILL "$pid" 2>/dev/null || true
+    done
     sleep 0.1
   done
 }
@@ -110,20 +155,28 @@ drop_subid_lines() {
   return 0
 }
 
+# Says why a removal failed, on stderr and in $PORTAL_TEST_CLEANUP_LOG (tests/run.sh prints that file when the run
+# leaves something behind: a test fixture's own error output may never reach the run's log).
+report() {
+  echo "$*" >&2
+  if [[ -n ${PORTAL_TEST_CLEANUP_LOG:-} ]]; then echo "$(date -u +%FT%TZ) $*" >> "$PORTAL_TEST_CLEANUP_LOG"; fi
+}
+
 remove_account() {
-  local name=$1 uid
+  local name=$1 uid why
   if uid=$(id -u "$name" 2>/dev/null); then
     # A podman call of the account still in flight can start a new process (its pause process) between the kill
     # and userdel, which then refuses: end everything again and retry until the account is gone.
-    local deadline=$((SECONDS + 60))
+    local deadline=$((SECONDS + 60)) stuck="" refused=""
     while :; do
-      kill_account_processes "$name" "$uid" || true
+      stuck=$(kill_account_processes "$name" "$uid") || true
       # userdel also drops the account's subordinate ids and its own group; it warns about a missing mail spool.
-      userdel --remove "$name" 2>/dev/null || true
+      refused=$(userdel --remove "$name" 2>&1) || true
       id -u "$name" >/dev/null 2>&1 || break
       if (( SECONDS > deadline )); then
-        echo "throwaway-accounts: userdel $name failed" >&2
-        ps -o pid,ppid,stat,comm -u "$uid" >&2 || true
+        local pid now=""
+        for pid in $(account_pids "$name" "$uid"); do now+=$'\n'$(describe_process "$pid"); done
+        report "throwaway-accounts: userdel $name failed for 60 s: ${refused:-no message}${stuck:+$'\n'$stuck}${now:+$'\n'processes now:$now}"
         return 1
       fi
       sleep 0.2
@@ -140,8 +193,11 @@ leftovers() {
   { getent passwd | grep -E "$prefixes" | cut -d: -f1 | sed 's/^/account: /'; } || true
   { getent group | grep -E "$prefixes" | cut -d: -f1 | sed 's/^/group: /'; } || true
   { grep -sHE "$prefixes" /etc/subuid /etc/subgid | sed 's/^/subordinate ids: /'; } || true
-  { ps -eo user:32,pid,comm --no-headers | grep -E "$prefixes" | sed 's/^/process: /'; } || true
-  local path pid
+  local user pid comm
+  while read -r user pid comm; do
+    if [[ $user =~ $prefixes ]]; then echo "process: $user $pid $comm"; describe_process "$pid"; fi
+  done < <(ps -eo user:32,pid,comm --no-headers)
+  local path
   for path in "${fixed_paths[@]}" "$session_test_folders"*; do [[ -e $path ]] && echo "file: $path"; done
   for pid in $(session_test_pids); do echo "process: $pid (a session test's echo app)"; done
   for pid in $(slurm_test_pids); do echo "process: $pid (the Slurm tests' cluster)"; done
@@ -153,14 +209,19 @@ case ${1:-} in
     shift
     for name in "$@"; do
       [[ $name =~ $prefixes ]] || { echo "throwaway-accounts: $name is not a test account" >&2; exit 2; }
-      remove_account "$name"
     done
+    # One account that cannot be removed must not keep the others: each is tried, and the exit says whether all went.
+    failed=0
+    for name in "$@"; do remove_account "$name" || failed=1; done
+    exit "$failed"
     ;;
   sweep)
-    for name in $(getent passwd | cut -d: -f1 | grep -E "$prefixes" || true); do remove_account "$name"; done
-    for name in $(getent group | cut -d: -f1 | grep -E "$prefixes" || true); do groupdel "$name"; done
+    failed=0
+    for name in $(getent passwd | cut -d: -f1 | grep -E "$prefixes" || true); do remove_account "$name" || failed=1; done
+    for name in $(getent group | cut -d: -f1 | grep -E "$prefixes" || true); do groupdel "$name" || failed=1; done
     drop_subid_lines "$prefixes"
     sweep_files
+    exit "$failed"
     ;;
   leftovers)
     found=$(leftovers)

@@ -20,6 +20,13 @@ public static class CgroupTree
         List<int> left;
         while ((left = [.. tops.SelectMany(Walk).SelectMany(Pids).Distinct()]).Count > 0 && DateTime.UtcNow < deadline)
         {
+            // A frozen process keeps a SIGKILL pending until it is thawed (a launcher killed between freezing a job and
+            // thawing it leaves it so).
+            foreach (var dir in tops.SelectMany(Walk))
+            {
+                Thaw(dir);
+            }
+
             foreach (var pid in left)
             {
                 try
@@ -60,6 +67,24 @@ public static class CgroupTree
         foreach (var dir in dirs)
         {
             File.WriteAllText(dir + "/cgroup.procs", pid.ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    private static void Thaw(string dir)
+    {
+        foreach (var (file, thawed) in new[] { ("freezer.state", "THAWED"), ("cgroup.freeze", "0") })
+        {
+            try
+            {
+                if (File.Exists(Path.Combine(dir, file)))
+                {
+                    File.WriteAllText(Path.Combine(dir, file), thawed);
+                }
+            }
+            catch (IOException)
+            {
+                // Removed meanwhile, or a cgroup the kernel does not let us thaw (the root's): the kill loop goes on.
+            }
         }
     }
 
