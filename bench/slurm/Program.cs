@@ -93,6 +93,13 @@ namespace Portal.Bench.Slurm
     {
         private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(2);
 
+        /// <summary>
+        /// Every submission starts from the same state: the previous job COMPLETED in Slurm's own word, its containers
+        /// removed, then this pause. Before it the arms differed: the portal notices a job's end on its 2-s poll, so
+        /// a hand submission came long after the node went idle, and an API one right after Slurm said COMPLETED.
+        /// </summary>
+        private static readonly TimeSpan Settle = TimeSpan.FromSeconds(1);
+
         /// <summary>Marks where the stamp's file name goes in the captured batch script.</summary>
         private const string StampSlot = "/stamps/@STAMP@";
 
@@ -116,7 +123,9 @@ namespace Portal.Bench.Slurm
             double toStart = await UntilStampAsync(start, stamp, () => FailedJobAsync(id));
 
             await UntilEndedAsync(id);
+            await UntilCompletedAsync((await JobAsync(id))["backend"]!["jobId"]!.GetValue<string>());
             RemoveContainers();
+            await Task.Delay(Settle);
             return new Sample(toStart, returned) { CalledAt = calledAt };
         }
 
@@ -161,6 +170,7 @@ namespace Portal.Bench.Slurm
 
             await UntilCompletedAsync(jobId);
             RemoveContainers();
+            await Task.Delay(Settle);
             return new Sample(toStart, returned) { CalledAt = calledAt };
         }
 
