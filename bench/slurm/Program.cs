@@ -28,7 +28,7 @@ for (int i = 1; i <= options.WarmUp; i++)
     _ = await bench.ByHandAsync($"w{i}");
 }
 
-Console.Error.WriteLine($"== {options.Iterations} submissions each, alternating (load average {Host.LoadAverage()})");
+Console.Error.WriteLine($"== {options.Iterations} submissions each, alternating, pauses from seed {options.Number("--seed")} (load average {Host.LoadAverage()})");
 List<Sample> api = [], hand = [];
 for (int i = 1; i <= options.Iterations; i++)
 {
@@ -42,6 +42,7 @@ Console.WriteLine($"median API submit to process start:           {apiMedian:F1}
 Console.WriteLine($"median sbatch by hand to process start:       {handMedian:F1} ms");
 Console.WriteLine($"ratio API/sbatch:                             {apiMedian / handMedian:F3} (target <= 1.15)");
 Console.WriteLine($"  paired, run by run: median difference {Stats.Median(api.Zip(hand, (a, b) => a.ToStart - b.ToStart)):F1} ms, median ratio {Stats.Median(api.Zip(hand, (a, b) => a.ToStart / b.ToStart)):F3}");
+Console.WriteLine($"  means (each arm's place in Slurm's tick is random, so these are its expectations): API {api.Average(s => s.ToStart):F1} ms, sbatch {hand.Average(s => s.ToStart):F1} ms, ratio {api.Average(s => s.ToStart) / hand.Average(s => s.ToStart):F3}");
 Console.WriteLine($"  spread: API {Stats.Quantile(api.Select(s => s.ToStart), 0.1):F1}-{Stats.Quantile(api.Select(s => s.ToStart), 0.9):F1} ms, sbatch {Stats.Quantile(hand.Select(s => s.ToStart), 0.1):F1}-{Stats.Quantile(hand.Select(s => s.ToStart), 0.9):F1} ms (10th-90th percentile)");
 Console.WriteLine($"  the call itself: POST answered 201 after {Stats.Median(api.Select(s => s.Returned)):F1} ms, sbatch returned after {Stats.Median(hand.Select(s => s.Returned)):F1} ms (medians)");
 SlurmLogTimes.Print(options.Value("--slurmctld-log"), api, hand);
@@ -87,11 +88,32 @@ namespace Portal.Bench.Slurm
         public int Iterations => Number("--iterations");
 
         public int WarmUp => Number("--warm-up");
+
     }
 
     internal sealed class SubmitBench(BenchOptions o) : IDisposable
     {
         private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(2);
+
+        /// <summary>
+        /// Every submission starts from the same state: the previous job COMPLETED in Slurm's own word, its containers
+        /// removed, then a pause of a second plus a random part of Slurm's scheduling tick. Before it the arms differed:
+        /// the portal notices a job's end on its 2-s poll, so a hand submission came long after the node went idle, and
+        /// an API one right after Slurm said COMPLETED.
+        /// </summary>
+        /// <remarks>
+        /// slurmctld gives batch jobs their nodes from a background pass on a fixed cadence (every second with
+        /// <c>batch_sched_delay=0</c>, every three by default; its "sched: Allocate" lines fall on that grid), so a
+        /// job's scheduling wait is where in that tick it arrived. With a fixed pause, each arm kept its own place in the
+        /// tick run after run, and that, not the submitting path, decided which arm waited longer (one run: 0.82, the
+        /// next 1.60, for the same code). The random part gives both arms the same spread of places.
+        /// </remarks>
+        private TimeSpan Settle() => TimeSpan.FromSeconds(1 + _phase.NextDouble() * _tickSeconds);
+
+        private readonly double _tickSeconds = o.Number("--sched-tick");
+
+        /// <summary>Seeded, so a run can be repeated with the same pauses.</summary>
+        private readonly Random _phase = new(o.Number("--seed"));
 
         /// <summary>Marks where the stamp's file name goes in the captured batch script.</summary>
         private const string StampSlot = "/stamps/@STAMP@";
@@ -116,7 +138,9 @@ namespace Portal.Bench.Slurm
             double toStart = await UntilStampAsync(start, stamp, () => FailedJobAsync(id));
 
             await UntilEndedAsync(id);
+            await UntilCompletedAsync((await JobAsync(id))["backend"]!["jobId"]!.GetValue<string>());
             RemoveContainers();
+            await Task.Delay(Settle());
             return new Sample(toStart, returned) { CalledAt = calledAt };
         }
 
@@ -161,6 +185,7 @@ namespace Portal.Bench.Slurm
 
             await UntilCompletedAsync(jobId);
             RemoveContainers();
+            await Task.Delay(Settle());
             return new Sample(toStart, returned) { CalledAt = calledAt };
         }
 

@@ -8,6 +8,8 @@
 #   sudo bench/slurm/run.sh [iterations]          (root; sets up everything itself and removes it again)
 #   bench/slurm/run.sh publish DIR                 (only publishes the launcher, the portal and the harness into DIR, so
 #   sudo PUBLISHED=DIR bench/slurm/run.sh [n]       that a shared machine's lock is not held while building; then uses them)
+# Settings: BATCH_SCHED_DELAY=N (Slurm's batch_sched_delay, default 3 s), SEED=N (the harness's random pauses, to repeat
+# a run), QUEUED=N (jobs in the queue for the poll, default 10,000), KEEP_LOGS=DIR (slurmctld's, slurmd's, the portal's).
 #
 # It starts a throwaway PostgreSQL cluster (Unix socket only) and a one-node Slurm cluster the way
 # tests/Portal.Slurm.Tests does (munged, slurmctld and slurmd started by hand, no systemd, two fake GPUs), but with
@@ -293,9 +295,13 @@ SQL
 harness=$published/harness/Portal.Bench.Slurm.dll
 echo "== $(git -C "$repo" rev-parse --short HEAD), $(nproc) cores, $(slurm sinfo --version)" >&2
 echo "== 1. submit to process start: the portal against sbatch by hand" >&2
+# slurmctld schedules batch jobs on a tick of batch_sched_delay seconds (3 by default), never finer than its 1-s
+# background pass; the harness pauses a random part of it between submissions (SEED=N repeats a run's pauses).
+sched_tick=${BATCH_SCHED_DELAY:-3}
+(( sched_tick >= 1 )) || sched_tick=1
 dotnet "$harness" submit --iterations "$n" --warm-up $warm_up --url "$url" --token "$token" --user $user --image $image \
   --stamps "$stamps" --hand-output "$hand_output" --slurm-conf $slurm_conf --partition $partition \
-  --slurmctld-log $cluster/log/slurmctld.log
+  --slurmctld-log $cluster/log/slurmctld.log --sched-tick "$sched_tick" --seed "${SEED:-$RANDOM}"
 
 # The poll runs as the portal's account, as the portal runs its queries.
 poll() { # $1 = label, $2 = file of job ids, $3 = timed polls
