@@ -141,6 +141,13 @@ public sealed class JobHostFixture : IAsyncLifetime
 
         try
         {
+            // The policy first: without it the launcher acts for nobody, so nothing still running (a portal's background
+            // call, a followed log) can start a process as the users while their accounts are being removed.
+            await StepAsync(() =>
+            {
+                File.Delete(PolicyPath);
+                return Task.CompletedTask;
+            });
             if (Registry is not null)
             {
                 await StepAsync(async () => await Registry.DisposeAsync());
