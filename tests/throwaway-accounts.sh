@@ -67,17 +67,23 @@ sweep_files() {
   rm -rf --one-file-system "${fixed_paths[@]}"
 }
 
-# Prints the pids of processes any of whose threads has a real, effective, saved or file-system uid in
-# [first, first + count): the ids userdel looks at before it refuses ("user is currently used by process").
-pids_in_uid_range() {
-  local first=$1 count=$2 status pid id
+# Prints the pids of processes any of whose threads has a real, effective, saved or file-system uid in one of the
+# ranges given as "first count" (the ids userdel looks at before it refuses: "user is currently used by process").
+# Read with bash's own read, no process per file: a run with many processes scans thousands of these.
+pids_in_uid_ranges() {
+  local status pid id range first count
   local -a ids
   for status in /proc/[0-9]*/task/[0-9]*/status; do
     pid=${status#/proc/}; pid=${pid%%/*}
     # A process can end while we look: read what is there.
-    read -r -a ids < <(grep -s '^Uid:' "$status") || continue
-    for id in "${ids[@]:1:4}"; do
-      if (( id >= first && id < first + count )); then echo "$pid"; break; fi
+    ids=()
+    while read -r -a ids; do [[ ${ids[0]:-} == Uid: ]] && break; ids=(); done < "$status" 2>/dev/null || true
+    (( ${#ids[@]} >= 5 )) || continue
+    for range in "$@"; do
+      read -r first count <<<"$range"
+      for id in "${ids[@]:1:4}"; do
+        if (( id >= first && id < first + count )); then echo "$pid"; continue 3; fi
+      done
     done
   done | sort -un
 }
@@ -123,8 +129,23 @@ describe_process() {
 # Prints the pids of every process of the account and of its subordinate ids.
 account_pids() {
   local name=$1 uid=$2 start count
-  pids_in_uid_range "$uid" 1
-  while IFS=: read -r _ start count; do pids_in_uid_range "$start" "$count"; done < <(grep -s "^$name:" /etc/subuid || true)
+  local -a ranges=("$uid 1")
+  while IFS=: read -r _ start count; do ranges+=("$start $count"); done < <(grep -s "^$name:" /etc/subuid || true)
+  pids_in_uid_ranges "${ranges[@]}"
+}
+
+is_zombie() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat%% *} == Z ]]
+}
+
+# The same without zombies: a zombie has ended already (it holds no memory, file or device) and waits only for its
+# parent to read its exit status; no signal can end it again.
+live_account_pids() {
+  local pid
+  for pid in $(account_pids "$1" "$2"); do is_zombie "$pid" || echo "$pid"; done
 }
 
 # Ends every process of the account and of its subordinate ids, and waits until they are gone (at most 30 s).
@@ -132,7 +153,7 @@ kill_account_processes() {
   local name=$1 uid=$2 deadline pids pid
   deadline=$((SECONDS + 30))
   while :; do
-    mapfile -t pids < <(account_pids "$name" "$uid")
+    mapfile -t pids < <(live_account_pids "$name" "$uid")
     (( ${#pids[@]} == 0 )) && return 0
     if (( SECONDS > deadline )); then
       echo "throwaway-accounts: processes of $name would not end:"
@@ -170,7 +191,8 @@ remove_account() {
     local deadline=$((SECONDS + 60)) stuck="" refused=""
     while :; do
       stuck=$(kill_account_processes "$name" "$uid") || true
-      # userdel also drops the account's subordinate ids and its own group; it warns about a missing mail spool.
+      # userdel also drops the account's subordinate ids and its own group; it warns about a missing mail spool. It
+      # refuses while the account has a live process (not a zombie).
       refused=$(userdel --remove "$name" 2>&1) || true
       id -u "$name" >/dev/null 2>&1 || break
       if (( SECONDS > deadline )); then
