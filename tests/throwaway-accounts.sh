@@ -77,7 +77,7 @@ pids_in_uid_ranges() {
     pid=${status#/proc/}; pid=${pid%%/*}
     # A process can end while we look: read what is there.
     ids=()
-    while read -r -a ids; do [[ ${ids[0]:-} == Uid: ]] && break; ids=(); done < "$status" 2>/dev/null || true
+    while read -r -a ids; do [[ ${ids[0]:-} == Uid: ]] && break; ids=(); done 2>/dev/null < "$status" || true
     (( ${#ids[@]} >= 5 )) || continue
     for range in "$@"; do
       read -r first count <<<"$range"
@@ -184,7 +184,7 @@ report() {
 }
 
 remove_account() {
-  local name=$1 uid why
+  local name=$1 uid
   if uid=$(id -u "$name" 2>/dev/null); then
     # A podman call of the account still in flight can start a new process (its pause process) between the kill
     # and userdel, which then refuses: end everything again and retry until the account is gone.
