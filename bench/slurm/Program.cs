@@ -88,7 +88,6 @@ namespace Portal.Bench.Slurm
         public int Iterations => Number("--iterations");
 
         public int WarmUp => Number("--warm-up");
-
     }
 
     internal sealed class SubmitBench(BenchOptions o) : IDisposable
