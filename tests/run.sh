@@ -36,7 +36,7 @@ as_pg "$pg_bin/initdb" -D "$pg_data" -U portal --auth-local=trust --auth-host=re
 cat >>"$pg_data/postgresql.conf" <<CONF
 listen_addresses = ''
 unix_socket_directories = '$pg_run'
-max_connections = 300
+max_connections = 500
 fsync = off
 CONF
 as_pg "$pg_bin/pg_ctl" -D "$pg_data" -l "$work/pg/postgres.log" -w start >/dev/null

@@ -25,7 +25,17 @@ public static class TestPostgres
             await create.ExecuteNonQueryAsync();
         }
 
-        return new NpgsqlConnectionStringBuilder(server) { Database = name, Pooling = true }.ConnectionString;
+        // EF Core keeps a data source (and its pool) per connection string for the life of the process, so a test's
+        // idle connections would outlive the test by Npgsql's default idle lifetime (300 s); over a full run of parallel
+        // classes they added up to the server's limit ("too many clients already"). Here they close a few seconds
+        // after the test stops using them.
+        return new NpgsqlConnectionStringBuilder(server)
+        {
+            Database = name,
+            Pooling = true,
+            ConnectionIdleLifetime = 5,
+            ConnectionPruningInterval = 1,
+        }.ConnectionString;
     }
 
     private static async Task<string> ServerAsync()
