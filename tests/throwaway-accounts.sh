@@ -71,18 +71,18 @@ sweep_files() {
 # ranges given as "first count" (the ids userdel looks at before it refuses: "user is currently used by process").
 # Read with bash's own read, no process per file: a run with many processes scans thousands of these.
 pids_in_uid_ranges() {
-  local status pid id range first count
-  local -a ids
+  local status pid id range i
+  local -a ids firsts=() counts=()
+  for range in "$@"; do firsts+=("${range% *}"); counts+=("${range#* }"); done
   for status in /proc/[0-9]*/task/[0-9]*/status; do
     pid=${status#/proc/}; pid=${pid%%/*}
     # A process can end while we look: read what is there.
     ids=()
     while read -r -a ids; do [[ ${ids[0]:-} == Uid: ]] && break; ids=(); done 2>/dev/null < "$status" || true
     (( ${#ids[@]} >= 5 )) || continue
-    for range in "$@"; do
-      read -r first count <<<"$range"
+    for i in "${!firsts[@]}"; do
       for id in "${ids[@]:1:4}"; do
-        if (( id >= first && id < first + count )); then echo "$pid"; continue 3; fi
+        if (( id >= firsts[i] && id < firsts[i] + counts[i] )); then echo "$pid"; continue 3; fi
       done
     done
   done | sort -un
@@ -98,7 +98,7 @@ thaw_cgroups_of() {
       *:freezer:*)
         dir=/sys/fs/cgroup/freezer$path
         while [[ $dir == /sys/fs/cgroup/freezer* ]]; do
-          [[ -w $dir/freezer.state && $(cat "$dir/freezer.state" 2>/dev/null) != THAWED ]] && echo THAWED > "$dir/freezer.state" 2>/dev/null
+          [[ -w $dir/freezer.state && $(< "$dir/freezer.state") != THAWED ]] && echo THAWED > "$dir/freezer.state" 2>/dev/null
           [[ $dir == /sys/fs/cgroup/freezer ]] && break
           dir=${dir%/*}
         done
@@ -106,13 +106,13 @@ thaw_cgroups_of() {
       0::*)
         for dir in "/sys/fs/cgroup$path" "/sys/fs/cgroup/unified$path"; do
           while [[ -d $dir && $dir != /sys/fs/cgroup && $dir != /sys/fs/cgroup/unified ]]; do
-            [[ -w $dir/cgroup.freeze && $(cat "$dir/cgroup.freeze" 2>/dev/null) == 1 ]] && echo 0 > "$dir/cgroup.freeze" 2>/dev/null
+            [[ -w $dir/cgroup.freeze && $(< "$dir/cgroup.freeze") == 1 ]] && echo 0 > "$dir/cgroup.freeze" 2>/dev/null
             dir=${dir%/*}
           done
         done
         ;;
     esac
-  done < <(cat "/proc/$pid/cgroup" 2>/dev/null)
+  done 2>/dev/null < "/proc/$pid/cgroup" || true
   return 0
 }
 

@@ -17,16 +17,16 @@ public static class CgroupTree
         List<string> tops = [.. Directory.EnumerateDirectories("/sys/fs/cgroup").Prepend("/sys/fs/cgroup")
             .Select(root => Path.Combine(root, parent)).Where(Directory.Exists)];
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        // A frozen process keeps a SIGKILL pending until it is thawed (a launcher killed between freezing a job and
+        // thawing it leaves it so). Nothing freezes the tree again once its launchers are gone: once is enough.
+        foreach (var dir in tops.SelectMany(Walk))
+        {
+            Thaw(dir);
+        }
+
         List<int> left;
         while ((left = [.. tops.SelectMany(Walk).SelectMany(Pids).Distinct()]).Count > 0 && DateTime.UtcNow < deadline)
         {
-            // A frozen process keeps a SIGKILL pending until it is thawed (a launcher killed between freezing a job and
-            // thawing it leaves it so).
-            foreach (var dir in tops.SelectMany(Walk))
-            {
-                Thaw(dir);
-            }
-
             foreach (var pid in left)
             {
                 try
@@ -74,16 +74,17 @@ public static class CgroupTree
     {
         foreach (var (file, thawed) in new[] { ("freezer.state", "THAWED"), ("cgroup.freeze", "0") })
         {
+            string path = Path.Combine(dir, file);
             try
             {
-                if (File.Exists(Path.Combine(dir, file)))
+                if (File.Exists(path))
                 {
-                    File.WriteAllText(Path.Combine(dir, file), thawed);
+                    File.WriteAllText(path, thawed);
                 }
             }
             catch (IOException)
             {
-                // Removed meanwhile, or a cgroup the kernel does not let us thaw (the root's): the kill loop goes on.
+                // Removed meanwhile: the kill loop goes on.
             }
         }
     }
