@@ -18,6 +18,11 @@ public interface ISlurmLauncher
 
     /// <summary>The job's output file, line by line; with <see cref="LogsSpec.Follow"/> until the token is cancelled.</summary>
     IAsyncEnumerable<string> StreamLogAsync(string user, string job, long slurmJobId, LogsSpec options, CancellationToken cancellationToken = default);
+
+    /// <summary>A new connection to the app of session <paramref name="job"/> of <paramref name="user"/>, running as
+    /// Slurm job <paramref name="slurmJobId"/>: a byte stream to its socket on the node, relayed as the user through a
+    /// step of that job. Fails (refused) unless Slurm says the job is the user's, is this job and runs.</summary>
+    Task<Stream> ConnectAsync(string user, string job, long slurmJobId, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A submitted Slurm job.</summary>

@@ -1,3 +1,4 @@
+using System.Text;
 using Portal.Launcher.Protocol;
 
 namespace Portal.Launcher.Client;
@@ -17,4 +18,51 @@ public sealed partial class ProcessLauncher
 
     public IAsyncEnumerable<string> StreamLogAsync(string user, string job, long slurmJobId, LogsSpec options, CancellationToken cancellationToken = default) =>
         StreamAsync(Request(LauncherVerbs.SlurmLog, user, job) with { Slurm = new SlurmSpec { JobId = slurmJobId } }, options, cancellationToken);
+
+    public async Task<Stream> ConnectAsync(string user, string job, long slurmJobId, CancellationToken cancellationToken = default)
+    {
+        var process = await StartAsync(Request(LauncherVerbs.SlurmConnect, user, job) with { Slurm = new SlurmSpec { JobId = slurmJobId } }, holdStdin: true, cancellationToken);
+        Task<string> stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        try
+        {
+            // Nothing may be sent before the launcher's line: until then it is still reading its request.
+            string? line = await ReadLineAsync(process.StandardOutput.BaseStream, cancellationToken);
+            if (line == LauncherProtocol.ConnectedLine)
+            {
+                return new LauncherRelayStream(process, stderr);
+            }
+
+            await process.WaitForExitAsync(cancellationToken);
+            throw Failure(process.ExitCode, null, await stderr, streaming: true);
+        }
+        catch
+        {
+            await EndAsync(process, stdinHeld: true);
+            process.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>One short line, byte by byte, so that not one byte after it is taken from the stream; null at its end.</summary>
+    private static async Task<string?> ReadLineAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        var line = new List<byte>(64);
+        byte[] one = new byte[1];
+        while (line.Count < 256)
+        {
+            if (await stream.ReadAsync(one, cancellationToken) == 0)
+            {
+                return null;
+            }
+
+            if (one[0] == (byte)'\n')
+            {
+                return Encoding.UTF8.GetString([.. line]);
+            }
+
+            line.Add(one[0]);
+        }
+
+        return null;
+    }
 }

@@ -221,7 +221,7 @@ public sealed partial class ProcessLauncher(LauncherOptions options) : ILauncher
     /// then as the job's owner, so no signal of ours reaches it: a followed stream is ended by closing
     /// its stdin, which the launcher watches. Signals remain for dev mode, where the launcher runs as us.
     /// </summary>
-    private static async Task EndAsync(Process process, bool stdinHeld)
+    internal static async Task EndAsync(Process process, bool stdinHeld)
     {
         if (stdinHeld)
         {

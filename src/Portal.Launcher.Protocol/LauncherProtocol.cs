@@ -26,6 +26,11 @@ public static class LauncherProtocol
 
     /// <summary>The service a container of an app runs.</summary>
     public const string ServiceLabel = "portal.service";
+
+    /// <summary>What <c>slurm-connect</c> prints once the job is proven the user's and running, right before the relay
+    /// starts: the caller sends nothing past its request before this line, so no byte meant for the app can be read as
+    /// part of the request.</summary>
+    public const string ConnectedLine = "portal-launcher: relaying";
 }
 
 /// <summary>The verbs the launcher understands.</summary>
@@ -69,6 +74,11 @@ public static class LauncherVerbs
     /// <summary>Streams the Slurm job's output file, read as the user.</summary>
     public const string SlurmLog = "slurm-log";
 
+    /// <summary>Connects to a running Slurm session's app: after checking the job is the user's and running, it prints
+    /// <see cref="LauncherProtocol.ConnectedLine"/> and then relays its stdin and stdout, raw, to the app's socket on
+    /// the node (<c>srun --overlap</c> into the job, as the user, running the node's sockbridge).</summary>
+    public const string SlurmConnect = "slurm-connect";
+
     /// <summary>Prints the policy file with its <c>driver</c> field made from the loaded NVIDIA driver (raw text on
     /// stdout, for the install to write back); the launcher itself writes nothing.</summary>
     public const string DriverPolicy = "driver-policy";
@@ -88,11 +98,11 @@ public static class LauncherVerbs
     /// proven to be the ones asked for. Refused unless the policy's <c>killGpuProcesses</c> is true.</summary>
     public const string KillGpuProcess = "kill-gpu-process";
 
-    /// <summary>The verbs whose stdout is raw text (a log, a build log, the driver-policy's policy file), not a JSON result.</summary>
-    public static bool Streams(string? verb) => verb is Logs or AppLogs or SlurmLog or DriverPolicy or ImageBuild;
+    /// <summary>The verbs whose stdout is raw (a log, a build log, the driver-policy's policy file, a session's bytes), not a JSON result.</summary>
+    public static bool Streams(string? verb) => verb is Logs or AppLogs or SlurmLog or SlurmConnect or DriverPolicy or ImageBuild;
 
     public static readonly IReadOnlyList<string> All =
-        [Run, Stop, Remove, Release, Inspect, List, Logs, Images, Check, Authenticate, AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport, SlurmSubmit, SlurmCancel, SlurmLog, DriverPolicy, ImagePull, ImageRemove, ImageBuild, KillGpuProcess];
+        [Run, Stop, Remove, Release, Inspect, List, Logs, Images, Check, Authenticate, AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport, SlurmSubmit, SlurmCancel, SlurmLog, SlurmConnect, DriverPolicy, ImagePull, ImageRemove, ImageBuild, KillGpuProcess];
 
     /// <summary>The verbs that act on an app's pod.</summary>
     public static readonly IReadOnlyList<string> AppVerbs = [AppUp, AppStop, AppRemove, AppInspect, AppLogs, AppExport];

@@ -162,6 +162,9 @@ public sealed record PolicyFacts
     /// job's cgroup is <c>/&lt;parent&gt;/user-&lt;uid&gt;/job-&lt;job&gt;</c> and nothing else is, whatever a user
     /// names a cgroup of their own.</summary>
     public string? CgroupParent { get; init; }
+
+    /// <summary>The policy's slurm section names the nodes' sockbridge: interactive sessions may run on the cluster.</summary>
+    public bool SlurmSessions { get; init; }
 }
 
 /// <summary>How <c>kill-gpu-process</c> ended a process.</summary>

@@ -36,6 +36,16 @@ public static class SlurmNames
 
     /// <summary>The same, as sbatch's <c>--output</c> pattern (<c>%j</c> is the job id).</summary>
     public static string OutputPattern(string job) => $"portal-{job}-%j.log";
+
+    /// <summary>The folder, on the node, of a Slurm session's socket: made by the batch script as the user (0700 in a
+    /// 0700 folder of the user's), mounted into the container at <see cref="SessionRules.FolderTarget"/>, reached by
+    /// <c>slurm-connect</c> through a step of the same job. Not under <c>$TMPDIR</c> or <c>/run/user</c>: the
+    /// connecting step must find it from the uid and the job id alone.</summary>
+    public static string NodeSessionFolder(uint uid, long slurmJobId) =>
+        NodeSessionFolder(uid.ToString(System.Globalization.CultureInfo.InvariantCulture), slurmJobId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>The same from the uid's and the job id's text (the batch script's <c>$(id -u)</c> and <c>$SLURM_JOB_ID</c>).</summary>
+    public static string NodeSessionFolder(string uid, string slurmJobId) => $"/tmp/portal-run-{uid}/session-{slurmJobId}";
 }
 
 /// <summary>

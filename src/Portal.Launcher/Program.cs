@@ -80,7 +80,7 @@ namespace Portal.Launcher
                 {
                     LauncherVerbs.Check => await SelfCheck.ExecuteAsync(ctx),
                     LauncherVerbs.Authenticate => await Authenticate.ExecuteAsync(ctx),
-                    LauncherVerbs.SlurmSubmit or LauncherVerbs.SlurmCancel or LauncherVerbs.SlurmLog => await Slurm.SlurmVerbs.ExecuteAsync(ctx),
+                    LauncherVerbs.SlurmSubmit or LauncherVerbs.SlurmCancel or LauncherVerbs.SlurmLog or LauncherVerbs.SlurmConnect => await Slurm.SlurmVerbs.ExecuteAsync(ctx),
                     LauncherVerbs.DriverPolicy => await DriverPolicyVerb.ExecuteAsync(ctx),
                     LauncherVerbs.KillGpuProcess => await KillGpuProcessVerb.ExecuteAsync(ctx),
                     _ => await ContainerVerbs.ExecuteAsync(ctx),

@@ -3,11 +3,17 @@
  * its session folder, inside the session's container, which has no network but loopback.
  *
  *   sockbridge SOCKET PORT [-- COMMAND [ARG...]]
+ *   sockbridge --connect SOCKET
  *
  * Listens on SOCKET (created 0660, so that the portal's proxy group can connect) and relays each connection to
  * 127.0.0.1:PORT. With a COMMAND it also starts the app as its child and lives exactly as long as the app: it forwards
  * SIGTERM, SIGINT and SIGHUP to it, reaps every child (it may be the container's PID 1) and exits with the app's
  * status. Without one it relays until it is stopped (a bridge beside the app, e.g. in a pod).
+ *
+ * With --connect it is the other end, on a Slurm node: it connects to SOCKET and relays its own stdin to it and what
+ * comes back to its stdout, until the app closes the connection. The portal runs it as the session's owner in a step
+ * of the session's Slurm job (srun --overlap), so one HTTP connection of the portal's proxy travels through Slurm's
+ * own authenticated channel to the app's socket on the node, and nothing listens on the node's network.
  *
  * Written in C and linked statically on purpose: the portal bind-mounts this one file, read-only, into images it
  * knows nothing about (Alpine, old glibc, no libc at all), so it must need nothing from them. Each connection is
@@ -100,6 +106,43 @@ static void relay(int client, int port)
     _exit(0);
 }
 
+/* --connect: stdin to the socket, the socket to stdout. The end of stdin half-closes the connection; the app closing
+ * it ends the relay, whatever stdin still does (the portal may keep an idle connection open). */
+static int connect_stdio(const char *path)
+{
+    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof sun.sun_path) {
+        fprintf(stderr, "sockbridge: the socket path is longer than %zu bytes\n", sizeof sun.sun_path - 1);
+        return 2;
+    }
+    strcpy(sun.sun_path, path);
+    signal(SIGPIPE, SIG_IGN);
+    int app = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (app < 0)
+        fail("socket");
+    if (connect(app, (struct sockaddr *)&sun, sizeof sun) < 0) {
+        fprintf(stderr, "sockbridge: cannot connect to %s: %s\n", path, strerror(errno));
+        return 111;
+    }
+
+    struct pollfd fds[2] = { { .fd = STDIN_FILENO, .events = POLLIN }, { .fd = app, .events = POLLIN } };
+    for (;;) {
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            fail("poll");
+        }
+        if (fds[0].fd >= 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) && !pump(STDIN_FILENO, app)) {
+            shutdown(app, SHUT_WR);
+            fds[0].fd = -1;
+        }
+        if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+            if (!pump(app, STDOUT_FILENO))
+                return 0;
+        }
+    }
+}
+
 /* Reaps every ended child; returns the app's wait status once it has ended, else -1. */
 static int reap(void)
 {
@@ -113,8 +156,10 @@ static int reap(void)
 
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--connect") == 0)
+        return connect_stdio(argv[2]);
     if (argc < 3 || (argc > 3 && (strcmp(argv[3], "--") != 0 || argc < 5))) {
-        fprintf(stderr, "usage: sockbridge SOCKET PORT [-- COMMAND [ARG...]]\n");
+        fprintf(stderr, "usage: sockbridge SOCKET PORT [-- COMMAND [ARG...]]\n       sockbridge --connect SOCKET\n");
         return 2;
     }
     const char *path = argv[1];

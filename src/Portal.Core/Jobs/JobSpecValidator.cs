@@ -234,10 +234,11 @@ public static partial class JobSpecValidator
     /// <summary>On a Slurm cluster Slurm picks the GPUs, on one node: a job can ask for a number, up to the largest node's.</summary>
     private static void ValidateCluster(JobSpec spec, GpuRequest request, ClusterCapacity cluster, List<FieldError> errors)
     {
-        // The session proxy reaches a session through a socket on the portal's host; a Slurm job runs on some node.
-        if (spec.Session is not null)
+        // The proxy reaches a session on a node through the launcher's relay, which runs the nodes' sockbridge.
+        if (spec.Session is not null && !cluster.Sessions)
         {
-            errors.Add(new(nameof(JobSpec.Session), "Jobs run on a Slurm cluster, where the portal runs no interactive sessions yet."));
+            errors.Add(new(nameof(JobSpec.Session),
+                "Jobs run on a Slurm cluster, and the launcher policy names no sockbridge on its nodes (slurm.nodeBridge): no interactive sessions there."));
         }
 
         if (request.IsSpecific)

@@ -24,7 +24,9 @@ public sealed record JobSubmitContext(
 /// <summary>What one job can get on a Slurm cluster (jobs run on one node). Slurm itself refuses what no node can
 /// give (too many CPUs, too much memory); the portal then fails the job with Slurm's words.</summary>
 /// <param name="MaxGpusPerNode">GPUs of the largest node that is up.</param>
-public sealed record ClusterCapacity(int MaxGpusPerNode)
+/// <param name="Sessions">Whether interactive sessions run on the cluster (the launcher policy names the nodes'
+/// sockbridge); without it the launcher would refuse them, so the portal does first.</param>
+public sealed record ClusterCapacity(int MaxGpusPerNode, bool Sessions = false)
 {
     /// <summary>The longest walltime Slurm is asked for (the launcher's bound).</summary>
     public static TimeSpan MaxWalltime { get; } = TimeSpan.FromMinutes(Portal.Launcher.Protocol.SlurmLimits.MaxWalltimeMinutes);

@@ -37,9 +37,26 @@ public sealed partial class JobStore
         await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
         var row = await db.Jobs.AsNoTracking()
             .Where(j => j.Id == jobId && j.SessionKind != null && j.State == JobStateColumn.Running)
-            .Select(j => new { j.OwnerId, j.OwnerLinuxUserName, j.SessionKind })
+            .Select(j => new { j.OwnerId, j.OwnerLinuxUserName, j.SessionKind, j.Backend, j.BackendJobId })
             .FirstOrDefaultAsync(cancellationToken);
-        return row is null ? null : new RunningSession(jobId, row.OwnerId, row.OwnerLinuxUserName, Enum.Parse<SessionKind>(row.SessionKind!));
+        if (row is null)
+        {
+            return null;
+        }
+
+        // A session on a Slurm cluster is reached through its Slurm job; one without Slurm's id yet is not reachable.
+        long? slurmJobId = null;
+        if (row.Backend == JobBackends.Slurm)
+        {
+            if (!long.TryParse(row.BackendJobId, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long id))
+            {
+                return null;
+            }
+
+            slurmJobId = id;
+        }
+
+        return new RunningSession(jobId, row.OwnerId, row.OwnerLinuxUserName, Enum.Parse<SessionKind>(row.SessionKind!), slurmJobId);
     }
 
     /// <summary>

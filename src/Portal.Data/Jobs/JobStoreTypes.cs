@@ -182,7 +182,8 @@ public sealed record SchedulingState(
 /// <param name="OwnerId">The portal account that owns it: the only one it is served to.</param>
 /// <param name="Owner">The Linux account it runs as: its socket's peer must have that account's uid.</param>
 /// <param name="Kind">What serves its page.</param>
-public sealed record RunningSession(long JobId, Guid OwnerId, string Owner, Portal.Core.Sessions.SessionKind Kind);
+/// <param name="SlurmJobId">Slurm's id of the job, for a session on a Slurm cluster; null on this host.</param>
+public sealed record RunningSession(long JobId, Guid OwnerId, string Owner, Portal.Core.Sessions.SessionKind Kind, long? SlurmJobId = null);
 
 /// <summary>A running app as the session proxy needs it.</summary>
 /// <param name="JobId">The app's job.</param>

@@ -219,6 +219,26 @@ internal static unsafe partial class ToolProcess
     }
 
     /// <summary>
+    /// Runs a tool on the launcher's own stdin and stdout, a relay: the caller's bytes go straight to it and its answer
+    /// straight back, for as long as it runs, with no deadline (a session's WebSocket lasts hours). The end of stdin is
+    /// the tool's to see (a half-close); it ends when it exits, or when the caller stops reading its output.
+    /// </summary>
+    /// <returns>The tool's exit code, or null when the caller hung up first.</returns>
+    public static int? Relay(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env)
+    {
+        using var strings = new NativeStrings(argv, env, "/");
+        int pid = StartChild(strings, 0, 1, 2, argv[0], ownGroup: true);
+        using var child = new ChildWatch(pid);
+        if (child.WaitUnlessHangUp(1, input: null))
+        {
+            return child.ExitCode;
+        }
+
+        child.End(TimeSpan.FromSeconds(2));
+        return null;
+    }
+
+    /// <summary>
     /// Runs a tool whose output goes straight to the caller (a log stream): the tool writes to the
     /// launcher's own stdout and stderr. Returns its exit code, or null when the caller hung up first:
     /// closed its end of stdout or, with <paramref name="untilStdinCloses"/>, closed stdin.

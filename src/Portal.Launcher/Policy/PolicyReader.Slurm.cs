@@ -8,8 +8,8 @@ internal static partial class PolicyReader
     {
         const string where = "slurm";
         string sbatch = SlurmPolicy.DefaultSbatch, scancel = SlurmPolicy.DefaultScancel;
-        string squeue = SlurmPolicy.DefaultSqueue, tail = SlurmPolicy.DefaultTail;
-        string? config = null, nodePodman = null, nodeRuntime = null, cgroups = null, gpuDevices = null;
+        string squeue = SlurmPolicy.DefaultSqueue, tail = SlurmPolicy.DefaultTail, srun = SlurmPolicy.DefaultSrun;
+        string? nodeBridge = null, config = null, nodePodman = null, nodeRuntime = null, cgroups = null, gpuDevices = null;
         List<string> partitions = [];
         var seen = StartObject(ref r, where);
         while (NextProperty(ref r, seen, where, out string name))
@@ -21,6 +21,8 @@ internal static partial class PolicyReader
                 case "scancel": scancel = String(ref r, field); break;
                 case "squeue": squeue = String(ref r, field); break;
                 case "tail": tail = String(ref r, field); break;
+                case "srun": srun = String(ref r, field); break;
+                case "nodeBridge": nodeBridge = OptionalString(ref r, field); break;
                 case "config": config = OptionalString(ref r, field); break;
                 case "partitions": partitions = Strings(ref r, field); break;
                 case "nodePodman": nodePodman = String(ref r, field); break;
@@ -37,6 +39,8 @@ internal static partial class PolicyReader
             Scancel = scancel,
             Squeue = squeue,
             Tail = tail,
+            Srun = srun,
+            NodeBridge = nodeBridge,
             Config = config,
             Partitions = partitions,
             NodePodman = nodePodman ?? throw Missing(where, "nodePodman"),

@@ -11,6 +11,7 @@ internal sealed record SlurmPolicy
     public const string DefaultScancel = "/usr/bin/scancel";
     public const string DefaultSqueue = "/usr/bin/squeue";
     public const string DefaultTail = "/usr/bin/tail";
+    public const string DefaultSrun = "/usr/bin/srun";
 
     public string Sbatch { get; init; } = DefaultSbatch;
 
@@ -20,6 +21,19 @@ internal sealed record SlurmPolicy
 
     /// <summary>Reads the job's output file for <c>slurm-log</c>.</summary>
     public string Tail { get; init; } = DefaultTail;
+
+    /// <summary>Runs the relay step of <c>slurm-connect</c> inside a session's job.</summary>
+    public string Srun { get; init; } = DefaultSrun;
+
+    /// <summary>
+    /// sockbridge on the compute nodes (built from src/Portal.SocketBridge; static, so one copy fits every node). With
+    /// it, interactive sessions run on the cluster: the batch script mounts it for apps that listen on a TCP port, and
+    /// <c>slurm-connect</c> runs it as the relay to the app's socket. Without it, sessions are refused.
+    /// </summary>
+    public string? NodeBridge { get; init; }
+
+    /// <summary>Whether the policy lets sessions run on the cluster.</summary>
+    public bool AllowsSessions => NodeBridge is not null;
 
     /// <summary>The cluster's slurm.conf when it is not Slurm's compiled-in default (given to the tools as SLURM_CONF).</summary>
     public string? Config { get; init; }

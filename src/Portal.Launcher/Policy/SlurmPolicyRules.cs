@@ -15,13 +15,18 @@ internal static class SlurmPolicyRules
         foreach ((string name, string path) in new[]
         {
             ("sbatch", slurm.Sbatch), ("scancel", slurm.Scancel), ("squeue", slurm.Squeue), ("tail", slurm.Tail),
-            ("nodePodman", slurm.NodePodman),
+            ("srun", slurm.Srun), ("nodePodman", slurm.NodePodman),
         })
         {
             if (!IsPlainPath(path))
             {
                 problems.Add($"slurm.{name} must be a clean absolute path of letters, digits and /._-");
             }
+        }
+
+        if (slurm.NodeBridge is { } bridge && !IsPlainPath(bridge))
+        {
+            problems.Add("slurm.nodeBridge must be a clean absolute path of letters, digits and /._-");
         }
 
         if (slurm.Config is { } config && !IsPlainPath(config))

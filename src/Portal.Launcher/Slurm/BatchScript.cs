@@ -48,6 +48,22 @@ internal static class BatchScript
         export XDG_RUNTIME_DIR=$runtime_dir
         """;
 
+    /// <summary>A session's socket folder on the node (<see cref="SlurmNames.NodeSessionFolder(string, string)"/>): the
+    /// user's alone, made fresh for the job and removed when the script ends. slurm-connect's relay step, the same
+    /// user in the same job, finds the app's socket there.</summary>
+    private static readonly string SessionFolder = $$"""
+        session_dir={{SlurmNames.NodeSessionFolder("$(id -u)", "$SLURM_JOB_ID")}}
+        session_root=${session_dir%/*}
+        mkdir -p -m 0700 -- "$session_root"
+        if [[ ! -d $session_root || -L $session_root || ! -O $session_root ]]; then
+          echo "portal: $session_root is not a directory of this user's" >&2
+          exit 1
+        fi
+        rm -rf -- "$session_dir"
+        mkdir -m 0700 -- "$session_dir"
+        trap 'rm -rf -- "$session_dir"' EXIT
+        """;
+
     /// <summary>Waits for podman; a TERM from Slurm (cancel, time limit) stops the container, then the wait goes on
     /// for podman's own exit code, which becomes the job's.</summary>
     private const string WaitForPodman = """
@@ -85,6 +101,11 @@ internal static class BatchScript
         }
 
         script.Append(RuntimeDirectory).Append('\n');
+        if (run.Session is not null)
+        {
+            script.Append(SessionFolder).Append('\n');
+        }
+
         AppendGpus(script, slurm, policy.GpuControlNodes);
         script.Append("podman=").Append(ShellQuote.Word(slurm.NodePodman)).Append('\n');
         script.Append("container=").Append(ShellQuote.Word(JobKeys.ContainerName(job) + "-slurm-")).Append("$SLURM_JOB_ID\n");
@@ -99,6 +120,19 @@ internal static class BatchScript
         script.Append("trap stop TERM INT\n");
         script.Append("\"$podman\" run --name \"$container\" --label \"portal.slurm-job=$SLURM_JOB_ID\" ");
         script.Append(ShellQuote.Words(FixedOptions(job, run, owner, policy, slurm, mounts)));
+        IReadOnlyList<string> command = run.Command ?? [];
+        if (run.Session is { } session)
+        {
+            script.Append(" --mount \"type=bind,source=$session_dir,target=").Append(SessionRules.FolderTarget).Append('"');
+            if (session.BridgePort is { } port)
+            {
+                // As on one box: sockbridge (the node's copy) starts the app and serves its TCP port on the socket.
+                script.Append(' ').Append(ShellQuote.Words(["--mount", $"type=bind,source={slurm.NodeBridge},target={SessionRules.BridgeTarget},ro=true",
+                    "--entrypoint", SessionRules.BridgeTarget]));
+                command = [SessionRules.SocketInContainer, port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--", .. command];
+            }
+        }
+
         if (envFile is not null)
         {
             script.Append(" --env-file /dev/fd/3");
@@ -107,7 +141,7 @@ internal static class BatchScript
         // After --env-file: these win over the user's variables and the image's ENV (an image that says
         // NVIDIA_VISIBLE_DEVICES=all still sees only what Slurm allocated).
         script.Append(" --env CUDA_VISIBLE_DEVICES --env NVIDIA_VISIBLE_DEVICES \"${gpus[@]}\" -- ");
-        script.Append(ShellQuote.Words([run.Image, .. run.Command ?? []]));
+        script.Append(ShellQuote.Words([run.Image, .. command]));
         script.Append(" &\n");
         script.Append(WaitForPodman).Append('\n');
         return script.ToString();

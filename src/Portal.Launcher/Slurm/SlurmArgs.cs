@@ -71,6 +71,19 @@ internal static class SlurmArgs
     public static List<string> Scancel(SlurmPolicy slurm, string user, string job, long jobId) =>
         [slurm.Scancel, "--user=" + user, "--name=" + SlurmNames.JobName(job), jobId.ToString(CultureInfo.InvariantCulture)];
 
+    /// <summary>
+    /// The relay step of <c>slurm-connect</c>: one task in the user's running job, sharing its resources
+    /// (<c>--overlap</c>: the batch step holds them all), unbuffered both ways, with none of the caller's environment,
+    /// running the node's sockbridge against the app's socket.
+    /// </summary>
+    public static List<string> Connect(SlurmPolicy slurm, long jobId, string socket)
+    {
+        ArgumentNullException.ThrowIfNull(slurm);
+        return [slurm.Srun, "--jobid=" + jobId.ToString(CultureInfo.InvariantCulture), "--overlap", "--unbuffered", "--quiet",
+            "--nodes=1", "--ntasks=1", "--export=NONE", "--job-name=portal-relay", "--",
+            slurm.NodeBridge ?? throw new InvalidOperationException("The policy names no nodeBridge."), "--connect", socket];
+    }
+
     /// <summary>tail of the job's output file: all of it or the last lines, and with follow, what it gains, also once
     /// a pending job's file appears.</summary>
     public static List<string> Tail(SlurmPolicy slurm, string path, LogsSpec? logs)

@@ -9,7 +9,10 @@ namespace Portal.Launcher.Slurm;
 internal static class SlurmRequestRules
 {
     public static bool IsSlurmVerb(string verb) =>
-        verb is LauncherVerbs.SlurmSubmit or LauncherVerbs.SlurmCancel or LauncherVerbs.SlurmLog;
+        verb is LauncherVerbs.SlurmSubmit or LauncherVerbs.SlurmCancel or LauncherVerbs.SlurmLog or LauncherVerbs.SlurmConnect;
+
+    private const string NoSessions =
+        "The launcher policy's slurm section names no nodeBridge (the nodes' sockbridge): interactive sessions do not run on the cluster.";
 
     public static void Validate(LauncherRequest r, LauncherPolicy policy)
     {
@@ -38,6 +41,11 @@ internal static class SlurmRequestRules
             if (spec.Partitions is not null || spec.Gpus != 0 || spec.WalltimeMinutes is not null)
             {
                 RequestValidator.Refuse($"'{r.Verb}' takes only slurm.jobId.");
+            }
+
+            if (r.Verb == LauncherVerbs.SlurmConnect && !policy.Slurm.AllowsSessions)
+            {
+                RequestValidator.Refuse(NoSessions);
             }
         }
     }
@@ -89,9 +97,17 @@ internal static class SlurmRequestRules
             RequestValidator.Refuse($"memoryMiB must be between {SlurmLimits.MinMemoryMiB} and {SlurmLimits.MaxMemoryMiB}.");
         }
 
-        if (run.Session is not null)
+        if (run.Session is { } session)
         {
-            RequestValidator.Refuse("slurm-submit takes no run.session: interactive sessions run on the portal's own host only.");
+            if (!slurm.AllowsSessions)
+            {
+                RequestValidator.Refuse(NoSessions);
+            }
+
+            if (SessionRules.Problem(session, run.Command?.Count ?? 0) is { } problem)
+            {
+                RequestValidator.Refuse(problem);
+            }
         }
     }
 }

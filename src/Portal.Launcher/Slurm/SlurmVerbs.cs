@@ -46,6 +46,7 @@ internal static class SlurmVerbs
         {
             LauncherVerbs.SlurmSubmit => await SubmitAsync(ctx, slurm, user, env),
             LauncherVerbs.SlurmCancel => await CancelAsync(ctx, slurm, user, env),
+            LauncherVerbs.SlurmConnect => await ConnectAsync(ctx, slurm, user, env),
             _ => Log(ctx, slurm, user, env),
         };
     }
@@ -58,6 +59,7 @@ internal static class SlurmVerbs
         {
             LauncherVerbs.SlurmSubmit => [slurm.Sbatch],
             LauncherVerbs.SlurmCancel => [slurm.Squeue, slurm.Scancel],
+            LauncherVerbs.SlurmConnect => [slurm.Squeue, slurm.Srun],
             _ => [slurm.Tail],
         };
         foreach (string path in slurm.Config is { } config ? tools.Append(config) : tools)
@@ -117,33 +119,17 @@ internal static class SlurmVerbs
     {
         LauncherRequest r = ctx.Request;
         long id = r.Slurm!.JobId!.Value;
-        string jobName = SlurmNames.JobName(r.Job!);
-        List<string> query = SlurmArgs.OwnerQuery(slurm, id);
-        ctx.Audit.Accepted(Describe(query));
-        ToolResult owner = await ToolProcess.RunAsync(query, env, user.Home, Deadline(ctx));
-        if (owner.Stderr.Contains("Invalid job id specified", StringComparison.Ordinal) || (owner.ExitCode == 0 && owner.Stdout.Trim().Length == 0 && owner.Stderr.Trim().Length == 0))
+        (VerbResult? failed, string[]? fields) = await OwnJobAsync(ctx, slurm, user, env, id);
+        if (failed is not null)
+        {
+            return failed;
+        }
+
+        if (fields is null)
         {
             // Slurm forgot the job (it ended more than MinJobAge ago) or never shows it to this user: nothing to stop.
             ctx.Audit.Done($"Slurm job {id} is unknown to Slurm; nothing to cancel");
             return VerbResult.Success(new LauncherResponse { SlurmJobId = id, Warnings = [$"Slurm no longer knows job {id}."] });
-        }
-
-        // Slurm tools can exit 0 after a failure and say so only on stderr: both must be clean.
-        if (owner.ExitCode != 0 || owner.Stderr.Trim().Length > 0)
-        {
-            ctx.Audit.Failed($"squeue exited {owner.ExitCode}: {VerbResult.Summarize(owner.Stderr)}");
-            return VerbResult.ToolFailed("squeue", owner with { ExitCode = owner.ExitCode == 0 ? 1 : owner.ExitCode });
-        }
-
-        string[] fields = owner.Stdout.TrimEnd('\n').Split(SlurmArgs.UnitSeparator);
-        if (fields.Length != 4 || owner.Stdout.TrimEnd('\n').Contains('\n', StringComparison.Ordinal))
-        {
-            throw new InvalidOperationException($"squeue answered something other than one job: {VerbResult.Summarize(owner.Stdout)}");
-        }
-
-        if (fields[0] != user.Uid.ToString(CultureInfo.InvariantCulture) || fields[1] != jobName)
-        {
-            RequestValidator.Refuse($"Slurm job {id} is '{UntrustedText.Printable(fields[1])}' of uid {UntrustedText.Printable(fields[0])}, not {jobName} of {user.Name}.");
         }
 
         string state = fields[2];
@@ -171,6 +157,72 @@ internal static class SlurmVerbs
 
         ctx.Audit.Done($"cancelled Slurm job {id} ({UntrustedText.Printable(state)})");
         return VerbResult.Success(new LauncherResponse { SlurmJobId = id });
+    }
+
+    /// <summary>
+    /// Relays the caller's bytes to a running session's app on its node, as the user: <c>srun --overlap</c> adds a
+    /// step to the user's own job (Slurm refuses a step in anyone else's), and the node's sockbridge connects that
+    /// step's stdin and stdout to the app's socket in the job's session folder. Nothing listens on the node's network;
+    /// the bytes travel through Slurm's own channel, authenticated by munge as the user's uid.
+    /// </summary>
+    private static async Task<VerbResult> ConnectAsync(LaunchContext ctx, SlurmPolicy slurm, UserAccount user, Dictionary<string, string> env)
+    {
+        long id = ctx.Request.Slurm!.JobId!.Value;
+        (VerbResult? failed, string[]? fields) = await OwnJobAsync(ctx, slurm, user, env, id);
+        if (failed is not null)
+        {
+            return failed;
+        }
+
+        if (fields is null || fields[2] != "RUNNING")
+        {
+            RequestValidator.Refuse($"Slurm job {id} is {(fields is null ? "unknown to Slurm" : UntrustedText.Printable(fields[2]))}, not running: its app cannot be reached.");
+        }
+
+        string socket = SlurmNames.NodeSessionFolder(user.Uid, id) + "/" + SessionRules.SocketName;
+        List<string> argv = SlurmArgs.Connect(slurm, id, socket);
+        ctx.Audit.Accepted(Describe(argv));
+        // From here on stdout is the app's: the caller waits for this line before it sends the first byte.
+        SafeFiles.WriteAll(1, Encoding.UTF8.GetBytes(LauncherProtocol.ConnectedLine + "\n"));
+        int? exitCode = ToolProcess.Relay(argv, env);
+        ctx.Audit.Done(exitCode is null ? "caller hung up; relay ended" : $"relay exited {exitCode}");
+        return new VerbResult(exitCode ?? LauncherExitCodes.Ok, new LauncherResponse());
+    }
+
+    /// <summary>
+    /// Slurm's word on job <paramref name="id"/>, asked as the user: its uid, name, state and comment, after checking
+    /// that it is this user's job of this portal job. Fields null when Slurm does not know the job (any more).
+    /// </summary>
+    private static async Task<(VerbResult? Failed, string[]? Fields)> OwnJobAsync(LaunchContext ctx, SlurmPolicy slurm, UserAccount user, Dictionary<string, string> env, long id)
+    {
+        string jobName = SlurmNames.JobName(ctx.Request.Job!);
+        List<string> query = SlurmArgs.OwnerQuery(slurm, id);
+        ctx.Audit.Accepted(Describe(query));
+        ToolResult owner = await ToolProcess.RunAsync(query, env, user.Home, Deadline(ctx));
+        if (owner.Stderr.Contains("Invalid job id specified", StringComparison.Ordinal) || (owner.ExitCode == 0 && owner.Stdout.Trim().Length == 0 && owner.Stderr.Trim().Length == 0))
+        {
+            return (null, null);
+        }
+
+        // Slurm tools can exit 0 after a failure and say so only on stderr: both must be clean.
+        if (owner.ExitCode != 0 || owner.Stderr.Trim().Length > 0)
+        {
+            ctx.Audit.Failed($"squeue exited {owner.ExitCode}: {VerbResult.Summarize(owner.Stderr)}");
+            return (VerbResult.ToolFailed("squeue", owner with { ExitCode = owner.ExitCode == 0 ? 1 : owner.ExitCode }), null);
+        }
+
+        string[] fields = owner.Stdout.TrimEnd('\n').Split(SlurmArgs.UnitSeparator);
+        if (fields.Length != 4 || owner.Stdout.TrimEnd('\n').Contains('\n', StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"squeue answered something other than one job: {VerbResult.Summarize(owner.Stdout)}");
+        }
+
+        if (fields[0] != user.Uid.ToString(CultureInfo.InvariantCulture) || fields[1] != jobName)
+        {
+            RequestValidator.Refuse($"Slurm job {id} is '{UntrustedText.Printable(fields[1])}' of uid {UntrustedText.Printable(fields[0])}, not {jobName} of {user.Name}.");
+        }
+
+        return (null, fields);
     }
 
     private static VerbResult Log(LaunchContext ctx, SlurmPolicy slurm, UserAccount user, Dictionary<string, string> env)

@@ -163,8 +163,9 @@ internal static class RequestValidator
     /// <summary>A run section, a job's or an app service's: its shape by <see cref="RunRules"/>, then what the policy decides.</summary>
     /// <param name="run">The container.</param>
     /// <param name="policy">The policy.</param>
-    /// <param name="hostLimits">CPUs and memory are checked against this host (a container here); a Slurm job's are
-    /// Slurm's, on whichever node it lands.</param>
+    /// <param name="hostLimits">CPUs, memory and the session section are checked against this host (a container
+    /// here); a Slurm job's limits are Slurm's, on whichever node it lands, and its session is the policy's slurm
+    /// section's (<see cref="Slurm.SlurmRequestRules"/>).</param>
     internal static void ValidateRun(RunSpec run, LauncherPolicy policy, bool hostLimits = true)
     {
         if (RunRules.Check(run) is [var first, ..])
@@ -192,7 +193,7 @@ internal static class RequestValidator
             Refuse($"memoryMiB must be between {RunRules.MinMemoryMiB} and {maxMemory}.");
         }
 
-        if (run.Session is { } session)
+        if (hostLimits && run.Session is { } session)
         {
             // The session section's shape is RunRules' (SessionRules); whether this box runs sessions is the policy's.
             if (policy.Sessions is null)

@@ -67,6 +67,7 @@ internal static class SelfCheck
                 KillGpuProcesses = ctx.Policy.KillGpuProcesses && ctx.Privileged,
                 GpuProcessKillGraceSeconds = ctx.Policy.GpuProcessKillGraceSeconds,
                 CgroupParent = ctx.Policy.CgroupParent,
+                SlurmSessions = ctx.Policy.Slurm?.AllowsSessions == true,
             },
         });
     }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Portal.Core.Gpus;
 using Portal.Jobs;
 using Portal.Launcher.Client;
+using Portal.Web.Services.Launcher;
 
 namespace Portal.Web.Services.Gpus;
 
@@ -14,12 +15,13 @@ public static class GpuMonitoringServices
         services.AddOptions<GpuMonitorOptions>().Bind(configuration.GetSection(GpuMonitorOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<GpuMonitorOptions>, GpuMonitorOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new LauncherPolicyFacts(
+            sp.GetService<ILauncher>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LauncherPolicyFacts>>()));
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<GpuMonitorOptions>>().Value;
-            var jobCgroups = new JobCgroupParentSource(
-                sp.GetService<ILauncher>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<JobCgroupParentSource>>());
-            return new GpuProcessReader(new NvidiaSmiProcessQuery(GpuMonitor.ToSamplerOptions(options)), new ProcessOwnerResolver(), jobCgroups);
+            return new GpuProcessReader(new NvidiaSmiProcessQuery(GpuMonitor.ToSamplerOptions(options)), new ProcessOwnerResolver(),
+                sp.GetRequiredService<LauncherPolicyFacts>());
         });
         // Holders come from the GPU ledger (GpuStore, registered with the other stores).
         services.TryAddSingleton<IGpuHolderSource, LedgerHolderSource>();

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Portal.Core.Gpus;
 using Portal.Core.Processes;
+using Portal.Web.Services.Launcher;
 
 namespace Portal.Web.Services.Gpus;
 
@@ -9,7 +10,7 @@ namespace Portal.Web.Services.Gpus;
 /// The compute processes on each GPU: <c>nvidia-smi --query-compute-apps</c> for the host PIDs, <c>/proc</c> for their
 /// owners, podman containers and job cgroups, <c>getent</c> for the owners' names.
 /// </summary>
-internal sealed class GpuProcessReader(NvidiaSmiProcessQuery query, ProcessOwnerResolver owners, JobCgroupParentSource jobCgroups)
+internal sealed class GpuProcessReader(NvidiaSmiProcessQuery query, ProcessOwnerResolver owners, LauncherPolicyFacts launcherPolicy)
 {
     private static readonly TimeSpan GetentTimeout = TimeSpan.FromSeconds(5);
 
@@ -22,7 +23,7 @@ internal sealed class GpuProcessReader(NvidiaSmiProcessQuery query, ProcessOwner
         IReadOnlyDictionary<string, long> jobIdByContainerId, CancellationToken cancellationToken)
     {
         var processes = await query.QueryAsync(cancellationToken);
-        var attributed = owners.Attribute(processes, jobIdByContainerId, await jobCgroups.GetAsync(cancellationToken));
+        var attributed = owners.Attribute(processes, jobIdByContainerId, (await launcherPolicy.GetAsync(cancellationToken))?.CgroupParent);
         var byGpu = new Dictionary<string, IReadOnlyList<GpuProcessInfo>>(StringComparer.Ordinal);
         foreach (var group in attributed.GroupBy(p => p.Process.GpuUuid, StringComparer.Ordinal))
         {

@@ -35,6 +35,9 @@ internal sealed class LogStreamLimits(ILauncher inner, LogStreamOptions options,
     public Task CancelAsync(string user, string job, long slurmJobId, CancellationToken cancellationToken = default) =>
         Slurm.CancelAsync(user, job, slurmJobId, cancellationToken);
 
+    public Task<Stream> ConnectAsync(string user, string job, long slurmJobId, CancellationToken cancellationToken = default) =>
+        Slurm.ConnectAsync(user, job, slurmJobId, cancellationToken);
+
     private ISlurmLauncher Slurm => slurm ?? throw new InvalidOperationException("No Slurm launcher was given.");
 
     private async IAsyncEnumerable<T> LimitedAsync<T>(string user, Func<IAsyncEnumerable<T>> stream)

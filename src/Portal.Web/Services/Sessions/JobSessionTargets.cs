@@ -11,7 +11,7 @@ namespace Portal.Web.Services.Sessions;
 /// <summary>
 /// The proxy's targets from the job store: a running job with a session, or a running app with a web front, is served from
 /// <c>&lt;Portal:Sessions:SocketDirectory&gt;/&lt;id&gt;/http.sock</c>, to its owner, and its socket's peer must be the uid of
-/// the Linux account the job runs as. Answers are kept for a moment, so a page's burst of requests costs one query:
+/// the Linux account the job runs as. A session on a Slurm cluster is served from its node, through its Slurm job. Answers are kept for a moment, so a page's burst of requests costs one query:
 /// an owner never changes, and a stopped job's folder is gone before its record is.
 /// </summary>
 public sealed class JobSessionTargets(
@@ -49,7 +49,14 @@ public sealed class JobSessionTargets(
         var session = await jobs.FindRunningSessionAsync(jobId, cancellationToken);
         if (session is not null)
         {
-            return await TargetAsync(jobId, session.OwnerId, session.Owner, new SessionApp(session.Kind).StripsPrefix, cancellationToken);
+            SessionTarget? target = await TargetAsync(jobId, session.OwnerId, session.Owner, new SessionApp(session.Kind).StripsPrefix, cancellationToken);
+            return target is not null && session.SlurmJobId is { } slurmJobId
+                ? target with
+                {
+                    SocketPath = SlurmNames.NodeSessionFolder(target.OwnerUid, slurmJobId) + "/" + SessionRules.SocketName,
+                    Slurm = new SlurmSessionLink(session.Owner, slurmJobId),
+                }
+                : target;
         }
 
         // An app's web front: the launcher gave that service the job's session folder and sockbridge. A compose file

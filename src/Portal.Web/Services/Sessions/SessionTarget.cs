@@ -19,11 +19,17 @@ public enum SessionPathMode
 /// <param name="OwnerUid">The Linux uid the app runs as on the host; a socket whose peer is anyone else is refused.</param>
 /// <param name="SocketPath">The app's Unix socket (at most 107 bytes).</param>
 /// <param name="PathMode">Whether the app gets the <c>/s/&lt;id&gt;</c> prefix.</param>
-public sealed record SessionTarget(long JobId, Guid OwnerId, uint OwnerUid, string SocketPath, SessionPathMode PathMode)
+/// <param name="Slurm">Set for a session on a Slurm cluster: its socket is on the node, reached through the launcher as
+/// the owner (<see cref="SlurmSessionLink"/>); <paramref name="SocketPath"/> then names it on the node.</param>
+public sealed record SessionTarget(long JobId, Guid OwnerId, uint OwnerUid, string SocketPath, SessionPathMode PathMode, SlurmSessionLink? Slurm = null)
 {
     /// <summary>The path prefix the portal serves the job under, with its trailing slash.</summary>
     public string PathPrefix => SessionPaths.Prefix(JobId);
 }
+
+/// <summary>How a session on a Slurm cluster is reached: the launcher, as <paramref name="Owner"/>, relays each
+/// connection through a step of Slurm job <paramref name="SlurmJobId"/> to the app's socket on its node.</summary>
+public sealed record SlurmSessionLink(string Owner, long SlurmJobId);
 
 /// <summary>
 /// Finds the proxy target of a job. The reusable seam between the proxy and whatever runs apps on sockets: sessions

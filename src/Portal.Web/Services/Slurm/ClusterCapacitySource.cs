@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Portal.Core.Jobs;
 using Portal.Jobs;
+using Portal.Web.Services.Launcher;
 
 namespace Portal.Web.Services.Slurm;
 
@@ -17,6 +18,7 @@ public sealed class ClusterCapacitySource(IOptions<JobBackendOptions> backend, I
 
         var monitor = services.GetRequiredService<ClusterMonitor>();
         var frame = monitor.Current.ReadAt is null ? await monitor.RefreshAsync(cancellationToken) : monitor.Current;
-        return new ClusterCapacity(frame.MaxGpusPerNode);
+        var policy = services.GetService<LauncherPolicyFacts>() is { } facts ? await facts.GetAsync(cancellationToken) : null;
+        return new ClusterCapacity(frame.MaxGpusPerNode, Sessions: policy?.SlurmSessions == true);
     }
 }

@@ -24,7 +24,7 @@ public sealed class LedgerHolderSourceTests
         Assert.Equal(GpuDrainOutcome.Done, await gpus.SetGpuDrainedAsync(box.Uuids[1], drained: true, "ops", "burn-in"));
         var source = new LedgerHolderSource(gpus, new GpuProcessReader(
             new NvidiaSmiProcessQuery(new NvidiaSmiSamplerOptions { SearchPath = box.SearchPath }), new ProcessOwnerResolver(),
-            new JobCgroupParentSource(null, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<JobCgroupParentSource>.Instance)));
+            new Portal.Web.Services.Launcher.LauncherPolicyFacts(null, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<Portal.Web.Services.Launcher.LauncherPolicyFacts>.Instance)));
 
         var occupancy = await source.ReadAsync(CancellationToken.None);
 

@@ -9,7 +9,7 @@ internal sealed class ProcessOnlyHolderSource(NvidiaSmiProcessQuery query, Proce
 {
     // No launcher here: processes are matched to no job.
     private readonly GpuProcessReader _processes = new(query, owners,
-        new JobCgroupParentSource(null, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<JobCgroupParentSource>.Instance));
+        new Portal.Web.Services.Launcher.LauncherPolicyFacts(null, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<Portal.Web.Services.Launcher.LauncherPolicyFacts>.Instance));
 
     public async Task<GpuOccupancy> ReadAsync(CancellationToken cancellationToken) =>
         GpuOccupancy.None with { Processes = await _processes.ReadAsync(new Dictionary<string, long>(), cancellationToken) };

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Options;
+using Portal.Launcher.Client;
+using Portal.Launcher.Protocol;
 
 namespace Portal.Web.Services.Sessions.Proxy;
 
@@ -15,6 +17,11 @@ namespace Portal.Web.Services.Sessions.Proxy;
 /// user's socket. The portal (a member of every session folder's group) would then connect to that other user's app
 /// for her. The peer's uid is recorded by the kernel when the app listened, so it cannot be faked by the user.
 /// </remarks>
+/// <remarks>
+/// A session on a Slurm cluster (<see cref="SessionTarget.Slurm"/>) listens on a socket on its node instead. Each
+/// connection to it is the launcher's <c>slurm-connect</c>, as the owner: Slurm itself checks the job is theirs, and
+/// the relay on the node runs as them, so it can reach only what the owner can.
+/// </remarks>
 public sealed partial class SessionSocketClient : IDisposable
 {
     /// <summary>The request option that carries the target to <see cref="ConnectAsync"/>.</summary>
@@ -22,10 +29,12 @@ public sealed partial class SessionSocketClient : IDisposable
 
     private readonly SocketsHttpHandler _handler;
     private readonly ILogger<SessionSocketClient> _logger;
+    private readonly ISlurmLauncher? _slurm;
 
-    public SessionSocketClient(IOptions<SessionOptions> options, ILogger<SessionSocketClient> logger)
+    public SessionSocketClient(IOptions<SessionOptions> options, ILogger<SessionSocketClient> logger, ISlurmLauncher? slurm = null)
     {
         _logger = logger;
+        _slurm = slurm;
         _handler = new SocketsHttpHandler
         {
             UseProxy = false,
@@ -68,6 +77,11 @@ public sealed partial class SessionSocketClient : IDisposable
             throw new InvalidOperationException("A session request without its target.");
         }
 
+        if (target.Slurm is { } link)
+        {
+            return await ConnectThroughSlurmAsync(target, link, cancellationToken);
+        }
+
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
@@ -88,6 +102,28 @@ public sealed partial class SessionSocketClient : IDisposable
             throw;
         }
     }
+
+    private async Task<Stream> ConnectThroughSlurmAsync(SessionTarget target, SlurmSessionLink link, CancellationToken cancellationToken)
+    {
+        if (_slurm is null)
+        {
+            throw new InvalidOperationException("A Slurm session without a Slurm launcher.");
+        }
+
+        try
+        {
+            return await _slurm.ConnectAsync(link.Owner, JobKeys.Format(target.JobId), link.SlurmJobId, cancellationToken);
+        }
+        catch (LauncherException e)
+        {
+            LogRelayRefused(target.JobId, link.SlurmJobId, e.Message);
+            throw new HttpRequestException(HttpRequestError.ConnectionError, $"Job {target.JobId} on Slurm cannot be reached: {e.Message}", e);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "No connection to job {JobId} through Slurm job {SlurmJobId}: {Reason}")]
+    private partial void LogRelayRefused(long jobId, long slurmJobId, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Refused the socket of job {JobId} ({Path}): served by uid {PeerUid}, not by the job's owner (uid {OwnerUid}). A swapped socket or symlink?")]
