@@ -203,8 +203,8 @@ remove_account() {
       fi
       sleep 0.2
     done
-    # Rootless podman's runtime state, wherever it put it.
-    rm -rf --one-file-system "/run/user/$uid" "/tmp/podman-run-$uid" "/tmp/containers-user-$uid" "/tmp/storage-run-$uid"
+    # Rootless podman's runtime state, wherever it put it, and a Slurm job's (the batch script's runtime and session folders).
+    rm -rf --one-file-system "/run/user/$uid" "/tmp/podman-run-$uid" "/tmp/containers-user-$uid" "/tmp/storage-run-$uid" "/tmp/portal-run-$uid"
   fi
   drop_subid_lines "^$name:"
   if getent group "$name" >/dev/null; then groupdel "$name"; fi

@@ -13,9 +13,10 @@ namespace Portal.Data.Jobs;
 /// <param name="GpuUuids">The GPUs it holds in the ledger.</param>
 /// <param name="KeepUntil">The owner's keep exempts it until then.</param>
 /// <param name="KeepReason">Why the owner keeps it.</param>
+/// <param name="HoldsUnreadGpus">It holds GPUs of a Slurm node, which this host's GPU monitor cannot read.</param>
 public sealed record IdleCandidate(
     long JobId, Guid OwnerId, string Owner, SessionKind Kind, DateTimeOffset StartedAt, IReadOnlyList<string> GpuUuids,
-    DateTimeOffset? KeepUntil, string? KeepReason);
+    DateTimeOffset? KeepUntil, string? KeepReason, bool HoldsUnreadGpus = false);
 
 // Idle reclaim's reads and the owner's "keep".
 public sealed partial class JobStore
@@ -30,12 +31,13 @@ public sealed partial class JobStore
             .Select(j => new
             {
                 j.Id, j.OwnerId, j.OwnerLinuxUserName, j.SessionKind, j.StartedAt, j.SubmittedAt, j.IdleKeepUntil, j.IdleKeepReason,
+                OnCluster = j.Backend == JobBackends.Slurm, j.GpuCount,
                 Gpus = db.GpuAllocations.Where(a => a.JobId == j.Id && a.ReleasedAt == null).OrderBy(a => a.Position).Select(a => a.GpuUuid).ToList(),
             })
             .ToListAsync(cancellationToken);
         return rows.Select(r => new IdleCandidate(
             r.Id, r.OwnerId, r.OwnerLinuxUserName, Enum.Parse<SessionKind>(r.SessionKind!), r.StartedAt ?? r.SubmittedAt, r.Gpus,
-            r.IdleKeepUntil, r.IdleKeepReason)).ToList();
+            r.IdleKeepUntil, r.IdleKeepReason, HoldsUnreadGpus: r.OnCluster && r.GpuCount > 0)).ToList();
     }
 
     /// <summary>

@@ -57,12 +57,17 @@ public sealed class JobSpecValidatorTests
             "Gpus", "asks for 2 GPUs; the cluster's largest node has 1.");
 
     [Fact]
-    public void On_a_Slurm_cluster_a_session_is_refused_at_submit_rather_than_by_the_launcher_later()
+    public void On_a_Slurm_cluster_whose_launcher_policy_names_no_node_sockbridge_a_session_is_refused_at_submit_rather_than_by_the_launcher_later()
     {
         var errors = Errors(Valid with { Session = new SessionApp(SessionKind.Jupyter) }, OnCluster(maxGpusPerNode: 2));
 
-        Assert.Contains(errors, e => e.Field == nameof(JobSpec.Session) && e.Message.Contains("Slurm cluster", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Field == nameof(JobSpec.Session) && e.Message.Contains("slurm.nodeBridge", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void On_a_Slurm_cluster_whose_launcher_policy_names_the_node_sockbridge_a_session_is_accepted() =>
+        Assert.Empty(Errors(Valid with { Session = new SessionApp(SessionKind.Jupyter) },
+            User with { GpuUuidsOnBox = [], Cluster = new ClusterCapacity(2, Sessions: true) }));
 
     [Fact]
     public void On_a_Slurm_cluster_an_app_is_refused_at_submit_rather_than_by_the_launcher_later()

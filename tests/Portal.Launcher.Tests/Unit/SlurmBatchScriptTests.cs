@@ -32,10 +32,10 @@ public sealed class SlurmBatchScriptTests : IDisposable
 
     private string FakePodman => Path.Combine(_dir, "podman");
 
-    private LauncherPolicy PolicyWith(string gpuDevices = "cdi", string cgroups = "disabled", string runtime = "crun") =>
+    private LauncherPolicy PolicyWith(string gpuDevices = "cdi", string cgroups = "disabled", string runtime = "crun", string? bridge = null) =>
         SlurmRequestTests.Policy with
         {
-            Slurm = SlurmRequestTests.Slurm with { NodePodman = FakePodman, GpuDevices = gpuDevices, Cgroups = cgroups, NodeRuntime = runtime },
+            Slurm = SlurmRequestTests.Slurm with { NodePodman = FakePodman, GpuDevices = gpuDevices, Cgroups = cgroups, NodeRuntime = runtime, NodeBridge = bridge },
             GpuControlNodes = ["/dev/nvidiactl", "/dev/nvidia-uvm"],
         };
 
@@ -196,6 +196,53 @@ public sealed class SlurmBatchScriptTests : IDisposable
         Assert.Equal(143, bash.ExitCode);
         Assert.Equal("stop --time 10 -- portal-job-42-slurm-7", File.ReadAllText(Path.Combine(_dir, "stopped")).Replace('\0', ' ').Trim());
     }
+
+    private static string SessionFolder => SlurmNames.NodeSessionFolder(FallbackRuntimeDirectory()["/tmp/portal-run-".Length..], "7");
+
+    [Fact]
+    public void ASession_GetsAFreshFolderOfTheUsersAlone_MountedWhereTheAppListens_AndGoneWhenTheJobEnds()
+    {
+        // What an earlier job with the same Slurm id left (a cluster reinstalled): replaced, never reused.
+        Directory.CreateDirectory(SessionFolder);
+        File.WriteAllText(Path.Combine(SessionFolder, "stale"), "");
+        var run = new RunSpec { Image = "busybox", Command = ["jupyter", "lab", "--ServerApp.sock=/run/portal-session/http.sock"], Session = new SessionSpec() };
+        string script = BatchScript.Generate("42", run, "alice", PolicyWith(bridge: "/opt/portal/sockbridge"), null, []);
+        File.WriteAllText(Path.Combine(_dir, "hold"), "");
+
+        using Process bash = Start(script, "");
+        Assert.True(SpinWait.SpinUntil(() => File.Exists(Path.Combine(_dir, "argv")), TimeSpan.FromSeconds(20)), "podman run never started");
+        List<string> argv = [.. File.ReadAllText(Path.Combine(_dir, "argv")).Split('\0')[..^1]];
+        UnixFileMode mode = File.GetUnixFileMode(SessionFolder);
+        bool staleGone = !File.Exists(Path.Combine(SessionFolder, "stale"));
+        File.Delete(Path.Combine(_dir, "hold"));
+        Assert.True(bash.WaitForExit(TimeSpan.FromSeconds(20)), "the script did not end");
+
+        Assert.Contains($"type=bind,source={SessionFolder},target=/run/portal-session", argv);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, mode);
+        Assert.True(staleGone);
+        Assert.Equal(["jupyter", "lab", "--ServerApp.sock=/run/portal-session/http.sock"], argv[(argv.IndexOf("busybox") + 1)..]);
+        Assert.DoesNotContain("--entrypoint", argv);
+        Assert.False(Directory.Exists(SessionFolder), "the session folder outlived the job");
+    }
+
+    [Fact]
+    public void ASessionOnATcpPort_RunsUnderTheNodesSockbridge_AsOnOneBox()
+    {
+        var run = new RunSpec { Image = "busybox", Command = ["httpd", "-f", "-p", "127.0.0.1:8080"], Session = new SessionSpec { BridgePort = 8080 } };
+
+        Result r = Run(BatchScript.Generate("42", run, "alice", PolicyWith(bridge: "/opt/portal/sockbridge"), null, []));
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("type=bind,source=/opt/portal/sockbridge,target=/.portal/sockbridge,ro=true", r.Argv);
+        Assert.Equal("/.portal/sockbridge", r.Argv[r.Argv.IndexOf("--entrypoint") + 1]);
+        Assert.Equal(["/run/portal-session/http.sock", "8080", "--", "httpd", "-f", "-p", "127.0.0.1:8080"], r.Argv[(r.Argv.IndexOf("busybox") + 1)..]);
+        Assert.False(Directory.Exists(SessionFolder));
+    }
+
+    [Fact]
+    public void ABatchJob_GetsNoSessionFolder() =>
+        Assert.DoesNotContain(Run(BatchScript.Generate("42", new RunSpec { Image = "busybox" }, "alice", PolicyWith(bridge: "/opt/portal/sockbridge"), null, [])).Argv,
+            a => a.Contains("portal-session", StringComparison.Ordinal));
 
     private sealed record Result(int ExitCode, List<string> Argv, string Visible, string? EnvFileSeen, bool EnvFileGoneAtRun, string Stderr);
 

@@ -53,9 +53,49 @@ public sealed class SlurmRequestTests
     public void AWalltimeOutsideItsBounds_IsRefused(int minutes) =>
         Assert.Contains("walltimeMinutes", Refusal(Submit(slurm: new SlurmSpec { WalltimeMinutes = minutes })), StringComparison.Ordinal);
 
+    private static readonly LauncherPolicy WithNodeBridge = Policy with { Slurm = Slurm with { NodeBridge = "/usr/libexec/portal/sockbridge" } };
+
+    private static LauncherRequest Connect(long? jobId = 7) => new()
+    {
+        Version = 1, Verb = LauncherVerbs.SlurmConnect, User = "alice", Job = "42", Slurm = new SlurmSpec { JobId = jobId },
+    };
+
     [Fact]
-    public void ASubmit_WithASession_IsRefused_BecauseSessionsRunOnThePortalsHost() =>
-        Assert.Contains("session", Refusal(Submit(new RunSpec { Image = "busybox", Session = new SessionSpec() })), StringComparison.Ordinal);
+    public void ASubmit_WithASession_IsRefused_WhenThePolicyNamesNoSockbridgeOnTheNodes() =>
+        Assert.Contains("names no nodeBridge", Refusal(Submit(new RunSpec { Image = "busybox", Session = new SessionSpec() })), StringComparison.Ordinal);
+
+    [Fact]
+    public void ASubmit_WithASession_IsAccepted_WhenThePolicyNamesTheNodesSockbridge_AndNoSessionsSectionIsNeeded()
+    {
+        Assert.Null(WithNodeBridge.Sessions);
+        RequestValidator.Validate(Submit(new RunSpec { Image = "busybox", Command = ["httpd"], Session = new SessionSpec { BridgePort = 8080 } }), WithNodeBridge);
+    }
+
+    [Fact]
+    public void ASubmit_OfABridgedSessionWithoutACommand_IsRefused_AsOnOneBox() =>
+        Assert.Contains("needs its command", Refusal(Submit(new RunSpec { Image = "busybox", Session = new SessionSpec { BridgePort = 8080 } }), WithNodeBridge), StringComparison.Ordinal);
+
+    [Fact]
+    public void AConnect_IsRefused_WhenThePolicyNamesNoSockbridgeOnTheNodes() =>
+        Assert.Contains("names no nodeBridge", Refusal(Connect()), StringComparison.Ordinal);
+
+    [Fact]
+    public void AConnect_NeedsSlurmsJobId_AndTakesNothingElse()
+    {
+        RequestValidator.Validate(Connect(), WithNodeBridge);
+        Assert.Contains("needs slurm.jobId", Refusal(Connect(jobId: null), WithNodeBridge), StringComparison.Ordinal);
+        Assert.Contains("takes only slurm.jobId", Refusal(Connect() with { Slurm = new SlurmSpec { JobId = 7, Gpus = 1 } }, WithNodeBridge), StringComparison.Ordinal);
+        Assert.Contains("does not take a 'run' section", Refusal(Connect() with { Run = new RunSpec { Image = "busybox" } }, WithNodeBridge), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheRelayStep_IsOneOverlappingTaskOfThatJob_RunningTheNodesSockbridgeOnTheAppsSocket()
+    {
+        List<string> argv = SlurmArgs.Connect(WithNodeBridge.Slurm!, 7, SlurmNames.NodeSessionFolder(1500, 7) + "/http.sock");
+
+        Assert.Equal(["/usr/bin/srun", "--jobid=7", "--overlap", "--unbuffered", "--quiet", "--nodes=1", "--ntasks=1", "--export=NONE",
+            "--job-name=portal-relay", "--", "/usr/libexec/portal/sockbridge", "--connect", "/tmp/portal-run-1500/session-7/http.sock"], argv);
+    }
 
     [Fact]
     public void ASubmit_StillGetsTheRunRules_ForItsCommandAndEnvironment()
@@ -161,6 +201,7 @@ public sealed class SlurmRequestTests
         Assert.Empty(problems);
         Assert.Equal(("crun", "disabled", "cdi", null), (p.Slurm!.NodeRuntime, p.Slurm.Cgroups, p.Slurm.GpuDevices, p.Slurm.Config));
         Assert.Equal(["gpu", "debug"], p.Slurm.Partitions);
+        Assert.Equal(("/usr/bin/srun", "/usr/libexec/portal/sockbridge"), (p.Slurm.Srun, p.Slurm.NodeBridge));
     }
 
     [Theory]
@@ -168,6 +209,8 @@ public sealed class SlurmRequestTests
     [InlineData("\"nodeRuntime\":\"crun\",\"cgroups\":\"off\"", "slurm.cgroups must be")]
     [InlineData("\"nodeRuntime\":\"crun\",\"cgroups\":\"inherit\",\"sbatch\":\"sbatch\"", "slurm.sbatch must be")]
     [InlineData("\"nodeRuntime\":\"crun\",\"cgroups\":\"inherit\",\"partitions\":[\"--uid=0\"]", "slurm.partitions")]
+    [InlineData("\"nodeRuntime\":\"crun\",\"cgroups\":\"inherit\",\"srun\":\"srun\"", "slurm.srun must be")]
+    [InlineData("\"nodeRuntime\":\"crun\",\"cgroups\":\"inherit\",\"nodeBridge\":\"/opt/my bridge\"", "slurm.nodeBridge must be")]
     public void ASlurmSectionThatCannotWork_IsAPolicyProblem(string fields, string problem)
     {
         string json = """{"version":1,"minUid":1000,"group":"g","podman":"/usr/bin/podman","runtime":"runc","pidsLimit":1,"logMaxBytes":4096,"auditLog":"/a","slurm":{"nodePodman":"/usr/bin/podman","gpuDevices":"none",""" + fields + "}}";

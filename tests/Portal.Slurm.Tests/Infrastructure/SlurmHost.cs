@@ -24,6 +24,9 @@ public sealed class SlurmHost : IAsyncLifetime
     public const string Group = "pslurm-portal";
     public const string Image = "localhost/pslurm-busybox:latest";
 
+    /// <summary>The node's sockbridge (this host is the cluster's one node): the relay of sessions and their bridge.</summary>
+    public const string BridgePath = Root + "/bin/sockbridge";
+
     private static readonly string[] LauncherSources = ["src/Portal.Launcher", "src/Portal.Launcher.Protocol"];
 
     public SlurmTestUser Alice { get; private set; } = null!;
@@ -49,6 +52,8 @@ public sealed class SlurmHost : IAsyncLifetime
             Alice = await CreateUserAsync("pslurm-alice", slot: 0);
             Bob = await CreateUserAsync("pslurm-bob", slot: 1);
             Directory.CreateDirectory(Root);
+            Directory.CreateDirectory(Path.GetDirectoryName(BridgePath)!);
+            await Sh.CheckedAsync(Path.Combine(JobHostFixture.RepositoryRoot(), "src/Portal.SocketBridge/build.sh"), BridgePath);
             var tar = await BuildBusyboxTarAsync();
             foreach (var user in new[] { Alice, Bob })
             {
@@ -140,6 +145,7 @@ public sealed class SlurmHost : IAsyncLifetime
                 ["cgroups"] = "inherit",
                 // The fake GPUs are terminals: Slurm allocates them, the container gets only the variables.
                 ["gpuDevices"] = "none",
+                ["nodeBridge"] = BridgePath,
             },
         };
         const UnixFileMode Rwxrxrx = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute

@@ -1,7 +1,12 @@
+using System.Net;
 using System.Net.Http.Json;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Data.Entities;
 using Portal.Api.Contracts;
 using Portal.Slurm.Tests.Infrastructure;
 using Portal.Web.Tests.Data;
+using Portal.Web.Tests.Infrastructure;
 
 namespace Portal.Slurm.Tests.Portal;
 
@@ -58,6 +63,31 @@ public sealed class SlurmWorld : IAsyncDisposable
 
     public async Task<HttpClient> ClientAsync(SlurmTestUser user) =>
         Portal.ApiClient(await Portal.TokenAsync(Accounts[user.Name], ApiScopes.JobsRead, ApiScopes.JobsWrite));
+
+    /// <summary>A browser-like client (cookies, no redirects) signed in as <paramref name="user"/> with a portal
+    /// password given to the account here: the session proxy serves browsers, never API tokens.</summary>
+    public async Task<PortalClient> SignInAsync(SlurmTestUser user)
+    {
+        const string Password = "Slurm-session-test-1";
+        await using (var scope = Portal.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
+            var account = await users.FindByIdAsync(Accounts[user.Name].ToString()) ?? throw new InvalidOperationException(user.Name + " has no account.");
+            if (!await users.HasPasswordAsync(account))
+            {
+                var added = await users.AddPasswordAsync(account, Password);
+                Assert.True(added.Succeeded, string.Join("; ", added.Errors.Select(e => e.Description)));
+            }
+        }
+
+        var client = new PortalClient(new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false, UseCookies = true })
+        {
+            BaseAddress = Portal.BaseAddress,
+        });
+        using var login = await client.LoginAsync(user.Name, Password);
+        Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+        return client;
+    }
 
     public static SubmitJobRequest Request(IReadOnlyList<string> command, int gpus = 0, long memoryMiB = 200) => new()
     {

@@ -89,8 +89,10 @@ public sealed partial class SessionIdleReclaimer(
             view = await probe.ProbeAsync(target, session.Kind, cancellationToken);
         }
 
-        (DateTimeOffset? gpuLast, bool gpuNow) = gpus.Read(session.GpuUuids, policy.GpuThresholdPercent);
         DateTimeOffset now = Clock.GetUtcNow();
+        // A session on a Slurm node holds GPUs this host's monitor cannot read: with no reading, it is never called
+        // idle while it holds them (a training run in its terminal shows nowhere else).
+        (DateTimeOffset? gpuLast, bool gpuNow) = session.HoldsUnreadGpus ? (now, true) : gpus.Read(session.GpuUuids, policy.GpuThresholdPercent);
         DateTimeOffset? appLast = _appActivity.Remember(session.JobId, view, now);
         DateTimeOffset floor = session.StartedAt > _watchingSince ? session.StartedAt : _watchingSince;
         return new SessionSignals(

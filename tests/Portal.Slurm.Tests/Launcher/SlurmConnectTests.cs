@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Text;
+using Portal.Launcher.Client;
+using Portal.Launcher.Protocol;
+using Portal.Slurm.Tests.Infrastructure;
+using Portal.Web.Tests.Jobs;
+
+namespace Portal.Slurm.Tests.Launcher;
+
+/// <summary>
+/// A session on the cluster through the launcher: the batch script gives the app a socket folder on the node, and
+/// <c>slurm-connect</c> reaches it as the owner through a step of the owner's own job; nobody else gets through.
+/// </summary>
+[Collection(SlurmHostGroup.Name)]
+public sealed class SlurmConnectTests(SlurmHost host) : IAsyncLifetime
+{
+    private readonly List<(string User, string Job, long Id)> _submitted = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var (user, job, id) in _submitted)
+        {
+            try
+            {
+                await host.Launcher.CancelAsync(user, job, id);
+            }
+            catch (LauncherException)
+            {
+                // Ended already.
+            }
+
+            await LocalSlurmCluster.WaitForAsync(async () => (await SlurmJobs.ReadAsync(id))?.State is null or "CANCELLED" or "COMPLETED" or "FAILED",
+                TimeSpan.FromSeconds(60), $"Slurm job {id} to end");
+        }
+    }
+
+    private static string NewJob() => "c" + Guid.NewGuid().ToString("N")[..10];
+
+    /// <summary>busybox httpd on a TCP port of the container's own loopback (no network), served on the session
+    /// socket by the node's sockbridge, with a page that says <paramref name="words"/>.</summary>
+    private static RunSpec WebApp(string words) => new()
+    {
+        Image = SlurmHost.Image,
+        Command = ["sh", "-c", $"mkdir -p /www && echo '{words}' > /www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www"],
+        MemoryMiB = 200,
+        Session = new SessionSpec { BridgePort = 8080 },
+    };
+
+    private async Task<long> SubmitAsync(SlurmTestUser user, string job, RunSpec spec)
+    {
+        var submission = await host.Launcher.SubmitAsync(user.Name, job, spec, new SlurmSpec { WalltimeMinutes = 10, Partitions = [LocalSlurmCluster.Partition] });
+        _submitted.Add((user.Name, job, submission.SlurmJobId));
+        return submission.SlurmJobId;
+    }
+
+    /// <summary>One HTTP/1.0 GET through the relay; what came back (empty while the app is not listening yet).</summary>
+    private async Task<string> GetAsync(string user, string job, long slurmJobId)
+    {
+        await using Stream connection = await host.Launcher.ConnectAsync(user, job, slurmJobId);
+        await connection.WriteAsync(Encoding.ASCII.GetBytes("GET /index.html HTTP/1.0\r\nHost: app\r\n\r\n"));
+        await connection.FlushAsync();
+        using var reader = new StreamReader(connection, Encoding.UTF8);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        return await reader.ReadToEndAsync(timeout.Token);
+    }
+
+    private async Task<string> PageAsync(string user, string job, long slurmJobId)
+    {
+        string answer = "";
+        await LocalSlurmCluster.WaitForAsync(async () => (answer = await GetAsync(user, job, slurmJobId)).StartsWith("HTTP/1.", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(60), "the app to answer through the relay");
+        return answer;
+    }
+
+    [Fact]
+    public async Task ASessionsApp_AnswersItsOwnerThroughTheJob_AndListensOnNoNetworkOfTheNode()
+    {
+        var job = NewJob();
+        var id = await SubmitAsync(host.Alice, job, WebApp("hello " + job));
+        await SlurmJobs.WaitForStateAsync(id, "RUNNING");
+
+        string page = await PageAsync(host.Alice.Name, job, id);
+
+        Assert.StartsWith("HTTP/1.1 200 OK", page, StringComparison.Ordinal);
+        Assert.EndsWith("hello " + job + "\n", page, StringComparison.Ordinal);
+        // The app's folder on the node: the owner's alone.
+        var folder = SlurmNames.NodeSessionFolder(host.Alice.Uid, id);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(folder));
+        Assert.Equal(host.Alice.Uid.ToString(CultureInfo.InvariantCulture), (await Sh.CheckedAsync("/usr/bin/stat", "-c", "%u", folder)).Trim());
+        // httpd's port is the container's own (--network none): nothing on the node listens on it.
+        Assert.DoesNotContain(":1F90 00000000:0000 0A", await File.ReadAllTextAsync("/proc/net/tcp"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnotherUser_OrAnotherJobsName_CannotConnectToTheSession_AndACancelledSessionIsGoneWithItsFolder()
+    {
+        var job = NewJob();
+        var id = await SubmitAsync(host.Alice, job, WebApp("private " + job));
+        await SlurmJobs.WaitForStateAsync(id, "RUNNING");
+        await PageAsync(host.Alice.Name, job, id);
+
+        var bob = await Assert.ThrowsAsync<LauncherException>(() => host.Launcher.ConnectAsync(host.Bob.Name, job, id));
+        var otherName = await Assert.ThrowsAsync<LauncherException>(() => host.Launcher.ConnectAsync(host.Alice.Name, NewJob(), id));
+        await host.Launcher.CancelAsync(host.Alice.Name, job, id);
+        await SlurmJobs.WaitForStateAsync(id, "CANCELLED");
+        var afterCancel = await Assert.ThrowsAsync<LauncherException>(() => host.Launcher.ConnectAsync(host.Alice.Name, job, id));
+
+        Assert.Equal(LauncherFailure.Refused, bob.Failure);
+        Assert.Contains($"of uid {host.Alice.Uid}, not portal-{job} of {host.Bob.Name}", bob.Message, StringComparison.Ordinal);
+        Assert.Equal(LauncherFailure.Refused, otherName.Failure);
+        Assert.Equal(LauncherFailure.Refused, afterCancel.Failure);
+        Assert.Contains("not running", afterCancel.Message, StringComparison.Ordinal);
+        await LocalSlurmCluster.WaitForAsync(() => Task.FromResult(!Directory.Exists(SlurmNames.NodeSessionFolder(host.Alice.Uid, id))),
+            TimeSpan.FromSeconds(60), "the session folder to go");
+    }
+}
