@@ -94,6 +94,72 @@ public sealed class SlurmConnectTests(SlurmHost host) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OneConnection_CarriesBothWaysAsTheBytesCome_AsAWebSocketNeeds()
+    {
+        var job = NewJob();
+        // An echo server: every connection gets cat, which answers each line as it arrives.
+        var id = await SubmitAsync(host.Alice, job, new RunSpec
+        {
+            Image = SlurmHost.Image, Command = ["nc", "-ll", "-p", "8080", "-e", "cat"], MemoryMiB = 200, Session = new SessionSpec { BridgePort = 8080 },
+        });
+        await SlurmJobs.WaitForStateAsync(id, "RUNNING");
+
+        string? first = null;
+        Stream? connection = null;
+        await LocalSlurmCluster.WaitForAsync(async () =>
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
+            }
+
+            connection = await host.Launcher.ConnectAsync(host.Alice.Name, job, id);
+            first = await RoundTripAsync(connection, "ping 1");
+            return first is not null;
+        }, TimeSpan.FromSeconds(60), "the echo server to answer through the relay");
+        await using (connection)
+        {
+            // The same connection, again and again: nothing waits for more input or for the end before passing bytes on.
+            var later = new List<string?>();
+            for (int i = 2; i <= 4; i++)
+            {
+                later.Add(await RoundTripAsync(connection!, "ping " + i.ToString(CultureInfo.InvariantCulture)));
+            }
+
+            Assert.Equal("ping 1", first);
+            Assert.Equal(["ping 2", "ping 3", "ping 4"], later);
+        }
+    }
+
+    /// <summary>Writes one line and reads one line back within 10 s; null when the connection ended or stayed silent.</summary>
+    private static async Task<string?> RoundTripAsync(Stream connection, string line)
+    {
+        try
+        {
+            await connection.WriteAsync(Encoding.ASCII.GetBytes(line + "\n"));
+            await connection.FlushAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            var answer = new List<byte>();
+            var one = new byte[1];
+            while (await connection.ReadAsync(one, timeout.Token) == 1)
+            {
+                if (one[0] == (byte)'\n')
+                {
+                    return Encoding.ASCII.GetString([.. answer]);
+                }
+
+                answer.Add(one[0]);
+            }
+
+            return null;
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    [Fact]
     public async Task AnotherUser_OrAnotherJobsName_CannotConnectToTheSession_AndACancelledSessionIsGoneWithItsFolder()
     {
         var job = NewJob();
