@@ -12,10 +12,17 @@ using Portal.Jobs.Slurm;
 //   submit: submit-to-process-start through the portal's REST API against `sbatch` of the same batch script by the
 //           same user, alternating, in one process; both arms end at the clock stamp of the container's first process.
 //   squeue: what one poll of the backend costs (SlurmCommands.QueueAsync: its squeue, argv, environment and parsing).
+//   connect: a new connection to a session's app on a node through the launcher against the same srun step by hand.
 var options = BenchOptions.Parse(args);
 if (options.Mode == "squeue")
 {
     await SqueuePoll.RunAsync(options);
+    return;
+}
+
+if (options.Mode == "connect")
+{
+    await ConnectBench.RunAsync(options);
     return;
 }
 
@@ -79,7 +86,7 @@ namespace Portal.Bench.Slurm
     internal sealed record BenchOptions(string Mode, IReadOnlyList<string> Args)
     {
         public static BenchOptions Parse(string[] args) =>
-            args.Length > 0 && args[0] is "submit" or "squeue" ? new BenchOptions(args[0], args[1..]) : throw new ArgumentException("usage: submit|squeue --option value ...");
+            args.Length > 0 && args[0] is "submit" or "squeue" or "connect" ? new BenchOptions(args[0], args[1..]) : throw new ArgumentException("usage: submit|squeue|connect --option value ...");
 
         public string Value(string name) => Args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? throw new ArgumentException($"missing {name}");
 

@@ -3,13 +3,16 @@
 # prints numbers.
 #   1. submit to process start of a job through the portal's REST API (Portal:Backend=slurm: the launcher's sbatch as
 #      the user) against `sbatch` of the same batch script by the same user by hand, alternating, in one run;
-#   2. one poll of the backend (its squeue, through SlurmCommands.QueueAsync) with 10,000 jobs in the queue.
+#   2. one poll of the backend (its squeue, through SlurmCommands.QueueAsync) with 10,000 jobs in the queue;
+#   3. a new connection to an interactive session's app on the node, as the portal's proxy makes one (sudo, the
+#      launcher's slurm-connect, its srun step and the node's sockbridge) against the same srun step by hand.
 #
 #   sudo bench/slurm/run.sh [iterations]          (root; sets up everything itself and removes it again)
 #   bench/slurm/run.sh publish DIR                 (only publishes the launcher, the portal and the harness into DIR, so
 #   sudo PUBLISHED=DIR bench/slurm/run.sh [n]       that a shared machine's lock is not held while building; then uses them)
 # Settings: BATCH_SCHED_DELAY=N (Slurm's batch_sched_delay, default 3 s), SEED=N (the harness's random pauses, to repeat
-# a run), QUEUED=N (jobs in the queue for the poll, default 10,000), KEEP_LOGS=DIR (slurmctld's, slurmd's, the portal's).
+# a run), QUEUED=N (jobs in the queue for the poll, default 10,000), KEEP_LOGS=DIR (slurmctld's, slurmd's, the portal's),
+# PARTS="submit squeue connect" (which measures to run, default all three).
 #
 # It starts a throwaway PostgreSQL cluster (Unix socket only) and a one-node Slurm cluster the way
 # tests/Portal.Slurm.Tests does (munged, slurmctld and slurmd started by hand, no systemd, two fake GPUs), but with
@@ -232,7 +235,7 @@ cat > $policy.new <<JSON
  "auditLog":"$audit/audit.log","stateDir":"$state","cgroupParent":"$name",
  "slurm":{"sbatch":"/usr/bin/sbatch","scancel":"/usr/bin/scancel","squeue":"/usr/bin/squeue","tail":"/usr/bin/tail",
   "config":"$slurm_conf","partitions":["$partition"],"nodePodman":"/usr/bin/podman","nodeRuntime":"runc",
-  "cgroups":"inherit","gpuDevices":"none"}}
+  "cgroups":"inherit","gpuDevices":"none","srun":"/usr/bin/srun","nodeBridge":"$libexec/sockbridge"}}
 JSON
 chmod 0644 $policy.new && mv -f $policy.new $policy
 PORTAL_USER=$svc PORTAL_GROUP=$group LAUNCHER_DIR=$libexec SUDOERS_FILE=$sudoers POLICY_FILE=$policy AUDIT_DIR=$audit \
@@ -244,7 +247,7 @@ as_user() { (cd / && setpriv --reuid $uid --regid "$(id -g $user)" --init-groups
 echo "== the image: busybox and bench/submit's stamp program" >&2
 rootfs=$work/rootfs
 mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/dev" "$rootfs/proc" "$rootfs/sys" "$rootfs/tmp" "$rootfs/stamps"
-cp /bin/busybox "$rootfs/bin/" && for a in sh sleep true; do ln -s busybox "$rootfs/bin/$a"; done
+cp /bin/busybox "$rootfs/bin/" && for a in sh sleep true mkdir httpd; do ln -s busybox "$rootfs/bin/$a"; done
 cc -O2 -static -o "$rootfs/bin/stamp" "$repo/bench/submit/stamp.c"
 echo 'root:x:0:0:root:/root:/bin/sh' > "$rootfs/etc/passwd"
 tar -C "$rootfs" -cf "$work/image.tar" . && chmod 0644 "$work/image.tar"
@@ -294,6 +297,8 @@ SQL
 
 harness=$published/harness/Portal.Bench.Slurm.dll
 echo "== $(git -C "$repo" rev-parse --short HEAD), $(nproc) cores, $(slurm sinfo --version)" >&2
+parts=${PARTS:-submit squeue connect}
+if [[ " $parts " == *" submit "* ]]; then
 echo "== 1. submit to process start: the portal against sbatch by hand" >&2
 # slurmctld schedules batch jobs on a tick of batch_sched_delay seconds (3 by default), never finer than its 1-s
 # background pass; the harness pauses a random part of it between submissions (SEED=N repeats a run's pauses).
@@ -302,6 +307,16 @@ sched_tick=${BATCH_SCHED_DELAY:-3}
 dotnet "$harness" submit --iterations "$n" --warm-up $warm_up --url "$url" --token "$token" --user $user --image $image \
   --stamps "$stamps" --hand-output "$hand_output" --slurm-conf $slurm_conf --partition $partition \
   --slurmctld-log $cluster/log/slurmctld.log --sched-tick "$sched_tick" --seed "${SEED:-$RANDOM}"
+fi
+
+# Before the squeue measure: its 10,000 held jobs stay queued and would slow every srun.
+if [[ " $parts " == *" connect "* ]]; then
+echo "== 3. a new connection to a session's app on the node: through the launcher against srun by hand" >&2
+dotnet "$harness" connect --iterations "$n" --warm-up $warm_up --url "$url" --token "$token" --user $user --image $image \
+  --svc $svc --launcher $libexec/portal-launcher --bridge $libexec/sockbridge --slurm-conf $slurm_conf
+fi
+
+[[ " $parts " == *" squeue "* ]] || exit 0
 
 # The poll runs as the portal's account, as the portal runs its queries.
 poll() { # $1 = label, $2 = file of job ids, $3 = timed polls
