@@ -14,27 +14,11 @@ namespace Portal.Slurm.Tests.Launcher;
 [Collection(SlurmHostGroup.Name)]
 public sealed class SlurmConnectTests(SlurmHost host) : IAsyncLifetime
 {
-    private readonly List<(string User, string Job, long Id)> _submitted = [];
+    private readonly SubmittedJobs _jobs = new(host);
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        foreach (var (user, job, id) in _submitted)
-        {
-            try
-            {
-                await host.Launcher.CancelAsync(user, job, id);
-            }
-            catch (LauncherException)
-            {
-                // Ended already.
-            }
-
-            await LocalSlurmCluster.WaitForAsync(async () => (await SlurmJobs.ReadAsync(id))?.State is null or "CANCELLED" or "COMPLETED" or "FAILED",
-                TimeSpan.FromSeconds(60), $"Slurm job {id} to end");
-        }
-    }
+    public Task DisposeAsync() => _jobs.CancelAllAsync();
 
     private static string NewJob() => "c" + Guid.NewGuid().ToString("N")[..10];
 
@@ -48,12 +32,7 @@ public sealed class SlurmConnectTests(SlurmHost host) : IAsyncLifetime
         Session = new SessionSpec { BridgePort = 8080 },
     };
 
-    private async Task<long> SubmitAsync(SlurmTestUser user, string job, RunSpec spec)
-    {
-        var submission = await host.Launcher.SubmitAsync(user.Name, job, spec, new SlurmSpec { WalltimeMinutes = 10, Partitions = [LocalSlurmCluster.Partition] });
-        _submitted.Add((user.Name, job, submission.SlurmJobId));
-        return submission.SlurmJobId;
-    }
+    private Task<long> SubmitAsync(SlurmTestUser user, string job, RunSpec spec) => _jobs.SubmitAsync(user, job, spec);
 
     /// <summary>One HTTP/1.0 GET through the relay; what came back (empty while the app is not listening yet).</summary>
     private async Task<string> GetAsync(string user, string job, long slurmJobId)

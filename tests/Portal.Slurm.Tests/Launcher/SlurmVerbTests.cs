@@ -8,37 +8,13 @@ namespace Portal.Slurm.Tests.Launcher;
 [Collection(SlurmHostGroup.Name)]
 public sealed class SlurmVerbTests(SlurmHost host) : IAsyncLifetime
 {
-    private readonly List<(string User, string Job, long Id)> _submitted = [];
+    private readonly SubmittedJobs _jobs = new(host);
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        foreach (var (user, job, id) in _submitted)
-        {
-            try
-            {
-                await host.Launcher.CancelAsync(user, job, id);
-            }
-            catch (LauncherException)
-            {
-                // Ended already.
-            }
-        }
+    public Task DisposeAsync() => _jobs.CancelAllAsync();
 
-        foreach (var (_, _, id) in _submitted)
-        {
-            await LocalSlurmCluster.WaitForAsync(async () => (await SlurmJobs.ReadAsync(id))?.State is null or "CANCELLED" or "COMPLETED" or "FAILED",
-                TimeSpan.FromSeconds(60), $"Slurm job {id} to end");
-        }
-    }
-
-    private async Task<long> SubmitAsync(SlurmTestUser user, string job, RunSpec spec, int gpus = 0)
-    {
-        var submission = await host.Launcher.SubmitAsync(user.Name, job, spec, new SlurmSpec { Gpus = gpus, WalltimeMinutes = 10, Partitions = [LocalSlurmCluster.Partition] });
-        _submitted.Add((user.Name, job, submission.SlurmJobId));
-        return submission.SlurmJobId;
-    }
+    private Task<long> SubmitAsync(SlurmTestUser user, string job, RunSpec spec, int gpus = 0) => _jobs.SubmitAsync(user, job, spec, gpus);
 
     private static string NewJob() => "s" + Guid.NewGuid().ToString("N")[..10];
 
