@@ -148,7 +148,7 @@ internal sealed class ConnectBench(BenchOptions o) : IDisposable
     private void PrepareCommands()
     {
         _launcherArgv = As(o.Value("--svc"), ["/usr/bin/sudo", "-n", o.Value("--launcher")]);
-        string uid = Output(["id", "-u", _user]).Trim();
+        string uid = SubmitBench.Output(["id", "-u", _user]).Trim();
         string socket = SlurmNames.NodeSessionFolder(uint.Parse(uid, CultureInfo.InvariantCulture), _slurmJob) + "/" + SessionRules.SocketName;
         // The launcher's own srun argv (SlurmArgs.Connect), with the environment it gives the Slurm tools.
         _handArgv = As(_user, ["env", "-i", $"HOME=/home/{_user}", $"USER={_user}", $"LOGNAME={_user}", "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8",
@@ -198,21 +198,7 @@ internal sealed class ConnectBench(BenchOptions o) : IDisposable
 
     /// <summary>setpriv to <paramref name="account"/> with its groups, from /.</summary>
     private static List<string> As(string account, IEnumerable<string> command) =>
-        ["setpriv", "--reuid", Output(["id", "-u", account]).Trim(), "--regid", Output(["id", "-g", account]).Trim(), "--init-groups", "--", .. command];
-
-    private static string Output(List<string> argv)
-    {
-        var psi = new ProcessStartInfo(argv[0]) { RedirectStandardOutput = true };
-        foreach (string arg in argv.Skip(1))
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
-        using Process process = Process.Start(psi)!;
-        string stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return stdout;
-    }
+        ["setpriv", "--reuid", SubmitBench.Output(["id", "-u", account]).Trim(), "--regid", SubmitBench.Output(["id", "-g", account]).Trim(), "--init-groups", "--", .. command];
 
     public void Dispose() => _http.Dispose();
 }

@@ -345,7 +345,7 @@ namespace Portal.Bench.Slurm
                 $"XDG_RUNTIME_DIR=/run/user/{_ids.Uid}", "LANG=C.UTF-8", "TZ=UTC", $"SLURM_CONF={o.Value("--slurm-conf")}", .. command];
 
         /// <summary>Starts the command with <paramref name="stdin"/> (or none), waits for it, and returns its stdout; throws unless it exits 0.</summary>
-        private static string Output(List<string> argv, string stdin = "")
+        internal static string Output(List<string> argv, string stdin = "")
         {
             var psi = new ProcessStartInfo(argv[0]) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
             foreach (string arg in argv.Skip(1))

@@ -45,15 +45,10 @@ public sealed partial class JobStore
         }
 
         // A session on a Slurm cluster is reached through its Slurm job; one without Slurm's id yet is not reachable.
-        long? slurmJobId = null;
-        if (row.Backend == JobBackends.Slurm)
+        long? slurmJobId = row.Backend == JobBackends.Slurm ? ParseSlurmId(row.BackendJobId) : null;
+        if (row.Backend == JobBackends.Slurm && slurmJobId is null)
         {
-            if (!long.TryParse(row.BackendJobId, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long id))
-            {
-                return null;
-            }
-
-            slurmJobId = id;
+            return null;
         }
 
         return new RunningSession(jobId, row.OwnerId, row.OwnerLinuxUserName, Enum.Parse<SessionKind>(row.SessionKind!), slurmJobId);

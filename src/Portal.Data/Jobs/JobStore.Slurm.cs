@@ -45,7 +45,7 @@ public sealed partial class JobStore
             .Select(j => new { j.Id, j.OwnerLinuxUserName, j.State, j.BackendJobId, j.BackendState, j.BackendReason, j.GpuCount, j.SubmittedAt })
             .ToListAsync(cancellationToken);
         return [.. rows.Select(r => new SlurmFollowedJob(r.Id, r.OwnerLinuxUserName, JobMapper.ToDomain(r.State),
-            long.TryParse(r.BackendJobId, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : null,
+            ParseSlurmId(r.BackendJobId),
             r.BackendState, r.BackendReason, r.GpuCount, r.SubmittedAt))];
     }
 
@@ -291,6 +291,10 @@ public sealed partial class JobStore
         at < job.History[^1].At ? job.History[^1].At : at;
 
     private static string SlurmId(long id) => id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Slurm's job id as <see cref="SlurmId"/> stored it; null while there is none.</summary>
+    private static long? ParseSlurmId(string? text) =>
+        long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long id) ? id : null;
 
     private static string? Truncate(string? text, int length) => text is null || text.Length <= length ? text : text[..length];
 }

@@ -111,10 +111,7 @@ internal static class PodmanArgs
             argv.AddRange(["--mount", $"type=bind,source={sessionFolder},target={SessionRules.FolderTarget}", "--umask", "0007"]);
             if (session.BridgePort is { } port)
             {
-                // sockbridge starts the app as its child and relays the socket to 127.0.0.1:port.
-                argv.AddRange(["--mount", $"type=bind,source={policy.Sessions!.Bridge},target={SessionRules.BridgeTarget},ro=true",
-                    "--entrypoint", SessionRules.BridgeTarget]);
-                command = [SessionRules.SocketInContainer, port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--", .. command];
+                command = Bridged(argv, policy.Sessions!.Bridge!, port, command);
             }
         }
 
@@ -337,5 +334,17 @@ internal static class PodmanArgs
         }
 
         return env;
+    }
+
+    /// <summary>
+    /// An app that listens on TCP only, run under sockbridge (<paramref name="bridge"/>, this host's or a node's copy):
+    /// adds the bridge's read-only mount and entrypoint to <paramref name="options"/> and returns the command it runs,
+    /// which starts the app as its child and relays the session socket to 127.0.0.1:<paramref name="port"/>.
+    /// </summary>
+    public static IReadOnlyList<string> Bridged(List<string> options, string bridge, int port, IReadOnlyList<string> command)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.AddRange(["--mount", $"type=bind,source={bridge},target={SessionRules.BridgeTarget},ro=true", "--entrypoint", SessionRules.BridgeTarget]);
+        return [SessionRules.SocketInContainer, port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--", .. command];
     }
 }

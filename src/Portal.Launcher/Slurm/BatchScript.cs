@@ -1,4 +1,5 @@
 using System.Text;
+using Portal.Launcher.Podman;
 using Portal.Launcher.Policy;
 using Portal.Launcher.Protocol;
 
@@ -35,15 +36,20 @@ internal static class BatchScript
 
     /// <summary>podman needs a runtime directory; slurmd makes none. /run/user/UID when the node has one for the
     /// user (the same one the user's podman uses there otherwise), else a private one under /tmp.</summary>
+    /// <remarks><c>private_dir</c> makes a folder in shared <c>/tmp</c> and stops the job unless it is the user's own
+    /// (not a link someone else planted); the session folder's parent uses it too.</remarks>
     private const string RuntimeDirectory = """
+        private_dir() {
+          mkdir -p -m 0700 -- "$1"
+          if [[ ! -d $1 || -L $1 || ! -O $1 ]]; then
+            echo "portal: $1 is not a directory of this user's" >&2
+            exit 1
+          fi
+        }
         runtime_dir=/run/user/$(id -u)
         if [[ ! -d $runtime_dir || -L $runtime_dir || ! -O $runtime_dir ]]; then
           runtime_dir=/tmp/portal-run-$(id -u)
-          mkdir -p -m 0700 -- "$runtime_dir"
-          if [[ ! -d $runtime_dir || -L $runtime_dir || ! -O $runtime_dir ]]; then
-            echo "portal: $runtime_dir is not a directory of this user's" >&2
-            exit 1
-          fi
+          private_dir "$runtime_dir"
         fi
         export XDG_RUNTIME_DIR=$runtime_dir
         """;
@@ -53,12 +59,7 @@ internal static class BatchScript
     /// user in the same job, finds the app's socket there.</summary>
     private static readonly string SessionFolder = $$"""
         session_dir={{SlurmNames.NodeSessionFolder("$(id -u)", "$SLURM_JOB_ID")}}
-        session_root=${session_dir%/*}
-        mkdir -p -m 0700 -- "$session_root"
-        if [[ ! -d $session_root || -L $session_root || ! -O $session_root ]]; then
-          echo "portal: $session_root is not a directory of this user's" >&2
-          exit 1
-        fi
+        private_dir "${session_dir%/*}"
         rm -rf -- "$session_dir"
         mkdir -m 0700 -- "$session_dir"
         trap 'rm -rf -- "$session_dir"' EXIT
@@ -126,10 +127,10 @@ internal static class BatchScript
             script.Append(" --mount \"type=bind,source=$session_dir,target=").Append(SessionRules.FolderTarget).Append('"');
             if (session.BridgePort is { } port)
             {
-                // As on one box: sockbridge (the node's copy) starts the app and serves its TCP port on the socket.
-                script.Append(' ').Append(ShellQuote.Words(["--mount", $"type=bind,source={slurm.NodeBridge},target={SessionRules.BridgeTarget},ro=true",
-                    "--entrypoint", SessionRules.BridgeTarget]));
-                command = [SessionRules.SocketInContainer, port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--", .. command];
+                // As on one box, with the node's copy of sockbridge.
+                List<string> bridge = [];
+                command = PodmanArgs.Bridged(bridge, slurm.NodeBridge!, port, command);
+                script.Append(' ').Append(ShellQuote.Words(bridge));
             }
         }
 
