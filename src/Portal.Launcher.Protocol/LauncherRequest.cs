@@ -27,7 +27,7 @@ public sealed record LauncherRequest
     /// <summary>The password to check for <see cref="User"/> (verb <c>authenticate</c> only).</summary>
     public AuthenticateSpec? Authenticate { get; init; }
 
-    /// <summary>For <c>app-up</c>: the app's services, in start order.</summary>
+    /// <summary>For <c>app-up</c>, and <c>slurm-submit</c> of an app (instead of <see cref="Run"/>): the app's services, in start order.</summary>
     public AppSpec? App { get; init; }
 
     /// <summary>The Slurm part of <c>slurm-submit</c>, <c>slurm-cancel</c> and <c>slurm-log</c>.</summary>
@@ -149,7 +149,7 @@ public sealed record LogsSpec
     /// <summary>Last N lines only.</summary>
     public int? Tail { get; init; }
 
-    /// <summary>For <c>app-logs</c> (and only there): the service whose log to stream.</summary>
+    /// <summary>For <c>app-logs</c>, and <c>slurm-log</c> of an app (only there): the service whose log to stream.</summary>
     public string? Service { get; init; }
 }
 
@@ -186,6 +186,10 @@ public sealed record AppServiceSpec
     public HealthcheckSpec? Healthcheck { get; init; }
 
     public IReadOnlyList<DependencySpec>? DependsOn { get; init; }
+
+    /// <summary>An app on a Slurm cluster only: how many of the job's GPUs this service gets. Slurm picks them; the
+    /// batch script hands them out in start order, each to one service (<c>run.gpus</c> stays empty there).</summary>
+    public int? GpuCount { get; init; }
 }
 
 /// <summary>A named app volume mounted into a service.</summary>

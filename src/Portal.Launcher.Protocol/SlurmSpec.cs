@@ -3,7 +3,9 @@ namespace Portal.Launcher.Protocol;
 /// <summary>
 /// What a Slurm verb may choose. With <c>slurm-submit</c> the container itself is the request's <c>run</c> section
 /// (validated as for <c>run</c>, except that Slurm picks the GPUs: <c>run.gpus</c> stays empty and
-/// <see cref="Gpus"/> says how many); the batch script, the sbatch options and the podman options are the launcher's.
+/// <see cref="Gpus"/> says how many), or for an app its <c>app</c> section (each service's GPUs a count,
+/// <see cref="AppServiceSpec.GpuCount"/>, adding up to <see cref="Gpus"/>); the batch script, the sbatch options and
+/// the podman options are the launcher's.
 /// </summary>
 public sealed record SlurmSpec
 {
@@ -33,6 +35,11 @@ public static class SlurmNames
     /// <summary>The job's output file under <see cref="OutputDirectory"/>; <paramref name="slurmJobId"/> is Slurm's id.</summary>
     public static string OutputFile(string job, long slurmJobId) =>
         $"portal-{job}-{slurmJobId.ToString(System.Globalization.CultureInfo.InvariantCulture)}.log";
+
+    /// <summary>The output file of one service of an app: its container's stdout and stderr, written on the node by
+    /// the batch script beside the job's own output file (which holds what the script says about the services).</summary>
+    public static string ServiceOutputFile(string job, long slurmJobId, string service) =>
+        $"portal-{job}-{slurmJobId.ToString(System.Globalization.CultureInfo.InvariantCulture)}.{service}.log";
 
     /// <summary>The same, as sbatch's <c>--output</c> pattern (<c>%j</c> is the job id).</summary>
     public static string OutputPattern(string job) => $"portal-{job}-%j.log";

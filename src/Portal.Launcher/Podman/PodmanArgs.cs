@@ -153,18 +153,27 @@ internal static class PodmanArgs
             argv.AddRange(["--mount", $"type=volume,source={LauncherProtocol.AppVolumeName(job, volume.Volume)},target={volume.Target}" + (volume.ReadOnly ? ",ro=true" : "")]);
         }
 
-        foreach ((string key, string value) in member.Service.Labels ?? new Dictionary<string, string>())
+        AddServiceOptions(argv, member.Service);
+    }
+
+    /// <summary>What a service's own file adds to its container wherever it runs (one box, or a Slurm node): its
+    /// labels, its entrypoint and its health check.</summary>
+    public static void AddServiceOptions(List<string> argv, AppServiceSpec service)
+    {
+        ArgumentNullException.ThrowIfNull(argv);
+        ArgumentNullException.ThrowIfNull(service);
+        foreach ((string key, string value) in service.Labels ?? new Dictionary<string, string>())
         {
             argv.AddRange(["--label", key + "=" + value]);
         }
 
-        if (member.Service.Entrypoint is { } entrypoint)
+        if (service.Entrypoint is { } entrypoint)
         {
             // A JSON array: one argv item for podman, read back as separate items, never through a shell.
             argv.AddRange(["--entrypoint", JsonArray(entrypoint)]);
         }
 
-        if (member.Service.Healthcheck is { } health)
+        if (service.Healthcheck is { } health)
         {
             argv.AddRange([
                 "--health-cmd", HealthCommand(health.Test),

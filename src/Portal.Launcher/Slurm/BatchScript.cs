@@ -27,7 +27,7 @@ internal static class BatchScript
     public const int StopSeconds = 10;
 
     /// <summary>The environment the script starts from: Slurm's, with nothing that would change how bash or podman run.</summary>
-    private const string Preamble = """
+    internal const string Preamble = """
         set -euo pipefail
         umask 077
         unset BASH_ENV ENV LD_PRELOAD LD_LIBRARY_PATH LD_AUDIT CONTAINERS_CONF CONTAINERS_STORAGE_CONF CONTAINERS_REGISTRIES_CONF CDPATH GLOBIGNORE
@@ -38,7 +38,7 @@ internal static class BatchScript
     /// user (the same one the user's podman uses there otherwise), else a private one under /tmp.</summary>
     /// <remarks><c>private_dir</c> makes a folder in shared <c>/tmp</c> and stops the job unless it is the user's own
     /// (not a link someone else planted); the session folder's parent uses it too.</remarks>
-    private const string RuntimeDirectory = """
+    internal const string RuntimeDirectory = """
         private_dir() {
           mkdir -p -m 0700 -- "$1"
           if [[ ! -d $1 || -L $1 || ! -O $1 ]]; then
@@ -55,14 +55,13 @@ internal static class BatchScript
         """;
 
     /// <summary>A session's socket folder on the node (<see cref="SlurmNames.NodeSessionFolder(string, string)"/>): the
-    /// user's alone, made fresh for the job and removed when the script ends. slurm-connect's relay step, the same
+    /// user's alone, made fresh for the job (the script removes it when it ends). slurm-connect's relay step, the same
     /// user in the same job, finds the app's socket there.</summary>
-    private static readonly string SessionFolder = $$"""
+    internal static readonly string SessionFolder = $$"""
         session_dir={{SlurmNames.NodeSessionFolder("$(id -u)", "$SLURM_JOB_ID")}}
         private_dir "${session_dir%/*}"
         rm -rf -- "$session_dir"
         mkdir -m 0700 -- "$session_dir"
-        trap 'rm -rf -- "$session_dir"' EXIT
         """;
 
     /// <summary>Waits for podman; a TERM from Slurm (cancel, time limit) stops the container, then the wait goes on
@@ -104,7 +103,7 @@ internal static class BatchScript
         script.Append(RuntimeDirectory).Append('\n');
         if (run.Session is not null)
         {
-            script.Append(SessionFolder).Append('\n');
+            script.Append(SessionFolder).Append("trap 'rm -rf -- \"$session_dir\"' EXIT\n");
         }
 
         AppendGpus(script, slurm, policy.GpuControlNodes);
@@ -150,8 +149,15 @@ internal static class BatchScript
 
     /// <summary>The podman options that do not depend on the node: the hardening of a one-box container, minus the
     /// limits, which are Slurm's (its cgroup holds the container).</summary>
+    /// <param name="job">The portal's job.</param>
+    /// <param name="run">The job's run section, or one service's.</param>
+    /// <param name="owner">The owner.</param>
+    /// <param name="policy">The policy.</param>
+    /// <param name="slurm">Its slurm section.</param>
+    /// <param name="mounts">Bind mounts, checked as the user.</param>
+    /// <param name="service">For a service of an app: its name (labelled as on one box; the pod owns the network).</param>
     public static List<string> FixedOptions(string job, RunSpec run, string owner, LauncherPolicy policy, SlurmPolicy slurm,
-        IReadOnlyList<(string Source, string Target, bool ReadOnly)> mounts)
+        IReadOnlyList<(string Source, string Target, bool ReadOnly)> mounts, string? service = null)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(policy);
@@ -159,8 +165,8 @@ internal static class BatchScript
         ArgumentNullException.ThrowIfNull(mounts);
         var options = new List<string>
         {
-            "--rm", "--pull=never",
-            "--label", $"{LauncherProtocol.JobLabel}={job}",
+            "--pull=never",
+            "--label", service is null ? $"{LauncherProtocol.JobLabel}={job}" : $"{LauncherProtocol.AppLabel}={job}",
             "--label", $"{LauncherProtocol.OwnerLabel}={owner}",
             "--runtime", slurm.NodeRuntime,
             "--security-opt", "no-new-privileges",
@@ -169,12 +175,22 @@ internal static class BatchScript
             // no second copy in the user's container storage, and the portal reads one file for the log.
             "--log-driver", "passthrough",
         };
+        if (service is null)
+        {
+            // A job's container goes with its podman; an app's services stay until the script removes their pod.
+            options.Insert(0, "--rm");
+        }
+        else
+        {
+            options.AddRange(["--label", $"{LauncherProtocol.ServiceLabel}={service}"]);
+        }
+
         if (slurm.DisablesCgroups)
         {
             options.Add("--cgroups=disabled");
         }
 
-        if (!policy.AllowNetwork)
+        if (!policy.AllowNetwork && service is null)
         {
             options.AddRange(["--network", "none"]);
         }

@@ -14,10 +14,16 @@ internal static class SlurmArgs
     /// <summary>The comment that names the job's environment file (so a cancel before the start can delete it).</summary>
     public const string EnvCommentPrefix = "portal-env:";
 
-    public static List<string> Sbatch(SlurmPolicy slurm, string job, RunSpec run, SlurmSpec spec, UserAccount user, string? envToken)
+    /// <param name="slurm">The policy's slurm section.</param>
+    /// <param name="job">The portal's job.</param>
+    /// <param name="cpus">The CPUs the job asks for (an app's, its services' sum); null for Slurm's default.</param>
+    /// <param name="memoryMiB">The memory it asks for, likewise.</param>
+    /// <param name="spec">The request's slurm section.</param>
+    /// <param name="user">The owner.</param>
+    /// <param name="envToken">The random part of the job's environment files' names, carried as its comment.</param>
+    public static List<string> Sbatch(SlurmPolicy slurm, string job, double? cpus, long? memoryMiB, SlurmSpec spec, UserAccount user, string? envToken)
     {
         ArgumentNullException.ThrowIfNull(slurm);
-        ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(user);
         var argv = new List<string>
@@ -31,9 +37,9 @@ internal static class SlurmArgs
             "--nodes=1",
             "--ntasks=1",
             // Slurm counts whole CPUs; a fraction asks for the next whole one.
-            "--cpus-per-task=" + Math.Max(1, (int)Math.Ceiling(run.Cpus ?? 1)).ToString(CultureInfo.InvariantCulture),
+            "--cpus-per-task=" + Math.Max(1, (int)Math.Ceiling(cpus ?? 1)).ToString(CultureInfo.InvariantCulture),
         };
-        if (run.MemoryMiB is { } memory)
+        if (memoryMiB is { } memory)
         {
             argv.Add("--mem=" + memory.ToString(CultureInfo.InvariantCulture) + "M");
         }

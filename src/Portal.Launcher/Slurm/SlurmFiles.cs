@@ -37,20 +37,23 @@ internal static unsafe class SlurmFiles
         return path;
     }
 
+    /// <summary>The random part of a job's environment files' names: nothing can be planted under such a name first,
+    /// two submissions of one job never share one, and it travels as the job's comment (so a cancel can delete them).</summary>
+    public static string NewToken() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+
     /// <summary>
-    /// Writes the job's environment, one NAME=value per line, to a new 0600 file with a random name (so nothing can
-    /// be planted there first, and two submissions of one job never share one). Returns its path and the random part,
-    /// which travels as the job's comment.
+    /// Writes an environment, one NAME=value per line, to a new 0600 file named by the job, the token and, for one
+    /// service of an app, the service. Returns its path.
     /// </summary>
-    public static (string Path, string Token) WriteEnvFile(IReadOnlyDictionary<string, string> env, string directory, string job)
+    public static string WriteEnvFile(IReadOnlyDictionary<string, string> env, string directory, string job, string token, string? service = null)
     {
-        string token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-        string path = Path.Combine(directory, EnvFileName(job, token));
+        string path = Path.Combine(directory, EnvFileName(job, token, service));
         Verbs.EnvFile.WriteNew(path, env);
-        return (path, token);
+        return path;
     }
 
-    /// <summary>Deletes the environment file a job's comment names, if the comment is one the launcher wrote.</summary>
+    /// <summary>Deletes the environment files a job's comment names (the job's, or its services'), if the comment is one
+    /// the launcher wrote.</summary>
     public static void DeleteEnvFile(UserAccount user, string job, string comment)
     {
         if (!comment.StartsWith(SlurmArgs.EnvCommentPrefix, StringComparison.Ordinal))
@@ -64,8 +67,15 @@ internal static unsafe class SlurmFiles
             return;
         }
 
-        File.Delete(Path.Combine(user.Home, SlurmNames.OutputDirectory, EnvFileName(job, token)));
+        string directory = Path.Combine(user.Home, SlurmNames.OutputDirectory);
+        File.Delete(Path.Combine(directory, EnvFileName(job, token, null)));
+        // Service names are [a-z0-9-]: the pattern matches this job's services' files and nothing of another job's.
+        foreach (string path in Directory.EnumerateFiles(directory, $"portal-{job}-{token}.*.env"))
+        {
+            File.Delete(path);
+        }
     }
 
-    private static string EnvFileName(string job, string token) => $"portal-{job}-{token}.env";
+    private static string EnvFileName(string job, string token, string? service) =>
+        service is null ? $"portal-{job}-{token}.env" : $"portal-{job}-{token}.{service}.env";
 }

@@ -27,7 +27,11 @@ internal static class SlurmRequestRules
         }
 
         SlurmSpec spec = r.Slurm!;
-        if (r.Verb == LauncherVerbs.SlurmSubmit)
+        if (r.Verb == LauncherVerbs.SlurmSubmit && r.App is { } app)
+        {
+            ValidateApp(app, spec, policy.Slurm);
+        }
+        else if (r.Verb == LauncherVerbs.SlurmSubmit)
         {
             ValidateSubmit(r.Run!, spec, policy.Slurm);
         }
@@ -50,16 +54,48 @@ internal static class SlurmRequestRules
         }
     }
 
+    /// <summary>An app as one Slurm job: its services' GPU counts add up to the job's, and its services' CPUs and memory,
+    /// summed as the job asks Slurm for them (<see cref="AppTotals"/>), are within the bounds of one job's.</summary>
+    private static void ValidateApp(AppSpec app, SlurmSpec spec, SlurmPolicy slurm)
+    {
+        // AppValidator has checked each service's shape and GPU count; what is left is the job as a whole.
+        int gpus = app.Services.Sum(s => s.GpuCount ?? 0);
+        if (gpus != spec.Gpus)
+        {
+            RequestValidator.Refuse($"The app's services take {gpus} GPUs in all (gpuCount), but slurm.gpus asks Slurm for {spec.Gpus}.");
+        }
+
+        (double? cpus, long? memory) = AppTotals(app);
+        ValidateJob(spec, slurm, cpus, memory, app.Services.Any(s => s.Run.Session is not null), "The app's services' ");
+    }
+
+    /// <summary>What an app asks Slurm for: the sum of its services' CPUs and memory (a service that names none adds
+    /// nothing; when no service names any, Slurm's defaults apply, as for a job).</summary>
+    public static (double? Cpus, long? MemoryMiB) AppTotals(AppSpec app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        double? cpus = app.Services.Any(s => s.Run.Cpus is not null) ? app.Services.Sum(s => s.Run.Cpus ?? 0) : null;
+        long? memory = app.Services.Any(s => s.Run.MemoryMiB is not null) ? app.Services.Sum(s => s.Run.MemoryMiB ?? 0) : null;
+        return (cpus, memory);
+    }
+
     private static void ValidateSubmit(RunSpec run, SlurmSpec spec, SlurmPolicy slurm)
+    {
+        if (run.Gpus is { Count: > 0 })
+        {
+            RequestValidator.Refuse("slurm-submit takes no run.gpus: Slurm picks the GPUs; ask for a number in slurm.gpus.");
+        }
+
+        // The session's shape is RunRules' (checked with the run section); whether the cluster runs sessions is the policy's.
+        ValidateJob(spec, slurm, run.Cpus, run.MemoryMiB, run.Session is not null, "");
+    }
+
+    /// <summary>The rules of every submission: the slurm section, and what the job as a whole asks of one node.</summary>
+    private static void ValidateJob(SlurmSpec spec, SlurmPolicy slurm, double? cpus, long? memory, bool session, string whose)
     {
         if (spec.JobId is not null)
         {
             RequestValidator.Refuse("slurm-submit takes no slurm.jobId: Slurm assigns it.");
-        }
-
-        if (run.Gpus is { Count: > 0 })
-        {
-            RequestValidator.Refuse("slurm-submit takes no run.gpus: Slurm picks the GPUs; ask for a number in slurm.gpus.");
         }
 
         if (spec.Gpus is < 0 or > SlurmLimits.MaxGpus)
@@ -87,27 +123,20 @@ internal static class SlurmRequestRules
             }
         }
 
-        if (run.Cpus is { } cpus && !(double.IsFinite(cpus) && cpus > 0 && cpus <= SlurmLimits.MaxCpus))
+        string inAll = whose.Length > 0 ? " in all" : "";
+        if (cpus is { } c && !(double.IsFinite(c) && c > 0 && c <= SlurmLimits.MaxCpus))
         {
-            RequestValidator.Refuse($"cpus must be above 0 and at most {SlurmLimits.MaxCpus}.");
+            RequestValidator.Refuse($"{whose}cpus must be above 0 and at most {SlurmLimits.MaxCpus}{inAll}.");
         }
 
-        if (run.MemoryMiB is { } memory && (memory < SlurmLimits.MinMemoryMiB || memory > SlurmLimits.MaxMemoryMiB))
+        if (memory is { } m && (m < SlurmLimits.MinMemoryMiB || m > SlurmLimits.MaxMemoryMiB))
         {
-            RequestValidator.Refuse($"memoryMiB must be between {SlurmLimits.MinMemoryMiB} and {SlurmLimits.MaxMemoryMiB}.");
+            RequestValidator.Refuse($"{whose}memoryMiB must be between {SlurmLimits.MinMemoryMiB} and {SlurmLimits.MaxMemoryMiB}{inAll}.");
         }
 
-        if (run.Session is { } session)
+        if (session && !slurm.AllowsSessions)
         {
-            if (!slurm.AllowsSessions)
-            {
-                RequestValidator.Refuse(NoSessions);
-            }
-
-            if (SessionRules.Problem(session, run.Command?.Count ?? 0) is { } problem)
-            {
-                RequestValidator.Refuse(problem);
-            }
+            RequestValidator.Refuse(NoSessions);
         }
     }
 }

@@ -71,14 +71,44 @@ internal static class SlurmVerbs
     private static async Task<VerbResult> SubmitAsync(LaunchContext ctx, SlurmPolicy slurm, UserAccount user, Dictionary<string, string> env)
     {
         LauncherRequest r = ctx.Request;
-        RunSpec run = r.Run!;
-        var mounts = MountChecker.Check(run.Mounts, ctx.Policy, user);
+        string job = r.Job!;
         string outputDirectory = SlurmFiles.EnsureOutputDirectory(user);
-        (string Path, string Token)? envFile = run.Env is { Count: > 0 } ? SlurmFiles.WriteEnvFile(run.Env, outputDirectory, r.Job!) : null;
+        string token = SlurmFiles.NewToken();
+        // Every environment file written, deleted again unless the job was submitted (its script deletes them).
+        var envFiles = new List<string>();
+        string? WriteEnv(IReadOnlyDictionary<string, string>? variables, string? service)
+        {
+            if (variables is not { Count: > 0 })
+            {
+                return null;
+            }
+
+            envFiles.Add(SlurmFiles.WriteEnvFile(variables, outputDirectory, job, token, service));
+            return envFiles[^1];
+        }
+
         try
         {
-            string script = BatchScript.Generate(r.Job!, run, user.Name, ctx.Policy, envFile?.Path, mounts);
-            List<string> argv = SlurmArgs.Sbatch(slurm, r.Job!, run, r.Slurm!, user, envFile?.Token);
+            string script;
+            List<string> argv;
+            if (r.App is { } app)
+            {
+                // Every service's bind sources are checked before anything is written.
+                List<IReadOnlyList<(string Source, string Target, bool ReadOnly)>> mounts =
+                    [.. app.Services.Select(s => (IReadOnlyList<(string, string, bool)>)MountChecker.Check(s.Run.Mounts, ctx.Policy, user))];
+                List<string?> services = [.. app.Services.Select(s => WriteEnv(s.Run.Env, s.Name))];
+                script = AppBatchScript.Generate(job, app, user.Name, ctx.Policy, services, mounts, outputDirectory);
+                (double? cpus, long? memory) = SlurmRequestRules.AppTotals(app);
+                argv = SlurmArgs.Sbatch(slurm, job, cpus, memory, r.Slurm!, user, envFiles.Count > 0 ? token : null);
+            }
+            else
+            {
+                RunSpec run = r.Run!;
+                var mounts = MountChecker.Check(run.Mounts, ctx.Policy, user);
+                script = BatchScript.Generate(job, run, user.Name, ctx.Policy, WriteEnv(run.Env, null), mounts);
+                argv = SlurmArgs.Sbatch(slurm, job, run.Cpus, run.MemoryMiB, r.Slurm!, user, envFiles.Count > 0 ? token : null);
+            }
+
             ctx.Audit.Accepted(Describe(argv) + " < batch script of " + script.Length.ToString(CultureInfo.InvariantCulture) + " bytes");
             ToolResult result = await ToolProcess.RunWithInputAsync(argv, env, user.Home, Encoding.UTF8.GetBytes(script), Deadline(ctx));
 
@@ -100,18 +130,15 @@ internal static class SlurmVerbs
                     : VerbResult.ToolFailed("sbatch", result with { ExitCode = 1, Stderr = "no job id in its output: " + result.Stdout + result.Stderr });
             }
 
-            envFile = null;
+            envFiles.Clear();
             string[] warnings = Lines(result.Stderr);
             ctx.Audit.Done("submitted Slurm job " + id.Value.ToString(CultureInfo.InvariantCulture));
             return VerbResult.Success(new LauncherResponse { SlurmJobId = id, Warnings = warnings.Length > 0 ? warnings : null });
         }
         finally
         {
-            if (envFile is { } unused)
-            {
-                // Not submitted: nothing will read it.
-                File.Delete(unused.Path);
-            }
+            // Not submitted: nothing will read them.
+            envFiles.ForEach(File.Delete);
         }
     }
 
@@ -228,7 +255,10 @@ internal static class SlurmVerbs
     private static VerbResult Log(LaunchContext ctx, SlurmPolicy slurm, UserAccount user, Dictionary<string, string> env)
     {
         LauncherRequest r = ctx.Request;
-        string path = Path.Combine(user.Home, SlurmNames.OutputDirectory, SlurmNames.OutputFile(r.Job!, r.Slurm!.JobId!.Value));
+        long id = r.Slurm!.JobId!.Value;
+        // An app's service has a file of its own (its name was validated: [a-z0-9-], no path).
+        string file = r.Logs?.Service is { } service ? SlurmNames.ServiceOutputFile(r.Job!, id, service) : SlurmNames.OutputFile(r.Job!, id);
+        string path = Path.Combine(user.Home, SlurmNames.OutputDirectory, file);
         if (r.Logs?.Follow != true && !File.Exists(path))
         {
             // A job that has not started yet has no output.

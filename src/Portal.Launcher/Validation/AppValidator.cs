@@ -10,7 +10,11 @@ namespace Portal.Launcher.Validation;
 /// </summary>
 internal static class AppValidator
 {
-    public static void Validate(AppSpec app, LauncherPolicy policy)
+    /// <param name="app">The app section.</param>
+    /// <param name="policy">The policy.</param>
+    /// <param name="onSlurm">A slurm-submit's app: Slurm picks the GPUs (each service a count, no ids) and the node's
+    /// limits are Slurm's, so this host's are not applied (<see cref="Slurm.SlurmRequestRules"/> checks the rest).</param>
+    public static void Validate(AppSpec app, LauncherPolicy policy, bool onSlurm = false)
     {
         if (app.Services.Count is 0 or > AppRules.MaxServices)
         {
@@ -42,7 +46,8 @@ internal static class AppValidator
                 RequestValidator.Refuse($"'{UntrustedText.Printable(service.Name)}' is not a service name, or is used twice.");
             }
 
-            RequestValidator.ValidateRun(service.Run, policy);
+            RequestValidator.ValidateRun(service.Run, policy, hostLimits: !onSlurm);
+            ValidateGpuCount(service, onSlurm);
             // The entrypoint reaches podman as one JSON array, never as options: it follows the command's rules of shape.
             if (service.Entrypoint is { } entrypoint
                 && RunRules.Check(service.Run with { Command = entrypoint }).FirstOrDefault(v => v.Field == RunField.Command) is { } bad)
@@ -80,6 +85,24 @@ internal static class AppValidator
             }
 
             earlier.Add(service.Name, service);
+        }
+    }
+
+    private static void ValidateGpuCount(AppServiceSpec service, bool onSlurm)
+    {
+        if (!onSlurm && service.GpuCount is not null)
+        {
+            RequestValidator.Refuse($"Service '{service.Name}': gpuCount is for an app on a Slurm cluster; here run.gpus names the GPUs.");
+        }
+
+        if (onSlurm && service.Run.Gpus is { Count: > 0 })
+        {
+            RequestValidator.Refuse($"Service '{service.Name}': on a Slurm cluster Slurm picks the GPUs; give their number in gpuCount, not run.gpus.");
+        }
+
+        if (service.GpuCount is < 0 or > SlurmLimits.MaxGpus)
+        {
+            RequestValidator.Refuse($"Service '{service.Name}': gpuCount must be between 0 and {SlurmLimits.MaxGpus}.");
         }
     }
 

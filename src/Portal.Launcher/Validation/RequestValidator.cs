@@ -30,18 +30,20 @@ internal static class RequestValidator
         bool slurmVerb = Slurm.SlurmRequestRules.IsSlurmVerb(r.Verb);
         bool needsJob = slurmVerb || r.Verb is LauncherVerbs.Run or LauncherVerbs.Stop or LauncherVerbs.Remove
             or LauncherVerbs.Release or LauncherVerbs.Inspect or LauncherVerbs.Logs || LauncherVerbs.AppVerbs.Contains(r.Verb);
-        CheckSection(r.Run is not null, r.Verb is LauncherVerbs.Run or LauncherVerbs.SlurmSubmit, "run", r.Verb);
+        // slurm-submit takes a job's run section or an app's section, never both.
+        bool submitsApp = r.Verb == LauncherVerbs.SlurmSubmit && r.App is not null;
+        CheckSection(r.Run is not null, r.Verb is LauncherVerbs.Run || (r.Verb == LauncherVerbs.SlurmSubmit && !submitsApp), "run", r.Verb);
         CheckSection(r.Stop is not null, r.Verb is LauncherVerbs.Stop or LauncherVerbs.Remove or LauncherVerbs.AppStop or LauncherVerbs.AppRemove, "stop", r.Verb, optional: true);
         CheckSection(r.Logs is not null, r.Verb is LauncherVerbs.Logs or LauncherVerbs.AppLogs or LauncherVerbs.SlurmLog, "logs", r.Verb, optional: r.Verb != LauncherVerbs.AppLogs);
         CheckSection(r.Slurm is not null, slurmVerb, "slurm", r.Verb);
-        CheckSection(r.App is not null, r.Verb == LauncherVerbs.AppUp, "app", r.Verb);
+        CheckSection(r.App is not null, r.Verb == LauncherVerbs.AppUp || submitsApp, "app", r.Verb);
         CheckSection(r.Authenticate is not null, r.Verb == LauncherVerbs.Authenticate, "authenticate", r.Verb);
         CheckSection(r.Image is not null, r.Verb is LauncherVerbs.ImagePull or LauncherVerbs.ImageRemove, "image", r.Verb);
         CheckSection(r.Build is not null, r.Verb == LauncherVerbs.ImageBuild, "build", r.Verb);
         CheckSection(r.Process is not null, r.Verb == LauncherVerbs.KillGpuProcess, "process", r.Verb);
-        if ((r.Logs?.Service is not null) != (r.Verb == LauncherVerbs.AppLogs))
+        if (r.Logs?.Service is not null ? r.Verb is not (LauncherVerbs.AppLogs or LauncherVerbs.SlurmLog) : r.Verb == LauncherVerbs.AppLogs)
         {
-            Refuse("logs.service names the service of an app-logs request, and only there.");
+            Refuse("logs.service names the service of an app-logs request (or of a slurm-log request for an app), and only there.");
         }
 
         // check without a user reports host facts only.
@@ -90,7 +92,7 @@ internal static class RequestValidator
 
         if (r.App is { } app)
         {
-            AppValidator.Validate(app, policy);
+            AppValidator.Validate(app, policy, onSlurm: submitsApp);
         }
         else if (r.Logs?.Service is { } service && !AppRules.IsServiceName(service))
         {

@@ -133,7 +133,7 @@ public sealed class SlurmRequestTests
     {
         LauncherRequest request = Submit();
 
-        List<string> argv = SlurmArgs.Sbatch(Slurm, "42", request.Run!, request.Slurm!, Alice, "0123456789abcdef");
+        List<string> argv = SlurmArgs.Sbatch(Slurm, "42", request.Run!.Cpus, request.Run.MemoryMiB, request.Slurm!, Alice, "0123456789abcdef");
 
         Assert.Equal(
             [
@@ -148,7 +148,7 @@ public sealed class SlurmRequestTests
     [Fact]
     public void AFractionOfACpu_AsksSlurmForTheNextWholeOne()
     {
-        List<string> argv = SlurmArgs.Sbatch(Slurm, "1", new RunSpec { Image = "busybox", Cpus = 0.5 }, new SlurmSpec(), Alice, null);
+        List<string> argv = SlurmArgs.Sbatch(Slurm, "1", 0.5, null, new SlurmSpec(), Alice, null);
 
         Assert.Contains("--cpus-per-task=1", argv);
         Assert.DoesNotContain(argv, a => a.StartsWith("--gres", StringComparison.Ordinal) || a.StartsWith("--comment", StringComparison.Ordinal));
