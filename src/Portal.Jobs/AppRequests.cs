@@ -50,6 +50,22 @@ public static class AppRequests
         Entrypoint = null,
     };
 
+    /// <summary>The <c>app</c> section of an app on a Slurm cluster: Slurm picks the GPUs, so each service gets a
+    /// count (its file's), which the node's batch script hands out in start order as the ledger does here.</summary>
+    /// <exception cref="InvalidOperationException">The stored file no longer parses: never for a job the validator accepted.</exception>
+    public static ProtocolApp BuildForSlurm(JobSpec job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var spec = AppFileParser.Parse(job.AppFile ?? "").Spec
+            ?? throw new InvalidOperationException("The app's file no longer parses.");
+        var services = spec.Services.Select(service =>
+        {
+            var request = ToService(service, []) with { GpuCount = service.Gpus };
+            return spec.WebFront is { } web && web.Service == service.Name ? AsWebFront(request, web.Port) : request;
+        }).ToList();
+        return new ProtocolApp { Services = services, Volumes = spec.Volumes.Count > 0 ? spec.Volumes : null };
+    }
+
     private static AppServiceSpec ToService(AppService service, List<string> gpus) => new()
     {
         Name = service.Name,

@@ -12,6 +12,10 @@ public interface ISlurmLauncher
     /// <summary>Submits the job's container as a batch job of <paramref name="user"/>; returns Slurm's job id.</summary>
     Task<SlurmSubmission> SubmitAsync(string user, string job, RunSpec spec, SlurmSpec slurm, CancellationToken cancellationToken = default);
 
+    /// <summary>Submits an app (its pod, one container per service) as one batch job of <paramref name="user"/>; each
+    /// service's GPUs are a count (<see cref="AppServiceSpec.GpuCount"/>) adding up to <see cref="SlurmSpec.Gpus"/>.</summary>
+    Task<SlurmSubmission> SubmitAppAsync(string user, string job, AppSpec app, SlurmSpec slurm, CancellationToken cancellationToken = default);
+
     /// <summary>Cancels Slurm job <paramref name="slurmJobId"/> once the launcher has checked it is <paramref name="job"/>
     /// of <paramref name="user"/>; a job Slurm has finished or forgotten is not an error.</summary>
     Task CancelAsync(string user, string job, long slurmJobId, CancellationToken cancellationToken = default);

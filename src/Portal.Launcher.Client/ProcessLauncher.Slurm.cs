@@ -5,9 +5,15 @@ namespace Portal.Launcher.Client;
 
 public sealed partial class ProcessLauncher
 {
-    public async Task<SlurmSubmission> SubmitAsync(string user, string job, RunSpec spec, SlurmSpec slurm, CancellationToken cancellationToken = default)
+    public Task<SlurmSubmission> SubmitAsync(string user, string job, RunSpec spec, SlurmSpec slurm, CancellationToken cancellationToken = default) =>
+        SubmitAsync(Request(LauncherVerbs.SlurmSubmit, user, job) with { Run = spec, Slurm = slurm }, cancellationToken);
+
+    public Task<SlurmSubmission> SubmitAppAsync(string user, string job, AppSpec app, SlurmSpec slurm, CancellationToken cancellationToken = default) =>
+        SubmitAsync(Request(LauncherVerbs.SlurmSubmit, user, job) with { App = app, Slurm = slurm }, cancellationToken);
+
+    private async Task<SlurmSubmission> SubmitAsync(LauncherRequest request, CancellationToken cancellationToken)
     {
-        LauncherResponse r = await CallAsync(Request(LauncherVerbs.SlurmSubmit, user, job) with { Run = spec, Slurm = slurm }, cancellationToken);
+        LauncherResponse r = await CallAsync(request, cancellationToken);
         return new SlurmSubmission(
             r.SlurmJobId ?? throw new LauncherException(LauncherFailure.Internal, "The launcher returned no Slurm job id.", 0, ""),
             r.Warnings ?? []);

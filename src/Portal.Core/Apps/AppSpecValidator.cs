@@ -97,6 +97,14 @@ public static class AppSpecValidator
             ValidateService(service, prefix + service.Name, spec.Kind == AppFileKind.KubePod ? ".volumeMounts" : ".volumes", perService, problems);
         }
 
+        // On a cluster the proxy reaches the front through the launcher's relay, which runs the nodes' sockbridge.
+        if (spec.WebFront is { } web && context.Cluster is { Sessions: false })
+        {
+            var front = spec.Services.First(s => s.Name == web.Service);
+            problems.Add(new AppProblem(front.LineOf(ComposeRules.WebFrontKey), prefix + front.Name,
+                "Jobs run on a Slurm cluster, and the launcher policy names no sockbridge on its nodes (slurm.nodeBridge): an app there cannot have a web front."));
+        }
+
         // The app as one job: name, GPUs, CPUs, memory, walltime, priority and the queue limit against the quota.
         foreach (var error in JobSpecValidator.Validate(AsJob(spec, submission), context))
         {

@@ -22,12 +22,6 @@ public static partial class JobSpecValidator
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(context);
-        if (spec.AppFile is not null && context.Cluster is not null)
-        {
-            // An app is a pod of several containers on the portal's host; a Slurm job is one container in its allocation.
-            return [new(nameof(JobSpec.AppFile), "Jobs run on a Slurm cluster, where the portal runs no apps yet.")];
-        }
-
         if (spec.AppFile is not null)
         {
             return Apps.AppSpecValidator.ValidateAppJob(spec, context);

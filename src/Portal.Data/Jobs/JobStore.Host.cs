@@ -63,9 +63,17 @@ public sealed partial class JobStore
         await using var db = await contextFactory.CreateDbContextAsync(cancellationToken);
         var row = await db.Jobs.AsNoTracking()
             .Where(j => j.Id == jobId && j.AppFile != null && j.State == JobStateColumn.Running)
-            .Select(j => new { j.OwnerId, j.OwnerLinuxUserName, j.AppFile })
+            .Select(j => new { j.OwnerId, j.OwnerLinuxUserName, j.AppFile, j.Backend, j.BackendJobId })
             .FirstOrDefaultAsync(cancellationToken);
-        return row is null ? null : new RunningApp(jobId, row.OwnerId, row.OwnerLinuxUserName, row.AppFile!);
+        if (row is null)
+        {
+            return null;
+        }
+
+        // As for a session: an app on a Slurm cluster is reached through its Slurm job.
+        long? slurmJobId = row.Backend == JobBackends.Slurm ? ParseSlurmId(row.BackendJobId) : null;
+        return row.Backend == JobBackends.Slurm && slurmJobId is null ? null
+            : new RunningApp(jobId, row.OwnerId, row.OwnerLinuxUserName, row.AppFile!, slurmJobId);
     }
 
     /// <summary>Withdraws a queued job. A started job needs the launcher to stop it first; then record the end with

@@ -190,4 +190,5 @@ public sealed record RunningSession(long JobId, Guid OwnerId, string Owner, Port
 /// <param name="OwnerId">The portal account that owns it: the only one its web front is served to.</param>
 /// <param name="Owner">The Linux account it runs as: its socket's peer must have that account's uid.</param>
 /// <param name="AppFile">The app's file as given: whether it has a web front is the parser's answer.</param>
-public sealed record RunningApp(long JobId, Guid OwnerId, string Owner, string AppFile);
+/// <param name="SlurmJobId">Slurm's id of the job, for an app on a Slurm cluster; null on this host.</param>
+public sealed record RunningApp(long JobId, Guid OwnerId, string Owner, string AppFile, long? SlurmJobId = null);

@@ -156,7 +156,10 @@ internal sealed partial class SlurmJobBackend(
         SlurmSubmission submission;
         try
         {
-            submission = await launcher.SubmitAsync(owner, key, spec.ToRunSpec(jobId, []), ToSlurmSpec(spec), cancellationToken);
+            // An app is one Slurm job too: its pod and services, built on the node by the launcher's batch script.
+            submission = spec.IsApp
+                ? await launcher.SubmitAppAsync(owner, key, AppRequests.BuildForSlurm(spec), ToSlurmSpec(spec), cancellationToken)
+                : await launcher.SubmitAsync(owner, key, spec.ToRunSpec(jobId, []), ToSlurmSpec(spec), cancellationToken);
         }
         catch (LauncherException e) when (e.Failure is LauncherFailure.OperationFailed or LauncherFailure.Refused)
         {

@@ -28,7 +28,10 @@ public sealed class SlurmJobOutput(JobStore store, ISlurmLauncher launcher)
     /// <param name="follow">Keep reading until the job ends.</param>
     /// <param name="cancellationToken">Ends the stream (and the launcher).</param>
     /// <param name="tail">Only the last lines.</param>
-    public async IAsyncEnumerable<string> StreamAsync(Job job, JobBackendFacts? backend, bool follow, [EnumeratorCancellation] CancellationToken cancellationToken, int? tail = null)
+    /// <param name="service">For an app: the service whose output to read (its own file); null for the job's own
+    /// output (for an app, what its batch script said of the services).</param>
+    public async IAsyncEnumerable<string> StreamAsync(Job job, JobBackendFacts? backend, bool follow, [EnumeratorCancellation] CancellationToken cancellationToken,
+        int? tail = null, string? service = null)
     {
         ArgumentNullException.ThrowIfNull(job);
         if (!long.TryParse(backend?.JobId, NumberStyles.None, CultureInfo.InvariantCulture, out var slurmId))
@@ -43,7 +46,7 @@ public sealed class SlurmJobOutput(JobStore store, ISlurmLauncher launcher)
             end.CancelAfter(Drain);
         }
 
-        var lines = launcher.StreamLogAsync(job.Owner, JobKeys.Format(job.Id), slurmId, new LogsSpec { Follow = follow, Tail = tail }, end.Token)
+        var lines = launcher.StreamLogAsync(job.Owner, JobKeys.Format(job.Id), slurmId, new LogsSpec { Follow = follow, Tail = tail, Service = service }, end.Token)
             .GetAsyncEnumerator(end.Token);
         try
         {

@@ -120,7 +120,7 @@ internal static class AppBatchScript
         script.Append(BatchScript.RuntimeDirectory).Append('\n');
         if (app.Services.Any(s => s.Run.Session is not null))
         {
-            script.Append(BatchScript.SessionFolder);
+            script.Append(BatchScript.SessionFolder).Append('\n');
         }
 
         AppendGpus(script, slurm, policy.GpuControlNodes, app.Services.Sum(s => s.GpuCount ?? 0));

@@ -103,7 +103,7 @@ internal static class BatchScript
         script.Append(RuntimeDirectory).Append('\n');
         if (run.Session is not null)
         {
-            script.Append(SessionFolder).Append("trap 'rm -rf -- \"$session_dir\"' EXIT\n");
+            script.Append(SessionFolder).Append("\ntrap 'rm -rf -- \"$session_dir\"' EXIT\n");
         }
 
         AppendGpus(script, slurm, policy.GpuControlNodes);

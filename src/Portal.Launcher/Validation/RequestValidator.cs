@@ -88,16 +88,18 @@ internal static class RequestValidator
             ValidateRun(run, policy, hostLimits: r.Verb == LauncherVerbs.Run);
         }
 
-        Slurm.SlurmRequestRules.Validate(r, policy);
-
+        // Each service first, then (for Slurm) the app as one job.
         if (r.App is { } app)
         {
             AppValidator.Validate(app, policy, onSlurm: submitsApp);
         }
-        else if (r.Logs?.Service is { } service && !AppRules.IsServiceName(service))
+
+        if (r.Logs?.Service is { } service && !AppRules.IsServiceName(service))
         {
             Refuse($"'{UntrustedText.Printable(service)}' is not a service name.");
         }
+
+        Slurm.SlurmRequestRules.Validate(r, policy);
 
         if (r.Image is { } image && (r.Verb == LauncherVerbs.ImagePull
             ? ImageRules.PullProblem(image.Reference, policy.Registries.Select(g => g.Host))

@@ -11,6 +11,7 @@ namespace Portal.Launcher.Tests.Unit;
 /// got (NUL-separated), its visible-device variables and its environment file: the words the request chose must
 /// arrive as the same words, and nothing in them may run.
 /// </summary>
+[Collection(BatchScriptGroup.Name)]
 public sealed class SlurmBatchScriptTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("portal-batch-script-").FullName;
@@ -291,4 +292,12 @@ public sealed class SlurmBatchScriptTests : IDisposable
         psi.Environment["CUDA_VISIBLE_DEVICES"] = allocated;
         return Process.Start(psi)!;
     }
+}
+
+/// <summary>The batch script tests share the fallback runtime folder and Slurm job id 7's session folder under /tmp:
+/// one at a time.</summary>
+[CollectionDefinition(Name)]
+public sealed class BatchScriptGroup
+{
+    public const string Name = "batch scripts";
 }

@@ -16,6 +16,16 @@ public sealed class SubmittedJobs(SlurmHost host)
         return submission.SlurmJobId;
     }
 
+    public async Task<long> SubmitAppAsync(SlurmTestUser user, string job, AppSpec app)
+    {
+        var submission = await host.Launcher.SubmitAppAsync(user.Name, job, app, new SlurmSpec
+        {
+            Gpus = app.Services.Sum(s => s.GpuCount ?? 0), WalltimeMinutes = 10, Partitions = [LocalSlurmCluster.Partition],
+        });
+        _submitted.Add((user.Name, job, submission.SlurmJobId));
+        return submission.SlurmJobId;
+    }
+
     public async Task CancelAllAsync()
     {
         foreach (var (user, job, id) in _submitted)

@@ -62,6 +62,8 @@ public sealed class LogStreamLimitTests
 
         public Task<SlurmSubmission> SubmitAsync(string user, string job, RunSpec spec, SlurmSpec slurm, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
+        public Task<SlurmSubmission> SubmitAppAsync(string user, string job, AppSpec app, SlurmSpec slurm, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
         public Task CancelAsync(string user, string job, long slurmJobId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
         public Task<Stream> ConnectAsync(string user, string job, long slurmJobId, CancellationToken cancellationToken = default) => throw new NotSupportedException();

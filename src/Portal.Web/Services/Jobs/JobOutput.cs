@@ -132,15 +132,15 @@ internal sealed class JobOutput(JobStore jobs, ILauncher launcher, SlurmJobOutpu
     /// <summary>The output of a job <see cref="OpenAsync"/> found <see cref="JobLogState.Available"/>, line by line,
     /// stdout and stderr in order, each line with its stream and time; with <see cref="LogsSpec.Follow"/> until the job
     /// ends or the token is cancelled (which ends the launcher). For an app, <see cref="LogsSpec.Service"/> names the
-    /// service (see <see cref="HasService"/>). A Slurm job's output file holds both streams as one, without times: its
-    /// lines all count as stdout.</summary>
+    /// service (see <see cref="HasService"/>). A Slurm job's output file (and each service's of an app on Slurm) holds
+    /// both streams as one, without times: its lines all count as stdout.</summary>
     public IAsyncEnumerable<LogLine> ReadAsync(JobLog log, LogsSpec spec, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(log);
         ArgumentNullException.ThrowIfNull(spec);
         var job = log.Job ?? throw new ArgumentException("A log that names no job has no lines.", nameof(log));
         return log.Backend is { IsSlurm: true }
-            ? PlainAsync(slurmOutput.StreamAsync(job, log.Backend, spec.Follow, cancellationToken, spec.Tail))
+            ? PlainAsync(slurmOutput.StreamAsync(job, log.Backend, spec.Follow, cancellationToken, spec.Tail, spec.Service))
             : launcher.StreamLogsAsync(job.Owner, JobKeys.Format(job.Id), spec, cancellationToken);
     }
 

@@ -32,6 +32,9 @@ internal sealed class LogStreamLimits(ILauncher inner, LogStreamOptions options,
     public Task<SlurmSubmission> SubmitAsync(string user, string job, RunSpec spec, SlurmSpec slurmSpec, CancellationToken cancellationToken = default) =>
         Slurm.SubmitAsync(user, job, spec, slurmSpec, cancellationToken);
 
+    public Task<SlurmSubmission> SubmitAppAsync(string user, string job, AppSpec app, SlurmSpec slurmSpec, CancellationToken cancellationToken = default) =>
+        Slurm.SubmitAppAsync(user, job, app, slurmSpec, cancellationToken);
+
     public Task CancelAsync(string user, string job, long slurmJobId, CancellationToken cancellationToken = default) =>
         Slurm.CancelAsync(user, job, slurmJobId, cancellationToken);
 

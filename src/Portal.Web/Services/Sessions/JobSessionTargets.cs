@@ -50,22 +50,26 @@ public sealed class JobSessionTargets(
         if (session is not null)
         {
             SessionTarget? target = await TargetAsync(jobId, session.OwnerId, session.Owner, new SessionApp(session.Kind).StripsPrefix, cancellationToken);
-            return target is not null && session.SlurmJobId is { } slurmJobId
-                ? target with
-                {
-                    SocketPath = SlurmNames.NodeSessionFolder(target.OwnerUid, slurmJobId) + "/" + SessionRules.SocketName,
-                    Slurm = new SlurmSessionLink(session.Owner, slurmJobId),
-                }
-                : target;
+            return OnNode(target, session.Owner, session.SlurmJobId);
         }
 
         // An app's web front: the launcher gave that service the job's session folder and sockbridge. A compose file
         // cannot know its job's id, so the front serves from "/" and gets the path after /s/<id>.
         var app = await jobs.FindRunningAppAsync(jobId, cancellationToken);
         return app is not null && AppFileParser.Parse(app.AppFile).Spec?.WebFront is not null
-            ? await TargetAsync(jobId, app.OwnerId, app.Owner, stripsPrefix: true, cancellationToken)
+            ? OnNode(await TargetAsync(jobId, app.OwnerId, app.Owner, stripsPrefix: true, cancellationToken), app.Owner, app.SlurmJobId)
             : null;
     }
+
+    /// <summary>A session or web front on a Slurm cluster is served from its node, through its Slurm job.</summary>
+    private static SessionTarget? OnNode(SessionTarget? target, string owner, long? slurmJobId) =>
+        target is not null && slurmJobId is { } id
+            ? target with
+            {
+                SocketPath = SlurmNames.NodeSessionFolder(target.OwnerUid, id) + "/" + SessionRules.SocketName,
+                Slurm = new SlurmSessionLink(owner, id),
+            }
+            : target;
 
     private async Task<SessionTarget?> TargetAsync(long jobId, Guid ownerId, string owner, bool stripsPrefix, CancellationToken cancellationToken)
     {
