@@ -41,6 +41,18 @@ public static class SlurmNames
     public static string ServiceOutputFile(string job, long slurmJobId, string service) =>
         $"portal-{job}-{slurmJobId.ToString(System.Globalization.CultureInfo.InvariantCulture)}.{service}.log";
 
+    /// <summary>How an app's batch script tells, in the job's output file, that a service started:
+    /// <c>portal: service 'NAME' started</c>. The portal reads the services' states from these lines.</summary>
+    public static string ServiceStartedLine(string service) => ServiceLinePrefix + service + ServiceStartedSuffix;
+
+    /// <summary>What starts each of the script's lines about a service.</summary>
+    public const string ServiceLinePrefix = "portal: service '";
+
+    public const string ServiceStartedSuffix = "' started";
+
+    /// <summary>Ends a line <c>portal: service 'NAME' ended, exit code N</c>.</summary>
+    public const string ServiceEndedSuffix = "' ended, exit code ";
+
     /// <summary>The same, as sbatch's <c>--output</c> pattern (<c>%j</c> is the job id).</summary>
     public static string OutputPattern(string job) => $"portal-{job}-%j.log";
 

@@ -14,6 +14,31 @@ namespace Portal.Jobs.Slurm;
 /// </summary>
 public sealed class SlurmJobOutput(JobStore store, ISlurmLauncher launcher)
 {
+    /// <summary>How many of the job's output lines are read for its services' states: the script writes two per
+    /// service, among podman's own complaints, if any.</summary>
+    private const int StateLines = 2000;
+
+    /// <summary>The services' states of a running app, from what its batch script wrote (<see cref="SlurmAppStates"/>);
+    /// empty for one that is not running.</summary>
+    /// <exception cref="LauncherException">The launcher could not read the file.</exception>
+    public async Task<IReadOnlyList<ContainerState>> ServiceStatesAsync(Job job, JobBackendFacts? backend, IReadOnlyList<string> services,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        if (job.State != JobState.Running)
+        {
+            return [];
+        }
+
+        var lines = new List<string>();
+        await foreach (var line in StreamAsync(job, backend, follow: false, cancellationToken, tail: StateLines))
+        {
+            lines.Add(line);
+        }
+
+        return SlurmAppStates.Parse(lines, JobKeys.Format(job.Id), job.Owner, services);
+    }
+
     /// <summary>How often a followed job is looked at to see whether it ended.</summary>
     public static readonly TimeSpan EndPoll = TimeSpan.FromSeconds(1);
 

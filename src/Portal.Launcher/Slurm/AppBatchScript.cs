@@ -68,7 +68,7 @@ internal static class AppBatchScript
         """;
 
     /// <summary>Waits for every service's podman in start order; the first failing exit code becomes the job's.</summary>
-    private const string WaitForServices = """
+    private static readonly string WaitForServices = $$"""
         status=0
         for i in "${!pids[@]}"; do
           code=0
@@ -77,7 +77,7 @@ internal static class AppBatchScript
             code=0
             wait "${pids[$i]}" || code=$?
           done
-          echo "portal: service '${names[$i]}' ended, exit code $code" >&2
+          echo "{{SlurmNames.ServiceLinePrefix}}${names[$i]}{{SlurmNames.ServiceEndedSuffix}}$code" >&2
           if ((code != 0 && status == 0)); then status=$code; fi
         done
         exit "$status"
@@ -243,7 +243,7 @@ internal static class AppBatchScript
             .Append(ShellQuote.Word("." + service.Name + ".log")).Append(" 2>&1 &\n");
         script.Append("pids+=(\"$!\")\nnames+=(").Append(ShellQuote.Word(service.Name)).Append(")\n");
         script.Append("started ").Append(ShellQuote.Word(service.Name)).Append(" \"$pod\"-").Append(ShellQuote.Word(service.Name)).Append(" \"$!\"\n");
-        script.Append("echo ").Append(ShellQuote.Word($"portal: service '{service.Name}' started")).Append(" >&2\n");
+        script.Append("echo ").Append(ShellQuote.Word(SlurmNames.ServiceStartedLine(service.Name))).Append(" >&2\n");
     }
 
     /// <summary>

@@ -25,6 +25,11 @@ internal static class AppExportEndpoints
             return TypedResults.NotFound();
         }
 
+        if (details.Backend is { IsSlurm: true })
+        {
+            return TypedResults.Text(Api.AppApiEndpoints.SlurmExport(id), "text/plain; charset=utf-8", statusCode: StatusCodes.Status409Conflict);
+        }
+
         try
         {
             var yaml = await launcher.AppExportAsync(details.Job.Owner, JobKeys.Format(id), cancellationToken);

@@ -70,16 +70,6 @@ public sealed class JobSpecValidatorTests
             User with { GpuUuidsOnBox = [], Cluster = new ClusterCapacity(2, Sessions: true) }));
 
     [Fact]
-    public void On_a_Slurm_cluster_an_app_is_refused_at_submit_rather_than_by_the_launcher_later()
-    {
-        var app = Valid with { Mounts = [], AppFile = "services:\n  web:\n    image: localhost/busybox\n" };
-
-        var errors = Errors(app, OnCluster(maxGpusPerNode: 2));
-
-        Assert.Contains(errors, e => e.Field == nameof(JobSpec.AppFile) && e.Message.Contains("Slurm cluster", StringComparison.Ordinal));
-    }
-
-    [Fact]
     public void On_one_box_a_session_is_not_refused_for_the_cluster_reason() =>
         Assert.DoesNotContain(Errors(Valid with { Session = new SessionApp(SessionKind.Jupyter) }),
             e => e.Message.Contains("Slurm cluster", StringComparison.Ordinal));

@@ -40,6 +40,34 @@ public sealed class AppRequestsTests
     }
 
     [Fact]
+    public void On_a_Slurm_cluster_each_service_gets_a_count_of_Slurms_GPUs_and_no_ids_and_the_counts_add_up_to_the_jobs()
+    {
+        var spec = AppFileParser.Parse(File).Spec!;
+        var job = AppSpecValidator.AsAppJob(spec, new AppSubmission("a", TimeSpan.FromHours(1)), File);
+
+        var request = AppRequests.BuildForSlurm(job);
+
+        Assert.Equal([("trainer", 2), ("viewer", 1)], request.Services.Select(s => (s.Name, s.GpuCount ?? 0)));
+        Assert.All(request.Services, s => Assert.Null(s.Run.Gpus));
+        Assert.Equal(job.Gpus.Count, request.Services.Sum(s => s.GpuCount ?? 0));
+        // Everything else is as on one box.
+        Assert.Equal(AppRequests.Build(job, ["GPU-1", "GPU-2", "GPU-3"]).Services.Select(s => s with { Run = s.Run with { Gpus = null } }),
+            request.Services.Select(s => s with { GpuCount = null }), new ServiceComparer());
+    }
+
+    /// <summary>Records with lists compare by reference: compare what the launcher would read.</summary>
+    private sealed class ServiceComparer : IEqualityComparer<AppServiceSpec>
+    {
+        public bool Equals(AppServiceSpec? x, AppServiceSpec? y) => Json(x) == Json(y);
+
+        public int GetHashCode(AppServiceSpec obj) => 0;
+
+        private static string Json(AppServiceSpec? service) => System.Text.Json.JsonSerializer.Serialize(
+            new LauncherRequest { Version = 1, Verb = LauncherVerbs.AppUp, App = new Portal.Launcher.Protocol.AppSpec { Services = service is null ? [] : [service] } },
+            LauncherJsonContext.Default.LauncherRequest);
+    }
+
+    [Fact]
     public void A_service_without_limits_is_sent_the_defaults_it_is_charged_for_so_the_apps_cgroup_holds_the_counted_sum()
     {
         var spec = AppFileParser.Parse(File).Spec!;

@@ -87,7 +87,7 @@ internal static class AppApiEndpoints
             : TypedResults.UnprocessableEntity(ToResponse(review));
     }
 
-    private static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> GetAsync(long id, HttpContext context, JobStore jobs, ILauncher launcher)
+    private static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> GetAsync(long id, HttpContext context, JobStore jobs, JobOutput output)
     {
         var caller = ApiCaller.From(context.User);
         var details = await jobs.GetAsync(id, caller.Id, caller.ActsAsAdmin, context.RequestAborted);
@@ -96,7 +96,7 @@ internal static class AppApiEndpoints
             return NoSuchApp(id);
         }
 
-        var services = details.Job.ContainerId is null ? [] : await ServicesOrEmptyAsync(launcher, details.Job.Owner, id, context.RequestAborted);
+        var services = await output.ServiceStatesAsync(details, context.RequestAborted);
         var web = AppFileParser.Parse(details.Job.Spec.AppFile ?? "").Spec?.WebFront;
         return TypedResults.Ok(new AppResponse(id, details.Job.Spec.Name, details.Job.State.ToString(),
             [.. services.Select(s => new AppServiceStateResponse(s.Service ?? "?", s.State, s.ExitCode, s.StartedAt, s.FinishedAt))],
@@ -110,6 +110,11 @@ internal static class AppApiEndpoints
         if (details is null || !details.Job.Spec.IsApp)
         {
             return NoSuchApp(id);
+        }
+
+        if (details.Backend is { IsSlurm: true })
+        {
+            return ApiProblems.Conflict(SlurmExport(id));
         }
 
         try
@@ -198,17 +203,9 @@ internal static class AppApiEndpoints
         }
     }
 
-    internal static async Task<IReadOnlyList<ContainerState>> ServicesOrEmptyAsync(ILauncher launcher, string owner, long id, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await launcher.AppInspectAsync(owner, JobKeys.Format(id), cancellationToken);
-        }
-        catch (LauncherException)
-        {
-            return [];
-        }
-    }
+    /// <summary>Why an app on a Slurm cluster has no export: its pod lives on a node, where the portal runs no podman.</summary>
+    internal static string SlurmExport(long id) =>
+        $"App {id} runs on a Slurm cluster: its pod lives on a node only while the job runs, and the portal exports pods of this host only. Its file is its description.";
 
     public static AppReviewResponse ToResponse(AppReview review)
     {

@@ -100,6 +100,29 @@ internal sealed class JobOutput(JobStore jobs, ILauncher launcher, SlurmJobOutpu
         }
     }
 
+    /// <summary>An app's services' states wherever it runs: podman's on this host (none once its pod is removed); on a
+    /// Slurm cluster, what its batch script wrote of them (<see cref="SlurmAppStates"/>), while it runs. Empty when the
+    /// launcher cannot answer: the page shows the states it can.</summary>
+    public async Task<IReadOnlyList<ContainerState>> ServiceStatesAsync(JobDetails details, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(details);
+        var job = details.Job;
+        try
+        {
+            if (details.Backend is { IsSlurm: true })
+            {
+                var services = AppFileParser.Parse(job.Spec.AppFile ?? "").Spec?.Services.Select(s => s.Name).ToList() ?? [];
+                return await slurmOutput.ServiceStatesAsync(job, details.Backend, services, cancellationToken);
+            }
+
+            return job.ContainerId is null ? [] : await launcher.AppInspectAsync(job.Owner, JobKeys.Format(job.Id), cancellationToken);
+        }
+        catch (LauncherException)
+        {
+            return [];
+        }
+    }
+
     /// <summary>Whether <paramref name="job"/> is an app with a service named <paramref name="service"/>: the services
     /// are read from the app's own file, so a reader cannot ask the launcher for a name the app does not have.</summary>
     public static bool HasService(Job job, string service)
