@@ -118,13 +118,15 @@ internal static class AppBatchScript
         }
 
         script.Append(BatchScript.RuntimeDirectory).Append('\n');
+        AppendGpus(script, slurm, policy.GpuControlNodes, app.Services.Sum(s => s.GpuCount ?? 0));
+        // From the pod on, the EXIT trap removes whatever the script made, the session folder included.
+        AppendPod(script, job, app, owner, slurm);
         if (app.Services.Any(s => s.Run.Session is not null))
         {
-            script.Append(BatchScript.SessionFolder).Append('\n');
+            // Only a folder the script made (in a parent that passed private_dir) is the cleanup's to remove.
+            script.Append(BatchScript.SessionFolder).Append("\nsession_made=1\n");
         }
 
-        AppendGpus(script, slurm, policy.GpuControlNodes, app.Services.Sum(s => s.GpuCount ?? 0));
-        AppendPod(script, job, app, owner, slurm);
         script.Append(StartedFunction).Append('\n').Append(HealthyFunction).Append('\n');
         script.Append("pids=()\nnames=()\n");
         int firstGpu = 0;
@@ -168,7 +170,7 @@ internal static class AppBatchScript
         }
 
         script.Append("  rm -f -- \"$hosts\"\n");
-        script.Append("  if [[ -n ${session_dir-} ]]; then rm -rf -- \"$session_dir\"; fi\n}\n");
+        script.Append("  if [[ -n ${session_made-} ]]; then rm -rf -- \"$session_dir\"; fi\n}\n");
         script.Append("trap cleanup EXIT\n");
         script.Append("stop() {\n  if [[ -n $stopping ]]; then return 0; fi\n  stopping=1\n");
         script.Append("  \"$podman\" pod stop --time ").Append(BatchScript.StopSeconds).Append(" -- \"$pod\" >/dev/null 2>&1 || true\n}\n");
@@ -208,7 +210,7 @@ internal static class AppBatchScript
         }
 
         script.Append("if [[ -n $stopping ]]; then exit 143; fi\n");
-        script.Append("service_gpus ").Append(Number(firstGpu)).Append(' ').Append(Number(service.GpuCount ?? 0)).Append('\n');
+        script.Append("select_gpus ").Append(Number(firstGpu)).Append(' ').Append(Number(service.GpuCount ?? 0)).Append('\n');
         script.Append("\"$podman\" run --name \"$pod\"-").Append(ShellQuote.Word(service.Name)).Append(" --pod \"$pod\" --label \"portal.slurm-job=$SLURM_JOB_ID\" ");
         List<string> options = BatchScript.FixedOptions(job, run, owner, policy, slurm, mounts, service.Name);
         PodmanArgs.AddServiceOptions(options, service);
@@ -246,36 +248,12 @@ internal static class AppBatchScript
         script.Append("echo ").Append(ShellQuote.Word(SlurmNames.ServiceStartedLine(service.Name))).Append(" >&2\n");
     }
 
-    /// <summary>
-    /// The GPUs Slurm allocated, checked (each a plain index, as many as the services take), and
-    /// <c>service_gpus FIRST COUNT</c>, which sets the podman options (<c>gpus</c>) and visible-device list
-    /// (<c>visible</c>, numbered from 0) of the COUNT GPUs from place FIRST.
-    /// </summary>
+    /// <summary>The GPUs Slurm allocated (<see cref="BatchScript.AppendGpuSelection"/>), as many as the services take.</summary>
     private static void AppendGpus(StringBuilder script, SlurmPolicy slurm, IReadOnlyList<string> controlNodes, int total)
     {
-        script.Append("IFS=, read -r -a allocated <<< \"${SLURM_JOB_GPUS:-}\"\n");
-        script.Append("for i in \"${allocated[@]}\"; do\n");
-        script.Append("  if [[ ! $i =~ ^[0-9]+$ ]]; then echo \"portal: unexpected SLURM_JOB_GPUS '${SLURM_JOB_GPUS:-}'\" >&2; exit 1; fi\ndone\n");
+        BatchScript.AppendGpuSelection(script, slurm, controlNodes);
         script.Append("if ((${#allocated[@]} != ").Append(Number(total)).Append(")); then\n");
         script.Append("  echo \"portal: Slurm allocated ${#allocated[@]} GPUs; the app's services take ").Append(Number(total)).Append("\" >&2\n  exit 1\nfi\n");
-        script.Append("service_gpus() {\n  gpus=()\n  visible=\n  local k i\n  for ((k = 0; k < $2; k++)); do\n    i=${allocated[$1 + k]}\n");
-        switch (slurm.GpuDevices)
-        {
-            case "cdi":
-                script.Append("    gpus+=(--device \"nvidia.com/gpu=$i\")\n");
-                break;
-            case "nodes":
-                script.Append("    gpus+=(--device \"/dev/nvidia$i\")\n");
-                break;
-        }
-
-        script.Append("    visible+=${visible:+,}$k\n  done\n");
-        if (slurm.GpuDevices == "nodes" && controlNodes.Count > 0)
-        {
-            script.Append("  if (($2 > 0)); then gpus+=(").Append(ShellQuote.Words(controlNodes.SelectMany(node => new[] { "--device", node }))).Append("); fi\n");
-        }
-
-        script.Append("}\n");
     }
 
     /// <summary>A volume's name on the node as one shell word: the app's volume, of this Slurm job.</summary>

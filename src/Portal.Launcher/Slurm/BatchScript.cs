@@ -211,29 +211,43 @@ internal static class BatchScript
     /// <summary>The GPUs Slurm allocated, as podman devices, and the visible-device variables the container gets.</summary>
     private static void AppendGpus(StringBuilder script, SlurmPolicy slurm, IReadOnlyList<string> controlNodes)
     {
-        // read -a splits on the commas without globbing; every id must be a plain index before it becomes a device.
-        script.Append("gpus=()\nvisible=\nn=0\n");
+        AppendGpuSelection(script, slurm, controlNodes);
+        script.Append("select_gpus 0 \"${#allocated[@]}\"\n");
+        script.Append("export CUDA_VISIBLE_DEVICES=$visible NVIDIA_VISIBLE_DEVICES=${visible:-void}\n");
+    }
+
+    /// <summary>
+    /// Reads the GPUs Slurm allocated into <c>allocated</c> (<c>read -a</c> splits <c>SLURM_JOB_GPUS</c> on the commas
+    /// without globbing) and stops the job unless each is a plain index; and defines <c>select_gpus FIRST COUNT</c>,
+    /// which sets <c>gpus</c> (podman's options for the COUNT GPUs from place FIRST: CDI names or device nodes, as the
+    /// policy says) and <c>visible</c> (their numbers inside the container, from 0). A job takes them all; each service
+    /// of an app its share.
+    /// </summary>
+    internal static void AppendGpuSelection(StringBuilder script, SlurmPolicy slurm, IReadOnlyList<string> controlNodes)
+    {
+        ArgumentNullException.ThrowIfNull(script);
+        ArgumentNullException.ThrowIfNull(slurm);
+        ArgumentNullException.ThrowIfNull(controlNodes);
         script.Append("IFS=, read -r -a allocated <<< \"${SLURM_JOB_GPUS:-}\"\n");
         script.Append("for i in \"${allocated[@]}\"; do\n");
-        script.Append("  if [[ ! $i =~ ^[0-9]+$ ]]; then echo \"portal: unexpected SLURM_JOB_GPUS '${SLURM_JOB_GPUS:-}'\" >&2; exit 1; fi\n");
+        script.Append("  if [[ ! $i =~ ^[0-9]+$ ]]; then echo \"portal: unexpected SLURM_JOB_GPUS '${SLURM_JOB_GPUS:-}'\" >&2; exit 1; fi\ndone\n");
+        script.Append("select_gpus() {\n  gpus=()\n  visible=\n  local k i\n  for ((k = 0; k < $2; k++)); do\n    i=${allocated[$1 + k]}\n");
         switch (slurm.GpuDevices)
         {
             case "cdi":
-                script.Append("  gpus+=(--device \"nvidia.com/gpu=$i\")\n");
+                script.Append("    gpus+=(--device \"nvidia.com/gpu=$i\")\n");
                 break;
             case "nodes":
-                script.Append("  gpus+=(--device \"/dev/nvidia$i\")\n");
+                script.Append("    gpus+=(--device \"/dev/nvidia$i\")\n");
                 break;
         }
 
-        script.Append("  visible+=${visible:+,}$n\n  n=$((n + 1))\ndone\n");
+        script.Append("    visible+=${visible:+,}$k\n  done\n");
         if (slurm.GpuDevices == "nodes" && controlNodes.Count > 0)
         {
-            script.Append("if ((n > 0)); then gpus+=(");
-            script.Append(ShellQuote.Words(controlNodes.SelectMany(node => new[] { "--device", node })));
-            script.Append("); fi\n");
+            script.Append("  if (($2 > 0)); then gpus+=(").Append(ShellQuote.Words(controlNodes.SelectMany(node => new[] { "--device", node }))).Append("); fi\n");
         }
 
-        script.Append("export CUDA_VISIBLE_DEVICES=$visible NVIDIA_VISIBLE_DEVICES=${visible:-void}\n");
+        script.Append("}\n");
     }
 }

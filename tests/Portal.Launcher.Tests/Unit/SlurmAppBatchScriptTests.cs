@@ -16,19 +16,18 @@ public sealed class SlurmAppBatchScriptTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("portal-app-script-").FullName;
 
-    private readonly bool _fallbackExisted = Directory.Exists(FallbackRuntimeDirectory());
+    // The script makes a private runtime directory under /tmp (there is no /run/user/UID here); the test removes one it caused.
+    private readonly bool _fallbackExisted = Directory.Exists(SlurmBatchScriptTests.FallbackRuntimeDirectory());
 
     public void Dispose()
     {
         Directory.Delete(_dir, recursive: true);
-        if (!_fallbackExisted && Directory.Exists(FallbackRuntimeDirectory()))
+        string fallback = SlurmBatchScriptTests.FallbackRuntimeDirectory();
+        if (!_fallbackExisted && Directory.Exists(fallback))
         {
-            Directory.Delete(FallbackRuntimeDirectory(), recursive: true);
+            Directory.Delete(fallback, recursive: true);
         }
     }
-
-    private static string FallbackRuntimeDirectory() =>
-        "/tmp/portal-run-" + File.ReadAllLines("/proc/self/status").First(l => l.StartsWith("Uid:", StringComparison.Ordinal)).Split('\t')[1];
 
     private string FakePodman => Path.Combine(_dir, "podman");
 

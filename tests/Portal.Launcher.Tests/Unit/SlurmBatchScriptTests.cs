@@ -28,7 +28,7 @@ public sealed class SlurmBatchScriptTests : IDisposable
         }
     }
 
-    private static string FallbackRuntimeDirectory() =>
+    internal static string FallbackRuntimeDirectory() =>
         "/tmp/portal-run-" + File.ReadAllLines("/proc/self/status").First(l => l.StartsWith("Uid:", StringComparison.Ordinal)).Split('\t')[1];
 
     private string FakePodman => Path.Combine(_dir, "podman");

@@ -79,6 +79,13 @@ public sealed class SlurmAppPortalTests(SlurmHost host)
             Assert.Equal(HttpStatusCode.Conflict, export.StatusCode);
         }
 
+        // The app's page: its services, the script's own log beside each service's, and no export of a node's pod.
+        var pageHtml = await aliceBrowser.Http.GetStringAsync($"/jobs/{id}");
+        Assert.Contains("data-service=\"db\"", pageHtml, StringComparison.Ordinal);
+        Assert.Contains("Log of web", pageHtml, StringComparison.Ordinal);
+        Assert.Contains(">Log<", pageHtml, StringComparison.Ordinal);
+        Assert.DoesNotContain($"/apps/{id}/export", pageHtml, StringComparison.Ordinal);
+
         using var stopped = await alice.PostAsync($"/api/v1/jobs/{id}/cancel", null);
         Assert.True(stopped.IsSuccessStatusCode, await stopped.Content.ReadAsStringAsync());
         await SlurmJobs.WaitForStateAsync(slurmId, "CANCELLED");
