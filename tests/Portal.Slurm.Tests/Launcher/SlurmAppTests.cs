@@ -73,12 +73,14 @@ public sealed class SlurmAppTests(SlurmHost host) : IAsyncLifetime
         string page = await PageAsync(job, id);
         Assert.EndsWith("from db " + secret + "\n", page, StringComparison.Ordinal);
         // Each service its own log; each GPU service one of Slurm's two, seen as 0; the service without sees none.
-        Assert.Contains("db gpu=0|0", await LogAsync(job, id, "db"));
-        Assert.Contains("db-was-here", await LogAsync(job, id, "web"));
-        Assert.Contains("web gpu=0|0", await LogAsync(job, id, "web"));
-        Assert.Contains("idle gpu=|void", await LogAsync(job, id, "idle"));
+        // (A service writes its lines once it runs: each is waited for, not raced.)
+        Assert.True(await WaitForLineAsync(job, id, "db", "db gpu=0|0"));
+        Assert.True(await WaitForLineAsync(job, id, "web", "db-was-here"));
+        Assert.True(await WaitForLineAsync(job, id, "web", "web gpu=0|0"));
+        Assert.True(await WaitForLineAsync(job, id, "idle", "idle gpu=|void"));
         // Every service runs as the owner's uid on the node, and the secret went through a file that is gone.
-        Assert.NotEmpty(SlurmJobs.ProcessesOf(host.Alice.Uid, "sleep 599"));
+        Assert.True(await LocalSlurmCluster.WaitForAsync(() => Task.FromResult(SlurmJobs.ProcessesOf(host.Alice.Uid, "sleep 599").Count > 0),
+            TimeSpan.FromSeconds(30), "idle's sleep as the owner's uid"));
         Assert.False(SlurmJobs.AnyProcessShows(secret), "the secret shows in a process's command line or environment");
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(host.Alice.Home, SlurmNames.OutputDirectory), "*.env"));
 

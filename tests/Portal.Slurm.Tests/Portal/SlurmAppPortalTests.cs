@@ -69,7 +69,11 @@ public sealed class SlurmAppPortalTests(SlurmHost host)
 
         // Both services run, as the batch script reports them; each has its own log; the app is one Slurm job with
         // the services' GPUs.
-        var app = await alice.GetFromJsonAsync($"/api/v1/apps/{id}", ApiJsonContext.Default.AppResponse);
+        // (The front may answer a moment before the script has written that web started: wait for the line.)
+        AppResponse? app = null;
+        await LocalSlurmCluster.WaitForAsync(async () =>
+            (app = await alice.GetFromJsonAsync($"/api/v1/apps/{id}", ApiJsonContext.Default.AppResponse))!.Services.Count == 2,
+            TimeSpan.FromSeconds(30), "both services' states", throwOnTimeout: false);
         Assert.Equal([("db", "running"), ("web", "running")], app!.Services.Select(s => (s.Service, s.State)));
         Assert.Contains("db sees GPU 0", await alice.GetStringAsync($"/api/v1/apps/{id}/services/db/logs"), StringComparison.Ordinal);
         Assert.Contains("web fetched it", await alice.GetStringAsync($"/api/v1/apps/{id}/services/web/logs"), StringComparison.Ordinal);
