@@ -45,7 +45,10 @@ public sealed class WebhookTestReceiver : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _listener.Stop();
+        // Close alone, never Stop first: on Linux each of them removes the listener's prefixes, and the second removal
+        // binds the port again to find its endpoint, which fails ("Address already in use") when another test has
+        // taken that free port meanwhile, and takes the port from that test when it has not. Close also ends the
+        // pending GetContextAsync.
         _listener.Close();
         try
         {
