@@ -114,11 +114,24 @@ public sealed class NotificationWorld : IAsyncDisposable
     /// <summary>Sends whatever is due now, as one dispatcher round does.</summary>
     public Task<int> DispatchAsync() => Dispatcher.SendDueAsync(CancellationToken.None);
 
+    /// <summary>Each part is released even when one before it fails: the test database is never left behind.</summary>
     public async ValueTask DisposeAsync()
     {
-        Webhooks.Dispose();
-        await Receiver.DisposeAsync();
-        await Smtp.DisposeAsync();
-        await Database.DisposeAsync();
+        try
+        {
+            Webhooks.Dispose();
+            await Receiver.DisposeAsync();
+        }
+        finally
+        {
+            try
+            {
+                await Smtp.DisposeAsync();
+            }
+            finally
+            {
+                await Database.DisposeAsync();
+            }
+        }
     }
 }
