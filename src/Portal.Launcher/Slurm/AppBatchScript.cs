@@ -222,17 +222,7 @@ internal static class AppBatchScript
                 .Append(ShellQuote.Word($",target={volume.Target}" + (volume.ReadOnly ? ",ro=true" : "")));
         }
 
-        IReadOnlyList<string> command = run.Command ?? [];
-        if (run.Session is { } session)
-        {
-            script.Append(" --mount \"type=bind,source=$session_dir,target=").Append(SessionRules.FolderTarget).Append('"');
-            if (session.BridgePort is { } port)
-            {
-                List<string> bridge = [];
-                command = PodmanArgs.Bridged(bridge, slurm.NodeBridge!, port, command);
-                script.Append(' ').Append(ShellQuote.Words(bridge));
-            }
-        }
+        IReadOnlyList<string> command = BatchScript.AppendSession(script, run, slurm, run.Command ?? []);
 
         if (envDescriptor is { } fd)
         {

@@ -120,18 +120,7 @@ internal static class BatchScript
         script.Append("trap stop TERM INT\n");
         script.Append("\"$podman\" run --name \"$container\" --label \"portal.slurm-job=$SLURM_JOB_ID\" ");
         script.Append(ShellQuote.Words(FixedOptions(job, run, owner, policy, slurm, mounts)));
-        IReadOnlyList<string> command = run.Command ?? [];
-        if (run.Session is { } session)
-        {
-            script.Append(" --mount \"type=bind,source=$session_dir,target=").Append(SessionRules.FolderTarget).Append('"');
-            if (session.BridgePort is { } port)
-            {
-                // As on one box, with the node's copy of sockbridge.
-                List<string> bridge = [];
-                command = PodmanArgs.Bridged(bridge, slurm.NodeBridge!, port, command);
-                script.Append(' ').Append(ShellQuote.Words(bridge));
-            }
-        }
+        IReadOnlyList<string> command = AppendSession(script, run, slurm, run.Command ?? []);
 
         if (envFile is not null)
         {
@@ -145,6 +134,29 @@ internal static class BatchScript
         script.Append(" &\n");
         script.Append(WaitForPodman).Append('\n');
         return script.ToString();
+    }
+
+    /// <summary>For a session (or an app's web front): the node's session folder mounted where the app listens, and for
+    /// an app that listens on TCP, the node's sockbridge as on one box. Returns the command the container runs.</summary>
+    internal static IReadOnlyList<string> AppendSession(StringBuilder script, RunSpec run, SlurmPolicy slurm, IReadOnlyList<string> command)
+    {
+        ArgumentNullException.ThrowIfNull(script);
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(slurm);
+        if (run.Session is not { } session)
+        {
+            return command;
+        }
+
+        script.Append(" --mount \"type=bind,source=$session_dir,target=").Append(SessionRules.FolderTarget).Append('"');
+        if (session.BridgePort is { } port)
+        {
+            List<string> bridge = [];
+            command = PodmanArgs.Bridged(bridge, slurm.NodeBridge!, port, command);
+            script.Append(' ').Append(ShellQuote.Words(bridge));
+        }
+
+        return command;
     }
 
     /// <summary>The podman options that do not depend on the node: the hardening of a one-box container, minus the
